@@ -1,0 +1,50 @@
+# The one interface a newcomer needs: `make run`, `make test`, `make protos`, `make lint`, `make bench`.
+# Everything is installed into .venv by these targets; nothing needs installing by hand.
+
+PYTHON  ?= python3
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+PROTO_SRC := $(shell find protos -name '*.proto')
+PROTO_OUT := services/.protos-generated
+# Tests may use a PostgreSQL you already run: OMNI_TEST_POSTGRES_URL=postgresql://...
+PYTEST_ARGS ?=
+
+.PHONY: run test lint protos bench clean venv
+
+venv: $(INSTALLED)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+protos: $(PROTO_OUT)
+
+# Generated code lands beside our packages (services/omni/<service>/v1/, git-ignored), so the
+# generated absolute imports (`from omni.stock.v1 import ...`) resolve without path tricks.
+$(PROTO_OUT): $(PROTO_SRC) $(INSTALLED)
+	$(PY) -m grpc_tools.protoc -Iprotos --python_out=services --pyi_out=services \
+		--grpc_python_out=services $(PROTO_SRC)
+	for d in $$(find services/omni -path '*/v1' -type d); do touch $$d/__init__.py; done
+	touch $@
+
+run: protos
+	$(PY) -m omni.devrun
+
+lint: protos
+	$(VENV)/bin/ruff check services tests
+	$(VENV)/bin/ruff format --check services tests
+	$(VENV)/bin/mypy
+	$(VENV)/bin/buf lint protos
+
+test: lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: protos
+	$(PY) -m tests.bench
+
+clean:
+	rm -rf $(VENV) $(PROTO_OUT) .omni services/omni/*/v1 .pytest_cache .mypy_cache .ruff_cache

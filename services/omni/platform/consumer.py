@@ -1,0 +1,97 @@
+"""Idempotent consumers: a durable JetStream pull loop, and recording handled event ids."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from omni.platform.clock import utcnow
+from omni.platform.db import insert_ignoring_conflicts
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Msg], Awaitable[None]]
+
+
+async def first_time(conn: AsyncConnection, processed: Table, consumer: str, event_id: str) -> bool:
+    """Records in the caller's transaction that `consumer` handled `event_id`.
+
+    Returns False when it had already been handled: the caller then skips the effect. As the
+    record commits with the effect, a redelivered event changes nothing.
+    """
+    row = {"consumer": consumer, "event_id": event_id, "processed_at": utcnow()}
+    return bool(await insert_ignoring_conflicts(conn, processed, [row], "event_id"))
+
+
+class DurableConsumer:
+    """Pulls from a durable consumer and acks each message only after its handler committed.
+
+    A handler that raises gets the message redelivered after a delay; the consumer is shared by
+    every replica of the service, so each message is handled by one of them at a time.
+    """
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        *,
+        stream: str,
+        subject: str,
+        durable: str,
+        handler: Handler,
+        batch: int = 64,
+        ack_wait: float = 30.0,
+    ) -> None:
+        self._js = js
+        self._stream = stream
+        self._subject = subject
+        self._durable = durable
+        self._handler = handler
+        self._batch = batch
+        self._ack_wait = ack_wait
+
+    async def run(self) -> None:
+        """Consumes until cancelled, riding out NATS restarts."""
+        while True:
+            try:
+                sub = await self._js.pull_subscribe(
+                    self._subject,
+                    durable=self._durable,
+                    stream=self._stream,
+                    config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=self._ack_wait),
+                )
+                try:
+                    await self._pull(sub)
+                finally:
+                    # Else drain() on shutdown waits for a fetch that will never complete.
+                    with contextlib.suppress(Exception):
+                        await sub.unsubscribe()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("consumer %s paused: %s", self._durable, exc)
+                await asyncio.sleep(1.0)
+
+    async def _pull(self, sub: JetStreamContext.PullSubscription) -> None:
+        while True:
+            try:
+                msgs = await sub.fetch(self._batch, timeout=1.0)
+            except TimeoutError:
+                continue
+            await asyncio.gather(*(self._handle(m) for m in msgs))
+
+    async def _handle(self, msg: Msg) -> None:
+        try:
+            await self._handler(msg)
+        except Exception:
+            log.exception("consumer %s: handling %s failed; will retry", self._durable, msg.subject)
+            await msg.nak(delay=1.0)
+            return
+        await msg.ack()

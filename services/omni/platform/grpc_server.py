@@ -1,0 +1,186 @@
+"""The gRPC server every service runs: error mapping, health, reflection, graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+import grpc
+from google.protobuf import any_pb2
+from google.protobuf.message import Message
+from google.rpc import status_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+from sqlalchemy.exc import DBAPIError
+
+from omni.platform import errors
+from omni.platform.db import is_connection_error
+
+log = logging.getLogger(__name__)
+
+CODES: dict[type[errors.OmniError], grpc.StatusCode] = {
+    errors.InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.NotFound: grpc.StatusCode.NOT_FOUND,
+    errors.AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
+    errors.FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.Conflict: grpc.StatusCode.ABORTED,
+    errors.Unavailable: grpc.StatusCode.UNAVAILABLE,
+    errors.PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
+}
+
+# A service may attach a protobuf detail to some errors (e.g. the short lines of a reservation).
+DetailFor = Callable[[errors.OmniError], Message | None]
+Check = Callable[[], Awaitable[bool]]
+
+
+def status_for(exc: BaseException, detail_for: DetailFor) -> grpc.Status:
+    """The one place that turns an exception into a gRPC status."""
+    if isinstance(exc, errors.OmniError):
+        code = next(c for cls, c in CODES.items() if isinstance(exc, cls))
+        message, detail = exc.message, detail_for(exc)
+    elif isinstance(exc, DBAPIError) and is_connection_error(exc):
+        code, message, detail = grpc.StatusCode.UNAVAILABLE, "the database is unreachable", None
+    else:
+        log.error("unexpected error", exc_info=exc)
+        code, message, detail = grpc.StatusCode.INTERNAL, "internal error (logged)", None
+    status = status_pb2.Status(code=code.value[0], message=message)
+    if detail is not None:
+        packed = any_pb2.Any()
+        packed.Pack(detail)
+        status.details.append(packed)
+    return rpc_status.to_status(status)
+
+
+class ErrorInterceptor(grpc.aio.ServerInterceptor):
+    """Wraps every handler so that an exception becomes a status, never a crash."""
+
+    def __init__(self, detail_for: DetailFor) -> None:
+        self._detail_for = detail_for
+
+    async def intercept_service(
+        self, continuation: Callable[[Any], Awaitable[Any]], details: grpc.HandlerCallDetails
+    ) -> Any:
+        handler = await continuation(details)
+        if handler is None:
+            return None
+        abort = self._abort
+        if handler.unary_unary or handler.stream_unary:
+            behavior = handler.unary_unary or handler.stream_unary
+
+            async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                try:
+                    return await behavior(request, context)
+                except Exception as exc:
+                    await abort(exc, context)
+
+            factory = (
+                grpc.unary_unary_rpc_method_handler
+                if handler.unary_unary
+                else grpc.stream_unary_rpc_method_handler
+            )
+            return factory(unary, handler.request_deserializer, handler.response_serializer)
+        behavior = handler.unary_stream or handler.stream_stream
+
+        async def streaming(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            try:
+                async for item in behavior(request, context):
+                    yield item
+            except Exception as exc:
+                await abort(exc, context)
+
+        factory = (
+            grpc.unary_stream_rpc_method_handler
+            if handler.unary_stream
+            else grpc.stream_stream_rpc_method_handler
+        )
+        return factory(streaming, handler.request_deserializer, handler.response_serializer)
+
+    async def _abort(self, exc: Exception, context: grpc.aio.ServicerContext) -> None:
+        if isinstance(exc, grpc.aio.AbortError):
+            raise exc
+        status = status_for(exc, self._detail_for)
+        await context.abort(status.code, status.details, status.trailing_metadata)
+
+
+class HealthReporter:
+    """Serves grpc.health.v1, SERVING only while every check (database, NATS) passes."""
+
+    def __init__(self, service_names: Sequence[str], checks: dict[str, Check]) -> None:
+        self.servicer = HealthServicer()
+        self._names = ["", *service_names]
+        self._checks = checks
+        self.failing: list[str] = []
+
+    async def refresh(self) -> bool:
+        """Runs every check once and publishes the result; True when all pass."""
+        failing = []
+        for name, check in self._checks.items():
+            try:
+                ok = await asyncio.wait_for(check(), 2.0)
+            except Exception:
+                ok = False
+            if not ok:
+                failing.append(name)
+        if failing != self.failing:
+            log.warning("health: %s", f"failing {failing}" if failing else "all checks pass")
+        self.failing = failing
+        status = (
+            health_pb2.HealthCheckResponse.NOT_SERVING
+            if failing
+            else (health_pb2.HealthCheckResponse.SERVING)
+        )
+        for name in self._names:
+            await self.servicer.set(name, status)
+        return not failing
+
+    async def run(self, interval: float = 2.0) -> None:
+        while True:
+            await self.refresh()
+            await asyncio.sleep(interval)
+
+    async def shutting_down(self) -> None:
+        await self.servicer.enter_graceful_shutdown()
+
+
+async def start_server(
+    *,
+    host: str,
+    port: int,
+    register: Callable[[grpc.aio.Server], None],
+    service_names: Sequence[str],
+    health: HealthReporter,
+    detail_for: DetailFor = lambda _exc: None,
+) -> tuple[grpc.aio.Server, int]:
+    """Starts a server with our services, health and reflection; returns it and its port."""
+    server = grpc.aio.server(
+        interceptors=[ErrorInterceptor(detail_for)],
+        # Without this, a second process could bind the same port and silently share traffic.
+        options=[("grpc.so_reuseport", 0)],
+    )
+    register(server)
+    health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
+    reflection.enable_server_reflection(
+        [
+            *service_names,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ],
+        server,
+    )
+    bound = server.add_insecure_port(f"{host}:{port}")
+    if bound == 0:
+        raise RuntimeError(f"cannot listen on {host}:{port} (is it in use?)")
+    await server.start()
+    return server, bound
+
+
+async def stop_server(server: grpc.aio.Server, health: HealthReporter, grace: float) -> None:
+    """Refuses new calls, lets running calls finish for `grace` seconds, then stops."""
+    await health.shutting_down()
+    with contextlib.suppress(asyncio.CancelledError):
+        await server.stop(grace)

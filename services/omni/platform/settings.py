@@ -1,0 +1,27 @@
+"""Typed settings read from the environment, shared by every service; defaults run embedded."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs. Subclasses set env_prefix (OMNI_STOCK_, OMNI_ORDERS_, ...)."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    database_url: str
+    grpc_host: str = "[::]"
+    grpc_port: int
+    db_pool_size: int = 10
+    migrate_on_start: bool = True
+    # Shared by every service, so it carries no service prefix.
+    nats_url: str = Field(
+        "nats://127.0.0.1:4222", validation_alias=AliasChoices("NATS_URL", "OMNI_NATS_URL")
+    )
+    stream_replicas: int = Field(
+        1, validation_alias=AliasChoices("OMNI_STREAM_REPLICAS"), ge=1, le=5
+    )
+    log_level: str = Field("INFO", validation_alias=AliasChoices("OMNI_LOG_LEVEL"))
+    shutdown_grace_seconds: float = 5.0

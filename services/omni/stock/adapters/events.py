@@ -1,0 +1,55 @@
+"""Turns domain events into outbox messages: a subject and a protobuf payload each."""
+
+from __future__ import annotations
+
+from google.protobuf.message import Message
+
+from omni.platform.clock import new_id, utcnow
+from omni.platform.outbox import OutboxMessage
+from omni.stock import convert
+from omni.stock.domain.book import LevelChanged
+from omni.stock.domain.events import (
+    AllocationRejected,
+    Event,
+    LocationChanged,
+    ReservationChanged,
+    StockReserved,
+)
+from omni.stock.v1 import messaging_pb2 as msg
+
+SUBJECT_PREFIX = "stock.events."
+
+
+def to_outbox(event: Event) -> OutboxMessage:
+    """The subject and payload for one event, with a fresh event id."""
+    event_id = new_id("evt")
+    now = convert.timestamp(utcnow())
+    payload: Message
+    match event:
+        case LevelChanged(level, movement):
+            subject = "level_changed"
+            payload = msg.StockLevelChanged(
+                level=convert.level_to_proto(level),
+                movement=convert.movement_to_proto(movement, at=utcnow()),
+            )
+        case StockReserved(reservation, key):
+            subject = "reserved"
+            payload = msg.StockReserved(
+                reservation=convert.reservation_to_proto(reservation), idempotency_key=key
+            )
+        case AllocationRejected(reference, key, lines):
+            subject = "allocation_rejected"
+            payload = msg.AllocationRejected(
+                reference=reference,
+                idempotency_key=key,
+                lines=convert.short_lines_to_proto(lines),
+            )
+        case ReservationChanged(reservation, change):
+            subject = change.value
+            payload = msg.ReservationChanged(reservation=convert.reservation_to_proto(reservation))
+        case LocationChanged(location):
+            subject = "location_changed"
+            payload = msg.LocationChanged(location=convert.location_to_proto(location))
+    payload.event_id = event_id
+    payload.occurred_at.CopyFrom(now)
+    return OutboxMessage(event_id, SUBJECT_PREFIX + subject, payload.SerializeToString())

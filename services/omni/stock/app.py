@@ -1,0 +1,115 @@
+"""The stock service's composition root: config, database, NATS, gRPC server, background work."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from omni.platform import migrations
+from omni.platform.clock import utcnow
+from omni.platform.db import create_engine
+from omni.platform.grpc_server import HealthReporter, start_server, stop_server
+from omni.platform.messaging import NatsLink
+from omni.platform.outbox import OutboxRelay
+from omni.stock.adapters import tables
+from omni.stock.entrypoints.grpc_api import SERVICE_NAME, StockServicer, error_detail
+from omni.stock.entrypoints.nats_api import STREAMS, StockNatsApi
+from omni.stock.service_layer import handlers
+from omni.stock.service_layer.services import StockServices
+from omni.stock.service_layer.unit_of_work import UnitOfWork
+from omni.stock.settings import StockSettings
+from omni.stock.v1 import stock_pb2_grpc
+
+log = logging.getLogger(__name__)
+MIGRATIONS = str(Path(__file__).parent / "adapters" / "migrations")
+
+
+async def migrate(settings: StockSettings) -> None:
+    await migrations.upgrade(settings.database_url, MIGRATIONS)
+
+
+class StockApp:
+    """Everything one stock replica runs; `start()` then `stop()`."""
+
+    def __init__(self, settings: StockSettings) -> None:
+        self.settings = settings
+        self.engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+        self.nats = NatsLink(settings.nats_url, "omni-stock", STREAMS, settings.stream_replicas)
+        self.relay = OutboxRelay(self.engine, tables.outbox, self.nats.publish)
+        self.uow = UnitOfWork(self.engine, on_commit=self.relay.notify)
+        self.services = StockServices(
+            self.uow,
+            max_batch=settings.reserve_batch_max,
+            workers=settings.reserve_batch_workers,
+        )
+        self.health = HealthReporter(
+            [SERVICE_NAME], {"database": self._database_ok, "nats": self._nats_ok}
+        )
+        self.port = 0
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    async def start(self) -> None:
+        if self.settings.migrate_on_start:
+            await migrate(self.settings)
+        self.services.start()
+        self._spawn(self._connect_nats())
+        self._spawn(self.relay.run())
+        self._spawn(self._expire_forever())
+        await self.health.refresh()
+        self._spawn(self.health.run())
+        self.server, self.port = await start_server(
+            host=self.settings.grpc_host,
+            port=self.settings.grpc_port,
+            register=lambda s: stock_pb2_grpc.add_StockServiceServicer_to_server(
+                StockServicer(self.services), s
+            ),
+            service_names=[SERVICE_NAME],
+            health=self.health,
+            detail_for=error_detail,
+        )
+        log.info("stock service listening on port %d", self.port)
+
+    async def stop(self) -> None:
+        """Stops taking calls, finishes running ones, then stops background work and NATS."""
+        await stop_server(self.server, self.health, self.settings.shutdown_grace_seconds)
+        await self.services.stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.relay.relay_once(), 2.0)  # flush what just committed
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.nats.close()
+        await self.engine.dispose()
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        self._tasks.append(asyncio.create_task(coro))
+
+    async def _connect_nats(self) -> None:
+        await self.nats.run()
+        api = StockNatsApi(self.services, self.nats)
+        await api.subscribe()
+        self.relay.notify()
+        await api.command_consumer().run()
+
+    async def _expire_forever(self) -> None:
+        while True:
+            try:
+                while await handlers.expire_due(self.uow, utcnow()) > 0:
+                    pass
+            except Exception as exc:
+                log.warning("expiring reservations failed (will retry): %s", exc)
+            await asyncio.sleep(self.settings.expiry_interval_seconds)
+
+    async def _database_ok(self) -> bool:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True
+
+    async def _nats_ok(self) -> bool:
+        return self.nats.connected()

@@ -1,0 +1,76 @@
+"""What callers ask the stock service to do (imperative), already validated at the edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from omni.stock.domain.model import Location
+from omni.stock.domain.sourcing import Destination
+
+
+@dataclass(frozen=True, slots=True)
+class CreateLocation:
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateLocation:
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveStock:
+    sku: str
+    location_id: str
+    quantity: int
+    reference: str = ""
+    actor: str = ""
+    idempotency_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustStock:
+    sku: str
+    location_id: str
+    delta: int
+    reason: str = ""
+    actor: str = ""
+    idempotency_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SetSafetyStock:
+    sku: str
+    location_id: str
+    safety_stock: int
+    actor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reserve:
+    idempotency_key: str
+    reference: str
+    lines: tuple[tuple[str, str, int], ...]  # (sku, location_id, quantity)
+    ttl_seconds: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Allocate:
+    idempotency_key: str
+    reference: str
+    lines: tuple[tuple[str, int], ...]  # (sku, quantity)
+    ship_to: Destination | None = None
+    pickup_location_id: str = ""
+    ttl_seconds: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    reservation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    reservation_id: str
+    lines: tuple[tuple[str, str, int], ...] | None = None  # None: everything still held
+    idempotency_key: str = ""

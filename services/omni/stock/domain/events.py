@@ -1,0 +1,42 @@
+"""Facts the stock service publishes (past tense); handlers record them in their transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from omni.stock.domain.book import LevelChanged
+from omni.stock.domain.model import Location, Reservation, ShortLine
+
+
+@dataclass(frozen=True, slots=True)
+class StockReserved:
+    reservation: Reservation
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationRejected:
+    reference: str
+    idempotency_key: str
+    lines: list[ShortLine]
+
+
+class ReservationChange(StrEnum):
+    RELEASED = "released"
+    EXPIRED = "expired"
+    COMMITTED = "committed"
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationChanged:
+    reservation: Reservation
+    change: ReservationChange
+
+
+@dataclass(frozen=True, slots=True)
+class LocationChanged:
+    location: Location
+
+
+Event = LevelChanged | StockReserved | AllocationRejected | ReservationChanged | LocationChanged

@@ -1,0 +1,125 @@
+"""The StockService gRPC API: proto -> command -> handler -> proto, nothing more."""
+
+from __future__ import annotations
+
+import grpc
+
+from omni.platform import validation as check
+from omni.platform.errors import InvalidArgument, OmniError
+from omni.stock import convert
+from omni.stock.domain import commands
+from omni.stock.domain.model import InsufficientStock
+from omni.stock.entrypoints import requests
+from omni.stock.service_layer import handlers, queries
+from omni.stock.service_layer.services import StockServices
+from omni.stock.v1 import stock_pb2 as pb
+from omni.stock.v1 import stock_pb2_grpc
+
+Ctx = grpc.aio.ServicerContext
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["StockService"].full_name
+MAX_PAGE_SIZE = 1000
+
+
+def error_detail(exc: OmniError) -> pb.InsufficientStock | None:
+    """The short lines travel with FAILED_PRECONDITION as a google.rpc.Status detail."""
+    if isinstance(exc, InsufficientStock):
+        return pb.InsufficientStock(lines=convert.short_lines_to_proto(exc.lines))
+    return None
+
+
+class StockServicer(stock_pb2_grpc.StockServiceServicer):
+    def __init__(self, services: StockServices) -> None:
+        self._s = services
+
+    async def CreateLocation(
+        self, request: pb.CreateLocationRequest, context: Ctx
+    ) -> pb.CreateLocationResponse:
+        cmd = commands.CreateLocation(requests.location(request.location))
+        loc = await handlers.create_location(self._s.uow, cmd)
+        return pb.CreateLocationResponse(location=convert.location_to_proto(loc))
+
+    async def UpdateLocation(
+        self, request: pb.UpdateLocationRequest, context: Ctx
+    ) -> pb.UpdateLocationResponse:
+        cmd = commands.UpdateLocation(requests.location(request.location))
+        loc = await handlers.update_location(self._s.uow, cmd)
+        return pb.UpdateLocationResponse(location=convert.location_to_proto(loc))
+
+    async def GetLocation(
+        self, request: pb.GetLocationRequest, context: Ctx
+    ) -> pb.GetLocationResponse:
+        loc = await queries.get_location(self._s.uow, check.identifier("id", request.id))
+        return pb.GetLocationResponse(location=convert.location_to_proto(loc))
+
+    async def ListLocations(
+        self, request: pb.ListLocationsRequest, context: Ctx
+    ) -> pb.ListLocationsResponse:
+        found = await queries.list_locations(self._s.uow)
+        return pb.ListLocationsResponse(locations=[convert.location_to_proto(x) for x in found])
+
+    async def ReceiveStock(
+        self, request: pb.ReceiveStockRequest, context: Ctx
+    ) -> pb.ReceiveStockResponse:
+        level = await handlers.receive_stock(self._s.uow, requests.receive(request))
+        return pb.ReceiveStockResponse(level=convert.level_to_proto(level))
+
+    async def AdjustStock(
+        self, request: pb.AdjustStockRequest, context: Ctx
+    ) -> pb.AdjustStockResponse:
+        level = await handlers.adjust_stock(self._s.uow, requests.adjust(request))
+        return pb.AdjustStockResponse(level=convert.level_to_proto(level))
+
+    async def SetSafetyStock(
+        self, request: pb.SetSafetyStockRequest, context: Ctx
+    ) -> pb.SetSafetyStockResponse:
+        level = await handlers.set_safety_stock(self._s.uow, requests.safety_stock(request))
+        return pb.SetSafetyStockResponse(level=convert.level_to_proto(level))
+
+    async def GetAvailability(
+        self, request: pb.GetAvailabilityRequest, context: Ctx
+    ) -> pb.GetAvailabilityResponse:
+        skus = requests.query_keys("skus", list(request.skus), required=True)
+        locations = requests.query_keys("location_ids", list(request.location_ids), required=False)
+        view = await queries.availability(self._s.uow, skus, locations)
+        return pb.GetAvailabilityResponse(
+            levels=[convert.level_to_proto(lv) for lv in view.levels],
+            network=[pb.NetworkAvailability(sku=s, available=n) for s, n in view.network.items()],
+        )
+
+    async def ListMovements(
+        self, request: pb.ListMovementsRequest, context: Ctx
+    ) -> pb.ListMovementsResponse:
+        sku = check.identifier("sku", request.sku)
+        location_id = check.identifier("location_id", request.location_id)
+        size = check.non_negative("page_size", request.page_size, maximum=MAX_PAGE_SIZE) or 100
+        if request.page_token and not request.page_token.isdigit():
+            raise InvalidArgument("page_token is not one this service gave out")
+        after = int(request.page_token or 0)
+        page = await queries.movements(self._s.uow, sku, location_id, after, size)
+        return pb.ListMovementsResponse(
+            movements=[convert.movement_to_proto(m, mid, at) for mid, at, m in page],
+            next_page_token=str(page[-1][0]) if len(page) == size else "",
+        )
+
+    async def Reserve(self, request: pb.ReserveRequest, context: Ctx) -> pb.ReserveResponse:
+        res = await self._s.reserve(requests.reserve(request))
+        return pb.ReserveResponse(reservation=convert.reservation_to_proto(res))
+
+    async def Allocate(self, request: pb.AllocateRequest, context: Ctx) -> pb.AllocateResponse:
+        res = await self._s.reserve(requests.allocate(request))
+        return pb.AllocateResponse(reservation=convert.reservation_to_proto(res))
+
+    async def Release(self, request: pb.ReleaseRequest, context: Ctx) -> pb.ReleaseResponse:
+        cmd = commands.Release(check.identifier("reservation_id", request.reservation_id))
+        res = await handlers.release(self._s.uow, cmd)
+        return pb.ReleaseResponse(reservation=convert.reservation_to_proto(res))
+
+    async def Commit(self, request: pb.CommitRequest, context: Ctx) -> pb.CommitResponse:
+        res = await handlers.commit(self._s.uow, requests.commit(request))
+        return pb.CommitResponse(reservation=convert.reservation_to_proto(res))
+
+    async def GetReservation(
+        self, request: pb.GetReservationRequest, context: Ctx
+    ) -> pb.GetReservationResponse:
+        res = await queries.get_reservation(self._s.uow, check.identifier("id", request.id))
+        return pb.GetReservationResponse(reservation=convert.reservation_to_proto(res))

@@ -1,0 +1,146 @@
+"""Validates stock requests from the wire and turns them into commands (shared by gRPC and NATS)."""
+
+from __future__ import annotations
+
+from omni.platform import validation as check
+from omni.platform.errors import InvalidArgument
+from omni.stock import convert
+from omni.stock.domain import commands
+from omni.stock.domain.model import Location
+from omni.stock.domain.sourcing import Destination
+from omni.stock.v1 import stock_pb2 as pb
+
+MAX_TTL_SECONDS = 30 * 24 * 3600
+MAX_QUERY_KEYS = 1000
+
+
+def location(msg: pb.Location) -> Location:
+    if msg.kind not in convert.LOCATION_KINDS_FROM_PROTO:
+        raise InvalidArgument("location.kind must be LOCATION_KIND_WAREHOUSE or _STORE")
+    if msg.HasField("latitude") != msg.HasField("longitude"):
+        raise InvalidArgument("give both location.latitude and location.longitude, or neither")
+    return Location(
+        id=check.identifier("location.id", msg.id),
+        name=check.text("location.name", msg.name, required=True),
+        kind=convert.LOCATION_KINDS_FROM_PROTO[msg.kind],
+        ships=msg.ships,
+        pickup=msg.pickup,
+        accepts_returns=msg.accepts_returns,
+        region=check.optional_identifier("location.region", msg.region),
+        latitude=check.coordinate("location.latitude", _opt(msg, "latitude"), 90),
+        longitude=check.coordinate("location.longitude", _opt(msg, "longitude"), 180),
+        priority=check.non_negative("location.priority", msg.priority, maximum=1_000_000),
+    )
+
+
+def receive(msg: pb.ReceiveStockRequest) -> commands.ReceiveStock:
+    return commands.ReceiveStock(
+        sku=check.identifier("sku", msg.sku),
+        location_id=check.identifier("location_id", msg.location_id),
+        quantity=check.quantity("quantity", msg.quantity),
+        reference=check.text("reference", msg.reference),
+        actor=check.text("actor", msg.actor),
+        idempotency_key=check.optional_identifier("idempotency_key", msg.idempotency_key),
+    )
+
+
+def adjust(msg: pb.AdjustStockRequest) -> commands.AdjustStock:
+    if msg.delta == 0:
+        raise InvalidArgument("delta must not be zero")
+    check.quantity("abs(delta)", abs(msg.delta))
+    return commands.AdjustStock(
+        sku=check.identifier("sku", msg.sku),
+        location_id=check.identifier("location_id", msg.location_id),
+        delta=msg.delta,
+        reason=check.text("reason", msg.reason),
+        actor=check.text("actor", msg.actor),
+        idempotency_key=check.optional_identifier("idempotency_key", msg.idempotency_key),
+    )
+
+
+def safety_stock(msg: pb.SetSafetyStockRequest) -> commands.SetSafetyStock:
+    return commands.SetSafetyStock(
+        sku=check.identifier("sku", msg.sku),
+        location_id=check.identifier("location_id", msg.location_id),
+        safety_stock=check.non_negative("safety_stock", msg.safety_stock),
+        actor=check.text("actor", msg.actor),
+    )
+
+
+def reserve(msg: pb.ReserveRequest) -> commands.Reserve:
+    check.lines("lines", msg.lines)
+    return commands.Reserve(
+        idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
+        reference=check.optional_identifier("reference", msg.reference),
+        lines=tuple(
+            (
+                check.identifier(f"lines[{i}].sku", ln.sku),
+                check.identifier(f"lines[{i}].location_id", ln.location_id),
+                check.quantity(f"lines[{i}].quantity", ln.quantity),
+            )
+            for i, ln in enumerate(msg.lines)
+        ),
+        ttl_seconds=check.non_negative("ttl_seconds", msg.ttl_seconds, maximum=MAX_TTL_SECONDS),
+    )
+
+
+def allocate(msg: pb.AllocateRequest) -> commands.Allocate:
+    check.lines("lines", msg.lines)
+    ship_to, pickup = None, ""
+    match msg.WhichOneof("fulfilment"):
+        case "ship":
+            ship = msg.ship
+            if ship.HasField("latitude") != ship.HasField("longitude"):
+                raise InvalidArgument("give both ship.latitude and ship.longitude, or neither")
+            ship_to = Destination(
+                region=check.identifier("ship.region", ship.region),
+                latitude=check.coordinate("ship.latitude", _opt(ship, "latitude"), 90),
+                longitude=check.coordinate("ship.longitude", _opt(ship, "longitude"), 180),
+            )
+        case "pickup":
+            pickup = check.identifier("pickup.location_id", msg.pickup.location_id)
+        case _:
+            raise InvalidArgument("a fulfilment is required: ship or pickup")
+    return commands.Allocate(
+        idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
+        reference=check.optional_identifier("reference", msg.reference),
+        lines=tuple(
+            (
+                check.identifier(f"lines[{i}].sku", ln.sku),
+                check.quantity(f"lines[{i}].quantity", ln.quantity),
+            )
+            for i, ln in enumerate(msg.lines)
+        ),
+        ship_to=ship_to,
+        pickup_location_id=pickup,
+        ttl_seconds=check.non_negative("ttl_seconds", msg.ttl_seconds, maximum=MAX_TTL_SECONDS),
+    )
+
+
+def commit(msg: pb.CommitRequest) -> commands.Commit:
+    lines = tuple(
+        (
+            check.identifier(f"lines[{i}].sku", ln.sku),
+            check.identifier(f"lines[{i}].location_id", ln.location_id),
+            check.quantity(f"lines[{i}].quantity", ln.quantity),
+        )
+        for i, ln in enumerate(msg.lines)
+    )
+    return commands.Commit(
+        reservation_id=check.identifier("reservation_id", msg.reservation_id),
+        lines=lines or None,
+        idempotency_key=check.optional_identifier("idempotency_key", msg.idempotency_key),
+    )
+
+
+def query_keys(field: str, values: list[str], *, required: bool) -> list[str]:
+    """A list of ids for a read: at most 1000, each well-formed."""
+    if required and not values:
+        raise InvalidArgument(f"{field} must name at least one id")
+    if len(values) > MAX_QUERY_KEYS:
+        raise InvalidArgument(f"{field} may name at most {MAX_QUERY_KEYS} ids")
+    return [check.identifier(f"{field}[{i}]", v) for i, v in enumerate(values)]
+
+
+def _opt(msg: pb.Location | pb.ShipTo, name: str) -> float | None:
+    return getattr(msg, name) if msg.HasField(name) else None

@@ -1,0 +1,29 @@
+"""What the entrypoints call: the unit of work, and reservations batched per process."""
+
+from __future__ import annotations
+
+from omni.platform.batcher import Batcher
+from omni.stock.domain.model import Reservation
+from omni.stock.service_layer.allocation import Outcome, Request, reserve_many
+from omni.stock.service_layer.unit_of_work import UnitOfWork
+
+
+class StockServices:
+    def __init__(self, uow: UnitOfWork, *, max_batch: int = 64, workers: int = 2) -> None:
+        self.uow = uow
+        self._batcher: Batcher[Request, Outcome] = Batcher(
+            lambda reqs: reserve_many(uow, reqs), max_batch=max_batch, workers=workers
+        )
+
+    def start(self) -> None:
+        self._batcher.start()
+
+    async def stop(self) -> None:
+        await self._batcher.stop()
+
+    async def reserve(self, request: Request) -> Reservation:
+        """Reserve or Allocate; raises the request's own error (e.g. InsufficientStock)."""
+        outcome = await self._batcher.submit(request)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome

@@ -1,0 +1,21 @@
+"""The stock service's settings (environment variables OMNI_STOCK_*, plus NATS_URL)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from omni.platform.settings import ServiceSettings
+
+
+class StockSettings(ServiceSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OMNI_STOCK_", extra="ignore", frozen=True, populate_by_name=True
+    )
+
+    database_url: str = "sqlite+aiosqlite:///.omni/stock.db"
+    grpc_port: int = 50051
+    # How often due reservations are expired (SPEC: "within about a second").
+    expiry_interval_seconds: float = 0.5
+    # Reserve/Allocate requests decided per transaction, and transactions in flight.
+    reserve_batch_max: int = 64
+    reserve_batch_workers: int = 2
