@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from omni.platform.clock import utcnow
 from omni.platform.db import insert_ignoring_conflicts
+from omni.platform.tasks import reraise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +74,8 @@ class DurableConsumer:
                     # Else drain() on shutdown waits for a fetch that will never complete.
                     with contextlib.suppress(Exception):
                         await sub.unsubscribe()
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:
+                reraise_if_cancelled(exc)
                 log.warning("consumer %s paused: %s", self._durable, exc)
                 await asyncio.sleep(1.0)
 
@@ -83,7 +83,8 @@ class DurableConsumer:
         while True:
             try:
                 msgs = await sub.fetch(self._batch, timeout=1.0)
-            except TimeoutError:
+            except TimeoutError as exc:
+                reraise_if_cancelled(exc)
                 continue
             await asyncio.gather(*(self._handle(m) for m in msgs))
 

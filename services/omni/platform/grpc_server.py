@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from omni.platform import errors
 from omni.platform.db import is_connection_error
+from omni.platform.tasks import repeat, reraise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +70,14 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return None
         abort = self._abort
+        deserialize = _tolerant(handler.request_deserializer)
         if handler.unary_unary or handler.stream_unary:
-            behavior = handler.unary_unary or handler.stream_unary
+            unary_behavior = handler.unary_unary or handler.stream_unary
 
             async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 try:
-                    return await behavior(request, context)
+                    _refuse_undecodable(request)
+                    return await unary_behavior(request, context)
                 except Exception as exc:
                     await abort(exc, context)
 
@@ -83,12 +86,13 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                 if handler.unary_unary
                 else grpc.stream_unary_rpc_method_handler
             )
-            return factory(unary, handler.request_deserializer, handler.response_serializer)
-        behavior = handler.unary_stream or handler.stream_stream
+            return factory(unary, deserialize, handler.response_serializer)
+        stream_behavior = handler.unary_stream or handler.stream_stream
 
         async def streaming(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             try:
-                async for item in behavior(request, context):
+                _refuse_undecodable(request)
+                async for item in stream_behavior(request, context):
                     yield item
             except Exception as exc:
                 await abort(exc, context)
@@ -98,13 +102,36 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
             if handler.unary_stream
             else grpc.stream_stream_rpc_method_handler
         )
-        return factory(streaming, handler.request_deserializer, handler.response_serializer)
+        return factory(streaming, deserialize, handler.response_serializer)
 
     async def _abort(self, exc: Exception, context: grpc.aio.ServicerContext) -> None:
         if isinstance(exc, grpc.aio.AbortError):
             raise exc
         status = status_for(exc, self._detail_for)
         await context.abort(status.code, status.details, status.trailing_metadata)
+
+
+class _Undecodable:
+    """Stands for a request whose bytes are not the expected message."""
+
+
+def _tolerant(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """gRPC answers INTERNAL when deserializing fails; we want INVALID_ARGUMENT instead."""
+    if deserialize is None:
+        return None
+
+    def parse(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except Exception:
+            return _Undecodable()
+
+    return parse
+
+
+def _refuse_undecodable(request: Any) -> None:
+    if isinstance(request, _Undecodable):
+        raise errors.InvalidArgument("the request body is not a valid message for this method")
 
 
 class HealthReporter:
@@ -122,7 +149,8 @@ class HealthReporter:
         for name, check in self._checks.items():
             try:
                 ok = await asyncio.wait_for(check(), 2.0)
-            except Exception:
+            except Exception as exc:
+                reraise_if_cancelled(exc)
                 ok = False
             if not ok:
                 failing.append(name)
@@ -139,9 +167,7 @@ class HealthReporter:
         return not failing
 
     async def run(self, interval: float = 2.0) -> None:
-        while True:
-            await self.refresh()
-            await asyncio.sleep(interval)
+        await repeat("health check", self.refresh, interval)
 
     async def shutting_down(self) -> None:
         await self.servicer.enter_graceful_shutdown()

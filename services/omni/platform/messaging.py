@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import nats
@@ -14,6 +14,7 @@ from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
 from omni.platform.outbox import OutboxMessage
+from omni.platform.tasks import reraise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,9 @@ class StreamSpec:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-async def connect(url: str, name: str) -> NatsClient:
+async def connect(
+    url: str, name: str, on_reconnect: Callable[[], None] = lambda: None
+) -> NatsClient:
     """Connects, and keeps reconnecting for ever after a loss (the outbox holds events)."""
 
     async def on_error(exc: Exception) -> None:
@@ -41,8 +44,9 @@ async def connect(url: str, name: str) -> NatsClient:
     async def on_disconnect() -> None:
         log.warning("nats: disconnected")
 
-    async def on_reconnect() -> None:
+    async def reconnected() -> None:
         log.info("nats: reconnected")
+        on_reconnect()
 
     return await nats.connect(
         url,
@@ -53,7 +57,7 @@ async def connect(url: str, name: str) -> NatsClient:
         allow_reconnect=True,
         error_cb=on_error,
         disconnected_cb=on_disconnect,
-        reconnected_cb=on_reconnect,
+        reconnected_cb=reconnected,
     )
 
 
@@ -95,8 +99,16 @@ class NatsLink:
     """A service's NATS connection, made in the background so that the service starts (and
     keeps its outbox) while NATS is down; `on_connect` hooks run once it is up."""
 
-    def __init__(self, url: str, name: str, streams: Sequence[StreamSpec], replicas: int) -> None:
+    def __init__(
+        self,
+        url: str,
+        name: str,
+        streams: Sequence[StreamSpec],
+        replicas: int,
+        on_reconnect: Callable[[], None] = lambda: None,
+    ) -> None:
         self._url = url
+        self._on_reconnect = on_reconnect
         self._name = name
         self._streams = streams
         self._replicas = replicas
@@ -117,10 +129,11 @@ class NatsLink:
         delay = 0.2
         while self.nc is None:
             try:
-                nc = await connect(self._url, self._name)
+                nc = await connect(self._url, self._name, self._on_reconnect)
                 await ensure_streams(nc.jetstream(), self._streams, self._replicas)
                 self.nc = nc
             except Exception as exc:
+                reraise_if_cancelled(exc)
                 log.warning("nats: cannot connect to %s yet (%s); retrying", self._url, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from omni.platform.clock import utcnow
 from omni.platform.db import write_transaction
+from omni.platform.tasks import reraise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +84,8 @@ class OutboxRelay:
                     pass
                 backoff = 0.1
                 timeout = self._poll_interval
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:  # NATS or database down: keep the rows, try again later.
+                reraise_if_cancelled(exc)
                 log.warning("outbox relay paused: %s", exc)
                 timeout = backoff
                 backoff = min(backoff * 2, self._max_backoff)

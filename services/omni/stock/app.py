@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import text
 
@@ -17,6 +15,7 @@ from omni.platform.db import create_engine
 from omni.platform.grpc_server import HealthReporter, start_server, stop_server
 from omni.platform.messaging import NatsLink
 from omni.platform.outbox import OutboxRelay
+from omni.platform.tasks import TaskGroup, repeat
 from omni.stock.adapters import tables
 from omni.stock.entrypoints.grpc_api import SERVICE_NAME, StockServicer, error_detail
 from omni.stock.entrypoints.nats_api import STREAMS, StockNatsApi
@@ -40,7 +39,13 @@ class StockApp:
     def __init__(self, settings: StockSettings) -> None:
         self.settings = settings
         self.engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
-        self.nats = NatsLink(settings.nats_url, "omni-stock", STREAMS, settings.stream_replicas)
+        self.nats = NatsLink(
+            settings.nats_url,
+            "omni-stock",
+            STREAMS,
+            settings.stream_replicas,
+            on_reconnect=lambda: self.relay.notify(),  # publish what waited, at once
+        )
         self.relay = OutboxRelay(self.engine, tables.outbox, self.nats.publish)
         self.uow = UnitOfWork(self.engine, on_commit=self.relay.notify)
         self.services = StockServices(
@@ -52,17 +57,22 @@ class StockApp:
             [SERVICE_NAME], {"database": self._database_ok, "nats": self._nats_ok}
         )
         self.port = 0
-        self._tasks: list[asyncio.Task[Any]] = []
+        self._tasks = TaskGroup()
 
     async def start(self) -> None:
         if self.settings.migrate_on_start:
             await migrate(self.settings)
         self.services.start()
-        self._spawn(self._connect_nats())
-        self._spawn(self.relay.run())
-        self._spawn(self._expire_forever())
+        self._tasks.spawn("nats", self._connect_nats())
+        self._tasks.spawn("outbox relay", self.relay.run())
+        self._tasks.spawn(
+            "expiry",
+            repeat(
+                "expiring reservations", self._expire_due, self.settings.expiry_interval_seconds
+            ),
+        )
         await self.health.refresh()
-        self._spawn(self.health.run())
+        self._tasks.spawn("health", self.health.run())
         self.server, self.port = await start_server(
             host=self.settings.grpc_host,
             port=self.settings.grpc_port,
@@ -81,14 +91,9 @@ class StockApp:
         await self.services.stop()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.relay.relay_once(), 2.0)  # flush what just committed
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.stop()
         await self.nats.close()
         await self.engine.dispose()
-
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        self._tasks.append(asyncio.create_task(coro))
 
     async def _connect_nats(self) -> None:
         await self.nats.run()
@@ -97,14 +102,9 @@ class StockApp:
         self.relay.notify()
         await api.command_consumer().run()
 
-    async def _expire_forever(self) -> None:
-        while True:
-            try:
-                while await handlers.expire_due(self.uow, utcnow()) > 0:
-                    pass
-            except Exception as exc:
-                log.warning("expiring reservations failed (will retry): %s", exc)
-            await asyncio.sleep(self.settings.expiry_interval_seconds)
+    async def _expire_due(self) -> None:
+        while await handlers.expire_due(self.uow, utcnow()) > 0:
+            pass
 
     async def _database_ok(self) -> bool:
         async with self.engine.connect() as conn:

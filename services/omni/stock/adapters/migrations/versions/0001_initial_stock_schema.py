@@ -7,9 +7,10 @@ Create Date: 2026-11-23 07:08:47.002851
 
 from collections.abc import Sequence
 
-import omni.platform.db
 import sqlalchemy as sa
 from alembic import op
+
+import omni.platform.db
 
 revision: str = "0001"
 down_revision: str | None = None

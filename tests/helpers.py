@@ -1,0 +1,176 @@
+"""Helpers for tests: run the stock service for real, and talk to it like a client does."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_status import rpc_status
+
+from omni.stock.app import StockApp
+from omni.stock.domain.model import Movement, MovementKind, StockLevel, fold
+from omni.stock.settings import StockSettings
+from omni.stock.v1 import stock_pb2 as pb
+from omni.stock.v1 import stock_pb2_grpc
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Stock:
+    app: StockApp
+    stub: stock_pb2_grpc.StockServiceStub
+    channel: grpc.aio.Channel
+
+
+@asynccontextmanager
+async def running_stock(database_url: str, nats_url: str, **overrides: Any) -> AsyncIterator[Stock]:
+    """A stock service in this process, on a real gRPC port, as its composition root builds it."""
+    settings = StockSettings(
+        database_url=database_url,
+        grpc_host="127.0.0.1",
+        grpc_port=0,
+        nats_url=nats_url,
+        expiry_interval_seconds=0.1,
+        shutdown_grace_seconds=0.5,
+        **overrides,
+    )
+    app = StockApp(settings)
+    await app.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{app.port}")
+    try:
+        yield Stock(app, stock_pb2_grpc.StockServiceStub(channel), channel)
+    finally:
+        await channel.close()
+        await app.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_process(module: str, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """Starts `python -m module` with the given environment added."""
+    return subprocess.Popen([sys.executable, "-m", module], env={**os.environ, **env})
+
+
+def migrate_database(module: str, env: Mapping[str, str]) -> None:
+    """Runs `python -m module migrate` and fails the test if it fails."""
+    subprocess.run([sys.executable, "-m", module, "migrate"], env={**os.environ, **env}, check=True)
+
+
+async def wait_serving(target: str, within: float = 30.0) -> None:
+    """Waits until the gRPC health service at `target` answers SERVING."""
+    deadline = time.monotonic() + within
+    async with grpc.aio.insecure_channel(target) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            try:
+                reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"{target} did not become SERVING in {within}s")
+
+
+async def eventually(check: Callable[[], Any], within: float = 5.0, interval: float = 0.05) -> Any:
+    """Polls an async check until it returns something truthy; fails after `timeout`."""
+    deadline = time.monotonic() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within}s (last: {result!r})")
+        await asyncio.sleep(interval)
+
+
+def location(location_id: str, **fields: Any) -> pb.Location:
+    defaults: dict[str, Any] = {
+        "id": location_id,
+        "name": location_id,
+        "kind": pb.LOCATION_KIND_WAREHOUSE,
+        "ships": True,
+        "region": "eu",
+    }
+    return pb.Location(**{**defaults, **fields})
+
+
+async def add_location(stub: stock_pb2_grpc.StockServiceStub, location_id: str, **f: Any) -> None:
+    await stub.CreateLocation(pb.CreateLocationRequest(location=location(location_id, **f)))
+
+
+async def receive(
+    stub: stock_pb2_grpc.StockServiceStub, sku: str, location_id: str, qty: int
+) -> pb.StockLevel:
+    reply = await stub.ReceiveStock(
+        pb.ReceiveStockRequest(sku=sku, location_id=location_id, quantity=qty)
+    )
+    return reply.level
+
+
+async def level_of(
+    stub: stock_pb2_grpc.StockServiceStub, sku: str, location_id: str
+) -> pb.StockLevel:
+    reply = await stub.GetAvailability(
+        pb.GetAvailabilityRequest(skus=[sku], location_ids=[location_id])
+    )
+    return reply.levels[0] if reply.levels else pb.StockLevel(sku=sku, location_id=location_id)
+
+
+async def ledger_fold(
+    stub: stock_pb2_grpc.StockServiceStub, sku: str, location_id: str
+) -> StockLevel:
+    """Reads the whole ledger page by page and folds it from zero."""
+    movements: list[Movement] = []
+    token = ""
+    while True:
+        page = await stub.ListMovements(
+            pb.ListMovementsRequest(
+                sku=sku, location_id=location_id, page_size=100, page_token=token
+            )
+        )
+        movements += [
+            Movement(
+                m.sku,
+                m.location_id,
+                MovementKind(pb.MovementKind.Name(m.kind)[14:]),
+                m.on_hand_delta,
+                m.reserved_delta,
+                m.damaged_delta,
+                m.safety_stock_delta,
+                m.reference,
+                m.actor,
+                m.version,
+            )
+            for m in page.movements
+        ]
+        token = page.next_page_token
+        if not token:
+            return fold(movements, sku, location_id)
+
+
+def short_lines(error: grpc.aio.AioRpcError) -> list[pb.ShortLine]:
+    """The InsufficientStock detail carried by a FAILED_PRECONDITION."""
+    status = rpc_status.from_call(error)
+    assert status is not None, "no google.rpc.Status detail on the error"
+    detail = pb.InsufficientStock()
+    assert status.details[0].Unpack(detail)
+    return list(detail.lines)

@@ -1,0 +1,236 @@
+"""Malformed input on every RPC: a clear error with the fitting code, and nothing changes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import pytest
+from sqlalchemy import func, select
+
+from omni.platform.natsserver import EmbeddedNats
+from omni.stock.adapters import tables
+from omni.stock.v1 import stock_pb2 as pb
+from tests.helpers import Stock, location, receive, running_stock
+
+INVALID = grpc.StatusCode.INVALID_ARGUMENT
+NOT_FOUND = grpc.StatusCode.NOT_FOUND
+LONG = "x" * 65
+LINE = pb.ReserveLine(sku="SKU-1", location_id="L1", quantity=1)
+
+
+def loc(**fields: Any) -> pb.Location:
+    return location("NEW", **fields)
+
+
+CASES: list[tuple[str, Any, grpc.StatusCode]] = [
+    ("CreateLocation", pb.CreateLocationRequest(location=loc(id="")), INVALID),
+    ("CreateLocation", pb.CreateLocationRequest(location=loc(id=LONG)), INVALID),
+    ("CreateLocation", pb.CreateLocationRequest(location=loc(id="has space")), INVALID),
+    ("CreateLocation", pb.CreateLocationRequest(location=loc(name="")), INVALID),
+    ("CreateLocation", pb.CreateLocationRequest(location=loc(kind=0)), INVALID),
+    ("CreateLocation", pb.CreateLocationRequest(location=loc(kind=99)), INVALID),
+    ("CreateLocation", pb.CreateLocationRequest(location=loc(latitude=91, longitude=0)), INVALID),
+    ("CreateLocation", pb.CreateLocationRequest(location=loc(latitude=1)), INVALID),
+    (
+        "CreateLocation",
+        pb.CreateLocationRequest(location=loc(latitude=float("nan"), longitude=1)),
+        INVALID,
+    ),
+    ("CreateLocation", pb.CreateLocationRequest(location=loc(priority=-1)), INVALID),
+    (
+        "CreateLocation",
+        pb.CreateLocationRequest(location=location("L1")),
+        grpc.StatusCode.ALREADY_EXISTS,
+    ),
+    ("UpdateLocation", pb.UpdateLocationRequest(location=loc(id="")), INVALID),
+    ("UpdateLocation", pb.UpdateLocationRequest(location=loc(id="MISSING")), NOT_FOUND),
+    ("GetLocation", pb.GetLocationRequest(id=""), INVALID),
+    ("GetLocation", pb.GetLocationRequest(id="MISSING"), NOT_FOUND),
+    ("ReceiveStock", pb.ReceiveStockRequest(sku="SKU-1", location_id="L1", quantity=0), INVALID),
+    ("ReceiveStock", pb.ReceiveStockRequest(sku="SKU-1", location_id="L1", quantity=-5), INVALID),
+    (
+        "ReceiveStock",
+        pb.ReceiveStockRequest(sku="SKU-1", location_id="L1", quantity=10**7),
+        INVALID,
+    ),
+    ("ReceiveStock", pb.ReceiveStockRequest(sku="", location_id="L1", quantity=1), INVALID),
+    ("ReceiveStock", pb.ReceiveStockRequest(sku=LONG, location_id="L1", quantity=1), INVALID),
+    (
+        "ReceiveStock",
+        pb.ReceiveStockRequest(sku="SKU-1", location_id="NOPE", quantity=1),
+        NOT_FOUND,
+    ),
+    (
+        "ReceiveStock",
+        pb.ReceiveStockRequest(sku="SKU-1", location_id="L1", quantity=1, reference="r" * 300),
+        INVALID,
+    ),
+    (
+        "ReceiveStock",
+        pb.ReceiveStockRequest(sku="SKU-1", location_id="L1", quantity=1, idempotency_key="a b"),
+        INVALID,
+    ),
+    ("AdjustStock", pb.AdjustStockRequest(sku="SKU-1", location_id="L1", delta=0), INVALID),
+    ("AdjustStock", pb.AdjustStockRequest(sku="SKU-1", location_id="L1", delta=-(10**7)), INVALID),
+    (
+        "AdjustStock",
+        pb.AdjustStockRequest(sku="SKU-1", location_id="L1", delta=-6),
+        grpc.StatusCode.FAILED_PRECONDITION,
+    ),
+    ("AdjustStock", pb.AdjustStockRequest(sku="SKU-1", location_id="NOPE", delta=1), NOT_FOUND),
+    (
+        "SetSafetyStock",
+        pb.SetSafetyStockRequest(sku="SKU-1", location_id="L1", safety_stock=-1),
+        INVALID,
+    ),
+    ("SetSafetyStock", pb.SetSafetyStockRequest(sku="", location_id="L1", safety_stock=1), INVALID),
+    ("GetAvailability", pb.GetAvailabilityRequest(), INVALID),
+    ("GetAvailability", pb.GetAvailabilityRequest(skus=[f"S{i}" for i in range(1001)]), INVALID),
+    ("GetAvailability", pb.GetAvailabilityRequest(skus=["SKU-1"], location_ids=[""]), INVALID),
+    (
+        "ListMovements",
+        pb.ListMovementsRequest(sku="SKU-1", location_id="L1", page_size=-1),
+        INVALID,
+    ),
+    (
+        "ListMovements",
+        pb.ListMovementsRequest(sku="SKU-1", location_id="L1", page_size=5000),
+        INVALID,
+    ),
+    (
+        "ListMovements",
+        pb.ListMovementsRequest(sku="SKU-1", location_id="L1", page_token="abc"),
+        INVALID,
+    ),
+    ("ListMovements", pb.ListMovementsRequest(sku="", location_id="L1"), INVALID),
+    ("Reserve", pb.ReserveRequest(lines=[LINE]), INVALID),
+    ("Reserve", pb.ReserveRequest(idempotency_key="k"), INVALID),
+    (
+        "Reserve",
+        pb.ReserveRequest(
+            idempotency_key="k", lines=[pb.ReserveLine(sku="SKU-1", location_id="L1", quantity=0)]
+        ),
+        INVALID,
+    ),
+    ("Reserve", pb.ReserveRequest(idempotency_key="k", lines=[LINE] * 201), INVALID),
+    ("Reserve", pb.ReserveRequest(idempotency_key="k", lines=[LINE], ttl_seconds=-1), INVALID),
+    ("Reserve", pb.ReserveRequest(idempotency_key="k", lines=[LINE], ttl_seconds=10**9), INVALID),
+    (
+        "Reserve",
+        pb.ReserveRequest(
+            idempotency_key="k", lines=[pb.ReserveLine(sku="SKU-1", location_id="NOPE", quantity=1)]
+        ),
+        NOT_FOUND,
+    ),
+    ("Release", pb.ReleaseRequest(), INVALID),
+    ("Release", pb.ReleaseRequest(reservation_id="res_missing"), NOT_FOUND),
+    ("Commit", pb.CommitRequest(), INVALID),
+    ("Commit", pb.CommitRequest(reservation_id="res_missing"), NOT_FOUND),
+    (
+        "Commit",
+        pb.CommitRequest(
+            reservation_id="res_x", lines=[pb.CommitLine(sku="SKU-1", location_id="L1", quantity=0)]
+        ),
+        INVALID,
+    ),
+    ("GetReservation", pb.GetReservationRequest(), INVALID),
+    ("GetReservation", pb.GetReservationRequest(id="res_missing"), NOT_FOUND),
+    (
+        "Allocate",
+        pb.AllocateRequest(idempotency_key="k", lines=[pb.AllocateLine(sku="SKU-1", quantity=1)]),
+        INVALID,
+    ),
+    (
+        "Allocate",
+        pb.AllocateRequest(
+            idempotency_key="k", lines=[pb.AllocateLine(sku="SKU-1", quantity=1)], ship=pb.ShipTo()
+        ),
+        INVALID,
+    ),
+    (
+        "Allocate",
+        pb.AllocateRequest(
+            idempotency_key="k",
+            lines=[pb.AllocateLine(sku="SKU-1", quantity=1)],
+            ship=pb.ShipTo(region="eu", latitude=1),
+        ),
+        INVALID,
+    ),
+    (
+        "Allocate",
+        pb.AllocateRequest(
+            idempotency_key="k",
+            lines=[pb.AllocateLine(sku="SKU-1", quantity=1)],
+            pickup=pb.PickupAt(),
+        ),
+        INVALID,
+    ),
+    (
+        "Allocate",
+        pb.AllocateRequest(
+            idempotency_key="k",
+            lines=[pb.AllocateLine(sku="SKU-1", quantity=1)],
+            pickup=pb.PickupAt(location_id="NOPE"),
+        ),
+        NOT_FOUND,
+    ),
+    (
+        "Allocate",
+        pb.AllocateRequest(
+            idempotency_key="",
+            lines=[pb.AllocateLine(sku="SKU-1", quantity=1)],
+            ship=pb.ShipTo(region="eu"),
+        ),
+        INVALID,
+    ),
+    ("Allocate", pb.AllocateRequest(idempotency_key="k", ship=pb.ShipTo(region="eu")), INVALID),
+]
+# RPCs that take no input, so nothing about it can be malformed.
+NO_INPUT = {"ListLocations"}
+
+
+@pytest.fixture
+async def stock(database_url: str, nats_server: EmbeddedNats) -> AsyncIterator[Stock]:
+    async with running_stock(database_url, nats_server.url) as running:
+        await running.stub.CreateLocation(pb.CreateLocationRequest(location=location("L1")))
+        await receive(running.stub, "SKU-1", "L1", 5)
+        yield running
+
+
+async def fingerprint(stock: Stock) -> dict[str, int]:
+    """Row counts of every stock table plus the sum of level versions, and events made."""
+    counts: dict[str, int] = {}
+    async with stock.app.engine.connect() as conn:
+        for table in tables.metadata.sorted_tables:
+            if table is not tables.outbox:
+                query = select(func.count()).select_from(table)
+                counts[table.name] = (await conn.execute(query)).scalar_one()
+        versions = select(func.coalesce(func.sum(tables.stock_levels.c.version), 0))
+        counts["versions"] = (await conn.execute(versions)).scalar_one()
+    counts["events"] = stock.app.relay.published + await stock.app.relay.pending()
+    return counts
+
+
+def test_every_rpc_has_bad_input_cases() -> None:
+    rpcs = {m.name for m in pb.DESCRIPTOR.services_by_name["StockService"].methods}
+    assert rpcs - NO_INPUT == {name for name, _, _ in CASES}
+
+
+async def test_malformed_requests_get_a_clear_error_and_change_nothing(stock: Stock) -> None:
+    before = await fingerprint(stock)
+    for rpc, request, code in CASES:
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await getattr(stock.stub, rpc)(request)
+        assert (rpc, failure.value.code()) == (rpc, code), failure.value.details()
+        assert failure.value.details(), f"{rpc} gave no message"
+    assert await fingerprint(stock) == before
+
+
+async def test_bytes_that_are_not_a_message_are_invalid_argument_not_internal(stock: Stock) -> None:
+    for rpc in ("Reserve", "CreateLocation", "GetAvailability"):
+        call = stock.channel.unary_unary(f"/omni.stock.v1.StockService/{rpc}")
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await call(b"\xff\xff\xff\xff garbage")
+        assert failure.value.code() == INVALID

@@ -1,0 +1,147 @@
+"""Platform pieces every service relies on: idempotent consumers, health, reflection, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import grpc
+import nats
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from nats.aio.msg import Msg
+from sqlalchemy import Column, Integer, MetaData, String, Table, select
+
+from omni.platform import consumer, migrations
+from omni.platform.db import create_engine, write_transaction
+from omni.platform.messaging import MSG_ID_HEADER, StreamSpec, ensure_streams
+from omni.platform.natsserver import EmbeddedNats
+from omni.platform.tables import platform_tables
+from omni.stock.app import MIGRATIONS
+from tests.helpers import eventually, running_stock
+
+metadata = MetaData()
+_, processed, _ = platform_tables(metadata)
+tally = Table(
+    "tally",
+    metadata,
+    Column("name", String(16), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[object]:
+    engine = create_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+        await conn.execute(tally.insert().values(name="seen", count=0))
+    yield engine
+    await engine.dispose()
+
+
+async def test_a_redelivered_event_changes_nothing(
+    engine: object, nats_server: EmbeddedNats
+) -> None:
+    """The consumer records the event id with its effect; JetStream redelivers (nak) and a
+    publisher resends under another message id: the effect happens once per event id."""
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    await ensure_streams(js, [StreamSpec("TEST_EVENTS", ["test.events.>"])], replicas=1)
+    deliveries = 0
+
+    async def handle(msg: Msg) -> None:
+        nonlocal deliveries
+        deliveries += 1
+        async with write_transaction(engine) as conn:  # type: ignore[arg-type]
+            event_id = msg.headers["event-id"] if msg.headers else ""
+            if await consumer.first_time(conn, processed, "test-consumer", event_id):
+                await conn.execute(tally.update().values(count=tally.c.count + 1))
+        if msg.headers and msg.headers[MSG_ID_HEADER] == "m1" and msg.metadata.num_delivered == 1:
+            raise RuntimeError("crash after commit, before ack")  # forces a redelivery
+
+    for i, msg_id in enumerate(["m1", "m2", "m3"]):  # m2 resends the event of m1
+        event_id = "e1" if i < 2 else "e2"
+        await js.publish(
+            "test.events.x", b"", headers={MSG_ID_HEADER: msg_id, "event-id": event_id}
+        )
+    runner = asyncio.create_task(
+        consumer.DurableConsumer(
+            js, stream="TEST_EVENTS", subject="test.events.>", durable="test", handler=handle
+        ).run()
+    )
+
+    async def count() -> int:
+        async with engine.connect() as conn:  # type: ignore[attr-defined]
+            return int((await conn.execute(select(tally.c.count))).scalar_one())
+
+    try:
+        await eventually(lambda: _at_least(lambda: deliveries, 4), within=10)
+        assert await count() == 2
+    finally:
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+        await nc.close()
+
+
+async def _at_least(value: object, minimum: int) -> bool:
+    return value() >= minimum  # type: ignore[operator]
+
+
+async def test_health_follows_nats_and_reflection_lists_the_services(
+    database_url: str, nats_server: EmbeddedNats
+) -> None:
+    async with running_stock(database_url, nats_server.url) as stock:
+        health = health_pb2_grpc.HealthStub(stock.channel)
+
+        async def status(service: str = "") -> int:
+            await stock.app.health.refresh()
+            reply = await health.Check(health_pb2.HealthCheckRequest(service=service))
+            return int(reply.status)
+
+        serving = health_pb2.HealthCheckResponse.SERVING
+        await eventually(lambda: _equals(status("omni.stock.v1.StockService"), serving))
+        nats_server.stop()
+        await eventually(lambda: _equals(status(), health_pb2.HealthCheckResponse.NOT_SERVING))
+        nats_server.start()
+        await eventually(lambda: _equals(status(), serving), within=10)
+
+        reflection = reflection_pb2_grpc.ServerReflectionStub(stock.channel)
+        replies = reflection.ServerReflectionInfo(
+            iter([reflection_pb2.ServerReflectionRequest(list_services="")])
+        )
+        names = {s.name async for r in replies for s in r.list_services_response.service}
+        assert {"omni.stock.v1.StockService", "grpc.health.v1.Health"} <= names
+
+
+async def _equals(value: object, expected: int) -> bool:
+    return await value == expected  # type: ignore[misc]
+
+
+async def test_migrations_run_twice_are_a_no_op(database_url: str) -> None:
+    await migrations.upgrade(database_url, MIGRATIONS)
+    await migrations.upgrade(database_url, MIGRATIONS)
+    engine = create_engine(database_url)
+    async with engine.connect() as conn:
+        version = (
+            await conn.execute(
+                select(Column("version_num", String)).select_from(
+                    Table("alembic_version", MetaData(), Column("version_num", String))
+                )
+            )
+        ).scalar_one()
+    await engine.dispose()
+    assert version == "0001"
+
+
+async def test_a_call_to_an_unknown_method_is_unimplemented_not_internal(
+    database_url: str, nats_server: EmbeddedNats
+) -> None:
+    async with running_stock(database_url, nats_server.url) as stock:
+        call = stock.channel.unary_unary("/omni.stock.v1.StockService/DoesNotExist")
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await call(b"")
+        assert failure.value.code() == grpc.StatusCode.UNIMPLEMENTED

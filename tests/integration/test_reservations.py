@@ -1,0 +1,193 @@
+"""Reservations through the real gRPC API, on SQLite and PostgreSQL, with a real nats-server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+
+from omni.platform.natsserver import EmbeddedNats
+from omni.stock.v1 import messaging_pb2 as msg_pb
+from omni.stock.v1 import stock_pb2 as pb
+from tests.helpers import (
+    Stock,
+    add_location,
+    eventually,
+    ledger_fold,
+    level_of,
+    receive,
+    running_stock,
+    short_lines,
+    unique,
+)
+
+
+@pytest.fixture
+async def stock(database_url: str, nats_server: EmbeddedNats) -> AsyncIterator[Stock]:
+    async with running_stock(database_url, nats_server.url) as running:
+        await add_location(running.stub, "L1")
+        await add_location(running.stub, "L2")
+        yield running
+
+
+def reserve_request(key: str, *lines: tuple[str, str, int], ttl: int = 0) -> pb.ReserveRequest:
+    return pb.ReserveRequest(
+        idempotency_key=key,
+        reference=f"cart-{key}",
+        lines=[pb.ReserveLine(sku=s, location_id=loc, quantity=q) for s, loc, q in lines],
+        ttl_seconds=ttl,
+    )
+
+
+async def test_a_reservation_holds_units_and_release_gives_them_back(stock: Stock) -> None:
+    sku = unique("SKU")
+    await receive(stock.stub, sku, "L1", 10)
+    reply = await stock.stub.Reserve(reserve_request("k1", (sku, "L1", 4)))
+    assert reply.reservation.status == pb.RESERVATION_STATUS_ACTIVE
+    level = await level_of(stock.stub, sku, "L1")
+    assert (level.on_hand, level.reserved, level.available) == (10, 4, 6)
+
+    released = await stock.stub.Release(pb.ReleaseRequest(reservation_id=reply.reservation.id))
+    again = await stock.stub.Release(pb.ReleaseRequest(reservation_id=reply.reservation.id))
+    assert released.reservation.status == again.reservation.status == pb.RESERVATION_STATUS_RELEASED
+    assert (await level_of(stock.stub, sku, "L1")).available == 10
+
+
+async def test_a_multi_line_reservation_short_on_one_line_changes_nothing(stock: Stock) -> None:
+    a, b = unique("A"), unique("B")
+    await receive(stock.stub, a, "L1", 5)
+    await receive(stock.stub, b, "L2", 1)
+    before = [await level_of(stock.stub, a, "L1"), await level_of(stock.stub, b, "L2")]
+
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await stock.stub.Reserve(reserve_request("k1", (a, "L1", 5), (b, "L2", 3)))
+
+    assert failure.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert [
+        (s.sku, s.location_id, s.requested, s.available) for s in short_lines(failure.value)
+    ] == [(b, "L2", 3, 1)]
+    assert [await level_of(stock.stub, a, "L1"), await level_of(stock.stub, b, "L2")] == before
+
+
+async def test_same_key_same_request_answers_the_same_and_reserves_once(stock: Stock) -> None:
+    sku = unique("SKU")
+    await receive(stock.stub, sku, "L1", 5)
+    first = await stock.stub.Reserve(reserve_request("same", (sku, "L1", 2)))
+    second = await stock.stub.Reserve(reserve_request("same", (sku, "L1", 2)))
+    assert first.reservation.id == second.reservation.id
+    assert (await level_of(stock.stub, sku, "L1")).reserved == 2
+
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stock.stub.Reserve(reserve_request("same", (sku, "L1", 3)))
+    assert refused.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert (await level_of(stock.stub, sku, "L1")).reserved == 2
+
+
+async def test_a_rejected_reservation_stays_rejected_for_its_key(stock: Stock) -> None:
+    """A retried rejection must not start holding stock that arrived since (orphan hold)."""
+    sku = unique("SKU")
+    with pytest.raises(grpc.aio.AioRpcError):
+        await stock.stub.Reserve(reserve_request("k-short", (sku, "L1", 1)))
+    await receive(stock.stub, sku, "L1", 5)
+    with pytest.raises(grpc.aio.AioRpcError) as again:
+        await stock.stub.Reserve(reserve_request("k-short", (sku, "L1", 1)))
+    assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert (await level_of(stock.stub, sku, "L1")).reserved == 0
+
+
+async def test_an_expired_reservation_frees_its_stock_and_emits_its_event(
+    stock: Stock, nats_server: EmbeddedNats
+) -> None:
+    sku = unique("SKU")
+    await receive(stock.stub, sku, "L1", 3)
+    await stock.app.nats.ready.wait()
+    assert stock.app.nats.nc is not None
+    expired_events = await stock.app.nats.nc.subscribe("stock.events.expired")
+
+    reply = await stock.stub.Reserve(reserve_request("k1", (sku, "L1", 3), ttl=1))
+    assert (await level_of(stock.stub, sku, "L1")).available == 0
+
+    async def freed() -> bool:
+        return (await level_of(stock.stub, sku, "L1")).available == 3
+
+    await eventually(freed, within=3.0)
+    event = msg_pb.ReservationChanged.FromString((await expired_events.next_msg(3.0)).data)
+    assert event.reservation.id == reply.reservation.id
+    assert event.reservation.status == pb.RESERVATION_STATUS_EXPIRED
+    got = await stock.stub.GetReservation(pb.GetReservationRequest(id=reply.reservation.id))
+    assert got.reservation.status == pb.RESERVATION_STATUS_EXPIRED
+
+
+async def test_commit_ships_units_partially_then_fully_and_is_idempotent_by_key(
+    stock: Stock,
+) -> None:
+    sku = unique("SKU")
+    await receive(stock.stub, sku, "L1", 10)
+    res = (await stock.stub.Reserve(reserve_request("k1", (sku, "L1", 5)))).reservation
+    part = pb.CommitRequest(
+        reservation_id=res.id,
+        idempotency_key="shipment-1",
+        lines=[pb.CommitLine(sku=sku, location_id="L1", quantity=2)],
+    )
+    await stock.stub.Commit(part)
+    await stock.stub.Commit(part)  # resent: changes nothing
+    level = await level_of(stock.stub, sku, "L1")
+    assert (level.on_hand, level.reserved) == (8, 3)
+
+    done = await stock.stub.Commit(pb.CommitRequest(reservation_id=res.id))
+    assert done.reservation.status == pb.RESERVATION_STATUS_COMMITTED
+    level = await level_of(stock.stub, sku, "L1")
+    assert (level.on_hand, level.reserved, level.available) == (5, 0, 5)
+    assert await ledger_fold(stock.stub, sku, "L1") == _domain(level)
+
+
+async def test_adjust_and_safety_stock_change_what_channels_see(stock: Stock) -> None:
+    sku = unique("SKU")
+    await receive(stock.stub, sku, "L1", 10)
+    await stock.stub.SetSafetyStock(
+        pb.SetSafetyStockRequest(sku=sku, location_id="L1", safety_stock=3)
+    )
+    adjusted = await stock.stub.AdjustStock(
+        pb.AdjustStockRequest(sku=sku, location_id="L1", delta=-2, reason="broken shelf")
+    )
+    assert (adjusted.level.on_hand, adjusted.level.available) == (8, 5)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stock.stub.AdjustStock(pb.AdjustStockRequest(sku=sku, location_id="L1", delta=-9))
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert await ledger_fold(stock.stub, sku, "L1") == _domain(
+        await level_of(stock.stub, sku, "L1")
+    )
+
+
+async def test_a_resent_receipt_with_its_key_is_counted_once(stock: Stock) -> None:
+    sku = unique("SKU")
+    request = pb.ReceiveStockRequest(sku=sku, location_id="L1", quantity=7, idempotency_key="asn-1")
+    first = await stock.stub.ReceiveStock(request)
+    second = await stock.stub.ReceiveStock(request)
+    assert first.level == second.level
+    assert (await level_of(stock.stub, sku, "L1")).on_hand == 7
+
+
+async def test_network_availability_sums_only_locations_that_ship(stock: Stock) -> None:
+    sku = unique("SKU")
+    await add_location(stock.stub, "STORE", kind=pb.LOCATION_KIND_STORE, ships=False, pickup=True)
+    for loc, qty in (("L1", 4), ("L2", 5), ("STORE", 6)):
+        await receive(stock.stub, sku, loc, qty)
+    reply = await stock.stub.GetAvailability(pb.GetAvailabilityRequest(skus=[sku, "NONE"]))
+    assert {n.sku: n.available for n in reply.network} == {sku: 9, "NONE": 0}
+    assert len(reply.levels) == 3
+
+
+def _domain(level: pb.StockLevel) -> object:
+    from omni.stock.domain.model import StockLevel
+
+    return StockLevel(
+        level.sku,
+        level.location_id,
+        level.on_hand,
+        level.reserved,
+        level.safety_stock,
+        level.damaged,
+        level.version,
+    )

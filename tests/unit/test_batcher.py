@@ -1,0 +1,51 @@
+"""The batcher: concurrent requests share runs, and each caller gets its own outcome."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from omni.platform.batcher import Batcher
+
+
+async def test_concurrent_requests_share_batches_and_each_gets_its_own_result() -> None:
+    batches: list[list[int]] = []
+
+    async def run(items: list[int]) -> list[int | Exception]:
+        batches.append(items)
+        await asyncio.sleep(0.01)
+        return [ValueError(f"odd {i}") if i % 2 else i * 10 for i in items]
+
+    batcher: Batcher[int, int] = Batcher(run, max_batch=8, workers=1)
+    batcher.start()
+    try:
+        results = await asyncio.gather(
+            *(batcher.submit(i) for i in range(20)), return_exceptions=True
+        )
+    finally:
+        await batcher.stop()
+    assert [r if isinstance(r, int) else str(r) for r in results] == [
+        i * 10 if i % 2 == 0 else f"odd {i}" for i in range(20)
+    ]
+    assert len(batches) < 20 and max(len(b) for b in batches) <= 8
+
+
+async def test_a_failed_run_fails_every_caller_in_it_and_the_batcher_goes_on() -> None:
+    calls = 0
+
+    async def run(items: list[int]) -> list[int | Exception]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("database down")
+        return list(items)
+
+    batcher: Batcher[int, int] = Batcher(run, workers=1)
+    batcher.start()
+    try:
+        with pytest.raises(RuntimeError, match="database down"):
+            await batcher.submit(1)
+        assert await batcher.submit(2) == 2
+    finally:
+        await batcher.stop()

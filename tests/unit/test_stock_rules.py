@@ -1,0 +1,165 @@
+"""Domain rules of stock levels, reservations and the ledger (no I/O)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from omni.platform.errors import FailedPrecondition
+from omni.stock.domain import book as ops
+from omni.stock.domain.model import (
+    InsufficientStock,
+    MovementKind,
+    ReservationStatus,
+    StockLevel,
+    fold,
+)
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def book_with(**levels: tuple[int, int, int]) -> ops.LevelBook:
+    """levels: sku=(on_hand, reserved, safety_stock) at location L1."""
+    return ops.LevelBook(
+        StockLevel(sku, "L1", on_hand=o, reserved=r, safety_stock=s)
+        for sku, (o, r, s) in levels.items()
+    )
+
+
+def test_available_is_on_hand_minus_reserved_minus_safety_stock_floored_at_zero() -> None:
+    assert StockLevel("A", "L1", on_hand=10, reserved=3, safety_stock=2).available == 5
+    assert StockLevel("A", "L1", on_hand=2, reserved=3, safety_stock=2).available == 0
+
+
+def test_every_change_bumps_the_version_by_one_and_returns_its_movement() -> None:
+    level = StockLevel("A", "L1")
+    first = level.apply(MovementKind.RECEIPT, on_hand=5, reference="po-1", actor="dock")
+    second = level.apply(MovementKind.RESERVE, reserved=2)
+    assert (first.version, second.version, level.version) == (1, 2, 2)
+    assert first.on_hand_delta == 5 and first.reference == "po-1"
+
+
+def test_a_change_that_would_go_negative_is_refused_and_changes_nothing() -> None:
+    level = StockLevel("A", "L1", on_hand=1)
+    with pytest.raises(FailedPrecondition):
+        level.apply(MovementKind.ADJUSTMENT, on_hand=-2)
+    assert (level.on_hand, level.version) == (1, 0)
+
+
+def test_folding_the_ledger_from_zero_gives_the_level() -> None:
+    book = ops.LevelBook()
+    book.apply("A", "L1", MovementKind.RECEIPT, on_hand=10)
+    book.apply("A", "L1", MovementKind.RESERVE, reserved=4)
+    book.apply("A", "L1", MovementKind.COMMIT, on_hand=-3, reserved=-3)
+    book.apply("A", "L1", MovementKind.ADJUSTMENT, safety_stock=2)
+    book.apply("A", "L1", MovementKind.DAMAGE, on_hand=-1, damaged=1)
+    assert fold([c.movement for c in book.changes], "A", "L1") == book.level("A", "L1")
+
+
+def test_reserve_holds_every_line_when_all_are_available() -> None:
+    book = book_with(A=(5, 0, 0), B=(3, 1, 0))
+    res = ops.reserve(
+        book,
+        reservation_id="r1",
+        reference="o1",
+        lines={("A", "L1"): 5, ("B", "L1"): 2},
+        now=NOW,
+        expires_at=None,
+    )
+    assert res.status is ReservationStatus.ACTIVE
+    assert book.level("A", "L1").available == 0 and book.level("B", "L1").reserved == 3
+
+
+def test_reserve_short_on_one_line_changes_nothing_and_names_every_short_line() -> None:
+    book = book_with(A=(5, 0, 0), B=(3, 1, 0), C=(1, 0, 1))
+    with pytest.raises(InsufficientStock) as short:
+        ops.reserve(
+            book,
+            reservation_id="r1",
+            reference="o1",
+            lines={("A", "L1"): 1, ("B", "L1"): 3, ("C", "L1"): 1},
+            now=NOW,
+            expires_at=None,
+        )
+    assert [(s.sku, s.requested, s.available) for s in short.value.lines] == [
+        ("B", 3, 2),
+        ("C", 1, 0),
+    ]
+    assert book.changes == []
+    assert book.level("A", "L1").reserved == 0
+
+
+def test_lines_naming_the_same_sku_and_location_are_added_up() -> None:
+    assert ops.merge_lines([("A", "L1", 2), ("B", "L1", 1), ("A", "L1", 3)]) == {
+        ("A", "L1"): 5,
+        ("B", "L1"): 1,
+    }
+
+
+def test_release_gives_back_what_is_held_and_a_second_release_is_harmless() -> None:
+    book = book_with(A=(5, 0, 0))
+    res = ops.reserve(
+        book, reservation_id="r1", reference="", lines={("A", "L1"): 4}, now=NOW, expires_at=None
+    )
+    assert ops.release(book, res) is True
+    assert ops.release(book, res) is False
+    assert book.level("A", "L1").reserved == 0 and res.status is ReservationStatus.RELEASED
+    assert [c.movement.kind for c in book.changes] == [MovementKind.RESERVE, MovementKind.RELEASE]
+
+
+def test_expiry_is_recorded_as_its_own_movement_kind() -> None:
+    book = book_with(A=(5, 0, 0))
+    res = ops.reserve(
+        book,
+        reservation_id="r1",
+        reference="",
+        lines={("A", "L1"): 1},
+        now=NOW,
+        expires_at=NOW + timedelta(seconds=1),
+    )
+    assert not res.is_due(NOW) and res.is_due(NOW + timedelta(seconds=1))
+    ops.release(book, res, expired=True)
+    assert res.status is ReservationStatus.EXPIRED
+    assert book.changes[-1].movement.kind is MovementKind.EXPIRE
+
+
+def test_partial_commits_ship_units_and_the_last_one_completes_the_reservation() -> None:
+    book = book_with(A=(5, 0, 0), B=(5, 0, 0))
+    res = ops.reserve(
+        book,
+        reservation_id="r1",
+        reference="",
+        now=NOW,
+        expires_at=None,
+        lines={("A", "L1"): 3, ("B", "L1"): 1},
+    )
+    ops.commit(book, res, {("A", "L1"): 2})
+    assert res.status is ReservationStatus.ACTIVE
+    assert (book.level("A", "L1").on_hand, book.level("A", "L1").reserved) == (3, 1)
+    ops.commit(book, res, None)
+    assert res.status is ReservationStatus.COMMITTED
+    assert book.level("A", "L1").reserved == 0 and book.level("B", "L1").on_hand == 4
+
+
+def test_committing_more_than_is_held_or_a_released_reservation_is_refused() -> None:
+    book = book_with(A=(5, 0, 0))
+    res = ops.reserve(
+        book, reservation_id="r1", reference="", lines={("A", "L1"): 2}, now=NOW, expires_at=None
+    )
+    with pytest.raises(FailedPrecondition, match="holds 2"):
+        ops.commit(book, res, {("A", "L1"): 3})
+    ops.release(book, res)
+    with pytest.raises(FailedPrecondition, match="RELEASED"):
+        ops.commit(book, res, None)
+
+
+def test_a_committed_reservation_cannot_be_released() -> None:
+    book = book_with(A=(5, 0, 0))
+    res = ops.reserve(
+        book, reservation_id="r1", reference="", lines={("A", "L1"): 1}, now=NOW, expires_at=None
+    )
+    ops.commit(book, res, None)
+    with pytest.raises(FailedPrecondition, match="already committed"):
+        ops.release(book, res)
+    assert book.level("A", "L1").on_hand == 4
