@@ -26,8 +26,15 @@ SERVICES = {"stock": ("omni.stock", "OMNI_STOCK_DATABASE_URL")}
 
 def main() -> None:
     data_dir = Path(os.environ.get("OMNI_DATA_DIR", ".omni")).resolve()
-    nats = EmbeddedNats(data_dir / "nats", port=int(os.environ.get("OMNI_NATS_PORT", "4222")))
-    nats.start()
+    nats_port = int(os.environ.get("OMNI_NATS_PORT", "4222"))
+    nats = EmbeddedNats(data_dir / "nats", port=nats_port)
+    try:
+        nats.start()
+    except RuntimeError as exc:
+        raise SystemExit(
+            f"cannot start nats-server on port {nats_port} ({exc}); is it in use? "
+            "Set OMNI_NATS_PORT to another port (-1 picks a free one)."
+        ) from exc
     env = {**os.environ, "NATS_URL": nats.url}
     children: list[subprocess.Popen[bytes]] = []
     for name, (module, db_var) in SERVICES.items():

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.adapters import tables
 from omni.stock.v1 import stock_pb2 as pb
-from tests.helpers import Stock, location, receive, running_stock
+from tests.helpers import Stock, eventually, location, receive, running_stock
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
@@ -200,7 +200,7 @@ async def stock(database_url: str, nats_server: EmbeddedNats) -> AsyncIterator[S
 
 
 async def fingerprint(stock: Stock) -> dict[str, int]:
-    """Row counts of every stock table plus the sum of level versions, and events made."""
+    """Row counts of every stock table, the sum of level versions, and events published."""
     counts: dict[str, int] = {}
     async with stock.app.engine.connect() as conn:
         for table in tables.metadata.sorted_tables:
@@ -209,7 +209,13 @@ async def fingerprint(stock: Stock) -> dict[str, int]:
                 counts[table.name] = (await conn.execute(query)).scalar_one()
         versions = select(func.coalesce(func.sum(tables.stock_levels.c.version), 0))
         counts["versions"] = (await conn.execute(versions)).scalar_one()
-    counts["events"] = stock.app.relay.published + await stock.app.relay.pending()
+    await stock.app.nats.ready.wait()
+
+    async def outbox_empty() -> bool:
+        return await stock.app.relay.pending() == 0
+
+    await eventually(outbox_empty)
+    counts["events"] = (await stock.app.nats.js.stream_info("STOCK_EVENTS")).state.messages
     return counts
 
 

@@ -62,13 +62,21 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
 
     def __init__(self, detail_for: DetailFor) -> None:
         self._detail_for = detail_for
+        self._wrapped: dict[str, Any] = {}
 
     async def intercept_service(
         self, continuation: Callable[[Any], Awaitable[Any]], details: grpc.HandlerCallDetails
     ) -> Any:
-        handler = await continuation(details)
-        if handler is None:
-            return None
+        # Handlers are fixed per method: wrap each once, not on every call.
+        method = details.method
+        if method not in self._wrapped:
+            handler = await continuation(details)
+            if handler is None:
+                return None
+            self._wrapped[method] = self._wrap(handler)
+        return self._wrapped[method]
+
+    def _wrap(self, handler: Any) -> Any:
         abort = self._abort
         deserialize = _tolerant(handler.request_deserializer)
         if handler.unary_unary or handler.stream_unary:

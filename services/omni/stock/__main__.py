@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
-import signal
 
 import uvloop
 
-from omni.stock.app import StockApp, migrate
+from omni.stock.app import configure_logging, migrate, serve
 from omni.stock.settings import StockSettings
-
-
-async def serve(settings: StockSettings) -> None:
-    app = StockApp(settings)
-    await app.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    logging.getLogger(__name__).info("stopping: finishing calls in flight")
-    await app.stop()
 
 
 def main() -> None:
@@ -30,9 +15,7 @@ def main() -> None:
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
     args = parser.parse_args()
     settings = StockSettings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings)
     uvloop.run(serve(settings) if args.command == "serve" else migrate(settings))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from pathlib import Path
 
 from sqlalchemy import text
@@ -113,3 +114,22 @@ class StockApp:
 
     async def _nats_ok(self) -> bool:
         return self.nats.connected()
+
+
+async def serve(settings: StockSettings) -> None:
+    """Runs one replica until SIGTERM or SIGINT, then stops gracefully."""
+    app = StockApp(settings)
+    await app.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("stopping: finishing calls in flight")
+    await app.stop()
+
+
+def configure_logging(settings: StockSettings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )

@@ -16,6 +16,8 @@ class StockSettings(ServiceSettings):
     grpc_port: int = 50051
     # How often due reservations are expired (SPEC: "within about a second").
     expiry_interval_seconds: float = 0.5
-    # Reserve/Allocate requests decided per transaction, and transactions in flight.
-    reserve_batch_max: int = 64
-    reserve_batch_workers: int = 2
+    # Reserve/Allocate requests decided per transaction, and such transactions in flight per
+    # process. One keeps batches large (a commit and a set of statements serve many callers);
+    # replicas and other processes still write concurrently.
+    reserve_batch_max: int = 256
+    reserve_batch_workers: int = 1

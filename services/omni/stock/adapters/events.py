@@ -7,12 +7,12 @@ from google.protobuf.message import Message
 from omni.platform.clock import new_id, utcnow
 from omni.platform.outbox import OutboxMessage
 from omni.stock import convert
-from omni.stock.domain.book import LevelChanged
 from omni.stock.domain.events import (
     AllocationRejected,
     Event,
     LocationChanged,
     ReservationChanged,
+    StockLevelChanged,
     StockReserved,
 )
 from omni.stock.v1 import messaging_pb2 as msg
@@ -26,11 +26,11 @@ def to_outbox(event: Event) -> OutboxMessage:
     now = convert.timestamp(utcnow())
     payload: Message
     match event:
-        case LevelChanged(level, movement):
+        case StockLevelChanged(level, movements):
             subject = "level_changed"
             payload = msg.StockLevelChanged(
                 level=convert.level_to_proto(level),
-                movement=convert.movement_to_proto(movement, at=utcnow()),
+                movements=[convert.movement_to_proto(m) for m in movements],
             )
         case StockReserved(reservation, key):
             subject = "reserved"

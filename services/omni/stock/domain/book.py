@@ -53,8 +53,20 @@ class LevelBook:
 
     def changed_levels(self) -> list[StockLevel]:
         """Each level changed at least once, in its final state."""
-        keys = dict.fromkeys((c.level.sku, c.level.location_id) for c in self.changes)
-        return [self._levels[k] for k in keys]
+        return [self._levels[k] for k in self.movements_by_level()]
+
+    def movements_by_level(self) -> dict[Key, list[Movement]]:
+        """The movements made to each changed level, in order."""
+        grouped: dict[Key, list[Movement]] = {}
+        for change in self.changes:
+            grouped.setdefault((change.level.sku, change.level.location_id), []).append(
+                change.movement
+            )
+        return grouped
+
+    def snapshot(self, key: Key) -> StockLevel:
+        """A copy of a level's current state."""
+        return replace(self._levels[key])
 
 
 def merge_lines(lines: Iterable[tuple[str, str, int]]) -> dict[Key, int]:

@@ -5,8 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from omni.stock.domain.book import LevelChanged
-from omni.stock.domain.model import Location, Reservation, ShortLine
+from omni.stock.domain.model import Location, Movement, Reservation, ShortLine, StockLevel
+
+
+@dataclass(frozen=True, slots=True)
+class StockLevelChanged:
+    """A level as one transaction left it, and the movements that transaction made to it."""
+
+    level: StockLevel
+    movements: tuple[Movement, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,4 +46,6 @@ class LocationChanged:
     location: Location
 
 
-Event = LevelChanged | StockReserved | AllocationRejected | ReservationChanged | LocationChanged
+Event = (
+    StockLevelChanged | StockReserved | AllocationRejected | ReservationChanged | LocationChanged
+)

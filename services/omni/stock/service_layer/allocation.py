@@ -26,18 +26,25 @@ Outcome = Reservation | OmniError
 OPERATION = "reserve"  # Reserve and Allocate share one key space: both hold stock for a key.
 
 
-async def reserve_many(uow: UnitOfWork, requests: list[Request]) -> list[Outcome]:
-    """One outcome per request, in order: its reservation, or the error it alone caused."""
-    return await with_retries(lambda: _reserve_many(uow, requests))
+async def reserve_many(
+    uow: UnitOfWork, requests: list[Request], known_locations: set[str]
+) -> list[Outcome]:
+    """One outcome per request, in order: its reservation, or the error it alone caused.
+
+    `known_locations` caches ids known to exist; locations are never deleted, so it only grows.
+    """
+    return await with_retries(lambda: _reserve_many(uow, requests, known_locations))
 
 
-async def _reserve_many(uow: UnitOfWork, requests: list[Request]) -> list[Outcome]:
+async def _reserve_many(uow: UnitOfWork, requests: list[Request], known: set[str]) -> list[Outcome]:
     outcomes: list[Outcome | None] = [None] * len(requests)
     async with uow.transaction() as tx:
-        locations = await _locations_for(tx, requests)
-        valid = [
-            i for i, r in enumerate(requests) if not _record_unknown(i, r, locations, outcomes)
-        ]
+        locations = await _sourcing_locations(tx, requests)
+        known.update(locations)
+        unknown = {loc for r in requests for loc in _named_locations(r)} - known
+        if unknown:
+            known.update(await tx.repo.locations(unknown))
+        valid = [i for i, r in enumerate(requests) if not _record_unknown(i, r, known, outcomes)]
         answers = await idempotency.claim(
             tx.conn,
             OPERATION,
@@ -106,12 +113,13 @@ def _plan(book: ops.LevelBook, req: Request, locations: dict[str, Location]) -> 
     return sourcing.plan_shipment(list(locations.values()), req.ship_to, wanted, available)
 
 
-async def _locations_for(tx: Transaction, requests: list[Request]) -> dict[str, Location]:
-    """The locations the batch names; every location if any request ships (sourcing)."""
+async def _sourcing_locations(tx: Transaction, requests: list[Request]) -> dict[str, Location]:
+    """What allocations need, read fresh (flags change): every location if any request ships,
+    else the pickup stores named; nothing for a batch of plain reservations."""
     if any(isinstance(r, Allocate) and r.ship_to for r in requests):
         return await tx.repo.locations()
-    named = {loc for r in requests for loc in _named_locations(r)}
-    return await tx.repo.locations(named)
+    stores = {r.pickup_location_id for r in requests if isinstance(r, Allocate)}
+    return await tx.repo.locations(stores) if stores else {}
 
 
 def _named_locations(req: Request) -> set[str]:
@@ -120,10 +128,8 @@ def _named_locations(req: Request) -> set[str]:
     return {req.pickup_location_id} if req.pickup_location_id else set()
 
 
-def _record_unknown(
-    i: int, req: Request, locations: dict[str, Location], outcomes: list[Outcome | None]
-) -> bool:
-    missing = sorted(_named_locations(req) - locations.keys())
+def _record_unknown(i: int, req: Request, known: set[str], outcomes: list[Outcome | None]) -> bool:
+    missing = sorted(_named_locations(req) - known)
     if missing:
         outcomes[i] = NotFound(f"unknown location(s): {', '.join(missing)}")
     return bool(missing)

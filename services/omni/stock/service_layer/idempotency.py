@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -17,9 +17,12 @@ from omni.stock.adapters.tables import idempotency_keys as keys_table
 
 
 def request_hash(command: Any) -> str:
-    """A fingerprint of a command's content, its idempotency key left out."""
-    fields = {k: v for k, v in asdict(command).items() if k != "idempotency_key"}
-    blob = json.dumps(fields, sort_keys=True, default=str)
+    """A fingerprint of a command's content, its idempotency key left out.
+
+    Commands are frozen dataclasses of strings, numbers and tuples, so repr is canonical.
+    """
+    content = [getattr(command, f.name) for f in fields(command) if f.name != "idempotency_key"]
+    blob = repr((type(command).__name__, content))
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

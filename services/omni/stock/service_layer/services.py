@@ -9,10 +9,13 @@ from omni.stock.service_layer.unit_of_work import UnitOfWork
 
 
 class StockServices:
-    def __init__(self, uow: UnitOfWork, *, max_batch: int = 64, workers: int = 2) -> None:
+    def __init__(self, uow: UnitOfWork, *, max_batch: int = 256, workers: int = 1) -> None:
         self.uow = uow
+        known_locations: set[str] = set()
         self._batcher: Batcher[Request, Outcome] = Batcher(
-            lambda reqs: reserve_many(uow, reqs), max_batch=max_batch, workers=workers
+            lambda reqs: reserve_many(uow, reqs, known_locations),
+            max_batch=max_batch,
+            workers=workers,
         )
 
     def start(self) -> None:

