@@ -44,6 +44,21 @@ async def read_whole_stream(url: str) -> list[tuple[str, str, str, list[int]]]:
         await nc.close()
 
 
+async def test_an_event_is_published_right_after_its_commit_not_on_the_poll(
+    database_url: str, nats_server: EmbeddedNats
+) -> None:
+    async with running_stock(database_url, nats_server.url, outbox_poll_seconds=60) as stock:
+        await stock.app.nats.ready.wait()
+        await add_location(stock.stub, "L1")
+        assert stock.app.nats.nc is not None
+        changes = await stock.app.nats.nc.subscribe("stock.events.level_changed")
+        sku = unique("SKU")
+        await receive(stock.stub, sku, "L1", 5)
+        # Within 5 s, while the poll would take 60 s: published by the commit itself.
+        event = msg_pb.StockLevelChanged.FromString((await changes.next_msg(5)).data)
+        assert (event.level.sku, event.level.on_hand) == (sku, 5)
+
+
 async def test_events_committed_while_nats_is_down_arrive_exactly_once(
     database_url: str, nats_server: EmbeddedNats
 ) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -45,11 +44,13 @@ async def save(conn: AsyncConnection, outbox: Table, messages: Sequence[OutboxMe
 
 
 class OutboxRelay:
-    """Publishes saved events in order and deletes them once JetStream has acknowledged them.
+    """Publishes saved events and deletes them once JetStream has acknowledged them.
 
-    Woken by `notify()` right after a commit, and polls as a safety net (events written by
-    another replica, or left after NATS was down). Several replicas may relay the same row at
-    once: JetStream drops the second copy by its `Nats-Msg-Id`, so nothing is doubled.
+    The fast path: right after a commit, the unit of work hands over the events it saved, and
+    the relay publishes them from memory (no re-reading). The table is the safety net: it is
+    scanned at start, every `poll_interval`, after a failure and after NATS reconnects, for
+    whatever is left (a crash, NATS down, another replica's rows). A row may so be published
+    twice; JetStream drops the second copy by its `Nats-Msg-Id`, so nothing is doubled.
     """
 
     def __init__(
@@ -61,6 +62,7 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_interval: float = 1.0,
         max_backoff: float = 5.0,
+        max_handed: int = 10_000,
     ) -> None:
         self._engine = engine
         self._outbox = outbox
@@ -68,48 +70,73 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
+        self._max_handed = max_handed
+        self._handed: list[OutboxMessage] = []
+        self._scan = True
         self._wake = asyncio.Event()
         self.published = 0
 
-    def notify(self) -> None:
-        """Tells the relay that new events were committed."""
+    def hand_over(self, messages: Sequence[OutboxMessage]) -> None:
+        """Events just committed: publish them now."""
+        if len(self._handed) < self._max_handed:  # beyond: the table scan will find them
+            self._handed.extend(messages)
+        else:
+            self._scan = True
+        self._wake.set()
+
+    def scan_soon(self) -> None:
+        """Look in the table now (e.g. NATS is back)."""
+        self._scan = True
         self._wake.set()
 
     async def run(self) -> None:
         """Relays until cancelled; publishing failures back off and retry, never drop."""
         backoff = 0.1
         while True:
+            timeout = self._poll_interval
             try:
-                while await self.relay_once():
-                    pass
+                await self._relay_pending()
                 backoff = 0.1
-                timeout = self._poll_interval
-            except Exception as exc:  # NATS or database down: keep the rows, try again later.
+            except Exception as exc:  # NATS or database down: the rows stay for a rescan.
                 reraise_if_cancelled(exc)
                 log.warning("outbox relay paused: %s", exc)
-                timeout = backoff
-                backoff = min(backoff * 2, self._max_backoff)
-            with contextlib.suppress(TimeoutError):
+                self._handed.clear()
+                self._scan = True
+                timeout, backoff = backoff, min(backoff * 2, self._max_backoff)
+            try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                self._scan = True
             self._wake.clear()
 
+    async def _relay_pending(self) -> None:
+        if self._scan:
+            self._scan = False
+            while await self.relay_once():
+                pass
+        while self._handed:
+            batch, self._handed = self._handed[: self._batch_size], self._handed[self._batch_size :]
+            await self._publish_and_delete(batch)
+
     async def relay_once(self) -> int:
-        """Publishes one batch of pending events; returns how many were published."""
+        """Publishes one batch of events found in the table; returns how many."""
         async with self._engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(self._outbox).order_by(self._outbox.c.seq).limit(self._batch_size)
-                )
-            ).all()
+            query = select(self._outbox).order_by(self._outbox.c.seq).limit(self._batch_size)
+            rows = (await conn.execute(query)).all()
             await conn.rollback()
-        if not rows:
-            return 0
-        await self._publish([OutboxMessage(r.event_id, r.subject, r.payload) for r in rows])
-        async with write_transaction(self._engine) as conn:
-            seqs = [r.seq for r in rows]
-            await conn.execute(delete(self._outbox).where(self._outbox.c.seq.in_(seqs)))
-        self.published += len(rows)
+        await self._publish_and_delete(
+            [OutboxMessage(r.event_id, r.subject, r.payload) for r in rows]
+        )
         return len(rows)
+
+    async def _publish_and_delete(self, messages: list[OutboxMessage]) -> None:
+        if not messages:
+            return
+        await self._publish(messages)
+        async with write_transaction(self._engine) as conn:
+            ids = [m.event_id for m in messages]
+            await conn.execute(delete(self._outbox).where(self._outbox.c.event_id.in_(ids)))
+        self.published += len(messages)
 
     async def pending(self) -> int:
         """How many events wait to be published (the outbox lag)."""

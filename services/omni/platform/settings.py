@@ -25,3 +25,5 @@ class ServiceSettings(BaseSettings):
     )
     log_level: str = Field("INFO", validation_alias=AliasChoices("OMNI_LOG_LEVEL"))
     shutdown_grace_seconds: float = 5.0
+    # Events are published right after their commit; this poll only catches what was left.
+    outbox_poll_seconds: float = 1.0

@@ -45,10 +45,15 @@ class StockApp:
             "omni-stock",
             STREAMS,
             settings.stream_replicas,
-            on_reconnect=lambda: self.relay.notify(),  # publish what waited, at once
+            on_reconnect=lambda: self.relay.scan_soon(),  # publish what waited, at once
         )
-        self.relay = OutboxRelay(self.engine, tables.outbox, self.nats.publish)
-        self.uow = UnitOfWork(self.engine, on_commit=self.relay.notify)
+        self.relay = OutboxRelay(
+            self.engine,
+            tables.outbox,
+            self.nats.publish,
+            poll_interval=settings.outbox_poll_seconds,
+        )
+        self.uow = UnitOfWork(self.engine, on_commit=self.relay.hand_over)
         self.services = StockServices(
             self.uow,
             max_batch=settings.reserve_batch_max,
@@ -100,7 +105,7 @@ class StockApp:
         await self.nats.run()
         api = StockNatsApi(self.services, self.nats)
         await api.subscribe()
-        self.relay.notify()
+        self.relay.scan_soon()
         await api.command_consumer().run()
 
     async def _expire_due(self) -> None:

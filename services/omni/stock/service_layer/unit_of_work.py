@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from omni.platform import outbox
 from omni.platform.db import write_transaction
+from omni.platform.outbox import OutboxMessage
 from omni.stock.adapters import tables
 from omni.stock.adapters.events import to_outbox
 from omni.stock.adapters.repository import StockRepository
@@ -36,7 +37,11 @@ class Transaction:
 class UnitOfWork:
     """Opens transactions on the stock database; tells the relay after each commit."""
 
-    def __init__(self, engine: AsyncEngine, on_commit: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        on_commit: Callable[[Sequence[OutboxMessage]], None] = lambda _messages: None,
+    ) -> None:
         self.engine = engine
         self._on_commit = on_commit
 
@@ -46,9 +51,10 @@ class UnitOfWork:
         async with write_transaction(self.engine) as conn:
             tx = Transaction(conn, StockRepository(conn))
             yield tx
-            await outbox.save(conn, tables.outbox, [to_outbox(e) for e in tx.events])
-        if tx.events:
-            self._on_commit()
+            messages = [to_outbox(e) for e in tx.events]
+            await outbox.save(conn, tables.outbox, messages)
+        if messages:
+            self._on_commit(messages)  # committed: they may be published now
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[StockRepository]:
