@@ -101,8 +101,10 @@ async def insert_ignoring_conflicts(
     if not rows:
         return set()
     dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = dialect_insert(table).values(rows).on_conflict_do_nothing().returning(table.c[key])
-    return set((await conn.execute(stmt)).scalars())
+    # Rows as executemany parameters: one cached statement whatever the row count (SQLAlchemy
+    # still sends them as one multi-row INSERT ... RETURNING).
+    stmt = dialect_insert(table).on_conflict_do_nothing().returning(table.c[key])
+    return set((await conn.execute(stmt, rows)).scalars())
 
 
 def is_retryable(exc: BaseException) -> bool:
