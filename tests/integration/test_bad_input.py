@@ -135,6 +135,14 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
         ),
         INVALID,
     ),
+    (
+        "Commit",
+        pb.CommitRequest(
+            reservation_id="res_x",
+            lines=[pb.CommitLine(sku="SKU-1", location_id="L1", quantity=1)] * 201,
+        ),
+        INVALID,
+    ),
     ("GetReservation", pb.GetReservationRequest(), INVALID),
     ("GetReservation", pb.GetReservationRequest(id="res_missing"), NOT_FOUND),
     (

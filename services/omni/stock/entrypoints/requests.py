@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from omni.platform import validation as check
 from omni.platform.errors import InvalidArgument
 from omni.stock import convert
@@ -72,14 +74,7 @@ def reserve(msg: pb.ReserveRequest) -> commands.Reserve:
     return commands.Reserve(
         idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
         reference=check.optional_identifier("reference", msg.reference),
-        lines=tuple(
-            (
-                check.identifier(f"lines[{i}].sku", ln.sku),
-                check.identifier(f"lines[{i}].location_id", ln.location_id),
-                check.quantity(f"lines[{i}].quantity", ln.quantity),
-            )
-            for i, ln in enumerate(msg.lines)
-        ),
+        lines=_located_lines(msg.lines),
         ttl_seconds=check.non_negative("ttl_seconds", msg.ttl_seconds, maximum=MAX_TTL_SECONDS),
     )
 
@@ -118,18 +113,26 @@ def allocate(msg: pb.AllocateRequest) -> commands.Allocate:
 
 
 def commit(msg: pb.CommitRequest) -> commands.Commit:
-    lines = tuple(
+    if msg.lines:
+        check.lines("lines", msg.lines)
+    return commands.Commit(
+        reservation_id=check.identifier("reservation_id", msg.reservation_id),
+        lines=_located_lines(msg.lines) or None,
+        idempotency_key=check.optional_identifier("idempotency_key", msg.idempotency_key),
+    )
+
+
+def _located_lines(
+    lines: Iterable[pb.ReserveLine | pb.CommitLine],
+) -> tuple[tuple[str, str, int], ...]:
+    """(sku, location_id, quantity) of each line, each field checked."""
+    return tuple(
         (
             check.identifier(f"lines[{i}].sku", ln.sku),
             check.identifier(f"lines[{i}].location_id", ln.location_id),
             check.quantity(f"lines[{i}].quantity", ln.quantity),
         )
-        for i, ln in enumerate(msg.lines)
-    )
-    return commands.Commit(
-        reservation_id=check.identifier("reservation_id", msg.reservation_id),
-        lines=lines or None,
-        idempotency_key=check.optional_identifier("idempotency_key", msg.idempotency_key),
+        for i, ln in enumerate(lines)
     )
 
 

@@ -17,23 +17,22 @@ from omni.stock.service_layer.unit_of_work import Transaction, UnitOfWork
 
 
 async def create_location(uow: UnitOfWork, cmd: commands.CreateLocation) -> Location:
-    async def work() -> Location:
-        async with uow.transaction() as tx:
-            if not await tx.repo.add_location(cmd.location):
-                raise AlreadyExists(f"location {cmd.location.id} already exists")
-            tx.record(LocationChanged(cmd.location))
-            return cmd.location
-
-    return await with_retries(work)
+    return await _save_location(uow, cmd.location, create=True)
 
 
 async def update_location(uow: UnitOfWork, cmd: commands.UpdateLocation) -> Location:
+    return await _save_location(uow, cmd.location, create=False)
+
+
+async def _save_location(uow: UnitOfWork, location: Location, *, create: bool) -> Location:
     async def work() -> Location:
         async with uow.transaction() as tx:
-            if not await tx.repo.update_location(cmd.location):
-                raise NotFound(f"location {cmd.location.id} does not exist")
-            tx.record(LocationChanged(cmd.location))
-            return cmd.location
+            if create and not await tx.repo.add_location(location):
+                raise AlreadyExists(f"location {location.id} already exists")
+            if not create and not await tx.repo.update_location(location):
+                raise NotFound(f"location {location.id} does not exist")
+            tx.record(LocationChanged(location))
+            return location
 
     return await with_retries(work)
 
