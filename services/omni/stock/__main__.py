@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 import uvloop
+from pydantic import ValidationError
 
 from omni.stock.app import configure_logging, migrate, serve
 from omni.stock.settings import StockSettings
@@ -14,7 +15,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="omni-stock", description=__doc__)
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
     args = parser.parse_args()
-    settings = StockSettings()
+    try:
+        settings = StockSettings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SystemExit(f"omni-stock: bad setting ({problems}); see README, Configuration")
     configure_logging(settings)
     uvloop.run(serve(settings) if args.command == "serve" else migrate(settings))
 

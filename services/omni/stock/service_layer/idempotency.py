@@ -47,9 +47,10 @@ async def claim(
     for i, (key, _) in enumerate(requests):
         first_index.setdefault(scoped(operation, key), i)
     now = utcnow()
+    # Claimed in key order, like level locks: two batches never wait on each other in a cycle.
     rows = [
         {"key": k, "operation": operation, "request_hash": requests[i][1], "created_at": now}
-        for k, i in first_index.items()
+        for k, i in sorted(first_index.items())
     ]
     owned = await insert_ignoring_conflicts(conn, keys_table, rows, "key")
     taken = [k for k in first_index if k not in owned]
