@@ -19,7 +19,9 @@ def main() -> None:
         settings = StockSettings()
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise SystemExit(f"omni-stock: bad setting ({problems}); see README, Configuration")
+        raise SystemExit(
+            f"omni-stock: bad setting ({problems}); see README, Configuration"
+        ) from None
     configure_logging(settings)
     uvloop.run(serve(settings) if args.command == "serve" else migrate(settings))
 
