@@ -112,7 +112,8 @@ class OutboxRelay:
     async def _relay_pending(self) -> None:
         if self._scan:
             self._scan = False
-            while await self.relay_once():
+            # A partial batch means the table is caught up; newer rows are in the fast path.
+            while await self.relay_once() == self._batch_size:
                 pass
         while self._handed:
             batch, self._handed = self._handed[: self._batch_size], self._handed[self._batch_size :]
