@@ -91,8 +91,15 @@ class JetStreamPublisher:
             await self._js.publish_async(m.subject, m.payload, headers={MSG_ID_HEADER: m.event_id})
             for m in messages
         ]
-        # Raises on a missing ack, so the relay keeps the rows and tries again.
-        await asyncio.wait_for(asyncio.gather(*futures), self._ack_timeout)
+        done, waiting = await asyncio.wait(futures, timeout=self._ack_timeout)
+        for future in waiting:
+            future.cancel()
+        failed = [f for f in done if f.cancelled() or f.exception() is not None]
+        if waiting or failed:
+            # The relay keeps the rows and publishes them again (JetStream drops duplicates).
+            raise ConnectionError(
+                f"{len(waiting) + len(failed)} of {len(futures)} events not acknowledged"
+            )
 
 
 class NatsLink:
