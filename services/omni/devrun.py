@@ -1,8 +1,8 @@
 """`make run`: a local nats-server with JetStream, every service on SQLite, and demo data.
 
 Each service runs as its own process, as in production; Ctrl-C (or SIGTERM) stops them all.
-Environment: OMNI_DATA_DIR (default .omni), OMNI_NATS_PORT (default 4222), and each service's
-own settings (e.g. OMNI_STOCK_GRPC_PORT).
+Environment: OMNI_DATA_DIR (default .omni), OMNI_NATS_PORT (default 4222), NATS_URL (use that
+NATS instead of starting one), and each service's own settings (e.g. OMNI_STOCK_GRPC_PORT).
 """
 
 from __future__ import annotations
@@ -26,23 +26,12 @@ SERVICES = {"stock": ("omni.stock", "OMNI_STOCK_DATABASE_URL")}
 
 def main() -> None:
     data_dir = Path(os.environ.get("OMNI_DATA_DIR", ".omni")).resolve()
-    nats_port = int(os.environ.get("OMNI_NATS_PORT", "4222"))
-    nats = EmbeddedNats(data_dir / "nats", port=nats_port)
-    try:
-        nats.start()
-    except RuntimeError as exc:
-        raise SystemExit(
-            f"cannot start nats-server on port {nats_port} ({exc}); is it in use? "
-            "Set OMNI_NATS_PORT to another port (-1 picks a free one)."
-        ) from exc
-    env = {**os.environ, "NATS_URL": nats.url}
-    children: list[subprocess.Popen[bytes]] = []
-    for name, (module, db_var) in SERVICES.items():
-        env.setdefault(db_var, f"sqlite+aiosqlite:///{data_dir / name}.db")
-        # Own session: a terminal's Ctrl-C reaches only us, and we stop children in order.
-        children.append(
-            subprocess.Popen([sys.executable, "-m", module], env=env, start_new_session=True)
-        )
+    nats: EmbeddedNats | None = None
+    nats_url = os.environ.get("NATS_URL", "")
+    if not nats_url:
+        nats = _start_nats(data_dir)
+        nats_url = nats.url
+    children = _start_services(data_dir, nats_url)
     stopping = False
 
     def stop(*_: object) -> None:
@@ -55,7 +44,7 @@ def main() -> None:
         stock_port = StockSettings().grpc_port
         _wait_serving(f"127.0.0.1:{stock_port}", children)
         seed(f"127.0.0.1:{stock_port}")
-        _banner(nats.url, stock_port)
+        _banner(nats_url, stock_port)
         while not stopping and all(c.poll() is None for c in children):
             time.sleep(0.2)
     finally:
@@ -64,9 +53,36 @@ def main() -> None:
                 child.send_signal(signal.SIGTERM)
         for child in children:
             child.wait(15)
-        nats.stop()
+        if nats is not None:
+            nats.stop()
     failed = [c.args for c in children if c.returncode not in (0, -signal.SIGTERM)]
     sys.exit(1 if failed else 0)
+
+
+def _start_nats(data_dir: Path) -> EmbeddedNats:
+    """A local JetStream server, unless NATS_URL names one already running."""
+    port = int(os.environ.get("OMNI_NATS_PORT", "4222"))
+    nats = EmbeddedNats(data_dir / "nats", port=port)
+    try:
+        return nats.start()
+    except RuntimeError as exc:
+        raise SystemExit(
+            f"cannot start nats-server on port {port} ({exc}); is it in use? "
+            "Set OMNI_NATS_PORT to another port (-1 picks a free one), or NATS_URL to use yours."
+        ) from exc
+
+
+def _start_services(data_dir: Path, nats_url: str) -> list[subprocess.Popen[bytes]]:
+    """Every service as its own process, each on its own SQLite file unless told otherwise."""
+    env = {**os.environ, "NATS_URL": nats_url}
+    children = []
+    for name, (module, db_var) in SERVICES.items():
+        env.setdefault(db_var, f"sqlite+aiosqlite:///{data_dir / name}.db")
+        # Own session: a terminal's Ctrl-C reaches only us, and we stop children in order.
+        children.append(
+            subprocess.Popen([sys.executable, "-m", module], env=env, start_new_session=True)
+        )
+    return children
 
 
 def _wait_serving(

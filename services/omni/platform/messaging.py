@@ -41,14 +41,17 @@ async def connect(
     async def on_error(exc: Exception) -> None:
         log.warning("nats: %s", exc)
 
+    client: NatsClient | None = None
+
     async def on_disconnect() -> None:
-        log.warning("nats: disconnected")
+        if client is not None and not (client.is_draining or client.is_closed):
+            log.warning("nats: disconnected; reconnecting (events wait in the outbox)")
 
     async def reconnected() -> None:
         log.info("nats: reconnected")
         on_reconnect()
 
-    return await nats.connect(
+    client = await nats.connect(
         url,
         name=name,
         max_reconnect_attempts=-1,
@@ -59,6 +62,7 @@ async def connect(
         disconnected_cb=on_disconnect,
         reconnected_cb=reconnected,
     )
+    return client
 
 
 async def ensure_streams(js: JetStreamContext, specs: Sequence[StreamSpec], replicas: int) -> None:
