@@ -20,7 +20,8 @@ from omni.platform.messaging import MSG_ID_HEADER, StreamSpec, ensure_streams
 from omni.platform.natsserver import EmbeddedNats
 from omni.platform.tables import platform_tables
 from omni.stock.app import MIGRATIONS
-from tests.helpers import eventually, running_stock
+from omni.stock.v1 import stock_pb2 as pb
+from tests.helpers import eventually, free_port, running_stock
 
 metadata = MetaData()
 _, processed, _ = platform_tables(metadata)
@@ -145,3 +146,24 @@ async def test_a_call_to_an_unknown_method_is_unimplemented_not_internal(
         with pytest.raises(grpc.aio.AioRpcError) as failure:
             await call(b"")
         assert failure.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+async def test_a_database_that_cannot_be_reached_is_unavailable_not_internal(
+    nats_server: EmbeddedNats,
+) -> None:
+    nowhere = f"postgresql+asyncpg://omni@127.0.0.1:{free_port()}/stock"
+    async with running_stock(nowhere, nats_server.url, migrate_on_start=False) as stock:
+        line = pb.ReserveLine(sku="A", location_id="L1", quantity=1)
+        calls = [
+            stock.stub.Reserve(pb.ReserveRequest(idempotency_key="k", lines=[line])),
+            stock.stub.GetAvailability(pb.GetAvailabilityRequest(skus=["A"])),
+            stock.stub.ReceiveStock(pb.ReceiveStockRequest(sku="A", location_id="L1", quantity=1)),
+            stock.stub.Release(pb.ReleaseRequest(reservation_id="res_1")),
+        ]
+        for call in calls:
+            with pytest.raises(grpc.aio.AioRpcError) as failure:
+                await call
+            assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
+        health = health_pb2_grpc.HealthStub(stock.channel)
+        reply = await health.Check(health_pb2.HealthCheckRequest())
+        assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
@@ -120,8 +121,10 @@ def is_retryable(exc: BaseException) -> bool:
 
 def is_connection_error(exc: BaseException) -> bool:
     """The database could not be reached (as opposed to refusing a statement)."""
-    return (isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)) or isinstance(
-        exc, (OSError, ConnectionError)
+    if isinstance(exc, OSError | PoolTimeout):  # refused, reset, no route; pool exhausted
+        return True
+    return isinstance(exc, DBAPIError) and (
+        bool(exc.connection_invalidated) or isinstance(exc.orig, OSError)
     )
 
 

@@ -16,7 +16,6 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
-from sqlalchemy.exc import DBAPIError
 
 from omni.platform import errors
 from omni.platform.db import is_connection_error
@@ -44,7 +43,7 @@ def status_for(exc: BaseException, detail_for: DetailFor) -> grpc.Status:
     if isinstance(exc, errors.OmniError):
         code = next(c for cls, c in CODES.items() if isinstance(exc, cls))
         message, detail = exc.message, detail_for(exc)
-    elif isinstance(exc, DBAPIError) and is_connection_error(exc):
+    elif is_connection_error(exc):
         code, message, detail = grpc.StatusCode.UNAVAILABLE, "the database is unreachable", None
     else:
         log.error("unexpected error", exc_info=exc)
