@@ -91,7 +91,8 @@ class DurableConsumer:
     async def _handle(self, msg: Msg) -> None:
         try:
             await self._handler(msg)
-        except Exception:
+        except Exception as exc:
+            reraise_if_cancelled(exc)
             log.exception("consumer %s: handling %s failed; will retry", self._durable, msg.subject)
             await msg.nak(delay=1.0)
             return
