@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import grpc
 import nats
@@ -15,9 +16,11 @@ from nats.aio.msg import Msg
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
 from omni.platform import consumer, migrations
+from omni.platform.clock import utcnow
 from omni.platform.db import create_engine, write_transaction
 from omni.platform.messaging import MSG_ID_HEADER, StreamSpec, ensure_streams
 from omni.platform.natsserver import EmbeddedNats
+from omni.platform.retention import prune
 from omni.platform.tables import platform_tables
 from omni.stock.app import MIGRATIONS
 from omni.stock.v1 import stock_pb2 as pb
@@ -167,3 +170,17 @@ async def test_a_database_that_cannot_be_reached_is_unavailable_not_internal(
         health = health_pb2_grpc.HealthStub(stock.channel)
         reply = await health.Check(health_pb2.HealthCheckRequest())
         assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+async def test_pruning_removes_only_bookkeeping_older_than_its_retention(engine: object) -> None:
+    now = utcnow()
+    rows = [
+        {"consumer": "c", "event_id": f"e{i}", "processed_at": now - timedelta(days=age)}
+        for i, age in enumerate([30, 9, 7, 1])
+    ]
+    async with write_transaction(engine) as conn:  # type: ignore[arg-type]
+        await conn.execute(processed.insert(), rows)
+    removed = await prune(engine, processed, "processed_at", timedelta(days=8), chunk=1)  # type: ignore[arg-type]
+    async with engine.connect() as conn:  # type: ignore[attr-defined]
+        kept = set((await conn.execute(select(processed.c.event_id))).scalars())
+    assert (removed, kept) == (2, {"e2", "e3"})

@@ -27,3 +27,6 @@ class ServiceSettings(BaseSettings):
     shutdown_grace_seconds: float = 5.0
     # Events are published right after their commit; this poll only catches what was left.
     outbox_poll_seconds: float = 1.0
+    # How long idempotency keys and handled event ids are kept. Longer than the streams keep
+    # messages (7 days), so a redelivered event can never outlive its record.
+    bookkeeping_retention_hours: float = 8 * 24

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -16,6 +17,7 @@ from omni.platform.db import create_engine
 from omni.platform.grpc_server import HealthReporter, start_server, stop_server
 from omni.platform.messaging import NatsLink
 from omni.platform.outbox import OutboxRelay
+from omni.platform.retention import prune
 from omni.platform.tasks import TaskGroup, repeat
 from omni.stock.adapters import tables
 from omni.stock.entrypoints.grpc_api import SERVICE_NAME, StockServicer, error_detail
@@ -77,6 +79,7 @@ class StockApp:
                 "expiring reservations", self._expire_due, self.settings.expiry_interval_seconds
             ),
         )
+        self._tasks.spawn("pruning", repeat("pruning bookkeeping", self._prune, 60.0))
         await self.health.refresh()
         self._tasks.spawn("health", self.health.run())
         self.server, self.port = await start_server(
@@ -111,6 +114,11 @@ class StockApp:
     async def _expire_due(self) -> None:
         while await handlers.expire_due(self.uow, utcnow()) > 0:
             pass
+
+    async def _prune(self) -> None:
+        keep = timedelta(hours=self.settings.bookkeeping_retention_hours)
+        await prune(self.engine, tables.idempotency_keys, "created_at", keep)
+        await prune(self.engine, tables.processed_events, "processed_at", keep)
 
     async def _database_ok(self) -> bool:
         async with self.engine.connect() as conn:
