@@ -10,19 +10,19 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from omni.platform.messaging import MSG_ID_HEADER
 from omni.platform.natsserver import EmbeddedNats
+from omni.stock.adapters.events import availability_subject
 from omni.stock.v1 import messaging_pb2 as msg_pb
 from omni.stock.v1 import stock_pb2 as pb
 from tests.helpers import add_location, eventually, receive, running_stock, unique
 
 PAYLOADS = {
-    "stock.events.level_changed": msg_pb.StockLevelChanged,
     "stock.events.reserved": msg_pb.StockReserved,
     "stock.events.location_changed": msg_pb.LocationChanged,
 }
 
 
-async def read_whole_stream(url: str) -> list[tuple[str, str, str, list[int]]]:
-    """Every message in STOCK_EVENTS: (subject, Nats-Msg-Id, event_id, movement versions)."""
+async def read_whole_stream(url: str) -> list[tuple[str, str, str]]:
+    """Every message in STOCK_EVENTS: (subject, Nats-Msg-Id, event_id)."""
     nc = await nats.connect(url)
     try:
         js = nc.jetstream()
@@ -32,13 +32,12 @@ async def read_whole_stream(url: str) -> list[tuple[str, str, str, list[int]]]:
             stream="STOCK_EVENTS",
             config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
         )
-        seen: list[tuple[str, str, str, list[int]]] = []
+        seen: list[tuple[str, str, str]] = []
         while len(seen) < total:
             for m in await sub.fetch(min(256, total - len(seen)), timeout=5):
                 event = PAYLOADS[m.subject].FromString(m.data)
-                versions = [mv.version for mv in getattr(event, "movements", [])]
                 msg_id = (m.headers or {}).get(MSG_ID_HEADER, "")
-                seen.append((m.subject, msg_id, event.event_id, versions))
+                seen.append((m.subject, msg_id, event.event_id))
         return seen
     finally:
         await nc.close()
@@ -51,8 +50,8 @@ async def test_an_event_is_published_right_after_its_commit_not_on_the_poll(
         await stock.app.nats.ready.wait()
         await add_location(stock.stub, "L1")
         assert stock.app.nats.nc is not None
-        changes = await stock.app.nats.nc.subscribe("stock.events.level_changed")
         sku = unique("SKU")
+        changes = await stock.app.nats.nc.subscribe(availability_subject("L1", sku))
         await receive(stock.stub, sku, "L1", 5)
         # Within 5 s, while the poll would take 60 s: published by the commit itself.
         event = msg_pb.StockLevelChanged.FromString((await changes.next_msg(5)).data)
@@ -89,11 +88,21 @@ async def test_events_committed_while_nats_is_down_arrive_exactly_once(
         await eventually(outbox_empty, within=30)
 
     seen = await read_whole_stream(nats_server.url)
-    subjects = Counter(subject for subject, _, _, _ in seen)
-    assert (subjects["stock.events.location_changed"], subjects["stock.events.reserved"]) == (1, 40)
-    # Level events carry the movements of one transaction: 1 receipt + 40 reservations, each
-    # version of the level exactly once.
-    versions = sorted(v for _, _, _, vs in seen for v in vs)
-    assert versions == list(range(1, 42))
-    assert len({event_id for _, _, event_id, _ in seen}) == len(seen), "an event arrived twice"
-    assert all(msg_id == event_id for _, msg_id, event_id, _ in seen)
+    assert Counter(subject for subject, _, _ in seen) == Counter(
+        {"stock.events.location_changed": 1, "stock.events.reserved": 40}
+    )
+    assert len({event_id for _, _, event_id in seen}) == len(seen), "an event arrived twice"
+    assert all(msg_id == event_id for _, msg_id, event_id in seen)
+    # The availability stream holds the latest level: 1 receipt + 40 reservations.
+    assert (await latest_availability(nats_server.url, sku)).version == 41
+
+
+async def latest_availability(url: str, sku: str) -> pb.StockLevel:
+    nc = await nats.connect(url)
+    try:
+        stored = await nc.jetstream().get_last_msg(
+            "STOCK_AVAILABILITY", availability_subject("L1", sku)
+        )
+        return msg_pb.StockLevelChanged.FromString(stored.data).level
+    finally:
+        await nc.close()

@@ -30,6 +30,8 @@ class StreamSpec:
     subjects: list[str]
     work_queue: bool = False
     max_age_seconds: float = 7 * 24 * 3600.0
+    # 1: keep only the latest message per subject (a last-value stream)
+    max_msgs_per_subject: int = -1
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -76,6 +78,7 @@ async def ensure_streams(js: JetStreamContext, specs: Sequence[StreamSpec], repl
             num_replicas=replicas,
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
             max_age=spec.max_age_seconds,
+            max_msgs_per_subject=spec.max_msgs_per_subject,
         )
         try:
             await js.add_stream(config)

@@ -36,6 +36,7 @@ class TaskGroup:
         self._tasks: list[asyncio.Task[Any]] = []
 
     def spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:
+        self._tasks = [t for t in self._tasks if not t.done()]
         self._tasks.append(asyncio.create_task(coro, name=name))
 
     async def stop(self, grace: float = 5.0) -> None:

@@ -20,6 +20,7 @@ from omni.platform.outbox import OutboxRelay
 from omni.platform.retention import prune
 from omni.platform.tasks import TaskGroup, repeat
 from omni.stock.adapters import tables
+from omni.stock.entrypoints.availability import AvailabilityHub
 from omni.stock.entrypoints.grpc_api import SERVICE_NAME, StockServicer, error_detail
 from omni.stock.entrypoints.nats_api import STREAMS, StockNatsApi
 from omni.stock.service_layer import handlers
@@ -47,7 +48,7 @@ class StockApp:
             "omni-stock",
             STREAMS,
             settings.stream_replicas,
-            on_reconnect=lambda: self.relay.scan_soon(),  # publish what waited, at once
+            on_reconnect=lambda: self._nats_back(),
         )
         self.relay = OutboxRelay(
             self.engine,
@@ -56,6 +57,7 @@ class StockApp:
             poll_interval=settings.outbox_poll_seconds,
         )
         self.uow = UnitOfWork(self.engine, on_commit=self.relay.hand_over)
+        self.hub = AvailabilityHub(self.nats, self.uow)
         self.services = StockServices(
             self.uow,
             max_batch=settings.reserve_batch_max,
@@ -86,7 +88,7 @@ class StockApp:
             host=self.settings.grpc_host,
             port=self.settings.grpc_port,
             register=lambda s: stock_pb2_grpc.add_StockServiceServicer_to_server(
-                StockServicer(self.services), s
+                StockServicer(self.services, self.hub), s
             ),
             service_names=[SERVICE_NAME],
             health=self.health,
@@ -114,6 +116,11 @@ class StockApp:
     async def _expire_due(self) -> None:
         while await handlers.expire_due(self.uow, utcnow()) > 0:
             pass
+
+    def _nats_back(self) -> None:
+        """Publish what waited at once; watchers may have missed changes: resend current."""
+        self.relay.scan_soon()
+        self._tasks.spawn("availability resync", self.hub.resync())
 
     async def _prune(self) -> None:
         keep = timedelta(hours=self.settings.bookkeeping_retention_hours)

@@ -18,6 +18,17 @@ from omni.stock.domain.events import (
 from omni.stock.v1 import messaging_pb2 as msg
 
 SUBJECT_PREFIX = "stock.events."
+AVAILABILITY_PREFIX = "stock.availability."
+
+
+def availability_subject(location_id: str, sku: str) -> str:
+    """Where a level's changes are published; subscribe with "*" for either token."""
+    return f"{AVAILABILITY_PREFIX}{subject_token(location_id)}.{subject_token(sku)}"
+
+
+def subject_token(value: str) -> str:
+    """Ids may contain "." (a NATS token separator); "%" cannot occur in ids, so this is safe."""
+    return value.replace(".", "%2E") if value != "*" else value
 
 
 def to_outbox(event: Event) -> OutboxMessage:
@@ -27,7 +38,7 @@ def to_outbox(event: Event) -> OutboxMessage:
     payload: Message
     match event:
         case StockLevelChanged(level, movements):
-            subject = "level_changed"
+            subject = availability_subject(level.location_id, level.sku)
             payload = msg.StockLevelChanged(
                 level=convert.level_to_proto(level),
                 movements=[convert.movement_to_proto(m) for m in movements],
@@ -52,4 +63,6 @@ def to_outbox(event: Event) -> OutboxMessage:
             payload = msg.LocationChanged(location=convert.location_to_proto(location))
     payload.event_id = event_id
     payload.occurred_at.CopyFrom(now)
-    return OutboxMessage(event_id, SUBJECT_PREFIX + subject, payload.SerializeToString())
+    if not subject.startswith(AVAILABILITY_PREFIX):
+        subject = SUBJECT_PREFIX + subject
+    return OutboxMessage(event_id, subject, payload.SerializeToString())

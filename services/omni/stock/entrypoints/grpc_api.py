@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import grpc
 
 from omni.platform import validation as check
@@ -10,6 +12,7 @@ from omni.stock import convert
 from omni.stock.domain import commands
 from omni.stock.domain.model import InsufficientStock
 from omni.stock.entrypoints import requests
+from omni.stock.entrypoints.availability import AvailabilityHub
 from omni.stock.service_layer import handlers, queries
 from omni.stock.service_layer.services import StockServices
 from omni.stock.v1 import stock_pb2 as pb
@@ -28,8 +31,9 @@ def error_detail(exc: OmniError) -> pb.InsufficientStock | None:
 
 
 class StockServicer(stock_pb2_grpc.StockServiceServicer):
-    def __init__(self, services: StockServices) -> None:
+    def __init__(self, services: StockServices, hub: AvailabilityHub) -> None:
         self._s = services
+        self._hub = hub
 
     async def CreateLocation(
         self, request: pb.CreateLocationRequest, context: Ctx
@@ -85,6 +89,13 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
             levels=[convert.level_to_proto(lv) for lv in view.levels],
             network=[pb.NetworkAvailability(sku=s, available=n) for s, n in view.network.items()],
         )
+
+    async def WatchAvailability(
+        self, request: pb.WatchAvailabilityRequest, context: Ctx
+    ) -> AsyncIterator[pb.WatchAvailabilityResponse]:
+        skus, locations = requests.watch(request)
+        async for level in self._hub.watch(skus, locations):
+            yield pb.WatchAvailabilityResponse(level=level)
 
     async def ListMovements(
         self, request: pb.ListMovementsRequest, context: Ctx

@@ -31,6 +31,7 @@ ALLOCATE_REQUEST_SUBJECT = "stock.rpc.allocate"
 ALLOCATE_COMMAND_SUBJECT = "stock.commands.allocate"
 STREAMS = [
     StreamSpec("STOCK_EVENTS", ["stock.events.>"]),
+    StreamSpec("STOCK_AVAILABILITY", ["stock.availability.>"], max_msgs_per_subject=1),
     StreamSpec("STOCK_COMMANDS", ["stock.commands.>"], work_queue=True),
 ]
 

@@ -136,6 +136,20 @@ def _located_lines(
     )
 
 
+MAX_WATCHED_KEYS = 10_000
+
+
+def watch(msg: pb.WatchAvailabilityRequest) -> tuple[list[str], list[str]]:
+    """SKUs and locations to watch; at most 10,000 (sku, location) keys."""
+    skus = query_keys("skus", list(msg.skus), required=True)
+    locations = query_keys("location_ids", list(msg.location_ids), required=False)
+    if len(skus) * max(1, len(locations)) > MAX_WATCHED_KEYS:
+        raise InvalidArgument(
+            f"a watch may cover at most {MAX_WATCHED_KEYS} (sku, location) pairs; split it"
+        )
+    return skus, locations
+
+
 def query_keys(field: str, values: list[str], *, required: bool) -> list[str]:
     """A list of ids for a read: at most 1000, each well-formed."""
     if required and not values:

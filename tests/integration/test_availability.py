@@ -1,0 +1,145 @@
+"""WatchAvailability across replicas, on SQLite and PostgreSQL, with a real nats-server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+
+from omni.platform.natsserver import EmbeddedNats
+from omni.stock.v1 import stock_pb2 as pb
+from omni.stock.v1 import stock_pb2_grpc
+from tests.helpers import Stock, add_location, receive, running_stock, unique
+
+
+@pytest.fixture
+async def replicas(database_url: str, nats_server: EmbeddedNats) -> AsyncIterator[list[Stock]]:
+    """Two stock replicas on one database and one NATS."""
+    async with (
+        running_stock(database_url, nats_server.url) as a,
+        running_stock(database_url, nats_server.url, migrate_on_start=False) as b,
+    ):
+        for replica in (a, b):
+            await replica.app.nats.ready.wait()
+        await add_location(a.stub, "L1")
+        yield [a, b]
+
+
+def watch(stub: stock_pb2_grpc.StockServiceStub, *skus: str, locations: tuple[str, ...] = ("L1",)):  # type: ignore[no-untyped-def]
+    return stub.WatchAvailability(
+        pb.WatchAvailabilityRequest(skus=list(skus), location_ids=list(locations))
+    )
+
+
+async def until_version(stream, sku: str, version: int) -> list[int]:  # type: ignore[no-untyped-def]
+    """Reads the stream until `sku` reaches `version`; returns the versions seen for it."""
+    seen: list[int] = []
+    async for reply in stream:
+        if reply.level.sku == sku:
+            seen.append(reply.level.version)
+            if reply.level.version >= version:
+                return seen
+    raise AssertionError("the stream ended")
+
+
+async def test_a_watcher_on_one_replica_sees_a_reservation_made_through_another(
+    replicas: list[Stock],
+) -> None:
+    a, b = replicas
+    sku = unique("SKU")
+    await receive(a.stub, sku, "L1", 10)
+    stream = watch(b.stub, sku)
+    first = await anext(aiter(stream))
+    assert (first.level.available, first.level.version) == (10, 1)
+
+    await a.stub.Reserve(
+        pb.ReserveRequest(
+            idempotency_key="k1", lines=[pb.ReserveLine(sku=sku, location_id="L1", quantity=3)]
+        )
+    )
+    seen = await asyncio.wait_for(until_version(stream, sku, 2), 5)
+    assert seen == [2]
+    level = (await b.stub.GetAvailability(pb.GetAvailabilityRequest(skus=[sku]))).levels[0]
+    assert (level.available, level.version) == (7, 2)
+    stream.cancel()
+
+
+async def test_the_first_values_cover_every_requested_pair_even_without_stock(
+    replicas: list[Stock],
+) -> None:
+    a, _ = replicas
+    await add_location(a.stub, "L2")
+    sku = unique("SKU")
+    await receive(a.stub, sku, "L1", 4)
+    stream = watch(a.stub, sku, locations=("L1", "L2"))
+    firsts = [await anext(aiter(stream)) for _ in range(2)]
+    assert {(r.level.location_id, r.level.available, r.level.version) for r in firsts} == {
+        ("L1", 4, 1),
+        ("L2", 0, 0),
+    }
+    stream.cancel()
+
+
+async def test_a_slow_watcher_delays_no_one_and_ends_on_the_latest_version(
+    replicas: list[Stock],
+) -> None:
+    a, b = replicas
+    sku = unique("SKU")
+    await receive(a.stub, sku, "L1", 1000)
+    slow = watch(b.stub, sku)  # opened, then not read while the changes happen
+    fast = watch(b.stub, sku)
+    fast_seen = asyncio.ensure_future(until_version(fast, sku, 201))
+    for i in range(200):
+        await a.stub.Reserve(
+            pb.ReserveRequest(
+                idempotency_key=f"k{i}",
+                lines=[pb.ReserveLine(sku=sku, location_id="L1", quantity=1)],
+            )
+        )
+    fast_versions = await asyncio.wait_for(fast_seen, 10)
+    assert fast_versions == sorted(fast_versions) and fast_versions[-1] == 201
+
+    slow_versions = await asyncio.wait_for(until_version(slow, sku, 201), 10)
+    assert slow_versions == sorted(set(slow_versions)), "versions went backwards or repeated"
+    assert slow_versions[-1] == 201
+    # Held for the slow watcher while it did not read: at most its one key.
+    assert b.app.hub.most_waiting <= 1
+    slow.cancel()
+    fast.cancel()
+
+
+async def test_a_watch_needs_skus_and_a_bounded_number_of_keys(replicas: list[Stock]) -> None:
+    a, _ = replicas
+    for request in (
+        pb.WatchAvailabilityRequest(),
+        pb.WatchAvailabilityRequest(
+            skus=[f"S{i}" for i in range(1000)], location_ids=[f"L{i}" for i in range(11)]
+        ),
+        pb.WatchAvailabilityRequest(skus=["bad sku"]),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            async for _ in a.stub.WatchAvailability(request):
+                pass
+        assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_a_watcher_catches_up_after_nats_was_away(
+    replicas: list[Stock], nats_server: EmbeddedNats
+) -> None:
+    a, b = replicas
+    sku = unique("SKU")
+    await receive(a.stub, sku, "L1", 5)
+    stream = watch(b.stub, sku)
+    assert (await anext(aiter(stream))).level.version == 1
+    nats_server.stop()
+    await a.stub.Reserve(
+        pb.ReserveRequest(
+            idempotency_key="k1", lines=[pb.ReserveLine(sku=sku, location_id="L1", quantity=2)]
+        )
+    )
+    nats_server.start()
+    seen = await asyncio.wait_for(until_version(stream, sku, 2), 15)
+    assert seen[-1] == 2
+    stream.cancel()

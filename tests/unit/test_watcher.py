@@ -1,0 +1,55 @@
+"""A watcher's view: newest level per key, never backwards, memory bounded by its keys."""
+
+from __future__ import annotations
+
+import asyncio
+
+from omni.stock.entrypoints.availability import Watcher
+from omni.stock.v1 import stock_pb2 as pb
+
+
+def level(sku: str, location: str, version: int) -> pb.StockLevel:
+    return pb.StockLevel(sku=sku, location_id=location, version=version, available=version)
+
+
+async def next_levels(watcher: Watcher, count: int) -> list[tuple[str, int]]:
+    stream = watcher.levels()
+    return [(lv.sku, lv.version) for lv in [await anext(stream) for _ in range(count)]]
+
+
+async def test_a_slow_reader_gets_only_the_newest_version_of_each_key() -> None:
+    watcher = Watcher(["A", "B"], ["L1"])
+    for version in range(1, 101):
+        watcher.offer(level("A", "L1", version))
+    watcher.offer(level("B", "L1", 3))
+    assert watcher.waiting == 2  # bounded by the keys, not by the changes
+    assert await next_levels(watcher, 2) == [("A", 100), ("B", 3)]
+
+
+async def test_versions_never_go_backwards_even_when_changes_arrive_out_of_order() -> None:
+    watcher = Watcher(["A"], ["L1"])
+    watcher.offer(level("A", "L1", 5))
+    assert await next_levels(watcher, 1) == [("A", 5)]
+    watcher.offer(level("A", "L1", 4))  # late, e.g. from a resync racing a newer change
+    watcher.offer(level("A", "L1", 5))  # the same version again (a duplicate delivery)
+    assert watcher.waiting == 0
+    watcher.offer(level("A", "L1", 6))
+    assert await next_levels(watcher, 1) == [("A", 6)]
+
+
+async def test_a_watcher_ignores_keys_it_did_not_ask_for() -> None:
+    some = Watcher(["A"], ["L1"])
+    everywhere = Watcher(["A"], [])
+    for changed in (level("A", "L2", 1), level("B", "L1", 1)):
+        some.offer(changed)
+        everywhere.offer(changed)
+    assert (some.waiting, everywhere.waiting) == (0, 1)
+
+
+async def test_a_reader_waits_until_there_is_something_new() -> None:
+    watcher = Watcher(["A"], ["L1"])
+    reading = asyncio.ensure_future(next_levels(watcher, 1))
+    await asyncio.sleep(0.01)
+    assert not reading.done()
+    watcher.offer(level("A", "L1", 0))  # a level that was never changed still has a value
+    assert await reading == [("A", 0)]
