@@ -24,6 +24,7 @@ from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 from tests.bench.harness import Result, drive, open_channels
+from tests.bench.propagation import bench_propagation
 from tests.conftest import create_postgres_database
 from tests.helpers import free_port, wait_serving
 
@@ -71,8 +72,12 @@ async def bench_echo(seconds: float) -> Result:
 async def bench_stock(db: str, database_url: str, nats_url: str, seconds: float) -> list[Result]:
     """Reserve spread over many SKUs, on one hot SKU, then a flash sale; checks oversell."""
     port = free_port()
-    env = {"OMNI_STOCK_DATABASE_URL": database_url, "NATS_URL": nats_url,
-           "OMNI_STOCK_GRPC_PORT": str(port), "OMNI_LOG_LEVEL": "WARNING"}  # fmt: skip
+    env = {
+        "OMNI_STOCK_DATABASE_URL": database_url,
+        "NATS_URL": nats_url,
+        "OMNI_STOCK_GRPC_PORT": str(port),
+        "OMNI_LOG_LEVEL": "WARNING",
+    }
     async with server(["omni.stock"], env, port) as target:
         await wait_serving(target)
         stubs = [stock_pb2_grpc.StockServiceStub(c) for c in open_channels(target)]
@@ -80,8 +85,10 @@ async def bench_stock(db: str, database_url: str, nats_url: str, seconds: float)
         await seed(stubs[0], {**dict.fromkeys(skus, PLENTY), "HOT": PLENTY, "FLASH": FLASH_UNITS})
         results = []
         keys = itertools.count()  # every call a new buyer, across warm-up and runs
-        for label, pick in (("spread over 1000 SKUs", lambda: random.choice(skus)),
-                            ("one hot SKU", lambda: "HOT")):  # fmt: skip
+        for label, pick in (
+            ("spread over 1000 SKUs", lambda: random.choice(skus)),
+            ("one hot SKU", lambda: "HOT"),
+        ):
 
             async def call(i: int, pick: Callable[[], str] = pick) -> None:
                 line = pb.ReserveLine(sku=pick(), location_id="L1", quantity=1)
@@ -97,10 +104,12 @@ async def bench_stock(db: str, database_url: str, nats_url: str, seconds: float)
 async def seed(stub: stock_pb2_grpc.StockServiceStub, stock: dict[str, int]) -> None:
     location = pb.Location(id="L1", name="L1", kind=pb.LOCATION_KIND_WAREHOUSE, ships=True)
     await stub.CreateLocation(pb.CreateLocationRequest(location=location))
-    await asyncio.gather(*(
-        stub.ReceiveStock(pb.ReceiveStockRequest(sku=sku, location_id="L1", quantity=qty))
-        for sku, qty in stock.items()
-    ))  # fmt: skip
+    await asyncio.gather(
+        *(
+            stub.ReceiveStock(pb.ReceiveStockRequest(sku=sku, location_id="L1", quantity=qty))
+            for sku, qty in stock.items()
+        )
+    )
 
 
 async def check_no_oversell(stub: stock_pb2_grpc.StockServiceStub, skus: list[str]) -> None:
@@ -137,12 +146,13 @@ async def flash_sale(stubs: list[stock_pb2_grpc.StockServiceStub], db: str) -> R
 
 
 def report(echo: Result, results: list[Result]) -> None:
-    print(f"\n{'run':<50}{'calls/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs echo':>9}  outcomes")
+    print(f"\n{'run':<50}{'per s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs echo':>9}  outcomes")
     for r in [echo, *results]:
         timed = bool(r.latencies_ms)
         p50, p99 = (f"{r.percentile(50):.1f}", f"{r.percentile(99):.1f}") if timed else ("", "")
-        ratio = f"{r.rate / echo.rate:.0%}" if timed else ""
-        print(f"{r.name:<50}{r.rate:>9.0f}{p50:>9}{p99:>9}{ratio:>9}  {dict(r.outcomes)}")
+        ratio = f"{r.rate / echo.rate:.0%}" if timed and "watcher" not in r.name else ""
+        rate = "" if "watcher" in r.name else f"{r.rate:.0f}"
+        print(f"{r.name:<50}{rate:>9}{p50:>9}{p99:>9}{ratio:>9}  {dict(r.outcomes)}")
     print("\nOversell checked after every run: none (reserved = successful calls, never < 0).")
 
 
@@ -163,10 +173,27 @@ async def main() -> None:
         echo = await bench_echo(seconds)
         sqlite = f"sqlite+aiosqlite:///{work}/stock.db"
         results = await bench_stock("SQLite", sqlite, nats_server.url, seconds)
-        results += await bench_stock(
-            "PostgreSQL", await postgres_url(work), nats_server.url, seconds
-        )
+        postgres = await postgres_url(work)
+        results += await bench_stock("PostgreSQL", postgres, nats_server.url, seconds)
+        results += await two_replicas("PostgreSQL", postgres, nats_server.url, changes=200)
     report(echo, results)
+
+
+async def two_replicas(db: str, database_url: str, nats_url: str, changes: int) -> list[Result]:
+    """Two stock processes on one database: propagation from one to watchers on the other."""
+    ports = [free_port(), free_port()]
+    env = {
+        "OMNI_STOCK_DATABASE_URL": database_url,
+        "NATS_URL": nats_url,
+        "OMNI_LOG_LEVEL": "WARNING",
+    }
+    async with (
+        server(["omni.stock"], {**env, "OMNI_STOCK_GRPC_PORT": str(ports[0])}, ports[0]) as a,
+        server(["omni.stock"], {**env, "OMNI_STOCK_GRPC_PORT": str(ports[1])}, ports[1]) as b,
+    ):
+        await wait_serving(a)
+        await wait_serving(b)
+        return await bench_propagation(db, a, b, changes)
 
 
 if __name__ == "__main__":

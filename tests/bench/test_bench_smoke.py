@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from omni.platform.natsserver import EmbeddedNats
-from tests.bench.__main__ import bench_echo, bench_stock, report
+from tests.bench.__main__ import bench_echo, bench_stock, report, two_replicas
 
 
 async def test_the_benchmark_harness_runs_and_checks_oversell(
-    tmp_path: Path, nats_server: EmbeddedNats, capsys: object
+    tmp_path: Path, nats_server: EmbeddedNats
 ) -> None:
     echo = await bench_echo(0.2)
-    results = await bench_stock(
-        "SQLite", f"sqlite+aiosqlite:///{tmp_path}/s.db", nats_server.url, 0.2
-    )
+    database = f"sqlite+aiosqlite:///{tmp_path}/s.db"
+    results = await bench_stock("SQLite", database, nats_server.url, 0.2)
+    assert results[-1].outcomes["OK"] == 50  # the flash sale sold exactly its units
+    results += await two_replicas("SQLite", database, nats_server.url, changes=5)
     report(echo, results)
     assert echo.calls > 0 and all(r.calls > 0 for r in results)
-    assert results[-1].outcomes["OK"] == 50
