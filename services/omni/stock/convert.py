@@ -6,6 +6,7 @@ from datetime import datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from omni.stock.domain.channels import Channel, ChannelView
 from omni.stock.domain.model import (
     Location,
     LocationKind,
@@ -26,6 +27,20 @@ LOCATION_KINDS_FROM_PROTO = {v: k for k, v in LOCATION_KINDS.items()}
 # The wire enums are named after the domain's: RESERVATION_STATUS_<X>, MOVEMENT_KIND_<X>.
 RESERVATION_STATUSES = {s: getattr(pb, f"RESERVATION_STATUS_{s.value}") for s in ReservationStatus}
 MOVEMENT_KINDS = {k: getattr(pb, f"MOVEMENT_KIND_{k.value}") for k in MovementKind}
+
+
+CHANNELS = {c: getattr(pb, f"CHANNEL_{c.value}") for c in Channel}
+CHANNELS_FROM_PROTO = {v: k for k, v in CHANNELS.items()}
+
+
+def channel_view_to_proto(view: ChannelView) -> pb.ChannelView:
+    return pb.ChannelView(
+        channel=CHANNELS[view.channel],
+        buffers=[
+            pb.ChannelBuffer(location_kind=LOCATION_KINDS[kind], units=units)
+            for kind, units in sorted(view.buffers.items())
+        ],
+    )
 
 
 def timestamp(value: datetime) -> Timestamp:
@@ -49,7 +64,8 @@ def location_to_proto(loc: Location) -> pb.Location:
     )
 
 
-def level_to_proto(level: StockLevel) -> pb.StockLevel:
+def level_to_proto(level: StockLevel, available: int | None = None) -> pb.StockLevel:
+    """`available` overrides the level's own (e.g. as a channel sees it)."""
     return pb.StockLevel(
         sku=level.sku,
         location_id=level.location_id,
@@ -57,7 +73,7 @@ def level_to_proto(level: StockLevel) -> pb.StockLevel:
         reserved=level.reserved,
         safety_stock=level.safety_stock,
         damaged=level.damaged,
-        available=level.available,
+        available=level.available if available is None else available,
         version=level.version,
     )
 

@@ -9,6 +9,7 @@ from omni.platform.outbox import OutboxMessage
 from omni.stock import convert
 from omni.stock.domain.events import (
     AllocationRejected,
+    ChannelViewChanged,
     Event,
     LocationChanged,
     ReservationChanged,
@@ -58,6 +59,9 @@ def to_outbox(event: Event) -> OutboxMessage:
         case ReservationChanged(reservation, change):
             subject = change.value
             payload = msg.ReservationChanged(reservation=convert.reservation_to_proto(reservation))
+        case ChannelViewChanged(view):
+            subject = "channel_view_changed"
+            payload = msg.ChannelViewChanged(view=convert.channel_view_to_proto(view))
         case LocationChanged(location):
             subject = "location_changed"
             payload = msg.LocationChanged(location=convert.location_to_proto(location))

@@ -6,12 +6,13 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from omni.platform.clock import utcnow
 from omni.platform.db import insert_ignoring_conflicts
 from omni.stock.adapters.tables import (
+    channel_buffers,
     locations,
     movements,
     reservation_lines,
@@ -19,6 +20,7 @@ from omni.stock.adapters.tables import (
     stock_levels,
 )
 from omni.stock.domain.book import Key, LevelChanged
+from omni.stock.domain.channels import Channel, ChannelView
 from omni.stock.domain.model import (
     Location,
     LocationKind,
@@ -58,6 +60,39 @@ class StockRepository:
         stmt = update(locations).where(locations.c.id == loc.id)
         values = {**_location_row(loc), "updated_at": utcnow()}
         return (await self.conn.execute(stmt.values(values))).rowcount == 1
+
+    # Channel views -------------------------------------------------------------------
+
+    async def channel_views(self, channel: Channel | None = None) -> list[ChannelView]:
+        """Stored views (one channel's, or all); a channel with no buffers has no view."""
+        query = select(channel_buffers).order_by(channel_buffers.c.channel)
+        if channel is not None:
+            query = query.where(channel_buffers.c.channel == channel.value)
+        buffers: dict[Channel, dict[LocationKind, int]] = {}
+        for r in (await self.conn.execute(query)).mappings():
+            buffers.setdefault(Channel(r["channel"]), {})[LocationKind(r["location_kind"])] = r[
+                "units"
+            ]
+        return [ChannelView(c, b) for c, b in buffers.items()]
+
+    async def set_channel_view(self, view: ChannelView) -> None:
+        """Replaces the channel's buffers."""
+        await self.conn.execute(
+            delete(channel_buffers).where(channel_buffers.c.channel == view.channel.value)
+        )
+        now = utcnow()
+        rows = [
+            {
+                "channel": view.channel.value,
+                "location_kind": kind.value,
+                "units": units,
+                "updated_at": now,
+            }
+            for kind, units in view.buffers.items()
+            if units
+        ]
+        if rows:
+            await self.conn.execute(insert(channel_buffers), rows)
 
     # Levels ----------------------------------------------------------------------------
 

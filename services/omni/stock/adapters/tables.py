@@ -76,6 +76,15 @@ movements = Table(
     UniqueConstraint("sku", "location_id", "version", name="uq_movements_level_version"),
 )
 
+channel_buffers = Table(
+    "channel_buffers",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("location_kind", String(16), primary_key=True),
+    Column("units", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 reservations = Table(
     "reservations",
     metadata,

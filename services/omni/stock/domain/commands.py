@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from omni.stock.domain.channels import ChannelView
 from omni.stock.domain.model import Location
 from omni.stock.domain.sourcing import Destination
 
@@ -16,6 +17,11 @@ class CreateLocation:
 @dataclass(frozen=True, slots=True)
 class UpdateLocation:
     location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class SetChannelView:
+    view: ChannelView
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from omni.stock.domain.channels import ChannelView
 from omni.stock.domain.model import Location, Movement, Reservation, ShortLine, StockLevel
 
 
@@ -46,6 +47,16 @@ class LocationChanged:
     location: Location
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelViewChanged:
+    view: ChannelView
+
+
 Event = (
-    StockLevelChanged | StockReserved | AllocationRejected | ReservationChanged | LocationChanged
+    StockLevelChanged
+    | StockReserved
+    | AllocationRejected
+    | ReservationChanged
+    | LocationChanged
+    | ChannelViewChanged
 )

@@ -13,14 +13,16 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable
 
+from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from omni.platform.errors import Unavailable
 from omni.platform.messaging import NatsLink
 from omni.stock import convert
-from omni.stock.adapters.events import availability_subject
-from omni.stock.domain.model import StockLevel
+from omni.stock.adapters.events import SUBJECT_PREFIX, availability_subject
+from omni.stock.domain.channels import Channel, ChannelView
+from omni.stock.domain.model import LocationKind, StockLevel
 from omni.stock.service_layer import queries
 from omni.stock.service_layer.unit_of_work import UnitOfWork
 from omni.stock.v1 import messaging_pb2 as msg_pb
@@ -28,31 +30,59 @@ from omni.stock.v1 import stock_pb2 as pb
 
 log = logging.getLogger(__name__)
 Key = tuple[str, str]  # (sku, location_id)
+CHANNEL_VIEWS_SUBJECT = SUBJECT_PREFIX + "channel_view_changed"
 
 
 class Watcher:
-    """One client's view: the latest level not yet sent, per key it watches."""
+    """One client's view: the latest level not yet sent, per key it watches.
 
-    def __init__(self, skus: Iterable[str], location_ids: Iterable[str]) -> None:
+    With a channel, `available` is as that channel sees it; a changed channel view changes it
+    without a new version, so a level is sent again when either moved forward.
+    """
+
+    def __init__(
+        self,
+        skus: Iterable[str],
+        location_ids: Iterable[str],
+        view: ChannelView | None = None,
+        kinds: dict[str, LocationKind] | None = None,
+    ) -> None:
         self.skus = set(skus)
         self.location_ids = set(location_ids)  # empty: every location
-        self._sent: dict[Key, int] = {}
+        self.view = view
+        self.kinds = kinds or {}
+        self._sent: dict[Key, pb.StockLevel] = {}
         self._pending: dict[Key, pb.StockLevel] = {}
         self._ready = asyncio.Event()
+
+    @property
+    def channel(self) -> Channel | None:
+        return self.view.channel if self.view else None
 
     def wants(self, sku: str, location_id: str) -> bool:
         return sku in self.skus and (not self.location_ids or location_id in self.location_ids)
 
-    def offer(self, level: pb.StockLevel) -> None:
-        """Keeps `level` if it is newer than what was sent or is waiting for this key."""
+    def offer(self, level: pb.StockLevel, *, as_seen: bool = False) -> None:
+        """Keeps `level` if it is newer than what was sent or waits for its key.
+
+        `as_seen`: its `available` is already as this watcher's channel sees it.
+        """
         key = (level.sku, level.location_id)
         if not self.wants(*key):
             return
-        waiting = self._pending.get(key)
-        if level.version <= max(self._sent.get(key, -1), waiting.version if waiting else -1):
+        if self.view is not None and not as_seen:
+            level = self._as_seen(level)
+        if not _moved_on(level, self._pending.get(key) or self._sent.get(key)):
             return
         self._pending[key] = level
         self._ready.set()
+
+    def _as_seen(self, level: pb.StockLevel) -> pb.StockLevel:
+        assert self.view is not None
+        seen = pb.StockLevel()
+        seen.CopyFrom(level)
+        seen.available = self.view.available(level.available, self.kinds.get(level.location_id))
+        return seen
 
     @property
     def waiting(self) -> int:
@@ -66,9 +96,16 @@ class Watcher:
             self._ready.clear()
             batch, self._pending = self._pending, {}
             for key, level in batch.items():
-                if level.version > self._sent.get(key, -1):
-                    self._sent[key] = level.version
+                if _moved_on(level, self._sent.get(key)):
+                    self._sent[key] = level
                     yield level
+
+
+def _moved_on(level: pb.StockLevel, last: pb.StockLevel | None) -> bool:
+    """Newer than `last`: a later version, or the same version seen differently (channel)."""
+    if last is None or level.version > last.version:
+        return True
+    return level.version == last.version and level.available != last.available
 
 
 class AvailabilityHub:
@@ -89,12 +126,16 @@ class AvailabilityHub:
         """The most levels held for one watcher (bounded by that watcher's keys)."""
         return max((w.waiting for w in self._watchers), default=0)
 
-    async def watch(self, skus: list[str], location_ids: list[str]) -> AsyncIterator[pb.StockLevel]:
+    async def watch(
+        self, skus: list[str], location_ids: list[str], channel: Channel | None = None
+    ) -> AsyncIterator[pb.StockLevel]:
         """The current levels first, then every change, for as long as the caller reads."""
         if not self._link.connected():
             raise Unavailable("availability updates are unavailable (NATS is unreachable)")
-        watcher = Watcher(skus, location_ids)
+        watcher = Watcher(skus, location_ids, ChannelView(channel) if channel else None)
         subjects = _subjects(skus, location_ids)
+        if channel:  # a changed view must reach this watcher even when no level changes
+            subjects.append(CHANNEL_VIEWS_SUBJECT)
         # Subscribe before reading the snapshot, so that no change falls between the two.
         await self._subscribe(subjects)
         self._watchers.add(watcher)
@@ -112,19 +153,30 @@ class AvailabilityHub:
             await self._snapshot(watcher)
 
     async def _snapshot(self, watcher: Watcher) -> None:
-        view = await queries.availability(
-            self._uow, sorted(watcher.skus), sorted(watcher.location_ids)
-        )
-        found = {(lv.sku, lv.location_id) for lv in view.levels}
-        missing = [StockLevel(s, loc) for s in watcher.skus for loc in watcher.location_ids
-                   if (s, loc) not in found]  # fmt: skip
-        for level in [*view.levels, *missing]:
-            watcher.offer(convert.level_to_proto(level))
+        """Offers the watcher the current levels (and, with a channel, its current view)."""
+        if watcher.channel is not None:
+            async with self._uow.reader() as repo:
+                watcher.view = await queries.channel_view(repo, watcher.channel)
+            watcher.kinds = await queries.location_kinds(self._uow)
+        skus, locations = sorted(watcher.skus), sorted(watcher.location_ids)
+        view = await queries.availability(self._uow, skus, locations, watcher.channel)
+        found = {(lv.sku, lv.location_id) for lv, _ in view.levels}
+        missing = [
+            (StockLevel(s, loc), 0) for s in skus for loc in locations if (s, loc) not in found
+        ]
+        for level, seen in [*view.levels, *missing]:
+            watcher.offer(convert.level_to_proto(level, seen), as_seen=True)
 
     async def _on_change(self, msg: Msg) -> None:
         try:
+            if msg.subject == CHANNEL_VIEWS_SUBJECT:
+                changed = msg_pb.ChannelViewChanged.FromString(msg.data).view
+                channel = convert.CHANNELS_FROM_PROTO.get(changed.channel)
+                for watcher in [w for w in self._watchers if w.channel == channel]:
+                    await self._snapshot(watcher)
+                return
             level = msg_pb.StockLevelChanged.FromString(msg.data).level
-        except Exception:
+        except DecodeError:
             log.warning("ignoring an undecodable message on %s", msg.subject)
             return
         for watcher in self._watchers:

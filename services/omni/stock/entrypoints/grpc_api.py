@@ -79,22 +79,36 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         level = await handlers.set_safety_stock(self._s.uow, requests.safety_stock(request))
         return pb.SetSafetyStockResponse(level=convert.level_to_proto(level))
 
+    async def SetChannelView(
+        self, request: pb.SetChannelViewRequest, context: Ctx
+    ) -> pb.SetChannelViewResponse:
+        cmd = commands.SetChannelView(requests.channel_view(request.view))
+        view = await handlers.set_channel_view(self._s.uow, cmd)
+        return pb.SetChannelViewResponse(view=convert.channel_view_to_proto(view))
+
+    async def ListChannelViews(
+        self, request: pb.ListChannelViewsRequest, context: Ctx
+    ) -> pb.ListChannelViewsResponse:
+        views = await queries.channel_views(self._s.uow)
+        return pb.ListChannelViewsResponse(views=[convert.channel_view_to_proto(v) for v in views])
+
     async def GetAvailability(
         self, request: pb.GetAvailabilityRequest, context: Ctx
     ) -> pb.GetAvailabilityResponse:
         skus = requests.query_keys("skus", list(request.skus), required=True)
         locations = requests.query_keys("location_ids", list(request.location_ids), required=False)
-        view = await queries.availability(self._s.uow, skus, locations)
+        channel = requests.channel(request.channel)
+        view = await queries.availability(self._s.uow, skus, locations, channel)
         return pb.GetAvailabilityResponse(
-            levels=[convert.level_to_proto(lv) for lv in view.levels],
+            levels=[convert.level_to_proto(lv, seen) for lv, seen in view.levels],
             network=[pb.NetworkAvailability(sku=s, available=n) for s, n in view.network.items()],
         )
 
     async def WatchAvailability(
         self, request: pb.WatchAvailabilityRequest, context: Ctx
     ) -> AsyncIterator[pb.WatchAvailabilityResponse]:
-        skus, locations = requests.watch(request)
-        async for level in self._hub.watch(skus, locations):
+        skus, locations, channel = requests.watch(request)
+        async for level in self._hub.watch(skus, locations, channel):
             yield pb.WatchAvailabilityResponse(level=level)
 
     async def ListMovements(

@@ -8,7 +8,8 @@ from omni.platform import validation as check
 from omni.platform.errors import InvalidArgument
 from omni.stock import convert
 from omni.stock.domain import commands
-from omni.stock.domain.model import Location
+from omni.stock.domain.channels import Channel, ChannelView
+from omni.stock.domain.model import Location, LocationKind
 from omni.stock.domain.sourcing import Destination
 from omni.stock.v1 import stock_pb2 as pb
 
@@ -33,6 +34,29 @@ def location(msg: pb.Location) -> Location:
         longitude=check.coordinate("location.longitude", _opt(msg, "longitude"), 180),
         priority=check.non_negative("location.priority", msg.priority, maximum=1_000_000),
     )
+
+
+def channel(value: int, *, required: bool = False) -> Channel | None:
+    """A sales channel; CHANNEL_UNSPECIFIED means none unless one is required."""
+    if value in convert.CHANNELS_FROM_PROTO:
+        return convert.CHANNELS_FROM_PROTO[value]
+    if value == pb.CHANNEL_UNSPECIFIED and not required:
+        return None
+    raise InvalidArgument(f"channel must be one of {', '.join(pb.Channel.keys()[1:])}")
+
+
+def channel_view(msg: pb.ChannelView) -> ChannelView:
+    buffers: dict[LocationKind, int] = {}
+    for i, buffer in enumerate(msg.buffers):
+        kind = convert.LOCATION_KINDS_FROM_PROTO.get(buffer.location_kind)
+        if kind is None:
+            raise InvalidArgument(f"buffers[{i}].location_kind must be WAREHOUSE or STORE")
+        if kind in buffers:
+            raise InvalidArgument(f"buffers[{i}]: {kind.value} is given twice")
+        buffers[kind] = check.non_negative(f"buffers[{i}].units", buffer.units)
+    found = channel(msg.channel, required=True)
+    assert found is not None
+    return ChannelView(found, buffers)
 
 
 def receive(msg: pb.ReceiveStockRequest) -> commands.ReceiveStock:
@@ -139,7 +163,7 @@ def _located_lines(
 MAX_WATCHED_KEYS = 10_000
 
 
-def watch(msg: pb.WatchAvailabilityRequest) -> tuple[list[str], list[str]]:
+def watch(msg: pb.WatchAvailabilityRequest) -> tuple[list[str], list[str], Channel | None]:
     """SKUs and locations to watch; at most 10,000 (sku, location) keys."""
     skus = query_keys("skus", list(msg.skus), required=True)
     locations = query_keys("location_ids", list(msg.location_ids), required=False)
@@ -147,7 +171,7 @@ def watch(msg: pb.WatchAvailabilityRequest) -> tuple[list[str], list[str]]:
         raise InvalidArgument(
             f"a watch may cover at most {MAX_WATCHED_KEYS} (sku, location) pairs; split it"
         )
-    return skus, locations
+    return skus, locations, channel(msg.channel)
 
 
 def query_keys(field: str, values: list[str], *, required: bool) -> list[str]:

@@ -10,7 +10,13 @@ from omni.platform.db import with_retries
 from omni.platform.errors import AlreadyExists, NotFound
 from omni.stock.domain import book as ops
 from omni.stock.domain import commands
-from omni.stock.domain.events import LocationChanged, ReservationChange, ReservationChanged
+from omni.stock.domain.channels import ChannelView
+from omni.stock.domain.events import (
+    ChannelViewChanged,
+    LocationChanged,
+    ReservationChange,
+    ReservationChanged,
+)
 from omni.stock.domain.model import Location, MovementKind, Reservation, StockLevel
 from omni.stock.service_layer import idempotency
 from omni.stock.service_layer.unit_of_work import Transaction, UnitOfWork
@@ -33,6 +39,16 @@ async def _save_location(uow: UnitOfWork, location: Location, *, create: bool) -
                 raise NotFound(f"location {location.id} does not exist")
             tx.record(LocationChanged(location))
             return location
+
+    return await with_retries(work)
+
+
+async def set_channel_view(uow: UnitOfWork, cmd: commands.SetChannelView) -> ChannelView:
+    async def work() -> ChannelView:
+        async with uow.transaction() as tx:
+            await tx.repo.set_channel_view(cmd.view)
+            tx.record(ChannelViewChanged(cmd.view))
+            return cmd.view
 
     return await with_retries(work)
 

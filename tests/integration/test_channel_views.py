@@ -1,0 +1,130 @@
+"""Channel views: each channel sees availability less its buffer per location kind."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+
+from omni.platform.natsserver import EmbeddedNats
+from omni.stock.v1 import stock_pb2 as pb
+from tests.helpers import Stock, add_location, receive, running_stock, unique
+
+STORE, WAREHOUSE = pb.LOCATION_KIND_STORE, pb.LOCATION_KIND_WAREHOUSE
+MARKETPLACE = pb.CHANNEL_MARKETPLACE
+
+
+@pytest.fixture
+async def replicas(database_url: str, nats_server: EmbeddedNats) -> AsyncIterator[list[Stock]]:
+    async with (
+        running_stock(database_url, nats_server.url) as a,
+        running_stock(database_url, nats_server.url, migrate_on_start=False) as b,
+    ):
+        for replica in (a, b):
+            await replica.app.nats.ready.wait()
+        await add_location(a.stub, "WH")
+        await add_location(a.stub, "ST", kind=STORE, ships=True, pickup=True)
+        yield [a, b]
+
+
+def view(channel: int, **buffers: int) -> pb.SetChannelViewRequest:
+    kinds = {"STORE": STORE, "WAREHOUSE": WAREHOUSE}
+    return pb.SetChannelViewRequest(
+        view=pb.ChannelView(
+            channel=channel,
+            buffers=[pb.ChannelBuffer(location_kind=kinds[k], units=u) for k, u in buffers.items()],
+        )
+    )
+
+
+async def seen(stock: Stock, sku: str, channel: int = 0) -> tuple[dict[str, int], int]:
+    reply = await stock.stub.GetAvailability(pb.GetAvailabilityRequest(skus=[sku], channel=channel))
+    return {lv.location_id: lv.available for lv in reply.levels}, reply.network[0].available
+
+
+async def test_a_channel_sees_each_level_less_its_buffer_never_below_zero(
+    replicas: list[Stock],
+) -> None:
+    a, _ = replicas
+    sku = unique("SKU")
+    await receive(a.stub, sku, "WH", 10)
+    await receive(a.stub, sku, "ST", 5)
+    await a.stub.SetChannelView(view(MARKETPLACE, STORE=2))
+
+    assert await seen(a, sku, MARKETPLACE) == ({"WH": 10, "ST": 3}, 13)
+    assert await seen(a, sku, pb.CHANNEL_WEB) == ({"WH": 10, "ST": 5}, 15)  # no view: no buffer
+    assert await seen(a, sku) == ({"WH": 10, "ST": 5}, 15)  # no channel: the level itself
+
+    await a.stub.AdjustStock(pb.AdjustStockRequest(sku=sku, location_id="ST", delta=-4))
+    assert await seen(a, sku, MARKETPLACE) == ({"WH": 10, "ST": 0}, 10)
+
+
+async def test_channel_views_are_stored_and_replaced_whole(replicas: list[Stock]) -> None:
+    a, b = replicas
+    await a.stub.SetChannelView(view(MARKETPLACE, STORE=2, WAREHOUSE=1))
+    await a.stub.SetChannelView(view(MARKETPLACE, STORE=3))
+    await a.stub.SetChannelView(view(pb.CHANNEL_POS, WAREHOUSE=5))
+    listed = (await b.stub.ListChannelViews(pb.ListChannelViewsRequest())).views
+    assert {(v.channel, b.location_kind, b.units) for v in listed for b in v.buffers} == {
+        (MARKETPLACE, STORE, 3),
+        (pb.CHANNEL_POS, WAREHOUSE, 5),
+    }
+
+
+async def test_bad_channel_views_are_refused_and_change_nothing(replicas: list[Stock]) -> None:
+    a, _ = replicas
+    await a.stub.SetChannelView(view(MARKETPLACE, STORE=2))
+    bad = [
+        view(pb.CHANNEL_UNSPECIFIED, STORE=1),
+        view(99, STORE=1),
+        view(MARKETPLACE, STORE=-1),
+        pb.SetChannelViewRequest(
+            view=pb.ChannelView(
+                channel=MARKETPLACE,
+                buffers=[
+                    pb.ChannelBuffer(location_kind=STORE, units=1),
+                    pb.ChannelBuffer(location_kind=STORE, units=2),
+                ],
+            )
+        ),
+        pb.SetChannelViewRequest(
+            view=pb.ChannelView(
+                channel=MARKETPLACE, buffers=[pb.ChannelBuffer(location_kind=0, units=1)]
+            )
+        ),
+    ]
+    for request in bad:
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await a.stub.SetChannelView(request)
+        assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await a.stub.GetAvailability(pb.GetAvailabilityRequest(skus=["A"], channel=99))
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    listed = (await a.stub.ListChannelViews(pb.ListChannelViewsRequest())).views
+    assert [(b.location_kind, b.units) for v in listed for b in v.buffers] == [(STORE, 2)]
+
+
+async def test_a_channel_watcher_sees_its_view_and_a_changed_view_at_once(
+    replicas: list[Stock],
+) -> None:
+    a, b = replicas
+    sku = unique("SKU")
+    await receive(a.stub, sku, "ST", 5)
+    await a.stub.SetChannelView(view(MARKETPLACE, STORE=2))
+    stream = b.stub.WatchAvailability(
+        pb.WatchAvailabilityRequest(skus=[sku], location_ids=["ST"], channel=MARKETPLACE)
+    )
+    replies = aiter(stream)
+    first = (await anext(replies)).level
+    assert (first.available, first.version) == (3, 1)
+
+    await a.stub.SetChannelView(view(MARKETPLACE, STORE=4))  # no level changes
+    changed = (await asyncio.wait_for(anext(replies), 5)).level
+    assert (changed.available, changed.version) == (1, 1)
+
+    await a.stub.ReceiveStock(pb.ReceiveStockRequest(sku=sku, location_id="ST", quantity=2))
+    later = (await asyncio.wait_for(anext(replies), 5)).level
+    assert (later.available, later.version) == (3, 2)
+    stream.cancel()
