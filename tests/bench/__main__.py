@@ -25,6 +25,7 @@ from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 from tests.bench.harness import Result, drive, open_channels
 from tests.bench.propagation import bench_propagation
+from tests.bench.scans import bench_scans
 from tests.conftest import create_postgres_database
 from tests.helpers import free_port, wait_serving
 
@@ -150,8 +151,8 @@ def report(echo: Result, results: list[Result]) -> None:
     for r in [echo, *results]:
         timed = bool(r.latencies_ms)
         p50, p99 = (f"{r.percentile(50):.1f}", f"{r.percentile(99):.1f}") if timed else ("", "")
-        ratio = f"{r.rate / echo.rate:.0%}" if timed and "watcher" not in r.name else ""
-        rate = "" if "watcher" in r.name else f"{r.rate:.0f}"
+        ratio = f"{r.rate / echo.rate:.0%}" if r.name.startswith(("Reserve,", "gRPC")) else ""
+        rate = "" if "watcher" in r.name else f"{r.rate:.0f}"  # scans: scans/s
         print(f"{r.name:<50}{rate:>9}{p50:>9}{p99:>9}{ratio:>9}  {dict(r.outcomes)}")
     print("\nOversell checked after every run: none (reserved = successful calls, never < 0).")
 
@@ -193,7 +194,10 @@ async def two_replicas(db: str, database_url: str, nats_url: str, changes: int) 
     ):
         await wait_serving(a)
         await wait_serving(b)
-        return await bench_propagation(db, a, b, changes)
+        return [
+            *await bench_propagation(db, a, b, changes),
+            await bench_scans(db, a, seconds=max(0.2, changes / 40)),
+        ]
 
 
 if __name__ == "__main__":

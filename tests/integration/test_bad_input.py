@@ -86,6 +86,17 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
         INVALID,
     ),
     ("SetSafetyStock", pb.SetSafetyStockRequest(sku="", location_id="L1", safety_stock=1), INVALID),
+    # Longer than the ledger keeps (128): must be refused, not fail in the database.
+    (
+        "ReceiveStock",
+        pb.ReceiveStockRequest(sku="SKU-1", location_id="L1", quantity=1, actor="a" * 129),
+        INVALID,
+    ),
+    (
+        "AdjustStock",
+        pb.AdjustStockRequest(sku="SKU-1", location_id="L1", delta=1, reason="r" * 129),
+        INVALID,
+    ),
     ("GetAvailability", pb.GetAvailabilityRequest(), INVALID),
     ("GetAvailability", pb.GetAvailabilityRequest(skus=[f"S{i}" for i in range(1001)]), INVALID),
     ("GetAvailability", pb.GetAvailabilityRequest(skus=["SKU-1"], location_ids=[""]), INVALID),
@@ -197,8 +208,8 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
 ]
 # RPCs that take no input, so nothing about it can be malformed.
 NO_INPUT = {"ListLocations", "ListChannelViews"}
-# With their own bad-input tests: test_availability.py, test_channel_views.py.
-ELSEWHERE = {"WatchAvailability", "SetChannelView"}
+# With their own bad-input tests: test_availability.py, test_channel_views.py, test_scans.py.
+ELSEWHERE = {"WatchAvailability", "SetChannelView", "Scan"}
 
 
 @pytest.fixture

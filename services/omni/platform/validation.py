@@ -33,12 +33,14 @@ def optional_identifier(field: str, value: str) -> str:
     return identifier(field, value) if value else value
 
 
-def text(field: str, value: str, *, required: bool = False) -> str:
-    """Free text of at most 256 characters."""
+def text(
+    field: str, value: str, *, required: bool = False, max_length: int = MAX_TEXT_LENGTH
+) -> str:
+    """Free text of at most `max_length` (default 256) characters."""
     if required and not value.strip():
         raise InvalidArgument(f"{field} is required")
-    if len(value) > MAX_TEXT_LENGTH:
-        raise InvalidArgument(f"{field} is longer than {MAX_TEXT_LENGTH} characters")
+    if len(value) > max_length:
+        raise InvalidArgument(f"{field} is longer than {max_length} characters")
     return value
 
 

@@ -14,6 +14,7 @@ from omni.stock.domain.model import (
     MovementKind,
     Reservation,
     ReservationStatus,
+    ScanKind,
     ShortLine,
     StockLevel,
 )
@@ -29,6 +30,7 @@ RESERVATION_STATUSES = {s: getattr(pb, f"RESERVATION_STATUS_{s.value}") for s in
 MOVEMENT_KINDS = {k: getattr(pb, f"MOVEMENT_KIND_{k.value}") for k in MovementKind}
 
 
+SCAN_KINDS_FROM_PROTO = {getattr(pb, f"SCAN_KIND_{k.value}"): k for k in ScanKind}
 CHANNELS = {c: getattr(pb, f"CHANNEL_{c.value}") for c in Channel}
 CHANNELS_FROM_PROTO = {v: k for k, v in CHANNELS.items()}
 

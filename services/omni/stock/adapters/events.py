@@ -10,6 +10,7 @@ from omni.stock import convert
 from omni.stock.domain.events import (
     AllocationRejected,
     ChannelViewChanged,
+    CountShortage,
     Event,
     LocationChanged,
     ReservationChanged,
@@ -59,6 +60,11 @@ def to_outbox(event: Event) -> OutboxMessage:
         case ReservationChanged(reservation, change):
             subject = change.value
             payload = msg.ReservationChanged(reservation=convert.reservation_to_proto(reservation))
+        case CountShortage(level, counted, short):
+            subject = "count_shortage"
+            payload = msg.CountShortage(
+                level=convert.level_to_proto(level), counted=counted, short=short
+            )
         case ChannelViewChanged(view):
             subject = "channel_view_changed"
             payload = msg.ChannelViewChanged(view=convert.channel_view_to_proto(view))

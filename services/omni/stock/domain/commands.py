@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from omni.stock.domain.channels import ChannelView
-from omni.stock.domain.model import Location
+from omni.stock.domain.model import Location, ScanKind
 from omni.stock.domain.sourcing import Destination
 
 
@@ -42,6 +42,18 @@ class AdjustStock:
     reason: str = ""
     actor: str = ""
     idempotency_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyScan:
+    scan_id: str
+    device_id: str
+    kind: ScanKind
+    sku: str
+    location_id: str
+    quantity: int  # COUNT: units counted; ADJUST: a signed delta; else units
+    target_location_id: str = ""
+    reference: str = ""
 
 
 @dataclass(frozen=True, slots=True)

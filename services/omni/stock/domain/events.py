@@ -48,6 +48,15 @@ class LocationChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class CountShortage:
+    """A count found fewer units than are reserved there."""
+
+    level: StockLevel
+    counted: int
+    short: int
+
+
+@dataclass(frozen=True, slots=True)
 class ChannelViewChanged:
     view: ChannelView
 
@@ -59,4 +68,5 @@ Event = (
     | ReservationChanged
     | LocationChanged
     | ChannelViewChanged
+    | CountShortage
 )

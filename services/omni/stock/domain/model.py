@@ -44,6 +44,15 @@ class MovementKind(StrEnum):
     DAMAGE = "DAMAGE"
 
 
+class ScanKind(StrEnum):
+    RECEIVE = "RECEIVE"
+    PICK = "PICK"
+    COUNT = "COUNT"
+    MOVE = "MOVE"
+    DAMAGE = "DAMAGE"
+    ADJUST = "ADJUST"
+
+
 @dataclass(frozen=True, slots=True)
 class Movement:
     """One append-only ledger entry: the deltas one change made to one level."""

@@ -8,12 +8,14 @@ import grpc
 
 from omni.platform import validation as check
 from omni.platform.errors import InvalidArgument, OmniError
+from omni.platform.grpc_server import status_for
+from omni.platform.tasks import reraise_if_cancelled
 from omni.stock import convert
 from omni.stock.domain import commands
 from omni.stock.domain.model import InsufficientStock
 from omni.stock.entrypoints import requests
 from omni.stock.entrypoints.availability import AvailabilityHub
-from omni.stock.service_layer import handlers, queries
+from omni.stock.service_layer import handlers, queries, scans
 from omni.stock.service_layer.services import StockServices
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
@@ -28,6 +30,12 @@ def error_detail(exc: OmniError) -> pb.InsufficientStock | None:
     if isinstance(exc, InsufficientStock):
         return pb.InsufficientStock(lines=convert.short_lines_to_proto(exc.lines))
     return None
+
+
+def _scan_error(scan_id: str, exc: Exception, duplicate: bool = False) -> pb.ScanResponse:
+    status = status_for(exc, error_detail)
+    error = pb.ScanError(code=status.code.value[0], message=status.details)
+    return pb.ScanResponse(scan_id=scan_id, duplicate=duplicate, error=error)
 
 
 class StockServicer(stock_pb2_grpc.StockServiceServicer):
@@ -110,6 +118,31 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         skus, locations, channel = requests.watch(request)
         async for level in self._hub.watch(skus, locations, channel):
             yield pb.WatchAvailabilityResponse(level=level)
+
+    async def Scan(
+        self, request_iterator: AsyncIterator[pb.ScanRequest], context: Ctx
+    ) -> AsyncIterator[pb.ScanResponse]:
+        async for request in request_iterator:
+            yield await self._scan(request)
+
+    async def _scan(self, request: pb.ScanRequest | object) -> pb.ScanResponse:
+        """One scan's acknowledgement; a bad scan gets its error and the stream goes on."""
+        if not isinstance(request, pb.ScanRequest):  # bytes that are not a ScanRequest
+            return _scan_error(
+                "", InvalidArgument("the message is not an omni.stock.v1.ScanRequest")
+            )
+        try:
+            outcome = await scans.apply_scan(self._s.uow, requests.scan(request))
+        except Exception as exc:
+            reraise_if_cancelled(exc)
+            return _scan_error(request.scan_id, exc)
+        if outcome.refused is not None:
+            return _scan_error(request.scan_id, outcome.refused, outcome.duplicate)
+        return pb.ScanResponse(
+            scan_id=request.scan_id,
+            duplicate=outcome.duplicate,
+            levels=pb.ScanLevels(levels=[convert.level_to_proto(lv) for lv in outcome.levels]),
+        )
 
     async def ListMovements(
         self, request: pb.ListMovementsRequest, context: Ctx

@@ -9,12 +9,14 @@ from omni.platform.errors import InvalidArgument
 from omni.stock import convert
 from omni.stock.domain import commands
 from omni.stock.domain.channels import Channel, ChannelView
-from omni.stock.domain.model import Location, LocationKind
+from omni.stock.domain.model import Location, LocationKind, ScanKind
 from omni.stock.domain.sourcing import Destination
 from omni.stock.v1 import stock_pb2 as pb
 
 MAX_TTL_SECONDS = 30 * 24 * 3600
 MAX_QUERY_KEYS = 1000
+# References, reasons and actors are kept with each ledger movement (128 characters there).
+MAX_NOTE = 128
 
 
 def location(msg: pb.Location) -> Location:
@@ -64,8 +66,8 @@ def receive(msg: pb.ReceiveStockRequest) -> commands.ReceiveStock:
         sku=check.identifier("sku", msg.sku),
         location_id=check.identifier("location_id", msg.location_id),
         quantity=check.quantity("quantity", msg.quantity),
-        reference=check.text("reference", msg.reference),
-        actor=check.text("actor", msg.actor),
+        reference=check.text("reference", msg.reference, max_length=MAX_NOTE),
+        actor=check.text("actor", msg.actor, max_length=MAX_NOTE),
         idempotency_key=check.optional_identifier("idempotency_key", msg.idempotency_key),
     )
 
@@ -78,8 +80,8 @@ def adjust(msg: pb.AdjustStockRequest) -> commands.AdjustStock:
         sku=check.identifier("sku", msg.sku),
         location_id=check.identifier("location_id", msg.location_id),
         delta=msg.delta,
-        reason=check.text("reason", msg.reason),
-        actor=check.text("actor", msg.actor),
+        reason=check.text("reason", msg.reason, max_length=MAX_NOTE),
+        actor=check.text("actor", msg.actor, max_length=MAX_NOTE),
         idempotency_key=check.optional_identifier("idempotency_key", msg.idempotency_key),
     )
 
@@ -89,7 +91,7 @@ def safety_stock(msg: pb.SetSafetyStockRequest) -> commands.SetSafetyStock:
         sku=check.identifier("sku", msg.sku),
         location_id=check.identifier("location_id", msg.location_id),
         safety_stock=check.non_negative("safety_stock", msg.safety_stock),
-        actor=check.text("actor", msg.actor),
+        actor=check.text("actor", msg.actor, max_length=MAX_NOTE),
     )
 
 
@@ -172,6 +174,38 @@ def watch(msg: pb.WatchAvailabilityRequest) -> tuple[list[str], list[str], Chann
             f"a watch may cover at most {MAX_WATCHED_KEYS} (sku, location) pairs; split it"
         )
     return skus, locations, channel(msg.channel)
+
+
+def scan(msg: pb.ScanRequest) -> commands.ApplyScan:
+    kind = convert.SCAN_KINDS_FROM_PROTO.get(msg.kind)
+    if kind is None:
+        raise InvalidArgument("kind must be one of " + ", ".join(pb.ScanKind.keys()[1:]))
+    if kind is ScanKind.COUNT:
+        quantity = check.non_negative("quantity", msg.quantity)
+    elif kind is ScanKind.ADJUST:
+        if msg.quantity == 0:
+            raise InvalidArgument("quantity (the correction) must not be zero")
+        check.quantity("abs(quantity)", abs(msg.quantity))
+        quantity = msg.quantity
+    else:
+        quantity = check.quantity("quantity", msg.quantity)
+    target = ""
+    if kind is ScanKind.MOVE:
+        target = check.identifier("target_location_id", msg.target_location_id)
+        if target == msg.location_id:
+            raise InvalidArgument("a move needs a target_location_id other than location_id")
+    elif msg.target_location_id:
+        raise InvalidArgument("target_location_id is for MOVE scans only")
+    return commands.ApplyScan(
+        scan_id=check.identifier("scan_id", msg.scan_id),
+        device_id=check.identifier("device_id", msg.device_id),
+        kind=kind,
+        sku=check.identifier("sku", msg.sku),
+        location_id=check.identifier("location_id", msg.location_id),
+        quantity=quantity,
+        target_location_id=target,
+        reference=check.text("reference", msg.reference, max_length=MAX_NOTE),
+    )
 
 
 def query_keys(field: str, values: list[str], *, required: bool) -> list[str]:

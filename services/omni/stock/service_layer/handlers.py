@@ -116,7 +116,7 @@ async def _change_level(
                     raise answer
                 if answer.stored is not None:
                     return StockLevel(**answer.stored)
-            await _require_locations(tx, {cmd.location_id})
+            await require_locations(tx, {cmd.location_id})
             await tx.repo.ensure_levels([(cmd.sku, cmd.location_id)])
             book = ops.LevelBook(await tx.repo.lock_levels([(cmd.sku, cmd.location_id)]))
             change(book)
@@ -187,7 +187,8 @@ async def expire_due(uow: UnitOfWork, now: datetime, limit: int = 200) -> int:
     return await with_retries(work)
 
 
-async def _require_locations(tx: Transaction, ids: set[str]) -> dict[str, Location]:
+async def require_locations(tx: Transaction, ids: set[str]) -> dict[str, Location]:
+    """The locations, or NotFound naming those that do not exist."""
     found = await tx.repo.locations(ids)
     missing = sorted(ids - found.keys())
     if missing:
