@@ -39,14 +39,14 @@ class Stock:
 @asynccontextmanager
 async def running_stock(database_url: str, nats_url: str, **overrides: Any) -> AsyncIterator[Stock]:
     """A stock service in this process, on a real gRPC port, as its composition root builds it."""
+    defaults: dict[str, Any] = {
+        "grpc_host": "127.0.0.1",
+        "grpc_port": 0,
+        "expiry_interval_seconds": 0.1,
+        "shutdown_grace_seconds": 0.5,
+    }
     settings = StockSettings(
-        database_url=database_url,
-        grpc_host="127.0.0.1",
-        grpc_port=0,
-        nats_url=nats_url,
-        expiry_interval_seconds=0.1,
-        shutdown_grace_seconds=0.5,
-        **overrides,
+        database_url=database_url, nats_url=nats_url, **{**defaults, **overrides}
     )
     app = StockApp(settings)
     await app.start()

@@ -1,0 +1,121 @@
+"""The `omni` command line, run as a user would, against a real stock service."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from omni.platform.natsserver import EmbeddedNats
+from tests.helpers import Stock, add_location, free_port, level_of, running_stock, unique
+
+OMNI = [sys.executable, "-c", "from omni.cli import main; main()"]
+
+
+@pytest.fixture
+async def stock(tmp_path: Path, nats_server: EmbeddedNats) -> AsyncIterator[Stock]:
+    async with running_stock(f"sqlite+aiosqlite:///{tmp_path}/s.db", nats_server.url) as s:
+        await add_location(s.stub, "L1")
+        yield s
+
+
+def target(stock: Stock) -> dict[str, str]:
+    return {**os.environ, "OMNI_STOCK_TARGET": f"127.0.0.1:{stock.app.port}"}
+
+
+async def omni(env: dict[str, str], *args: str, stdin: str = "") -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *OMNI,
+        *args,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(stdin.encode()), 60)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_stock_receive_get_and_reserve_from_the_command_line(stock: Stock) -> None:
+    sku = unique("SKU")
+    env = target(stock)
+    assert (await omni(env, "stock", "receive", sku, "L1", "5"))[0] == 0
+    code, out, _ = await omni(env, "stock", "get", sku)
+    assert code == 0 and f"{sku}  L1" in out and f"network (ships): {sku} 5" in out
+    code, out, _ = await omni(env, "stock", "reserve", f"{sku}@L1=2", "--key", "cart-1")
+    assert code == 0 and out.startswith(f"reserved {sku}@L1=2 as res_")
+    assert (await level_of(stock.stub, sku, "L1")).reserved == 2
+
+
+async def test_mistakes_and_refusals_are_one_clear_line_not_a_traceback(stock: Stock) -> None:
+    env = target(stock)
+    for args, expected in [
+        (("stock", "reserve", "A@L1=9"), "omni: not enough stock: A@L1 asked 9, available 0"),
+        (("stock", "reserve", "nonsense"), "omni: 'nonsense' is not SKU@LOCATION=QTY"),
+        (
+            ("stock", "receive", "A", "NOWHERE", "1"),
+            "omni: not found: unknown location(s): NOWHERE",
+        ),
+    ]:
+        code, out, err = await omni(env, *args)
+        assert (code, err.strip()) == (1, expected)
+        assert "Traceback" not in out + err
+    code, _, err = await omni(
+        {**env, "OMNI_STOCK_TARGET": f"127.0.0.1:{free_port()}"}, "stock", "get", "A"
+    )
+    assert code == 1 and err.startswith("omni: unavailable:") and err.count("\n") == 1
+
+
+async def test_watch_prints_each_change_when_piped(stock: Stock) -> None:
+    sku = unique("SKU")
+    await omni(target(stock), "stock", "receive", sku, "L1", "3")
+    proc = await asyncio.create_subprocess_exec(
+        *OMNI, "watch", sku, "--location", "L1", env=target(stock), stdout=subprocess.PIPE
+    )
+    assert proc.stdout is not None
+    try:
+        first = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
+        assert first.split() == [sku, "L1", "available=3", "on_hand=3", "reserved=0", "version=1"]
+        await omni(target(stock), "stock", "receive", sku, "L1", "2")
+        second = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
+        assert "available=5" in second and "version=2" in second
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def test_scan_resends_what_was_not_acknowledged_after_the_service_came_back(
+    tmp_path: Path, nats_server: EmbeddedNats
+) -> None:
+    database, port, sku = f"sqlite+aiosqlite:///{tmp_path}/s.db", free_port(), unique("SKU")
+    env = {**os.environ, "OMNI_STOCK_TARGET": f"127.0.0.1:{port}"}
+    proc = await asyncio.create_subprocess_exec(
+        *OMNI,
+        "scan",
+        "--device",
+        "gun-1",
+        "--location",
+        "L1",
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    async with running_stock(database, nats_server.url, grpc_port=port) as first:
+        await add_location(first.stub, "L1")
+        proc.stdin.write(f"RECEIVE {sku} 1\n".encode())
+        assert b": ok:" in await asyncio.wait_for(proc.stdout.readline(), 20)
+    proc.stdin.write(f"RECEIVE {sku} 2\nRECEIVE {sku} 4\n".encode())  # the service is down
+    await asyncio.sleep(1.5)
+    async with running_stock(database, nats_server.url, grpc_port=port) as second:
+        acks = [await asyncio.wait_for(proc.stdout.readline(), 30) for _ in range(2)]
+        assert all(b": ok:" in ack for ack in acks)
+        proc.stdin.close()
+        assert await asyncio.wait_for(proc.wait(), 20) == 0
+        assert (await level_of(second.stub, sku, "L1")).on_hand == 7  # each scan once
