@@ -209,7 +209,7 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
 # RPCs that take no input, so nothing about it can be malformed.
 NO_INPUT = {"ListLocations", "ListChannelViews"}
 # With their own bad-input tests: test_availability.py, test_channel_views.py, test_scans.py.
-ELSEWHERE = {"WatchAvailability", "SetChannelView", "Scan"}
+ELSEWHERE = {"WatchAvailability", "SetChannelView", "Scan", "RegisterBarcodes"}
 
 
 @pytest.fixture

@@ -119,3 +119,24 @@ async def test_scan_resends_what_was_not_acknowledged_after_the_service_came_bac
         proc.stdin.close()
         assert await asyncio.wait_for(proc.wait(), 20) == 0
         assert (await level_of(second.stub, sku, "L1")).on_hand == 7  # each scan once
+
+
+async def test_scan_reads_barcodes_when_told_to(stock: Stock) -> None:
+    from omni.stock.v1 import stock_pb2 as pb
+
+    sku = unique("SKU")
+    await stock.stub.RegisterBarcodes(
+        pb.RegisterBarcodesRequest(barcodes=[pb.Barcode(code="4006381333931", sku=sku)])
+    )
+    code, out, _ = await omni(
+        target(stock),
+        "scan",
+        "--device",
+        "gun-1",
+        "--location",
+        "L1",
+        "--barcodes",
+        stdin="RECEIVE 4006381333931 4\n",
+    )
+    assert code == 0 and "RECEIVE 4006381333931 4: ok: L1 on_hand=4" in out
+    assert (await level_of(stock.stub, sku, "L1")).on_hand == 4

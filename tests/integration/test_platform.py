@@ -138,7 +138,7 @@ async def test_migrations_run_twice_are_a_no_op(database_url: str) -> None:
             )
         ).scalar_one()
     await engine.dispose()
-    assert version == "0002"
+    assert version == "0003"
 
 
 async def test_a_call_to_an_unknown_method_is_unimplemented_not_internal(

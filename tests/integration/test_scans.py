@@ -196,3 +196,55 @@ async def test_bytes_that_are_not_a_scan_are_answered_and_the_stream_goes_on(
     await call.done_writing()
     assert (code(bad), code(good)) == (INVALID, OK)
     assert good.levels.levels[0].on_hand == 3
+
+
+async def test_a_scan_may_name_a_registered_barcode_instead_of_the_sku(
+    replicas: list[Stock],
+) -> None:
+    a, b = replicas
+    sku = unique("SKU")
+    await a.stub.RegisterBarcodes(
+        pb.RegisterBarcodesRequest(barcodes=[pb.Barcode(code="4006381333931", sku=sku)])
+    )
+    by_barcode = pb.ScanRequest(
+        scan_id="s-1",
+        device_id="gun-7",
+        kind=K.SCAN_KIND_RECEIVE,
+        barcode="4006381333931",
+        location_id="L1",
+        quantity=3,
+    )
+    unknown = pb.ScanRequest(
+        scan_id="s-2",
+        device_id="gun-7",
+        kind=K.SCAN_KIND_RECEIVE,
+        barcode="0000000000000",
+        location_id="L1",
+        quantity=1,
+    )
+    both = pb.ScanRequest(
+        scan_id="s-3",
+        device_id="gun-7",
+        kind=K.SCAN_KIND_RECEIVE,
+        barcode="4006381333931",
+        sku=sku,
+        location_id="L1",
+        quantity=1,
+    )
+    replies = await send(b.stub, by_barcode, unknown, both, by_barcode)
+    assert [code(r) for r in replies] == [OK, grpc.StatusCode.NOT_FOUND.value[0], INVALID, OK]
+    assert replies[0].levels.levels[0].sku == sku and replies[3].duplicate
+    assert (await level_of(a.stub, sku, "L1")).on_hand == 3
+
+
+async def test_bad_barcode_registrations_are_refused(replicas: list[Stock]) -> None:
+    a, _ = replicas
+    for barcodes in (
+        [],
+        [pb.Barcode(code="", sku="A")],
+        [pb.Barcode(code="1", sku="")],
+        [pb.Barcode(code="1", sku="A"), pb.Barcode(code="1", sku="B")],
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await a.stub.RegisterBarcodes(pb.RegisterBarcodesRequest(barcodes=barcodes))
+        assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -32,10 +32,15 @@ def add_parser(commands: Any) -> None:
     )
     parser.add_argument("--device", required=True, help="this scanner's id")
     parser.add_argument("--location", required=True, help="where the scans happen")
+    parser.add_argument(
+        "--barcodes",
+        action="store_true",
+        help="the second word of each line is a registered barcode, not a SKU",
+    )
     parser.set_defaults(run=_scan)
 
 
-def parse(line: str, device: str, location: str) -> pb.ScanRequest:
+def parse(line: str, device: str, location: str, barcodes: bool = False) -> pb.ScanRequest:
     """One scan from one line; ValueError with a reason when the line is not one."""
     words = line.split()
     if len(words) not in (3, 4) or words[0].upper() not in KINDS:
@@ -48,7 +53,8 @@ def parse(line: str, device: str, location: str) -> pb.ScanRequest:
         scan_id=uuid.uuid4().hex,
         device_id=device,
         kind=KINDS[words[0].upper()],
-        sku=words[1],
+        sku="" if barcodes else words[1],
+        barcode=words[1] if barcodes else "",
         location_id=location,
         quantity=quantity,
         target_location_id=words[3] if len(words) == 4 else "",
@@ -57,7 +63,7 @@ def parse(line: str, device: str, location: str) -> pb.ScanRequest:
 
 def describe(request: pb.ScanRequest, reply: pb.ScanResponse) -> str:
     kind = pb.ScanKind.Name(request.kind).removeprefix("SCAN_KIND_")
-    what = f"{kind} {request.sku} {request.quantity}"
+    what = f"{kind} {request.sku or request.barcode} {request.quantity}"
     if reply.HasField("error"):
         return f"{what}: refused: {reply.error.message}"
     levels = ", ".join(
@@ -74,6 +80,7 @@ class Session:
 
     device: str
     location: str
+    barcodes: bool
     lines: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
     unacked: deque[pb.ScanRequest] = field(default_factory=deque)
     ended: bool = False
@@ -81,7 +88,7 @@ class Session:
 
 
 async def _scan(args: argparse.Namespace) -> None:
-    session = Session(args.device, args.location)
+    session = Session(args.device, args.location, args.barcodes)
     reader = asyncio.create_task(_read_stdin(session.lines))
     while not (session.ended and not session.unacked):
         try:
@@ -127,7 +134,7 @@ async def _send(call: Any, session: Session) -> None:
             session.ended = True
         elif line.strip() and not line.lstrip().startswith("#"):
             try:
-                request = parse(line, session.device, session.location)
+                request = parse(line, session.device, session.location, session.barcodes)
             except ValueError as exc:
                 print(f"{line.strip()}: not sent: {exc}", flush=True)
                 continue

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from omni.platform.clock import utcnow
 from omni.platform.db import insert_ignoring_conflicts
 from omni.stock.adapters.tables import (
+    barcodes,
     channel_buffers,
     locations,
     movements,
@@ -60,6 +61,19 @@ class StockRepository:
         stmt = update(locations).where(locations.c.id == loc.id)
         values = {**_location_row(loc), "updated_at": utcnow()}
         return (await self.conn.execute(stmt.values(values))).rowcount == 1
+
+    # Barcodes ------------------------------------------------------------------------
+
+    async def register_barcodes(self, pairs: dict[str, str]) -> None:
+        """Maps each code to its SKU, replacing an earlier mapping of the same code."""
+        await self.conn.execute(delete(barcodes).where(barcodes.c.code.in_(sorted(pairs))))
+        now = utcnow()
+        rows = [{"code": c, "sku": s, "updated_at": now} for c, s in sorted(pairs.items())]
+        await self.conn.execute(insert(barcodes), rows)
+
+    async def sku_of(self, code: str) -> str | None:
+        found = await self.conn.execute(select(barcodes.c.sku).where(barcodes.c.code == code))
+        return found.scalar_one_or_none()
 
     # Channel views -------------------------------------------------------------------
 

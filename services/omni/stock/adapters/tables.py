@@ -76,6 +76,14 @@ movements = Table(
     UniqueConstraint("sku", "location_id", "version", name="uq_movements_level_version"),
 )
 
+barcodes = Table(
+    "barcodes",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("sku", String(64), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 channel_buffers = Table(
     "channel_buffers",
     metadata,

@@ -54,6 +54,12 @@ class ApplyScan:
     quantity: int  # COUNT: units counted; ADJUST: a signed delta; else units
     target_location_id: str = ""
     reference: str = ""
+    barcode: str = ""  # instead of sku, resolved through the registered barcodes
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterBarcodes:
+    pairs: dict[str, str]  # code -> sku
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,6 +144,12 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
             levels=pb.ScanLevels(levels=[convert.level_to_proto(lv) for lv in outcome.levels]),
         )
 
+    async def RegisterBarcodes(
+        self, request: pb.RegisterBarcodesRequest, context: Ctx
+    ) -> pb.RegisterBarcodesResponse:
+        count = await scans.register_barcodes(self._s.uow, requests.barcodes(request))
+        return pb.RegisterBarcodesResponse(registered=count)
+
     async def ListMovements(
         self, request: pb.ListMovementsRequest, context: Ctx
     ) -> pb.ListMovementsResponse:

@@ -196,16 +196,30 @@ def scan(msg: pb.ScanRequest) -> commands.ApplyScan:
             raise InvalidArgument("a move needs a target_location_id other than location_id")
     elif msg.target_location_id:
         raise InvalidArgument("target_location_id is for MOVE scans only")
+    if bool(msg.sku) == bool(msg.barcode):
+        raise InvalidArgument("give either sku or barcode")
     return commands.ApplyScan(
         scan_id=check.identifier("scan_id", msg.scan_id),
         device_id=check.identifier("device_id", msg.device_id),
         kind=kind,
-        sku=check.identifier("sku", msg.sku),
+        sku=check.optional_identifier("sku", msg.sku),
+        barcode=check.optional_identifier("barcode", msg.barcode),
         location_id=check.identifier("location_id", msg.location_id),
         quantity=quantity,
         target_location_id=target,
         reference=check.text("reference", msg.reference, max_length=MAX_NOTE),
     )
+
+
+def barcodes(msg: pb.RegisterBarcodesRequest) -> commands.RegisterBarcodes:
+    check.lines("barcodes", msg.barcodes)
+    pairs: dict[str, str] = {}
+    for i, barcode in enumerate(msg.barcodes):
+        code = check.identifier(f"barcodes[{i}].code", barcode.code)
+        if code in pairs:
+            raise InvalidArgument(f"barcodes[{i}]: {code} is given twice")
+        pairs[code] = check.identifier(f"barcodes[{i}].sku", barcode.sku)
+    return commands.RegisterBarcodes(pairs)
 
 
 def query_keys(field: str, values: list[str], *, required: bool) -> list[str]:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from omni.platform.db import with_retries
-from omni.platform.errors import FailedPrecondition
+from omni.platform.errors import FailedPrecondition, NotFound
 from omni.stock.domain import scans
 from omni.stock.domain.book import LevelBook
-from omni.stock.domain.commands import ApplyScan
+from omni.stock.domain.commands import ApplyScan, RegisterBarcodes
 from omni.stock.domain.events import CountShortage
 from omni.stock.domain.model import StockLevel
 from omni.stock.service_layer import idempotency
 from omni.stock.service_layer.handlers import require_locations
-from omni.stock.service_layer.unit_of_work import UnitOfWork
+from omni.stock.service_layer.unit_of_work import Transaction, UnitOfWork
 
 OPERATION = "scan"
 
@@ -36,13 +36,12 @@ async def apply_scan(uow: UnitOfWork, scan: ApplyScan) -> ScanOutcome:
 
 
 async def _apply(uow: UnitOfWork, scan: ApplyScan) -> ScanOutcome:
-    keys = scans.scan_keys(scan)
+    fingerprint = idempotency.request_hash(scan)  # as sent: a resend matches it exactly
     async with uow.transaction() as tx:
+        scan = await _with_sku(tx, scan)
+        keys = scans.scan_keys(scan)
         await require_locations(tx, {loc for _, loc in keys})
-        key = _key(scan)
-        [answer] = await idempotency.claim(
-            tx.conn, OPERATION, [(key, idempotency.request_hash(scan))]
-        )
+        [answer] = await idempotency.claim(tx.conn, OPERATION, [(_key(scan), fingerprint)])
         if isinstance(answer, Exception):
             raise answer
         if answer.stored is not None:
@@ -60,6 +59,25 @@ async def _apply(uow: UnitOfWork, scan: ApplyScan) -> ScanOutcome:
             tx.record(CountShortage(levels[0], scan.quantity, short))
         await idempotency.store(tx.conn, {answer.key: {"levels": [asdict(lv) for lv in levels]}})
         return ScanOutcome(levels)
+
+
+async def _with_sku(tx: Transaction, scan: ApplyScan) -> ApplyScan:
+    """A scan by barcode, made a scan by SKU."""
+    if not scan.barcode:
+        return scan
+    sku = await tx.repo.sku_of(scan.barcode)
+    if sku is None:
+        raise NotFound(f"unknown barcode {scan.barcode}; register it with RegisterBarcodes")
+    return replace(scan, sku=sku)
+
+
+async def register_barcodes(uow: UnitOfWork, cmd: RegisterBarcodes) -> int:
+    async def work() -> int:
+        async with uow.transaction() as tx:
+            await tx.repo.register_barcodes(cmd.pairs)
+            return len(cmd.pairs)
+
+    return await with_retries(work)
 
 
 def _key(scan: ApplyScan) -> str:
