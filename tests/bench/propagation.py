@@ -47,6 +47,8 @@ async def _measure(
         nonlocal live
         request = pb.WatchAvailabilityRequest(skus=[sku], location_ids=["L1"])
         async for reply in stub.WatchAvailability(request):
+            if not reply.HasField("level"):
+                continue  # network availability: not timed here
             arrived = time.perf_counter()
             version = reply.level.version
             if version == 1:  # the current value: this watcher is following

@@ -33,6 +33,14 @@ def watch(stub: stock_pb2_grpc.StockServiceStub, *skus: str, locations: tuple[st
     )
 
 
+async def next_level(replies) -> pb.StockLevel:  # type: ignore[no-untyped-def]
+    """The next level update, past any network availability updates."""
+    while True:
+        reply = await anext(replies)
+        if reply.HasField("level"):
+            return reply.level
+
+
 async def until_version(stream, sku: str, version: int) -> list[int]:  # type: ignore[no-untyped-def]
     """Reads the stream until `sku` reaches `version`; returns the versions seen for it."""
     seen: list[int] = []
@@ -51,8 +59,8 @@ async def test_a_watcher_on_one_replica_sees_a_reservation_made_through_another(
     sku = unique("SKU")
     await receive(a.stub, sku, "L1", 10)
     stream = watch(b.stub, sku)
-    first = await anext(aiter(stream))
-    assert (first.level.available, first.level.version) == (10, 1)
+    first = await next_level(aiter(stream))
+    assert (first.available, first.version) == (10, 1)
 
     await a.stub.Reserve(
         pb.ReserveRequest(
@@ -74,8 +82,9 @@ async def test_the_first_values_cover_every_requested_pair_even_without_stock(
     sku = unique("SKU")
     await receive(a.stub, sku, "L1", 4)
     stream = watch(a.stub, sku, locations=("L1", "L2"))
-    firsts = [await anext(aiter(stream)) for _ in range(2)]
-    assert {(r.level.location_id, r.level.available, r.level.version) for r in firsts} == {
+    replies = aiter(stream)
+    firsts = [await next_level(replies) for _ in range(2)]
+    assert {(lv.location_id, lv.available, lv.version) for lv in firsts} == {
         ("L1", 4, 1),
         ("L2", 0, 0),
     }
@@ -132,7 +141,7 @@ async def test_a_watcher_catches_up_after_nats_was_away(
     sku = unique("SKU")
     await receive(a.stub, sku, "L1", 5)
     stream = watch(b.stub, sku)
-    assert (await anext(aiter(stream))).level.version == 1
+    assert (await next_level(aiter(stream))).version == 1
     nats_server.stop()
     await a.stub.Reserve(
         pb.ReserveRequest(
@@ -143,3 +152,26 @@ async def test_a_watcher_catches_up_after_nats_was_away(
     seen = await asyncio.wait_for(until_version(stream, sku, 2), 15)
     assert seen[-1] == 2
     stream.cancel()
+
+
+async def test_network_availability_comes_first_and_follows_every_shipping_location(
+    replicas: list[Stock],
+) -> None:
+    a, b = replicas
+    await add_location(a.stub, "L2")
+    await add_location(a.stub, "SHOP", kind=pb.LOCATION_KIND_STORE, ships=False, pickup=True)
+    sku = unique("SKU")
+    for location, qty in (("L1", 4), ("L2", 1), ("SHOP", 9)):
+        await receive(a.stub, sku, location, qty)
+    replies = aiter(watch(b.stub, sku))  # levels of L1 only; network over L1 and L2
+    first, network = await anext(replies), await anext(replies)
+    assert (first.level.location_id, first.level.available) == ("L1", 4)
+    assert (network.network.sku, network.network.available) == (sku, 5)  # SHOP does not ship
+
+    await a.stub.Reserve(
+        pb.ReserveRequest(
+            idempotency_key="k1", lines=[pb.ReserveLine(sku=sku, location_id="L2", quantity=1)]
+        )
+    )
+    changed = await asyncio.wait_for(anext(replies), 5)
+    assert (changed.network.sku, changed.network.available) == (sku, 4)

@@ -117,12 +117,14 @@ async def test_a_channel_watcher_sees_its_view_and_a_changed_view_at_once(
         pb.WatchAvailabilityRequest(skus=[sku], location_ids=["ST"], channel=MARKETPLACE)
     )
     replies = aiter(stream)
-    first = (await anext(replies)).level
-    assert (first.available, first.version) == (3, 1)
+    first, network = await anext(replies), await anext(replies)
+    assert (first.level.available, first.level.version) == (3, 1)
+    assert (network.network.sku, network.network.available) == (sku, 3)  # ST ships
 
     await a.stub.SetChannelView(view(MARKETPLACE, STORE=4))  # no level changes
-    changed = (await asyncio.wait_for(anext(replies), 5)).level
-    assert (changed.available, changed.version) == (1, 1)
+    changed, network = await asyncio.wait_for(anext(replies), 5), await anext(replies)
+    assert (changed.level.available, changed.level.version) == (1, 1)
+    assert network.network.available == 1
 
     await a.stub.ReceiveStock(pb.ReceiveStockRequest(sku=sku, location_id="ST", quantity=2))
     later = (await asyncio.wait_for(anext(replies), 5)).level

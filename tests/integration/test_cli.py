@@ -79,11 +79,22 @@ async def test_watch_prints_each_change_when_piped(stock: Stock) -> None:
     )
     assert proc.stdout is not None
     try:
-        first = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
-        assert first.split() == [sku, "L1", "available=3", "on_hand=3", "reserved=0", "version=1"]
+
+        async def lines(count: int) -> list[list[str]]:
+            return [
+                (await asyncio.wait_for(proc.stdout.readline(), 20)).decode().split()  # type: ignore[union-attr]
+                for _ in range(count)
+            ]
+
+        assert await lines(2) == [
+            [sku, "L1", "available=3", "on_hand=3", "reserved=0", "version=1"],
+            [sku, "network", "available=3"],  # L1 ships
+        ]
         await omni(target(stock), "stock", "receive", sku, "L1", "2")
-        second = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
-        assert "available=5" in second and "version=2" in second
+        assert await lines(2) == [
+            [sku, "L1", "available=5", "on_hand=5", "reserved=0", "version=2"],
+            [sku, "network", "available=5"],
+        ]
     finally:
         proc.terminate()
         await proc.wait()

@@ -13,8 +13,8 @@ def level(sku: str, location: str, version: int) -> pb.StockLevel:
 
 
 async def next_levels(watcher: Watcher, count: int) -> list[tuple[str, int]]:
-    stream = watcher.levels()
-    return [(lv.sku, lv.version) for lv in [await anext(stream) for _ in range(count)]]
+    stream = watcher.updates()
+    return [(u.level.sku, u.level.version) for u in [await anext(stream) for _ in range(count)]]
 
 
 async def test_a_slow_reader_gets_only_the_newest_version_of_each_key() -> None:
@@ -53,3 +53,23 @@ async def test_a_reader_waits_until_there_is_something_new() -> None:
     assert not reading.done()
     watcher.offer(level("A", "L1", 0))  # a level that was never changed still has a value
     assert await reading == [("A", 0)]
+
+
+async def test_network_availability_counts_shipping_locations_and_is_sent_when_it_changes() -> None:
+    from omni.stock.domain.model import Location, LocationKind
+
+    places = {
+        "WH": Location("WH", "WH", LocationKind.WAREHOUSE, ships=True),
+        "SHOP": Location("SHOP", "SHOP", LocationKind.STORE, ships=False),
+    }
+    watcher = Watcher(["A"], ["SHOP"], places=places)
+    watcher.offer(level("A", "WH", 3))
+    watcher.offer(level("A", "SHOP", 7))
+    watcher.settle_network()
+    updates = watcher.updates()
+    first = [await anext(updates) for _ in range(2)]
+    assert (first[0].level.location_id, first[1].network.available) == ("SHOP", 3)
+    watcher.offer(level("A", "SHOP", 8))  # not shipping: no network change
+    watcher.offer(level("A", "WH", 5))
+    later = [await anext(updates) for _ in range(2)]
+    assert (later[0].level.available, later[1].network.available) == (8, 5)

@@ -30,15 +30,18 @@ async def _watch(args: argparse.Namespace) -> None:
         skus=args.skus, location_ids=args.location, channel=channel
     )
     levels: dict[tuple[str, str], pb.StockLevel] = {}
+    network: dict[str, int] = {}
     live = sys.stdout.isatty()
     while True:
         try:
             async with grpc.aio.insecure_channel(args.stock) as channel_:
                 stub = stock_pb2_grpc.StockServiceStub(channel_)
                 async for reply in stub.WatchAvailability(request):
-                    level = reply.level
-                    levels[(level.sku, level.location_id)] = level
-                    _show(levels, level, live)
+                    if reply.HasField("network"):
+                        network[reply.network.sku] = reply.network.available
+                    else:
+                        levels[(reply.level.sku, reply.level.location_id)] = reply.level
+                    _show(levels, network, reply, live)
         except grpc.aio.AioRpcError as exc:
             if exc.code() != grpc.StatusCode.UNAVAILABLE:
                 raise
@@ -46,7 +49,16 @@ async def _watch(args: argparse.Namespace) -> None:
             await asyncio.sleep(1.0)
 
 
-def _show(levels: dict[tuple[str, str], pb.StockLevel], changed: pb.StockLevel, live: bool) -> None:
+def _show(
+    levels: dict[tuple[str, str], pb.StockLevel],
+    network: dict[str, int],
+    reply: pb.WatchAvailabilityResponse,
+    live: bool,
+) -> None:
+    if not live and reply.HasField("network"):
+        print(f"{reply.network.sku} network available={reply.network.available}", flush=True)
+        return
+    changed = reply.level
     if not live:
         print(
             f"{changed.sku} {changed.location_id} available={changed.available} "
@@ -55,5 +67,7 @@ def _show(levels: dict[tuple[str, str], pb.StockLevel], changed: pb.StockLevel, 
         )
         return
     rows = level_rows([levels[k] for k in sorted(levels)])
-    sys.stdout.write("\x1b[H\x1b[2J" + table(COLUMNS, rows) + "\n")  # home, clear, redraw
+    totals = ", ".join(f"{sku} {n}" for sku, n in sorted(network.items()))
+    screen = f"{table(COLUMNS, rows)}\nnetwork (ships): {totals}\n"
+    sys.stdout.write("\x1b[H\x1b[2J" + screen)  # home, clear, redraw
     sys.stdout.flush()

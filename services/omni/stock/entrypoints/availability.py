@@ -22,7 +22,7 @@ from omni.platform.messaging import NatsLink
 from omni.stock import convert
 from omni.stock.adapters.events import SUBJECT_PREFIX, availability_subject
 from omni.stock.domain.channels import Channel, ChannelView
-from omni.stock.domain.model import LocationKind, StockLevel
+from omni.stock.domain.model import Location, StockLevel
 from omni.stock.service_layer import queries
 from omni.stock.service_layer.unit_of_work import UnitOfWork
 from omni.stock.v1 import messaging_pb2 as msg_pb
@@ -34,9 +34,10 @@ CHANNEL_VIEWS_SUBJECT = SUBJECT_PREFIX + "channel_view_changed"
 
 
 class Watcher:
-    """One client's view: the latest level not yet sent, per key it watches.
+    """One client's view: per key it watches, the latest level not yet sent; per SKU, the
+    network availability (over locations that ship) when it changed.
 
-    With a channel, `available` is as that channel sees it; a changed channel view changes it
+    With a channel, availability is as that channel sees it; a changed channel view changes it
     without a new version, so a level is sent again when either moved forward.
     """
 
@@ -45,14 +46,17 @@ class Watcher:
         skus: Iterable[str],
         location_ids: Iterable[str],
         view: ChannelView | None = None,
-        kinds: dict[str, LocationKind] | None = None,
+        places: dict[str, Location] | None = None,
     ) -> None:
         self.skus = set(skus)
         self.location_ids = set(location_ids)  # empty: every location
         self.view = view
-        self.kinds = kinds or {}
+        self.places = places or {}
         self._sent: dict[Key, pb.StockLevel] = {}
         self._pending: dict[Key, pb.StockLevel] = {}
+        self._shipping: dict[str, dict[str, pb.StockLevel]] = {s: {} for s in self.skus}
+        self._network_sent: dict[str, int] = {}
+        self._network_pending: dict[str, int] = {}
         self._ready = asyncio.Event()
 
     @property
@@ -63,42 +67,70 @@ class Watcher:
         return sku in self.skus and (not self.location_ids or location_id in self.location_ids)
 
     def offer(self, level: pb.StockLevel, *, as_seen: bool = False) -> None:
-        """Keeps `level` if it is newer than what was sent or waits for its key.
+        """Takes a level of one of its SKUs (any location): keeps it if it is newer than what
+        was sent or waits for its key, and counts it towards network availability.
 
         `as_seen`: its `available` is already as this watcher's channel sees it.
         """
-        key = (level.sku, level.location_id)
-        if not self.wants(*key):
+        if level.sku not in self.skus:
             return
         if self.view is not None and not as_seen:
             level = self._as_seen(level)
-        if not _moved_on(level, self._pending.get(key) or self._sent.get(key)):
+        self._count_for_network(level)
+        key = (level.sku, level.location_id)
+        if self.wants(*key) and _moved_on(level, self._pending.get(key) or self._sent.get(key)):
+            self._pending[key] = level
+            self._ready.set()
+
+    def settle_network(self) -> None:
+        """Queues each SKU's network availability that differs from what was sent (all of
+        them, the first time)."""
+        for sku, levels in self._shipping.items():
+            total = sum(lv.available for lv in levels.values())
+            if total != self._network_sent.get(sku):
+                self._network_pending[sku] = total
+                self._ready.set()
+
+    def _count_for_network(self, level: pb.StockLevel) -> None:
+        place = self.places.get(level.location_id)
+        if place is None or not place.ships:
             return
-        self._pending[key] = level
-        self._ready.set()
+        known = self._shipping[level.sku]
+        if _moved_on(level, known.get(level.location_id)):
+            known[level.location_id] = level
+            if self._network_sent or self._network_pending:  # after the first values
+                self.settle_network()
 
     def _as_seen(self, level: pb.StockLevel) -> pb.StockLevel:
         assert self.view is not None
+        place = self.places.get(level.location_id)
         seen = pb.StockLevel()
         seen.CopyFrom(level)
-        seen.available = self.view.available(level.available, self.kinds.get(level.location_id))
+        seen.available = self.view.available(level.available, place.kind if place else None)
         return seen
 
     @property
     def waiting(self) -> int:
-        """Levels held for this watcher: never more than the keys it watches."""
-        return len(self._pending)
+        """Updates held for this watcher: never more than its keys plus its SKUs."""
+        return len(self._pending) + len(self._network_pending)
 
-    async def levels(self) -> AsyncIterator[pb.StockLevel]:
-        """Each key's newest level, as soon as the reader is ready for it."""
+    async def updates(self) -> AsyncIterator[pb.WatchAvailabilityResponse]:
+        """Each key's newest level, then changed network availabilities, as the reader is
+        ready for them."""
         while True:
             await self._ready.wait()
             self._ready.clear()
             batch, self._pending = self._pending, {}
+            networks, self._network_pending = self._network_pending, {}
             for key, level in batch.items():
                 if _moved_on(level, self._sent.get(key)):
                     self._sent[key] = level
-                    yield level
+                    yield pb.WatchAvailabilityResponse(level=level)
+            for sku, total in networks.items():
+                if total != self._network_sent.get(sku):
+                    self._network_sent[sku] = total
+                    network = pb.NetworkAvailability(sku=sku, available=total)
+                    yield pb.WatchAvailabilityResponse(network=network)
 
 
 def _moved_on(level: pb.StockLevel, last: pb.StockLevel | None) -> bool:
@@ -128,12 +160,13 @@ class AvailabilityHub:
 
     async def watch(
         self, skus: list[str], location_ids: list[str], channel: Channel | None = None
-    ) -> AsyncIterator[pb.StockLevel]:
+    ) -> AsyncIterator[pb.WatchAvailabilityResponse]:
         """The current levels first, then every change, for as long as the caller reads."""
         if not self._link.connected():
             raise Unavailable("availability updates are unavailable (NATS is unreachable)")
         watcher = Watcher(skus, location_ids, ChannelView(channel) if channel else None)
-        subjects = _subjects(skus, location_ids)
+        # Every location of each SKU: network availability counts those the watcher did not ask for.
+        subjects = sorted({availability_subject("*", sku) for sku in skus})
         if channel:  # a changed view must reach this watcher even when no level changes
             subjects.append(CHANNEL_VIEWS_SUBJECT)
         # Subscribe before reading the snapshot, so that no change falls between the two.
@@ -141,8 +174,8 @@ class AvailabilityHub:
         self._watchers.add(watcher)
         try:
             await self._snapshot(watcher)
-            async for level in watcher.levels():
-                yield level
+            async for update in watcher.updates():
+                yield update
         finally:
             self._watchers.discard(watcher)
             await self._unsubscribe(subjects)
@@ -153,19 +186,24 @@ class AvailabilityHub:
             await self._snapshot(watcher)
 
     async def _snapshot(self, watcher: Watcher) -> None:
-        """Offers the watcher the current levels (and, with a channel, its current view)."""
+        """Offers the watcher the current levels of its SKUs everywhere (and, with a channel,
+        its current view); then its network availabilities."""
+        watcher.places = {loc.id: loc for loc in await queries.list_locations(self._uow)}
         if watcher.channel is not None:
             async with self._uow.reader() as repo:
                 watcher.view = await queries.channel_view(repo, watcher.channel)
-            watcher.kinds = await queries.location_kinds(self._uow)
-        skus, locations = sorted(watcher.skus), sorted(watcher.location_ids)
-        view = await queries.availability(self._uow, skus, locations, watcher.channel)
+        skus = sorted(watcher.skus)
+        view = await queries.availability(self._uow, skus, [], watcher.channel)
         found = {(lv.sku, lv.location_id) for lv, _ in view.levels}
         missing = [
-            (StockLevel(s, loc), 0) for s in skus for loc in locations if (s, loc) not in found
+            (StockLevel(s, loc), 0)
+            for s in skus
+            for loc in sorted(watcher.location_ids)
+            if (s, loc) not in found
         ]
         for level, seen in [*view.levels, *missing]:
             watcher.offer(convert.level_to_proto(level, seen), as_seen=True)
+        watcher.settle_network()
 
     async def _on_change(self, msg: Msg) -> None:
         try:
@@ -201,8 +239,3 @@ class AvailabilityHub:
                 await sub.unsubscribe()
             except Exception as exc:  # the connection is closing: nothing to release
                 log.debug("unsubscribe %s: %s", subject, exc)
-
-
-def _subjects(skus: list[str], location_ids: list[str]) -> list[str]:
-    locations = location_ids or ["*"]
-    return sorted({availability_subject(loc, sku) for sku in skus for loc in locations})

@@ -116,8 +116,8 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         self, request: pb.WatchAvailabilityRequest, context: Ctx
     ) -> AsyncIterator[pb.WatchAvailabilityResponse]:
         skus, locations, channel = requests.watch(request)
-        async for level in self._hub.watch(skus, locations, channel):
-            yield pb.WatchAvailabilityResponse(level=level)
+        async for update in self._hub.watch(skus, locations, channel):
+            yield update
 
     async def Scan(
         self, request_iterator: AsyncIterator[pb.ScanRequest], context: Ctx

@@ -8,7 +8,7 @@ from datetime import datetime
 from omni.platform.errors import NotFound
 from omni.stock.adapters.repository import StockRepository
 from omni.stock.domain.channels import Channel, ChannelView
-from omni.stock.domain.model import Location, LocationKind, Movement, Reservation, StockLevel
+from omni.stock.domain.model import Location, Movement, Reservation, StockLevel
 from omni.stock.service_layer.unit_of_work import UnitOfWork
 
 
@@ -66,11 +66,6 @@ async def channel_view(repo: StockRepository, channel: Channel | None) -> Channe
     """The channel's stored view; without a channel (or buffers), nothing is held back."""
     views = await repo.channel_views(channel) if channel else []
     return views[0] if views else ChannelView(channel or Channel.WEB)
-
-
-async def location_kinds(uow: UnitOfWork) -> dict[str, LocationKind]:
-    async with uow.reader() as repo:
-        return {loc.id: loc.kind for loc in (await repo.locations()).values()}
 
 
 async def channel_views(uow: UnitOfWork) -> list[ChannelView]:
