@@ -174,3 +174,16 @@ def short_lines(error: grpc.aio.AioRpcError) -> list[pb.ShortLine]:
     detail = pb.InsufficientStock()
     assert status.details[0].Unpack(detail)
     return list(detail.lines)
+
+
+def as_domain(level: pb.StockLevel) -> StockLevel:
+    """A level from the wire as the domain's StockLevel (to compare with a folded ledger)."""
+    return StockLevel(
+        level.sku,
+        level.location_id,
+        level.on_hand,
+        level.reserved,
+        level.safety_stock,
+        level.damaged,
+        level.version,
+    )

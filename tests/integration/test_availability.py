@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import grpc
 import pytest
@@ -11,20 +10,13 @@ import pytest
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
-from tests.helpers import Stock, add_location, receive, running_stock, unique
+from tests.helpers import Stock, add_location, receive, unique
 
 
 @pytest.fixture
-async def replicas(database_url: str, nats_server: EmbeddedNats) -> AsyncIterator[list[Stock]]:
-    """Two stock replicas on one database and one NATS."""
-    async with (
-        running_stock(database_url, nats_server.url) as a,
-        running_stock(database_url, nats_server.url, migrate_on_start=False) as b,
-    ):
-        for replica in (a, b):
-            await replica.app.nats.ready.wait()
-        await add_location(a.stub, "L1")
-        yield [a, b]
+async def replicas(two_replicas: list[Stock]) -> list[Stock]:
+    await add_location(two_replicas[0].stub, "L1")
+    return two_replicas
 
 
 def watch(stub: stock_pb2_grpc.StockServiceStub, *skus: str, locations: tuple[str, ...] = ("L1",)):  # type: ignore[no-untyped-def]

@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import grpc
 import pytest
 
-from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as pb
-from tests.helpers import Stock, add_location, receive, running_stock, unique
+from tests.helpers import Stock, add_location, receive, unique
 
 STORE, WAREHOUSE = pb.LOCATION_KIND_STORE, pb.LOCATION_KIND_WAREHOUSE
 MARKETPLACE = pb.CHANNEL_MARKETPLACE
 
 
 @pytest.fixture
-async def replicas(database_url: str, nats_server: EmbeddedNats) -> AsyncIterator[list[Stock]]:
-    async with (
-        running_stock(database_url, nats_server.url) as a,
-        running_stock(database_url, nats_server.url, migrate_on_start=False) as b,
-    ):
-        for replica in (a, b):
-            await replica.app.nats.ready.wait()
-        await add_location(a.stub, "WH")
-        await add_location(a.stub, "ST", kind=STORE, ships=True, pickup=True)
-        yield [a, b]
+async def replicas(two_replicas: list[Stock]) -> list[Stock]:
+    await add_location(two_replicas[0].stub, "WH")
+    await add_location(two_replicas[0].stub, "ST", kind=STORE, ships=True, pickup=True)
+    return two_replicas
 
 
 def view(channel: int, **buffers: int) -> pb.SetChannelViewRequest:

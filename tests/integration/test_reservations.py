@@ -13,6 +13,7 @@ from omni.stock.v1 import stock_pb2 as pb
 from tests.helpers import (
     Stock,
     add_location,
+    as_domain,
     eventually,
     ledger_fold,
     level_of,
@@ -139,7 +140,7 @@ async def test_commit_ships_units_partially_then_fully_and_is_idempotent_by_key(
     assert done.reservation.status == pb.RESERVATION_STATUS_COMMITTED
     level = await level_of(stock.stub, sku, "L1")
     assert (level.on_hand, level.reserved, level.available) == (5, 0, 5)
-    assert await ledger_fold(stock.stub, sku, "L1") == _domain(level)
+    assert await ledger_fold(stock.stub, sku, "L1") == as_domain(level)
 
 
 async def test_adjust_and_safety_stock_change_what_channels_see(stock: Stock) -> None:
@@ -155,7 +156,7 @@ async def test_adjust_and_safety_stock_change_what_channels_see(stock: Stock) ->
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await stock.stub.AdjustStock(pb.AdjustStockRequest(sku=sku, location_id="L1", delta=-9))
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert await ledger_fold(stock.stub, sku, "L1") == _domain(
+    assert await ledger_fold(stock.stub, sku, "L1") == as_domain(
         await level_of(stock.stub, sku, "L1")
     )
 
@@ -177,17 +178,3 @@ async def test_network_availability_sums_only_locations_that_ship(stock: Stock) 
     reply = await stock.stub.GetAvailability(pb.GetAvailabilityRequest(skus=[sku, "NONE"]))
     assert {n.sku: n.available for n in reply.network} == {sku: 9, "NONE": 0}
     assert len(reply.levels) == 3
-
-
-def _domain(level: pb.StockLevel) -> object:
-    from omni.stock.domain.model import StockLevel
-
-    return StockLevel(
-        level.sku,
-        level.location_id,
-        level.on_hand,
-        level.reserved,
-        level.safety_stock,
-        level.damaged,
-        level.version,
-    )

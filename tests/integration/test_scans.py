@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import grpc
 import pytest
 
-from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import messaging_pb2 as msg_pb
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
-from tests.helpers import Stock, add_location, ledger_fold, level_of, running_stock, unique
+from tests.helpers import (
+    Stock,
+    add_location,
+    as_domain,
+    ledger_fold,
+    level_of,
+    unique,
+)
 
 K = pb.ScanKind
 OK, INVALID, FAILED = (
@@ -22,16 +26,10 @@ OK, INVALID, FAILED = (
 
 
 @pytest.fixture
-async def replicas(database_url: str, nats_server: EmbeddedNats) -> AsyncIterator[list[Stock]]:
-    async with (
-        running_stock(database_url, nats_server.url) as a,
-        running_stock(database_url, nats_server.url, migrate_on_start=False) as b,
-    ):
-        for replica in (a, b):
-            await replica.app.nats.ready.wait()
-        await add_location(a.stub, "L1")
-        await add_location(a.stub, "L2")
-        yield [a, b]
+async def replicas(two_replicas: list[Stock]) -> list[Stock]:
+    await add_location(two_replicas[0].stub, "L1")
+    await add_location(two_replicas[0].stub, "L2")
+    return two_replicas
 
 
 def scan(scan_id: str, kind: int, sku: str, qty: int, **more: str) -> pb.ScanRequest:
@@ -105,7 +103,7 @@ async def test_bad_scans_are_answered_in_order_and_the_stream_stays_open(
     ]
     level = await level_of(a.stub, sku, "L1")
     assert (level.on_hand, level.damaged) == (5, 2)
-    assert await ledger_fold(a.stub, sku, "L1") == _domain(level)
+    assert await ledger_fold(a.stub, sku, "L1") == as_domain(level)
 
 
 async def test_a_count_below_reserved_leaves_nothing_available_and_flags_the_shortage(
@@ -167,20 +165,6 @@ async def test_a_pick_changes_nothing_and_is_refused_beyond_what_is_reserved(
     [again] = await send(a.stub, scan("s-3", K.SCAN_KIND_PICK, sku, 3))
     assert (code(again), again.duplicate) == (FAILED, True)
     assert (await level_of(a.stub, sku, "L1")).version == 2  # receipt + reservation only
-
-
-def _domain(level: pb.StockLevel) -> object:
-    from omni.stock.domain.model import StockLevel
-
-    return StockLevel(
-        level.sku,
-        level.location_id,
-        level.on_hand,
-        level.reserved,
-        level.safety_stock,
-        level.damaged,
-        level.version,
-    )
 
 
 async def test_bytes_that_are_not_a_scan_are_answered_and_the_stream_goes_on(
