@@ -190,31 +190,9 @@ async def test_a_scan_may_name_a_registered_barcode_instead_of_the_sku(
     await a.stub.RegisterBarcodes(
         pb.RegisterBarcodesRequest(barcodes=[pb.Barcode(code="4006381333931", sku=sku)])
     )
-    by_barcode = pb.ScanRequest(
-        scan_id="s-1",
-        device_id="gun-7",
-        kind=K.SCAN_KIND_RECEIVE,
-        barcode="4006381333931",
-        location_id="L1",
-        quantity=3,
-    )
-    unknown = pb.ScanRequest(
-        scan_id="s-2",
-        device_id="gun-7",
-        kind=K.SCAN_KIND_RECEIVE,
-        barcode="0000000000000",
-        location_id="L1",
-        quantity=1,
-    )
-    both = pb.ScanRequest(
-        scan_id="s-3",
-        device_id="gun-7",
-        kind=K.SCAN_KIND_RECEIVE,
-        barcode="4006381333931",
-        sku=sku,
-        location_id="L1",
-        quantity=1,
-    )
+    by_barcode = scan("s-1", K.SCAN_KIND_RECEIVE, "", 3, barcode="4006381333931")
+    unknown = scan("s-2", K.SCAN_KIND_RECEIVE, "", 1, barcode="0000000000000")
+    both = scan("s-3", K.SCAN_KIND_RECEIVE, sku, 1, barcode="4006381333931")
     replies = await send(b.stub, by_barcode, unknown, both, by_barcode)
     assert [code(r) for r in replies] == [OK, grpc.StatusCode.NOT_FOUND.value[0], INVALID, OK]
     assert replies[0].levels.levels[0].sku == sku and replies[3].duplicate

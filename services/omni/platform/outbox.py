@@ -74,7 +74,6 @@ class OutboxRelay:
         self._handed: list[OutboxMessage] = []
         self._scan = True
         self._wake = asyncio.Event()
-        self.published = 0
 
     def hand_over(self, messages: Sequence[OutboxMessage]) -> None:
         """Events just committed: publish them now."""
@@ -137,7 +136,6 @@ class OutboxRelay:
         async with write_transaction(self._engine) as conn:
             ids = [m.event_id for m in messages]
             await conn.execute(delete(self._outbox).where(self._outbox.c.event_id.in_(ids)))
-        self.published += len(messages)
 
     async def pending(self) -> int:
         """How many events wait to be published (the outbox lag)."""

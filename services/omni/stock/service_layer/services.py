@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from omni.platform.batcher import Batcher
 from omni.stock.domain.model import Reservation
-from omni.stock.service_layer.allocation import Outcome, Request, reserve_many
+from omni.stock.service_layer.allocation import Request, reserve_many
 from omni.stock.service_layer.unit_of_work import UnitOfWork
 
 
@@ -12,7 +12,7 @@ class StockServices:
     def __init__(self, uow: UnitOfWork, *, max_batch: int = 256, workers: int = 1) -> None:
         self.uow = uow
         known_locations: set[str] = set()
-        self._batcher: Batcher[Request, Outcome] = Batcher(
+        self._batcher: Batcher[Request, Reservation] = Batcher(
             lambda reqs: reserve_many(uow, reqs, known_locations),
             max_batch=max_batch,
             workers=workers,
@@ -26,7 +26,4 @@ class StockServices:
 
     async def reserve(self, request: Request) -> Reservation:
         """Reserve or Allocate; raises the request's own error (e.g. InsufficientStock)."""
-        outcome = await self._batcher.submit(request)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
+        return await self._batcher.submit(request)
