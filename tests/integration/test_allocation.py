@@ -13,7 +13,16 @@ from omni.platform.messaging import MSG_ID_HEADER
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import messaging_pb2 as msg_pb
 from omni.stock.v1 import stock_pb2 as pb
-from tests.helpers import Stock, add_location, level_of, receive, running_stock, short_lines, unique
+from tests.helpers import (
+    Stock,
+    add_location,
+    eventually,
+    level_of,
+    receive,
+    running_stock,
+    short_lines,
+    unique,
+)
 
 STORE = pb.LOCATION_KIND_STORE
 
@@ -128,3 +137,46 @@ async def test_a_durable_allocate_command_resent_allocates_once(stock: Stock) ->
     assert (await level_of(stock.stub, a, "WH-NEAR")).reserved == 2
     with pytest.raises(TimeoutError):
         await reserved.next_msg(0.3)
+
+
+async def test_durable_release_and_commit_commands_apply_once(stock: Stock) -> None:
+    a = unique("A")
+    await receive(stock.stub, a, "WH-NEAR", 5)
+    res = (await stock.stub.Allocate(allocate_request(unique("k"), {a: 4}, ship=NORTH))).reservation
+    js = stock.app.nats.js
+    commit = pb.CommitRequest(
+        reservation_id=res.id,
+        idempotency_key="shipment-1",
+        lines=[pb.CommitLine(sku=a, location_id="WH-NEAR", quantity=1)],
+    )
+    release = pb.ReleaseRequest(reservation_id=res.id, lines=commit.lines, idempotency_key="c-1")
+    for n in (1, 2):  # each sent twice as different messages
+        await js.publish(
+            "stock.commands.commit", commit.SerializeToString(), headers={MSG_ID_HEADER: f"c{n}"}
+        )
+        await js.publish(
+            "stock.commands.release", release.SerializeToString(), headers={MSG_ID_HEADER: f"r{n}"}
+        )
+
+    async def settled() -> pb.StockLevel | None:
+        level = await level_of(stock.stub, a, "WH-NEAR")
+        return level if level.reserved == 2 else None
+
+    await eventually(settled)
+    await asyncio.sleep(0.3)  # a second application would show by now
+    level = await level_of(stock.stub, a, "WH-NEAR")
+    assert (level.on_hand, level.reserved) == (4, 2)
+
+
+async def test_a_durable_allocate_refused_outright_is_answered_with_its_reason(
+    stock: Stock,
+) -> None:
+    js = stock.app.nats.js
+    rejected = await js.subscribe(
+        "stock.events.allocation_rejected", deliver_policy=DeliverPolicy.NEW
+    )
+    command = allocate_request("order-9", {"SKU-1": 1}, pickup=pb.PickupAt(location_id="GONE"))
+    await js.publish("stock.commands.allocate", command.SerializeToString())
+    event = msg_pb.AllocationRejected.FromString((await rejected.next_msg(5)).data)
+    assert (event.idempotency_key, list(event.lines)) == ("order-9", [])
+    assert "GONE" in event.reason

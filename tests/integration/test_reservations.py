@@ -178,3 +178,39 @@ async def test_network_availability_sums_only_locations_that_ship(stock: Stock) 
     reply = await stock.stub.GetAvailability(pb.GetAvailabilityRequest(skus=[sku, "NONE"]))
     assert {n.sku: n.available for n in reply.network} == {sku: 9, "NONE": 0}
     assert len(reply.levels) == 3
+
+
+async def test_a_partial_release_and_a_commit_apply_in_either_order(stock: Stock) -> None:
+    """An order cancelled after a partial shipment: stock may see the release first."""
+    sku = unique("SKU")
+    await receive(stock.stub, sku, "L1", 10)
+    res = (await stock.stub.Reserve(reserve_request("k1", (sku, "L1", 5)))).reservation
+    line = [pb.CommitLine(sku=sku, location_id="L1", quantity=3)]
+    release = pb.ReleaseRequest(reservation_id=res.id, lines=line, idempotency_key="cancel-1")
+    await stock.stub.Release(release)
+    await stock.stub.Release(release)  # resent: changes nothing
+    level = await level_of(stock.stub, sku, "L1")
+    assert (level.on_hand, level.reserved) == (10, 2)
+
+    ship = [pb.CommitLine(sku=sku, location_id="L1", quantity=2)]
+    done = await stock.stub.Commit(pb.CommitRequest(reservation_id=res.id, lines=ship))
+    assert done.reservation.status == pb.RESERVATION_STATUS_COMMITTED
+    level = await level_of(stock.stub, sku, "L1")
+    assert (level.on_hand, level.reserved, level.available) == (8, 0, 8)
+    assert await ledger_fold(stock.stub, sku, "L1") == as_domain(level)
+
+
+async def test_a_partial_release_needs_a_key_and_may_not_exceed_what_is_held(stock: Stock) -> None:
+    sku = unique("SKU")
+    await receive(stock.stub, sku, "L1", 10)
+    res = (await stock.stub.Reserve(reserve_request("k1", (sku, "L1", 2)))).reservation
+    line = [pb.CommitLine(sku=sku, location_id="L1", quantity=3)]
+    with pytest.raises(grpc.aio.AioRpcError) as no_key:
+        await stock.stub.Release(pb.ReleaseRequest(reservation_id=res.id, lines=line))
+    assert no_key.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.aio.AioRpcError) as too_many:
+        await stock.stub.Release(
+            pb.ReleaseRequest(reservation_id=res.id, lines=line, idempotency_key="r")
+        )
+    assert too_many.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert (await level_of(stock.stub, sku, "L1")).reserved == 2

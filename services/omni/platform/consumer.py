@@ -37,6 +37,8 @@ class DurableConsumer:
 
     A handler that raises gets the message redelivered after a delay; the consumer is shared by
     every replica of the service, so each message is handled by one of them at a time.
+    Handlers run concurrently, so messages are not handled in order: commands and events
+    must carry enough to be applied in any order (e.g. quantities, not "the rest").
     """
 
     def __init__(
@@ -80,13 +82,43 @@ class DurableConsumer:
                 await asyncio.sleep(1.0)
 
     async def _pull(self, sub: JetStreamContext.PullSubscription) -> None:
-        while True:
-            try:
-                msgs = await sub.fetch(self._batch, timeout=1.0)
-            except TimeoutError as exc:
-                reraise_if_cancelled(exc)
-                continue
-            await asyncio.gather(*(self._handle(m) for m in msgs))
+        """Handles each message as it comes, up to `batch` at once.
+
+        A message is dispatched as soon as it arrives (a fetch of many would wait to fill
+        its batch); a backlog is then taken in one more fetch, so concurrent handlers can
+        share work (e.g. one stock transaction for many allocations).
+        """
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                while len(running) >= self._batch:
+                    await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                try:
+                    msgs = await sub.fetch(1, timeout=1.0)
+                except TimeoutError as exc:
+                    reraise_if_cancelled(exc)
+                    continue
+                self._dispatch(msgs, running)
+                room = self._batch - len(running)
+                if room > 0:
+                    self._dispatch(await self._backlog(sub, room), running)
+        finally:
+            for task in running:  # unacknowledged: redelivered to whoever runs next
+                task.cancel()
+
+    @staticmethod
+    async def _backlog(sub: JetStreamContext.PullSubscription, room: int) -> list[Msg]:
+        try:
+            return await sub.fetch(room, timeout=0.002)
+        except TimeoutError as exc:
+            reraise_if_cancelled(exc)
+            return []
+
+    def _dispatch(self, msgs: list[Msg], running: set[asyncio.Task[None]]) -> None:
+        for msg in msgs:
+            task = asyncio.create_task(self._handle(msg))
+            running.add(task)
+            task.add_done_callback(running.discard)
 
     async def _handle(self, msg: Msg) -> None:
         try:

@@ -111,7 +111,7 @@ class StockApp:
         api = StockNatsApi(self.services, self.nats)
         await api.subscribe()
         self.relay.scan_soon()
-        await api.command_consumer().run()
+        await asyncio.gather(*(c.run() for c in api.command_consumers()))
 
     async def _expire_due(self) -> None:
         while await handlers.expire_due(self.uow, utcnow()) > 0:

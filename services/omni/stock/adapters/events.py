@@ -50,12 +50,13 @@ def to_outbox(event: Event) -> OutboxMessage:
             payload = msg.StockReserved(
                 reservation=convert.reservation_to_proto(reservation), idempotency_key=key
             )
-        case AllocationRejected(reference, key, lines):
+        case AllocationRejected(reference, key, lines, reason):
             subject = "allocation_rejected"
             payload = msg.AllocationRejected(
                 reference=reference,
                 idempotency_key=key,
                 lines=convert.short_lines_to_proto(lines),
+                reason=reason,
             )
         case ReservationChanged(reservation, change):
             subject = change.value

@@ -105,25 +105,40 @@ def reserve(
     )
 
 
-def release(book: LevelBook, reservation: Reservation, *, expired: bool = False) -> bool:
-    """Gives back every unit still held; False (and no change) if nothing was held."""
+def release(
+    book: LevelBook,
+    reservation: Reservation,
+    requested: dict[Key, int] | None = None,
+    *,
+    expired: bool = False,
+) -> bool:
+    """Gives back units still held: all of them, or the `requested` ones. Returns False (and
+    changes nothing) when the reservation holds nothing any more."""
     if reservation.status is ReservationStatus.COMMITTED:
         raise FailedPrecondition(f"reservation {reservation.id} is already committed")
     if reservation.status is not ReservationStatus.ACTIVE:
         return False
+    if requested is None:
+        requested = {(ln.sku, ln.location_id): ln.outstanding for ln in reservation.lines}
+    _check_held(reservation, requested, "release")
     kind = MovementKind.EXPIRE if expired else MovementKind.RELEASE
-    for line in reservation.lines:
-        if line.outstanding:
-            book.apply(
-                line.sku,
-                line.location_id,
-                kind,
-                reserved=-line.outstanding,
-                reference=reservation.id,
-            )
-            line.released += line.outstanding
-    reservation.status = ReservationStatus.EXPIRED if expired else ReservationStatus.RELEASED
+    for (sku, loc), qty in requested.items():
+        if qty:
+            book.apply(sku, loc, kind, reserved=-qty, reference=reservation.id)
+            reservation.line(sku, loc).released += qty
+    if all(line.outstanding == 0 for line in reservation.lines):
+        reservation.status = ReservationStatus.EXPIRED if expired else ReservationStatus.RELEASED
     return True
+
+
+def _check_held(reservation: Reservation, requested: dict[Key, int], action: str) -> None:
+    for (sku, loc), qty in requested.items():
+        line = reservation.line(sku, loc)
+        if qty > line.outstanding:
+            raise FailedPrecondition(
+                f"cannot {action} {qty} of {sku} at {loc}: reservation {reservation.id} "
+                f"holds {line.outstanding}"
+            )
 
 
 def commit(
@@ -137,13 +152,7 @@ def commit(
         )
     if requested is None:
         requested = {(ln.sku, ln.location_id): ln.outstanding for ln in reservation.lines}
-    for (sku, loc), qty in requested.items():
-        line = reservation.line(sku, loc)
-        if qty > line.outstanding:
-            raise FailedPrecondition(
-                f"cannot commit {qty} of {sku} at {loc}: reservation {reservation.id} "
-                f"holds {line.outstanding}"
-            )
+    _check_held(reservation, requested, "commit")
     for (sku, loc), qty in requested.items():
         if qty:
             book.apply(

@@ -91,6 +91,8 @@ class Allocate:
 @dataclass(frozen=True, slots=True)
 class Release:
     reservation_id: str
+    lines: tuple[tuple[str, str, int], ...] | None = None  # None: everything still held
+    idempotency_key: str = ""  # required with lines: a resent partial release is not repeated
 
 
 @dataclass(frozen=True, slots=True)

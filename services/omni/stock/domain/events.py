@@ -25,9 +25,12 @@ class StockReserved:
 
 @dataclass(frozen=True, slots=True)
 class AllocationRejected:
+    """Not enough stock (the short lines), or refused outright (the reason, no lines)."""
+
     reference: str
     idempotency_key: str
     lines: list[ShortLine]
+    reason: str = ""
 
 
 class ReservationChange(StrEnum):

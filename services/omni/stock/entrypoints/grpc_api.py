@@ -174,8 +174,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         return pb.AllocateResponse(reservation=convert.reservation_to_proto(res))
 
     async def Release(self, request: pb.ReleaseRequest, context: Ctx) -> pb.ReleaseResponse:
-        cmd = commands.Release(check.identifier("reservation_id", request.reservation_id))
-        res = await handlers.release(self._s.uow, cmd)
+        res = await handlers.release(self._s.uow, requests.release(request))
         return pb.ReleaseResponse(reservation=convert.reservation_to_proto(res))
 
     async def Commit(self, request: pb.CommitRequest, context: Ctx) -> pb.CommitResponse:

@@ -138,6 +138,22 @@ def allocate(msg: pb.AllocateRequest) -> commands.Allocate:
     )
 
 
+def release(msg: pb.ReleaseRequest) -> commands.Release:
+    key = check.optional_identifier("idempotency_key", msg.idempotency_key)
+    if msg.lines:
+        check.lines("lines", msg.lines)
+        if not key:
+            raise InvalidArgument(
+                "idempotency_key is required when releasing some lines, so that a resent "
+                "release is not applied twice"
+            )
+    return commands.Release(
+        reservation_id=check.identifier("reservation_id", msg.reservation_id),
+        lines=_located_lines(msg.lines) or None,
+        idempotency_key=key,
+    )
+
+
 def commit(msg: pb.CommitRequest) -> commands.Commit:
     if msg.lines:
         check.lines("lines", msg.lines)

@@ -12,6 +12,7 @@ from omni.stock.domain import book as ops
 from omni.stock.domain import commands
 from omni.stock.domain.channels import ChannelView
 from omni.stock.domain.events import (
+    AllocationRejected,
     ChannelViewChanged,
     LocationChanged,
     ReservationChange,
@@ -132,39 +133,62 @@ async def _change_level(
 
 
 async def release(uow: UnitOfWork, cmd: commands.Release) -> Reservation:
-    async def work() -> Reservation:
-        async with uow.transaction() as tx:
-            res, book = await _lock_reservation(tx, cmd.reservation_id)
-            if ops.release(book, res):
-                await tx.save_book(book)
-                await _save_reservation(tx, res, ReservationChange.RELEASED)
-            return res
+    def give_back(book: ops.LevelBook, res: Reservation) -> ReservationChange | None:
+        requested = ops.merge_lines(cmd.lines) if cmd.lines is not None else None
+        return ReservationChange.RELEASED if ops.release(book, res, requested) else None
 
-    return await with_retries(work)
+    return await _settle(uow, "release", cmd, give_back)
 
 
 async def commit(uow: UnitOfWork, cmd: commands.Commit) -> Reservation:
+    def hand_over(book: ops.LevelBook, res: Reservation) -> ReservationChange:
+        requested = ops.merge_lines(cmd.lines) if cmd.lines is not None else None
+        ops.commit(book, res, requested)
+        return ReservationChange.COMMITTED
+
+    return await _settle(uow, "commit", cmd, hand_over)
+
+
+async def _settle(
+    uow: UnitOfWork,
+    operation: str,
+    cmd: commands.Release | commands.Commit,
+    change: Callable[[ops.LevelBook, Reservation], ReservationChange | None],
+) -> Reservation:
+    """Locks a reservation and its levels, applies `change` once per idempotency key."""
+
     async def work() -> Reservation:
         async with uow.transaction() as tx:
-            if cmd.idempotency_key:
+            key = cmd.idempotency_key
+            if key:
                 [answer] = await idempotency.claim(
-                    tx.conn, "commit", [(cmd.idempotency_key, idempotency.request_hash(cmd))]
+                    tx.conn, operation, [(key, idempotency.request_hash(cmd))]
                 )
                 if isinstance(answer, Exception):
                     raise answer
-                if answer.stored is not None:
+                if answer.stored is not None:  # done before: answer as it is now
                     return (await _lock_reservation(tx, cmd.reservation_id))[0]
             res, book = await _lock_reservation(tx, cmd.reservation_id)
-            requested = ops.merge_lines(cmd.lines) if cmd.lines is not None else None
-            ops.commit(book, res, requested)
-            await tx.save_book(book)
-            await _save_reservation(tx, res, ReservationChange.COMMITTED)
-            if cmd.idempotency_key:
-                scoped = idempotency.scoped("commit", cmd.idempotency_key)
+            made = change(book, res)
+            if made is not None:
+                await tx.save_book(book)
+                await _save_reservation(tx, res, made)
+            if key:
+                scoped = idempotency.scoped(operation, key)
                 await idempotency.store(tx.conn, {scoped: {"reservation_id": res.id}})
             return res
 
     return await with_retries(work)
+
+
+async def reject_allocation(uow: UnitOfWork, reference: str, key: str, reason: str) -> None:
+    """Announces an allocation refused outright (no short lines, a reason)."""
+
+    async def work() -> None:
+        async with uow.transaction() as tx:
+            tx.record(AllocationRejected(reference, key, [], reason))
+
+    await with_retries(work)
 
 
 async def expire_due(uow: UnitOfWork, now: datetime, limit: int = 200) -> int:
