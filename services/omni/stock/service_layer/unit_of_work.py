@@ -1,15 +1,13 @@
-"""One write transaction: a repository on it, events gathered and saved to the outbox with it."""
+"""The stock service's transactions: a repository, and the level changes turned into events."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from omni.platform import outbox
-from omni.platform.db import write_transaction
+from omni.platform import unit_of_work
 from omni.platform.outbox import OutboxMessage
 from omni.stock.adapters import tables
 from omni.stock.adapters.events import to_outbox
@@ -34,31 +32,17 @@ class Transaction:
             self.events.append(StockLevelChanged(book.snapshot(key), tuple(movements)))
 
 
-class UnitOfWork:
-    """Opens transactions on the stock database; tells the relay after each commit."""
-
+class UnitOfWork(unit_of_work.UnitOfWork[Transaction, StockRepository]):
     def __init__(
         self,
         engine: AsyncEngine,
         on_commit: Callable[[Sequence[OutboxMessage]], None] = lambda _messages: None,
     ) -> None:
-        self.engine = engine
-        self._on_commit = on_commit
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
-        """Commits the body's changes and their events together, or neither."""
-        async with write_transaction(self.engine) as conn:
-            tx = Transaction(conn, StockRepository(conn))
-            yield tx
-            messages = [to_outbox(e) for e in tx.events]
-            await outbox.save(conn, tables.outbox, messages)
-        if messages:
-            self._on_commit(messages)  # committed: they may be published now
-
-    @asynccontextmanager
-    async def reader(self) -> AsyncIterator[StockRepository]:
-        """A read-only view (no locks taken)."""
-        async with self.engine.connect() as conn:
-            yield StockRepository(conn)
-            await conn.rollback()
+        super().__init__(
+            engine,
+            tables.outbox,
+            begin=lambda conn: Transaction(conn, StockRepository(conn)),
+            read=StockRepository,
+            to_outbox=to_outbox,
+            on_commit=on_commit,
+        )
