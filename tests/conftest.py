@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -48,12 +48,26 @@ async def create_postgres_database(admin_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+NewDatabase = Callable[[str], Awaitable[str]]
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh database: every test using it runs once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/stock.db"
-    return await create_postgres_database(request.getfixturevalue("postgres_admin_url"))
+def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> NewDatabase:
+    """Makes fresh databases (one per service) on SQLite, and again on PostgreSQL: every
+    test using it runs once on each."""
+
+    async def make(name: str) -> str:
+        if request.param == "sqlite":
+            return f"sqlite+aiosqlite:///{tmp_path}/{name}.db"
+        return await create_postgres_database(request.getfixturevalue("postgres_admin_url"))
+
+    return make
+
+
+@pytest.fixture
+async def database_url(new_database: NewDatabase) -> str:
+    """A fresh database for the stock service, on SQLite and on PostgreSQL."""
+    return await new_database("stock")
 
 
 @pytest.fixture

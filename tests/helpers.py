@@ -1,4 +1,4 @@
-"""Helpers for tests: run the stock service for real, and talk to it like a client does."""
+"""Helpers for tests: run the services for real, and talk to them like a client does."""
 
 from __future__ import annotations
 
@@ -12,12 +12,16 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
+from omni.orders.app import OrdersApp
+from omni.orders.settings import OrdersSettings
+from omni.orders.v1 import orders_pb2_grpc
+from omni.platform.service import Service
 from omni.stock.app import StockApp
 from omni.stock.domain.model import Movement, MovementKind, StockLevel, fold
 from omni.stock.settings import StockSettings
@@ -36,23 +40,54 @@ class Stock:
     channel: grpc.aio.Channel
 
 
+@dataclass
+class Orders:
+    app: OrdersApp
+    stub: orders_pb2_grpc.OrdersServiceStub
+    channel: grpc.aio.Channel
+
+
+# What every in-process service in a test gets unless the test says otherwise.
+TEST_SETTINGS: dict[str, Any] = {
+    "grpc_host": "127.0.0.1",
+    "grpc_port": 0,
+    "shutdown_grace_seconds": 0.5,
+}
+
+
 @asynccontextmanager
 async def running_stock(database_url: str, nats_url: str, **overrides: Any) -> AsyncIterator[Stock]:
     """A stock service in this process, on a real gRPC port, as its composition root builds it."""
-    defaults: dict[str, Any] = {
-        "grpc_host": "127.0.0.1",
-        "grpc_port": 0,
-        "expiry_interval_seconds": 0.1,
-        "shutdown_grace_seconds": 0.5,
-    }
     settings = StockSettings(
-        database_url=database_url, nats_url=nats_url, **{**defaults, **overrides}
+        database_url=database_url,
+        nats_url=nats_url,
+        **{**TEST_SETTINGS, "expiry_interval_seconds": 0.1, **overrides},
     )
-    app = StockApp(settings)
+    async with _serving(StockApp(settings)) as (app, channel):
+        yield Stock(app, stock_pb2_grpc.StockServiceStub(channel), channel)
+
+
+@asynccontextmanager
+async def running_orders(
+    database_url: str, nats_url: str, **overrides: Any
+) -> AsyncIterator[Orders]:
+    """An orders service in this process, on a real gRPC port."""
+    settings = OrdersSettings(
+        database_url=database_url, nats_url=nats_url, **{**TEST_SETTINGS, **overrides}
+    )
+    async with _serving(OrdersApp(settings)) as (app, channel):
+        yield Orders(app, orders_pb2_grpc.OrdersServiceStub(channel), channel)
+
+
+A = TypeVar("A", bound=Service)
+
+
+@asynccontextmanager
+async def _serving(app: A) -> AsyncIterator[tuple[A, grpc.aio.Channel]]:
     await app.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{app.port}")
     try:
-        yield Stock(app, stock_pb2_grpc.StockServiceStub(channel), channel)
+        yield app, channel
     finally:
         await channel.close()
         await app.stop()

@@ -1,0 +1,161 @@
+"""Orders in the database: one row each, its details as a JSON document."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from omni.orders.adapters.tables import orders
+from omni.orders.domain.model import (
+    Allocation,
+    Fulfilment,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PickupAt,
+    Shipment,
+    ShipTo,
+    ShortLine,
+)
+from omni.platform.errors import InvalidArgument
+
+
+class OrderRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, order: Order) -> None:
+        await self._conn.execute(insert(orders).values(id=order.id, **_columns(order)))
+
+    async def save(self, order: Order) -> None:
+        await self._conn.execute(
+            update(orders).where(orders.c.id == order.id).values(**_columns(order))
+        )
+
+    async def get(self, order_id: str, *, lock: bool = False) -> Order | None:
+        query = select(orders).where(orders.c.id == order_id)
+        row = (await self._conn.execute(query.with_for_update() if lock else query)).first()
+        return _order(row) if row else None
+
+    async def page(
+        self, *, customer_id: str, channel: str, status: str, size: int, token: str
+    ) -> tuple[list[Order], str]:
+        """Newest first; returns a page and the token of the next one ("" if none)."""
+        query = select(orders).order_by(orders.c.created_at.desc(), orders.c.id.desc())
+        for column, value in (
+            (orders.c.customer_id, customer_id),
+            (orders.c.channel, channel),
+            (orders.c.status, status),
+        ):
+            if value:
+                query = query.where(column == value)
+        if token:
+            created, last_id = _read_token(token)
+            query = query.where(
+                or_(
+                    orders.c.created_at < created,
+                    and_(orders.c.created_at == created, orders.c.id < last_id),
+                )
+            )
+        rows = (await self._conn.execute(query.limit(size + 1))).all()
+        found = [_order(r) for r in rows[:size]]
+        more = len(rows) > size
+        return found, _token(found[-1]) if more else ""
+
+
+def _token(order: Order) -> str:
+    raw = f"{order.created_at.isoformat()}|{order.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _read_token(token: str) -> tuple[datetime, str]:
+    try:
+        created, last_id = base64.urlsafe_b64decode(token.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(created), last_id
+    except ValueError as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors
+        raise InvalidArgument("page_token is not one this service gave out") from exc
+
+
+def _columns(order: Order) -> dict[str, Any]:
+    return {
+        "customer_id": order.customer_id,
+        "channel": order.channel,
+        "status": order.status.value,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+        "version": order.version,
+        "document": json.dumps(_document(order), separators=(",", ":")),
+    }
+
+
+def _document(order: Order) -> dict[str, Any]:
+    f = order.fulfilment
+    return {
+        "currency": order.currency,
+        "lines": [
+            [
+                ln.sku,
+                ln.quantity,
+                ln.unit_price,
+                [[a.location_id, a.quantity, a.shipped] for a in ln.allocations],
+            ]
+            for ln in order.lines
+        ],
+        "fulfilment": {"pickup": f.location_id}
+        if isinstance(f, PickupAt)
+        else {"ship": [f.region, f.latitude, f.longitude]},
+        "short": [[s.sku, s.location_id, s.requested, s.available] for s in order.short_lines],
+        "reason": order.reason,
+        "reservation_id": order.reservation_id,
+        "shipments": [
+            [s.id, s.location_id, s.lines, s.carrier, s.tracking_number, _iso(s.shipped_at)]
+            for s in order.shipments
+        ],
+    }
+
+
+def _order(row: Row[Any]) -> Order:
+    doc = json.loads(row.document)
+    return Order(
+        id=row.id,
+        channel=row.channel,
+        customer_id=row.customer_id,
+        currency=doc["currency"],
+        lines=[
+            OrderLine(sku, qty, price, [Allocation(*a) for a in allocations])
+            for sku, qty, price, allocations in doc["lines"]
+        ],
+        fulfilment=_fulfilment(doc["fulfilment"]),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        status=OrderStatus(row.status),
+        short_lines=[ShortLine(*s) for s in doc["short"]],
+        reason=doc["reason"],
+        reservation_id=doc["reservation_id"],
+        shipments=[
+            Shipment(sid, loc, tuple((sku, q) for sku, q in lines), carrier, tracking, _time(at))
+            for sid, loc, lines, carrier, tracking, at in doc["shipments"]
+        ],
+        version=row.version,
+    )
+
+
+def _fulfilment(doc: dict[str, Any]) -> Fulfilment:
+    if "pickup" in doc:
+        return PickupAt(doc["pickup"])
+    region, latitude, longitude = doc["ship"]
+    return ShipTo(region, latitude, longitude)
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def _time(at: str | None) -> datetime | None:
+    return datetime.fromisoformat(at) if at else None

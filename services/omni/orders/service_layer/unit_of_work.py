@@ -1,0 +1,54 @@
+"""The orders service's transactions: a repository, and what the orders touched raised."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from omni.orders.adapters import tables
+from omni.orders.adapters.events import to_outbox
+from omni.orders.adapters.repository import OrderRepository
+from omni.orders.domain.events import Event
+from omni.orders.domain.model import Order
+from omni.platform import unit_of_work
+from omni.platform.idempotency import Keys
+from omni.platform.outbox import OutboxMessage
+
+keys = Keys(tables.idempotency_keys)
+
+
+@dataclass
+class Transaction:
+    conn: AsyncConnection
+    repo: OrderRepository
+    events: list[Event] = field(default_factory=list)
+
+    async def add(self, order: Order) -> None:
+        await self.repo.add(order)
+        self._collect(order)
+
+    async def save(self, order: Order) -> None:
+        await self.repo.save(order)
+        self._collect(order)
+
+    def _collect(self, order: Order) -> None:
+        self.events.extend(order.events)
+        order.events.clear()
+
+
+class UnitOfWork(unit_of_work.UnitOfWork[Transaction, OrderRepository]):
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        on_commit: Callable[[Sequence[OutboxMessage]], None] = lambda _messages: None,
+    ) -> None:
+        super().__init__(
+            engine,
+            tables.outbox,
+            begin=lambda conn: Transaction(conn, OrderRepository(conn)),
+            read=OrderRepository,
+            to_outbox=to_outbox,
+            on_commit=on_commit,
+        )
