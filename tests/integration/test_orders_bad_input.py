@@ -1,0 +1,157 @@
+"""Malformed input on every orders RPC: a clear error with the fitting code, nothing stored."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import pytest
+from sqlalchemy import func, select
+
+from omni.orders.adapters import tables
+from omni.orders.v1 import orders_pb2 as pb
+from omni.platform.natsserver import EmbeddedNats
+from omni.stock.v1 import stock_pb2 as spb
+from tests.conftest import NewDatabase
+from tests.helpers import Orders, eventually, running_orders
+
+INVALID = grpc.StatusCode.INVALID_ARGUMENT
+NOT_FOUND = grpc.StatusCode.NOT_FOUND
+LONG = "x" * 65
+LINE = pb.PlaceOrderLine(sku="SKU-1", quantity=1, unit_price=100)
+SHIP = pb.ShipTo(region="north")
+
+
+def order(**fields: Any) -> pb.PlaceOrderRequest:
+    defaults: dict[str, Any] = {
+        "idempotency_key": "k-1",
+        "channel": spb.CHANNEL_WEB,
+        "customer_id": "c-1",
+        "currency": "EUR",
+        "lines": [LINE],
+        "ship": SHIP,
+    }
+    if "pickup" in fields:
+        defaults.pop("ship")
+    return pb.PlaceOrderRequest(**{**defaults, **fields})
+
+
+def shipment(**fields: Any) -> pb.RecordShipmentRequest:
+    defaults: dict[str, Any] = {
+        "order_id": "ord_1",
+        "shipment_id": "s-1",
+        "location_id": "WH-1",
+        "lines": [pb.ShipmentLine(sku="SKU-1", quantity=1)],
+    }
+    return pb.RecordShipmentRequest(**{**defaults, **fields})
+
+
+def no_fulfilment() -> pb.PlaceOrderRequest:
+    request = order()
+    request.ClearField("ship")
+    return request
+
+
+def line(**fields: Any) -> pb.PlaceOrderLine:
+    return pb.PlaceOrderLine(**{"sku": "SKU-1", "quantity": 1, "unit_price": 100, **fields})
+
+
+CASES: list[tuple[str, Any, grpc.StatusCode]] = [
+    ("PlaceOrder", order(idempotency_key=""), INVALID),
+    ("PlaceOrder", order(idempotency_key=LONG), INVALID),
+    ("PlaceOrder", order(channel=spb.CHANNEL_UNSPECIFIED), INVALID),
+    ("PlaceOrder", order(channel=99), INVALID),
+    ("PlaceOrder", order(customer_id=""), INVALID),
+    ("PlaceOrder", order(customer_id="has space"), INVALID),
+    ("PlaceOrder", order(currency=""), INVALID),
+    ("PlaceOrder", order(currency="eur"), INVALID),
+    ("PlaceOrder", order(currency="EURO"), INVALID),
+    ("PlaceOrder", order(lines=[]), INVALID),
+    ("PlaceOrder", order(lines=[line(sku="SKU-1", quantity=1)] * 201), INVALID),
+    ("PlaceOrder", order(lines=[line(quantity=0)]), INVALID),
+    ("PlaceOrder", order(lines=[line(quantity=-3)]), INVALID),
+    ("PlaceOrder", order(lines=[line(unit_price=-1)]), INVALID),
+    ("PlaceOrder", order(lines=[line(sku="")]), INVALID),
+    ("PlaceOrder", order(lines=[line(), line(quantity=2)]), INVALID),
+    ("PlaceOrder", no_fulfilment(), INVALID),
+    ("PlaceOrder", order(ship=pb.ShipTo()), INVALID),
+    ("PlaceOrder", order(ship=pb.ShipTo(region="n", latitude=1)), INVALID),
+    ("PlaceOrder", order(ship=pb.ShipTo(region="n", latitude=91, longitude=0)), INVALID),
+    ("PlaceOrder", order(ship=pb.ShipTo(region="n", latitude=float("nan"), longitude=0)), INVALID),
+    ("PlaceOrder", order(pickup=pb.PickupAt()), INVALID),
+    ("GetOrder", pb.GetOrderRequest(), INVALID),
+    ("GetOrder", pb.GetOrderRequest(id="ord_missing"), NOT_FOUND),
+    ("ListOrders", pb.ListOrdersRequest(page_size=-1), INVALID),
+    ("ListOrders", pb.ListOrdersRequest(page_size=501), INVALID),
+    ("ListOrders", pb.ListOrdersRequest(status=99), INVALID),
+    ("ListOrders", pb.ListOrdersRequest(channel=42), INVALID),
+    ("ListOrders", pb.ListOrdersRequest(customer_id="has space"), INVALID),
+    ("ListOrders", pb.ListOrdersRequest(page_token="!!not a token"), INVALID),
+    ("ListOrders", pb.ListOrdersRequest(page_token="bm90fGE="), INVALID),
+    ("WatchOrder", pb.WatchOrderRequest(), INVALID),
+    ("WatchOrder", pb.WatchOrderRequest(id="ord_missing"), NOT_FOUND),
+    ("CancelOrder", pb.CancelOrderRequest(), INVALID),
+    ("CancelOrder", pb.CancelOrderRequest(id="ord_missing"), NOT_FOUND),
+    ("CancelOrder", pb.CancelOrderRequest(id="ord_1", reason="x" * 257), INVALID),
+    ("RecordShipment", shipment(order_id=""), INVALID),
+    ("RecordShipment", shipment(shipment_id=""), INVALID),
+    ("RecordShipment", shipment(location_id=""), INVALID),
+    ("RecordShipment", shipment(lines=[]), INVALID),
+    ("RecordShipment", shipment(lines=[pb.ShipmentLine(sku="SKU-1", quantity=0)]), INVALID),
+    ("RecordShipment", shipment(lines=[pb.ShipmentLine(sku="S", quantity=1)] * 2), INVALID),
+    ("RecordShipment", shipment(carrier="x" * 257), INVALID),
+    ("RecordShipment", shipment(), NOT_FOUND),
+]
+
+
+@pytest.fixture
+async def orders(new_database: NewDatabase, nats_server: EmbeddedNats) -> AsyncIterator[Orders]:
+    async with running_orders(await new_database("orders"), nats_server.url) as running:
+        await running.app.nats.ready.wait()
+        yield running
+
+
+async def fingerprint(orders: Orders) -> dict[str, int]:
+    """Row counts of every orders table, and events published."""
+    counts: dict[str, int] = {}
+    async with orders.app.engine.connect() as conn:
+        for table in tables.metadata.sorted_tables:
+            query = select(func.count()).select_from(table)
+            counts[table.name] = (await conn.execute(query)).scalar_one()
+    await eventually(lambda: _relayed(orders))
+    counts["events"] = (await orders.app.nats.js.stream_info("ORDERS_EVENTS")).state.messages
+    return counts
+
+
+async def _relayed(orders: Orders) -> bool:
+    return await orders.app.relay.pending() == 0
+
+
+def test_every_rpc_has_bad_input_cases() -> None:
+    rpcs = {m.name for m in pb.DESCRIPTOR.services_by_name["OrdersService"].methods}
+    assert rpcs == {name for name, _, _ in CASES}
+
+
+async def test_malformed_requests_get_a_clear_error_and_store_nothing(orders: Orders) -> None:
+    before = await fingerprint(orders)
+    for rpc, request, code in CASES:
+        call = getattr(orders.stub, rpc)(request)
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            if rpc == "WatchOrder":
+                await call.read()
+            else:
+                await call
+        assert (rpc, failure.value.code()) == (rpc, code), failure.value.details()
+        assert failure.value.details()
+    assert await fingerprint(orders) == before
+
+
+async def test_bytes_that_are_not_a_message_are_invalid_argument_not_internal(
+    orders: Orders,
+) -> None:
+    for rpc in ("PlaceOrder", "RecordShipment", "ListOrders"):
+        call = orders.channel.unary_unary(f"/omni.orders.v1.OrdersService/{rpc}")
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await call(b"\xff\xff\xff\xff garbage")
+        assert failure.value.code() == INVALID

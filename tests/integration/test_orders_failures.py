@@ -1,0 +1,162 @@
+"""Orders when a service or NATS is away: nothing is lost, nothing stays held for nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from omni.orders.v1 import orders_pb2 as opb
+from omni.platform.messaging import MSG_ID_HEADER
+from omni.platform.natsserver import EmbeddedNats
+from omni.stock.v1 import stock_pb2 as spb
+from tests.conftest import NewDatabase
+from tests.helpers import (
+    Orders,
+    add_location,
+    eventually,
+    level_of,
+    receive,
+    running_orders,
+    running_stock,
+    unique,
+)
+from tests.integration.test_orders import order_request
+
+# PlaceOrder gives up waiting quickly: these tests want the PENDING answer.
+QUICK = {"decision_wait_seconds": 0.2}
+
+
+@pytest.fixture
+async def orders_url(new_database: NewDatabase) -> str:
+    return await new_database("orders")
+
+
+async def stocked(database_url: str, nats_url: str, sku: str, qty: int) -> None:
+    """Sets up a warehouse holding `qty` of `sku`, then stops stock again."""
+    async with running_stock(database_url, nats_url) as stock:
+        await add_location(stock.stub, "WH-N", region="north")
+        await receive(stock.stub, sku, "WH-N", qty)
+
+
+async def status_of(orders: Orders, order_id: str) -> int:
+    reply = await orders.stub.GetOrder(opb.GetOrderRequest(id=order_id))
+    return reply.order.status
+
+
+async def test_an_order_placed_while_stock_is_down_is_decided_when_stock_returns(
+    database_url: str, orders_url: str, nats_server: EmbeddedNats
+) -> None:
+    sku = unique("A")
+    await stocked(database_url, nats_server.url, sku, 5)
+    async with running_orders(orders_url, nats_server.url, **QUICK) as orders:
+        await orders.app.nats.ready.wait()
+        order = (await orders.stub.PlaceOrder(order_request(unique("k"), {sku: 2}))).order
+        assert order.status == opb.ORDER_STATUS_PENDING
+        async with running_stock(database_url, nats_server.url) as stock:
+
+            async def confirmed() -> bool:
+                return await status_of(orders, order.id) == opb.ORDER_STATUS_CONFIRMED
+
+            await eventually(confirmed, within=10)
+            assert (await level_of(stock.stub, sku, "WH-N")).reserved == 2
+
+
+async def test_an_order_placed_while_nats_is_down_is_decided_when_it_returns(
+    database_url: str, orders_url: str, nats_server: EmbeddedNats
+) -> None:
+    sku = unique("A")
+    await stocked(database_url, nats_server.url, sku, 5)
+    async with (
+        running_stock(database_url, nats_server.url) as stock,
+        running_orders(orders_url, nats_server.url, **QUICK) as orders,
+    ):
+        await orders.app.nats.ready.wait()
+        await stock.app.nats.ready.wait()
+        nats_server.stop()
+        order = (await orders.stub.PlaceOrder(order_request(unique("k"), {sku: 2}))).order
+        assert order.status == opb.ORDER_STATUS_PENDING
+        nats_server.restart()
+
+        async def confirmed() -> bool:
+            return await status_of(orders, order.id) == opb.ORDER_STATUS_CONFIRMED
+
+        await eventually(confirmed, within=15)
+        assert (await level_of(stock.stub, sku, "WH-N")).reserved == 2
+
+
+async def test_a_decision_made_while_orders_is_down_is_applied_when_it_returns(
+    database_url: str, orders_url: str, nats_server: EmbeddedNats
+) -> None:
+    sku = unique("A")
+    await stocked(database_url, nats_server.url, sku, 5)
+    async with running_orders(orders_url, nats_server.url, **QUICK) as orders:
+        await orders.app.nats.ready.wait()
+        order = (await orders.stub.PlaceOrder(order_request(unique("k"), {sku: 2}))).order
+
+        async def sent() -> bool:
+            return await orders.app.relay.pending() == 0
+
+        await eventually(sent)
+    async with running_stock(database_url, nats_server.url) as stock:
+
+        async def reserved() -> bool:
+            return (await level_of(stock.stub, sku, "WH-N")).reserved == 2
+
+        await eventually(reserved, within=10)
+    async with running_orders(orders_url, nats_server.url) as orders:
+
+        async def confirmed() -> bool:
+            return await status_of(orders, order.id) == opb.ORDER_STATUS_CONFIRMED
+
+        await eventually(confirmed, within=10)
+
+
+async def test_an_order_cancelled_before_stock_decided_gets_its_reservation_released(
+    database_url: str, orders_url: str, nats_server: EmbeddedNats
+) -> None:
+    sku = unique("A")
+    await stocked(database_url, nats_server.url, sku, 5)
+    async with running_orders(orders_url, nats_server.url, **QUICK) as orders:
+        await orders.app.nats.ready.wait()
+        order = (await orders.stub.PlaceOrder(order_request(unique("k"), {sku: 2}))).order
+        await orders.stub.CancelOrder(opb.CancelOrderRequest(id=order.id))
+        async with running_stock(database_url, nats_server.url) as stock:
+
+            async def released() -> bool:
+                res = await stock.stub.GetAvailability(
+                    spb.GetAvailabilityRequest(skus=[sku], location_ids=["WH-N"])
+                )
+                level = res.levels[0]
+                # Reserved by the allocate command, then given back: version 1 + 2 changes.
+                return level.version == 3 and level.reserved == 0
+
+            await eventually(released, within=10)
+        assert await status_of(orders, order.id) == opb.ORDER_STATUS_CANCELLED
+
+
+async def test_a_reservation_for_an_order_never_stored_is_released(
+    database_url: str, orders_url: str, nats_server: EmbeddedNats
+) -> None:
+    sku = unique("A")
+    async with (
+        running_stock(database_url, nats_server.url) as stock,
+        running_orders(orders_url, nats_server.url) as orders,
+    ):
+        await add_location(stock.stub, "WH-N", region="north")
+        await receive(stock.stub, sku, "WH-N", 5)
+        await orders.app.nats.ready.wait()
+        # As if the orders database had lost the order: stock allocates for it all the same.
+        command = spb.AllocateRequest(
+            idempotency_key="order:ord_lost",
+            reference="ord_lost",
+            lines=[spb.AllocateLine(sku=sku, quantity=2)],
+            ship=spb.ShipTo(region="north"),
+        )
+        await orders.app.nats.js.publish(
+            "stock.commands.allocate", command.SerializeToString(), headers={MSG_ID_HEADER: "x1"}
+        )
+
+        async def given_back() -> bool:
+            level = await level_of(stock.stub, sku, "WH-N")
+            return level.version == 3 and level.reserved == 0
+
+        await eventually(given_back, within=10)
