@@ -18,10 +18,15 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from omni.demo import seed
+from omni.orders.settings import OrdersSettings
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.settings import StockSettings
 
-SERVICES = {"stock": ("omni.stock", "OMNI_STOCK_DATABASE_URL")}
+# name: (module, database setting)
+SERVICES = {
+    "stock": ("omni.stock", "OMNI_STOCK_DATABASE_URL"),
+    "orders": ("omni.orders", "OMNI_ORDERS_DATABASE_URL"),
+}
 
 
 def main() -> None:
@@ -41,10 +46,11 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        stock_port = StockSettings().grpc_port
-        _wait_serving(f"127.0.0.1:{stock_port}", children)
-        seed(f"127.0.0.1:{stock_port}")
-        _banner(nats_url, stock_port)
+        ports = {"stock": StockSettings().grpc_port, "orders": OrdersSettings().grpc_port}
+        for port in ports.values():
+            _wait_serving(f"127.0.0.1:{port}", children)
+        seed(f"127.0.0.1:{ports['stock']}")
+        _banner(nats_url, ports)
         while not stopping and all(c.poll() is None for c in children):
             time.sleep(0.2)
     finally:
@@ -104,16 +110,22 @@ def _wait_serving(
     raise SystemExit(f"{target} did not become healthy within {timeout:.0f}s")
 
 
-def _banner(nats_url: str, stock_port: int) -> None:
+def _banner(nats_url: str, ports: dict[str, int]) -> None:
+    stock, orders = ports["stock"], ports["orders"]
     print(
         f"""
 Omni is running (Ctrl-C stops it).
   NATS (JetStream)  {nats_url}
-  stock             127.0.0.1:{stock_port}   omni.stock.v1.StockService
+  stock             127.0.0.1:{stock}   omni.stock.v1.StockService
+  orders            127.0.0.1:{orders}   omni.orders.v1.OrdersService
 
 Try (any gRPC client; reflection is on), e.g. with grpcurl:
   grpcurl -plaintext -d '{{"skus":["TSHIRT-BLK-M"]}}' \\
-      127.0.0.1:{stock_port} omni.stock.v1.StockService/GetAvailability
+      127.0.0.1:{stock} omni.stock.v1.StockService/GetAvailability
+  grpcurl -plaintext -d '{{"idempotency_key":"checkout-1","channel":"CHANNEL_WEB",
+      "customer_id":"c-1","currency":"USD","ship":{{"region":"us-east"}},
+      "lines":[{{"sku":"JEANS-32-32","quantity":1,"unit_price":4999}}]}}' \\
+      127.0.0.1:{orders} omni.orders.v1.OrdersService/PlaceOrder
 """,
         flush=True,
     )

@@ -7,11 +7,14 @@ import signal
 import socket
 import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 import pytest
 
+from omni.orders.v1 import orders_pb2 as opb
+from omni.orders.v1 import orders_pb2_grpc
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 from tests.helpers import eventually, free_port, short_lines, wait_serving
@@ -19,29 +22,38 @@ from tests.helpers import eventually, free_port, short_lines, wait_serving
 REPO = Path(__file__).resolve().parents[2]
 
 
+@dataclass
+class Running:
+    stock: str
+    orders: str
+
+
 @pytest.fixture
-def make_run(tmp_path: Path) -> Iterator[str]:
-    """`make run` on free ports with its data in tmp; yields the stock address."""
-    port = free_port()
+def make_run(tmp_path: Path) -> Iterator[Running]:
+    """`make run` on free ports with its data in tmp; yields the services' addresses."""
+    ports = {"STOCK": free_port(), "ORDERS": free_port()}
     env = {
         **os.environ,
         "OMNI_DATA_DIR": str(tmp_path / "data"),
         "OMNI_NATS_PORT": "-1",
-        "OMNI_STOCK_GRPC_PORT": str(port),
+        **{f"OMNI_{name}_GRPC_PORT": str(port) for name, port in ports.items()},
     }
     proc = subprocess.Popen(["make", "-s", "run"], cwd=REPO, env=env, start_new_session=True)
     try:
-        yield f"127.0.0.1:{port}"
+        yield Running(f"127.0.0.1:{ports['STOCK']}", f"127.0.0.1:{ports['ORDERS']}")
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
         proc.wait(30)
-    with socket.socket() as probe:
-        assert probe.connect_ex(("127.0.0.1", port)) != 0, "stock still listening after Ctrl-C"
+    for name, port in ports.items():
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0, f"{name} listening after Ctrl-C"
 
 
-async def test_make_run_serves_demo_stock_that_can_be_reserved_and_allocated(make_run: str) -> None:
-    await wait_serving(make_run, within=120)
-    async with grpc.aio.insecure_channel(make_run) as channel:
+async def test_make_run_serves_demo_stock_that_can_be_reserved_and_allocated(
+    make_run: Running,
+) -> None:
+    await wait_serving(make_run.stock, within=120)
+    async with grpc.aio.insecure_channel(make_run.stock) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         demo = {"SNEAKER-42": {"WH-WEST": 12, "STORE-SF": 2}}
 
@@ -79,3 +91,40 @@ async def test_make_run_serves_demo_stock_that_can_be_reserved_and_allocated(mak
             )
         assert sold_out.value.code() == grpc.StatusCode.FAILED_PRECONDITION
         assert short_lines(sold_out.value)[0].available == 0
+
+        # An order over the orders service: allocated by stock through NATS, then shipped.
+        await wait_serving(make_run.orders, within=60)
+        async with grpc.aio.insecure_channel(make_run.orders) as orders_channel:
+            orders = orders_pb2_grpc.OrdersServiceStub(orders_channel)
+            placed = await orders.PlaceOrder(
+                opb.PlaceOrderRequest(
+                    idempotency_key="e2e-checkout-1",
+                    channel=pb.CHANNEL_WEB,
+                    customer_id="c-1",
+                    currency="USD",
+                    lines=[opb.PlaceOrderLine(sku="JEANS-32-32", quantity=2, unit_price=4999)],
+                    ship=opb.ShipTo(region="us-east"),  # same region: priority decides
+                ),
+                timeout=10,
+            )
+            order = placed.order
+            assert order.status == opb.ORDER_STATUS_CONFIRMED
+            [allocation] = order.lines[0].allocations
+            assert (allocation.location_id, allocation.quantity) == ("WH-EAST", 2)
+            shipped = await orders.RecordShipment(
+                opb.RecordShipmentRequest(
+                    order_id=order.id,
+                    shipment_id="e2e-shp-1",
+                    location_id="WH-EAST",
+                    lines=[opb.ShipmentLine(sku="JEANS-32-32", quantity=2)],
+                )
+            )
+            assert shipped.order.status == opb.ORDER_STATUS_FULFILLED
+
+        async def shipped_from_stock() -> bool:
+            view = await stub.GetAvailability(
+                pb.GetAvailabilityRequest(skus=["JEANS-32-32"], location_ids=["WH-EAST"])
+            )
+            return (view.levels[0].on_hand, view.levels[0].reserved) == (38, 0)
+
+        await eventually(shipped_from_stock, within=10)
