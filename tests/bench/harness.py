@@ -1,14 +1,21 @@
-"""A closed-loop load generator: N concurrent callers for a fixed time, latencies recorded."""
+"""A closed-loop load generator (N concurrent callers for a fixed time, latencies recorded),
+and servers in their own processes."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import grpc
+
+from omni.stock.v1 import stock_pb2 as pb
+from omni.stock.v1 import stock_pb2_grpc
 
 
 @dataclass
@@ -48,11 +55,17 @@ async def drive(
                 outcomes["OK"] += 1
             except grpc.aio.AioRpcError as exc:
                 outcomes[exc.code().name] += 1
+            except Outcome as outcome:
+                outcomes[str(outcome)] += 1
             latencies.append((time.perf_counter() - started) * 1000)
 
     started = time.perf_counter()
     await asyncio.gather(*(caller() for _ in range(concurrency)))
     return Result(name, len(latencies), time.perf_counter() - started, latencies, outcomes)
+
+
+class Outcome(Exception):
+    """Raised by a call whose answer is not a success (e.g. an order left PENDING)."""
 
 
 CONNECTIONS = 8  # many storefronts, not one: each channel gets its own HTTP/2 connection
@@ -63,3 +76,30 @@ def open_channels(target: str, count: int = CONNECTIONS) -> list[grpc.aio.Channe
         grpc.aio.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
         for _ in range(count)
     ]
+
+
+@asynccontextmanager
+async def server(args: list[str], env: dict[str, str], port: int) -> AsyncIterator[str]:
+    """`python -m args...` in its own process, once it accepts calls on `port`."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", *args, env={**os.environ, **env}
+    )
+    target = f"127.0.0.1:{port}"
+    try:
+        async with grpc.aio.insecure_channel(target) as channel:
+            await asyncio.wait_for(channel.channel_ready(), 30)
+        yield target
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 20)
+
+
+async def seed(stub: stock_pb2_grpc.StockServiceStub, stock: dict[str, int]) -> None:
+    location = pb.Location(id="L1", name="L1", kind=pb.LOCATION_KIND_WAREHOUSE, ships=True)
+    await stub.CreateLocation(pb.CreateLocationRequest(location=location))
+    await asyncio.gather(
+        *(
+            stub.ReceiveStock(pb.ReceiveStockRequest(sku=sku, location_id="L1", quantity=qty))
+            for sku, qty in stock.items()
+        )
+    )

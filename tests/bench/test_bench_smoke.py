@@ -6,6 +6,7 @@ from pathlib import Path
 
 from omni.platform.natsserver import EmbeddedNats
 from tests.bench.__main__ import bench_echo, bench_stock, report, two_replicas
+from tests.bench.orders import bench_orders
 
 
 async def test_the_benchmark_harness_runs_and_checks_oversell(
@@ -16,5 +17,7 @@ async def test_the_benchmark_harness_runs_and_checks_oversell(
     results = await bench_stock("SQLite", database, nats_server.url, 0.2)
     assert results[-1].outcomes["OK"] == 50  # the flash sale sold exactly its units
     results += await two_replicas("SQLite", database, nats_server.url, changes=5)
+    stock, orders = (f"sqlite+aiosqlite:///{tmp_path}/{name}.db" for name in ("os", "o"))
+    results.append(await bench_orders("SQLite", stock, orders, nats_server.url, 0.2))
     report(echo, results)
     assert echo.calls > 0 and all(r.calls > 0 for r in results)

@@ -12,6 +12,7 @@ from omni.orders.adapters import tables
 from omni.orders.entrypoints.grpc_api import SERVICE_NAME, OrdersServicer
 from omni.orders.entrypoints.nats_api import STREAMS, OrdersNatsApi
 from omni.orders.entrypoints.watch import OrderHub
+from omni.orders.service_layer.services import OrdersServices
 from omni.orders.service_layer.unit_of_work import UnitOfWork
 from omni.orders.settings import OrdersSettings
 from omni.orders.v1 import orders_pb2_grpc
@@ -36,15 +37,22 @@ class OrdersApp(Service):
         self.settings: OrdersSettings = settings
         self.hub = OrderHub(self.nats)
         self.uow = UnitOfWork(self.engine, on_commit=self._committed)
+        self.services = OrdersServices(self.uow)
 
     def register(self, server: grpc.aio.Server) -> None:
-        servicer = OrdersServicer(self.uow, self.hub, self.settings.decision_wait_seconds)
+        servicer = OrdersServicer(self.services, self.hub, self.settings.decision_wait_seconds)
         orders_pb2_grpc.add_OrdersServiceServicer_to_server(servicer, server)
 
     async def on_nats(self) -> None:
         await self.hub.subscribe()
-        api = OrdersNatsApi(self.uow, self.nats)
+        api = OrdersNatsApi(self.services, self.nats)
         await asyncio.gather(*(c.run() for c in api.consumers()))
+
+    async def on_start(self) -> None:
+        self.services.start()
+
+    async def on_stop(self) -> None:
+        await self.services.stop()
 
     def _committed(self, messages: Sequence[OutboxMessage]) -> None:
         self.relay.hand_over(messages)

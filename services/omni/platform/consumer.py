@@ -22,14 +22,15 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Msg], Awaitable[None]]
 
 
-async def first_time(conn: AsyncConnection, processed: Table, consumer: str, event_id: str) -> bool:
-    """Records in the caller's transaction that `consumer` handled `event_id`.
-
-    Returns False when it had already been handled: the caller then skips the effect. As the
-    record commits with the effect, a redelivered event changes nothing.
-    """
-    row = {"consumer": consumer, "event_id": event_id, "processed_at": utcnow()}
-    return bool(await insert_ignoring_conflicts(conn, processed, [row], "event_id"))
+async def unhandled(
+    conn: AsyncConnection, processed: Table, consumer: str, event_ids: list[str]
+) -> set[str]:
+    """Records in the caller's transaction that `consumer` handled these events; returns
+    those not handled before (the caller applies only their effects). As the record commits
+    with the effects, a redelivered event changes nothing."""
+    now = utcnow()
+    rows = [{"consumer": consumer, "event_id": e, "processed_at": now} for e in set(event_ids)]
+    return set(await insert_ignoring_conflicts(conn, processed, rows, "event_id"))
 
 
 class DurableConsumer:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -30,18 +31,25 @@ class OrderRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def add(self, order: Order) -> None:
-        await self._conn.execute(insert(orders).values(id=order.id, **_columns(order)))
+    async def add(self, new: Sequence[Order]) -> None:
+        if new:
+            await self._conn.execute(insert(orders), [{"id": o.id, **_columns(o)} for o in new])
 
-    async def save(self, order: Order) -> None:
-        await self._conn.execute(
-            update(orders).where(orders.c.id == order.id).values(**_columns(order))
-        )
+    async def save(self, changed: Sequence[Order]) -> None:
+        if changed:
+            stmt = update(orders).where(orders.c.id == bindparam("order_id"))
+            await self._conn.execute(stmt, [{"order_id": o.id, **_columns(o)} for o in changed])
 
     async def get(self, order_id: str, *, lock: bool = False) -> Order | None:
-        query = select(orders).where(orders.c.id == order_id)
-        row = (await self._conn.execute(query.with_for_update() if lock else query)).first()
-        return _order(row) if row else None
+        return (await self.get_many({order_id}, lock=lock)).get(order_id)
+
+    async def get_many(self, ids: set[str], *, lock: bool = False) -> dict[str, Order]:
+        """The orders that exist among `ids`; locked (in id order, so no deadlocks) if asked."""
+        if not ids:
+            return {}
+        query = select(orders).where(orders.c.id.in_(ids)).order_by(orders.c.id)
+        rows = await self._conn.execute(query.with_for_update() if lock else query)
+        return {row.id: _order(row) for row in rows}
 
     async def page(
         self, *, customer_id: str, channel: str, status: str, size: int, token: str

@@ -157,11 +157,12 @@ class Order:
             return
         if self.status is not OrderStatus.PENDING:
             return  # decided before: a redelivered decision changes nothing
+        by_sku = {ln.sku: ln for ln in self.lines}
+        strangers = sorted({sku for sku, _, _ in plan} - by_sku.keys())
+        if strangers:  # checked before anything changes
+            raise FailedPrecondition(f"stock allocated {strangers}, which order {self.id} lacks")
         for sku, location_id, qty in plan:
-            line = self.line(sku)
-            if line is None:
-                raise FailedPrecondition(f"stock allocated {sku}, which order {self.id} lacks")
-            line.allocations.append(Allocation(location_id, qty))
+            by_sku[sku].allocations.append(Allocation(location_id, qty))
         self.reservation_id = reservation_id
         self.status = OrderStatus.CONFIRMED
         self._changed(OrderChange.CONFIRMED, now)

@@ -10,10 +10,11 @@ from omni.orders import convert
 from omni.orders.entrypoints import requests
 from omni.orders.entrypoints.watch import OrderHub
 from omni.orders.service_layer import handlers, queries
-from omni.orders.service_layer.unit_of_work import UnitOfWork
+from omni.orders.service_layer.services import OrdersServices
 from omni.orders.v1 import orders_pb2 as pb
 from omni.orders.v1 import orders_pb2_grpc
 from omni.platform import validation as check
+from omni.platform.clock import new_id
 
 Ctx = grpc.aio.ServicerContext
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OrdersService"].full_name
@@ -21,20 +22,30 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OrdersService"].full_name
 DEADLINE_MARGIN_SECONDS = 0.2
 
 
+def _decided(order: pb.Order) -> bool:
+    return order.status != pb.ORDER_STATUS_PENDING
+
+
 class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
-    def __init__(self, uow: UnitOfWork, hub: OrderHub, decision_wait: float) -> None:
-        self._uow = uow
+    def __init__(self, services: OrdersServices, hub: OrderHub, decision_wait: float) -> None:
+        self._services = services
+        self._uow = services.uow
         self._hub = hub
         self._decision_wait = decision_wait
 
     async def PlaceOrder(
         self, request: pb.PlaceOrderRequest, context: Ctx
     ) -> pb.PlaceOrderResponse:
-        order = convert.order_to_proto(
-            await handlers.place_order(self._uow, requests.place_order(request))
-        )
-        if order.status == pb.ORDER_STATUS_PENDING:
-            order = await self._decision(order.id, self._wait_budget(context)) or order
+        cmd = requests.place_order(request)
+        budget = self._wait_budget(context)
+        proposed = new_id("ord")
+        # Watched before it exists: stock's decision cannot slip past unseen.
+        with self._hub.watch(proposed) as watch:
+            order = convert.order_to_proto(await self._services.place(cmd, proposed))
+            if order.status == pb.ORDER_STATUS_PENDING and order.id == proposed:
+                order = await watch.until(_decided, budget) or order
+        if order.status == pb.ORDER_STATUS_PENDING and order.id != proposed:
+            order = await self._decision(order.id, budget) or order  # a retry of a pending order
         return pb.PlaceOrderResponse(order=order)
 
     async def _decision(self, order_id: str, within: float) -> pb.Order | None:
@@ -44,7 +55,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         with self._hub.watch(order_id) as watch:
             # Read after watching: a decision made before the watch began is not missed.
             watch.offer(convert.order_to_proto(await queries.get_order(self._uow, order_id)))
-            return await watch.until(lambda o: o.status != pb.ORDER_STATUS_PENDING, within)
+            return await watch.until(_decided, within)
 
     def _wait_budget(self, context: Ctx) -> float:
         remaining = context.time_remaining()

@@ -15,8 +15,7 @@ from nats.aio.msg import Msg
 from omni.orders import convert
 from omni.orders.domain.commands import StockDecision
 from omni.orders.domain.model import order_id_of
-from omni.orders.service_layer import handlers
-from omni.orders.service_layer.unit_of_work import UnitOfWork
+from omni.orders.service_layer.services import OrdersServices
 from omni.platform import streams
 from omni.platform.consumer import DurableConsumer
 from omni.platform.errors import Conflict, OmniError, Unavailable
@@ -30,8 +29,8 @@ STREAMS = [streams.ORDERS_EVENTS, streams.STOCK_EVENTS, streams.STOCK_COMMANDS]
 
 
 class OrdersNatsApi:
-    def __init__(self, uow: UnitOfWork, link: NatsLink) -> None:
-        self._uow = uow
+    def __init__(self, services: OrdersServices, link: NatsLink) -> None:
+        self._services = services
         self._link = link
 
     def consumers(self) -> list[DurableConsumer]:
@@ -71,11 +70,11 @@ class OrdersNatsApi:
     async def _decide(self, decision: StockDecision) -> None:
         """Retries what may pass later (database busy or down); logs what never will."""
         try:
-            await handlers.apply_decision(self._uow, decision)
+            await self._services.decide(decision)
         except (Unavailable, Conflict):
             raise
-        except OmniError as exc:
-            log.error("stock's decision on order %s not applied: %s", decision.order_id, exc)
+        except OmniError:
+            pass  # logged where it was refused
 
 
 M = TypeVar("M", stock_msg.StockReserved, stock_msg.AllocationRejected)

@@ -25,17 +25,18 @@ class Transaction:
     repo: OrderRepository
     events: list[Event] = field(default_factory=list)
 
-    async def add(self, order: Order) -> None:
-        await self.repo.add(order)
-        self._collect(order)
+    async def add(self, new: Sequence[Order]) -> None:
+        await self.repo.add(new)
+        self._collect(new)
 
-    async def save(self, order: Order) -> None:
-        await self.repo.save(order)
-        self._collect(order)
+    async def save(self, changed: Sequence[Order]) -> None:
+        await self.repo.save(changed)
+        self._collect(changed)
 
-    def _collect(self, order: Order) -> None:
-        self.events.extend(order.events)
-        order.events.clear()
+    def _collect(self, touched: Sequence[Order]) -> None:
+        for order in touched:
+            self.events.extend(order.events)
+            order.events.clear()
 
 
 class UnitOfWork(unit_of_work.UnitOfWork[Transaction, OrderRepository]):
