@@ -61,7 +61,7 @@ async def test_a_redelivered_event_changes_nothing(
         deliveries += 1
         async with write_transaction(engine) as conn:  # type: ignore[arg-type]
             event_id = msg.headers["event-id"] if msg.headers else ""
-            if await consumer.first_time(conn, processed, "test-consumer", event_id):
+            if await consumer.unhandled(conn, processed, "test-consumer", [event_id]):
                 await conn.execute(tally.update().values(count=tally.c.count + 1))
         if msg.headers and msg.headers[MSG_ID_HEADER] == "m1" and msg.metadata.num_delivered == 1:
             raise RuntimeError("crash after commit, before ack")  # forces a redelivery
