@@ -42,6 +42,15 @@ async def status_of(orders: Orders, order_id: str) -> int:
     return reply.order.status
 
 
+async def confirmed(orders: Orders, order_id: str, within: float) -> None:
+    """Waits until the order is CONFIRMED, which nobody but the services themselves does."""
+
+    async def done() -> bool:
+        return await status_of(orders, order_id) == opb.ORDER_STATUS_CONFIRMED
+
+    await eventually(done, within=within)
+
+
 async def test_an_order_placed_while_stock_is_down_is_decided_when_stock_returns(
     database_url: str, orders_url: str, nats_server: EmbeddedNats
 ) -> None:
@@ -52,11 +61,7 @@ async def test_an_order_placed_while_stock_is_down_is_decided_when_stock_returns
         order = (await orders.stub.PlaceOrder(order_request(unique("k"), {sku: 2}))).order
         assert order.status == opb.ORDER_STATUS_PENDING
         async with running_stock(database_url, nats_server.url) as stock:
-
-            async def confirmed() -> bool:
-                return await status_of(orders, order.id) == opb.ORDER_STATUS_CONFIRMED
-
-            await eventually(confirmed, within=10)
+            await confirmed(orders, order.id, within=10)
             assert (await level_of(stock.stub, sku, "WH-N")).reserved == 2
 
 
@@ -76,10 +81,7 @@ async def test_an_order_placed_while_nats_is_down_is_decided_when_it_returns(
         assert order.status == opb.ORDER_STATUS_PENDING
         nats_server.restart()
 
-        async def confirmed() -> bool:
-            return await status_of(orders, order.id) == opb.ORDER_STATUS_CONFIRMED
-
-        await eventually(confirmed, within=15)
+        await confirmed(orders, order.id, within=15)
         assert (await level_of(stock.stub, sku, "WH-N")).reserved == 2
 
 
@@ -103,11 +105,7 @@ async def test_a_decision_made_while_orders_is_down_is_applied_when_it_returns(
 
         await eventually(reserved, within=10)
     async with running_orders(orders_url, nats_server.url) as orders:
-
-        async def confirmed() -> bool:
-            return await status_of(orders, order.id) == opb.ORDER_STATUS_CONFIRMED
-
-        await eventually(confirmed, within=10)
+        await confirmed(orders, order.id, within=10)
 
 
 async def test_an_order_cancelled_before_stock_decided_gets_its_reservation_released(
