@@ -21,6 +21,9 @@ from grpc_status import rpc_status
 from omni.orders.app import OrdersApp
 from omni.orders.settings import OrdersSettings
 from omni.orders.v1 import orders_pb2_grpc
+from omni.pickup.app import PickupApp
+from omni.pickup.settings import PickupSettings
+from omni.pickup.v1 import pickup_pb2_grpc
 from omni.platform.service import Service
 from omni.stock.app import StockApp
 from omni.stock.domain.model import Movement, MovementKind, StockLevel, fold
@@ -77,6 +80,31 @@ async def running_orders(
     )
     async with _serving(OrdersApp(settings)) as (app, channel):
         yield Orders(app, orders_pb2_grpc.OrdersServiceStub(channel), channel)
+
+
+@dataclass
+class Pickup:
+    app: PickupApp
+    stub: pickup_pb2_grpc.PickupServiceStub
+    channel: grpc.aio.Channel
+
+
+# The key pickup codes are sealed with in tests (the notification system's copy).
+TEST_CODE_KEY = "uJzQq1vvXQdW3f0ZbMyzBkqnOdHq9WmV_U1dwz1zZ0o="
+
+
+@asynccontextmanager
+async def running_pickup(
+    database_url: str, nats_url: str, **overrides: Any
+) -> AsyncIterator[Pickup]:
+    """A pickup service in this process, on a real gRPC port."""
+    settings = PickupSettings(
+        database_url=database_url,
+        nats_url=nats_url,
+        **{**TEST_SETTINGS, "code_key": TEST_CODE_KEY, "expiry_interval_seconds": 0.1, **overrides},
+    )
+    async with _serving(PickupApp(settings)) as (app, channel):
+        yield Pickup(app, pickup_pb2_grpc.PickupServiceStub(channel), channel)
 
 
 A = TypeVar("A", bound=Service)

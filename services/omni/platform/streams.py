@@ -16,3 +16,4 @@ STOCK_AVAILABILITY = StreamSpec(
 # Commands for stock (allocate, release, commit); each is taken by one stock replica.
 STOCK_COMMANDS = StreamSpec("STOCK_COMMANDS", ["stock.commands.>"], work_queue=True)
 ORDERS_EVENTS = StreamSpec("ORDERS_EVENTS", ["orders.events.>"])
+PICKUP_EVENTS = StreamSpec("PICKUP_EVENTS", ["pickup.events.>"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -24,7 +23,7 @@ from omni.orders.domain.model import (
     ShipTo,
     ShortLine,
 )
-from omni.platform.errors import InvalidArgument
+from omni.platform.pages import PageToken
 
 
 class OrderRepository:
@@ -64,7 +63,7 @@ class OrderRepository:
             if value:
                 query = query.where(column == value)
         if token:
-            created, last_id = _read_token(token)
+            created, last_id = PageToken.read(token)
             query = query.where(
                 or_(
                     orders.c.created_at < created,
@@ -74,20 +73,7 @@ class OrderRepository:
         rows = (await self._conn.execute(query.limit(size + 1))).all()
         found = [_order(r) for r in rows[:size]]
         more = len(rows) > size
-        return found, _token(found[-1]) if more else ""
-
-
-def _token(order: Order) -> str:
-    raw = f"{order.created_at.isoformat()}|{order.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _read_token(token: str) -> tuple[datetime, str]:
-    try:
-        created, last_id = base64.urlsafe_b64decode(token.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(created), last_id
-    except ValueError as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors
-        raise InvalidArgument("page_token is not one this service gave out") from exc
+        return found, PageToken.after(found[-1].created_at, found[-1].id) if more else ""
 
 
 def _columns(order: Order) -> dict[str, Any]:

@@ -48,3 +48,15 @@ class StockDecision:
     plan: tuple[tuple[str, str, int], ...] = ()  # (sku, location, quantity)
     short_lines: tuple[ShortLine, ...] = ()
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PickupOutcome:
+    """How a pickup ended: collected (`handed_over` units at `store_id`) or not (`reason`)."""
+
+    event_id: str
+    order_id: str
+    task_id: str
+    store_id: str = ""
+    handed_over: tuple[tuple[str, int], ...] = ()  # (sku, quantity)
+    reason: str = ""

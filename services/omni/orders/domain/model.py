@@ -228,6 +228,13 @@ class Order:
         self.events.append(CommitStock(self.reservation_id, lines, key))
         self._changed(OrderChange.SHIPPED, now, shipment)
 
+    def hand_over(
+        self, task_id: str, store_id: str, lines: tuple[tuple[str, int], ...], now: datetime
+    ) -> None:
+        """The customer collected a pickup: recorded as a shipment from the store."""
+        handover = Shipment(f"pickup:{task_id}", store_id, lines, "customer pickup", "", now)
+        self.ship(handover, now)
+
     def _shippable(self, sku: str, location_id: str, qty: int) -> Allocation:
         line = self.line(sku)
         allocation = line.allocation(location_id) if line else None

@@ -1,7 +1,9 @@
-"""Stock's answers to this service's allocations, consumed durably from stock.events.
+"""What the orders service follows, consumed durably.
 
-Stock announces each allocation it makes (`stock.events.reserved`) or refuses
-(`stock.events.allocation_rejected`); those keyed `order:<id>` are this service's orders.
+- stock.events: stock announces each allocation it makes (`reserved`) or refuses
+  (`allocation_rejected`); those keyed `order:<id>` are this service's orders.
+- pickup.events: a pickup order was `collected` (its units are handed over) or `expired`
+  (never collected: the order is cancelled, its units released).
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
 
 from omni.orders import convert
-from omni.orders.domain.commands import StockDecision
+from omni.orders.domain.commands import PickupOutcome, StockDecision
 from omni.orders.domain.model import order_id_of
+from omni.orders.service_layer import handlers
 from omni.orders.service_layer.services import OrdersServices
+from omni.pickup.v1 import messaging_pb2 as pickup_msg
+from omni.pickup.v1 import pickup_pb2 as pickup_pb
 from omni.platform import streams
 from omni.platform.consumer import DurableConsumer
 from omni.platform.errors import Conflict, OmniError, Unavailable
@@ -25,7 +30,12 @@ from omni.stock.v1 import messaging_pb2 as stock_msg
 log = logging.getLogger(__name__)
 
 # Published to, and consumed from: declared here too so the order of start-up is free.
-STREAMS = [streams.ORDERS_EVENTS, streams.STOCK_EVENTS, streams.STOCK_COMMANDS]
+STREAMS = [
+    streams.ORDERS_EVENTS,
+    streams.STOCK_EVENTS,
+    streams.STOCK_COMMANDS,
+    streams.PICKUP_EVENTS,
+]
 
 
 class OrdersNatsApi:
@@ -34,19 +44,45 @@ class OrdersNatsApi:
         self._link = link
 
     def consumers(self) -> list[DurableConsumer]:
+        subscriptions = [
+            (streams.STOCK_EVENTS, "stock.events.reserved", self._on_reserved),
+            (streams.STOCK_EVENTS, "stock.events.allocation_rejected", self._on_rejected),
+            (streams.PICKUP_EVENTS, "pickup.events.collected", self._on_pickup),
+            (streams.PICKUP_EVENTS, "pickup.events.expired", self._on_pickup),
+        ]
         return [
             DurableConsumer(
                 self._link.js,
-                stream=streams.STOCK_EVENTS.name,
-                subject=f"stock.events.{name}",
-                durable=f"orders-{name}",
+                stream=stream.name,
+                subject=subject,
+                durable="orders-" + subject.replace(".events.", "-"),
                 handler=handler,
             )
-            for name, handler in (
-                ("reserved", self._on_reserved),
-                ("allocation_rejected", self._on_rejected),
-            )
+            for stream, subject, handler in subscriptions
         ]
+
+    async def _on_pickup(self, msg: Msg) -> None:
+        """The customer collected (stock commits) or never came (the order is cancelled)."""
+        event = _parse(pickup_msg.PickupChanged, msg)
+        if event is None:
+            return
+        task = event.task
+        if task.status == pickup_pb.PICKUP_STATUS_COLLECTED:
+            picked = tuple((ln.sku, ln.picked) for ln in task.lines if ln.picked)
+            change = PickupOutcome(event.event_id, task.order_id, task.id, task.store_id, picked)
+        else:
+            deadline = task.hold_until.ToDatetime().strftime("%Y-%m-%d %H:%M UTC")
+            reason = (
+                f"not collected from {task.store_id} by {deadline}; refund due: "
+                f"{event.refund_due} {task.currency} (minor units)"
+            )
+            change = PickupOutcome(event.event_id, task.order_id, task.id, reason=reason)
+        try:
+            await handlers.follow_pickup(self._services.uow, change)
+        except (Unavailable, Conflict):
+            raise
+        except OmniError as exc:
+            log.error("pickup %s not applied to order %s: %s", task.id, task.order_id, exc)
 
     async def _on_reserved(self, msg: Msg) -> None:
         event = _parse(stock_msg.StockReserved, msg)
@@ -77,7 +113,7 @@ class OrdersNatsApi:
             pass  # logged where it was refused
 
 
-M = TypeVar("M", stock_msg.StockReserved, stock_msg.AllocationRejected)
+M = TypeVar("M", stock_msg.StockReserved, stock_msg.AllocationRejected, pickup_msg.PickupChanged)
 
 
 def _parse(message_type: type[M], msg: Msg) -> M | None:

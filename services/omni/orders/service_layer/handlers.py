@@ -1,19 +1,22 @@
-"""Cancelling and shipping, each one transaction: load and lock the order, change, save."""
+"""Cancelling, shipping and following pickups, each one transaction: load and lock the
+order, change, save."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
+from omni.orders.adapters import tables
 from omni.orders.domain import commands
 from omni.orders.domain.model import Order
 from omni.orders.service_layer.unit_of_work import Transaction, UnitOfWork
 from omni.platform.clock import utcnow
+from omni.platform.consumer import unhandled
 from omni.platform.db import with_retries
 from omni.platform.errors import NotFound
 
 log = logging.getLogger(__name__)
-DECISIONS_CONSUMER = "orders-allocation"
+PICKUP_CONSUMER = "orders-pickup"
 
 
 async def cancel_order(uow: UnitOfWork, cmd: commands.CancelOrder) -> Order:
@@ -41,3 +44,26 @@ async def _get(tx: Transaction, order_id: str, *, lock: bool = False) -> Order:
     if order is None:
         raise NotFound(f"order {order_id} does not exist")
     return order
+
+
+async def follow_pickup(uow: UnitOfWork, outcome: commands.PickupOutcome) -> None:
+    """Collected: the units are handed over (stock commits them). Expired: cancelled."""
+
+    def apply(order: Order) -> None:
+        now = utcnow()
+        if outcome.handed_over:
+            order.hand_over(outcome.task_id, outcome.store_id, outcome.handed_over, now)
+        else:
+            order.cancel(outcome.reason, now)
+
+    async def work() -> None:
+        async with uow.transaction() as tx:
+            ids = [outcome.event_id]
+            if not await unhandled(tx.conn, tables.processed_events, PICKUP_CONSUMER, ids):
+                return
+            order = await _get(tx, outcome.order_id, lock=True)
+            apply(order)
+            if order.events:
+                await tx.save([order])
+
+    await with_retries(work)
