@@ -106,15 +106,15 @@ async def order_status(shop: Bopis, order_id: str, status: int) -> None:
 
 
 async def ready_with_code(shop: Bopis, task: ppb.PickupTask) -> str:
-    """Picks every unit, marks the task READY, and returns the code the customer receives
-    (opened from the ready event, as the notification system does)."""
+    """Picks every unit still to pick, marks the task READY, and returns the code the
+    customer receives (opened from the ready event, as the notification system does)."""
     events = await shop.pickup.app.nats.js.subscribe(
         "pickup.events.ready", deliver_policy=DeliverPolicy.NEW
     )
     stub = shop.pickup.stub
     await stub.StartPicking(ppb.StartPickingRequest(id=task.id, associate_id="assoc-1"))
     for line in task.lines:
-        for n in range(line.quantity):
+        for n in range(line.quantity - line.picked - line.short):
             pick = ppb.RecordPickRequest(id=task.id, scan_id=f"{line.sku}-{n}", sku=line.sku)
             assert not (await stub.RecordPick(pick)).duplicate
             assert (await stub.RecordPick(pick)).duplicate  # resent: harmless

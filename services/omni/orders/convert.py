@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from omni.orders.domain.model import (
+    Delivery,
     Fulfilment,
-    Order,
+    NearLocation,
     OrderStatus,
     PickupAt,
     Shipment,
     ShipTo,
     ShortLine,
 )
+from omni.orders.domain.order import Order
 from omni.orders.v1 import orders_pb2 as pb
 from omni.stock import convert as stock_convert
 from omni.stock.domain.channels import Channel
@@ -19,6 +21,7 @@ from omni.stock.v1 import stock_pb2 as stock_pb
 # The wire enum is named after the domain's: ORDER_STATUS_<X>.
 STATUSES = {s: getattr(pb, f"ORDER_STATUS_{s.value}") for s in OrderStatus}
 STATUSES_FROM_PROTO = {v: k for k, v in STATUSES.items()}
+DELIVERIES = {d: getattr(pb, f"DELIVERY_{d.value}") for d in Delivery}
 timestamp = stock_convert.timestamp
 
 
@@ -34,9 +37,17 @@ def order_to_proto(order: Order) -> pb.Order:
                 quantity=ln.quantity,
                 unit_price=ln.unit_price,
                 allocations=[
-                    pb.Allocation(location_id=a.location_id, quantity=a.quantity, shipped=a.shipped)
+                    pb.Allocation(
+                        location_id=a.location_id,
+                        quantity=a.quantity,
+                        shipped=a.shipped,
+                        reservation_id=a.reservation_id,
+                        delivery=DELIVERIES[a.delivery],
+                    )
                     for a in ln.allocations
                 ],
+                cancelled=ln.cancelled,
+                reallocating=sum(r.quantity for r in order.reallocations if r.sku == ln.sku),
             )
             for ln in order.lines
         ],
@@ -83,10 +94,14 @@ def short_line(msg: stock_pb.ShortLine) -> ShortLine:
     return ShortLine(msg.sku, msg.location_id, msg.requested, msg.available)
 
 
-def fulfilment_to_stock(fulfilment: Fulfilment, request: stock_pb.AllocateRequest) -> None:
-    """Sets an AllocateRequest's fulfilment from an order's."""
+def fulfilment_to_stock(
+    fulfilment: Fulfilment | NearLocation, request: stock_pb.AllocateRequest
+) -> None:
+    """Sets an AllocateRequest's fulfilment from an order's (or a re-allocation's)."""
     if isinstance(fulfilment, PickupAt):
         request.pickup.location_id = fulfilment.location_id
+    elif isinstance(fulfilment, NearLocation):
+        request.near.location_id = fulfilment.location_id
     else:
         request.ship.CopyFrom(
             stock_pb.ShipTo(

@@ -9,6 +9,7 @@ from omni.orders.domain.events import (
     Event,
     OrderChanged,
     ReleaseStock,
+    WriteOffStock,
 )
 from omni.orders.v1 import messaging_pb2 as msg
 from omni.platform.clock import new_id, utcnow
@@ -23,11 +24,12 @@ def to_outbox(event: Event) -> OutboxMessage:
     """The subject and payload for one event or command, with a fresh message id."""
     event_id = new_id("evt")
     match event:
-        case OrderChanged(order, change, shipment):
+        case OrderChanged(order, change, shipment, refund_due):
             payload = msg.OrderChanged(
                 event_id=event_id,
                 occurred_at=convert.timestamp(utcnow()),
                 order=convert.order_to_proto(order),
+                refund_due=refund_due,
             )
             if shipment is not None:
                 payload.shipment.CopyFrom(convert.shipment_to_proto(shipment))
@@ -52,6 +54,14 @@ def to_outbox(event: Event) -> OutboxMessage:
                 reservation_id=reservation_id, lines=_stock_lines(lines), idempotency_key=key
             )
             return _command(event_id, "commit", commit.SerializeToString())
+        case WriteOffStock(reservation_id, lines, key, actor):
+            write_off = stock_pb.WriteOffRequest(
+                reservation_id=reservation_id,
+                lines=_stock_lines(lines),
+                idempotency_key=key,
+                actor=actor,
+            )
+            return _command(event_id, "write_off", write_off.SerializeToString())
 
 
 def _command(event_id: str, name: str, payload: bytes) -> OutboxMessage:

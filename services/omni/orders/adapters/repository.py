@@ -14,15 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from omni.orders.adapters.tables import orders
 from omni.orders.domain.model import (
     Allocation,
+    Delivery,
     Fulfilment,
-    Order,
     OrderLine,
     OrderStatus,
     PickupAt,
+    Reallocation,
     Shipment,
     ShipTo,
     ShortLine,
 )
+from omni.orders.domain.order import Order
 from omni.platform.pages import PageToken
 
 
@@ -97,7 +99,11 @@ def _document(order: Order) -> dict[str, Any]:
                 ln.sku,
                 ln.quantity,
                 ln.unit_price,
-                [[a.location_id, a.quantity, a.shipped] for a in ln.allocations],
+                [
+                    [a.location_id, a.quantity, a.shipped, a.reservation_id, a.delivery.value]
+                    for a in ln.allocations
+                ],
+                ln.cancelled,
             ]
             for ln in order.lines
         ],
@@ -111,6 +117,10 @@ def _document(order: Order) -> dict[str, Any]:
             [s.id, s.location_id, s.lines, s.carrier, s.tracking_number, _iso(s.shipped_at)]
             for s in order.shipments
         ],
+        "reallocations": [
+            [r.key, r.sku, r.quantity, r.delivery.value] for r in order.reallocations
+        ],
+        "shortages": order.shortages,
     }
 
 
@@ -122,8 +132,14 @@ def _order(row: Row[Any]) -> Order:
         customer_id=row.customer_id,
         currency=doc["currency"],
         lines=[
-            OrderLine(sku, qty, price, [Allocation(*a) for a in allocations])
-            for sku, qty, price, allocations in doc["lines"]
+            OrderLine(
+                sku,
+                qty,
+                price,
+                [Allocation(loc, q, s, r, Delivery(d)) for loc, q, s, r, d in allocations],
+                cancelled,
+            )
+            for sku, qty, price, allocations, cancelled in doc["lines"]
         ],
         fulfilment=_fulfilment(doc["fulfilment"]),
         created_at=row.created_at,
@@ -136,6 +152,10 @@ def _order(row: Row[Any]) -> Order:
             Shipment(sid, loc, tuple((sku, q) for sku, q in lines), carrier, tracking, _time(at))
             for sid, loc, lines, carrier, tracking, at in doc["shipments"]
         ],
+        reallocations=[
+            Reallocation(key, sku, qty, Delivery(d)) for key, sku, qty, d in doc["reallocations"]
+        ],
+        shortages=doc["shortages"],
         version=row.version,
     )
 

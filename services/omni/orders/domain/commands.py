@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from omni.orders.domain.model import Fulfilment, Shipment, ShortLine
+from omni.orders.domain.model import Delivery, Fulfilment, Shipment, ShortLine
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,7 @@ class StockDecision:
 
     event_id: str
     order_id: str
+    key: str  # the allocation's idempotency key: the order's, or a re-allocation's
     reservation_id: str = ""
     plan: tuple[tuple[str, str, int], ...] = ()  # (sku, location, quantity)
     short_lines: tuple[ShortLine, ...] = ()
@@ -60,3 +61,16 @@ class PickupOutcome:
     store_id: str = ""
     handed_over: tuple[tuple[str, int], ...] = ()  # (sku, quantity)
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PickupShortage:
+    """Units a pickup store did not find: re-allocate them (`delivery`), or cancel (None)."""
+
+    event_id: str
+    order_id: str
+    store_id: str
+    sku: str
+    missing: int
+    delivery: Delivery | None
+    actor: str

@@ -7,7 +7,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from omni.orders.domain.model import Fulfilment, Order, Shipment
+    from omni.orders.domain.model import Fulfilment, NearLocation, Shipment
+    from omni.orders.domain.order import Order
 
 
 class OrderChange(StrEnum):
@@ -18,15 +19,19 @@ class OrderChange(StrEnum):
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     SHIPPED = "shipped"
+    SHORTAGE = "shortage"  # units found missing at a pickup store: re-allocating or cancelled
+    REALLOCATED = "reallocated"  # units found missing were allocated elsewhere
 
 
 @dataclass(frozen=True, slots=True)
 class OrderChanged:
-    """The order as the transaction left it."""
+    """The order as the transaction left it; `refund_due` (minor units) when units the
+    customer paid for will not reach them."""
 
     order: Order
     change: OrderChange
     shipment: Shipment | None = None
+    refund_due: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +41,7 @@ class AllocateStock:
     order_id: str
     idempotency_key: str
     lines: tuple[tuple[str, int], ...]  # (sku, quantity)
-    fulfilment: Fulfilment
+    fulfilment: Fulfilment | NearLocation
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,4 +62,14 @@ class CommitStock:
     idempotency_key: str
 
 
-Event = OrderChanged | AllocateStock | ReleaseStock | CommitStock
+@dataclass(frozen=True, slots=True)
+class WriteOffStock:
+    """Held units that are not there after all: stock corrects the level (a ledger entry)."""
+
+    reservation_id: str
+    lines: tuple[tuple[str, str, int], ...]
+    idempotency_key: str
+    actor: str
+
+
+Event = OrderChanged | AllocateStock | ReleaseStock | CommitStock | WriteOffStock

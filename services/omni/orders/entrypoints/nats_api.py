@@ -2,8 +2,9 @@
 
 - stock.events: stock announces each allocation it makes (`reserved`) or refuses
   (`allocation_rejected`); those keyed `order:<id>` are this service's orders.
-- pickup.events: a pickup order was `collected` (its units are handed over) or `expired`
-  (never collected: the order is cancelled, its units released).
+- pickup.events: a pickup order was `collected` (its units are handed over), `expired`
+  (never collected: the order is cancelled, its units released), or its store came up
+  `shortage` of some units (written off there; re-allocated elsewhere or cancelled).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
 
 from omni.orders import convert
-from omni.orders.domain.commands import PickupOutcome, StockDecision
-from omni.orders.domain.model import order_id_of
+from omni.orders.domain.commands import PickupOutcome, PickupShortage, StockDecision
+from omni.orders.domain.model import Delivery, order_id_of
 from omni.orders.service_layer import handlers
 from omni.orders.service_layer.services import OrdersServices
 from omni.pickup.v1 import messaging_pb2 as pickup_msg
@@ -49,6 +50,7 @@ class OrdersNatsApi:
             (streams.STOCK_EVENTS, "stock.events.allocation_rejected", self._on_rejected),
             (streams.PICKUP_EVENTS, "pickup.events.collected", self._on_pickup),
             (streams.PICKUP_EVENTS, "pickup.events.expired", self._on_pickup),
+            (streams.PICKUP_EVENTS, "pickup.events.shortage", self._on_pickup),
         ]
         return [
             DurableConsumer(
@@ -62,27 +64,17 @@ class OrdersNatsApi:
         ]
 
     async def _on_pickup(self, msg: Msg) -> None:
-        """The customer collected (stock commits) or never came (the order is cancelled)."""
+        """Collected (stock commits), expired (the order is cancelled), or units missing."""
         event = _parse(pickup_msg.PickupChanged, msg)
-        if event is None:
+        change = pickup_change(event) if event else None
+        if change is None:
             return
-        task = event.task
-        if task.status == pickup_pb.PICKUP_STATUS_COLLECTED:
-            picked = tuple((ln.sku, ln.picked) for ln in task.lines if ln.picked)
-            change = PickupOutcome(event.event_id, task.order_id, task.id, task.store_id, picked)
-        else:
-            deadline = task.hold_until.ToDatetime().strftime("%Y-%m-%d %H:%M UTC")
-            reason = (
-                f"not collected from {task.store_id} by {deadline}; refund due: "
-                f"{event.refund_due} {task.currency} (minor units)"
-            )
-            change = PickupOutcome(event.event_id, task.order_id, task.id, reason=reason)
         try:
             await handlers.follow_pickup(self._services.uow, change)
         except (Unavailable, Conflict):
             raise
         except OmniError as exc:
-            log.error("pickup %s not applied to order %s: %s", task.id, task.order_id, exc)
+            log.error("pickup event %s not applied to its order: %s", change.event_id, exc)
 
     async def _on_reserved(self, msg: Msg) -> None:
         event = _parse(stock_msg.StockReserved, msg)
@@ -91,7 +83,8 @@ class OrdersNatsApi:
             return  # not an order's allocation (e.g. a storefront's cart)
         res = event.reservation
         plan = tuple((ln.sku, ln.location_id, ln.quantity) for ln in res.lines)
-        await self._decide(StockDecision(event.event_id, order_id, res.id, plan))
+        key = event.idempotency_key
+        await self._decide(StockDecision(event.event_id, order_id, key, res.id, plan))
 
     async def _on_rejected(self, msg: Msg) -> None:
         event = _parse(stock_msg.AllocationRejected, msg)
@@ -99,8 +92,9 @@ class OrdersNatsApi:
         if event is None or order_id is None:
             return
         short = tuple(convert.short_line(s) for s in event.lines)
+        key = event.idempotency_key
         await self._decide(
-            StockDecision(event.event_id, order_id, short_lines=short, reason=event.reason)
+            StockDecision(event.event_id, order_id, key, short_lines=short, reason=event.reason)
         )
 
     async def _decide(self, decision: StockDecision) -> None:
@@ -111,6 +105,37 @@ class OrdersNatsApi:
             raise
         except OmniError:
             pass  # logged where it was refused
+
+
+DELIVERIES = {
+    pickup_pb.SHORTAGE_POLICY_SHIP_TO_STORE: Delivery.SHIP_TO_STORE,
+    pickup_pb.SHORTAGE_POLICY_SHIP_TO_HOME: Delivery.SHIP_TO_HOME,
+}
+
+
+def pickup_change(event: pickup_msg.PickupChanged) -> PickupOutcome | PickupShortage | None:
+    """What a pickup event asks of its order."""
+    task = event.task
+    if event.HasField("shortage"):
+        short = event.shortage
+        delivery = DELIVERIES.get(short.policy)  # None: cancel the units
+        return PickupShortage(
+            event.event_id,
+            task.order_id,
+            task.store_id,
+            short.sku,
+            short.missing,
+            delivery,
+            task.associate_id,
+        )
+    if task.status == pickup_pb.PICKUP_STATUS_COLLECTED:
+        picked = tuple((ln.sku, ln.picked) for ln in task.lines if ln.picked)
+        return PickupOutcome(event.event_id, task.order_id, task.id, task.store_id, picked)
+    if task.status == pickup_pb.PICKUP_STATUS_EXPIRED:
+        deadline = task.hold_until.ToDatetime().strftime("%Y-%m-%d %H:%M UTC")
+        reason = f"not collected from {task.store_id} by {deadline}"
+        return PickupOutcome(event.event_id, task.order_id, task.id, reason=reason)
+    return None
 
 
 M = TypeVar("M", stock_msg.StockReserved, stock_msg.AllocationRejected, pickup_msg.PickupChanged)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from omni.orders.adapters import tables
 from omni.orders.domain import commands
-from omni.orders.domain.model import Order
+from omni.orders.domain.order import Order
 from omni.orders.service_layer.unit_of_work import Transaction, UnitOfWork
 from omni.platform.clock import utcnow
 from omni.platform.consumer import unhandled
@@ -46,22 +46,30 @@ async def _get(tx: Transaction, order_id: str, *, lock: bool = False) -> Order:
     return order
 
 
-async def follow_pickup(uow: UnitOfWork, outcome: commands.PickupOutcome) -> None:
-    """Collected: the units are handed over (stock commits them). Expired: cancelled."""
+async def follow_pickup(
+    uow: UnitOfWork, change: commands.PickupOutcome | commands.PickupShortage
+) -> None:
+    """Collected: the units are handed over (stock commits them). Expired: cancelled.
+    Shortage: stock writes the units off at the store; they are re-allocated or cancelled."""
 
     def apply(order: Order) -> None:
         now = utcnow()
-        if outcome.handed_over:
-            order.hand_over(outcome.task_id, outcome.store_id, outcome.handed_over, now)
-        else:
-            order.cancel(outcome.reason, now)
+        match change:
+            case commands.PickupShortage():
+                order.short_picked(
+                    change.store_id, change.sku, change.missing, change.delivery, change.actor, now
+                )
+            case commands.PickupOutcome(handed_over=handed_over) if handed_over:
+                order.hand_over(change.task_id, change.store_id, handed_over, now)
+            case commands.PickupOutcome():
+                order.cancel(change.reason, now)
 
     async def work() -> None:
         async with uow.transaction() as tx:
-            ids = [outcome.event_id]
+            ids = [change.event_id]
             if not await unhandled(tx.conn, tables.processed_events, PICKUP_CONSUMER, ids):
                 return
-            order = await _get(tx, outcome.order_id, lock=True)
+            order = await _get(tx, change.order_id, lock=True)
             apply(order)
             if order.events:
                 await tx.save([order])

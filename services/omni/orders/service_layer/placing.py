@@ -9,7 +9,8 @@ from datetime import datetime
 from omni.orders.adapters import tables
 from omni.orders.domain import commands
 from omni.orders.domain.events import ReleaseStock
-from omni.orders.domain.model import Order, OrderLine
+from omni.orders.domain.model import OrderLine
+from omni.orders.domain.order import Order
 from omni.orders.service_layer.unit_of_work import Transaction, UnitOfWork, keys
 from omni.platform.clock import utcnow
 from omni.platform.consumer import unhandled
@@ -114,9 +115,9 @@ async def _apply_decisions(
 def _decide(order: Order, decision: commands.StockDecision) -> None:
     now = utcnow()
     if decision.reservation_id:
-        order.confirm(decision.reservation_id, list(decision.plan), now)
+        order.confirm(decision.key, decision.reservation_id, decision.plan, now)
     else:
-        order.reject(list(decision.short_lines), decision.reason, now)
+        order.reject(decision.key, list(decision.short_lines), decision.reason, now)
 
 
 def _release_orphan(tx: Transaction, decision: commands.StockDecision) -> None:

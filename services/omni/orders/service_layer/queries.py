@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from omni.orders.domain import commands
-from omni.orders.domain.model import Order
+from omni.orders.domain.order import Order
 from omni.orders.service_layer.unit_of_work import UnitOfWork
 from omni.platform.errors import NotFound
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from omni.orders.domain.commands import PlaceOrder, StockDecision
-from omni.orders.domain.model import Order
+from omni.orders.domain.order import Order
 from omni.orders.service_layer import placing
 from omni.orders.service_layer.unit_of_work import UnitOfWork
 from omni.platform.batcher import Batcher

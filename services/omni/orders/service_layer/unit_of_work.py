@@ -11,7 +11,7 @@ from omni.orders.adapters import tables
 from omni.orders.adapters.events import to_outbox
 from omni.orders.adapters.repository import OrderRepository
 from omni.orders.domain.events import Event
-from omni.orders.domain.model import Order
+from omni.orders.domain.order import Order
 from omni.platform import unit_of_work
 from omni.platform.idempotency import Keys
 from omni.platform.outbox import OutboxMessage

@@ -131,6 +131,32 @@ def release(
     return True
 
 
+def write_off(
+    book: LevelBook, reservation: Reservation, requested: dict[Key, int], actor: str
+) -> None:
+    """Held units that are not there after all: on_hand and reserved both drop (one
+    ADJUSTMENT movement per line, referencing the reservation)."""
+    if reservation.status is not ReservationStatus.ACTIVE:
+        raise FailedPrecondition(
+            f"reservation {reservation.id} is {reservation.status.value}; it holds nothing "
+            "to write off"
+        )
+    _check_held(reservation, requested, "write off")
+    for (sku, loc), qty in requested.items():
+        book.apply(
+            sku,
+            loc,
+            MovementKind.ADJUSTMENT,
+            on_hand=-qty,
+            reserved=-qty,
+            reference=reservation.id,
+            actor=actor,
+        )
+        reservation.line(sku, loc).released += qty
+    if all(line.outstanding == 0 for line in reservation.lines):
+        reservation.status = ReservationStatus.RELEASED
+
+
 def _check_held(reservation: Reservation, requested: dict[Key, int], action: str) -> None:
     for (sku, loc), qty in requested.items():
         line = reservation.line(sku, loc)

@@ -86,6 +86,16 @@ class Allocate:
     ship_to: Destination | None = None
     pickup_location_id: str = ""
     ttl_seconds: int = 0
+    # Ship to where this location is, from any other location that ships.
+    near_location_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOff:
+    reservation_id: str
+    lines: tuple[tuple[str, str, int], ...]
+    idempotency_key: str
+    actor: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,10 @@
 
 - `stock.rpc.allocate`: request/reply Allocate (an AllocateRequest, answered by an
   AllocateReply).
-- durable JetStream commands `stock.commands.allocate|release|commit` (AllocateRequest,
-  ReleaseRequest, CommitRequest): each is applied once per idempotency key, so a resend or a
-  redelivery changes nothing. Their outcome is the event written with the change
-  (stock.events.reserved, allocation_rejected, released, committed).
+- durable JetStream commands `stock.commands.allocate|release|commit|write_off`
+  (AllocateRequest, ReleaseRequest, CommitRequest, WriteOffRequest): each is applied once per
+  idempotency key, so a resend or a redelivery changes nothing. Their outcome is the event
+  written with the change (stock.events.reserved, allocation_rejected, released, committed).
 """
 
 from __future__ import annotations
@@ -57,6 +57,9 @@ class StockNatsApi:
             ),
             "commit": lambda d: handlers.commit(
                 services.uow, requests.commit(parse(pb.CommitRequest, d))
+            ),
+            "write_off": lambda d: handlers.write_off(
+                services.uow, requests.write_off(parse(pb.WriteOffRequest, d))
             ),
         }
 

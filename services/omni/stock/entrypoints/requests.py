@@ -107,7 +107,7 @@ def reserve(msg: pb.ReserveRequest) -> commands.Reserve:
 
 def allocate(msg: pb.AllocateRequest) -> commands.Allocate:
     check.lines("lines", msg.lines)
-    ship_to, pickup = None, ""
+    ship_to, pickup, near = None, "", ""
     match msg.WhichOneof("fulfilment"):
         case "ship":
             ship = msg.ship
@@ -120,8 +120,10 @@ def allocate(msg: pb.AllocateRequest) -> commands.Allocate:
             )
         case "pickup":
             pickup = check.identifier("pickup.location_id", msg.pickup.location_id)
+        case "near":
+            near = check.identifier("near.location_id", msg.near.location_id)
         case _:
-            raise InvalidArgument("a fulfilment is required: ship or pickup")
+            raise InvalidArgument("a fulfilment is required: ship, pickup or near")
     return commands.Allocate(
         idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
         reference=check.optional_identifier("reference", msg.reference),
@@ -134,7 +136,18 @@ def allocate(msg: pb.AllocateRequest) -> commands.Allocate:
         ),
         ship_to=ship_to,
         pickup_location_id=pickup,
+        near_location_id=near,
         ttl_seconds=check.non_negative("ttl_seconds", msg.ttl_seconds, maximum=MAX_TTL_SECONDS),
+    )
+
+
+def write_off(msg: pb.WriteOffRequest) -> commands.WriteOff:
+    check.lines("lines", msg.lines)
+    return commands.WriteOff(
+        reservation_id=check.identifier("reservation_id", msg.reservation_id),
+        lines=_located_lines(msg.lines),
+        idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
+        actor=check.text("actor", msg.actor),
     )
 
 

@@ -18,6 +18,7 @@ from omni.stock.domain import sourcing
 from omni.stock.domain.commands import Allocate, Reserve
 from omni.stock.domain.events import AllocationRejected, StockReserved
 from omni.stock.domain.model import InsufficientStock, Location, Reservation, ShortLine
+from omni.stock.domain.sourcing import Destination
 from omni.stock.service_layer import idempotency
 from omni.stock.service_layer.unit_of_work import Transaction, UnitOfWork
 
@@ -109,6 +110,11 @@ def _plan(book: ops.LevelBook, req: Request, locations: dict[str, Location]) -> 
         wanted[sku] = wanted.get(sku, 0) + qty
     if req.pickup_location_id:
         return sourcing.plan_pickup(locations[req.pickup_location_id], wanted, available)
+    if req.near_location_id:
+        near = locations[req.near_location_id]
+        elsewhere = [loc for loc in locations.values() if loc.id != near.id]
+        destination = Destination(near.region, near.latitude, near.longitude)
+        return sourcing.plan_shipment(elsewhere, destination, wanted, available)
     assert req.ship_to is not None
     return sourcing.plan_shipment(list(locations.values()), req.ship_to, wanted, available)
 
@@ -116,7 +122,7 @@ def _plan(book: ops.LevelBook, req: Request, locations: dict[str, Location]) -> 
 async def _sourcing_locations(tx: Transaction, requests: list[Request]) -> dict[str, Location]:
     """What allocations need, read fresh (flags change): every location if any request ships,
     else the pickup stores named; nothing for a batch of plain reservations."""
-    if any(isinstance(r, Allocate) and r.ship_to for r in requests):
+    if any(isinstance(r, Allocate) and (r.ship_to or r.near_location_id) for r in requests):
         return await tx.repo.locations()
     stores = {r.pickup_location_id for r in requests if isinstance(r, Allocate)}
     return await tx.repo.locations(stores) if stores else {}
@@ -125,7 +131,7 @@ async def _sourcing_locations(tx: Transaction, requests: list[Request]) -> dict[
 def _named_locations(req: Request) -> set[str]:
     if isinstance(req, Reserve):
         return {loc for _, loc, _ in req.lines}
-    return {req.pickup_location_id} if req.pickup_location_id else set()
+    return {loc for loc in (req.pickup_location_id, req.near_location_id) if loc}
 
 
 def _record_unknown(i: int, req: Request, known: set[str], outcomes: list[Outcome | None]) -> bool:

@@ -149,10 +149,18 @@ async def commit(uow: UnitOfWork, cmd: commands.Commit) -> Reservation:
     return await _settle(uow, "commit", cmd, hand_over)
 
 
+async def write_off(uow: UnitOfWork, cmd: commands.WriteOff) -> Reservation:
+    def correct(book: ops.LevelBook, res: Reservation) -> ReservationChange:
+        ops.write_off(book, res, ops.merge_lines(cmd.lines), cmd.actor)
+        return ReservationChange.RELEASED
+
+    return await _settle(uow, "write_off", cmd, correct)
+
+
 async def _settle(
     uow: UnitOfWork,
     operation: str,
-    cmd: commands.Release | commands.Commit,
+    cmd: commands.Release | commands.Commit | commands.WriteOff,
     change: Callable[[ops.LevelBook, Reservation], ReservationChange | None],
 ) -> Reservation:
     """Locks a reservation and its levels, applies `change` once per idempotency key."""
