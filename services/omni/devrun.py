@@ -15,10 +15,12 @@ import time
 from pathlib import Path
 
 import grpc
+from cryptography.fernet import Fernet
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from omni.demo import seed
 from omni.orders.settings import OrdersSettings
+from omni.pickup.settings import PickupSettings
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.settings import StockSettings
 
@@ -26,11 +28,13 @@ from omni.stock.settings import StockSettings
 SERVICES = {
     "stock": ("omni.stock", "OMNI_STOCK_DATABASE_URL"),
     "orders": ("omni.orders", "OMNI_ORDERS_DATABASE_URL"),
+    "pickup": ("omni.pickup", "OMNI_PICKUP_DATABASE_URL"),
 }
 
 
 def main() -> None:
     data_dir = Path(os.environ.get("OMNI_DATA_DIR", ".omni")).resolve()
+    os.environ.setdefault("OMNI_PICKUP_CODE_KEY", _code_key(data_dir))
     nats: EmbeddedNats | None = None
     nats_url = os.environ.get("NATS_URL", "")
     if not nats_url:
@@ -46,7 +50,11 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        ports = {"stock": StockSettings().grpc_port, "orders": OrdersSettings().grpc_port}
+        ports = {
+            "stock": StockSettings().grpc_port,
+            "orders": OrdersSettings().grpc_port,
+            "pickup": PickupSettings().grpc_port,
+        }
         for port in ports.values():
             _wait_serving(f"127.0.0.1:{port}", children)
         seed(f"127.0.0.1:{ports['stock']}")
@@ -91,6 +99,17 @@ def _start_services(data_dir: Path, nats_url: str) -> list[subprocess.Popen[byte
     return children
 
 
+def _code_key(data_dir: Path) -> str:
+    """The key pickup codes are sealed with, made once for this data directory (a notification
+    system would hold the same key; in production it comes from a secret)."""
+    path = data_dir / "pickup-code.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(Fernet.generate_key().decode())
+    return path.read_text().strip()
+
+
 def _wait_serving(
     target: str, children: list[subprocess.Popen[bytes]], timeout: float = 60
 ) -> None:
@@ -111,13 +130,15 @@ def _wait_serving(
 
 
 def _banner(nats_url: str, ports: dict[str, int]) -> None:
-    stock, orders = ports["stock"], ports["orders"]
+    stock, orders, pickup = ports["stock"], ports["orders"], ports["pickup"]
     print(
         f"""
 Omni is running (Ctrl-C stops it).
   NATS (JetStream)  {nats_url}
   stock             127.0.0.1:{stock}   omni.stock.v1.StockService
   orders            127.0.0.1:{orders}   omni.orders.v1.OrdersService
+  pickup            127.0.0.1:{pickup}   omni.pickup.v1.PickupService
+                    (pickup codes are sealed with the key in pickup-code.key)
 
 Try (any gRPC client; reflection is on), e.g. with grpcurl:
   grpcurl -plaintext -d '{{"skus":["TSHIRT-BLK-M"]}}' \\

@@ -15,6 +15,8 @@ import pytest
 
 from omni.orders.v1 import orders_pb2 as opb
 from omni.orders.v1 import orders_pb2_grpc
+from omni.pickup.v1 import pickup_pb2 as ppb
+from omni.pickup.v1 import pickup_pb2_grpc
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 from tests.helpers import eventually, free_port, short_lines, wait_serving
@@ -26,12 +28,13 @@ REPO = Path(__file__).resolve().parents[2]
 class Running:
     stock: str
     orders: str
+    pickup: str
 
 
 @pytest.fixture
 def make_run(tmp_path: Path) -> Iterator[Running]:
     """`make run` on free ports with its data in tmp; yields the services' addresses."""
-    ports = {"STOCK": free_port(), "ORDERS": free_port()}
+    ports = {"STOCK": free_port(), "ORDERS": free_port(), "PICKUP": free_port()}
     env = {
         **os.environ,
         "OMNI_DATA_DIR": str(tmp_path / "data"),
@@ -40,7 +43,7 @@ def make_run(tmp_path: Path) -> Iterator[Running]:
     }
     proc = subprocess.Popen(["make", "-s", "run"], cwd=REPO, env=env, start_new_session=True)
     try:
-        yield Running(f"127.0.0.1:{ports['STOCK']}", f"127.0.0.1:{ports['ORDERS']}")
+        yield Running(*(f"127.0.0.1:{ports[name]}" for name in ("STOCK", "ORDERS", "PICKUP")))
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
         proc.wait(30)
@@ -128,3 +131,54 @@ async def test_make_run_serves_demo_stock_that_can_be_reserved_and_allocated(
             return (view.levels[0].on_hand, view.levels[0].reserved) == (38, 0)
 
         await eventually(shipped_from_stock, within=10)
+
+
+async def test_make_run_turns_a_pickup_order_into_a_store_task(make_run: Running) -> None:
+    await wait_serving(make_run.orders, within=120)
+    await wait_serving(make_run.pickup, within=60)
+    async with (
+        grpc.aio.insecure_channel(make_run.orders) as orders_channel,
+        grpc.aio.insecure_channel(make_run.pickup) as pickup_channel,
+    ):
+        orders = orders_pb2_grpc.OrdersServiceStub(orders_channel)
+        pickup = pickup_pb2_grpc.PickupServiceStub(pickup_channel)
+
+        async def placed() -> opb.Order | None:
+            # The demo stock is seeded right after the services report healthy.
+            reply = await orders.PlaceOrder(
+                opb.PlaceOrderRequest(
+                    idempotency_key="e2e-bopis-1",
+                    channel=pb.CHANNEL_APP,
+                    customer_id="c-2",
+                    currency="USD",
+                    lines=[opb.PlaceOrderLine(sku="TSHIRT-BLK-M", quantity=1, unit_price=1500)],
+                    pickup=opb.PickupAt(location_id="STORE-NYC"),
+                ),
+                timeout=10,
+            )
+            return reply.order if reply.order.status == opb.ORDER_STATUS_CONFIRMED else None
+
+        order = await eventually(placed, within=30)
+
+        async def task() -> ppb.PickupTask | None:
+            queue = await pickup.ListPickups(ppb.ListPickupsRequest(store_id="STORE-NYC"))
+            return next((t for t in queue.tasks if t.order_id == order.id), None)
+
+        opened = await eventually(task, within=10)
+        await pickup.StartPicking(ppb.StartPickingRequest(id=opened.id, associate_id="e2e"))
+        pick = ppb.RecordPickRequest(id=opened.id, scan_id="e2e-1", sku="TSHIRT-BLK-M")
+        await pickup.RecordPick(pick)
+        ready = await pickup.MarkReady(ppb.MarkReadyRequest(id=opened.id))
+        assert ready.task.status == ppb.PICKUP_STATUS_READY
+        with pytest.raises(grpc.aio.AioRpcError) as wrong:
+            await pickup.CompletePickup(
+                ppb.CompletePickupRequest(id=opened.id, code="2222-2222", associate_id="e2e")
+            )
+        assert wrong.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        await orders.CancelOrder(opb.CancelOrderRequest(id=order.id, reason="changed mind"))
+
+        async def task_cancelled() -> bool:
+            got = await pickup.GetPickup(ppb.GetPickupRequest(id=opened.id))
+            return got.task.status == ppb.PICKUP_STATUS_CANCELLED
+
+        await eventually(task_cancelled, within=10)

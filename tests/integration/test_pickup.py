@@ -222,3 +222,33 @@ async def test_orders_confirmed_while_pickup_is_down_become_tasks_once_it_is_bac
                     await task_of(shop, order.id)
                 queue = await pickup.stub.ListPickups(ppb.ListPickupsRequest(store_id=STORE))
                 assert sorted(t.order_id for t in queue.tasks) == sorted(o.id for o in orders)
+
+
+async def test_steps_out_of_order_are_refused_and_change_nothing(shop: Bopis) -> None:
+    a = unique("A")
+    order = await order_for_pickup(shop, {a: 2})
+    task = await task_of(shop, order.id)
+    stub = shop.pickup.stub
+    pick = ppb.RecordPickRequest(id=task.id, scan_id="s1", sku=a)
+    refused = [
+        stub.RecordPick(pick),  # not started
+        stub.MarkReady(ppb.MarkReadyRequest(id=task.id)),
+        stub.CompletePickup(complete(task.id, "ABCD-EFGH")),  # not ready
+        stub.UnlockPickup(ppb.UnlockPickupRequest(id=task.id, manager_id="m")),
+    ]
+    for call in refused:
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await call
+        assert failure.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    await stub.StartPicking(ppb.StartPickingRequest(id=task.id, associate_id="a-1"))
+    too_many = ppb.RecordPickRequest(id=task.id, scan_id="s2", sku=a, quantity=3)
+    for call in (
+        stub.RecordPick(too_many),
+        stub.MarkReady(ppb.MarkReadyRequest(id=task.id)),  # nothing picked yet
+        stub.RecordPick(ppb.RecordPickRequest(id=task.id, scan_id="s3", sku="OTHER")),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await call
+        assert failure.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    got = (await stub.GetPickup(ppb.GetPickupRequest(id=task.id))).task
+    assert (got.status, got.lines[0].picked) == (ppb.PICKUP_STATUS_PICKING, 0)

@@ -1,0 +1,116 @@
+"""Malformed input on every pickup RPC: a clear error with the fitting code, nothing stored."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import pytest
+from sqlalchemy import func, select
+
+from omni.pickup.adapters import tables
+from omni.pickup.v1 import pickup_pb2 as pb
+from omni.platform.natsserver import EmbeddedNats
+from tests.conftest import NewDatabase
+from tests.helpers import Pickup, eventually, running_pickup
+
+INVALID = grpc.StatusCode.INVALID_ARGUMENT
+NOT_FOUND = grpc.StatusCode.NOT_FOUND
+LONG = "x" * 65
+
+CASES: list[tuple[str, Any, grpc.StatusCode]] = [
+    ("ListPickups", pb.ListPickupsRequest(), INVALID),
+    ("ListPickups", pb.ListPickupsRequest(store_id="S", page_size=-1), INVALID),
+    ("ListPickups", pb.ListPickupsRequest(store_id="S", page_size=501), INVALID),
+    ("ListPickups", pb.ListPickupsRequest(store_id="S", status=42), INVALID),
+    ("ListPickups", pb.ListPickupsRequest(store_id="S", page_token="%%%"), INVALID),
+    ("GetPickup", pb.GetPickupRequest(), INVALID),
+    ("GetPickup", pb.GetPickupRequest(id=LONG), INVALID),
+    ("GetPickup", pb.GetPickupRequest(id="pck_missing"), NOT_FOUND),
+    ("StartPicking", pb.StartPickingRequest(id="pck_1"), INVALID),
+    ("StartPicking", pb.StartPickingRequest(associate_id="a"), INVALID),
+    ("StartPicking", pb.StartPickingRequest(id="pck_missing", associate_id="a"), NOT_FOUND),
+    ("RecordPick", pb.RecordPickRequest(id="pck_1", sku="A"), INVALID),
+    ("RecordPick", pb.RecordPickRequest(id="pck_1", scan_id="s", sku=""), INVALID),
+    ("RecordPick", pb.RecordPickRequest(id="pck_1", scan_id="s", sku="A", quantity=-1), INVALID),
+    ("RecordPick", pb.RecordPickRequest(id="pck_missing", scan_id="s", sku="A"), NOT_FOUND),
+    ("ReportShortage", pb.ReportShortageRequest(id="pck_1", sku="A", associate_id="a"), INVALID),
+    (
+        "ReportShortage",
+        pb.ReportShortageRequest(id="pck_1", sku="A", missing=1, associate_id=""),
+        INVALID,
+    ),
+    (
+        "ReportShortage",
+        pb.ReportShortageRequest(id="pck_missing", sku="A", missing=1, associate_id="a"),
+        NOT_FOUND,
+    ),
+    ("MarkReady", pb.MarkReadyRequest(), INVALID),
+    ("MarkReady", pb.MarkReadyRequest(id="pck_missing"), NOT_FOUND),
+    ("CompletePickup", pb.CompletePickupRequest(id="pck_1", associate_id="a"), INVALID),
+    (
+        "CompletePickup",
+        pb.CompletePickupRequest(id="pck_1", code="x" * 33, associate_id="a"),
+        INVALID,
+    ),
+    ("CompletePickup", pb.CompletePickupRequest(id="pck_1", code="ABCD-EFGH"), INVALID),
+    (
+        "CompletePickup",
+        pb.CompletePickupRequest(id="pck_missing", code="ABCD-EFGH", associate_id="a"),
+        NOT_FOUND,
+    ),
+    ("UnlockPickup", pb.UnlockPickupRequest(id="pck_1"), INVALID),
+    ("UnlockPickup", pb.UnlockPickupRequest(id="pck_missing", manager_id="m"), NOT_FOUND),
+    ("SetStorePolicy", pb.SetStorePolicyRequest(store_id="S"), INVALID),
+    ("SetStorePolicy", pb.SetStorePolicyRequest(store_id="S", shortage=9), INVALID),
+    ("SetStorePolicy", pb.SetStorePolicyRequest(shortage=1), INVALID),
+    ("GetStorePolicy", pb.GetStorePolicyRequest(), INVALID),
+]
+
+
+@pytest.fixture
+async def pickup(new_database: NewDatabase, nats_server: EmbeddedNats) -> AsyncIterator[Pickup]:
+    async with running_pickup(await new_database("pickup"), nats_server.url) as running:
+        await running.app.nats.ready.wait()
+        yield running
+
+
+async def fingerprint(pickup: Pickup) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    async with pickup.app.engine.connect() as conn:
+        for table in tables.metadata.sorted_tables:
+            query = select(func.count()).select_from(table)
+            counts[table.name] = (await conn.execute(query)).scalar_one()
+
+    async def relayed() -> bool:
+        return await pickup.app.relay.pending() == 0
+
+    await eventually(relayed)
+    counts["events"] = (await pickup.app.nats.js.stream_info("PICKUP_EVENTS")).state.messages
+    return counts
+
+
+def test_every_rpc_has_bad_input_cases() -> None:
+    rpcs = {m.name for m in pb.DESCRIPTOR.services_by_name["PickupService"].methods}
+    assert rpcs == {name for name, _, _ in CASES}
+
+
+async def test_malformed_requests_get_a_clear_error_and_store_nothing(pickup: Pickup) -> None:
+    before = await fingerprint(pickup)
+    for rpc, request, code in CASES:
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await getattr(pickup.stub, rpc)(request)
+        assert (rpc, failure.value.code()) == (rpc, code), failure.value.details()
+        assert failure.value.details()
+    assert await fingerprint(pickup) == before
+
+
+async def test_bytes_that_are_not_a_message_are_invalid_argument_not_internal(
+    pickup: Pickup,
+) -> None:
+    for rpc in ("CompletePickup", "RecordPick", "ListPickups"):
+        call = pickup.channel.unary_unary(f"/omni.pickup.v1.PickupService/{rpc}")
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await call(b"\xff\xff\xff\xff garbage")
+        assert failure.value.code() == INVALID
