@@ -52,20 +52,26 @@ def make_run(tmp_path: Path) -> Iterator[Running]:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"{name} listening after Ctrl-C"
 
 
-async def test_make_run_serves_demo_stock_that_can_be_reserved_and_allocated(
-    make_run: Running,
-) -> None:
-    await wait_serving(make_run.stock, within=120)
-    async with grpc.aio.insecure_channel(make_run.stock) as channel:
+async def demo_seeded(stock: str) -> None:
+    """Waits for make run's demo stock (seeded right after the services report healthy)."""
+    await wait_serving(stock, within=120)
+    async with grpc.aio.insecure_channel(stock) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         demo = {"SNEAKER-42": {"WH-WEST": 12, "STORE-SF": 2}}
 
-        async def demo_seeded() -> bool:
-            # make run seeds the demo data right after the service reports healthy.
+        async def seeded() -> bool:
             view = await stub.GetAvailability(pb.GetAvailabilityRequest(skus=["SNEAKER-42"]))
             return {"SNEAKER-42": {lv.location_id: lv.available for lv in view.levels}} == demo
 
-        await eventually(demo_seeded, within=30)
+        await eventually(seeded, within=60)
+
+
+async def test_make_run_serves_demo_stock_that_can_be_reserved_and_allocated(
+    make_run: Running,
+) -> None:
+    await demo_seeded(make_run.stock)
+    async with grpc.aio.insecure_channel(make_run.stock) as channel:
+        stub = stock_pb2_grpc.StockServiceStub(channel)
         locations = await stub.ListLocations(pb.ListLocationsRequest())
         assert {x.id for x in locations.locations} == {
             "WH-EAST",
@@ -134,7 +140,8 @@ async def test_make_run_serves_demo_stock_that_can_be_reserved_and_allocated(
 
 
 async def test_make_run_turns_a_pickup_order_into_a_store_task(make_run: Running) -> None:
-    await wait_serving(make_run.orders, within=120)
+    await demo_seeded(make_run.stock)
+    await wait_serving(make_run.orders, within=60)
     await wait_serving(make_run.pickup, within=60)
     async with (
         grpc.aio.insecure_channel(make_run.orders) as orders_channel,
@@ -142,23 +149,19 @@ async def test_make_run_turns_a_pickup_order_into_a_store_task(make_run: Running
     ):
         orders = orders_pb2_grpc.OrdersServiceStub(orders_channel)
         pickup = pickup_pb2_grpc.PickupServiceStub(pickup_channel)
-
-        async def placed() -> opb.Order | None:
-            # The demo stock is seeded right after the services report healthy.
-            reply = await orders.PlaceOrder(
-                opb.PlaceOrderRequest(
-                    idempotency_key="e2e-bopis-1",
-                    channel=pb.CHANNEL_APP,
-                    customer_id="c-2",
-                    currency="USD",
-                    lines=[opb.PlaceOrderLine(sku="TSHIRT-BLK-M", quantity=1, unit_price=1500)],
-                    pickup=opb.PickupAt(location_id="STORE-NYC"),
-                ),
-                timeout=10,
-            )
-            return reply.order if reply.order.status == opb.ORDER_STATUS_CONFIRMED else None
-
-        order = await eventually(placed, within=30)
+        reply = await orders.PlaceOrder(
+            opb.PlaceOrderRequest(
+                idempotency_key="e2e-bopis-1",
+                channel=pb.CHANNEL_APP,
+                customer_id="c-2",
+                currency="USD",
+                lines=[opb.PlaceOrderLine(sku="TSHIRT-BLK-M", quantity=1, unit_price=1500)],
+                pickup=opb.PickupAt(location_id="STORE-NYC"),
+            ),
+            timeout=10,
+        )
+        order = reply.order
+        assert order.status == opb.ORDER_STATUS_CONFIRMED, order.reason
 
         async def task() -> ppb.PickupTask | None:
             queue = await pickup.ListPickups(ppb.ListPickupsRequest(store_id="STORE-NYC"))
