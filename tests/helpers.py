@@ -25,6 +25,9 @@ from omni.pickup.app import PickupApp
 from omni.pickup.settings import PickupSettings
 from omni.pickup.v1 import pickup_pb2_grpc
 from omni.platform.service import Service
+from omni.returns.app import ReturnsApp
+from omni.returns.settings import ReturnsSettings
+from omni.returns.v1 import returns_pb2_grpc
 from omni.stock.app import StockApp
 from omni.stock.domain.model import Movement, MovementKind, StockLevel, fold
 from omni.stock.settings import StockSettings
@@ -105,6 +108,25 @@ async def running_pickup(
     )
     async with _serving(PickupApp(settings)) as (app, channel):
         yield Pickup(app, pickup_pb2_grpc.PickupServiceStub(channel), channel)
+
+
+@dataclass
+class Returns:
+    app: ReturnsApp
+    stub: returns_pb2_grpc.ReturnsServiceStub
+    channel: grpc.aio.Channel
+
+
+@asynccontextmanager
+async def running_returns(
+    database_url: str, nats_url: str, **overrides: Any
+) -> AsyncIterator[Returns]:
+    """A returns service in this process, on a real gRPC port."""
+    settings = ReturnsSettings(
+        database_url=database_url, nats_url=nats_url, **{**TEST_SETTINGS, **overrides}
+    )
+    async with _serving(ReturnsApp(settings)) as (app, channel):
+        yield Returns(app, returns_pb2_grpc.ReturnsServiceStub(channel), channel)
 
 
 A = TypeVar("A", bound=Service)

@@ -22,6 +22,7 @@ from omni.demo import seed
 from omni.orders.settings import OrdersSettings
 from omni.pickup.settings import PickupSettings
 from omni.platform.natsserver import EmbeddedNats
+from omni.returns.settings import ReturnsSettings
 from omni.stock.settings import StockSettings
 
 # name: (module, database setting)
@@ -29,6 +30,7 @@ SERVICES = {
     "stock": ("omni.stock", "OMNI_STOCK_DATABASE_URL"),
     "orders": ("omni.orders", "OMNI_ORDERS_DATABASE_URL"),
     "pickup": ("omni.pickup", "OMNI_PICKUP_DATABASE_URL"),
+    "returns": ("omni.returns", "OMNI_RETURNS_DATABASE_URL"),
 }
 
 
@@ -54,6 +56,7 @@ def main() -> None:
             "stock": StockSettings().grpc_port,
             "orders": OrdersSettings().grpc_port,
             "pickup": PickupSettings().grpc_port,
+            "returns": ReturnsSettings().grpc_port,
         }
         for port in ports.values():
             _wait_serving(f"127.0.0.1:{port}", children)
@@ -130,7 +133,7 @@ def _wait_serving(
 
 
 def _banner(nats_url: str, ports: dict[str, int]) -> None:
-    stock, orders, pickup = ports["stock"], ports["orders"], ports["pickup"]
+    stock, orders, pickup, returns = (ports[n] for n in ("stock", "orders", "pickup", "returns"))
     print(
         f"""
 Omni is running (Ctrl-C stops it).
@@ -139,6 +142,7 @@ Omni is running (Ctrl-C stops it).
   orders            127.0.0.1:{orders}   omni.orders.v1.OrdersService
   pickup            127.0.0.1:{pickup}   omni.pickup.v1.PickupService
                     (pickup codes are sealed with the key in pickup-code.key)
+  returns           127.0.0.1:{returns}   omni.returns.v1.ReturnsService
 
 Try (any gRPC client; reflection is on), e.g. with grpcurl:
   grpcurl -plaintext -d '{{"skus":["TSHIRT-BLK-M"]}}' \\

@@ -17,6 +17,8 @@ from omni.orders.v1 import orders_pb2 as opb
 from omni.orders.v1 import orders_pb2_grpc
 from omni.pickup.v1 import pickup_pb2 as ppb
 from omni.pickup.v1 import pickup_pb2_grpc
+from omni.returns.v1 import returns_pb2 as rpb
+from omni.returns.v1 import returns_pb2_grpc
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 from tests.helpers import eventually, free_port, short_lines, wait_serving
@@ -29,12 +31,13 @@ class Running:
     stock: str
     orders: str
     pickup: str
+    returns: str
 
 
 @pytest.fixture
 def make_run(tmp_path: Path) -> Iterator[Running]:
     """`make run` on free ports with its data in tmp; yields the services' addresses."""
-    ports = {"STOCK": free_port(), "ORDERS": free_port(), "PICKUP": free_port()}
+    ports = {name: free_port() for name in ("STOCK", "ORDERS", "PICKUP", "RETURNS")}
     env = {
         **os.environ,
         "OMNI_DATA_DIR": str(tmp_path / "data"),
@@ -43,7 +46,7 @@ def make_run(tmp_path: Path) -> Iterator[Running]:
     }
     proc = subprocess.Popen(["make", "-s", "run"], cwd=REPO, env=env, start_new_session=True)
     try:
-        yield Running(*(f"127.0.0.1:{ports[name]}" for name in ("STOCK", "ORDERS", "PICKUP")))
+        yield Running(*(f"127.0.0.1:{port}" for port in ports.values()))
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
         proc.wait(30)
@@ -137,6 +140,47 @@ async def test_make_run_serves_demo_stock_that_can_be_reserved_and_allocated(
             return (view.levels[0].on_hand, view.levels[0].reserved) == (38, 0)
 
         await eventually(shipped_from_stock, within=10)
+
+        # Brought back to a store: restocked there, refunded, the order RETURNED.
+        await wait_serving(make_run.returns, within=60)
+        async with grpc.aio.insecure_channel(make_run.returns) as returns_channel:
+            returns = returns_pb2_grpc.ReturnsServiceStub(returns_channel)
+
+            async def returned() -> rpb.Return | None:
+                request = rpb.ReturnAtCounterRequest(
+                    create=rpb.CreateReturnRequest(
+                        idempotency_key="e2e-return-1",
+                        order_id=order.id,
+                        channel=pb.CHANNEL_POS,
+                        lines=[rpb.CreateReturnLine(sku="JEANS-32-32", quantity=2, reason="fit")],
+                        location_id="STORE-NYC",
+                    ),
+                    received=[
+                        rpb.ReceivedLine(
+                            sku="JEANS-32-32",
+                            quantity=2,
+                            condition=rpb.CONDITION_SELLABLE,
+                            scan_id="e2e-r-1",
+                        )
+                    ],
+                )
+                try:
+                    return (await returns.ReturnAtCounter(request)).rma
+                except grpc.aio.AioRpcError as exc:
+                    if exc.code() != grpc.StatusCode.UNAVAILABLE:  # still catching up: retry
+                        raise
+                    return None
+
+            rma = await eventually(returned, within=20)
+            assert (rma.status, rma.refunded) == (rpb.RETURN_STATUS_RECEIVED, 2 * 4999)
+
+        async def restocked_at_the_store() -> bool:
+            view = await stub.GetAvailability(
+                pb.GetAvailabilityRequest(skus=["JEANS-32-32"], location_ids=["STORE-NYC"])
+            )
+            return view.levels[0].on_hand == 5  # 3 seeded + 2 returned
+
+        await eventually(restocked_at_the_store, within=10)
 
 
 async def test_make_run_turns_a_pickup_order_into_a_store_task(make_run: Running) -> None:

@@ -47,6 +47,7 @@ def order_to_proto(order: Order) -> pb.Order:
                     for a in ln.allocations
                 ],
                 cancelled=ln.cancelled,
+                returned=ln.returned,
                 reallocating=sum(r.quantity for r in order.reallocations if r.sku == ln.sku),
             )
             for ln in order.lines

@@ -17,3 +17,4 @@ STOCK_AVAILABILITY = StreamSpec(
 STOCK_COMMANDS = StreamSpec("STOCK_COMMANDS", ["stock.commands.>"], work_queue=True)
 ORDERS_EVENTS = StreamSpec("ORDERS_EVENTS", ["orders.events.>"])
 PICKUP_EVENTS = StreamSpec("PICKUP_EVENTS", ["pickup.events.>"])
+RETURNS_EVENTS = StreamSpec("RETURNS_EVENTS", ["returns.events.>"])

@@ -104,6 +104,7 @@ def _document(order: Order) -> dict[str, Any]:
                     for a in ln.allocations
                 ],
                 ln.cancelled,
+                ln.returned,
             ]
             for ln in order.lines
         ],
@@ -138,8 +139,9 @@ def _order(row: Row[Any]) -> Order:
                 price,
                 [Allocation(loc, q, s, r, Delivery(d)) for loc, q, s, r, d in allocations],
                 cancelled,
+                returned,
             )
-            for sku, qty, price, allocations, cancelled in doc["lines"]
+            for sku, qty, price, allocations, cancelled, returned in doc["lines"]
         ],
         fulfilment=_fulfilment(doc["fulfilment"]),
         created_at=row.created_at,

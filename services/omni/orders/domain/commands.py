@@ -64,6 +64,15 @@ class PickupOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class UnitsReturned:
+    """Units of an order received back by the returns service."""
+
+    event_id: str
+    order_id: str
+    lines: tuple[tuple[str, int], ...]  # (sku, quantity)
+
+
+@dataclass(frozen=True, slots=True)
 class PickupShortage:
     """Units a pickup store did not find: re-allocate them (`delivery`), or cancel (None)."""
 

@@ -21,6 +21,7 @@ class OrderChange(StrEnum):
     SHIPPED = "shipped"
     SHORTAGE = "shortage"  # units found missing at a pickup store: re-allocating or cancelled
     REALLOCATED = "reallocated"  # units found missing were allocated elsewhere
+    RETURNED = "returned"  # units came back (PARTIALLY_RETURNED or RETURNED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,12 @@ def order_id_of(allocation_key: str) -> str | None:
 
 CANCELLABLE = {OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_FULFILLED}
 SHIPPABLE = {OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_FULFILLED}
+# Statuses that follow from the units alone (allocated, shipped, returned).
+SETTLED_BY_UNITS = SHIPPABLE | {
+    OrderStatus.FULFILLED,
+    OrderStatus.PARTIALLY_RETURNED,
+    OrderStatus.RETURNED,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +93,7 @@ class OrderLine:
     unit_price: int  # minor units of the order's currency
     allocations: list[Allocation] = field(default_factory=list)
     cancelled: int = 0  # units cancelled after confirmation (found missing, none elsewhere)
+    returned: int = 0  # units the customer brought back (received by returns)
 
     def at(self, location_id: str) -> list[Allocation]:
         """This line's allocations at a location with units not yet shipped."""

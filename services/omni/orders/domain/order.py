@@ -19,6 +19,7 @@ from omni.orders.domain.events import (
 from omni.orders.domain.model import (
     ALLOCATION_KEY_PREFIX,
     CANCELLABLE,
+    SETTLED_BY_UNITS,
     SHIPPABLE,
     Allocation,
     Delivery,
@@ -205,6 +206,16 @@ class Order:
         self._settle()
         self._changed(OrderChange.SHORTAGE, now, refund_due=refund)
 
+    def returned(self, lines: tuple[tuple[str, int], ...], now: datetime) -> None:
+        """Units the customer brought back (returns received them and refunds them)."""
+        for sku, qty in lines:
+            line = self.line(sku)
+            if line is None:
+                raise FailedPrecondition(f"order {self.id} has no line for {sku}")
+            line.returned += qty
+        self._settle()
+        self._changed(OrderChange.RETURNED, now)
+
     def _reallocated(self, key: str, reservation_id: str, plan: Lines, now: datetime) -> None:
         pending = self._pending(key)
         if pending is None:
@@ -261,12 +272,19 @@ class Order:
 
     def _settle(self) -> None:
         """CONFIRMED, PARTIALLY_FULFILLED or FULFILLED, from what has shipped and what is
-        still to ship (or being re-allocated); CANCELLED if every unit was found missing."""
+        still to ship (or being re-allocated); then PARTIALLY_RETURNED or RETURNED as units
+        come back; CANCELLED if every unit was found missing."""
+        if self.status not in SETTLED_BY_UNITS:
+            return
         waiting = sum(a.unshipped for ln in self.lines for a in ln.allocations)
         waiting += sum(r.quantity for r in self.reallocations)
-        shipped = any(a.shipped for ln in self.lines for a in ln.allocations)
+        shipped = sum(a.shipped for ln in self.lines for a in ln.allocations)
+        returned = sum(ln.returned for ln in self.lines)
         if waiting:
             self.status = OrderStatus.PARTIALLY_FULFILLED if shipped else OrderStatus.CONFIRMED
+        elif returned:
+            done = returned >= shipped
+            self.status = OrderStatus.RETURNED if done else OrderStatus.PARTIALLY_RETURNED
         elif shipped:
             self.status = OrderStatus.FULFILLED
         else:

@@ -5,6 +5,8 @@
 - pickup.events: a pickup order was `collected` (its units are handed over), `expired`
   (never collected: the order is cancelled, its units released), or its store came up
   `shortage` of some units (written off there; re-allocated elsewhere or cancelled).
+- returns.events: a return was received and its `refund_issued`: the units count as returned
+  (PARTIALLY_RETURNED, RETURNED).
 """
 
 from __future__ import annotations
@@ -16,7 +18,12 @@ from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
 
 from omni.orders import convert
-from omni.orders.domain.commands import PickupOutcome, PickupShortage, StockDecision
+from omni.orders.domain.commands import (
+    PickupOutcome,
+    PickupShortage,
+    StockDecision,
+    UnitsReturned,
+)
 from omni.orders.domain.model import Delivery, order_id_of
 from omni.orders.service_layer import handlers
 from omni.orders.service_layer.services import OrdersServices
@@ -26,6 +33,8 @@ from omni.platform import streams
 from omni.platform.consumer import DurableConsumer
 from omni.platform.errors import Conflict, OmniError, Unavailable
 from omni.platform.messaging import NatsLink
+from omni.returns.v1 import messaging_pb2 as returns_msg
+from omni.returns.v1 import returns_pb2 as returns_pb
 from omni.stock.v1 import messaging_pb2 as stock_msg
 
 log = logging.getLogger(__name__)
@@ -36,6 +45,7 @@ STREAMS = [
     streams.STOCK_EVENTS,
     streams.STOCK_COMMANDS,
     streams.PICKUP_EVENTS,
+    streams.RETURNS_EVENTS,
 ]
 
 
@@ -51,6 +61,7 @@ class OrdersNatsApi:
             (streams.PICKUP_EVENTS, "pickup.events.collected", self._on_pickup),
             (streams.PICKUP_EVENTS, "pickup.events.expired", self._on_pickup),
             (streams.PICKUP_EVENTS, "pickup.events.shortage", self._on_pickup),
+            (streams.RETURNS_EVENTS, "returns.events.refund_issued", self._on_return),
         ]
         return [
             DurableConsumer(
@@ -70,11 +81,26 @@ class OrdersNatsApi:
         if change is None:
             return
         try:
-            await handlers.follow_pickup(self._services.uow, change)
+            await handlers.follow(self._services.uow, change)
         except (Unavailable, Conflict):
             raise
         except OmniError as exc:
             log.error("pickup event %s not applied to its order: %s", change.event_id, exc)
+
+    async def _on_return(self, msg: Msg) -> None:
+        """Units came back (sellable or damaged: what the refund is for)."""
+        event = _parse(returns_msg.ReturnChanged, msg)
+        if event is None:
+            return
+        missing = returns_pb.CONDITION_MISSING
+        back = tuple((r.sku, r.quantity) for r in event.received if r.condition != missing)
+        change = UnitsReturned(event.event_id, event.rma.order_id, back)
+        try:
+            await handlers.follow(self._services.uow, change)
+        except (Unavailable, Conflict):
+            raise
+        except OmniError as exc:
+            log.error("return %s not applied to its order: %s", event.rma.id, exc)
 
     async def _on_reserved(self, msg: Msg) -> None:
         event = _parse(stock_msg.StockReserved, msg)
@@ -138,7 +164,13 @@ def pickup_change(event: pickup_msg.PickupChanged) -> PickupOutcome | PickupShor
     return None
 
 
-M = TypeVar("M", stock_msg.StockReserved, stock_msg.AllocationRejected, pickup_msg.PickupChanged)
+M = TypeVar(
+    "M",
+    stock_msg.StockReserved,
+    stock_msg.AllocationRejected,
+    pickup_msg.PickupChanged,
+    returns_msg.ReturnChanged,
+)
 
 
 def _parse(message_type: type[M], msg: Msg) -> M | None:

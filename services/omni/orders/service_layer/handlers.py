@@ -1,5 +1,5 @@
-"""Cancelling, shipping and following pickups, each one transaction: load and lock the
-order, change, save."""
+"""Cancelling, shipping, and following pickup and returns, each one transaction: load and
+lock the order, change, save."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from omni.platform.db import with_retries
 from omni.platform.errors import NotFound
 
 log = logging.getLogger(__name__)
-PICKUP_CONSUMER = "orders-pickup"
+# Events of pickup and returns this service has applied (their ids are unique).
+FOLLOWED = "orders-followed"
 
 
 async def cancel_order(uow: UnitOfWork, cmd: commands.CancelOrder) -> Order:
@@ -46,11 +47,13 @@ async def _get(tx: Transaction, order_id: str, *, lock: bool = False) -> Order:
     return order
 
 
-async def follow_pickup(
-    uow: UnitOfWork, change: commands.PickupOutcome | commands.PickupShortage
+async def follow(
+    uow: UnitOfWork,
+    change: commands.PickupOutcome | commands.PickupShortage | commands.UnitsReturned,
 ) -> None:
     """Collected: the units are handed over (stock commits them). Expired: cancelled.
-    Shortage: stock writes the units off at the store; they are re-allocated or cancelled."""
+    Shortage: stock writes the units off at the store; they are re-allocated or cancelled.
+    Returned (from returns): the units count as returned."""
 
     def apply(order: Order) -> None:
         now = utcnow()
@@ -63,11 +66,13 @@ async def follow_pickup(
                 order.hand_over(change.task_id, change.store_id, handed_over, now)
             case commands.PickupOutcome():
                 order.cancel(change.reason, now)
+            case commands.UnitsReturned():
+                order.returned(change.lines, now)
 
     async def work() -> None:
         async with uow.transaction() as tx:
             ids = [change.event_id]
-            if not await unhandled(tx.conn, tables.processed_events, PICKUP_CONSUMER, ids):
+            if not await unhandled(tx.conn, tables.processed_events, FOLLOWED, ids):
                 return
             order = await _get(tx, change.order_id, lock=True)
             apply(order)

@@ -91,6 +91,17 @@ class Allocate:
 
 
 @dataclass(frozen=True, slots=True)
+class Restock:
+    """Returned units taken in at a location: (sku, quantity, damaged) per line."""
+
+    location_id: str
+    lines: tuple[tuple[str, int, bool], ...]
+    idempotency_key: str
+    reference: str = ""
+    actor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class WriteOff:
     reservation_id: str
     lines: tuple[tuple[str, str, int], ...]

@@ -2,8 +2,9 @@
 
 - `stock.rpc.allocate`: request/reply Allocate (an AllocateRequest, answered by an
   AllocateReply).
-- durable JetStream commands `stock.commands.allocate|release|commit|write_off`
-  (AllocateRequest, ReleaseRequest, CommitRequest, WriteOffRequest): each is applied once per
+- durable JetStream commands `stock.commands.allocate|release|commit|write_off|restock`
+  (AllocateRequest, ReleaseRequest, CommitRequest, WriteOffRequest, RestockRequest): each is
+  applied once per
   idempotency key, so a resend or a redelivery changes nothing. Their outcome is the event
   written with the change (stock.events.reserved, allocation_rejected, released, committed).
 """
@@ -60,6 +61,9 @@ class StockNatsApi:
             ),
             "write_off": lambda d: handlers.write_off(
                 services.uow, requests.write_off(parse(pb.WriteOffRequest, d))
+            ),
+            "restock": lambda d: handlers.restock(
+                services.uow, requests.restock(parse(pb.RestockRequest, d))
             ),
         }
 

@@ -141,6 +141,24 @@ def allocate(msg: pb.AllocateRequest) -> commands.Allocate:
     )
 
 
+def restock(msg: pb.RestockRequest) -> commands.Restock:
+    check.lines("lines", msg.lines)
+    return commands.Restock(
+        location_id=check.identifier("location_id", msg.location_id),
+        lines=tuple(
+            (
+                check.identifier(f"lines[{i}].sku", ln.sku),
+                check.quantity(f"lines[{i}].quantity", ln.quantity),
+                ln.damaged,
+            )
+            for i, ln in enumerate(msg.lines)
+        ),
+        idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
+        reference=check.optional_identifier("reference", msg.reference),
+        actor=check.text("actor", msg.actor),
+    )
+
+
 def write_off(msg: pb.WriteOffRequest) -> commands.WriteOff:
     check.lines("lines", msg.lines)
     return commands.WriteOff(

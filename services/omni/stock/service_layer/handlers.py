@@ -132,6 +132,37 @@ async def _change_level(
     return await with_retries(work)
 
 
+async def restock(uow: UnitOfWork, cmd: commands.Restock) -> list[StockLevel]:
+    """Returned units back on hand (or counted damaged) at a location, once per key."""
+
+    async def work() -> list[StockLevel]:
+        async with uow.transaction() as tx:
+            [answer] = await idempotency.claim(
+                tx.conn, "restock", [(cmd.idempotency_key, idempotency.request_hash(cmd))]
+            )
+            if isinstance(answer, Exception):
+                raise answer
+            if answer.stored is not None:
+                return [StockLevel(**level) for level in answer.stored["levels"]]
+            await require_locations(tx, {cmd.location_id})
+            keys = [(sku, cmd.location_id) for sku, _, _ in cmd.lines]
+            await tx.repo.ensure_levels(keys)
+            book = ops.LevelBook(await tx.repo.lock_levels(keys))
+            for sku, qty, damaged in cmd.lines:
+                kind = MovementKind.DAMAGE if damaged else MovementKind.RESTOCK
+                delta = {"damaged": qty} if damaged else {"on_hand": qty}
+                book.apply(
+                    sku, cmd.location_id, kind, reference=cmd.reference, actor=cmd.actor, **delta
+                )
+            await tx.save_book(book)
+            levels = book.changed_levels()
+            stored = {"levels": [asdict(level) for level in levels]}
+            await idempotency.store(tx.conn, {answer.key: stored})
+            return levels
+
+    return await with_retries(work)
+
+
 async def release(uow: UnitOfWork, cmd: commands.Release) -> Reservation:
     def give_back(book: ops.LevelBook, res: Reservation) -> ReservationChange | None:
         requested = ops.merge_lines(cmd.lines) if cmd.lines is not None else None

@@ -1,0 +1,122 @@
+"""One handler per returns command, each one transaction: load and lock, decide, save."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from omni.platform.clock import new_id, utcnow
+from omni.platform.db import with_retries
+from omni.platform.errors import NotFound, OmniError, Unavailable
+from omni.platform.idempotency import request_hash
+from omni.returns.domain import commands, rules
+from omni.returns.domain.events import ReturnChange, ReturnChanged
+from omni.returns.domain.model import KnownLocation, KnownOrder, Return
+from omni.returns.service_layer.unit_of_work import Transaction, UnitOfWork, keys
+
+# Whether this service has read every event published so far (of orders, or of stock).
+CaughtUp = Callable[[], Awaitable[bool]]
+
+
+async def learn_order(uow: UnitOfWork, order: KnownOrder) -> None:
+    """An order as one of its events told it; an older version than known changes nothing."""
+
+    async def work() -> None:
+        async with uow.transaction() as tx:
+            await tx.repo.learn_order(order)
+
+    await with_retries(work)
+
+
+async def learn_location(uow: UnitOfWork, location: KnownLocation) -> None:
+    async def work() -> None:
+        async with uow.transaction() as tx:
+            await tx.repo.learn_location(location)
+
+    await with_retries(work)
+
+
+async def create_return(
+    uow: UnitOfWork,
+    cmd: commands.CreateReturn,
+    *,
+    window: timedelta,
+    orders_caught_up: CaughtUp,
+    locations_caught_up: CaughtUp,
+) -> Return:
+    """Opens a return if every check passes, once per idempotency key.
+
+    A refusal that rests on events this service may not have read yet (an unknown order or
+    location, a line not yet fulfilled) is final only once it has caught up; until then it is
+    UNAVAILABLE, which the caller retries.
+    """
+    try:
+        return await with_retries(lambda: _create(uow, cmd, window))
+    except rules.UnknownLocation as refused:
+        await _final_unless_lagging(refused, locations_caught_up)
+        raise
+    except (rules.UnknownOrder, rules.NotFulfilled) as refused:
+        await _final_unless_lagging(refused, orders_caught_up)
+        raise
+
+
+async def _final_unless_lagging(refused: OmniError, caught_up: CaughtUp) -> None:
+    if not await caught_up():
+        raise Unavailable(
+            f"{refused.message}, as far as returns has heard: it is still reading the latest "
+            "events; retry in a moment"
+        ) from refused
+
+
+async def _create(uow: UnitOfWork, cmd: commands.CreateReturn, window: timedelta) -> Return:
+    async with uow.transaction() as tx:
+        [claim] = await keys.claim(tx.conn, "return", [(cmd.idempotency_key, request_hash(cmd))])
+        if isinstance(claim, OmniError):
+            raise claim
+        if claim.stored is not None:
+            return await _get(tx, claim.stored["return_id"])
+        rules.check_location(await tx.repo.location(cmd.location_id), cmd.location_id)
+        # Locked: one return at a time per order, so two cannot both take the last units.
+        order = rules.check_order(await tx.repo.order(cmd.order_id, lock=True), cmd.order_id)
+        now = utcnow()
+        earlier = await tx.repo.for_order(order.id)
+        asked = [(sku, qty) for sku, qty, _ in cmd.lines]
+        override = rules.check_lines(order, asked, earlier, now, window, cmd.override)
+        rma = Return(
+            id=new_id("rma"),
+            order_id=order.id,
+            customer_id=order.customer_id,
+            channel=cmd.channel,
+            location_id=cmd.location_id,
+            currency=order.currency,
+            lines=[rules.new_line(sku, qty, reason, order) for sku, qty, reason in cmd.lines],
+            created_at=now,
+            updated_at=now,
+            override=override,
+        )
+        rma.events.append(ReturnChanged(rma, ReturnChange.AUTHORIZED))
+        await tx.add(rma)
+        await keys.store(tx.conn, {claim.key: {"return_id": rma.id}})
+        return rma
+
+
+async def receive_return(uow: UnitOfWork, cmd: commands.ReceiveReturn) -> Return:
+    """Takes in what arrived; lines whose scan id was seen before are skipped."""
+
+    async def work() -> Return:
+        async with uow.transaction() as tx:
+            rma = await _get(tx, cmd.return_id, lock=True)
+            fresh = await tx.repo.fresh_scans(rma.id, [r.scan_id for r in cmd.received])
+            received = [r for r in cmd.received if r.scan_id in fresh]
+            if rules.receive(rma, received, utcnow()):
+                await tx.save(rma)
+            return rma
+
+    return await with_retries(work)
+
+
+async def _get(tx: Transaction, return_id: str, *, lock: bool = False) -> Return:
+    rma = await tx.repo.get(return_id, lock=lock)
+    if rma is None:
+        raise NotFound(f"return {return_id} does not exist")
+    return rma

@@ -1,0 +1,119 @@
+"""Malformed input on every returns RPC: a clear error with the fitting code, nothing stored."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import pytest
+from sqlalchemy import func, select
+
+from omni.platform.natsserver import EmbeddedNats
+from omni.returns.adapters import tables
+from omni.returns.v1 import returns_pb2 as pb
+from omni.stock.v1 import stock_pb2 as spb
+from tests.conftest import NewDatabase
+from tests.helpers import Returns, eventually, running_returns
+
+INVALID = grpc.StatusCode.INVALID_ARGUMENT
+NOT_FOUND = grpc.StatusCode.NOT_FOUND
+SELLABLE = pb.CONDITION_SELLABLE
+
+
+def create(**fields: Any) -> pb.CreateReturnRequest:
+    defaults: dict[str, Any] = {
+        "idempotency_key": "k-1",
+        "order_id": "ord_1",
+        "channel": spb.CHANNEL_POS,
+        "lines": [pb.CreateReturnLine(sku="A", quantity=1, reason="fit")],
+        "location_id": "STORE-1",
+    }
+    return pb.CreateReturnRequest(**{**defaults, **fields})
+
+
+def received(**fields: Any) -> pb.ReceivedLine:
+    return pb.ReceivedLine(
+        **{"sku": "A", "quantity": 1, "condition": SELLABLE, "scan_id": "s1", **fields}
+    )
+
+
+CASES: list[tuple[str, Any, grpc.StatusCode]] = [
+    ("CreateReturn", create(idempotency_key=""), INVALID),
+    ("CreateReturn", create(order_id=""), INVALID),
+    ("CreateReturn", create(channel=0), INVALID),
+    ("CreateReturn", create(channel=77), INVALID),
+    ("CreateReturn", create(lines=[]), INVALID),
+    ("CreateReturn", create(lines=[pb.CreateReturnLine(sku="A", quantity=0)]), INVALID),
+    ("CreateReturn", create(lines=[pb.CreateReturnLine(sku="A", quantity=1)] * 2), INVALID),
+    ("CreateReturn", create(location_id="has space"), INVALID),
+    ("CreateReturn", create(override=pb.Override(manager_id="", reason="x")), INVALID),
+    ("CreateReturn", create(override=pb.Override(manager_id="m", reason="")), INVALID),
+    ("ReceiveReturn", pb.ReceiveReturnRequest(id="rma_1"), INVALID),
+    ("ReceiveReturn", pb.ReceiveReturnRequest(lines=[received()]), INVALID),
+    ("ReceiveReturn", pb.ReceiveReturnRequest(id="rma_1", lines=[received(condition=0)]), INVALID),
+    ("ReceiveReturn", pb.ReceiveReturnRequest(id="rma_1", lines=[received(scan_id="")]), INVALID),
+    ("ReceiveReturn", pb.ReceiveReturnRequest(id="rma_1", lines=[received()] * 2), INVALID),
+    ("ReceiveReturn", pb.ReceiveReturnRequest(id="rma_1", lines=[received(quantity=-1)]), INVALID),
+    ("ReceiveReturn", pb.ReceiveReturnRequest(id="rma_missing", lines=[received()]), NOT_FOUND),
+    ("ReturnAtCounter", pb.ReturnAtCounterRequest(create=create(), received=[]), INVALID),
+    (
+        "ReturnAtCounter",
+        pb.ReturnAtCounterRequest(create=create(), received=[received(sku="B")]),
+        INVALID,
+    ),
+    ("ReturnAtCounter", pb.ReturnAtCounterRequest(received=[received()]), INVALID),
+    ("GetReturn", pb.GetReturnRequest(), INVALID),
+    ("GetReturn", pb.GetReturnRequest(id="rma_missing"), NOT_FOUND),
+    ("ListReturns", pb.ListReturnsRequest(page_size=-5), INVALID),
+    ("ListReturns", pb.ListReturnsRequest(status=12), INVALID),
+    ("ListReturns", pb.ListReturnsRequest(order_id="has space"), INVALID),
+    ("ListReturns", pb.ListReturnsRequest(page_token="@@"), INVALID),
+]
+
+
+@pytest.fixture
+async def returns(new_database: NewDatabase, nats_server: EmbeddedNats) -> AsyncIterator[Returns]:
+    async with running_returns(await new_database("returns"), nats_server.url) as running:
+        await running.app.nats.ready.wait()
+        yield running
+
+
+async def fingerprint(returns: Returns) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    async with returns.app.engine.connect() as conn:
+        for table in tables.metadata.sorted_tables:
+            query = select(func.count()).select_from(table)
+            counts[table.name] = (await conn.execute(query)).scalar_one()
+
+    async def relayed() -> bool:
+        return await returns.app.relay.pending() == 0
+
+    await eventually(relayed)
+    counts["events"] = (await returns.app.nats.js.stream_info("RETURNS_EVENTS")).state.messages
+    return counts
+
+
+def test_every_rpc_has_bad_input_cases() -> None:
+    rpcs = {m.name for m in pb.DESCRIPTOR.services_by_name["ReturnsService"].methods}
+    assert rpcs == {name for name, _, _ in CASES}
+
+
+async def test_malformed_requests_get_a_clear_error_and_store_nothing(returns: Returns) -> None:
+    before = await fingerprint(returns)
+    for rpc, request, code in CASES:
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await getattr(returns.stub, rpc)(request)
+        assert (rpc, failure.value.code()) == (rpc, code), failure.value.details()
+        assert failure.value.details()
+    assert await fingerprint(returns) == before
+
+
+async def test_bytes_that_are_not_a_message_are_invalid_argument_not_internal(
+    returns: Returns,
+) -> None:
+    for rpc in ("CreateReturn", "ReceiveReturn", "ReturnAtCounter"):
+        call = returns.channel.unary_unary(f"/omni.returns.v1.ReturnsService/{rpc}")
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await call(b"\xff\xff\xff\xff garbage")
+        assert failure.value.code() == INVALID
