@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -24,6 +25,7 @@ from omni.orders.v1 import orders_pb2_grpc
 from omni.pickup.app import PickupApp
 from omni.pickup.settings import PickupSettings
 from omni.pickup.v1 import pickup_pb2_grpc
+from omni.platform import client
 from omni.platform.service import Service
 from omni.returns.app import ReturnsApp
 from omni.returns.settings import ReturnsSettings
@@ -53,12 +55,35 @@ class Orders:
     channel: grpc.aio.Channel
 
 
+# One token per role; associates and managers work at STORE-1 ("*-anywhere": any location).
+TOKENS = {
+    "service": "test-service-token",
+    "storefront": "test-storefront-token",
+    "scanner": "test-scanner-token",
+    "associate": "test-associate-token",
+    "manager": "test-manager-token",
+    "associate-anywhere": "test-associate-anywhere-token",
+    "manager-anywhere": "test-manager-anywhere-token",
+}
+AUTH_TOKENS = json.dumps(
+    [
+        {"token": token, "role": name.split("-")[0], "subject": f"test-{name}"}
+        | ({"store": "STORE-1"} if name in ("associate", "manager") else {})
+        for name, token in TOKENS.items()
+    ]
+)
 # What every in-process service in a test gets unless the test says otherwise.
 TEST_SETTINGS: dict[str, Any] = {
     "grpc_host": "127.0.0.1",
     "grpc_port": 0,
     "shutdown_grace_seconds": 0.5,
+    "auth_tokens": AUTH_TOKENS,
 }
+
+
+def authorized(target: str, role: str = "service") -> grpc.aio.Channel:
+    """A channel to `target` whose calls carry the test token of `role`."""
+    return client.channel(target, TOKENS[role])
 
 
 @asynccontextmanager
@@ -135,7 +160,7 @@ A = TypeVar("A", bound=Service)
 @asynccontextmanager
 async def _serving(app: A) -> AsyncIterator[tuple[A, grpc.aio.Channel]]:
     await app.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{app.port}")
+    channel = authorized(f"127.0.0.1:{app.port}")
     try:
         yield app, channel
     finally:
@@ -150,8 +175,9 @@ def free_port() -> int:
 
 
 def start_process(module: str, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
-    """Starts `python -m module` with the given environment added."""
-    return subprocess.Popen([sys.executable, "-m", module], env={**os.environ, **env})
+    """Starts `python -m module` with the given environment (and the test tokens) added."""
+    env = {**os.environ, "OMNI_AUTH_TOKENS": AUTH_TOKENS, **env}
+    return subprocess.Popen([sys.executable, "-m", module], env=env)
 
 
 def migrate_database(module: str, env: Mapping[str, str]) -> None:

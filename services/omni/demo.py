@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grpc
 
+from omni.platform import client
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 
@@ -62,9 +63,9 @@ STOCK = {
 }
 
 
-def seed(target: str) -> None:
+def seed(target: str, token: str) -> None:
     """Creates the demo locations and receives the demo stock once (idempotency keys)."""
-    with grpc.insecure_channel(target) as channel:
+    with client.sync_channel(target, token) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         for loc in LOCATIONS:
             try:

@@ -7,7 +7,9 @@ NATS instead of starting one), and each service's own settings (e.g. OMNI_STOCK_
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -21,6 +23,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from omni.demo import seed
 from omni.orders.settings import OrdersSettings
 from omni.pickup.settings import PickupSettings
+from omni.platform.auth import Role
 from omni.platform.natsserver import EmbeddedNats
 from omni.returns.settings import ReturnsSettings
 from omni.stock.settings import StockSettings
@@ -37,6 +40,7 @@ SERVICES = {
 def main() -> None:
     data_dir = Path(os.environ.get("OMNI_DATA_DIR", ".omni")).resolve()
     os.environ.setdefault("OMNI_PICKUP_CODE_KEY", _code_key(data_dir))
+    tokens = _dev_tokens(data_dir)
     nats: EmbeddedNats | None = None
     nats_url = os.environ.get("NATS_URL", "")
     if not nats_url:
@@ -60,8 +64,8 @@ def main() -> None:
         }
         for port in ports.values():
             _wait_serving(f"127.0.0.1:{port}", children)
-        seed(f"127.0.0.1:{ports['stock']}")
-        _banner(nats_url, ports)
+        seed(f"127.0.0.1:{ports['stock']}", tokens["service"])
+        _banner(nats_url, ports, tokens)
         while not stopping and all(c.poll() is None for c in children):
             time.sleep(0.2)
     finally:
@@ -113,6 +117,28 @@ def _code_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _dev_tokens(data_dir: Path) -> dict[str, str]:
+    """One bearer token per role, made once for this data directory and given to every
+    service (unless OMNI_AUTH_TOKENS is set; then its first token of each role is used)."""
+    given = os.environ.get("OMNI_AUTH_TOKENS")
+    if given:
+        entries = json.loads(given)
+        known = {e["role"]: e["token"] for e in reversed(entries) if "token" in e}
+        if "service" not in known:
+            raise SystemExit("OMNI_AUTH_TOKENS needs a service token (in clear) to seed the demo")
+        return known
+    path = data_dir / "dev-tokens.json"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        made = {role.value: f"dev-{role.value}-{secrets.token_urlsafe(12)}" for role in Role}
+        path.write_text(json.dumps(made, indent=2))
+    tokens: dict[str, str] = json.loads(path.read_text())
+    entries = [{"token": t, "role": r, "subject": f"dev-{r}"} for r, t in tokens.items()]
+    os.environ["OMNI_AUTH_TOKENS"] = json.dumps(entries)
+    return tokens
+
+
 def _wait_serving(
     target: str, children: list[subprocess.Popen[bytes]], timeout: float = 60
 ) -> None:
@@ -132,8 +158,9 @@ def _wait_serving(
     raise SystemExit(f"{target} did not become healthy within {timeout:.0f}s")
 
 
-def _banner(nats_url: str, ports: dict[str, int]) -> None:
+def _banner(nats_url: str, ports: dict[str, int], tokens: dict[str, str]) -> None:
     stock, orders, pickup, returns = (ports[n] for n in ("stock", "orders", "pickup", "returns"))
+    roles = "\n".join(f"  {role:<11}{token}" for role, token in tokens.items())
     print(
         f"""
 Omni is running (Ctrl-C stops it).
@@ -144,10 +171,15 @@ Omni is running (Ctrl-C stops it).
                     (pickup codes are sealed with the key in pickup-code.key)
   returns           127.0.0.1:{returns}   omni.returns.v1.ReturnsService
 
+Every call needs a bearer token; the dev tokens, one per role (also in dev-tokens.json):
+{roles}
+
 Try (any gRPC client; reflection is on), e.g. with grpcurl:
-  grpcurl -plaintext -d '{{"skus":["TSHIRT-BLK-M"]}}' \\
+  grpcurl -plaintext -H "authorization: Bearer {tokens.get("storefront", "<token>")}" \\
+      -d '{{"skus":["TSHIRT-BLK-M"]}}' \\
       127.0.0.1:{stock} omni.stock.v1.StockService/GetAvailability
-  grpcurl -plaintext -d '{{"idempotency_key":"checkout-1","channel":"CHANNEL_WEB",
+  grpcurl -plaintext -H "authorization: Bearer {tokens.get("storefront", "<token>")}" \\
+      -d '{{"idempotency_key":"checkout-1","channel":"CHANNEL_WEB",
       "customer_id":"c-1","currency":"USD","ship":{{"region":"us-east"}},
       "lines":[{{"sku":"JEANS-32-32","quantity":1,"unit_price":4999}}]}}' \\
       127.0.0.1:{orders} omni.orders.v1.OrdersService/PlaceOrder

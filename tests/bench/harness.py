@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 import grpc
 
+from omni.platform import client
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
+from tests.helpers import AUTH_TOKENS, TOKENS
 
 
 @dataclass
@@ -73,7 +75,7 @@ CONNECTIONS = 8  # many storefronts, not one: each channel gets its own HTTP/2 c
 
 def open_channels(target: str, count: int = CONNECTIONS) -> list[grpc.aio.Channel]:
     return [
-        grpc.aio.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
+        client.channel(target, TOKENS["service"], [("grpc.use_local_subchannel_pool", 1)])
         for _ in range(count)
     ]
 
@@ -82,7 +84,7 @@ def open_channels(target: str, count: int = CONNECTIONS) -> list[grpc.aio.Channe
 async def server(args: list[str], env: dict[str, str], port: int) -> AsyncIterator[str]:
     """`python -m args...` in its own process, once it accepts calls on `port`."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", *args, env={**os.environ, **env}
+        sys.executable, "-m", *args, env={**os.environ, "OMNI_AUTH_TOKENS": AUTH_TOKENS, **env}
     )
     target = f"127.0.0.1:{port}"
     try:

@@ -21,7 +21,7 @@ from omni.returns.v1 import returns_pb2 as rpb
 from omni.returns.v1 import returns_pb2_grpc
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
-from tests.helpers import eventually, free_port, short_lines, wait_serving
+from tests.helpers import AUTH_TOKENS, authorized, eventually, free_port, short_lines, wait_serving
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,6 +42,7 @@ def make_run(tmp_path: Path) -> Iterator[Running]:
         **os.environ,
         "OMNI_DATA_DIR": str(tmp_path / "data"),
         "OMNI_NATS_PORT": "-1",
+        "OMNI_AUTH_TOKENS": AUTH_TOKENS,
         **{f"OMNI_{name}_GRPC_PORT": str(port) for name, port in ports.items()},
     }
     proc = subprocess.Popen(["make", "-s", "run"], cwd=REPO, env=env, start_new_session=True)
@@ -58,7 +59,7 @@ def make_run(tmp_path: Path) -> Iterator[Running]:
 async def demo_seeded(stock: str) -> None:
     """Waits for make run's demo stock (seeded right after the services report healthy)."""
     await wait_serving(stock, within=120)
-    async with grpc.aio.insecure_channel(stock) as channel:
+    async with authorized(stock) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         demo = {"SNEAKER-42": {"WH-WEST": 12, "STORE-SF": 2}}
 
@@ -73,7 +74,7 @@ async def test_make_run_serves_demo_stock_that_can_be_reserved_and_allocated(
     make_run: Running,
 ) -> None:
     await demo_seeded(make_run.stock)
-    async with grpc.aio.insecure_channel(make_run.stock) as channel:
+    async with authorized(make_run.stock) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         locations = await stub.ListLocations(pb.ListLocationsRequest())
         assert {x.id for x in locations.locations} == {
@@ -106,7 +107,7 @@ async def test_make_run_serves_demo_stock_that_can_be_reserved_and_allocated(
 
         # An order over the orders service: allocated by stock through NATS, then shipped.
         await wait_serving(make_run.orders, within=60)
-        async with grpc.aio.insecure_channel(make_run.orders) as orders_channel:
+        async with authorized(make_run.orders, "manager-anywhere") as orders_channel:
             orders = orders_pb2_grpc.OrdersServiceStub(orders_channel)
             placed = await orders.PlaceOrder(
                 opb.PlaceOrderRequest(
@@ -143,7 +144,7 @@ async def test_make_run_serves_demo_stock_that_can_be_reserved_and_allocated(
 
         # Brought back to a store: restocked there, refunded, the order RETURNED.
         await wait_serving(make_run.returns, within=60)
-        async with grpc.aio.insecure_channel(make_run.returns) as returns_channel:
+        async with authorized(make_run.returns, "manager-anywhere") as returns_channel:
             returns = returns_pb2_grpc.ReturnsServiceStub(returns_channel)
 
             async def returned() -> rpb.Return | None:
@@ -188,8 +189,8 @@ async def test_make_run_turns_a_pickup_order_into_a_store_task(make_run: Running
     await wait_serving(make_run.orders, within=60)
     await wait_serving(make_run.pickup, within=60)
     async with (
-        grpc.aio.insecure_channel(make_run.orders) as orders_channel,
-        grpc.aio.insecure_channel(make_run.pickup) as pickup_channel,
+        authorized(make_run.orders, "storefront") as orders_channel,
+        authorized(make_run.pickup, "manager-anywhere") as pickup_channel,
     ):
         orders = orders_pb2_grpc.OrdersServiceStub(orders_channel)
         pickup = pickup_pb2_grpc.PickupServiceStub(pickup_channel)

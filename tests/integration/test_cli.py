@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from omni.platform.natsserver import EmbeddedNats
-from tests.helpers import Stock, add_location, free_port, level_of, running_stock, unique
+from tests.helpers import TOKENS, Stock, add_location, free_port, level_of, running_stock, unique
 
 OMNI = [sys.executable, "-c", "from omni.cli import main; main()"]
 
@@ -25,7 +25,11 @@ async def stock(tmp_path: Path, nats_server: EmbeddedNats) -> AsyncIterator[Stoc
 
 
 def target(stock: Stock) -> dict[str, str]:
-    return {**os.environ, "OMNI_STOCK_TARGET": f"127.0.0.1:{stock.app.port}"}
+    return {
+        **os.environ,
+        "OMNI_STOCK_TARGET": f"127.0.0.1:{stock.app.port}",
+        "OMNI_TOKEN": TOKENS["service"],
+    }
 
 
 async def omni(env: dict[str, str], *args: str, stdin: str = "") -> tuple[int, str, str]:
@@ -104,7 +108,7 @@ async def test_scan_resends_what_was_not_acknowledged_after_the_service_came_bac
     tmp_path: Path, nats_server: EmbeddedNats
 ) -> None:
     database, port, sku = f"sqlite+aiosqlite:///{tmp_path}/s.db", free_port(), unique("SKU")
-    env = {**os.environ, "OMNI_STOCK_TARGET": f"127.0.0.1:{port}"}
+    env = {**os.environ, "OMNI_STOCK_TARGET": f"127.0.0.1:{port}", "OMNI_TOKEN": TOKENS["scanner"]}
     proc = await asyncio.create_subprocess_exec(
         *OMNI,
         "scan",

@@ -18,6 +18,7 @@ from omni.stock.v1 import stock_pb2_grpc
 from omni.stock.v1.messaging_pb2 import StockReserved
 from tests.helpers import (
     add_location,
+    authorized,
     free_port,
     ledger_fold,
     level_of,
@@ -100,7 +101,7 @@ async def test_two_stock_processes_on_postgresql_never_oversell(
 ) -> None:
     sku = unique("HOT")
     async with stock_processes(postgres_url, nats_server.url, 2) as replicas:
-        channels = [grpc.aio.insecure_channel(t) for t in replicas.targets]
+        channels = [authorized(t) for t in replicas.targets]
         stubs = [stock_pb2_grpc.StockServiceStub(c) for c in channels]
         await add_location(stubs[0], "L1")
         await receive(stubs[1], sku, "L1", UNITS)
@@ -127,7 +128,7 @@ async def test_a_replica_killed_mid_load_loses_no_event_and_doubles_none(
     """SIGKILL one of two replicas while it commits: the survivor relays what it left behind."""
     sku = unique("SKU")
     async with stock_processes(postgres_url, nats_server.url, 2) as replicas:
-        channels = [grpc.aio.insecure_channel(t) for t in replicas.targets]
+        channels = [authorized(t) for t in replicas.targets]
         stubs = [stock_pb2_grpc.StockServiceStub(c) for c in channels]
         await add_location(stubs[1], "L1")
         await receive(stubs[1], sku, "L1", BUYERS)

@@ -23,6 +23,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         metavar="HOST:PORT",
         help="the stock service (env OMNI_STOCK_TARGET; default %(default)s)",
     )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("OMNI_TOKEN", ""),
+        help="your bearer token (env OMNI_TOKEN; `make run` prints its dev tokens)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     scan.add_parser(commands)
     watch.add_parser(commands)

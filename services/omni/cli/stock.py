@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 from grpc_status import rpc_status
 
+from omni.platform import client
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 
@@ -60,7 +61,7 @@ def table(header: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
 
 
 async def _get(args: argparse.Namespace) -> None:
-    async with grpc.aio.insecure_channel(args.stock) as channel:
+    async with client.channel(args.stock, args.token) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         reply = await stub.GetAvailability(
             pb.GetAvailabilityRequest(skus=args.skus, location_ids=args.location)
@@ -70,7 +71,7 @@ async def _get(args: argparse.Namespace) -> None:
 
 
 async def _receive(args: argparse.Namespace) -> None:
-    async with grpc.aio.insecure_channel(args.stock) as channel:
+    async with client.channel(args.stock, args.token) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         reply = await stub.ReceiveStock(
             pb.ReceiveStockRequest(
@@ -95,7 +96,7 @@ async def _reserve(args: argparse.Namespace) -> None:
             raise CliError(f"{text!r} is not SKU@LOCATION=QTY")
         lines.append(pb.ReserveLine(sku=sku, location_id=location, quantity=int(qty)))
     key = args.key or f"cli-{uuid.uuid4().hex[:12]}"
-    async with grpc.aio.insecure_channel(args.stock) as channel:
+    async with client.channel(args.stock, args.token) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         try:
             reply = await stub.Reserve(

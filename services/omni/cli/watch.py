@@ -10,6 +10,7 @@ from typing import Any
 import grpc
 
 from omni.cli.stock import COLUMNS, level_rows, table
+from omni.platform import client
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 
@@ -34,7 +35,7 @@ async def _watch(args: argparse.Namespace) -> None:
     live = sys.stdout.isatty()
     while True:
         try:
-            async with grpc.aio.insecure_channel(args.stock) as channel_:
+            async with client.channel(args.stock, args.token) as channel_:
                 stub = stock_pb2_grpc.StockServiceStub(channel_)
                 async for reply in stub.WatchAvailability(request):
                     if reply.HasField("network"):

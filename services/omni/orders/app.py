@@ -9,7 +9,7 @@ from pathlib import Path
 import grpc
 
 from omni.orders.adapters import tables
-from omni.orders.entrypoints.grpc_api import SERVICE_NAME, OrdersServicer
+from omni.orders.entrypoints.grpc_api import ACCESS, SERVICE_NAME, OrdersServicer
 from omni.orders.entrypoints.nats_api import STREAMS, OrdersNatsApi
 from omni.orders.entrypoints.watch import OrderHub
 from omni.orders.service_layer.services import OrdersServices
@@ -29,6 +29,7 @@ class OrdersApp(Service):
     service_names = (SERVICE_NAME,)
     migrations = MIGRATIONS
     streams = STREAMS
+    access = ACCESS
 
     def __init__(self, settings: OrdersSettings) -> None:
         super().__init__(

@@ -9,7 +9,7 @@ from pathlib import Path
 import grpc
 
 from omni.pickup.adapters import tables
-from omni.pickup.entrypoints.grpc_api import SERVICE_NAME, PickupServicer
+from omni.pickup.entrypoints.grpc_api import ACCESS, SERVICE_NAME, PickupServicer
 from omni.pickup.entrypoints.nats_api import STREAMS, PickupNatsApi
 from omni.pickup.service_layer import handlers
 from omni.pickup.service_layer.codes import Sealer
@@ -30,6 +30,7 @@ class PickupApp(Service):
     service_names = (SERVICE_NAME,)
     migrations = MIGRATIONS
     streams = STREAMS
+    access = ACCESS
 
     def __init__(self, settings: PickupSettings) -> None:
         super().__init__(

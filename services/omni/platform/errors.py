@@ -37,3 +37,7 @@ class Unavailable(OmniError):
 
 class PermissionDenied(OmniError):
     """The caller may not do this."""
+
+
+class Unauthenticated(OmniError):
+    """The caller did not say who it is, or not credibly."""

@@ -17,7 +17,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from omni.platform import errors
+from omni.platform import auth, errors
 from omni.platform.db import is_connection_error
 from omni.platform.tasks import repeat, reraise_if_cancelled
 
@@ -31,10 +31,14 @@ CODES: dict[type[errors.OmniError], grpc.StatusCode] = {
     errors.Conflict: grpc.StatusCode.ABORTED,
     errors.Unavailable: grpc.StatusCode.UNAVAILABLE,
     errors.PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
+    errors.Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
 }
 
 # A service may attach a protobuf detail to some errors (e.g. the short lines of a reservation).
 DetailFor = Callable[[errors.OmniError], Message | None]
+# Authenticates and authorizes one call: (method, metadata) -> its caller, or raises.
+Guard = Callable[[str, Any], auth.Caller]
+OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 Check = Callable[[], Awaitable[bool]]
 
 
@@ -56,11 +60,14 @@ def status_for(exc: BaseException, detail_for: DetailFor) -> grpc.Status:
     return rpc_status.to_status(status)
 
 
-class ErrorInterceptor(grpc.aio.ServerInterceptor):
-    """Wraps every handler so that an exception becomes a status, never a crash."""
+class CallInterceptor(grpc.aio.ServerInterceptor):
+    """Wraps every handler of our services: the caller is authenticated and authorized first
+    (its identity then available as omni.platform.auth.CALLER), and an exception becomes a
+    status, never a crash. Health and reflection stay open, for probes and tools."""
 
-    def __init__(self, detail_for: DetailFor) -> None:
+    def __init__(self, detail_for: DetailFor, guard: Guard | None) -> None:
         self._detail_for = detail_for
+        self._guard = guard
         self._wrapped: dict[str, Any] = {}
 
     async def intercept_service(
@@ -72,17 +79,24 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
             handler = await continuation(details)
             if handler is None:
                 return None
-            self._wrapped[method] = self._wrap(handler)
+            guard = None if method.startswith(OPEN_SERVICES) else self._guard
+            self._wrapped[method] = self._wrap(handler, method, guard)
         return self._wrapped[method]
 
-    def _wrap(self, handler: Any) -> Any:
+    def _wrap(self, handler: Any, method: str, guard: Guard | None) -> Any:
         abort = self._abort
         deserialize = _tolerant(handler.request_deserializer)
+
+        def admit(context: grpc.aio.ServicerContext) -> None:
+            if guard is not None:
+                auth.CALLER.set(guard(method, context.invocation_metadata()))
+
         if handler.unary_unary or handler.stream_unary:
             unary_behavior = handler.unary_unary or handler.stream_unary
 
             async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 try:
+                    admit(context)
                     _refuse_undecodable(request)
                     return await unary_behavior(request, context)
                 except Exception as exc:
@@ -98,6 +112,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
 
         async def streaming(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             try:
+                admit(context)
                 _refuse_undecodable(request)
                 async for item in stream_behavior(request, context):
                     yield item
@@ -187,11 +202,13 @@ async def start_server(
     register: Callable[[grpc.aio.Server], None],
     service_names: Sequence[str],
     health: HealthReporter,
+    guard: Guard | None,
     detail_for: DetailFor = lambda _exc: None,
 ) -> tuple[grpc.aio.Server, int]:
-    """Starts a server with our services, health and reflection; returns it and its port."""
+    """Starts a server with our services, health and reflection; returns it and its port.
+    With `guard` None every call is let through (only for tests of the server itself)."""
     server = grpc.aio.server(
-        interceptors=[ErrorInterceptor(detail_for)],
+        interceptors=[CallInterceptor(detail_for, guard)],
         # Without this, a second process could bind the same port and silently share traffic.
         options=[("grpc.so_reuseport", 0)],
     )

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import Table, text
 
 from omni.platform import migrations
+from omni.platform.auth import Access, Tokens, authorize
 from omni.platform.db import create_engine
 from omni.platform.grpc_server import DetailFor, HealthReporter, start_server, stop_server
 from omni.platform.messaging import NatsLink, StreamSpec
@@ -37,6 +38,7 @@ class Service:
     service_names: Sequence[str] = ()  # the gRPC services it serves (for health, reflection)
     migrations = ""  # the Alembic script directory
     streams: Sequence[StreamSpec] = ()  # what it publishes to and consumes from
+    access: Access = {}  # the roles allowed to call each of its RPCs
 
     def __init__(self, settings: ServiceSettings, outbox: Table, bookkeeping: Sequence[Table]):
         self.settings = settings
@@ -55,6 +57,7 @@ class Service:
             self.service_names, {"database": self._database_ok, "nats": self._nats_ok}
         )
         self.tasks = TaskGroup()
+        self.tokens = Tokens.parse(settings.auth_tokens)
         self.port = 0
         self._bookkeeping = bookkeeping
 
@@ -97,6 +100,7 @@ class Service:
             register=self.register,
             service_names=self.service_names,
             health=self.health,
+            guard=lambda method, metadata: authorize(self.tokens, self.access, method, metadata),
             detail_for=self.detail_for(),
         )
         log.info("%s service listening on port %d", self.name, self.port)

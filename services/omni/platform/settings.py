@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from omni.platform.auth import Tokens
 
 
 class ServiceSettings(BaseSettings):
@@ -24,6 +26,18 @@ class ServiceSettings(BaseSettings):
         1, validation_alias=AliasChoices("OMNI_STREAM_REPLICAS"), ge=1, le=5
     )
     log_level: str = Field("INFO", validation_alias=AliasChoices("OMNI_LOG_LEVEL"))
+    # Bearer tokens and their roles (JSON; see omni.platform.auth). Empty: every call refused.
+    auth_tokens: str = Field("", validation_alias=AliasChoices("OMNI_AUTH_TOKENS"))
+
+    @field_validator("auth_tokens")
+    @classmethod
+    def _valid_tokens(cls, value: str) -> str:
+        try:
+            Tokens.parse(value)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ValueError(f"OMNI_AUTH_TOKENS is not a valid token list: {exc}") from None
+        return value
+
     shutdown_grace_seconds: float = 5.0
     # Events are published right after their commit; this poll only catches what was left.
     outbox_poll_seconds: float = 1.0

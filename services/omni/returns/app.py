@@ -10,7 +10,7 @@ import grpc
 
 from omni.platform.service import Service
 from omni.returns.adapters import tables
-from omni.returns.entrypoints.grpc_api import SERVICE_NAME, ReturnsServicer
+from omni.returns.entrypoints.grpc_api import ACCESS, SERVICE_NAME, ReturnsServicer
 from omni.returns.entrypoints.nats_api import STREAMS, ReturnsNatsApi
 from omni.returns.service_layer.unit_of_work import UnitOfWork
 from omni.returns.settings import ReturnsSettings
@@ -26,6 +26,7 @@ class ReturnsApp(Service):
     service_names = (SERVICE_NAME,)
     migrations = MIGRATIONS
     streams = STREAMS
+    access = ACCESS
 
     def __init__(self, settings: ReturnsSettings) -> None:
         super().__init__(

@@ -13,7 +13,7 @@ from omni.platform.service import Service
 from omni.platform.tasks import repeat
 from omni.stock.adapters import tables
 from omni.stock.entrypoints.availability import AvailabilityHub
-from omni.stock.entrypoints.grpc_api import SERVICE_NAME, StockServicer, error_detail
+from omni.stock.entrypoints.grpc_api import ACCESS, SERVICE_NAME, StockServicer, error_detail
 from omni.stock.entrypoints.nats_api import STREAMS, StockNatsApi
 from omni.stock.service_layer import handlers
 from omni.stock.service_layer.services import StockServices
@@ -31,6 +31,7 @@ class StockApp(Service):
     service_names = (SERVICE_NAME,)
     migrations = MIGRATIONS
     streams = STREAMS
+    access = ACCESS
 
     def __init__(self, settings: StockSettings) -> None:
         super().__init__(

@@ -14,10 +14,20 @@ from omni.orders.service_layer.services import OrdersServices
 from omni.orders.v1 import orders_pb2 as pb
 from omni.orders.v1 import orders_pb2_grpc
 from omni.platform import validation as check
+from omni.platform.auth import Access, Role, roles
 from omni.platform.clock import new_id
 
 Ctx = grpc.aio.ServicerContext
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OrdersService"].full_name
+_ORDERING = roles(Role.STOREFRONT, Role.ASSOCIATE, Role.MANAGER)
+ACCESS: Access = {
+    "PlaceOrder": _ORDERING,
+    "GetOrder": _ORDERING,
+    "ListOrders": _ORDERING,
+    "WatchOrder": _ORDERING,
+    "CancelOrder": _ORDERING,
+    "RecordShipment": roles(Role.ASSOCIATE, Role.MANAGER),
+}
 # Kept back from the caller's deadline, so the PENDING answer still reaches it in time.
 DEADLINE_MARGIN_SECONDS = 0.2
 

@@ -15,9 +15,24 @@ from omni.pickup.service_layer.unit_of_work import UnitOfWork
 from omni.pickup.v1 import pickup_pb2 as pb
 from omni.pickup.v1 import pickup_pb2_grpc
 from omni.platform import validation as check
+from omni.platform.auth import Access, Role, roles
 
 Ctx = grpc.aio.ServicerContext
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["PickupService"].full_name
+
+_STAFF = roles(Role.ASSOCIATE, Role.MANAGER)
+ACCESS: Access = {
+    "ListPickups": _STAFF,
+    "GetPickup": _STAFF,
+    "StartPicking": _STAFF,
+    "RecordPick": _STAFF,
+    "ReportShortage": _STAFF,
+    "MarkReady": _STAFF,
+    "CompletePickup": _STAFF,
+    "UnlockPickup": roles(Role.MANAGER),
+    "SetStorePolicy": roles(Role.MANAGER),
+    "GetStorePolicy": _STAFF,
+}
 
 
 class PickupServicer(pickup_pb2_grpc.PickupServiceServicer):

@@ -11,6 +11,7 @@ from omni.pickup.domain import commands
 from omni.pickup.domain.model import MAX_WRONG_CODES, PickupLine, PickupTask, ShortagePolicy
 from omni.pickup.service_layer import codes
 from omni.pickup.service_layer.unit_of_work import Transaction, UnitOfWork
+from omni.platform.auth import current_caller
 from omni.platform.clock import new_id, utcnow
 from omni.platform.consumer import unhandled
 from omni.platform.db import with_retries
@@ -123,6 +124,7 @@ async def complete_pickup(uow: UnitOfWork, cmd: commands.CompletePickup) -> Pick
         task = await repo.get(cmd.task_id)
     if task is None:
         raise NotFound(f"pickup task {cmd.task_id} does not exist")
+    current_caller().require_store(task.store_id)
     # Checked outside the transaction (scrypt takes a while); the hash cannot change once
     # READY, and the status is checked again under the lock.
     right = await codes.matches(cmd.code, task.code_hash)
@@ -153,6 +155,8 @@ async def expire_due(uow: UnitOfWork, now: datetime, limit: int = 100) -> int:
 
 
 async def set_store_policy(uow: UnitOfWork, cmd: commands.SetStorePolicy) -> ShortagePolicy:
+    current_caller().require_store(cmd.store_id)
+
     async def work() -> ShortagePolicy:
         async with uow.transaction() as tx:
             await tx.repo.set_shortage_policy(cmd.store_id, cmd.shortage)
@@ -178,4 +182,5 @@ async def _get(tx: Transaction, task_id: str, *, lock: bool = False) -> PickupTa
     task = await tx.repo.get(task_id, lock=lock)
     if task is None:
         raise NotFound(f"pickup task {task_id} does not exist")
+    current_caller().require_store(task.store_id)
     return task

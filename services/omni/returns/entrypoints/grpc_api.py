@@ -7,6 +7,7 @@ from datetime import timedelta
 import grpc
 
 from omni.platform import validation as check
+from omni.platform.auth import Access, Role, roles
 from omni.platform.errors import InvalidArgument
 from omni.returns import convert
 from omni.returns.domain import commands
@@ -19,6 +20,15 @@ from omni.returns.v1 import returns_pb2_grpc
 
 Ctx = grpc.aio.ServicerContext
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ReturnsService"].full_name
+
+_ANYONE = roles(Role.STOREFRONT, Role.ASSOCIATE, Role.MANAGER)
+ACCESS: Access = {
+    "CreateReturn": _ANYONE,
+    "ReceiveReturn": roles(Role.ASSOCIATE, Role.MANAGER),
+    "ReturnAtCounter": roles(Role.ASSOCIATE, Role.MANAGER),
+    "GetReturn": _ANYONE,
+    "ListReturns": _ANYONE,
+}
 
 
 class ReturnsServicer(returns_pb2_grpc.ReturnsServiceServicer):

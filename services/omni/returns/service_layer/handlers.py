@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 
+from omni.platform.auth import Role, current_caller
 from omni.platform.clock import new_id, utcnow
 from omni.platform.db import with_retries
 from omni.platform.errors import NotFound, OmniError, Unavailable
 from omni.platform.idempotency import request_hash
 from omni.returns.domain import commands, rules
 from omni.returns.domain.events import ReturnChange, ReturnChanged
-from omni.returns.domain.model import KnownLocation, KnownOrder, Return
+from omni.returns.domain.model import KnownLocation, KnownOrder, Override, Return
 from omni.returns.service_layer.unit_of_work import Transaction, UnitOfWork, keys
 
 # Whether this service has read every event published so far (of orders, or of stock).
@@ -50,6 +52,12 @@ async def create_return(
     location, a line not yet fulfilled) is final only once it has caught up; until then it is
     UNAVAILABLE, which the caller retries.
     """
+    caller = current_caller()
+    caller.require_store(cmd.location_id)  # store staff open returns at their own store
+    if cmd.override is not None:
+        caller.require(Role.MANAGER, "overriding the return window")
+        if caller.role is Role.MANAGER:  # recorded as who it really was
+            cmd = replace(cmd, override=Override(caller.subject, cmd.override.reason))
     try:
         return await with_retries(lambda: _create(uow, cmd, window))
     except rules.UnknownLocation as refused:
@@ -106,6 +114,7 @@ async def receive_return(uow: UnitOfWork, cmd: commands.ReceiveReturn) -> Return
     async def work() -> Return:
         async with uow.transaction() as tx:
             rma = await _get(tx, cmd.return_id, lock=True)
+            current_caller().require_store(rma.location_id)  # received where it is brought
             fresh = await tx.repo.fresh_scans(rma.id, [r.scan_id for r in cmd.received])
             received = [r for r in cmd.received if r.scan_id in fresh]
             if rules.receive(rma, received, utcnow()):

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import grpc
 
 from omni.platform import validation as check
+from omni.platform.auth import Access, Role, roles
 from omni.platform.errors import InvalidArgument, OmniError
 from omni.platform.grpc_server import status_for
 from omni.platform.tasks import reraise_if_cancelled
@@ -23,6 +24,29 @@ from omni.stock.v1 import stock_pb2_grpc
 Ctx = grpc.aio.ServicerContext
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["StockService"].full_name
 MAX_PAGE_SIZE = 1000
+
+_READERS = roles(Role.STOREFRONT, Role.ASSOCIATE, Role.MANAGER)
+ACCESS: Access = {
+    "CreateLocation": roles(),
+    "UpdateLocation": roles(),
+    "GetLocation": roles(Role.STOREFRONT, Role.SCANNER, Role.ASSOCIATE, Role.MANAGER),
+    "ListLocations": roles(Role.STOREFRONT, Role.SCANNER, Role.ASSOCIATE, Role.MANAGER),
+    "ReceiveStock": roles(Role.MANAGER),
+    "AdjustStock": roles(Role.MANAGER),
+    "SetSafetyStock": roles(Role.MANAGER),
+    "SetChannelView": roles(Role.MANAGER),
+    "ListChannelViews": _READERS,
+    "Scan": roles(Role.SCANNER),
+    "RegisterBarcodes": roles(Role.MANAGER),
+    "GetAvailability": _READERS,
+    "WatchAvailability": _READERS,
+    "ListMovements": roles(Role.MANAGER),
+    "Reserve": roles(Role.STOREFRONT),
+    "Release": roles(Role.STOREFRONT),
+    "Commit": roles(Role.ASSOCIATE, Role.MANAGER),
+    "GetReservation": roles(Role.STOREFRONT, Role.ASSOCIATE, Role.MANAGER),
+    "Allocate": roles(Role.STOREFRONT),
+}
 
 
 def error_detail(exc: OmniError) -> pb.InsufficientStock | None:
