@@ -72,12 +72,19 @@ AUTH_TOKENS = json.dumps(
         for name, token in TOKENS.items()
     ]
 )
+# What every service process a test starts gets: the tokens, and no metrics port (several
+# replicas on one machine would want the same one).
+PROCESS_ENV = {
+    "OMNI_AUTH_TOKENS": AUTH_TOKENS,
+    **{f"OMNI_{s}_METRICS_PORT": "-1" for s in ("STOCK", "ORDERS", "PICKUP", "RETURNS")},
+}
 # What every in-process service in a test gets unless the test says otherwise.
 TEST_SETTINGS: dict[str, Any] = {
     "grpc_host": "127.0.0.1",
     "grpc_port": 0,
     "shutdown_grace_seconds": 0.5,
     "auth_tokens": AUTH_TOKENS,
+    "metrics_port": -1,
 }
 
 
@@ -176,7 +183,7 @@ def free_port() -> int:
 
 def start_process(module: str, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
     """Starts `python -m module` with the given environment (and the test tokens) added."""
-    env = {**os.environ, "OMNI_AUTH_TOKENS": AUTH_TOKENS, **env}
+    env = {**os.environ, **PROCESS_ENV, **env}
     return subprocess.Popen([sys.executable, "-m", module], env=env)
 
 

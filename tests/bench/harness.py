@@ -17,7 +17,7 @@ import grpc
 from omni.platform import client
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
-from tests.helpers import AUTH_TOKENS, TOKENS
+from tests.helpers import PROCESS_ENV, TOKENS
 
 
 @dataclass
@@ -84,7 +84,7 @@ def open_channels(target: str, count: int = CONNECTIONS) -> list[grpc.aio.Channe
 async def server(args: list[str], env: dict[str, str], port: int) -> AsyncIterator[str]:
     """`python -m args...` in its own process, once it accepts calls on `port`."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", *args, env={**os.environ, "OMNI_AUTH_TOKENS": AUTH_TOKENS, **env}
+        sys.executable, "-m", *args, env={**os.environ, **PROCESS_ENV, **env}
     )
     target = f"127.0.0.1:{port}"
     try:

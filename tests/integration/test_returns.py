@@ -17,6 +17,7 @@ from omni.orders.v1 import messaging_pb2 as orders_msg
 from omni.orders.v1 import orders_pb2 as opb
 from omni.platform.errors import NotFound, Unavailable
 from omni.platform.natsserver import EmbeddedNats
+from omni.returns.domain.model import KnownOrder
 from omni.returns.entrypoints import requests as returns_requests
 from omni.returns.service_layer import handlers as returns_handlers
 from omni.returns.v1 import messaging_pb2 as returns_msg
@@ -309,11 +310,11 @@ async def test_a_return_for_an_order_returns_has_not_heard_of_is_only_ever_retry
             assert rma.status == rpb.RETURN_STATUS_AUTHORIZED
 
 
-async def test_refusals_that_rest_on_unread_events_are_retryable_until_caught_up(
+async def test_an_order_unknown_to_returns_is_refused_for_good_only_by_orders_itself(
     shop: Shop,
 ) -> None:
-    """The guard itself: the same unknown order is UNAVAILABLE while returns reports it has
-    events left to read, and NOT_FOUND once it has none."""
+    """The guard itself: returns asks orders before refusing; if orders cannot answer, the
+    refusal is UNAVAILABLE (retry), and NOT_FOUND only when orders says there is no order."""
     request = return_request("ord_unknown", {"A": 1}, "STORE-1")
 
     async def only_the_order_unknown() -> bool:  # the store's location event has been read
@@ -322,18 +323,21 @@ async def test_refusals_that_rest_on_unread_events_are_retryable_until_caught_up
     await eventually(only_the_order_unknown)
     command = returns_requests.create_return(request)
 
-    async def lagging() -> bool:
-        return False
+    async def orders_away(order_id: str) -> KnownOrder | None:
+        raise Unavailable("orders is unreachable")
+
+    async def orders_knows_none(order_id: str) -> KnownOrder | None:
+        return None
 
     async def caught_up() -> bool:
         return True
 
-    for orders_read, expected in ((lagging, Unavailable), (caught_up, NotFound)):
+    for fetch, expected in ((orders_away, Unavailable), (orders_knows_none, NotFound)):
         with pytest.raises(expected):
             await returns_handlers.create_return(
                 shop.returns.app.uow,
                 command,
                 window=timedelta(days=30),
-                orders_caught_up=orders_read,
+                fetch_order=fetch,
                 locations_caught_up=caught_up,
             )

@@ -47,6 +47,7 @@ class OrdersApp(Service):
     async def on_nats(self) -> None:
         await self.hub.subscribe()
         api = OrdersNatsApi(self.services, self.nats)
+        await api.answer_lookups()
         await asyncio.gather(*(c.run() for c in api.consumers()))
 
     async def on_start(self) -> None:

@@ -15,6 +15,7 @@ class OrdersSettings(ServiceSettings):
 
     database_url: str = "sqlite+aiosqlite:///.omni/orders.db"
     grpc_port: int = 50052
+    metrics_port: int = 9092
     # How long PlaceOrder waits for stock's decision when the call sets no deadline (with a
     # deadline it waits until just before it). Past it, the answer is PENDING.
     decision_wait_seconds: float = Field(5.0, ge=0, le=60)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -38,6 +40,8 @@ CODES: dict[type[errors.OmniError], grpc.StatusCode] = {
 DetailFor = Callable[[errors.OmniError], Message | None]
 # Authenticates and authorizes one call: (method, metadata) -> its caller, or raises.
 Guard = Callable[[str, Any], auth.Caller]
+# Told of every finished call: (method, status code name, seconds).
+Observe = Callable[[str, str, float], None]
 OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 Check = Callable[[], Awaitable[bool]]
 
@@ -65,9 +69,12 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
     (its identity then available as omni.platform.auth.CALLER), and an exception becomes a
     status, never a crash. Health and reflection stay open, for probes and tools."""
 
-    def __init__(self, detail_for: DetailFor, guard: Guard | None) -> None:
+    def __init__(
+        self, detail_for: DetailFor, guard: Guard | None, observe: Observe | None = None
+    ) -> None:
         self._detail_for = detail_for
         self._guard = guard
+        self._observe = observe or (lambda _method, _code, _seconds: None)
         self._wrapped: dict[str, Any] = {}
 
     async def intercept_service(
@@ -85,6 +92,7 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
 
     def _wrap(self, handler: Any, method: str, guard: Guard | None) -> Any:
         abort = self._abort
+        observe = self._observe
         deserialize = _tolerant(handler.request_deserializer)
 
         def admit(context: grpc.aio.ServicerContext) -> None:
@@ -95,12 +103,18 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
             unary_behavior = handler.unary_unary or handler.stream_unary
 
             async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                started, code = time.perf_counter(), "CANCELLED"
                 try:
                     admit(context)
                     _refuse_undecodable(request)
-                    return await unary_behavior(request, context)
+                    reply = await unary_behavior(request, context)
+                    code = "OK"
+                    return reply
                 except Exception as exc:
+                    code = _code_of(exc, self._detail_for)
                     await abort(exc, context)
+                finally:
+                    observe(method, code, time.perf_counter() - started)
 
             factory = (
                 grpc.unary_unary_rpc_method_handler
@@ -111,13 +125,18 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
         stream_behavior = handler.unary_stream or handler.stream_stream
 
         async def streaming(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            started, code = time.perf_counter(), "CANCELLED"
             try:
                 admit(context)
                 _refuse_undecodable(request)
                 async for item in stream_behavior(request, context):
                     yield item
+                code = "OK"
             except Exception as exc:
+                code = _code_of(exc, self._detail_for)
                 await abort(exc, context)
+            finally:
+                observe(method, code, time.perf_counter() - started)
 
         factory = (
             grpc.unary_stream_rpc_method_handler
@@ -131,6 +150,15 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
             raise exc
         status = status_for(exc, self._detail_for)
         await context.abort(status.code, status.details, status.trailing_metadata)
+
+
+def _code_of(exc: Exception, detail_for: DetailFor) -> str:
+    """The status code an exception ends its call with (as status_for decides, unlogged)."""
+    if isinstance(exc, errors.OmniError):
+        return next(c for cls, c in CODES.items() if isinstance(exc, cls)).name
+    if isinstance(exc, grpc.aio.AbortError):
+        return "UNKNOWN"
+    return "UNAVAILABLE" if is_connection_error(exc) else "INTERNAL"
 
 
 class _Undecodable:
@@ -195,6 +223,13 @@ class HealthReporter:
         await self.servicer.enter_graceful_shutdown()
 
 
+@dataclass(frozen=True)
+class Limits:
+    max_message_bytes: int = 1024 * 1024
+    max_streams_per_connection: int = 1000
+    max_concurrent_rpcs: int = 2000
+
+
 async def start_server(
     *,
     host: str,
@@ -204,13 +239,21 @@ async def start_server(
     health: HealthReporter,
     guard: Guard | None,
     detail_for: DetailFor = lambda _exc: None,
+    limits: Limits | None = None,
+    observe: Observe | None = None,
 ) -> tuple[grpc.aio.Server, int]:
     """Starts a server with our services, health and reflection; returns it and its port.
     With `guard` None every call is let through (only for tests of the server itself)."""
+    limits = limits or Limits()
     server = grpc.aio.server(
-        interceptors=[CallInterceptor(detail_for, guard)],
-        # Without this, a second process could bind the same port and silently share traffic.
-        options=[("grpc.so_reuseport", 0)],
+        interceptors=[CallInterceptor(detail_for, guard, observe)],
+        options=[
+            # Without this, a second process could bind the same port and share its traffic.
+            ("grpc.so_reuseport", 0),
+            ("grpc.max_receive_message_length", limits.max_message_bytes),
+            ("grpc.max_concurrent_streams", limits.max_streams_per_connection),
+        ],
+        maximum_concurrent_rpcs=limits.max_concurrent_rpcs,
     )
     register(server)
     health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)

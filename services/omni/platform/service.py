@@ -17,10 +17,16 @@ import uvloop
 from pydantic import ValidationError
 from sqlalchemy import Table, text
 
-from omni.platform import migrations
+from omni.platform import metrics, migrations
 from omni.platform.auth import Access, Tokens, authorize
 from omni.platform.db import create_engine
-from omni.platform.grpc_server import DetailFor, HealthReporter, start_server, stop_server
+from omni.platform.grpc_server import (
+    DetailFor,
+    HealthReporter,
+    Limits,
+    start_server,
+    stop_server,
+)
 from omni.platform.messaging import NatsLink, StreamSpec
 from omni.platform.outbox import OutboxRelay
 from omni.platform.retention import prune
@@ -59,6 +65,7 @@ class Service:
         self.tasks = TaskGroup()
         self.tokens = Tokens.parse(settings.auth_tokens)
         self.port = 0
+        self.metrics_port = -1
         self._bookkeeping = bookkeeping
 
     # Hooks
@@ -81,6 +88,9 @@ class Service:
     async def on_stop(self) -> None:
         """Stops the service's own work, after the server has finished its calls."""
 
+    async def sample(self) -> None:
+        """Sets the service's own gauges (every few seconds)."""
+
     # Lifecycle
     async def migrate(self) -> None:
         await migrations.upgrade(self.settings.database_url, self.migrations)
@@ -92,6 +102,9 @@ class Service:
         self.tasks.spawn("nats", self._connect_nats())
         self.tasks.spawn("outbox relay", self.relay.run())
         self.tasks.spawn("pruning", repeat("pruning bookkeeping", self._prune, 60.0))
+        if self.settings.metrics_port >= 0:
+            self.metrics_port = metrics.serve(self.settings.metrics_port)
+            self.tasks.spawn("metrics", repeat("sampling metrics", self._sample, 5.0))
         await self.health.refresh()
         self.tasks.spawn("health", self.health.run())
         self.server, self.port = await start_server(
@@ -102,6 +115,12 @@ class Service:
             health=self.health,
             guard=lambda method, metadata: authorize(self.tokens, self.access, method, metadata),
             detail_for=self.detail_for(),
+            observe=metrics.observer(self.name),
+            limits=Limits(
+                self.settings.grpc_max_message_bytes,
+                self.settings.grpc_max_streams_per_connection,
+                self.settings.grpc_max_concurrent_rpcs,
+            ),
         )
         log.info("%s service listening on port %d", self.name, self.port)
 
@@ -114,6 +133,10 @@ class Service:
         await self.tasks.stop()
         await self.nats.close()
         await self.engine.dispose()
+
+    async def _sample(self) -> None:
+        metrics.OUTBOX_PENDING.labels(self.name).set(await self.relay.pending())
+        await self.sample()
 
     async def _connect_nats(self) -> None:
         await self.nats.run()

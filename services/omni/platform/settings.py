@@ -39,6 +39,13 @@ class ServiceSettings(BaseSettings):
         return value
 
     shutdown_grace_seconds: float = 5.0
+    # So that one client cannot exhaust a replica: the largest request accepted, streams per
+    # connection, and calls in flight in all (beyond: RESOURCE_EXHAUSTED; watchers count).
+    grpc_max_message_bytes: int = Field(1024 * 1024, ge=1024)
+    grpc_max_streams_per_connection: int = Field(1000, ge=1)
+    grpc_max_concurrent_rpcs: int = Field(2000, ge=1)
+    # Prometheus /metrics (stock 9091, orders 9092, pickup 9093, returns 9094); -1: off.
+    metrics_port: int = Field(-1, ge=-1)
     # Events are published right after their commit; this poll only catches what was left.
     outbox_poll_seconds: float = 1.0
     # How long idempotency keys and handled event ids are kept. Longer than the streams keep

@@ -40,7 +40,7 @@ class ReturnsApp(Service):
         servicer = ReturnsServicer(
             self.uow,
             timedelta(seconds=self.settings.window_seconds),
-            self.api.orders_caught_up,
+            self.api.fetch_order,
             self.api.locations_caught_up,
         )
         returns_pb2_grpc.add_ReturnsServiceServicer_to_server(servicer, server)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import grpc
 
+from omni.platform import metrics
 from omni.platform.clock import utcnow
 from omni.platform.grpc_server import DetailFor
 from omni.platform.service import Service
@@ -66,6 +67,9 @@ class StockApp(Service):
     def on_nats_back(self) -> None:
         """Watchers may have missed changes: resend what is current."""
         self.tasks.spawn("availability resync", self.hub.resync())
+
+    async def sample(self) -> None:
+        metrics.WATCHERS.labels(self.name).set(self.hub.watchers)
 
     async def on_stop(self) -> None:
         await self.services.stop()

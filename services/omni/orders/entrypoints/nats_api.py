@@ -25,19 +25,22 @@ from omni.orders.domain.commands import (
     UnitsReturned,
 )
 from omni.orders.domain.model import Delivery, order_id_of
-from omni.orders.service_layer import handlers
+from omni.orders.service_layer import handlers, queries
 from omni.orders.service_layer.services import OrdersServices
+from omni.orders.v1 import orders_pb2 as orders_pb
 from omni.pickup.v1 import messaging_pb2 as pickup_msg
 from omni.pickup.v1 import pickup_pb2 as pickup_pb
 from omni.platform import streams
 from omni.platform.consumer import DurableConsumer
-from omni.platform.errors import Conflict, OmniError, Unavailable
+from omni.platform.errors import Conflict, NotFound, OmniError, Unavailable
 from omni.platform.messaging import NatsLink
+from omni.platform.tasks import reraise_if_cancelled
 from omni.returns.v1 import messaging_pb2 as returns_msg
 from omni.returns.v1 import returns_pb2 as returns_pb
 from omni.stock.v1 import messaging_pb2 as stock_msg
 
 log = logging.getLogger(__name__)
+GET_ORDER_SUBJECT = "orders.rpc.get"
 
 # Published to, and consumed from: declared here too so the order of start-up is free.
 STREAMS = [
@@ -73,6 +76,28 @@ class OrdersNatsApi:
             )
             for stream, subject, handler in subscriptions
         ]
+
+    async def answer_lookups(self) -> None:
+        """`orders.rpc.get`: a GetOrderRequest answered with a GetOrderResponse (no order if
+        there is none), for services whose read model may lag (returns)."""
+        assert self._link.nc is not None
+        await self._link.nc.subscribe(GET_ORDER_SUBJECT, queue="orders", cb=self._on_lookup)
+
+    async def _on_lookup(self, msg: Msg) -> None:
+        reply = orders_pb.GetOrderResponse()
+        try:
+            order_id = orders_pb.GetOrderRequest.FromString(msg.data).id
+            reply.order.CopyFrom(
+                convert.order_to_proto(await queries.get_order(self._services.uow, order_id))
+            )
+        except (DecodeError, NotFound):
+            pass
+        except Exception as exc:
+            reraise_if_cancelled(exc)
+            log.warning("order look-up failed: %s", exc)
+            return  # no answer: the asker times out and retries
+        if msg.reply:
+            await msg.respond(reply.SerializeToString())
 
     async def _on_pickup(self, msg: Msg) -> None:
         """Collected (stock commits), expired (the order is cancelled), or units missing."""

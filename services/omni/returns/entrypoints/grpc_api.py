@@ -13,7 +13,7 @@ from omni.returns import convert
 from omni.returns.domain import commands
 from omni.returns.entrypoints import requests
 from omni.returns.service_layer import handlers, queries
-from omni.returns.service_layer.handlers import CaughtUp
+from omni.returns.service_layer.handlers import CaughtUp, FetchOrder
 from omni.returns.service_layer.unit_of_work import UnitOfWork
 from omni.returns.v1 import returns_pb2 as pb
 from omni.returns.v1 import returns_pb2_grpc
@@ -33,11 +33,11 @@ ACCESS: Access = {
 
 class ReturnsServicer(returns_pb2_grpc.ReturnsServiceServicer):
     def __init__(
-        self, uow: UnitOfWork, window: timedelta, orders: CaughtUp, locations: CaughtUp
+        self, uow: UnitOfWork, window: timedelta, orders: FetchOrder, locations: CaughtUp
     ) -> None:
         self._uow = uow
         self._window = window
-        self._orders_caught_up = orders
+        self._fetch_order = orders
         self._locations_caught_up = locations
 
     async def CreateReturn(
@@ -72,7 +72,7 @@ class ReturnsServicer(returns_pb2_grpc.ReturnsServiceServicer):
             self._uow,
             cmd,
             window=self._window,
-            orders_caught_up=self._orders_caught_up,
+            fetch_order=self._fetch_order,
             locations_caught_up=self._locations_caught_up,
         )
 

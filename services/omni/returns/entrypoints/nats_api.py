@@ -13,6 +13,7 @@ from omni.orders.v1 import messaging_pb2 as orders_msg
 from omni.orders.v1 import orders_pb2 as orders_pb
 from omni.platform import streams
 from omni.platform.consumer import DurableConsumer
+from omni.platform.errors import Unavailable
 from omni.platform.messaging import NatsLink
 from omni.platform.tasks import reraise_if_cancelled
 from omni.returns.domain.model import KnownLocation, KnownOrder, SoldLine
@@ -29,6 +30,7 @@ STREAMS = [
     streams.STOCK_COMMANDS,
 ]
 ORDERS_DURABLE = "returns-orders"
+GET_ORDER_SUBJECT = "orders.rpc.get"  # answered by the orders service
 LOCATIONS_DURABLE = "returns-locations"
 
 
@@ -86,8 +88,20 @@ class ReturnsNatsApi:
             return False
         return info.num_pending == 0 and info.num_ack_pending == 0
 
-    async def orders_caught_up(self) -> bool:
-        return await self.caught_up(streams.ORDERS_EVENTS.name, ORDERS_DURABLE)
+    async def fetch_order(self, order_id: str) -> KnownOrder | None:
+        """Asks the orders service for an order its events may not have brought yet."""
+        request = orders_pb.GetOrderRequest(id=order_id).SerializeToString()
+        try:
+            if self._link.nc is None:
+                raise ConnectionError("not connected to NATS yet")
+            reply = await self._link.nc.request(GET_ORDER_SUBJECT, request, timeout=2.0)
+        except Exception as exc:
+            reraise_if_cancelled(exc)
+            raise Unavailable(
+                f"cannot check order {order_id} with the orders service right now; retry"
+            ) from exc
+        found = orders_pb.GetOrderResponse.FromString(reply.data)
+        return known_order(found.order) if found.HasField("order") else None
 
     async def locations_caught_up(self) -> bool:
         return await self.caught_up(streams.STOCK_EVENTS.name, LOCATIONS_DURABLE)

@@ -16,8 +16,11 @@ from omni.returns.domain.events import ReturnChange, ReturnChanged
 from omni.returns.domain.model import KnownLocation, KnownOrder, Override, Return
 from omni.returns.service_layer.unit_of_work import Transaction, UnitOfWork, keys
 
-# Whether this service has read every event published so far (of orders, or of stock).
+# Whether this service has read every location event published so far.
 CaughtUp = Callable[[], Awaitable[bool]]
+# The order as the orders service has it now (None: no such order); Unavailable if it cannot
+# be asked.
+FetchOrder = Callable[[str], Awaitable[KnownOrder | None]]
 
 
 async def learn_order(uow: UnitOfWork, order: KnownOrder) -> None:
@@ -43,14 +46,15 @@ async def create_return(
     cmd: commands.CreateReturn,
     *,
     window: timedelta,
-    orders_caught_up: CaughtUp,
+    fetch_order: FetchOrder,
     locations_caught_up: CaughtUp,
 ) -> Return:
     """Opens a return if every check passes, once per idempotency key.
 
-    A refusal that rests on events this service may not have read yet (an unknown order or
-    location, a line not yet fulfilled) is final only once it has caught up; until then it is
-    UNAVAILABLE, which the caller retries.
+    The read model may lag behind orders: an order it does not know, or a line it does not
+    know as fulfilled, is asked of the orders service itself (over NATS) before refusing; if
+    orders cannot answer, the refusal is UNAVAILABLE (retry), never final. An unknown location
+    is final only once the locations consumer has nothing left to read.
     """
     caller = current_caller()
     caller.require_store(cmd.location_id)  # store staff open returns at their own store
@@ -63,8 +67,14 @@ async def create_return(
     except rules.UnknownLocation as refused:
         await _final_unless_lagging(refused, locations_caught_up)
         raise
-    except (rules.UnknownOrder, rules.NotFulfilled) as refused:
-        await _final_unless_lagging(refused, orders_caught_up)
+    except (rules.UnknownOrder, rules.NotFulfilled):
+        fresh = await fetch_order(cmd.order_id)  # the orders service's own answer
+        if fresh is not None:
+            await learn_order(uow, fresh)
+    try:
+        return await with_retries(lambda: _create(uow, cmd, window))
+    except rules.UnknownLocation as refused:
+        await _final_unless_lagging(refused, locations_caught_up)
         raise
 
 

@@ -150,6 +150,11 @@ class AvailabilityHub:
         self._subscriptions: dict[str, tuple[Subscription, int]] = {}
 
     @property
+    def watchers(self) -> int:
+        """Open WatchAvailability streams on this replica."""
+        return len(self._watchers)
+
+    @property
     def most_waiting(self) -> int:
         """The most levels held for one watcher (bounded by that watcher's keys)."""
         return max((w.waiting for w in self._watchers), default=0)

@@ -1,0 +1,50 @@
+"""A Prometheus scrape after a few calls shows them, by method and status code."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import urllib.request
+from pathlib import Path
+
+import grpc
+import pytest
+
+from omni.platform.natsserver import EmbeddedNats
+from omni.stock.v1 import stock_pb2 as pb
+from tests.helpers import running_stock
+
+
+def scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
+        return reply.read().decode()
+
+
+def value(text: str, name: str, **labels: str) -> float:
+    """One sample's value (0 if absent)."""
+    for line in text.splitlines():
+        match = re.fullmatch(rf"{name}\{{(.*)\}} (\S+)", line)
+        if match and all(f'{k}="{v}"' in match.group(1) for k, v in labels.items()):
+            return float(match.group(2))
+    return 0.0
+
+
+async def test_a_scrape_counts_calls_by_method_and_code(
+    tmp_path: Path, nats_server: EmbeddedNats
+) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path}/s.db"
+    async with running_stock(database, nats_server.url, metrics_port=0) as stock:
+        port = stock.app.metrics_port
+        ok = {"service": "stock", "method": "ListLocations", "code": "OK"}
+        bad = {"service": "stock", "method": "GetLocation", "code": "INVALID_ARGUMENT"}
+        before = await asyncio.to_thread(scrape, port)
+        for _ in range(3):
+            await stock.stub.ListLocations(pb.ListLocationsRequest())
+        with pytest.raises(grpc.aio.AioRpcError):
+            await stock.stub.GetLocation(pb.GetLocationRequest())
+        after = await asyncio.to_thread(scrape, port)
+        assert value(after, "omni_rpc_total", **ok) - value(before, "omni_rpc_total", **ok) == 3
+        assert value(after, "omni_rpc_total", **bad) - value(before, "omni_rpc_total", **bad) == 1
+        seconds = {"service": "stock", "method": "ListLocations"}
+        assert value(after, "omni_rpc_seconds_count", **seconds) >= 3
+        assert "omni_outbox_pending" in after
