@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 
 from omni.platform.errors import InvalidArgument
@@ -76,3 +77,25 @@ def coordinate(field: str, value: float | None, limit: float) -> float | None:
     if not -limit <= value <= limit:
         raise InvalidArgument(f"{field} must be between -{limit} and {limit}, got {value}")
     return value
+
+
+MAX_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 50
+
+
+def page_size(value: int) -> int:
+    """A list's page size: 0 means 50; at most 500."""
+    size = value or DEFAULT_PAGE_SIZE
+    if not 0 < size <= MAX_PAGE_SIZE:
+        raise InvalidArgument(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {size}")
+    return size
+
+
+def each_once(field: str, values: Iterable[str]) -> None:
+    """Lines name each value (e.g. a SKU) once: one line carries its whole quantity."""
+    twice = sorted(v for v, n in Counter(values).items() if n > 1)
+    if twice:
+        raise InvalidArgument(
+            f"each {field} may appear on one line only; put the whole quantity of "
+            f"{', '.join(twice)} on one line"
+        )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Iterable
 
 from omni.orders import convert
 from omni.orders.domain import commands
@@ -18,8 +16,6 @@ from omni.stock.v1 import stock_pb2 as stock_pb
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_UNIT_PRICE = 10**12  # minor units: ten billion in a two-decimal currency
-MAX_PAGE_SIZE = 500
-DEFAULT_PAGE_SIZE = 50
 
 
 def place_order(msg: pb.PlaceOrderRequest) -> commands.PlaceOrder:
@@ -32,7 +28,7 @@ def place_order(msg: pb.PlaceOrderRequest) -> commands.PlaceOrder:
         )
         for i, ln in enumerate(msg.lines)
     )
-    _each_sku_once(sku for sku, _, _ in lines)
+    check.each_once("SKU", [sku for sku, _, _ in lines])
     if not _CURRENCY.match(msg.currency):
         raise InvalidArgument(
             f"currency must be an ISO 4217 code of three capital letters, got {msg.currency!r}"
@@ -84,9 +80,7 @@ def status(value: int) -> str:
 
 
 def list_orders(msg: pb.ListOrdersRequest) -> commands.ListOrders:
-    size = msg.page_size or DEFAULT_PAGE_SIZE
-    if not 0 < size <= MAX_PAGE_SIZE:
-        raise InvalidArgument(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {size}")
+    size = check.page_size(msg.page_size)
     return commands.ListOrders(
         customer_id=check.optional_identifier("customer_id", msg.customer_id),
         channel=channel(msg.channel),
@@ -111,7 +105,7 @@ def record_shipment(msg: pb.RecordShipmentRequest) -> commands.RecordShipment:
         )
         for i, ln in enumerate(msg.lines)
     )
-    _each_sku_once(sku for sku, _ in lines)
+    check.each_once("SKU", [sku for sku, _ in lines])
     shipment = Shipment(
         id=check.identifier("shipment_id", msg.shipment_id),
         location_id=check.identifier("location_id", msg.location_id),
@@ -121,12 +115,3 @@ def record_shipment(msg: pb.RecordShipmentRequest) -> commands.RecordShipment:
         shipped_at=utcnow(),
     )
     return commands.RecordShipment(check.identifier("order_id", msg.order_id), shipment)
-
-
-def _each_sku_once(skus: Iterable[str]) -> None:
-    twice = sorted(sku for sku, n in Counter(skus).items() if n > 1)
-    if twice:
-        raise InvalidArgument(
-            f"each SKU may appear on one line only; put the whole quantity of {', '.join(twice)} "
-            "on one line"
-        )

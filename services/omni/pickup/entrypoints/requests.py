@@ -9,9 +9,6 @@ from omni.pickup.v1 import pickup_pb2 as pb
 from omni.platform import validation as check
 from omni.platform.errors import InvalidArgument
 
-MAX_PAGE_SIZE = 500
-DEFAULT_PAGE_SIZE = 50
-
 
 def record_pick(msg: pb.RecordPickRequest) -> commands.RecordPick:
     return commands.RecordPick(
@@ -47,9 +44,7 @@ def policy(value: int) -> ShortagePolicy:
 
 
 def list_pickups(msg: pb.ListPickupsRequest) -> commands.ListPickups:
-    size = msg.page_size or DEFAULT_PAGE_SIZE
-    if not 0 < size <= MAX_PAGE_SIZE:
-        raise InvalidArgument(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {size}")
+    size = check.page_size(msg.page_size)
     status = ""
     if msg.status != pb.PICKUP_STATUS_UNSPECIFIED:
         if msg.status not in convert.STATUSES_FROM_PROTO:

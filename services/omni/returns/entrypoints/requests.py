@@ -13,9 +13,6 @@ from omni.returns.domain import commands
 from omni.returns.domain.model import Override, Received
 from omni.returns.v1 import returns_pb2 as pb
 
-MAX_PAGE_SIZE = 500
-DEFAULT_PAGE_SIZE = 50
-
 
 def create_return(msg: pb.CreateReturnRequest) -> commands.CreateReturn:
     check.lines("lines", msg.lines)
@@ -27,7 +24,7 @@ def create_return(msg: pb.CreateReturnRequest) -> commands.CreateReturn:
         )
         for i, ln in enumerate(msg.lines)
     )
-    _each_sku_once(sku for sku, _, _ in lines)
+    check.each_once("SKU", [sku for sku, _, _ in lines])
     override = None
     if msg.HasField("override"):
         override = Override(
@@ -72,9 +69,7 @@ def receive_return(msg: pb.ReceiveReturnRequest) -> commands.ReceiveReturn:
 
 
 def list_returns(msg: pb.ListReturnsRequest) -> commands.ListReturns:
-    size = msg.page_size or DEFAULT_PAGE_SIZE
-    if not 0 < size <= MAX_PAGE_SIZE:
-        raise InvalidArgument(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {size}")
+    size = check.page_size(msg.page_size)
     status = ""
     if msg.status != pb.RETURN_STATUS_UNSPECIFIED:
         if msg.status not in convert.STATUSES_FROM_PROTO:
@@ -88,9 +83,3 @@ def list_returns(msg: pb.ListReturnsRequest) -> commands.ListReturns:
         page_size=size,
         page_token=check.text("page_token", msg.page_token),
     )
-
-
-def _each_sku_once(skus: Iterable[str]) -> None:
-    twice = sorted(sku for sku, n in Counter(skus).items() if n > 1)
-    if twice:
-        raise InvalidArgument(f"each SKU may appear on one line only: {', '.join(twice)}")
