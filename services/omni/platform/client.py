@@ -40,13 +40,20 @@ class _StreamStream(_Bearer, grpc.aio.StreamStreamClientInterceptor):
 
 
 def channel(
-    target: str, token: str, options: Sequence[tuple[str, Any]] | None = None
+    target: str,
+    token: str,
+    options: Sequence[tuple[str, Any]] | None = None,
+    root_certificates: bytes | None = None,
 ) -> grpc.aio.Channel:
-    """An asyncio channel whose every call carries `authorization: Bearer <token>`."""
-    interceptors = [
+    """An asyncio channel whose every call carries `authorization: Bearer <token>`; over TLS,
+    trusting `root_certificates` (PEM), when they are given."""
+    interceptors: Any = [
         kind(token) for kind in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)
     ]
-    return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)  # type: ignore[arg-type]
+    if root_certificates is None:
+        return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)
+    credentials = grpc.ssl_channel_credentials(root_certificates)
+    return grpc.aio.secure_channel(target, credentials, options, interceptors=interceptors)
 
 
 class _SyncBearer(grpc.UnaryUnaryClientInterceptor):

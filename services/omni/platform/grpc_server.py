@@ -184,8 +184,14 @@ def _refuse_undecodable(request: Any) -> None:
         raise errors.InvalidArgument("the request body is not a valid message for this method")
 
 
+# SERVING while the process runs and until it stops: what a liveness probe asks. Restarting a
+# replica because NATS or the database is away would not bring them back; the outbox waits.
+LIVENESS = "omni.liveness"
+
+
 class HealthReporter:
-    """Serves grpc.health.v1, SERVING only while every check (database, NATS) passes."""
+    """Serves grpc.health.v1, SERVING only while every check (database, NATS) passes; and
+    LIVENESS, SERVING from the first check until graceful shutdown."""
 
     def __init__(self, service_names: Sequence[str], checks: dict[str, Check]) -> None:
         self.servicer = HealthServicer()
@@ -214,6 +220,7 @@ class HealthReporter:
         )
         for name in self._names:
             await self.servicer.set(name, status)
+        await self.servicer.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
         return not failing
 
     async def run(self, interval: float = 2.0) -> None:
@@ -241,9 +248,11 @@ async def start_server(
     detail_for: DetailFor = lambda _exc: None,
     limits: Limits | None = None,
     observe: Observe | None = None,
+    credentials: grpc.ServerCredentials | None = None,
 ) -> tuple[grpc.aio.Server, int]:
     """Starts a server with our services, health and reflection; returns it and its port.
-    With `guard` None every call is let through (only for tests of the server itself)."""
+    With `guard` None every call is let through (only for tests of the server itself);
+    with `credentials` it serves TLS only."""
     limits = limits or Limits()
     server = grpc.aio.server(
         interceptors=[CallInterceptor(detail_for, guard, observe)],
@@ -265,7 +274,11 @@ async def start_server(
         ],
         server,
     )
-    bound = server.add_insecure_port(f"{host}:{port}")
+    address = f"{host}:{port}"
+    if credentials is None:
+        bound = server.add_insecure_port(address)
+    else:
+        bound = server.add_secure_port(address, credentials)
     if bound == 0:
         raise RuntimeError(f"cannot listen on {host}:{port} (is it in use?)")
     await server.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -36,9 +37,13 @@ class StreamSpec:
 
 
 async def connect(
-    url: str, name: str, on_reconnect: Callable[[], None] = lambda: None
+    url: str,
+    name: str,
+    on_reconnect: Callable[[], None] = lambda: None,
+    tls: ssl.SSLContext | None = None,
 ) -> NatsClient:
-    """Connects, and keeps reconnecting for ever after a loss (the outbox holds events)."""
+    """Connects, and keeps reconnecting for ever after a loss (the outbox holds events).
+    `tls` (a context trusting NATS's CA) makes the connection TLS."""
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats: %s", exc)
@@ -63,6 +68,7 @@ async def connect(
         error_cb=on_error,
         disconnected_cb=on_disconnect,
         reconnected_cb=reconnected,
+        tls=tls,
     )
     return client
 
@@ -120,8 +126,10 @@ class NatsLink:
         streams: Sequence[StreamSpec],
         replicas: int,
         on_reconnect: Callable[[], None] = lambda: None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._url = url
+        self._tls = tls
         self._on_reconnect = on_reconnect
         self._name = name
         self._streams = streams
@@ -143,7 +151,7 @@ class NatsLink:
         delay = 0.2
         while self.nc is None:
             try:
-                nc = await connect(self._url, self._name, self._on_reconnect)
+                nc = await connect(self._url, self._name, self._on_reconnect, self._tls)
                 await ensure_streams(nc.jetstream(), self._streams, self._replicas)
                 self.nc = nc
             except Exception as exc:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -29,9 +30,12 @@ class EmbeddedNats:
     their streams, as after a real NATS restart.
     """
 
-    def __init__(self, store_dir: Path | None = None, port: int = -1) -> None:
+    def __init__(
+        self, store_dir: Path | None = None, port: int = -1, extra_args: Sequence[str] = ()
+    ) -> None:
         self.store_dir = Path(store_dir or tempfile.mkdtemp(prefix="omni-nats-"))
         self.port = port
+        self.extra_args = tuple(extra_args)  # e.g. --tls --tlscert ... --tlskey ...
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -46,6 +50,7 @@ class EmbeddedNats:
         args = [
             *(nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js"),
             *("-sd", str(self.store_dir / "jetstream"), "-ports_file_dir", str(ports_dir)),
+            *self.extra_args,
         ]
         # Own session: a terminal's Ctrl-C must not stop NATS before the services using it.
         self._proc = subprocess.Popen(

@@ -55,6 +55,7 @@ class Service:
             self.streams,
             settings.stream_replicas,
             on_reconnect=self._nats_back,
+            tls=settings.nats_tls(),
         )
         self.relay = OutboxRelay(
             self.engine, outbox, self.nats.publish, poll_interval=settings.outbox_poll_seconds
@@ -121,6 +122,7 @@ class Service:
                 self.settings.grpc_max_streams_per_connection,
                 self.settings.grpc_max_concurrent_rpcs,
             ),
+            credentials=self.settings.server_credentials(),
         )
         log.info("%s service listening on port %d", self.name, self.port)
 

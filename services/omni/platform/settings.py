@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, field_validator
+import ssl
+from pathlib import Path
+
+import grpc
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from omni.platform.auth import Tokens
@@ -26,6 +30,12 @@ class ServiceSettings(BaseSettings):
         1, validation_alias=AliasChoices("OMNI_STREAM_REPLICAS"), ge=1, le=5
     )
     log_level: str = Field("INFO", validation_alias=AliasChoices("OMNI_LOG_LEVEL"))
+    # TLS. The gRPC server serves TLS only (no plaintext) when given a certificate and its key
+    # (PEM files, e.g. mounted from a cert-manager Secret). NATS is reached over TLS when
+    # NATS_URL is tls://...; OMNI_NATS_CA_FILE names the CA to trust (else the system's).
+    tls_cert_file: str = Field("", validation_alias=AliasChoices("OMNI_TLS_CERT_FILE"))
+    tls_key_file: str = Field("", validation_alias=AliasChoices("OMNI_TLS_KEY_FILE"))
+    nats_ca_file: str = Field("", validation_alias=AliasChoices("OMNI_NATS_CA_FILE"))
     # Bearer tokens and their roles (JSON; see omni.platform.auth). Empty: every call refused.
     auth_tokens: str = Field("", validation_alias=AliasChoices("OMNI_AUTH_TOKENS"))
 
@@ -37,6 +47,23 @@ class ServiceSettings(BaseSettings):
         except (ValueError, TypeError, AttributeError) as exc:
             raise ValueError(f"OMNI_AUTH_TOKENS is not a valid token list: {exc}") from None
         return value
+
+    @model_validator(mode="after")
+    def _whole_key_pair(self) -> ServiceSettings:
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ValueError("OMNI_TLS_CERT_FILE and OMNI_TLS_KEY_FILE go together")
+        return self
+
+    def server_credentials(self) -> grpc.ServerCredentials | None:
+        """The gRPC server's TLS credentials, or None for plaintext (the embedded run)."""
+        if not self.tls_cert_file:
+            return None
+        key = Path(self.tls_key_file).read_bytes()
+        return grpc.ssl_server_credentials([(key, Path(self.tls_cert_file).read_bytes())])
+
+    def nats_tls(self) -> ssl.SSLContext | None:
+        """The TLS context for NATS, when it trusts a CA of its own."""
+        return ssl.create_default_context(cafile=self.nats_ca_file) if self.nats_ca_file else None
 
     shutdown_grace_seconds: float = 5.0
     # So that one client cannot exhaust a replica: the largest request accepted, streams per

@@ -1,0 +1,1 @@
+"""Omni: inventory and order-fulfilment microservices."""

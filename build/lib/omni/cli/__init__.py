@@ -1,0 +1,47 @@
+"""`omni`: the command line for quick work against the services (see `omni --help`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+import grpc
+
+from omni.cli import scan, stock, watch
+
+DEFAULT_STOCK = os.environ.get("OMNI_STOCK_TARGET", "127.0.0.1:50051")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="omni", description=__doc__)
+    parser.add_argument(
+        "--stock",
+        default=DEFAULT_STOCK,
+        metavar="HOST:PORT",
+        help="the stock service (env OMNI_STOCK_TARGET; default %(default)s)",
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("OMNI_TOKEN", ""),
+        help="your bearer token (env OMNI_TOKEN; `make run` prints its dev tokens)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    scan.add_parser(commands)
+    watch.add_parser(commands)
+    stock.add_parser(commands)
+    args = parser.parse_args(argv)
+    try:
+        asyncio.run(args.run(args))
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except grpc.aio.AioRpcError as exc:
+        sys.exit(f"omni: {exc.code().name.lower().replace('_', ' ')}: {exc.details()}")
+    except CliError as exc:
+        sys.exit(f"omni: {exc}")
+
+
+class CliError(Exception):
+    """A mistake in what was typed: shown as one line."""

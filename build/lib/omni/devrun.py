@@ -1,0 +1,192 @@
+"""`make run`: a local nats-server with JetStream, every service on SQLite, and demo data.
+
+Each service runs as its own process, as in production; Ctrl-C (or SIGTERM) stops them all.
+Environment: OMNI_DATA_DIR (default .omni), OMNI_NATS_PORT (default 4222), NATS_URL (use that
+NATS instead of starting one), and each service's own settings (e.g. OMNI_STOCK_GRPC_PORT).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+from cryptography.fernet import Fernet
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from omni.demo import seed
+from omni.orders.settings import OrdersSettings
+from omni.pickup.settings import PickupSettings
+from omni.platform.auth import Role
+from omni.platform.natsserver import EmbeddedNats
+from omni.returns.settings import ReturnsSettings
+from omni.stock.settings import StockSettings
+
+# name: (module, database setting)
+SERVICES = {
+    "stock": ("omni.stock", "OMNI_STOCK_DATABASE_URL"),
+    "orders": ("omni.orders", "OMNI_ORDERS_DATABASE_URL"),
+    "pickup": ("omni.pickup", "OMNI_PICKUP_DATABASE_URL"),
+    "returns": ("omni.returns", "OMNI_RETURNS_DATABASE_URL"),
+}
+
+
+def main() -> None:
+    data_dir = Path(os.environ.get("OMNI_DATA_DIR", ".omni")).resolve()
+    os.environ.setdefault("OMNI_PICKUP_CODE_KEY", _code_key(data_dir))
+    tokens = _dev_tokens(data_dir)
+    nats: EmbeddedNats | None = None
+    nats_url = os.environ.get("NATS_URL", "")
+    if not nats_url:
+        nats = _start_nats(data_dir)
+        nats_url = nats.url
+    children = _start_services(data_dir, nats_url)
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        ports = {
+            "stock": StockSettings().grpc_port,
+            "orders": OrdersSettings().grpc_port,
+            "pickup": PickupSettings().grpc_port,
+            "returns": ReturnsSettings().grpc_port,
+        }
+        for port in ports.values():
+            _wait_serving(f"127.0.0.1:{port}", children)
+        seed(f"127.0.0.1:{ports['stock']}", tokens["service"])
+        _banner(nats_url, ports, tokens)
+        while not stopping and all(c.poll() is None for c in children):
+            time.sleep(0.2)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            child.wait(15)
+        if nats is not None:
+            nats.stop()
+    failed = [c.args for c in children if c.returncode not in (0, -signal.SIGTERM)]
+    sys.exit(1 if failed else 0)
+
+
+def _start_nats(data_dir: Path) -> EmbeddedNats:
+    """A local JetStream server, unless NATS_URL names one already running."""
+    port = int(os.environ.get("OMNI_NATS_PORT", "4222"))
+    nats = EmbeddedNats(data_dir / "nats", port=port)
+    try:
+        return nats.start()
+    except RuntimeError as exc:
+        raise SystemExit(
+            f"cannot start nats-server on port {port} ({exc}); is it in use? "
+            "Set OMNI_NATS_PORT to another port (-1 picks a free one), or NATS_URL to use yours."
+        ) from exc
+
+
+def _start_services(data_dir: Path, nats_url: str) -> list[subprocess.Popen[bytes]]:
+    """Every service as its own process, each on its own SQLite file unless told otherwise."""
+    env = {**os.environ, "NATS_URL": nats_url}
+    children = []
+    for name, (module, db_var) in SERVICES.items():
+        env.setdefault(db_var, f"sqlite+aiosqlite:///{data_dir / name}.db")
+        # Own session: a terminal's Ctrl-C reaches only us, and we stop children in order.
+        children.append(
+            subprocess.Popen([sys.executable, "-m", module], env=env, start_new_session=True)
+        )
+    return children
+
+
+def _code_key(data_dir: Path) -> str:
+    """The key pickup codes are sealed with, made once for this data directory (a notification
+    system would hold the same key; in production it comes from a secret)."""
+    path = data_dir / "pickup-code.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(Fernet.generate_key().decode())
+    return path.read_text().strip()
+
+
+def _dev_tokens(data_dir: Path) -> dict[str, str]:
+    """One bearer token per role, made once for this data directory and given to every
+    service (unless OMNI_AUTH_TOKENS is set; then its first token of each role is used)."""
+    given = os.environ.get("OMNI_AUTH_TOKENS")
+    if given:
+        entries = json.loads(given)
+        known = {e["role"]: e["token"] for e in reversed(entries) if "token" in e}
+        if "service" not in known:
+            raise SystemExit("OMNI_AUTH_TOKENS needs a service token (in clear) to seed the demo")
+        return known
+    path = data_dir / "dev-tokens.json"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        made = {role.value: f"dev-{role.value}-{secrets.token_urlsafe(12)}" for role in Role}
+        path.write_text(json.dumps(made, indent=2))
+    tokens: dict[str, str] = json.loads(path.read_text())
+    entries = [{"token": t, "role": r, "subject": f"dev-{r}"} for r, t in tokens.items()]
+    os.environ["OMNI_AUTH_TOKENS"] = json.dumps(entries)
+    return tokens
+
+
+def _wait_serving(
+    target: str, children: list[subprocess.Popen[bytes]], timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(target) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            if any(c.poll() is not None for c in children):
+                raise SystemExit("a service exited during start-up; see its log above")
+            try:
+                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            time.sleep(0.2)
+    raise SystemExit(f"{target} did not become healthy within {timeout:.0f}s")
+
+
+def _banner(nats_url: str, ports: dict[str, int], tokens: dict[str, str]) -> None:
+    stock, orders, pickup, returns = (ports[n] for n in ("stock", "orders", "pickup", "returns"))
+    roles = "\n".join(f"  {role:<11}{token}" for role, token in tokens.items())
+    print(
+        f"""
+Omni is running (Ctrl-C stops it).
+  NATS (JetStream)  {nats_url}
+  stock             127.0.0.1:{stock}   omni.stock.v1.StockService
+  orders            127.0.0.1:{orders}   omni.orders.v1.OrdersService
+  pickup            127.0.0.1:{pickup}   omni.pickup.v1.PickupService
+                    (pickup codes are sealed with the key in pickup-code.key)
+  returns           127.0.0.1:{returns}   omni.returns.v1.ReturnsService
+
+Every call needs a bearer token; the dev tokens, one per role (also in dev-tokens.json):
+{roles}
+
+Try (any gRPC client; reflection is on), e.g. with grpcurl:
+  grpcurl -plaintext -H "authorization: Bearer {tokens.get("storefront", "<token>")}" \\
+      -d '{{"skus":["TSHIRT-BLK-M"]}}' \\
+      127.0.0.1:{stock} omni.stock.v1.StockService/GetAvailability
+  grpcurl -plaintext -H "authorization: Bearer {tokens.get("storefront", "<token>")}" \\
+      -d '{{"idempotency_key":"checkout-1","channel":"CHANNEL_WEB",
+      "customer_id":"c-1","currency":"USD","ship":{{"region":"us-east"}},
+      "lines":[{{"sku":"JEANS-32-32","quantity":1,"unit_price":4999}}]}}' \\
+      127.0.0.1:{orders} omni.orders.v1.OrdersService/PlaceOrder
+""",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The orders service: placing, allocating, shipping and cancelling orders (SPEC.md §3)."""

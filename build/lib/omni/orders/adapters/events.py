@@ -1,0 +1,72 @@
+"""Turns what an order raised into outbox messages: its own events, and commands for stock."""
+
+from __future__ import annotations
+
+from omni.orders import convert
+from omni.orders.domain.events import (
+    AllocateStock,
+    CommitStock,
+    Event,
+    OrderChanged,
+    ReleaseStock,
+    WriteOffStock,
+)
+from omni.orders.v1 import messaging_pb2 as msg
+from omni.platform.clock import new_id, utcnow
+from omni.platform.outbox import OutboxMessage
+from omni.stock.v1 import stock_pb2 as stock_pb
+
+EVENT_PREFIX = "orders.events."
+STOCK_COMMAND = "stock.commands.{}"
+
+
+def to_outbox(event: Event) -> OutboxMessage:
+    """The subject and payload for one event or command, with a fresh message id."""
+    event_id = new_id("evt")
+    match event:
+        case OrderChanged(order, change, shipment, refund_due):
+            payload = msg.OrderChanged(
+                event_id=event_id,
+                occurred_at=convert.timestamp(utcnow()),
+                order=convert.order_to_proto(order),
+                refund_due=refund_due,
+            )
+            if shipment is not None:
+                payload.shipment.CopyFrom(convert.shipment_to_proto(shipment))
+            return OutboxMessage(event_id, EVENT_PREFIX + change.value, payload.SerializeToString())
+        case AllocateStock(order_id, key, lines, fulfilment):
+            request = stock_pb.AllocateRequest(
+                idempotency_key=key,
+                reference=order_id,
+                lines=[stock_pb.AllocateLine(sku=sku, quantity=qty) for sku, qty in lines],
+            )
+            convert.fulfilment_to_stock(fulfilment, request)
+            return _command(event_id, "allocate", request.SerializeToString())
+        case ReleaseStock(reservation_id, lines, key):
+            release = stock_pb.ReleaseRequest(
+                reservation_id=reservation_id,
+                lines=_stock_lines(lines or ()),
+                idempotency_key=key,
+            )
+            return _command(event_id, "release", release.SerializeToString())
+        case CommitStock(reservation_id, lines, key):
+            commit = stock_pb.CommitRequest(
+                reservation_id=reservation_id, lines=_stock_lines(lines), idempotency_key=key
+            )
+            return _command(event_id, "commit", commit.SerializeToString())
+        case WriteOffStock(reservation_id, lines, key, actor):
+            write_off = stock_pb.WriteOffRequest(
+                reservation_id=reservation_id,
+                lines=_stock_lines(lines),
+                idempotency_key=key,
+                actor=actor,
+            )
+            return _command(event_id, "write_off", write_off.SerializeToString())
+
+
+def _command(event_id: str, name: str, payload: bytes) -> OutboxMessage:
+    return OutboxMessage(event_id, STOCK_COMMAND.format(name), payload)
+
+
+def _stock_lines(lines: tuple[tuple[str, str, int], ...]) -> list[stock_pb.CommitLine]:
+    return [stock_pb.CommitLine(sku=s, location_id=loc, quantity=q) for s, loc, q in lines]

@@ -1,0 +1,61 @@
+"""The orders service's composition root: its parts wired onto the platform's Service."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+import grpc
+
+from omni.orders.adapters import tables
+from omni.orders.entrypoints.grpc_api import ACCESS, SERVICE_NAME, OrdersServicer
+from omni.orders.entrypoints.nats_api import STREAMS, OrdersNatsApi
+from omni.orders.entrypoints.watch import OrderHub
+from omni.orders.service_layer.services import OrdersServices
+from omni.orders.service_layer.unit_of_work import UnitOfWork
+from omni.orders.settings import OrdersSettings
+from omni.orders.v1 import orders_pb2_grpc
+from omni.platform.outbox import OutboxMessage
+from omni.platform.service import Service
+
+MIGRATIONS = str(Path(__file__).parent / "adapters" / "migrations")
+
+
+class OrdersApp(Service):
+    """Everything one orders replica runs; `start()` then `stop()`."""
+
+    name = "orders"
+    service_names = (SERVICE_NAME,)
+    migrations = MIGRATIONS
+    streams = STREAMS
+    access = ACCESS
+
+    def __init__(self, settings: OrdersSettings) -> None:
+        super().__init__(
+            settings, tables.outbox, [tables.idempotency_keys, tables.processed_events]
+        )
+        self.settings: OrdersSettings = settings
+        self.hub = OrderHub(self.nats)
+        self.uow = UnitOfWork(self.engine, on_commit=self._committed)
+        self.services = OrdersServices(self.uow)
+
+    def register(self, server: grpc.aio.Server) -> None:
+        servicer = OrdersServicer(self.services, self.hub, self.settings.decision_wait_seconds)
+        orders_pb2_grpc.add_OrdersServiceServicer_to_server(servicer, server)
+
+    async def on_nats(self) -> None:
+        await self.hub.subscribe()
+        api = OrdersNatsApi(self.services, self.nats)
+        await api.answer_lookups()
+        await asyncio.gather(*(c.run() for c in api.consumers()))
+
+    async def on_start(self) -> None:
+        self.services.start()
+
+    async def on_stop(self) -> None:
+        await self.services.stop()
+
+    def _committed(self, messages: Sequence[OutboxMessage]) -> None:
+        self.relay.hand_over(messages)
+        self.hub.committed(messages)

@@ -1,0 +1,113 @@
+"""Conversions between the orders domain and its protobuf messages (the wire)."""
+
+from __future__ import annotations
+
+from omni.orders.domain.model import (
+    Delivery,
+    Fulfilment,
+    NearLocation,
+    OrderStatus,
+    PickupAt,
+    Shipment,
+    ShipTo,
+    ShortLine,
+)
+from omni.orders.domain.order import Order
+from omni.orders.v1 import orders_pb2 as pb
+from omni.stock import convert as stock_convert
+from omni.stock.domain.channels import Channel
+from omni.stock.v1 import stock_pb2 as stock_pb
+
+# The wire enum is named after the domain's: ORDER_STATUS_<X>.
+STATUSES = {s: getattr(pb, f"ORDER_STATUS_{s.value}") for s in OrderStatus}
+STATUSES_FROM_PROTO = {v: k for k, v in STATUSES.items()}
+DELIVERIES = {d: getattr(pb, f"DELIVERY_{d.value}") for d in Delivery}
+timestamp = stock_convert.timestamp
+
+
+def order_to_proto(order: Order) -> pb.Order:
+    msg = pb.Order(
+        id=order.id,
+        channel=stock_convert.CHANNELS[Channel(order.channel)],
+        customer_id=order.customer_id,
+        currency=order.currency,
+        lines=[
+            pb.OrderLine(
+                sku=ln.sku,
+                quantity=ln.quantity,
+                unit_price=ln.unit_price,
+                allocations=[
+                    pb.Allocation(
+                        location_id=a.location_id,
+                        quantity=a.quantity,
+                        shipped=a.shipped,
+                        reservation_id=a.reservation_id,
+                        delivery=DELIVERIES[a.delivery],
+                    )
+                    for a in ln.allocations
+                ],
+                cancelled=ln.cancelled,
+                returned=ln.returned,
+                reallocating=sum(r.quantity for r in order.reallocations if r.sku == ln.sku),
+            )
+            for ln in order.lines
+        ],
+        status=STATUSES[order.status],
+        short_lines=[
+            stock_pb.ShortLine(
+                sku=s.sku, location_id=s.location_id, requested=s.requested, available=s.available
+            )
+            for s in order.short_lines
+        ],
+        reason=order.reason,
+        reservation_id=order.reservation_id,
+        shipments=[shipment_to_proto(s) for s in order.shipments],
+        created_at=timestamp(order.created_at),
+        updated_at=timestamp(order.updated_at),
+        version=order.version,
+        total=order.total,
+    )
+    if isinstance(order.fulfilment, PickupAt):
+        msg.pickup.location_id = order.fulfilment.location_id
+    else:
+        msg.ship.CopyFrom(ship_to_proto(order.fulfilment))
+    return msg
+
+
+def ship_to_proto(ship: ShipTo) -> pb.ShipTo:
+    return pb.ShipTo(region=ship.region, latitude=ship.latitude, longitude=ship.longitude)
+
+
+def shipment_to_proto(shipment: Shipment) -> pb.Shipment:
+    msg = pb.Shipment(
+        id=shipment.id,
+        location_id=shipment.location_id,
+        lines=[pb.ShipmentLine(sku=sku, quantity=qty) for sku, qty in shipment.lines],
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+    )
+    if shipment.shipped_at:
+        msg.shipped_at.CopyFrom(timestamp(shipment.shipped_at))
+    return msg
+
+
+def short_line(msg: stock_pb.ShortLine) -> ShortLine:
+    return ShortLine(msg.sku, msg.location_id, msg.requested, msg.available)
+
+
+def fulfilment_to_stock(
+    fulfilment: Fulfilment | NearLocation, request: stock_pb.AllocateRequest
+) -> None:
+    """Sets an AllocateRequest's fulfilment from an order's (or a re-allocation's)."""
+    if isinstance(fulfilment, PickupAt):
+        request.pickup.location_id = fulfilment.location_id
+    elif isinstance(fulfilment, NearLocation):
+        request.near.location_id = fulfilment.location_id
+    else:
+        request.ship.CopyFrom(
+            stock_pb.ShipTo(
+                region=fulfilment.region,
+                latitude=fulfilment.latitude,
+                longitude=fulfilment.longitude,
+            )
+        )

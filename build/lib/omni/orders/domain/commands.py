@@ -1,0 +1,85 @@
+"""What callers ask of the orders service (imperative), checked and free of wire types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from omni.orders.domain.model import Delivery, Fulfilment, Shipment, ShortLine
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder:
+    idempotency_key: str
+    channel: str
+    customer_id: str
+    currency: str
+    lines: tuple[tuple[str, int, int], ...]  # (sku, quantity, unit_price)
+    fulfilment: Fulfilment
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    order_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordShipment:
+    order_id: str
+    shipment: Shipment
+
+
+@dataclass(frozen=True, slots=True)
+class ListOrders:
+    customer_id: str = ""
+    channel: str = ""
+    status: str = ""
+    page_size: int = 50
+    page_token: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StockDecision:
+    """Stock's answer to an allocation: a reservation's plan, or why not."""
+
+    event_id: str
+    order_id: str
+    key: str  # the allocation's idempotency key: the order's, or a re-allocation's
+    reservation_id: str = ""
+    plan: tuple[tuple[str, str, int], ...] = ()  # (sku, location, quantity)
+    short_lines: tuple[ShortLine, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PickupOutcome:
+    """How a pickup ended: collected (`handed_over` units at `store_id`) or not (`reason`)."""
+
+    event_id: str
+    order_id: str
+    task_id: str
+    store_id: str = ""
+    handed_over: tuple[tuple[str, int], ...] = ()  # (sku, quantity)
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UnitsReturned:
+    """Units of an order received back by the returns service."""
+
+    event_id: str
+    order_id: str
+    lines: tuple[tuple[str, int], ...]  # (sku, quantity)
+
+
+@dataclass(frozen=True, slots=True)
+class PickupShortage:
+    """Units a pickup store did not find: re-allocate them (`delivery`), or cancel (None)."""
+
+    event_id: str
+    order_id: str
+    store_id: str
+    sku: str
+    missing: int
+    delivery: Delivery | None
+    actor: str

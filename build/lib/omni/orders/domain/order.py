@@ -1,0 +1,308 @@
+"""The order aggregate and the rules of its states: placed, allocated or rejected, shipped
+(or handed over), cancelled, and units found missing re-allocated or cancelled."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from omni.orders.domain.events import (
+    AllocateStock,
+    CommitStock,
+    Event,
+    OrderChange,
+    OrderChanged,
+    ReleaseStock,
+    WriteOffStock,
+)
+from omni.orders.domain.model import (
+    ALLOCATION_KEY_PREFIX,
+    CANCELLABLE,
+    SETTLED_BY_UNITS,
+    SHIPPABLE,
+    Allocation,
+    Delivery,
+    Fulfilment,
+    NearLocation,
+    OrderLine,
+    OrderStatus,
+    Reallocation,
+    Shipment,
+    ShortLine,
+)
+from omni.platform.errors import AlreadyExists, FailedPrecondition
+
+Lines = tuple[tuple[str, str, int], ...]  # (sku, location, quantity)
+# Keys of commands to stock are at most 64 characters: an order id (36), a counter, and the
+# last 12 characters of a reservation id (which tell an order's reservations apart).
+
+
+@dataclass(slots=True)
+class Order:
+    """Every change bumps `version` and records what it raised in `events`."""
+
+    id: str
+    channel: str
+    customer_id: str
+    currency: str
+    lines: list[OrderLine]
+    fulfilment: Fulfilment
+    created_at: datetime
+    updated_at: datetime
+    status: OrderStatus = OrderStatus.PENDING
+    short_lines: list[ShortLine] = field(default_factory=list)
+    reason: str = ""
+    reservation_id: str = ""
+    shipments: list[Shipment] = field(default_factory=list)
+    reallocations: list[Reallocation] = field(default_factory=list)
+    shortages: int = 0  # shortages reported so far (numbers the keys of what they ask of stock)
+    version: int = 1
+    events: list[Event] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def total(self) -> int:
+        return sum((ln.quantity - ln.cancelled) * ln.unit_price for ln in self.lines)
+
+    @property
+    def allocation_key(self) -> str:
+        """The idempotency key of this order's allocation in stock: one reservation ever."""
+        return ALLOCATION_KEY_PREFIX + self.id
+
+    def line(self, sku: str) -> OrderLine | None:
+        return next((ln for ln in self.lines if ln.sku == sku), None)
+
+    def placed(self) -> None:
+        """Announces a new order and asks stock to allocate it."""
+        self._changed(OrderChange.PLACED, self.updated_at)
+        lines = tuple((ln.sku, ln.quantity) for ln in self.lines)
+        self.events.append(AllocateStock(self.id, self.allocation_key, lines, self.fulfilment))
+
+    def confirm(self, key: str, reservation_id: str, plan: Lines, now: datetime) -> None:
+        """Stock allocated under `key`: `plan` says which location holds how many of each SKU.
+
+        A reservation the order no longer wants (it was cancelled meanwhile) goes straight
+        back; a decision seen before changes nothing.
+        """
+        if key != self.allocation_key:
+            self._reallocated(key, reservation_id, plan, now)
+            return
+        if self.status is OrderStatus.CANCELLED and not self.reservation_id:
+            self.reservation_id = reservation_id
+            self.events.append(ReleaseStock(reservation_id, None, f"cancel:{key}"))
+            return
+        if self.status is not OrderStatus.PENDING:
+            return
+        self._allocate(reservation_id, plan, Delivery.AS_ORDERED)
+        self.reservation_id = reservation_id
+        self.status = OrderStatus.CONFIRMED
+        self._changed(OrderChange.CONFIRMED, now)
+
+    def reject(self, key: str, short_lines: list[ShortLine], reason: str, now: datetime) -> None:
+        """Stock could not allocate under `key` (short lines) or refused outright (reason)."""
+        if key != self.allocation_key:
+            self._reallocation_failed(key, now)
+            return
+        if self.status is not OrderStatus.PENDING:
+            return
+        self.short_lines = list(short_lines)
+        self.reason = reason or "not enough stock for " + ", ".join(
+            f"{s.sku} ({s.available} of {s.requested} available)" for s in short_lines
+        )
+        self.status = OrderStatus.REJECTED
+        self._changed(OrderChange.REJECTED, now)
+
+    def cancel(self, reason: str, now: datetime) -> None:
+        """Cancels what has not shipped and releases exactly those units (so the release
+        and any shipment's commit may reach stock in either order). Twice is harmless."""
+        if self.status is OrderStatus.CANCELLED:
+            return
+        if self.status not in CANCELLABLE:
+            raise FailedPrecondition(
+                f"order {self.id} is {self.status.value}; only a PENDING, CONFIRMED or "
+                "PARTIALLY_FULFILLED order can be cancelled"
+            )
+        held: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+        for ln in self.lines:
+            for a in ln.allocations:
+                if a.unshipped:
+                    held[a.reservation_id].append((ln.sku, a.location_id, a.unshipped))
+        for reservation_id, lines in held.items():
+            key = f"cancel:{self.id}:{reservation_id[-12:]}"
+            self.events.append(ReleaseStock(reservation_id, tuple(lines), key))
+        refund = self._unshipped_value()
+        self.reallocations.clear()  # their reservations are released when they arrive
+        self.reason = reason or "cancelled"
+        self.status = OrderStatus.CANCELLED
+        self._changed(OrderChange.CANCELLED, now, refund_due=refund)
+
+    def ship(self, shipment: Shipment, now: datetime) -> None:
+        """Records units leaving a location; stock commits them. A resent shipment is
+        harmless; the same id with other content is refused."""
+        earlier = next((s for s in self.shipments if s.id == shipment.id), None)
+        if earlier is not None:
+            if not earlier.same_as(shipment):
+                raise AlreadyExists(
+                    f"shipment {shipment.id} of order {self.id} was recorded with other "
+                    "content; use a new shipment id"
+                )
+            return
+        if self.status not in SHIPPABLE:
+            raise FailedPrecondition(
+                f"order {self.id} is {self.status.value}; only a CONFIRMED or "
+                "PARTIALLY_FULFILLED order can ship"
+            )
+        taken = [self._take(sku, shipment.location_id, qty) for sku, qty in shipment.lines]
+        self.shipments.append(shipment)
+        commits: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+        for (sku, _), parts in zip(shipment.lines, taken, strict=True):
+            for allocation, qty in parts:
+                allocation.shipped += qty
+                commits[allocation.reservation_id].append((sku, allocation.location_id, qty))
+        for reservation_id, lines in commits.items():
+            key = f"ship:{self.id}:{len(self.shipments)}:{reservation_id[-12:]}"
+            self.events.append(CommitStock(reservation_id, tuple(lines), key))
+        self._settle()
+        self._changed(OrderChange.SHIPPED, now, shipment=shipment)
+
+    def hand_over(
+        self, task_id: str, store_id: str, lines: tuple[tuple[str, int], ...], now: datetime
+    ) -> None:
+        """The customer collected a pickup: recorded as a shipment from the store."""
+        handover = Shipment(f"pickup:{task_id}", store_id, lines, "customer pickup", "", now)
+        self.ship(handover, now)
+
+    def short_picked(
+        self,
+        store_id: str,
+        sku: str,
+        missing: int,
+        delivery: Delivery | None,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Units not found at the store: stock writes them off there, and they are
+        re-allocated elsewhere (`delivery`) or, with None, cancelled and refunded."""
+        if self.status not in SHIPPABLE:
+            return  # cancelled or expired meanwhile: its units were released already
+        parts = self._take(sku, store_id, missing, verb="report missing")
+        self.shortages += 1
+        for allocation, qty in parts:
+            allocation.quantity -= qty
+            key = f"short:{self.id}:{self.shortages}:{allocation.reservation_id[-12:]}"
+            lines = ((sku, store_id, qty),)
+            self.events.append(WriteOffStock(allocation.reservation_id, lines, key, actor))
+        line = self.line(sku)
+        assert line is not None
+        refund = 0
+        if delivery is None:
+            line.cancelled += missing
+            refund = missing * line.unit_price
+        else:
+            key = f"{self.allocation_key}:r{self.shortages}"
+            self.reallocations.append(Reallocation(key, sku, missing, delivery))
+            near = NearLocation(store_id)
+            self.events.append(AllocateStock(self.id, key, ((sku, missing),), near))
+        self._settle()
+        self._changed(OrderChange.SHORTAGE, now, refund_due=refund)
+
+    def returned(self, lines: tuple[tuple[str, int], ...], now: datetime) -> None:
+        """Units the customer brought back (returns received them and refunds them)."""
+        for sku, qty in lines:
+            line = self.line(sku)
+            if line is None:
+                raise FailedPrecondition(f"order {self.id} has no line for {sku}")
+            line.returned += qty
+        self._settle()
+        self._changed(OrderChange.RETURNED, now)
+
+    def _reallocated(self, key: str, reservation_id: str, plan: Lines, now: datetime) -> None:
+        pending = self._pending(key)
+        if pending is None:
+            if self.status is OrderStatus.CANCELLED:  # not wanted any more
+                self.events.append(ReleaseStock(reservation_id, None, f"cancel:{key}"))
+            return
+        self.reallocations.remove(pending)
+        self._allocate(reservation_id, plan, pending.delivery)
+        self._settle()
+        self._changed(OrderChange.REALLOCATED, now)
+
+    def _reallocation_failed(self, key: str, now: datetime) -> None:
+        pending = self._pending(key)
+        if pending is None:
+            return
+        self.reallocations.remove(pending)
+        line = self.line(pending.sku)
+        assert line is not None
+        line.cancelled += pending.quantity
+        self._settle()
+        self._changed(OrderChange.SHORTAGE, now, refund_due=pending.quantity * line.unit_price)
+
+    def _pending(self, key: str) -> Reallocation | None:
+        return next((r for r in self.reallocations if r.key == key), None)
+
+    def _allocate(self, reservation_id: str, plan: Lines, delivery: Delivery) -> None:
+        by_sku = {ln.sku: ln for ln in self.lines}
+        strangers = sorted({sku for sku, _, _ in plan} - by_sku.keys())
+        if strangers:  # checked before anything changes
+            raise FailedPrecondition(f"stock allocated {strangers}, which order {self.id} lacks")
+        for sku, location_id, qty in plan:
+            allocation = Allocation(location_id, qty, 0, reservation_id, delivery)
+            by_sku[sku].allocations.append(allocation)
+
+    def _take(
+        self, sku: str, location_id: str, qty: int, verb: str = "ship"
+    ) -> list[tuple[Allocation, int]]:
+        """Which allocations `qty` unshipped units of `sku` at a location come from."""
+        line = self.line(sku)
+        open_here = line.at(location_id) if line else []
+        held = sum(a.unshipped for a in open_here)
+        if qty > held:
+            raise FailedPrecondition(
+                f"cannot {verb} {qty} of {sku} at {location_id}: order {self.id} has {held} "
+                "allocated there and not yet shipped"
+            )
+        parts = []
+        for allocation in open_here:
+            part = min(qty, allocation.unshipped)
+            if part:
+                parts.append((allocation, part))
+                qty -= part
+        return parts
+
+    def _settle(self) -> None:
+        """CONFIRMED, PARTIALLY_FULFILLED or FULFILLED, from what has shipped and what is
+        still to ship (or being re-allocated); then PARTIALLY_RETURNED or RETURNED as units
+        come back; CANCELLED if every unit was found missing."""
+        if self.status not in SETTLED_BY_UNITS:
+            return
+        waiting = sum(a.unshipped for ln in self.lines for a in ln.allocations)
+        waiting += sum(r.quantity for r in self.reallocations)
+        shipped = sum(a.shipped for ln in self.lines for a in ln.allocations)
+        returned = sum(ln.returned for ln in self.lines)
+        if waiting:
+            self.status = OrderStatus.PARTIALLY_FULFILLED if shipped else OrderStatus.CONFIRMED
+        elif returned:
+            done = returned >= shipped
+            self.status = OrderStatus.RETURNED if done else OrderStatus.PARTIALLY_RETURNED
+        elif shipped:
+            self.status = OrderStatus.FULFILLED
+        else:
+            self.status = OrderStatus.CANCELLED
+            self.reason = "every unit was missing and none could be found elsewhere"
+
+    def _unshipped_value(self) -> int:
+        return sum(a.unshipped * ln.unit_price for ln in self.lines for a in ln.allocations)
+
+    def _changed(
+        self,
+        change: OrderChange,
+        now: datetime,
+        *,
+        shipment: Shipment | None = None,
+        refund_due: int = 0,
+    ) -> None:
+        if change is not OrderChange.PLACED:
+            self.version += 1
+            self.updated_at = now
+        self.events.append(OrderChanged(self, change, shipment, refund_due))

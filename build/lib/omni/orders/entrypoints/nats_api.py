@@ -1,0 +1,206 @@
+"""What the orders service follows, consumed durably.
+
+- stock.events: stock announces each allocation it makes (`reserved`) or refuses
+  (`allocation_rejected`); those keyed `order:<id>` are this service's orders.
+- pickup.events: a pickup order was `collected` (its units are handed over), `expired`
+  (never collected: the order is cancelled, its units released), or its store came up
+  `shortage` of some units (written off there; re-allocated elsewhere or cancelled).
+- returns.events: a return was received and its `refund_issued`: the units count as returned
+  (PARTIALLY_RETURNED, RETURNED).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TypeVar
+
+from google.protobuf.message import DecodeError
+from nats.aio.msg import Msg
+
+from omni.orders import convert
+from omni.orders.domain.commands import (
+    PickupOutcome,
+    PickupShortage,
+    StockDecision,
+    UnitsReturned,
+)
+from omni.orders.domain.model import Delivery, order_id_of
+from omni.orders.service_layer import handlers, queries
+from omni.orders.service_layer.services import OrdersServices
+from omni.orders.v1 import orders_pb2 as orders_pb
+from omni.pickup.v1 import messaging_pb2 as pickup_msg
+from omni.pickup.v1 import pickup_pb2 as pickup_pb
+from omni.platform import streams
+from omni.platform.consumer import DurableConsumer
+from omni.platform.errors import Conflict, NotFound, OmniError, Unavailable
+from omni.platform.messaging import NatsLink
+from omni.platform.tasks import reraise_if_cancelled
+from omni.returns.v1 import messaging_pb2 as returns_msg
+from omni.returns.v1 import returns_pb2 as returns_pb
+from omni.stock.v1 import messaging_pb2 as stock_msg
+
+log = logging.getLogger(__name__)
+GET_ORDER_SUBJECT = "orders.rpc.get"
+
+# Published to, and consumed from: declared here too so the order of start-up is free.
+STREAMS = [
+    streams.ORDERS_EVENTS,
+    streams.STOCK_EVENTS,
+    streams.STOCK_COMMANDS,
+    streams.PICKUP_EVENTS,
+    streams.RETURNS_EVENTS,
+]
+
+
+class OrdersNatsApi:
+    def __init__(self, services: OrdersServices, link: NatsLink) -> None:
+        self._services = services
+        self._link = link
+
+    def consumers(self) -> list[DurableConsumer]:
+        subscriptions = [
+            (streams.STOCK_EVENTS, "stock.events.reserved", self._on_reserved),
+            (streams.STOCK_EVENTS, "stock.events.allocation_rejected", self._on_rejected),
+            (streams.PICKUP_EVENTS, "pickup.events.collected", self._on_pickup),
+            (streams.PICKUP_EVENTS, "pickup.events.expired", self._on_pickup),
+            (streams.PICKUP_EVENTS, "pickup.events.shortage", self._on_pickup),
+            (streams.RETURNS_EVENTS, "returns.events.refund_issued", self._on_return),
+        ]
+        return [
+            DurableConsumer(
+                self._link.js,
+                stream=stream.name,
+                subject=subject,
+                durable="orders-" + subject.replace(".events.", "-"),
+                handler=handler,
+            )
+            for stream, subject, handler in subscriptions
+        ]
+
+    async def answer_lookups(self) -> None:
+        """`orders.rpc.get`: a GetOrderRequest answered with a GetOrderResponse (no order if
+        there is none), for services whose read model may lag (returns)."""
+        assert self._link.nc is not None
+        await self._link.nc.subscribe(GET_ORDER_SUBJECT, queue="orders", cb=self._on_lookup)
+
+    async def _on_lookup(self, msg: Msg) -> None:
+        reply = orders_pb.GetOrderResponse()
+        try:
+            order_id = orders_pb.GetOrderRequest.FromString(msg.data).id
+            reply.order.CopyFrom(
+                convert.order_to_proto(await queries.get_order(self._services.uow, order_id))
+            )
+        except (DecodeError, NotFound):
+            pass
+        except Exception as exc:
+            reraise_if_cancelled(exc)
+            log.warning("order look-up failed: %s", exc)
+            return  # no answer: the asker times out and retries
+        if msg.reply:
+            await msg.respond(reply.SerializeToString())
+
+    async def _on_pickup(self, msg: Msg) -> None:
+        """Collected (stock commits), expired (the order is cancelled), or units missing."""
+        event = _parse(pickup_msg.PickupChanged, msg)
+        change = pickup_change(event) if event else None
+        if change is None:
+            return
+        try:
+            await handlers.follow(self._services.uow, change)
+        except (Unavailable, Conflict):
+            raise
+        except OmniError as exc:
+            log.error("pickup event %s not applied to its order: %s", change.event_id, exc)
+
+    async def _on_return(self, msg: Msg) -> None:
+        """Units came back (sellable or damaged: what the refund is for)."""
+        event = _parse(returns_msg.ReturnChanged, msg)
+        if event is None:
+            return
+        missing = returns_pb.CONDITION_MISSING
+        back = tuple((r.sku, r.quantity) for r in event.received if r.condition != missing)
+        change = UnitsReturned(event.event_id, event.rma.order_id, back)
+        try:
+            await handlers.follow(self._services.uow, change)
+        except (Unavailable, Conflict):
+            raise
+        except OmniError as exc:
+            log.error("return %s not applied to its order: %s", event.rma.id, exc)
+
+    async def _on_reserved(self, msg: Msg) -> None:
+        event = _parse(stock_msg.StockReserved, msg)
+        order_id = order_id_of(event.idempotency_key) if event else None
+        if event is None or order_id is None:
+            return  # not an order's allocation (e.g. a storefront's cart)
+        res = event.reservation
+        plan = tuple((ln.sku, ln.location_id, ln.quantity) for ln in res.lines)
+        key = event.idempotency_key
+        await self._decide(StockDecision(event.event_id, order_id, key, res.id, plan))
+
+    async def _on_rejected(self, msg: Msg) -> None:
+        event = _parse(stock_msg.AllocationRejected, msg)
+        order_id = order_id_of(event.idempotency_key) if event else None
+        if event is None or order_id is None:
+            return
+        short = tuple(convert.short_line(s) for s in event.lines)
+        key = event.idempotency_key
+        await self._decide(
+            StockDecision(event.event_id, order_id, key, short_lines=short, reason=event.reason)
+        )
+
+    async def _decide(self, decision: StockDecision) -> None:
+        """Retries what may pass later (database busy or down); logs what never will."""
+        try:
+            await self._services.decide(decision)
+        except (Unavailable, Conflict):
+            raise
+        except OmniError:
+            pass  # logged where it was refused
+
+
+DELIVERIES = {
+    pickup_pb.SHORTAGE_POLICY_SHIP_TO_STORE: Delivery.SHIP_TO_STORE,
+    pickup_pb.SHORTAGE_POLICY_SHIP_TO_HOME: Delivery.SHIP_TO_HOME,
+}
+
+
+def pickup_change(event: pickup_msg.PickupChanged) -> PickupOutcome | PickupShortage | None:
+    """What a pickup event asks of its order."""
+    task = event.task
+    if event.HasField("shortage"):
+        short = event.shortage
+        delivery = DELIVERIES.get(short.policy)  # None: cancel the units
+        return PickupShortage(
+            event.event_id,
+            task.order_id,
+            task.store_id,
+            short.sku,
+            short.missing,
+            delivery,
+            task.associate_id,
+        )
+    if task.status == pickup_pb.PICKUP_STATUS_COLLECTED:
+        picked = tuple((ln.sku, ln.picked) for ln in task.lines if ln.picked)
+        return PickupOutcome(event.event_id, task.order_id, task.id, task.store_id, picked)
+    if task.status == pickup_pb.PICKUP_STATUS_EXPIRED:
+        deadline = task.hold_until.ToDatetime().strftime("%Y-%m-%d %H:%M UTC")
+        reason = f"not collected from {task.store_id} by {deadline}"
+        return PickupOutcome(event.event_id, task.order_id, task.id, reason=reason)
+    return None
+
+
+M = TypeVar(
+    "M",
+    stock_msg.StockReserved,
+    stock_msg.AllocationRejected,
+    pickup_msg.PickupChanged,
+    returns_msg.ReturnChanged,
+)
+
+
+def _parse(message_type: type[M], msg: Msg) -> M | None:
+    try:
+        return message_type.FromString(msg.data)
+    except DecodeError:
+        log.error("ignoring an undecodable message on %s", msg.subject)
+        return None

@@ -1,0 +1,117 @@
+"""Checks each request and turns it into a command; every failure is an InvalidArgument."""
+
+from __future__ import annotations
+
+import re
+
+from omni.orders import convert
+from omni.orders.domain import commands
+from omni.orders.domain.model import Fulfilment, PickupAt, Shipment, ShipTo
+from omni.orders.v1 import orders_pb2 as pb
+from omni.platform import validation as check
+from omni.platform.clock import utcnow
+from omni.platform.errors import InvalidArgument
+from omni.stock import convert as stock_convert
+from omni.stock.v1 import stock_pb2 as stock_pb
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+MAX_UNIT_PRICE = 10**12  # minor units: ten billion in a two-decimal currency
+
+
+def place_order(msg: pb.PlaceOrderRequest) -> commands.PlaceOrder:
+    check.lines("lines", msg.lines)
+    lines = tuple(
+        (
+            check.identifier(f"lines[{i}].sku", ln.sku),
+            check.quantity(f"lines[{i}].quantity", ln.quantity),
+            check.non_negative(f"lines[{i}].unit_price", ln.unit_price, maximum=MAX_UNIT_PRICE),
+        )
+        for i, ln in enumerate(msg.lines)
+    )
+    check.each_once("SKU", [sku for sku, _, _ in lines])
+    if not _CURRENCY.match(msg.currency):
+        raise InvalidArgument(
+            f"currency must be an ISO 4217 code of three capital letters, got {msg.currency!r}"
+        )
+    return commands.PlaceOrder(
+        idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
+        channel=channel(msg.channel, required=True),
+        customer_id=check.identifier("customer_id", msg.customer_id),
+        currency=msg.currency,
+        lines=lines,
+        fulfilment=_fulfilment(msg),
+    )
+
+
+def _fulfilment(msg: pb.PlaceOrderRequest) -> Fulfilment:
+    which = msg.WhichOneof("fulfilment")
+    if which == "pickup":
+        return PickupAt(check.identifier("pickup.location_id", msg.pickup.location_id))
+    if which == "ship":
+        ship = msg.ship
+        has_lat, has_long = ship.HasField("latitude"), ship.HasField("longitude")
+        if has_lat != has_long:
+            raise InvalidArgument("give both ship.latitude and ship.longitude, or neither")
+        return ShipTo(
+            check.identifier("ship.region", ship.region),
+            check.coordinate("ship.latitude", ship.latitude if has_lat else None, 90),
+            check.coordinate("ship.longitude", ship.longitude if has_long else None, 180),
+        )
+    raise InvalidArgument("a fulfilment is required: ship (a destination) or pickup (a store)")
+
+
+def channel(value: int, *, required: bool = False) -> str:
+    """The channel's name, or "" for CHANNEL_UNSPECIFIED when it is optional."""
+    if value == stock_pb.CHANNEL_UNSPECIFIED and not required:
+        return ""
+    if value not in stock_convert.CHANNELS_FROM_PROTO:
+        raise InvalidArgument(
+            "channel must be one of " + ", ".join(stock_pb.Channel.keys()[1:]) + f", got {value}"
+        )
+    return stock_convert.CHANNELS_FROM_PROTO[value].value
+
+
+def status(value: int) -> str:
+    if value == pb.ORDER_STATUS_UNSPECIFIED:
+        return ""
+    if value not in convert.STATUSES_FROM_PROTO:
+        raise InvalidArgument(f"status {value} is not an OrderStatus")
+    return convert.STATUSES_FROM_PROTO[value].value
+
+
+def list_orders(msg: pb.ListOrdersRequest) -> commands.ListOrders:
+    size = check.page_size(msg.page_size)
+    return commands.ListOrders(
+        customer_id=check.optional_identifier("customer_id", msg.customer_id),
+        channel=channel(msg.channel),
+        status=status(msg.status),
+        page_size=size,
+        page_token=check.text("page_token", msg.page_token),
+    )
+
+
+def cancel_order(msg: pb.CancelOrderRequest) -> commands.CancelOrder:
+    return commands.CancelOrder(
+        order_id=check.identifier("id", msg.id), reason=check.text("reason", msg.reason)
+    )
+
+
+def record_shipment(msg: pb.RecordShipmentRequest) -> commands.RecordShipment:
+    check.lines("lines", msg.lines)
+    lines = tuple(
+        (
+            check.identifier(f"lines[{i}].sku", ln.sku),
+            check.quantity(f"lines[{i}].quantity", ln.quantity),
+        )
+        for i, ln in enumerate(msg.lines)
+    )
+    check.each_once("SKU", [sku for sku, _ in lines])
+    shipment = Shipment(
+        id=check.identifier("shipment_id", msg.shipment_id),
+        location_id=check.identifier("location_id", msg.location_id),
+        lines=lines,
+        carrier=check.text("carrier", msg.carrier),
+        tracking_number=check.text("tracking_number", msg.tracking_number),
+        shipped_at=utcnow(),
+    )
+    return commands.RecordShipment(check.identifier("order_id", msg.order_id), shipment)

@@ -1,0 +1,82 @@
+"""Cancelling, shipping, and following pickup and returns, each one transaction: load and
+lock the order, change, save."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from omni.orders.adapters import tables
+from omni.orders.domain import commands
+from omni.orders.domain.order import Order
+from omni.orders.service_layer.unit_of_work import Transaction, UnitOfWork
+from omni.platform.clock import utcnow
+from omni.platform.consumer import unhandled
+from omni.platform.db import with_retries
+from omni.platform.errors import NotFound
+
+log = logging.getLogger(__name__)
+# Events of pickup and returns this service has applied (their ids are unique).
+FOLLOWED = "orders-followed"
+
+
+async def cancel_order(uow: UnitOfWork, cmd: commands.CancelOrder) -> Order:
+    return await _change(uow, cmd.order_id, lambda order: order.cancel(cmd.reason, utcnow()))
+
+
+async def record_shipment(uow: UnitOfWork, cmd: commands.RecordShipment) -> Order:
+    return await _change(uow, cmd.order_id, lambda order: order.ship(cmd.shipment, utcnow()))
+
+
+async def _change(uow: UnitOfWork, order_id: str, change: Callable[[Order], None]) -> Order:
+    async def work() -> Order:
+        async with uow.transaction() as tx:
+            order = await _get(tx, order_id, lock=True)
+            change(order)
+            if order.events:
+                await tx.save([order])
+            return order
+
+    return await with_retries(work)
+
+
+async def _get(tx: Transaction, order_id: str, *, lock: bool = False) -> Order:
+    order = await tx.repo.get(order_id, lock=lock)
+    if order is None:
+        raise NotFound(f"order {order_id} does not exist")
+    return order
+
+
+async def follow(
+    uow: UnitOfWork,
+    change: commands.PickupOutcome | commands.PickupShortage | commands.UnitsReturned,
+) -> None:
+    """Collected: the units are handed over (stock commits them). Expired: cancelled.
+    Shortage: stock writes the units off at the store; they are re-allocated or cancelled.
+    Returned (from returns): the units count as returned."""
+
+    def apply(order: Order) -> None:
+        now = utcnow()
+        match change:
+            case commands.PickupShortage():
+                order.short_picked(
+                    change.store_id, change.sku, change.missing, change.delivery, change.actor, now
+                )
+            case commands.PickupOutcome(handed_over=handed_over) if handed_over:
+                order.hand_over(change.task_id, change.store_id, handed_over, now)
+            case commands.PickupOutcome():
+                order.cancel(change.reason, now)
+            case commands.UnitsReturned():
+                order.returned(change.lines, now)
+
+    async def work() -> None:
+        async with uow.transaction() as tx:
+            ids = [change.event_id]
+            if not await unhandled(tx.conn, tables.processed_events, FOLLOWED, ids):
+                return
+            order = await _get(tx, change.order_id, lock=True)
+            apply(order)
+            if order.events:
+                await tx.save([order])
+
+    await with_retries(work)

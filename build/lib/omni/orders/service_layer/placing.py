@@ -1,0 +1,132 @@
+"""PlaceOrder and stock's decisions, many at a time: one transaction serves a batch of
+concurrent callers (one commit, one multi-row write), which is what keeps orders fast."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from omni.orders.adapters import tables
+from omni.orders.domain import commands
+from omni.orders.domain.events import ReleaseStock
+from omni.orders.domain.model import OrderLine
+from omni.orders.domain.order import Order
+from omni.orders.service_layer.unit_of_work import Transaction, UnitOfWork, keys
+from omni.platform.clock import utcnow
+from omni.platform.consumer import unhandled
+from omni.platform.db import with_retries
+from omni.platform.errors import OmniError
+from omni.platform.idempotency import Claim, request_hash
+
+log = logging.getLogger(__name__)
+DECISIONS_CONSUMER = "orders-allocation"
+# A new order and the id it gets if its key is new (chosen by the caller, who watches it).
+Placement = tuple[commands.PlaceOrder, str]
+
+
+async def place_orders(uow: UnitOfWork, batch: list[Placement]) -> list[Order | OmniError]:
+    """Stores each new order PENDING with its allocate command for stock, once per key;
+    a key seen before answers its order as it is now. One outcome per request, in order."""
+    return await with_retries(lambda: _place_orders(uow, batch))
+
+
+async def _place_orders(uow: UnitOfWork, batch: list[Placement]) -> list[Order | OmniError]:
+    async with uow.transaction() as tx:
+        claims = await keys.claim(
+            tx.conn, "place", [(cmd.idempotency_key, request_hash(cmd)) for cmd, _ in batch]
+        )
+        now = utcnow()
+        outcomes: dict[int, Order | OmniError] = {}
+        replays: dict[int, str] = {}
+        results = {}
+        for i, ((cmd, order_id), claim) in enumerate(zip(batch, claims, strict=True)):
+            if isinstance(claim, OmniError):
+                outcomes[i] = claim
+            elif claim.stored is not None:
+                replays[i] = claim.stored["order_id"]
+            elif claim.first == i:  # the first request with this key in the batch
+                outcomes[i] = _new_order(cmd, order_id, now)
+                results[claim.key] = {"order_id": order_id}
+        await tx.add([o for o in outcomes.values() if isinstance(o, Order)])
+        await keys.store(tx.conn, results)
+        found = await tx.repo.get_many(set(replays.values()))
+        outcomes.update({i: found[order_id] for i, order_id in replays.items()})
+    # A key repeated within the batch shares its first request's outcome.
+    return [
+        outcomes[i] if i in outcomes else outcomes[_first(claims[i])] for i in range(len(batch))
+    ]
+
+
+def _first(claim: Claim | OmniError) -> int:
+    assert isinstance(claim, Claim)
+    return claim.first
+
+
+def _new_order(cmd: commands.PlaceOrder, order_id: str, now: datetime) -> Order:
+    order = Order(
+        id=order_id,
+        channel=cmd.channel,
+        customer_id=cmd.customer_id,
+        currency=cmd.currency,
+        lines=[OrderLine(sku, qty, price) for sku, qty, price in cmd.lines],
+        fulfilment=cmd.fulfilment,
+        created_at=now,
+        updated_at=now,
+    )
+    order.placed()
+    return order
+
+
+async def apply_decisions(
+    uow: UnitOfWork, decisions: list[commands.StockDecision]
+) -> list[OmniError | None]:
+    """Confirms or rejects each decided order, once per event, in one transaction."""
+    return await with_retries(lambda: _apply_decisions(uow, decisions))
+
+
+async def _apply_decisions(
+    uow: UnitOfWork, decisions: list[commands.StockDecision]
+) -> list[OmniError | None]:
+    outcomes: list[OmniError | None] = [None] * len(decisions)
+    async with uow.transaction() as tx:
+        ids = [d.event_id for d in decisions]
+        fresh = await unhandled(tx.conn, tables.processed_events, DECISIONS_CONSUMER, ids)
+        orders = await tx.repo.get_many({d.order_id for d in decisions}, lock=True)
+        changed: dict[str, Order] = {}
+        for i, decision in enumerate(decisions):
+            if decision.event_id not in fresh:
+                continue  # handled before, or earlier in this batch
+            fresh.discard(decision.event_id)
+            order = orders.get(decision.order_id)
+            if order is None:
+                _release_orphan(tx, decision)
+                continue
+            try:
+                _decide(order, decision)
+            except OmniError as exc:  # a decision that can never apply; the rest go on
+                log.error("stock's decision on order %s not applied: %s", order.id, exc)
+                outcomes[i] = exc
+            if order.events:
+                changed[order.id] = order
+        await tx.save(list(changed.values()))
+    return outcomes
+
+
+def _decide(order: Order, decision: commands.StockDecision) -> None:
+    now = utcnow()
+    if decision.reservation_id:
+        order.confirm(decision.key, decision.reservation_id, decision.plan, now)
+    else:
+        order.reject(decision.key, list(decision.short_lines), decision.reason, now)
+
+
+def _release_orphan(tx: Transaction, decision: commands.StockDecision) -> None:
+    """Stock holds units for an order this service never stored: give them back."""
+    if decision.reservation_id:
+        log.warning(
+            "reservation %s is for unknown order %s; releasing it",
+            decision.reservation_id,
+            decision.order_id,
+        )
+        key = f"orphan:{decision.reservation_id}"
+        tx.events.append(ReleaseStock(decision.reservation_id, None, key))

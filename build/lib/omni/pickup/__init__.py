@@ -1,0 +1,1 @@
+"""The pickup service: buy online, pick up in store (SPEC.md §4)."""

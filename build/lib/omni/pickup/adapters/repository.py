@@ -1,0 +1,144 @@
+"""Pickup tasks in the database: one row each, lines and the rest as a JSON document."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from omni.pickup.adapters.tables import picks, store_policies, tasks
+from omni.pickup.domain.model import (
+    DEFAULT_SHORTAGE_POLICY,
+    PickupLine,
+    PickupStatus,
+    PickupTask,
+    ShortagePolicy,
+)
+from omni.platform.clock import utcnow
+from omni.platform.db import insert_ignoring_conflicts
+from omni.platform.pages import PageToken
+
+
+class PickupRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, task: PickupTask) -> bool:
+        """False when the order has a task already (a redelivered event)."""
+        row = {"id": task.id, "order_id": task.order_id, **_columns(task)}
+        return bool(await insert_ignoring_conflicts(self._conn, tasks, [row], "id"))
+
+    async def save(self, changed: Sequence[PickupTask]) -> None:
+        if changed:
+            stmt = update(tasks).where(tasks.c.id == bindparam("task_id"))
+            await self._conn.execute(stmt, [{"task_id": t.id, **_columns(t)} for t in changed])
+
+    async def get(self, task_id: str, *, lock: bool = False) -> PickupTask | None:
+        query = select(tasks).where(tasks.c.id == task_id)
+        row = (await self._conn.execute(query.with_for_update() if lock else query)).first()
+        return _task(row) if row else None
+
+    async def for_order(self, order_id: str, *, lock: bool = False) -> PickupTask | None:
+        query = select(tasks).where(tasks.c.order_id == order_id)
+        row = (await self._conn.execute(query.with_for_update() if lock else query)).first()
+        return _task(row) if row else None
+
+    async def due(self, now: datetime, limit: int) -> list[PickupTask]:
+        """Held tasks past their deadline, locked; those another replica holds are skipped."""
+        query = (
+            select(tasks)
+            .where(tasks.c.hold_until <= now)
+            .where(tasks.c.status.in_([PickupStatus.READY.value, PickupStatus.LOCKED.value]))
+            .order_by(tasks.c.hold_until)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_task(row) for row in await self._conn.execute(query)]
+
+    async def queue(
+        self, store_id: str, status: str, size: int, token: str
+    ) -> tuple[list[PickupTask], str]:
+        """A store's tasks, oldest first; a page and the next page's token ("" if none)."""
+        query = select(tasks).where(tasks.c.store_id == store_id)
+        if status:
+            query = query.where(tasks.c.status == status)
+        if token:
+            created, last_id = PageToken.read(token)
+            query = query.where(
+                or_(
+                    tasks.c.created_at > created,
+                    and_(tasks.c.created_at == created, tasks.c.id > last_id),
+                )
+            )
+        query = query.order_by(tasks.c.created_at, tasks.c.id).limit(size + 1)
+        rows = (await self._conn.execute(query)).all()
+        found = [_task(r) for r in rows[:size]]
+        more = len(rows) > size
+        return found, PageToken.after(found[-1].created_at, found[-1].id) if more else ""
+
+    async def record_pick(self, task_id: str, scan_id: str, sku: str, quantity: int) -> bool:
+        """False when this scan was recorded before."""
+        row = {
+            "task_id": task_id,
+            "scan_id": scan_id,
+            "sku": sku,
+            "quantity": quantity,
+            "created_at": utcnow(),
+        }
+        return bool(await insert_ignoring_conflicts(self._conn, picks, [row], "scan_id"))
+
+    async def shortage_policy(self, store_id: str) -> ShortagePolicy:
+        query = select(store_policies.c.shortage).where(store_policies.c.store_id == store_id)
+        found = (await self._conn.execute(query)).scalar_one_or_none()
+        return ShortagePolicy(found) if found else DEFAULT_SHORTAGE_POLICY
+
+    async def set_shortage_policy(self, store_id: str, policy: ShortagePolicy) -> None:
+        row = {"store_id": store_id, "shortage": policy.value, "updated_at": utcnow()}
+        if not await insert_ignoring_conflicts(self._conn, store_policies, [row], "store_id"):
+            stmt = update(store_policies).where(store_policies.c.store_id == store_id)
+            await self._conn.execute(stmt.values(shortage=policy.value, updated_at=utcnow()))
+
+
+def _columns(task: PickupTask) -> dict[str, Any]:
+    document = {
+        "customer_id": task.customer_id,
+        "currency": task.currency,
+        "lines": [[ln.sku, ln.quantity, ln.unit_price, ln.picked, ln.short] for ln in task.lines],
+        "associate_id": task.associate_id,
+        "failed_attempts": task.failed_attempts,
+        "code_hash": task.code_hash,
+    }
+    return {
+        "store_id": task.store_id,
+        "status": task.status.value,
+        "created_at": task.created_at,
+        "updated_at": task.updated_at,
+        "hold_until": task.hold_until,
+        "version": task.version,
+        "document": json.dumps(document, separators=(",", ":")),
+    }
+
+
+def _task(row: Row[Any]) -> PickupTask:
+    doc = json.loads(row.document)
+    return PickupTask(
+        id=row.id,
+        order_id=row.order_id,
+        store_id=row.store_id,
+        customer_id=doc["customer_id"],
+        currency=doc["currency"],
+        lines=[PickupLine(*line) for line in doc["lines"]],
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        status=PickupStatus(row.status),
+        associate_id=doc["associate_id"],
+        hold_until=row.hold_until,
+        failed_attempts=doc["failed_attempts"],
+        code_hash=doc["code_hash"],
+        version=row.version,
+    )

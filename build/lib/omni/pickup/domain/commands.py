@@ -1,0 +1,65 @@
+"""What callers and other services ask of the pickup service, checked and free of wire types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from omni.pickup.domain.model import ShortagePolicy
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTask:
+    """A confirmed pickup order (from orders.events.confirmed)."""
+
+    event_id: str
+    order_id: str
+    store_id: str
+    customer_id: str
+    currency: str
+    lines: tuple[tuple[str, int, int], ...]  # (sku, quantity at the store, unit_price)
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTask:
+    """The order was cancelled (orders.events.cancelled); `opened` is the task it would have
+    had, so a cancellation that overtakes the confirmation still ends the task."""
+
+    event_id: str
+    opened: OpenTask
+
+
+@dataclass(frozen=True, slots=True)
+class RecordPick:
+    task_id: str
+    scan_id: str
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportShortage:
+    task_id: str
+    sku: str
+    missing: int
+    associate_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompletePickup:
+    task_id: str
+    code: str
+    associate_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetStorePolicy:
+    store_id: str
+    shortage: ShortagePolicy
+
+
+@dataclass(frozen=True, slots=True)
+class ListPickups:
+    store_id: str
+    status: str = ""
+    page_size: int = 50
+    page_token: str = ""

@@ -1,0 +1,41 @@
+"""The pickup service's settings (environment variables OMNI_PICKUP_*, plus NATS_URL)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from omni.platform.settings import ServiceSettings
+
+
+class PickupSettings(ServiceSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OMNI_PICKUP_", extra="ignore", frozen=True, populate_by_name=True
+    )
+
+    database_url: str = "sqlite+aiosqlite:///.omni/pickup.db"
+    grpc_port: int = 50053
+    metrics_port: int = 9093
+    # How long a READY order is held for the customer (SPEC: 3 days by default).
+    hold_seconds: float = Field(3 * 24 * 3600.0, gt=0)
+    # How often tasks past their hold are expired.
+    expiry_interval_seconds: float = 1.0
+    # The key (Fernet: 32 url-safe base64 bytes) that seals pickup codes for the notification
+    # system, which holds the same key. Required: without it no customer could learn a code.
+    code_key: str
+
+    @field_validator("code_key")
+    @classmethod
+    def _a_fernet_key(cls, value: str) -> str:
+        try:
+            if len(base64.urlsafe_b64decode(value.encode())) == 32:
+                return value
+        except (binascii.Error, ValueError):
+            pass
+        raise ValueError(
+            "must be 32 url-safe base64-encoded bytes (make one with "
+            '`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key())"`)'
+        )

@@ -1,0 +1,1 @@
+"""Code shared by every Omni service: settings, database, NATS, outbox, gRPC bootstrap."""

@@ -1,0 +1,59 @@
+"""Groups concurrent requests into shared transactions: one commit (and one set of row locks)
+serves many callers, which is what keeps a hot SKU fast. There is no waiting to fill a batch:
+while one batch runs, the next gathers whatever arrives meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+C = TypeVar("C")
+R = TypeVar("R")
+
+RunBatch = Callable[[list[C]], Awaitable[Sequence[R | Exception]]]
+
+
+class Batcher(Generic[C, R]):
+    """`submit` returns the item's own result, or raises the item's own error."""
+
+    def __init__(self, run: RunBatch[C, R], *, max_batch: int = 64, workers: int = 2) -> None:
+        self._run = run
+        self._max_batch = max_batch
+        self._workers = workers
+        self._queue: asyncio.Queue[tuple[C, asyncio.Future[R]]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._work()) for _ in range(self._workers)]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def submit(self, item: C) -> R:
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((item, future))
+        # Shielded: a caller that gives up does not undo its item, it only stops waiting.
+        return await asyncio.shield(future)
+
+    async def _work(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                results = await self._run([item for item, _ in batch])
+            except Exception as exc:
+                results = [exc] * len(batch)
+            for (_, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)

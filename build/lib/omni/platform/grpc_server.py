@@ -1,0 +1,279 @@
+"""The gRPC server every service runs: error mapping, health, reflection, graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from google.protobuf import any_pb2
+from google.protobuf.message import Message
+from google.rpc import status_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+
+from omni.platform import auth, errors
+from omni.platform.db import is_connection_error
+from omni.platform.tasks import repeat, reraise_if_cancelled
+
+log = logging.getLogger(__name__)
+
+CODES: dict[type[errors.OmniError], grpc.StatusCode] = {
+    errors.InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.NotFound: grpc.StatusCode.NOT_FOUND,
+    errors.AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
+    errors.FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.Conflict: grpc.StatusCode.ABORTED,
+    errors.Unavailable: grpc.StatusCode.UNAVAILABLE,
+    errors.PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
+    errors.Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
+}
+
+# A service may attach a protobuf detail to some errors (e.g. the short lines of a reservation).
+DetailFor = Callable[[errors.OmniError], Message | None]
+# Authenticates and authorizes one call: (method, metadata) -> its caller, or raises.
+Guard = Callable[[str, Any], auth.Caller]
+# Told of every finished call: (method, status code name, seconds).
+Observe = Callable[[str, str, float], None]
+OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+Check = Callable[[], Awaitable[bool]]
+
+
+def status_for(exc: BaseException, detail_for: DetailFor) -> grpc.Status:
+    """The one place that turns an exception into a gRPC status."""
+    if isinstance(exc, errors.OmniError):
+        code = next(c for cls, c in CODES.items() if isinstance(exc, cls))
+        message, detail = exc.message, detail_for(exc)
+    elif is_connection_error(exc):
+        code, message, detail = grpc.StatusCode.UNAVAILABLE, "the database is unreachable", None
+    else:
+        log.error("unexpected error", exc_info=exc)
+        code, message, detail = grpc.StatusCode.INTERNAL, "internal error (logged)", None
+    status = status_pb2.Status(code=code.value[0], message=message)
+    if detail is not None:
+        packed = any_pb2.Any()
+        packed.Pack(detail)
+        status.details.append(packed)
+    return rpc_status.to_status(status)
+
+
+class CallInterceptor(grpc.aio.ServerInterceptor):
+    """Wraps every handler of our services: the caller is authenticated and authorized first
+    (its identity then available as omni.platform.auth.CALLER), and an exception becomes a
+    status, never a crash. Health and reflection stay open, for probes and tools."""
+
+    def __init__(
+        self, detail_for: DetailFor, guard: Guard | None, observe: Observe | None = None
+    ) -> None:
+        self._detail_for = detail_for
+        self._guard = guard
+        self._observe = observe or (lambda _method, _code, _seconds: None)
+        self._wrapped: dict[str, Any] = {}
+
+    async def intercept_service(
+        self, continuation: Callable[[Any], Awaitable[Any]], details: grpc.HandlerCallDetails
+    ) -> Any:
+        # Handlers are fixed per method: wrap each once, not on every call.
+        method = details.method
+        if method not in self._wrapped:
+            handler = await continuation(details)
+            if handler is None:
+                return None
+            guard = None if method.startswith(OPEN_SERVICES) else self._guard
+            self._wrapped[method] = self._wrap(handler, method, guard)
+        return self._wrapped[method]
+
+    def _wrap(self, handler: Any, method: str, guard: Guard | None) -> Any:
+        abort = self._abort
+        observe = self._observe
+        deserialize = _tolerant(handler.request_deserializer)
+
+        def admit(context: grpc.aio.ServicerContext) -> None:
+            if guard is not None:
+                auth.CALLER.set(guard(method, context.invocation_metadata()))
+
+        if handler.unary_unary or handler.stream_unary:
+            unary_behavior = handler.unary_unary or handler.stream_unary
+
+            async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                started, code = time.perf_counter(), "CANCELLED"
+                try:
+                    admit(context)
+                    _refuse_undecodable(request)
+                    reply = await unary_behavior(request, context)
+                    code = "OK"
+                    return reply
+                except Exception as exc:
+                    code = _code_of(exc, self._detail_for)
+                    await abort(exc, context)
+                finally:
+                    observe(method, code, time.perf_counter() - started)
+
+            factory = (
+                grpc.unary_unary_rpc_method_handler
+                if handler.unary_unary
+                else grpc.stream_unary_rpc_method_handler
+            )
+            return factory(unary, deserialize, handler.response_serializer)
+        stream_behavior = handler.unary_stream or handler.stream_stream
+
+        async def streaming(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            started, code = time.perf_counter(), "CANCELLED"
+            try:
+                admit(context)
+                _refuse_undecodable(request)
+                async for item in stream_behavior(request, context):
+                    yield item
+                code = "OK"
+            except Exception as exc:
+                code = _code_of(exc, self._detail_for)
+                await abort(exc, context)
+            finally:
+                observe(method, code, time.perf_counter() - started)
+
+        factory = (
+            grpc.unary_stream_rpc_method_handler
+            if handler.unary_stream
+            else grpc.stream_stream_rpc_method_handler
+        )
+        return factory(streaming, deserialize, handler.response_serializer)
+
+    async def _abort(self, exc: Exception, context: grpc.aio.ServicerContext) -> None:
+        if isinstance(exc, grpc.aio.AbortError):
+            raise exc
+        status = status_for(exc, self._detail_for)
+        await context.abort(status.code, status.details, status.trailing_metadata)
+
+
+def _code_of(exc: Exception, detail_for: DetailFor) -> str:
+    """The status code an exception ends its call with (as status_for decides, unlogged)."""
+    if isinstance(exc, errors.OmniError):
+        return next(c for cls, c in CODES.items() if isinstance(exc, cls)).name
+    if isinstance(exc, grpc.aio.AbortError):
+        return "UNKNOWN"
+    return "UNAVAILABLE" if is_connection_error(exc) else "INTERNAL"
+
+
+class _Undecodable:
+    """Stands for a request whose bytes are not the expected message."""
+
+
+def _tolerant(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """gRPC answers INTERNAL when deserializing fails; we want INVALID_ARGUMENT instead."""
+    if deserialize is None:
+        return None
+
+    def parse(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except Exception:
+            return _Undecodable()
+
+    return parse
+
+
+def _refuse_undecodable(request: Any) -> None:
+    if isinstance(request, _Undecodable):
+        raise errors.InvalidArgument("the request body is not a valid message for this method")
+
+
+class HealthReporter:
+    """Serves grpc.health.v1, SERVING only while every check (database, NATS) passes."""
+
+    def __init__(self, service_names: Sequence[str], checks: dict[str, Check]) -> None:
+        self.servicer = HealthServicer()
+        self._names = ["", *service_names]
+        self._checks = checks
+        self.failing: list[str] = []
+
+    async def refresh(self) -> bool:
+        """Runs every check once and publishes the result; True when all pass."""
+        failing = []
+        for name, check in self._checks.items():
+            try:
+                ok = await asyncio.wait_for(check(), 2.0)
+            except Exception as exc:
+                reraise_if_cancelled(exc)
+                ok = False
+            if not ok:
+                failing.append(name)
+        if failing != self.failing:
+            log.warning("health: %s", f"failing {failing}" if failing else "all checks pass")
+        self.failing = failing
+        status = (
+            health_pb2.HealthCheckResponse.NOT_SERVING
+            if failing
+            else (health_pb2.HealthCheckResponse.SERVING)
+        )
+        for name in self._names:
+            await self.servicer.set(name, status)
+        return not failing
+
+    async def run(self, interval: float = 2.0) -> None:
+        await repeat("health check", self.refresh, interval)
+
+    async def shutting_down(self) -> None:
+        await self.servicer.enter_graceful_shutdown()
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_message_bytes: int = 1024 * 1024
+    max_streams_per_connection: int = 1000
+    max_concurrent_rpcs: int = 2000
+
+
+async def start_server(
+    *,
+    host: str,
+    port: int,
+    register: Callable[[grpc.aio.Server], None],
+    service_names: Sequence[str],
+    health: HealthReporter,
+    guard: Guard | None,
+    detail_for: DetailFor = lambda _exc: None,
+    limits: Limits | None = None,
+    observe: Observe | None = None,
+) -> tuple[grpc.aio.Server, int]:
+    """Starts a server with our services, health and reflection; returns it and its port.
+    With `guard` None every call is let through (only for tests of the server itself)."""
+    limits = limits or Limits()
+    server = grpc.aio.server(
+        interceptors=[CallInterceptor(detail_for, guard, observe)],
+        options=[
+            # Without this, a second process could bind the same port and share its traffic.
+            ("grpc.so_reuseport", 0),
+            ("grpc.max_receive_message_length", limits.max_message_bytes),
+            ("grpc.max_concurrent_streams", limits.max_streams_per_connection),
+        ],
+        maximum_concurrent_rpcs=limits.max_concurrent_rpcs,
+    )
+    register(server)
+    health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
+    reflection.enable_server_reflection(
+        [
+            *service_names,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ],
+        server,
+    )
+    bound = server.add_insecure_port(f"{host}:{port}")
+    if bound == 0:
+        raise RuntimeError(f"cannot listen on {host}:{port} (is it in use?)")
+    await server.start()
+    return server, bound
+
+
+async def stop_server(server: grpc.aio.Server, health: HealthReporter, grace: float) -> None:
+    """Refuses new calls, lets running calls finish for `grace` seconds, then stops."""
+    await health.shutting_down()
+    with contextlib.suppress(asyncio.CancelledError):
+        await server.stop(grace)

@@ -1,0 +1,169 @@
+"""NATS and JetStream: connecting, declaring streams, publishing the outbox, consuming."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import nats
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError
+
+from omni.platform.outbox import OutboxMessage
+from omni.platform.tasks import reraise_if_cancelled
+
+log = logging.getLogger(__name__)
+
+MSG_ID_HEADER = "Nats-Msg-Id"
+DUPLICATE_WINDOW_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """A JetStream stream a service owns and declares at start."""
+
+    name: str
+    subjects: list[str]
+    work_queue: bool = False
+    max_age_seconds: float = 7 * 24 * 3600.0
+    # 1: keep only the latest message per subject (a last-value stream)
+    max_msgs_per_subject: int = -1
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+async def connect(
+    url: str, name: str, on_reconnect: Callable[[], None] = lambda: None
+) -> NatsClient:
+    """Connects, and keeps reconnecting for ever after a loss (the outbox holds events)."""
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats: %s", exc)
+
+    client: NatsClient | None = None
+
+    async def on_disconnect() -> None:
+        if client is not None and not (client.is_draining or client.is_closed):
+            log.warning("nats: disconnected; reconnecting (events wait in the outbox)")
+
+    async def reconnected() -> None:
+        log.info("nats: reconnected")
+        on_reconnect()
+
+    client = await nats.connect(
+        url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        connect_timeout=2,
+        allow_reconnect=True,
+        error_cb=on_error,
+        disconnected_cb=on_disconnect,
+        reconnected_cb=reconnected,
+    )
+    return client
+
+
+async def ensure_streams(js: JetStreamContext, specs: Sequence[StreamSpec], replicas: int) -> None:
+    """Creates or updates each stream; safe to run from every replica at every start."""
+    for spec in specs:
+        config = StreamConfig(
+            name=spec.name,
+            subjects=spec.subjects,
+            retention=RetentionPolicy.WORK_QUEUE if spec.work_queue else RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            num_replicas=replicas,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            max_age=spec.max_age_seconds,
+            max_msgs_per_subject=spec.max_msgs_per_subject,
+        )
+        try:
+            await js.add_stream(config)
+        except BadRequestError:
+            await js.update_stream(config)
+
+
+class JetStreamPublisher:
+    """Publishes a batch with one round of acknowledgements, each with its `Nats-Msg-Id`."""
+
+    def __init__(self, js: JetStreamContext, ack_timeout: float = 5.0) -> None:
+        self._js = js
+        self._ack_timeout = ack_timeout
+
+    async def __call__(self, messages: Sequence[OutboxMessage]) -> None:
+        futures = [
+            await self._js.publish_async(m.subject, m.payload, headers={MSG_ID_HEADER: m.event_id})
+            for m in messages
+        ]
+        done, waiting = await asyncio.wait(futures, timeout=self._ack_timeout)
+        for future in waiting:
+            future.cancel()
+        failed = [f for f in done if f.cancelled() or f.exception() is not None]
+        if waiting or failed:
+            # The relay keeps the rows and publishes them again (JetStream drops duplicates).
+            raise ConnectionError(
+                f"{len(waiting) + len(failed)} of {len(futures)} events not acknowledged"
+            )
+
+
+class NatsLink:
+    """A service's NATS connection, made in the background so that the service starts (and
+    keeps its outbox) while NATS is down; `on_connect` hooks run once it is up."""
+
+    def __init__(
+        self,
+        url: str,
+        name: str,
+        streams: Sequence[StreamSpec],
+        replicas: int,
+        on_reconnect: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._url = url
+        self._on_reconnect = on_reconnect
+        self._name = name
+        self._streams = streams
+        self._replicas = replicas
+        self.nc: NatsClient | None = None
+        self.ready = asyncio.Event()
+
+    @property
+    def js(self) -> JetStreamContext:
+        if self.nc is None:
+            raise ConnectionError("not connected to NATS yet")
+        return self.nc.jetstream()
+
+    def connected(self) -> bool:
+        return self.nc is not None and self.nc.is_connected
+
+    async def run(self) -> None:
+        """Connects (retrying), declares the streams, then returns."""
+        delay = 0.2
+        while self.nc is None:
+            try:
+                nc = await connect(self._url, self._name, self._on_reconnect)
+                await ensure_streams(nc.jetstream(), self._streams, self._replicas)
+                self.nc = nc
+            except Exception as exc:
+                reraise_if_cancelled(exc)
+                log.warning("nats: cannot connect to %s yet (%s); retrying", self._url, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self.ready.set()
+
+    async def publish(self, messages: Sequence[OutboxMessage]) -> None:
+        """The outbox relay's publish: fails (and is retried) until NATS is reachable."""
+        if not self.connected():
+            raise ConnectionError("NATS is not connected")
+        await JetStreamPublisher(self.js)(messages)
+
+    async def close(self) -> None:
+        """Drains subscriptions and pending publishes, then closes."""
+        if self.nc is not None and not self.nc.is_closed:
+            try:
+                await asyncio.wait_for(self.nc.drain(), 2.0)
+            except Exception as exc:  # e.g. a pull subscription cancelled mid-fetch
+                log.info("nats: drain incomplete (%r); closing", exc)
+                await self.nc.close()

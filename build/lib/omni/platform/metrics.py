@@ -1,0 +1,43 @@
+"""Prometheus metrics, served on each service's metrics port (OMNI_<SERVICE>_METRICS_PORT).
+
+Every series carries the service's name, so replicas of several services in one process (as in
+tests) stay apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+RPCS = Counter("omni_rpc_total", "Calls finished, by status code", ["service", "method", "code"])
+RPC_SECONDS = Histogram(
+    "omni_rpc_seconds",
+    "Call duration",
+    ["service", "method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+OUTBOX_PENDING = Gauge("omni_outbox_pending", "Events committed, not yet published", ["service"])
+CONSUMER_PENDING = Gauge(
+    "omni_consumer_pending",
+    "Messages a durable consumer has not handled yet",
+    ["service", "durable"],
+)
+WATCHERS = Gauge("omni_availability_watchers", "Open WatchAvailability streams", ["service"])
+
+
+def observer(service: str) -> Callable[[str, str, float], None]:
+    """The gRPC server's observer: one count and one duration per finished call."""
+
+    def observe(method: str, code: str, seconds: float) -> None:
+        name = method.rsplit("/", 1)[-1]
+        RPCS.labels(service, name, code).inc()
+        RPC_SECONDS.labels(service, name).observe(seconds)
+
+    return observe
+
+
+def serve(port: int) -> int:
+    """Serves /metrics on `port` (0: a free one); returns the port. Once per process."""
+    server, _thread = start_http_server(port)
+    return int(server.server_port)

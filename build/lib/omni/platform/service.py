@@ -1,0 +1,191 @@
+"""What every service replica runs, and its command line: database, NATS, outbox relay,
+health, the gRPC server, background work, and a graceful stop on SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import TypeVar
+
+import grpc
+import uvloop
+from pydantic import ValidationError
+from sqlalchemy import Table, text
+
+from omni.platform import metrics, migrations
+from omni.platform.auth import Access, Tokens, authorize
+from omni.platform.db import create_engine
+from omni.platform.grpc_server import (
+    DetailFor,
+    HealthReporter,
+    Limits,
+    start_server,
+    stop_server,
+)
+from omni.platform.messaging import NatsLink, StreamSpec
+from omni.platform.outbox import OutboxRelay
+from omni.platform.retention import prune
+from omni.platform.settings import ServiceSettings
+from omni.platform.tasks import TaskGroup, repeat
+
+log = logging.getLogger(__name__)
+S = TypeVar("S", bound=ServiceSettings)
+
+
+class Service:
+    """A service's composition root. Subclasses wire their own parts and fill the hooks."""
+
+    name = ""  # "stock", "orders", ...
+    service_names: Sequence[str] = ()  # the gRPC services it serves (for health, reflection)
+    migrations = ""  # the Alembic script directory
+    streams: Sequence[StreamSpec] = ()  # what it publishes to and consumes from
+    access: Access = {}  # the roles allowed to call each of its RPCs
+
+    def __init__(self, settings: ServiceSettings, outbox: Table, bookkeeping: Sequence[Table]):
+        self.settings = settings
+        self.engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+        self.nats = NatsLink(
+            settings.nats_url,
+            f"omni-{self.name}",
+            self.streams,
+            settings.stream_replicas,
+            on_reconnect=self._nats_back,
+        )
+        self.relay = OutboxRelay(
+            self.engine, outbox, self.nats.publish, poll_interval=settings.outbox_poll_seconds
+        )
+        self.health = HealthReporter(
+            self.service_names, {"database": self._database_ok, "nats": self._nats_ok}
+        )
+        self.tasks = TaskGroup()
+        self.tokens = Tokens.parse(settings.auth_tokens)
+        self.port = 0
+        self.metrics_port = -1
+        self._bookkeeping = bookkeeping
+
+    # Hooks
+    def register(self, server: grpc.aio.Server) -> None:
+        """Adds the service's servicers to the server."""
+        raise NotImplementedError
+
+    def detail_for(self) -> DetailFor:
+        return lambda _exc: None
+
+    async def on_start(self) -> None:
+        """Starts the service's own background work (before the server takes calls)."""
+
+    async def on_nats(self) -> None:
+        """Runs once NATS is connected: subscriptions, consumers (may run until cancelled)."""
+
+    def on_nats_back(self) -> None:
+        """NATS reconnected after a loss."""
+
+    async def on_stop(self) -> None:
+        """Stops the service's own work, after the server has finished its calls."""
+
+    async def sample(self) -> None:
+        """Sets the service's own gauges (every few seconds)."""
+
+    # Lifecycle
+    async def migrate(self) -> None:
+        await migrations.upgrade(self.settings.database_url, self.migrations)
+
+    async def start(self) -> None:
+        if self.settings.migrate_on_start:
+            await self.migrate()
+        await self.on_start()
+        self.tasks.spawn("nats", self._connect_nats())
+        self.tasks.spawn("outbox relay", self.relay.run())
+        self.tasks.spawn("pruning", repeat("pruning bookkeeping", self._prune, 60.0))
+        if self.settings.metrics_port >= 0:
+            self.metrics_port = metrics.serve(self.settings.metrics_port)
+            self.tasks.spawn("metrics", repeat("sampling metrics", self._sample, 5.0))
+        await self.health.refresh()
+        self.tasks.spawn("health", self.health.run())
+        self.server, self.port = await start_server(
+            host=self.settings.grpc_host,
+            port=self.settings.grpc_port,
+            register=self.register,
+            service_names=self.service_names,
+            health=self.health,
+            guard=lambda method, metadata: authorize(self.tokens, self.access, method, metadata),
+            detail_for=self.detail_for(),
+            observe=metrics.observer(self.name),
+            limits=Limits(
+                self.settings.grpc_max_message_bytes,
+                self.settings.grpc_max_streams_per_connection,
+                self.settings.grpc_max_concurrent_rpcs,
+            ),
+        )
+        log.info("%s service listening on port %d", self.name, self.port)
+
+    async def stop(self) -> None:
+        """Stops taking calls, finishes running ones, then stops background work and NATS."""
+        await stop_server(self.server, self.health, self.settings.shutdown_grace_seconds)
+        await self.on_stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.relay.relay_once(), 2.0)  # flush what just committed
+        await self.tasks.stop()
+        await self.nats.close()
+        await self.engine.dispose()
+
+    async def _sample(self) -> None:
+        metrics.OUTBOX_PENDING.labels(self.name).set(await self.relay.pending())
+        await self.sample()
+
+    async def _connect_nats(self) -> None:
+        await self.nats.run()
+        self.relay.scan_soon()
+        await self.on_nats()
+
+    def _nats_back(self) -> None:
+        self.relay.scan_soon()  # publish what waited, at once
+        self.on_nats_back()
+
+    async def _prune(self) -> None:
+        keep = timedelta(hours=self.settings.bookkeeping_retention_hours)
+        for table in self._bookkeeping:
+            column = "processed_at" if "processed_at" in table.c else "created_at"
+            await prune(self.engine, table, column, keep)
+
+    async def _database_ok(self) -> bool:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True
+
+    async def _nats_ok(self) -> bool:
+        return self.nats.connected()
+
+
+async def serve(service: Service) -> None:
+    """Runs one replica until SIGTERM or SIGINT, then stops gracefully."""
+    await service.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("stopping: finishing calls in flight")
+    await service.stop()
+
+
+def main(prog: str, settings_type: type[S], build: Callable[[S], Service]) -> None:
+    """`omni-<service> [serve|migrate]`: reads the settings, then serves or migrates."""
+    parser = argparse.ArgumentParser(prog=prog, description=f"Runs or migrates {prog}.")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    args = parser.parse_args()
+    try:
+        settings = settings_type()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SystemExit(f"{prog}: bad setting ({problems}); see README, Configuration") from None
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    service = build(settings)
+    uvloop.run(serve(service) if args.command == "serve" else service.migrate())

@@ -1,0 +1,53 @@
+"""Typed settings read from the environment, shared by every service; defaults run embedded."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from omni.platform.auth import Tokens
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs. Subclasses set env_prefix (OMNI_STOCK_, OMNI_ORDERS_, ...)."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    database_url: str
+    grpc_host: str = "[::]"
+    grpc_port: int
+    db_pool_size: int = 10
+    migrate_on_start: bool = True
+    # Shared by every service, so it carries no service prefix.
+    nats_url: str = Field(
+        "nats://127.0.0.1:4222", validation_alias=AliasChoices("NATS_URL", "OMNI_NATS_URL")
+    )
+    stream_replicas: int = Field(
+        1, validation_alias=AliasChoices("OMNI_STREAM_REPLICAS"), ge=1, le=5
+    )
+    log_level: str = Field("INFO", validation_alias=AliasChoices("OMNI_LOG_LEVEL"))
+    # Bearer tokens and their roles (JSON; see omni.platform.auth). Empty: every call refused.
+    auth_tokens: str = Field("", validation_alias=AliasChoices("OMNI_AUTH_TOKENS"))
+
+    @field_validator("auth_tokens")
+    @classmethod
+    def _valid_tokens(cls, value: str) -> str:
+        try:
+            Tokens.parse(value)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ValueError(f"OMNI_AUTH_TOKENS is not a valid token list: {exc}") from None
+        return value
+
+    shutdown_grace_seconds: float = 5.0
+    # So that one client cannot exhaust a replica: the largest request accepted, streams per
+    # connection, and calls in flight in all (beyond: RESOURCE_EXHAUSTED; watchers count).
+    grpc_max_message_bytes: int = Field(1024 * 1024, ge=1024)
+    grpc_max_streams_per_connection: int = Field(1000, ge=1)
+    grpc_max_concurrent_rpcs: int = Field(2000, ge=1)
+    # Prometheus /metrics (stock 9091, orders 9092, pickup 9093, returns 9094); -1: off.
+    metrics_port: int = Field(-1, ge=-1)
+    # Events are published right after their commit; this poll only catches what was left.
+    outbox_poll_seconds: float = 1.0
+    # How long idempotency keys and handled event ids are kept. Longer than the streams keep
+    # messages (7 days), so a redelivered event can never outlive its record.
+    bookkeeping_retention_hours: float = 8 * 24

@@ -1,0 +1,50 @@
+"""Tables every service has in its own database: outbox, processed events, idempotency keys."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from omni.platform.db import UTCDateTime
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+SequenceId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def platform_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
+    """Declares (outbox, processed_events, idempotency_keys) on a service's metadata."""
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("seq", SequenceId, primary_key=True, autoincrement=True),
+        Column("event_id", String(64), nullable=False, unique=True),
+        Column("subject", String(255), nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
+    )
+    processed = Table(
+        "processed_events",
+        metadata,
+        Column("consumer", String(64), primary_key=True),
+        Column("event_id", String(64), primary_key=True),
+        Column("processed_at", UTCDateTime, nullable=False),
+    )
+    idempotency = Table(
+        "idempotency_keys",
+        metadata,
+        Column("key", String(128), primary_key=True),
+        Column("operation", String(32), nullable=False),
+        Column("request_hash", String(64), nullable=False),
+        # JSON of the first answer, replayed to retries.
+        Column("result", Text, nullable=True),
+        Column("created_at", UTCDateTime, nullable=False),
+    )
+    return outbox, processed, idempotency

@@ -1,0 +1,68 @@
+"""One write transaction per handler: its events saved to the outbox in it, relayed after it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from omni.platform import outbox
+from omni.platform.db import write_transaction
+from omni.platform.outbox import OutboxMessage
+
+
+class RecordsEvents(Protocol):
+    """A service's transaction object: whatever it offers, plus the events it gathered."""
+
+    @property
+    def events(self) -> list[Any]: ...
+
+
+Tx = TypeVar("Tx", bound=RecordsEvents)
+Reader = TypeVar("Reader")
+
+
+class UnitOfWork(Generic[Tx, Reader]):
+    """Opens transactions on a service's database and tells the relay after each commit.
+
+    `begin` wraps a connection in the service's transaction object (repositories, events);
+    `to_outbox` turns each gathered event into a message; `read` makes a read-only view.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        outbox_table: Table,
+        *,
+        begin: Callable[[AsyncConnection], Tx],
+        read: Callable[[AsyncConnection], Reader],
+        to_outbox: Callable[[Any], OutboxMessage],
+        on_commit: Callable[[Sequence[OutboxMessage]], None] = lambda _messages: None,
+    ) -> None:
+        self.engine = engine
+        self._outbox = outbox_table
+        self._begin = begin
+        self._read = read
+        self._to_outbox = to_outbox
+        self._on_commit = on_commit
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """Commits the body's changes and their events together, or neither."""
+        async with write_transaction(self.engine) as conn:
+            tx = self._begin(conn)
+            yield tx
+            messages = [self._to_outbox(e) for e in tx.events]
+            await outbox.save(conn, self._outbox, messages)
+        if messages:
+            self._on_commit(messages)  # committed: they may be published now
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[Reader]:
+        """A read-only view (no locks taken)."""
+        async with self.engine.connect() as conn:
+            yield self._read(conn)
+            await conn.rollback()

@@ -1,0 +1,1 @@
+"""The returns service: return anything, anywhere, through any channel (SPEC.md §5)."""

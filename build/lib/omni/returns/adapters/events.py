@@ -1,0 +1,37 @@
+"""Turns what a return raised into outbox messages: its events, and restocks for stock."""
+
+from __future__ import annotations
+
+from omni.platform.clock import new_id, utcnow
+from omni.platform.outbox import OutboxMessage
+from omni.returns import convert
+from omni.returns.domain.events import Event, RestockStock, ReturnChanged
+from omni.returns.v1 import messaging_pb2 as msg
+from omni.stock.convert import timestamp
+from omni.stock.v1 import stock_pb2 as stock_pb
+
+EVENT_PREFIX = "returns.events."
+
+
+def to_outbox(event: Event) -> OutboxMessage:
+    event_id = new_id("evt")
+    match event:
+        case ReturnChanged(rma, change, received, refund):
+            payload = msg.ReturnChanged(
+                event_id=event_id,
+                occurred_at=timestamp(utcnow()),
+                rma=convert.return_to_proto(rma),
+                received=[convert.received_to_proto(r) for r in received],
+                refund=refund,
+            )
+            return OutboxMessage(event_id, EVENT_PREFIX + change.value, payload.SerializeToString())
+        case RestockStock(location_id, lines, key, reference):
+            request = stock_pb.RestockRequest(
+                location_id=location_id,
+                lines=[stock_pb.RestockLine(sku=s, quantity=q, damaged=d) for s, q, d in lines],
+                idempotency_key=key,
+                reference=reference,
+                actor="returns",
+            )
+            payload_bytes = request.SerializeToString()
+            return OutboxMessage(event_id, "stock.commands.restock", payload_bytes)

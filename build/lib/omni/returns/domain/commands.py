@@ -1,0 +1,33 @@
+"""What callers ask of the returns service, checked and free of wire types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from omni.returns.domain.model import Override, Received
+
+
+@dataclass(frozen=True, slots=True)
+class CreateReturn:
+    idempotency_key: str
+    order_id: str
+    channel: str
+    lines: tuple[tuple[str, int, str], ...]  # (sku, quantity, reason)
+    location_id: str
+    override: Override | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveReturn:
+    return_id: str
+    received: tuple[Received, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ListReturns:
+    order_id: str = ""
+    customer_id: str = ""
+    location_id: str = ""
+    status: str = ""
+    page_size: int = 50
+    page_token: str = ""

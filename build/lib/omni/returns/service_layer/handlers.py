@@ -1,0 +1,141 @@
+"""One handler per returns command, each one transaction: load and lock, decide, save."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import timedelta
+
+from omni.platform.auth import Role, current_caller
+from omni.platform.clock import new_id, utcnow
+from omni.platform.db import with_retries
+from omni.platform.errors import NotFound, OmniError, Unavailable
+from omni.platform.idempotency import request_hash
+from omni.returns.domain import commands, rules
+from omni.returns.domain.events import ReturnChange, ReturnChanged
+from omni.returns.domain.model import KnownLocation, KnownOrder, Override, Return
+from omni.returns.service_layer.unit_of_work import Transaction, UnitOfWork, keys
+
+# Whether this service has read every location event published so far.
+CaughtUp = Callable[[], Awaitable[bool]]
+# The order as the orders service has it now (None: no such order); Unavailable if it cannot
+# be asked.
+FetchOrder = Callable[[str], Awaitable[KnownOrder | None]]
+
+
+async def learn_order(uow: UnitOfWork, order: KnownOrder) -> None:
+    """An order as one of its events told it; an older version than known changes nothing."""
+
+    async def work() -> None:
+        async with uow.transaction() as tx:
+            await tx.repo.learn_order(order)
+
+    await with_retries(work)
+
+
+async def learn_location(uow: UnitOfWork, location: KnownLocation) -> None:
+    async def work() -> None:
+        async with uow.transaction() as tx:
+            await tx.repo.learn_location(location)
+
+    await with_retries(work)
+
+
+async def create_return(
+    uow: UnitOfWork,
+    cmd: commands.CreateReturn,
+    *,
+    window: timedelta,
+    fetch_order: FetchOrder,
+    locations_caught_up: CaughtUp,
+) -> Return:
+    """Opens a return if every check passes, once per idempotency key.
+
+    The read model may lag behind orders: an order it does not know, or a line it does not
+    know as fulfilled, is asked of the orders service itself (over NATS) before refusing; if
+    orders cannot answer, the refusal is UNAVAILABLE (retry), never final. An unknown location
+    is final only once the locations consumer has nothing left to read.
+    """
+    caller = current_caller()
+    caller.require_store(cmd.location_id)  # store staff open returns at their own store
+    if cmd.override is not None:
+        caller.require(Role.MANAGER, "overriding the return window")
+        if caller.role is Role.MANAGER:  # recorded as who it really was
+            cmd = replace(cmd, override=Override(caller.subject, cmd.override.reason))
+    try:
+        return await with_retries(lambda: _create(uow, cmd, window))
+    except rules.UnknownLocation as refused:
+        await _final_unless_lagging(refused, locations_caught_up)
+        raise
+    except (rules.UnknownOrder, rules.NotFulfilled):
+        fresh = await fetch_order(cmd.order_id)  # the orders service's own answer
+        if fresh is not None:
+            await learn_order(uow, fresh)
+    try:
+        return await with_retries(lambda: _create(uow, cmd, window))
+    except rules.UnknownLocation as refused:
+        await _final_unless_lagging(refused, locations_caught_up)
+        raise
+
+
+async def _final_unless_lagging(refused: OmniError, caught_up: CaughtUp) -> None:
+    if not await caught_up():
+        raise Unavailable(
+            f"{refused.message}, as far as returns has heard: it is still reading the latest "
+            "events; retry in a moment"
+        ) from refused
+
+
+async def _create(uow: UnitOfWork, cmd: commands.CreateReturn, window: timedelta) -> Return:
+    async with uow.transaction() as tx:
+        [claim] = await keys.claim(tx.conn, "return", [(cmd.idempotency_key, request_hash(cmd))])
+        if isinstance(claim, OmniError):
+            raise claim
+        if claim.stored is not None:
+            return await _get(tx, claim.stored["return_id"])
+        rules.check_location(await tx.repo.location(cmd.location_id), cmd.location_id)
+        # Locked: one return at a time per order, so two cannot both take the last units.
+        order = rules.check_order(await tx.repo.order(cmd.order_id, lock=True), cmd.order_id)
+        now = utcnow()
+        earlier = await tx.repo.for_order(order.id)
+        asked = [(sku, qty) for sku, qty, _ in cmd.lines]
+        override = rules.check_lines(order, asked, earlier, now, window, cmd.override)
+        rma = Return(
+            id=new_id("rma"),
+            order_id=order.id,
+            customer_id=order.customer_id,
+            channel=cmd.channel,
+            location_id=cmd.location_id,
+            currency=order.currency,
+            lines=[rules.new_line(sku, qty, reason, order) for sku, qty, reason in cmd.lines],
+            created_at=now,
+            updated_at=now,
+            override=override,
+        )
+        rma.events.append(ReturnChanged(rma, ReturnChange.AUTHORIZED))
+        await tx.add(rma)
+        await keys.store(tx.conn, {claim.key: {"return_id": rma.id}})
+        return rma
+
+
+async def receive_return(uow: UnitOfWork, cmd: commands.ReceiveReturn) -> Return:
+    """Takes in what arrived; lines whose scan id was seen before are skipped."""
+
+    async def work() -> Return:
+        async with uow.transaction() as tx:
+            rma = await _get(tx, cmd.return_id, lock=True)
+            current_caller().require_store(rma.location_id)  # received where it is brought
+            fresh = await tx.repo.fresh_scans(rma.id, [r.scan_id for r in cmd.received])
+            received = [r for r in cmd.received if r.scan_id in fresh]
+            if rules.receive(rma, received, utcnow()):
+                await tx.save(rma)
+            return rma
+
+    return await with_retries(work)
+
+
+async def _get(tx: Transaction, return_id: str, *, lock: bool = False) -> Return:
+    rma = await tx.repo.get(return_id, lock=lock)
+    if rma is None:
+        raise NotFound(f"return {return_id} does not exist")
+    return rma

@@ -1,0 +1,79 @@
+"""Turns domain events into outbox messages: a subject and a protobuf payload each."""
+
+from __future__ import annotations
+
+from google.protobuf.message import Message
+
+from omni.platform.clock import new_id, utcnow
+from omni.platform.outbox import OutboxMessage
+from omni.stock import convert
+from omni.stock.domain.events import (
+    AllocationRejected,
+    ChannelViewChanged,
+    CountShortage,
+    Event,
+    LocationChanged,
+    ReservationChanged,
+    StockLevelChanged,
+    StockReserved,
+)
+from omni.stock.v1 import messaging_pb2 as msg
+
+SUBJECT_PREFIX = "stock.events."
+AVAILABILITY_PREFIX = "stock.availability."
+
+
+def availability_subject(location_id: str, sku: str) -> str:
+    """Where a level's changes are published; subscribe with "*" for either token."""
+    return f"{AVAILABILITY_PREFIX}{subject_token(location_id)}.{subject_token(sku)}"
+
+
+def subject_token(value: str) -> str:
+    """Ids may contain "." (a NATS token separator); "%" cannot occur in ids, so this is safe."""
+    return value.replace(".", "%2E") if value != "*" else value
+
+
+def to_outbox(event: Event) -> OutboxMessage:
+    """The subject and payload for one event, with a fresh event id."""
+    event_id = new_id("evt")
+    now = convert.timestamp(utcnow())
+    payload: Message
+    match event:
+        case StockLevelChanged(level, movements):
+            subject = availability_subject(level.location_id, level.sku)
+            payload = msg.StockLevelChanged(
+                level=convert.level_to_proto(level),
+                movements=[convert.movement_to_proto(m) for m in movements],
+            )
+        case StockReserved(reservation, key):
+            subject = "reserved"
+            payload = msg.StockReserved(
+                reservation=convert.reservation_to_proto(reservation), idempotency_key=key
+            )
+        case AllocationRejected(reference, key, lines, reason):
+            subject = "allocation_rejected"
+            payload = msg.AllocationRejected(
+                reference=reference,
+                idempotency_key=key,
+                lines=convert.short_lines_to_proto(lines),
+                reason=reason,
+            )
+        case ReservationChanged(reservation, change):
+            subject = change.value
+            payload = msg.ReservationChanged(reservation=convert.reservation_to_proto(reservation))
+        case CountShortage(level, counted, short):
+            subject = "count_shortage"
+            payload = msg.CountShortage(
+                level=convert.level_to_proto(level), counted=counted, short=short
+            )
+        case ChannelViewChanged(view):
+            subject = "channel_view_changed"
+            payload = msg.ChannelViewChanged(view=convert.channel_view_to_proto(view))
+        case LocationChanged(location):
+            subject = "location_changed"
+            payload = msg.LocationChanged(location=convert.location_to_proto(location))
+    payload.event_id = event_id
+    payload.occurred_at.CopyFrom(now)
+    if not subject.startswith(AVAILABILITY_PREFIX):
+        subject = SUBJECT_PREFIX + subject
+    return OutboxMessage(event_id, subject, payload.SerializeToString())

@@ -1,0 +1,386 @@
+"""Reads and writes stock aggregates on one connection (and its transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from omni.platform.clock import utcnow
+from omni.platform.db import insert_ignoring_conflicts
+from omni.stock.adapters.tables import (
+    barcodes,
+    channel_buffers,
+    locations,
+    movements,
+    reservation_lines,
+    reservations,
+    stock_levels,
+)
+from omni.stock.domain.book import Key, LevelChanged
+from omni.stock.domain.channels import Channel, ChannelView
+from omni.stock.domain.model import (
+    Location,
+    LocationKind,
+    Movement,
+    MovementKind,
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    StockLevel,
+)
+
+_LEVEL_COLUMNS = ("on_hand", "reserved", "safety_stock", "damaged", "version")
+
+
+class StockRepository:
+    """Maps rows to domain objects; `lock_*` methods take row locks (PostgreSQL)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    # Locations -------------------------------------------------------------------------
+
+    async def locations(self, ids: Collection[str] | None = None) -> dict[str, Location]:
+        query = select(locations).order_by(locations.c.id)
+        if ids is not None:
+            query = query.where(locations.c.id.in_(list(ids)))
+        rows = (await self.conn.execute(query)).mappings()
+        return {r["id"]: _location(r) for r in rows}
+
+    async def add_location(self, loc: Location) -> bool:
+        """Inserts the location; False if its id is taken."""
+        row = {**_location_row(loc), "updated_at": utcnow()}
+        return bool(await insert_ignoring_conflicts(self.conn, locations, [row], "id"))
+
+    async def update_location(self, loc: Location) -> bool:
+        """Replaces the location's attributes; False if it does not exist."""
+        stmt = update(locations).where(locations.c.id == loc.id)
+        values = {**_location_row(loc), "updated_at": utcnow()}
+        return (await self.conn.execute(stmt.values(values))).rowcount == 1
+
+    # Barcodes ------------------------------------------------------------------------
+
+    async def register_barcodes(self, pairs: dict[str, str]) -> None:
+        """Maps each code to its SKU, replacing an earlier mapping of the same code."""
+        await self.conn.execute(delete(barcodes).where(barcodes.c.code.in_(sorted(pairs))))
+        now = utcnow()
+        rows = [{"code": c, "sku": s, "updated_at": now} for c, s in sorted(pairs.items())]
+        await self.conn.execute(insert(barcodes), rows)
+
+    async def sku_of(self, code: str) -> str | None:
+        found = await self.conn.execute(select(barcodes.c.sku).where(barcodes.c.code == code))
+        return found.scalar_one_or_none()
+
+    # Channel views -------------------------------------------------------------------
+
+    async def channel_views(self, channel: Channel | None = None) -> list[ChannelView]:
+        """Stored views (one channel's, or all); a channel with no buffers has no view."""
+        query = select(channel_buffers).order_by(channel_buffers.c.channel)
+        if channel is not None:
+            query = query.where(channel_buffers.c.channel == channel.value)
+        buffers: dict[Channel, dict[LocationKind, int]] = {}
+        for r in (await self.conn.execute(query)).mappings():
+            buffers.setdefault(Channel(r["channel"]), {})[LocationKind(r["location_kind"])] = r[
+                "units"
+            ]
+        return [ChannelView(c, b) for c, b in buffers.items()]
+
+    async def set_channel_view(self, view: ChannelView) -> None:
+        """Replaces the channel's buffers."""
+        await self.conn.execute(
+            delete(channel_buffers).where(channel_buffers.c.channel == view.channel.value)
+        )
+        now = utcnow()
+        rows = [
+            {
+                "channel": view.channel.value,
+                "location_kind": kind.value,
+                "units": units,
+                "updated_at": now,
+            }
+            for kind, units in view.buffers.items()
+            if units
+        ]
+        if rows:
+            await self.conn.execute(insert(channel_buffers), rows)
+
+    # Levels ----------------------------------------------------------------------------
+
+    async def lock_levels(
+        self, keys: Collection[Key] = (), any_location_skus: Collection[str] = ()
+    ) -> list[StockLevel]:
+        """Levels for `keys` and for `any_location_skus` everywhere, locked in key order.
+
+        One statement with one ORDER BY: every transaction takes its row locks in the same
+        order, so two of them never wait on each other in a cycle.
+        """
+        conditions = []
+        if keys:
+            conditions.append(
+                tuple_(stock_levels.c.sku, stock_levels.c.location_id).in_(sorted(keys))
+            )
+        if any_location_skus:
+            conditions.append(stock_levels.c.sku.in_(list(any_location_skus)))
+        if not conditions:
+            return []
+        query = (
+            select(stock_levels)
+            .where(or_(*conditions))
+            .order_by(stock_levels.c.sku, stock_levels.c.location_id)
+            .with_for_update()
+        )
+        return [_level(r) for r in (await self.conn.execute(query)).mappings()]
+
+    async def ensure_levels(self, keys: Iterable[Key]) -> None:
+        """Creates zero levels that do not exist yet (before locking them for a receipt)."""
+        now = utcnow()
+        rows = [
+            {"sku": s, "location_id": loc, **dict.fromkeys(_LEVEL_COLUMNS, 0), "updated_at": now}
+            for s, loc in sorted(set(keys))
+        ]
+        await insert_ignoring_conflicts(self.conn, stock_levels, rows, "sku")
+
+    async def read_levels(
+        self, skus: Collection[str], location_ids: Collection[str] = ()
+    ) -> list[StockLevel]:
+        query = select(stock_levels).where(stock_levels.c.sku.in_(list(skus)))
+        if location_ids:
+            query = query.where(stock_levels.c.location_id.in_(list(location_ids)))
+        query = query.order_by(stock_levels.c.sku, stock_levels.c.location_id)
+        return [_level(r) for r in (await self.conn.execute(query)).mappings()]
+
+    async def save_changes(self, changes: list[LevelChanged], levels: list[StockLevel]) -> None:
+        """Writes the final state of changed levels and one ledger row per change."""
+        if not changes:
+            return
+        now = utcnow()
+        stmt = (
+            update(stock_levels)
+            .where(
+                and_(
+                    stock_levels.c.sku == bindparam("k_sku"),
+                    stock_levels.c.location_id == bindparam("k_location"),
+                )
+            )
+            .values({c: bindparam(c) for c in (*_LEVEL_COLUMNS, "updated_at")})
+        )
+        await self.conn.execute(
+            stmt,
+            [
+                {
+                    "k_sku": lv.sku,
+                    "k_location": lv.location_id,
+                    "updated_at": now,
+                    **{c: getattr(lv, c) for c in _LEVEL_COLUMNS},
+                }
+                for lv in levels
+            ],
+        )
+        await self.conn.execute(
+            insert(movements),
+            [{**_movement_row(c.movement), "occurred_at": now} for c in changes],
+        )
+
+    async def list_movements(
+        self, sku: str, location_id: str, after_id: int, limit: int
+    ) -> list[tuple[int, datetime, Movement]]:
+        query = (
+            select(movements)
+            .where(
+                movements.c.sku == sku,
+                movements.c.location_id == location_id,
+                movements.c.id > after_id,
+            )
+            .order_by(movements.c.id)
+            .limit(limit)
+        )
+        rows = (await self.conn.execute(query)).mappings()
+        return [(r["id"], r["occurred_at"], _movement(r)) for r in rows]
+
+    # Reservations ----------------------------------------------------------------------
+
+    async def add_reservations(self, items: list[Reservation]) -> None:
+        if not items:
+            return
+        now = utcnow()
+        await self.conn.execute(
+            insert(reservations), [{**_reservation_row(r), "updated_at": now} for r in items]
+        )
+        await self.conn.execute(
+            insert(reservation_lines),
+            [_line_row(r.id, line) for r in items for line in r.lines],
+        )
+
+    async def get_reservations(
+        self, ids: Collection[str], *, lock: bool = False, skip_locked: bool = False
+    ) -> dict[str, Reservation]:
+        """Reservations by id; `skip_locked` leaves out those another transaction holds."""
+        query = select(reservations).where(reservations.c.id.in_(sorted(ids)))
+        query = query.order_by(reservations.c.id)
+        if lock:
+            query = query.with_for_update(skip_locked=skip_locked)
+        heads = list((await self.conn.execute(query)).mappings())
+        if not heads:
+            return {}
+        lines_query = select(reservation_lines).where(
+            reservation_lines.c.reservation_id.in_([h["id"] for h in heads])
+        )
+        by_id: dict[str, list[ReservationLine]] = {h["id"]: [] for h in heads}
+        for r in (await self.conn.execute(lines_query)).mappings():
+            by_id[r["reservation_id"]].append(
+                ReservationLine(
+                    r["sku"], r["location_id"], r["quantity"], r["committed"], r["released"]
+                )
+            )
+        return {h["id"]: _reservation(h, by_id[h["id"]]) for h in heads}
+
+    async def save_reservation(self, res: Reservation) -> None:
+        """Writes a changed reservation's status and line counters."""
+        await self.conn.execute(
+            update(reservations)
+            .where(reservations.c.id == res.id)
+            .values(status=res.status.value, updated_at=utcnow())
+        )
+        stmt = (
+            update(reservation_lines)
+            .where(
+                and_(
+                    reservation_lines.c.reservation_id == res.id,
+                    reservation_lines.c.sku == bindparam("k_sku"),
+                    reservation_lines.c.location_id == bindparam("k_location"),
+                )
+            )
+            .values(committed=bindparam("committed"), released=bindparam("released"))
+        )
+        await self.conn.execute(
+            stmt,
+            [
+                {
+                    "k_sku": ln.sku,
+                    "k_location": ln.location_id,
+                    "committed": ln.committed,
+                    "released": ln.released,
+                }
+                for ln in res.lines
+            ],
+        )
+
+    async def due_reservation_ids(self, now: datetime, limit: int) -> list[str]:
+        query = (
+            select(reservations.c.id)
+            .where(
+                reservations.c.status == ReservationStatus.ACTIVE.value,
+                reservations.c.expires_at <= now,
+            )
+            .order_by(reservations.c.expires_at)
+            .limit(limit)
+        )
+        return list((await self.conn.execute(query)).scalars())
+
+
+def _location(r: Any) -> Location:
+    return Location(
+        id=r["id"],
+        name=r["name"],
+        kind=LocationKind(r["kind"]),
+        ships=r["ships"],
+        pickup=r["pickup"],
+        accepts_returns=r["accepts_returns"],
+        region=r["region"],
+        latitude=r["latitude"],
+        longitude=r["longitude"],
+        priority=r["priority"],
+    )
+
+
+def _location_row(loc: Location) -> dict[str, Any]:
+    return {
+        "id": loc.id,
+        "name": loc.name,
+        "kind": loc.kind.value,
+        "ships": loc.ships,
+        "pickup": loc.pickup,
+        "accepts_returns": loc.accepts_returns,
+        "region": loc.region,
+        "latitude": loc.latitude,
+        "longitude": loc.longitude,
+        "priority": loc.priority,
+    }
+
+
+def _level(r: Any) -> StockLevel:
+    return StockLevel(
+        sku=r["sku"],
+        location_id=r["location_id"],
+        on_hand=r["on_hand"],
+        reserved=r["reserved"],
+        safety_stock=r["safety_stock"],
+        damaged=r["damaged"],
+        version=r["version"],
+    )
+
+
+def _movement_row(m: Movement) -> dict[str, Any]:
+    return {
+        "sku": m.sku,
+        "location_id": m.location_id,
+        "kind": m.kind.value,
+        "on_hand_delta": m.on_hand_delta,
+        "reserved_delta": m.reserved_delta,
+        "damaged_delta": m.damaged_delta,
+        "safety_stock_delta": m.safety_stock_delta,
+        "reference": m.reference,
+        "actor": m.actor,
+        "version": m.version,
+    }
+
+
+def _movement(r: Any) -> Movement:
+    return Movement(
+        r["sku"],
+        r["location_id"],
+        MovementKind(r["kind"]),
+        r["on_hand_delta"],
+        r["reserved_delta"],
+        r["damaged_delta"],
+        r["safety_stock_delta"],
+        r["reference"],
+        r["actor"],
+        r["version"],
+    )
+
+
+def _reservation_row(r: Reservation) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "reference": r.reference,
+        "status": r.status.value,
+        "created_at": r.created_at,
+        "expires_at": r.expires_at,
+    }
+
+
+def _line_row(reservation_id: str, line: ReservationLine) -> dict[str, Any]:
+    return {
+        "reservation_id": reservation_id,
+        "sku": line.sku,
+        "location_id": line.location_id,
+        "quantity": line.quantity,
+        "committed": line.committed,
+        "released": line.released,
+    }
+
+
+def _reservation(h: Any, lines: list[ReservationLine]) -> Reservation:
+    return Reservation(
+        id=h["id"],
+        reference=h["reference"],
+        lines=lines,
+        created_at=h["created_at"],
+        expires_at=h["expires_at"],
+        status=ReservationStatus(h["status"]),
+    )

@@ -1,0 +1,118 @@
+"""The stock service's schema (SQLAlchemy Core); migrations create exactly this."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+from omni.platform.db import UTCDateTime
+from omni.platform.tables import SequenceId, platform_tables
+
+metadata = MetaData()
+outbox, processed_events, idempotency_keys = platform_tables(metadata)
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("ships", Boolean, nullable=False),
+    Column("pickup", Boolean, nullable=False),
+    Column("accepts_returns", Boolean, nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("latitude", Float, nullable=True),
+    Column("longitude", Float, nullable=True),
+    Column("priority", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+stock_levels = Table(
+    "stock_levels",
+    metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("location_id", String(64), ForeignKey("locations.id"), primary_key=True),
+    Column("on_hand", BigInteger, nullable=False),
+    Column("reserved", BigInteger, nullable=False),
+    Column("safety_stock", BigInteger, nullable=False),
+    Column("damaged", BigInteger, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # The database refuses what the domain must never do, whatever the code path.
+    CheckConstraint(
+        "on_hand >= 0 AND reserved >= 0 AND safety_stock >= 0 AND damaged >= 0",
+        name="ck_stock_levels_non_negative",
+    ),
+)
+
+movements = Table(
+    "movements",
+    metadata,
+    Column("id", SequenceId, primary_key=True, autoincrement=True),
+    Column("sku", String(64), nullable=False),
+    Column("location_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("on_hand_delta", BigInteger, nullable=False),
+    Column("reserved_delta", BigInteger, nullable=False),
+    Column("damaged_delta", BigInteger, nullable=False),
+    Column("safety_stock_delta", BigInteger, nullable=False),
+    Column("reference", String(128), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    # One movement per version of a level: a lost update cannot hide in the ledger.
+    UniqueConstraint("sku", "location_id", "version", name="uq_movements_level_version"),
+)
+
+barcodes = Table(
+    "barcodes",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("sku", String(64), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+channel_buffers = Table(
+    "channel_buffers",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("location_kind", String(16), primary_key=True),
+    Column("units", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("reference", String(128), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_reservations_status_expires_at", "status", "expires_at"),
+    Index("ix_reservations_reference", "reference"),
+)
+
+reservation_lines = Table(
+    "reservation_lines",
+    metadata,
+    Column("reservation_id", String(64), ForeignKey("reservations.id"), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("location_id", String(64), primary_key=True),
+    Column("quantity", BigInteger, nullable=False),
+    Column("committed", BigInteger, nullable=False),
+    Column("released", BigInteger, nullable=False),
+)

@@ -1,0 +1,79 @@
+"""The stock service's composition root: its parts wired onto the platform's Service."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import grpc
+
+from omni.platform import metrics
+from omni.platform.clock import utcnow
+from omni.platform.grpc_server import DetailFor
+from omni.platform.service import Service
+from omni.platform.tasks import repeat
+from omni.stock.adapters import tables
+from omni.stock.entrypoints.availability import AvailabilityHub
+from omni.stock.entrypoints.grpc_api import ACCESS, SERVICE_NAME, StockServicer, error_detail
+from omni.stock.entrypoints.nats_api import STREAMS, StockNatsApi
+from omni.stock.service_layer import handlers
+from omni.stock.service_layer.services import StockServices
+from omni.stock.service_layer.unit_of_work import UnitOfWork
+from omni.stock.settings import StockSettings
+from omni.stock.v1 import stock_pb2_grpc
+
+MIGRATIONS = str(Path(__file__).parent / "adapters" / "migrations")
+
+
+class StockApp(Service):
+    """Everything one stock replica runs; `start()` then `stop()`."""
+
+    name = "stock"
+    service_names = (SERVICE_NAME,)
+    migrations = MIGRATIONS
+    streams = STREAMS
+    access = ACCESS
+
+    def __init__(self, settings: StockSettings) -> None:
+        super().__init__(
+            settings, tables.outbox, [tables.idempotency_keys, tables.processed_events]
+        )
+        self.settings: StockSettings = settings
+        self.uow = UnitOfWork(self.engine, on_commit=self.relay.hand_over)
+        self.hub = AvailabilityHub(self.nats, self.uow)
+        self.services = StockServices(
+            self.uow,
+            max_batch=settings.reserve_batch_max,
+            workers=settings.reserve_batch_workers,
+        )
+
+    def register(self, server: grpc.aio.Server) -> None:
+        servicer = StockServicer(self.services, self.hub)
+        stock_pb2_grpc.add_StockServiceServicer_to_server(servicer, server)
+
+    def detail_for(self) -> DetailFor:
+        return error_detail
+
+    async def on_start(self) -> None:
+        self.services.start()
+        interval = self.settings.expiry_interval_seconds
+        self.tasks.spawn("expiry", repeat("expiring reservations", self._expire_due, interval))
+
+    async def on_nats(self) -> None:
+        api = StockNatsApi(self.services, self.nats)
+        await api.subscribe()
+        await asyncio.gather(*(c.run() for c in api.command_consumers()))
+
+    def on_nats_back(self) -> None:
+        """Watchers may have missed changes: resend what is current."""
+        self.tasks.spawn("availability resync", self.hub.resync())
+
+    async def sample(self) -> None:
+        metrics.WATCHERS.labels(self.name).set(self.hub.watchers)
+
+    async def on_stop(self) -> None:
+        await self.services.stop()
+
+    async def _expire_due(self) -> None:
+        while await handlers.expire_due(self.uow, utcnow()) > 0:
+            pass

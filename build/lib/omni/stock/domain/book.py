@@ -1,0 +1,190 @@
+"""Operations on the levels one transaction has locked: reserve, release, commit, receive."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from omni.platform.errors import FailedPrecondition
+from omni.stock.domain.model import (
+    InsufficientStock,
+    Movement,
+    MovementKind,
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    ShortLine,
+    StockLevel,
+)
+
+Key = tuple[str, str]  # (sku, location_id)
+LevelPlan = dict[Key, int]  # units per (sku, location_id)
+
+
+@dataclass(frozen=True, slots=True)
+class LevelChanged:
+    """A level after one movement: what watchers and the ledger learn."""
+
+    level: StockLevel
+    movement: Movement
+
+
+class LevelBook:
+    """The levels a transaction holds locked, and every change made to them, in order."""
+
+    def __init__(self, levels: Iterable[StockLevel] = ()) -> None:
+        self._levels = {(lv.sku, lv.location_id): lv for lv in levels}
+        self.changes: list[LevelChanged] = []
+
+    def level(self, sku: str, location_id: str) -> StockLevel:
+        """The level, or a zero level if this (sku, location) has never held stock."""
+        key = (sku, location_id)
+        if key not in self._levels:
+            self._levels[key] = StockLevel(sku, location_id)
+        return self._levels[key]
+
+    def apply(self, sku: str, location_id: str, kind: MovementKind, **deltas: object) -> Movement:
+        """Applies one movement to one level and records the change."""
+        level = self.level(sku, location_id)
+        movement = level.apply(kind, **deltas)  # type: ignore[arg-type]
+        self.changes.append(LevelChanged(replace(level), movement))
+        return movement
+
+    def changed_levels(self) -> list[StockLevel]:
+        """Each level changed at least once, in its final state."""
+        return [self._levels[k] for k in self.movements_by_level()]
+
+    def movements_by_level(self) -> dict[Key, list[Movement]]:
+        """The movements made to each changed level, in order."""
+        grouped: dict[Key, list[Movement]] = {}
+        for change in self.changes:
+            grouped.setdefault((change.level.sku, change.level.location_id), []).append(
+                change.movement
+            )
+        return grouped
+
+    def snapshot(self, key: Key) -> StockLevel:
+        """A copy of a level's current state."""
+        return replace(self._levels[key])
+
+
+def merge_lines(lines: Iterable[tuple[str, str, int]]) -> dict[Key, int]:
+    """Adds up lines that name the same (sku, location)."""
+    merged: dict[Key, int] = {}
+    for sku, location_id, qty in lines:
+        merged[(sku, location_id)] = merged.get((sku, location_id), 0) + qty
+    return merged
+
+
+def reserve(
+    book: LevelBook,
+    *,
+    reservation_id: str,
+    reference: str,
+    lines: dict[Key, int],
+    now: datetime,
+    expires_at: datetime | None,
+) -> Reservation:
+    """Holds every line or raises InsufficientStock naming each short line; never partial."""
+    short = [
+        ShortLine(sku, loc, qty, book.level(sku, loc).available)
+        for (sku, loc), qty in lines.items()
+        if book.level(sku, loc).available < qty
+    ]
+    if short:
+        raise InsufficientStock(short)
+    for (sku, loc), qty in lines.items():
+        book.apply(sku, loc, MovementKind.RESERVE, reserved=qty, reference=reservation_id)
+    return Reservation(
+        id=reservation_id,
+        reference=reference,
+        lines=[ReservationLine(sku, loc, qty) for (sku, loc), qty in lines.items()],
+        created_at=now,
+        expires_at=expires_at,
+    )
+
+
+def release(
+    book: LevelBook,
+    reservation: Reservation,
+    requested: dict[Key, int] | None = None,
+    *,
+    expired: bool = False,
+) -> bool:
+    """Gives back units still held: all of them, or the `requested` ones. Returns False (and
+    changes nothing) when the reservation holds nothing any more."""
+    if reservation.status is ReservationStatus.COMMITTED:
+        raise FailedPrecondition(f"reservation {reservation.id} is already committed")
+    if reservation.status is not ReservationStatus.ACTIVE:
+        return False
+    if requested is None:
+        requested = {(ln.sku, ln.location_id): ln.outstanding for ln in reservation.lines}
+    _check_held(reservation, requested, "release")
+    kind = MovementKind.EXPIRE if expired else MovementKind.RELEASE
+    for (sku, loc), qty in requested.items():
+        if qty:
+            book.apply(sku, loc, kind, reserved=-qty, reference=reservation.id)
+            reservation.line(sku, loc).released += qty
+    if all(line.outstanding == 0 for line in reservation.lines):
+        reservation.status = ReservationStatus.EXPIRED if expired else ReservationStatus.RELEASED
+    return True
+
+
+def write_off(
+    book: LevelBook, reservation: Reservation, requested: dict[Key, int], actor: str
+) -> None:
+    """Held units that are not there after all: on_hand and reserved both drop (one
+    ADJUSTMENT movement per line, referencing the reservation)."""
+    if reservation.status is not ReservationStatus.ACTIVE:
+        raise FailedPrecondition(
+            f"reservation {reservation.id} is {reservation.status.value}; it holds nothing "
+            "to write off"
+        )
+    _check_held(reservation, requested, "write off")
+    for (sku, loc), qty in requested.items():
+        book.apply(
+            sku,
+            loc,
+            MovementKind.ADJUSTMENT,
+            on_hand=-qty,
+            reserved=-qty,
+            reference=reservation.id,
+            actor=actor,
+        )
+        reservation.line(sku, loc).released += qty
+    if all(line.outstanding == 0 for line in reservation.lines):
+        reservation.status = ReservationStatus.RELEASED
+
+
+def _check_held(reservation: Reservation, requested: dict[Key, int], action: str) -> None:
+    for (sku, loc), qty in requested.items():
+        line = reservation.line(sku, loc)
+        if qty > line.outstanding:
+            raise FailedPrecondition(
+                f"cannot {action} {qty} of {sku} at {loc}: reservation {reservation.id} "
+                f"holds {line.outstanding}"
+            )
+
+
+def commit(
+    book: LevelBook, reservation: Reservation, requested: dict[Key, int] | None
+) -> dict[Key, int]:
+    """Ships / hands over units (all still held when `requested` is None); returns them."""
+    if reservation.status is not ReservationStatus.ACTIVE:
+        raise FailedPrecondition(
+            f"reservation {reservation.id} is {reservation.status.value}; only an ACTIVE "
+            "reservation can be committed"
+        )
+    if requested is None:
+        requested = {(ln.sku, ln.location_id): ln.outstanding for ln in reservation.lines}
+    _check_held(reservation, requested, "commit")
+    for (sku, loc), qty in requested.items():
+        if qty:
+            book.apply(
+                sku, loc, MovementKind.COMMIT, on_hand=-qty, reserved=-qty, reference=reservation.id
+            )
+            reservation.line(sku, loc).committed += qty
+    if all(line.outstanding == 0 for line in reservation.lines):
+        reservation.status = ReservationStatus.COMMITTED
+    return {k: q for k, q in requested.items() if q}

@@ -1,0 +1,123 @@
+"""What callers ask the stock service to do (imperative), already validated at the edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from omni.stock.domain.channels import ChannelView
+from omni.stock.domain.model import Location, ScanKind
+from omni.stock.domain.sourcing import Destination
+
+
+@dataclass(frozen=True, slots=True)
+class CreateLocation:
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateLocation:
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class SetChannelView:
+    view: ChannelView
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveStock:
+    sku: str
+    location_id: str
+    quantity: int
+    reference: str = ""
+    actor: str = ""
+    idempotency_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustStock:
+    sku: str
+    location_id: str
+    delta: int
+    reason: str = ""
+    actor: str = ""
+    idempotency_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyScan:
+    scan_id: str
+    device_id: str
+    kind: ScanKind
+    sku: str
+    location_id: str
+    quantity: int  # COUNT: units counted; ADJUST: a signed delta; else units
+    target_location_id: str = ""
+    reference: str = ""
+    barcode: str = ""  # instead of sku, resolved through the registered barcodes
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterBarcodes:
+    pairs: dict[str, str]  # code -> sku
+
+
+@dataclass(frozen=True, slots=True)
+class SetSafetyStock:
+    sku: str
+    location_id: str
+    safety_stock: int
+    actor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reserve:
+    idempotency_key: str
+    reference: str
+    lines: tuple[tuple[str, str, int], ...]  # (sku, location_id, quantity)
+    ttl_seconds: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Allocate:
+    idempotency_key: str
+    reference: str
+    lines: tuple[tuple[str, int], ...]  # (sku, quantity)
+    ship_to: Destination | None = None
+    pickup_location_id: str = ""
+    ttl_seconds: int = 0
+    # Ship to where this location is, from any other location that ships.
+    near_location_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Restock:
+    """Returned units taken in at a location: (sku, quantity, damaged) per line."""
+
+    location_id: str
+    lines: tuple[tuple[str, int, bool], ...]
+    idempotency_key: str
+    reference: str = ""
+    actor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOff:
+    reservation_id: str
+    lines: tuple[tuple[str, str, int], ...]
+    idempotency_key: str
+    actor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    reservation_id: str
+    lines: tuple[tuple[str, str, int], ...] | None = None  # None: everything still held
+    idempotency_key: str = ""  # required with lines: a resent partial release is not repeated
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    reservation_id: str
+    lines: tuple[tuple[str, str, int], ...] | None = None  # None: everything still held
+    idempotency_key: str = ""

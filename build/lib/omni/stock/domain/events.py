@@ -1,0 +1,75 @@
+"""Facts the stock service publishes (past tense); handlers record them in their transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from omni.stock.domain.channels import ChannelView
+from omni.stock.domain.model import Location, Movement, Reservation, ShortLine, StockLevel
+
+
+@dataclass(frozen=True, slots=True)
+class StockLevelChanged:
+    """A level as one transaction left it, and the movements that transaction made to it."""
+
+    level: StockLevel
+    movements: tuple[Movement, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StockReserved:
+    reservation: Reservation
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationRejected:
+    """Not enough stock (the short lines), or refused outright (the reason, no lines)."""
+
+    reference: str
+    idempotency_key: str
+    lines: list[ShortLine]
+    reason: str = ""
+
+
+class ReservationChange(StrEnum):
+    RELEASED = "released"
+    EXPIRED = "expired"
+    COMMITTED = "committed"
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationChanged:
+    reservation: Reservation
+    change: ReservationChange
+
+
+@dataclass(frozen=True, slots=True)
+class LocationChanged:
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class CountShortage:
+    """A count found fewer units than are reserved there."""
+
+    level: StockLevel
+    counted: int
+    short: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelViewChanged:
+    view: ChannelView
+
+
+Event = (
+    StockLevelChanged
+    | StockReserved
+    | AllocationRejected
+    | ReservationChanged
+    | LocationChanged
+    | ChannelViewChanged
+    | CountShortage
+)

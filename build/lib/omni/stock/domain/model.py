@@ -1,0 +1,208 @@
+"""Stock rules as plain Python: levels, their ledger, reservations. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from omni.platform.errors import FailedPrecondition
+
+
+class LocationKind(StrEnum):
+    WAREHOUSE = "WAREHOUSE"
+    STORE = "STORE"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place that holds stock, with what it can do and where it is."""
+
+    id: str
+    name: str
+    kind: LocationKind
+    ships: bool = False
+    pickup: bool = False
+    accepts_returns: bool = False
+    region: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    priority: int = 0
+
+
+class MovementKind(StrEnum):
+    RECEIPT = "RECEIPT"
+    ADJUSTMENT = "ADJUSTMENT"
+    COUNT = "COUNT"
+    TRANSFER_OUT = "TRANSFER_OUT"
+    TRANSFER_IN = "TRANSFER_IN"
+    RESERVE = "RESERVE"
+    RELEASE = "RELEASE"
+    EXPIRE = "EXPIRE"
+    COMMIT = "COMMIT"
+    RESTOCK = "RESTOCK"
+    DAMAGE = "DAMAGE"
+
+
+class ScanKind(StrEnum):
+    RECEIVE = "RECEIVE"
+    PICK = "PICK"
+    COUNT = "COUNT"
+    MOVE = "MOVE"
+    DAMAGE = "DAMAGE"
+    ADJUST = "ADJUST"
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """One append-only ledger entry: the deltas one change made to one level."""
+
+    sku: str
+    location_id: str
+    kind: MovementKind
+    on_hand_delta: int
+    reserved_delta: int
+    damaged_delta: int
+    safety_stock_delta: int
+    reference: str
+    actor: str
+    version: int
+
+
+@dataclass(slots=True)
+class StockLevel:
+    """Stock of one SKU at one location. Every change goes through `apply`."""
+
+    sku: str
+    location_id: str
+    on_hand: int = 0
+    reserved: int = 0
+    safety_stock: int = 0
+    damaged: int = 0
+    version: int = 0
+
+    @property
+    def available(self) -> int:
+        return max(0, self.on_hand - self.reserved - self.safety_stock)
+
+    def apply(
+        self,
+        kind: MovementKind,
+        *,
+        on_hand: int = 0,
+        reserved: int = 0,
+        damaged: int = 0,
+        safety_stock: int = 0,
+        reference: str = "",
+        actor: str = "",
+    ) -> Movement:
+        """Changes the level by the given deltas and returns the ledger entry for it."""
+        after = (
+            self.on_hand + on_hand,
+            self.reserved + reserved,
+            self.damaged + damaged,
+            self.safety_stock + safety_stock,
+        )
+        if min(after) < 0:
+            raise FailedPrecondition(
+                f"{kind.value.lower()} of {self.sku} at {self.location_id} would leave "
+                f"on_hand={after[0]}, reserved={after[1]}, damaged={after[2]}, "
+                f"safety_stock={after[3]}; none may be negative"
+            )
+        self.on_hand, self.reserved, self.damaged, self.safety_stock = after
+        self.version += 1
+        return Movement(
+            self.sku,
+            self.location_id,
+            kind,
+            on_hand,
+            reserved,
+            damaged,
+            safety_stock,
+            reference,
+            actor,
+            self.version,
+        )
+
+
+def fold(movements: list[Movement], sku: str, location_id: str) -> StockLevel:
+    """The level obtained by applying a ledger from zero; equals the stored level."""
+    level = StockLevel(sku, location_id)
+    for m in movements:
+        level.on_hand += m.on_hand_delta
+        level.reserved += m.reserved_delta
+        level.damaged += m.damaged_delta
+        level.safety_stock += m.safety_stock_delta
+        level.version += 1
+    return level
+
+
+@dataclass(frozen=True, slots=True)
+class ShortLine:
+    """A line that could not be held: what was asked and what was there."""
+
+    sku: str
+    location_id: str
+    requested: int
+    available: int
+
+
+class InsufficientStock(FailedPrecondition):
+    """Not every line could be held; nothing was reserved."""
+
+    def __init__(self, lines: list[ShortLine]) -> None:
+        described = ", ".join(
+            f"{s.sku} at {s.location_id or 'shipping locations'}: asked {s.requested}, "
+            f"available {s.available}"
+            for s in lines
+        )
+        super().__init__(f"not enough stock: {described}")
+        self.lines = lines
+
+
+class ReservationStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    COMMITTED = "COMMITTED"
+    RELEASED = "RELEASED"
+    EXPIRED = "EXPIRED"
+
+
+@dataclass(slots=True)
+class ReservationLine:
+    sku: str
+    location_id: str
+    quantity: int
+    committed: int = 0
+    released: int = 0
+
+    @property
+    def outstanding(self) -> int:
+        """Units still held."""
+        return self.quantity - self.committed - self.released
+
+
+@dataclass(slots=True)
+class Reservation:
+    """Units held for a reference (order or cart) at one or more locations."""
+
+    id: str
+    reference: str
+    lines: list[ReservationLine]
+    created_at: datetime
+    expires_at: datetime | None = None
+    status: ReservationStatus = ReservationStatus.ACTIVE
+    version: int = field(default=0)
+
+    def line(self, sku: str, location_id: str) -> ReservationLine:
+        for line in self.lines:
+            if (line.sku, line.location_id) == (sku, location_id):
+                return line
+        raise FailedPrecondition(f"reservation {self.id} holds nothing of {sku} at {location_id}")
+
+    def is_due(self, now: datetime) -> bool:
+        """Active and past its expiry."""
+        return (
+            self.status is ReservationStatus.ACTIVE
+            and self.expires_at is not None
+            and self.expires_at <= now
+        )

@@ -1,0 +1,127 @@
+"""Sourcing: which locations fill an order's lines (SPEC.md §2 "Allocation")."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from omni.platform.errors import FailedPrecondition
+from omni.stock.domain.model import InsufficientStock, Location, ShortLine
+
+Available = Callable[[str, str], int]  # (sku, location_id) -> units available
+Plan = dict[tuple[str, str], int]  # (sku, location_id) -> units
+# Beyond this many location combinations, the split falls back to a greedy choice.
+COMBINATION_BUDGET = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a ship order goes: a region, and coordinates when known."""
+
+    region: str
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+def plan_pickup(store: Location, lines: dict[str, int], available: Available) -> Plan:
+    """Everything from the chosen store, which must accept pickup orders."""
+    if not store.pickup:
+        raise FailedPrecondition(f"location {store.id} does not accept pickup orders")
+    short = [
+        ShortLine(sku, store.id, qty, available(sku, store.id))
+        for sku, qty in lines.items()
+        if available(sku, store.id) < qty
+    ]
+    if short:
+        raise InsufficientStock(short)
+    return {(sku, store.id): qty for sku, qty in lines.items()}
+
+
+def plan_shipment(
+    locations: list[Location], destination: Destination, lines: dict[str, int], available: Available
+) -> Plan:
+    """One location that fills everything, nearest first; else as few locations as possible."""
+    ranked = rank(
+        [loc for loc in locations if loc.ships and any(available(s, loc.id) for s in lines)],
+        destination,
+    )
+    short = [
+        ShortLine(sku, "", qty, total)
+        for sku, qty in lines.items()
+        if (total := sum(available(sku, loc.id) for loc in ranked)) < qty
+    ]
+    if short:
+        raise InsufficientStock(short)
+    for loc in ranked:
+        if all(available(sku, loc.id) >= qty for sku, qty in lines.items()):
+            return {(sku, loc.id): qty for sku, qty in lines.items()}
+    return _fewest_locations(ranked, lines, available)
+
+
+def rank(locations: list[Location], destination: Destination) -> list[Location]:
+    """Same region first, then nearest (where coordinates exist), then priority, then id."""
+
+    def key(loc: Location) -> tuple[bool, float, int, str]:
+        return (
+            loc.region != destination.region,
+            _distance_km(loc, destination),
+            loc.priority,
+            loc.id,
+        )
+
+    return sorted(locations, key=key)
+
+
+def _fewest_locations(ranked: list[Location], lines: dict[str, int], available: Available) -> Plan:
+    budget = COMBINATION_BUDGET
+    for size in range(2, len(ranked) + 1):
+        for combo in itertools.combinations(ranked, size):
+            budget -= 1
+            if budget < 0:
+                return _greedy(ranked, lines, available)
+            if all(sum(available(s, loc.id) for loc in combo) >= q for s, q in lines.items()):
+                return _fill_in_order(list(combo), lines, available)
+    raise AssertionError("total availability was checked; some combination must fill")
+
+
+def _greedy(ranked: list[Location], lines: dict[str, int], available: Available) -> Plan:
+    """Repeatedly takes the location that covers the most remaining units."""
+    remaining = dict(lines)
+    chosen: list[Location] = []
+    while any(remaining.values()):
+        best = max(
+            (loc for loc in ranked if loc not in chosen),
+            key=lambda loc: sum(min(available(s, loc.id), q) for s, q in remaining.items()),
+        )
+        chosen.append(best)
+        for sku, qty in remaining.items():
+            remaining[sku] = qty - min(available(sku, best.id), qty)
+    return _fill_in_order([loc for loc in ranked if loc in chosen], lines, available)
+
+
+def _fill_in_order(chosen: list[Location], lines: dict[str, int], available: Available) -> Plan:
+    plan: Plan = {}
+    for sku, qty in lines.items():
+        for loc in chosen:
+            take = min(qty, available(sku, loc.id))
+            if take:
+                plan[(sku, loc.id)] = take
+                qty -= take
+    return plan
+
+
+def _distance_km(loc: Location, dest: Destination) -> float:
+    if loc.latitude is None or loc.longitude is None:
+        return math.inf
+    if dest.latitude is None or dest.longitude is None:
+        return math.inf
+    lat1, lon1, lat2, lon2 = (
+        math.radians(v) for v in (loc.latitude, loc.longitude, dest.latitude, dest.longitude)
+    )
+    a = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 6371.0 * 2 * math.asin(math.sqrt(a))

@@ -1,0 +1,212 @@
+"""The StockService gRPC API: proto -> command -> handler -> proto, nothing more."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+
+from omni.platform import validation as check
+from omni.platform.auth import Access, Role, roles
+from omni.platform.errors import InvalidArgument, OmniError
+from omni.platform.grpc_server import status_for
+from omni.platform.tasks import reraise_if_cancelled
+from omni.stock import convert
+from omni.stock.domain import commands
+from omni.stock.domain.model import InsufficientStock
+from omni.stock.entrypoints import requests
+from omni.stock.entrypoints.availability import AvailabilityHub
+from omni.stock.service_layer import handlers, queries, scans
+from omni.stock.service_layer.services import StockServices
+from omni.stock.v1 import stock_pb2 as pb
+from omni.stock.v1 import stock_pb2_grpc
+
+Ctx = grpc.aio.ServicerContext
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["StockService"].full_name
+MAX_PAGE_SIZE = 1000
+
+_READERS = roles(Role.STOREFRONT, Role.ASSOCIATE, Role.MANAGER)
+ACCESS: Access = {
+    "CreateLocation": roles(),
+    "UpdateLocation": roles(),
+    "GetLocation": roles(Role.STOREFRONT, Role.SCANNER, Role.ASSOCIATE, Role.MANAGER),
+    "ListLocations": roles(Role.STOREFRONT, Role.SCANNER, Role.ASSOCIATE, Role.MANAGER),
+    "ReceiveStock": roles(Role.MANAGER),
+    "AdjustStock": roles(Role.MANAGER),
+    "SetSafetyStock": roles(Role.MANAGER),
+    "SetChannelView": roles(Role.MANAGER),
+    "ListChannelViews": _READERS,
+    "Scan": roles(Role.SCANNER),
+    "RegisterBarcodes": roles(Role.MANAGER),
+    "GetAvailability": _READERS,
+    "WatchAvailability": _READERS,
+    "ListMovements": roles(Role.MANAGER),
+    "Reserve": roles(Role.STOREFRONT),
+    "Release": roles(Role.STOREFRONT),
+    "Commit": roles(Role.ASSOCIATE, Role.MANAGER),
+    "GetReservation": roles(Role.STOREFRONT, Role.ASSOCIATE, Role.MANAGER),
+    "Allocate": roles(Role.STOREFRONT),
+}
+
+
+def error_detail(exc: OmniError) -> pb.InsufficientStock | None:
+    """The short lines travel with FAILED_PRECONDITION as a google.rpc.Status detail."""
+    if isinstance(exc, InsufficientStock):
+        return pb.InsufficientStock(lines=convert.short_lines_to_proto(exc.lines))
+    return None
+
+
+def _scan_error(scan_id: str, exc: Exception, duplicate: bool = False) -> pb.ScanResponse:
+    status = status_for(exc, error_detail)
+    error = pb.ScanError(code=status.code.value[0], message=status.details)
+    return pb.ScanResponse(scan_id=scan_id, duplicate=duplicate, error=error)
+
+
+class StockServicer(stock_pb2_grpc.StockServiceServicer):
+    def __init__(self, services: StockServices, hub: AvailabilityHub) -> None:
+        self._s = services
+        self._hub = hub
+
+    async def CreateLocation(
+        self, request: pb.CreateLocationRequest, context: Ctx
+    ) -> pb.CreateLocationResponse:
+        cmd = commands.CreateLocation(requests.location(request.location))
+        loc = await handlers.create_location(self._s.uow, cmd)
+        return pb.CreateLocationResponse(location=convert.location_to_proto(loc))
+
+    async def UpdateLocation(
+        self, request: pb.UpdateLocationRequest, context: Ctx
+    ) -> pb.UpdateLocationResponse:
+        cmd = commands.UpdateLocation(requests.location(request.location))
+        loc = await handlers.update_location(self._s.uow, cmd)
+        return pb.UpdateLocationResponse(location=convert.location_to_proto(loc))
+
+    async def GetLocation(
+        self, request: pb.GetLocationRequest, context: Ctx
+    ) -> pb.GetLocationResponse:
+        loc = await queries.get_location(self._s.uow, check.identifier("id", request.id))
+        return pb.GetLocationResponse(location=convert.location_to_proto(loc))
+
+    async def ListLocations(
+        self, request: pb.ListLocationsRequest, context: Ctx
+    ) -> pb.ListLocationsResponse:
+        found = await queries.list_locations(self._s.uow)
+        return pb.ListLocationsResponse(locations=[convert.location_to_proto(x) for x in found])
+
+    async def ReceiveStock(
+        self, request: pb.ReceiveStockRequest, context: Ctx
+    ) -> pb.ReceiveStockResponse:
+        level = await handlers.receive_stock(self._s.uow, requests.receive(request))
+        return pb.ReceiveStockResponse(level=convert.level_to_proto(level))
+
+    async def AdjustStock(
+        self, request: pb.AdjustStockRequest, context: Ctx
+    ) -> pb.AdjustStockResponse:
+        level = await handlers.adjust_stock(self._s.uow, requests.adjust(request))
+        return pb.AdjustStockResponse(level=convert.level_to_proto(level))
+
+    async def SetSafetyStock(
+        self, request: pb.SetSafetyStockRequest, context: Ctx
+    ) -> pb.SetSafetyStockResponse:
+        level = await handlers.set_safety_stock(self._s.uow, requests.safety_stock(request))
+        return pb.SetSafetyStockResponse(level=convert.level_to_proto(level))
+
+    async def SetChannelView(
+        self, request: pb.SetChannelViewRequest, context: Ctx
+    ) -> pb.SetChannelViewResponse:
+        cmd = commands.SetChannelView(requests.channel_view(request.view))
+        view = await handlers.set_channel_view(self._s.uow, cmd)
+        return pb.SetChannelViewResponse(view=convert.channel_view_to_proto(view))
+
+    async def ListChannelViews(
+        self, request: pb.ListChannelViewsRequest, context: Ctx
+    ) -> pb.ListChannelViewsResponse:
+        views = await queries.channel_views(self._s.uow)
+        return pb.ListChannelViewsResponse(views=[convert.channel_view_to_proto(v) for v in views])
+
+    async def GetAvailability(
+        self, request: pb.GetAvailabilityRequest, context: Ctx
+    ) -> pb.GetAvailabilityResponse:
+        skus = requests.query_keys("skus", list(request.skus), required=True)
+        locations = requests.query_keys("location_ids", list(request.location_ids), required=False)
+        channel = requests.channel(request.channel)
+        view = await queries.availability(self._s.uow, skus, locations, channel)
+        return pb.GetAvailabilityResponse(
+            levels=[convert.level_to_proto(lv, seen) for lv, seen in view.levels],
+            network=[pb.NetworkAvailability(sku=s, available=n) for s, n in view.network.items()],
+        )
+
+    async def WatchAvailability(
+        self, request: pb.WatchAvailabilityRequest, context: Ctx
+    ) -> AsyncIterator[pb.WatchAvailabilityResponse]:
+        skus, locations, channel = requests.watch(request)
+        async for update in self._hub.watch(skus, locations, channel):
+            yield update
+
+    async def Scan(
+        self, request_iterator: AsyncIterator[pb.ScanRequest], context: Ctx
+    ) -> AsyncIterator[pb.ScanResponse]:
+        async for request in request_iterator:
+            yield await self._scan(request)
+
+    async def _scan(self, request: pb.ScanRequest | object) -> pb.ScanResponse:
+        """One scan's acknowledgement; a bad scan gets its error and the stream goes on."""
+        if not isinstance(request, pb.ScanRequest):  # bytes that are not a ScanRequest
+            return _scan_error(
+                "", InvalidArgument("the message is not an omni.stock.v1.ScanRequest")
+            )
+        try:
+            outcome = await scans.apply_scan(self._s.uow, requests.scan(request))
+        except Exception as exc:
+            reraise_if_cancelled(exc)
+            return _scan_error(request.scan_id, exc)
+        if outcome.refused is not None:
+            return _scan_error(request.scan_id, outcome.refused, outcome.duplicate)
+        return pb.ScanResponse(
+            scan_id=request.scan_id,
+            duplicate=outcome.duplicate,
+            levels=pb.ScanLevels(levels=[convert.level_to_proto(lv) for lv in outcome.levels]),
+        )
+
+    async def RegisterBarcodes(
+        self, request: pb.RegisterBarcodesRequest, context: Ctx
+    ) -> pb.RegisterBarcodesResponse:
+        count = await scans.register_barcodes(self._s.uow, requests.barcodes(request))
+        return pb.RegisterBarcodesResponse(registered=count)
+
+    async def ListMovements(
+        self, request: pb.ListMovementsRequest, context: Ctx
+    ) -> pb.ListMovementsResponse:
+        sku = check.identifier("sku", request.sku)
+        location_id = check.identifier("location_id", request.location_id)
+        size = check.non_negative("page_size", request.page_size, maximum=MAX_PAGE_SIZE) or 100
+        if request.page_token and not request.page_token.isdigit():
+            raise InvalidArgument("page_token is not one this service gave out")
+        after = int(request.page_token or 0)
+        page = await queries.movements(self._s.uow, sku, location_id, after, size)
+        return pb.ListMovementsResponse(
+            movements=[convert.movement_to_proto(m, mid, at) for mid, at, m in page],
+            next_page_token=str(page[-1][0]) if len(page) == size else "",
+        )
+
+    async def Reserve(self, request: pb.ReserveRequest, context: Ctx) -> pb.ReserveResponse:
+        res = await self._s.reserve(requests.reserve(request))
+        return pb.ReserveResponse(reservation=convert.reservation_to_proto(res))
+
+    async def Allocate(self, request: pb.AllocateRequest, context: Ctx) -> pb.AllocateResponse:
+        res = await self._s.reserve(requests.allocate(request))
+        return pb.AllocateResponse(reservation=convert.reservation_to_proto(res))
+
+    async def Release(self, request: pb.ReleaseRequest, context: Ctx) -> pb.ReleaseResponse:
+        res = await handlers.release(self._s.uow, requests.release(request))
+        return pb.ReleaseResponse(reservation=convert.reservation_to_proto(res))
+
+    async def Commit(self, request: pb.CommitRequest, context: Ctx) -> pb.CommitResponse:
+        res = await handlers.commit(self._s.uow, requests.commit(request))
+        return pb.CommitResponse(reservation=convert.reservation_to_proto(res))
+
+    async def GetReservation(
+        self, request: pb.GetReservationRequest, context: Ctx
+    ) -> pb.GetReservationResponse:
+        res = await queries.get_reservation(self._s.uow, check.identifier("id", request.id))
+        return pb.GetReservationResponse(reservation=convert.reservation_to_proto(res))

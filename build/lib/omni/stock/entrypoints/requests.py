@@ -1,0 +1,282 @@
+"""Validates stock requests from the wire and turns them into commands (shared by gRPC and NATS)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from omni.platform import validation as check
+from omni.platform.errors import InvalidArgument
+from omni.stock import convert
+from omni.stock.domain import commands
+from omni.stock.domain.channels import Channel, ChannelView
+from omni.stock.domain.model import Location, LocationKind, ScanKind
+from omni.stock.domain.sourcing import Destination
+from omni.stock.v1 import stock_pb2 as pb
+
+MAX_TTL_SECONDS = 30 * 24 * 3600
+MAX_QUERY_KEYS = 1000
+# References, reasons and actors are kept with each ledger movement (128 characters there).
+MAX_NOTE = 128
+
+
+def location(msg: pb.Location) -> Location:
+    if msg.kind not in convert.LOCATION_KINDS_FROM_PROTO:
+        raise InvalidArgument("location.kind must be LOCATION_KIND_WAREHOUSE or _STORE")
+    if msg.HasField("latitude") != msg.HasField("longitude"):
+        raise InvalidArgument("give both location.latitude and location.longitude, or neither")
+    return Location(
+        id=check.identifier("location.id", msg.id),
+        name=check.text("location.name", msg.name, required=True),
+        kind=convert.LOCATION_KINDS_FROM_PROTO[msg.kind],
+        ships=msg.ships,
+        pickup=msg.pickup,
+        accepts_returns=msg.accepts_returns,
+        region=check.optional_identifier("location.region", msg.region),
+        latitude=check.coordinate("location.latitude", _opt(msg, "latitude"), 90),
+        longitude=check.coordinate("location.longitude", _opt(msg, "longitude"), 180),
+        priority=check.non_negative("location.priority", msg.priority, maximum=1_000_000),
+    )
+
+
+def channel(value: int, *, required: bool = False) -> Channel | None:
+    """A sales channel; CHANNEL_UNSPECIFIED means none unless one is required."""
+    if value in convert.CHANNELS_FROM_PROTO:
+        return convert.CHANNELS_FROM_PROTO[value]
+    if value == pb.CHANNEL_UNSPECIFIED and not required:
+        return None
+    raise InvalidArgument(f"channel must be one of {', '.join(pb.Channel.keys()[1:])}")
+
+
+def channel_view(msg: pb.ChannelView) -> ChannelView:
+    buffers: dict[LocationKind, int] = {}
+    for i, buffer in enumerate(msg.buffers):
+        kind = convert.LOCATION_KINDS_FROM_PROTO.get(buffer.location_kind)
+        if kind is None:
+            raise InvalidArgument(f"buffers[{i}].location_kind must be WAREHOUSE or STORE")
+        if kind in buffers:
+            raise InvalidArgument(f"buffers[{i}]: {kind.value} is given twice")
+        buffers[kind] = check.non_negative(f"buffers[{i}].units", buffer.units)
+    found = channel(msg.channel, required=True)
+    assert found is not None
+    return ChannelView(found, buffers)
+
+
+def receive(msg: pb.ReceiveStockRequest) -> commands.ReceiveStock:
+    return commands.ReceiveStock(
+        sku=check.identifier("sku", msg.sku),
+        location_id=check.identifier("location_id", msg.location_id),
+        quantity=check.quantity("quantity", msg.quantity),
+        reference=check.text("reference", msg.reference, max_length=MAX_NOTE),
+        actor=check.text("actor", msg.actor, max_length=MAX_NOTE),
+        idempotency_key=check.optional_identifier("idempotency_key", msg.idempotency_key),
+    )
+
+
+def adjust(msg: pb.AdjustStockRequest) -> commands.AdjustStock:
+    if msg.delta == 0:
+        raise InvalidArgument("delta must not be zero")
+    check.quantity("abs(delta)", abs(msg.delta))
+    return commands.AdjustStock(
+        sku=check.identifier("sku", msg.sku),
+        location_id=check.identifier("location_id", msg.location_id),
+        delta=msg.delta,
+        reason=check.text("reason", msg.reason, max_length=MAX_NOTE),
+        actor=check.text("actor", msg.actor, max_length=MAX_NOTE),
+        idempotency_key=check.optional_identifier("idempotency_key", msg.idempotency_key),
+    )
+
+
+def safety_stock(msg: pb.SetSafetyStockRequest) -> commands.SetSafetyStock:
+    return commands.SetSafetyStock(
+        sku=check.identifier("sku", msg.sku),
+        location_id=check.identifier("location_id", msg.location_id),
+        safety_stock=check.non_negative("safety_stock", msg.safety_stock),
+        actor=check.text("actor", msg.actor, max_length=MAX_NOTE),
+    )
+
+
+def reserve(msg: pb.ReserveRequest) -> commands.Reserve:
+    check.lines("lines", msg.lines)
+    return commands.Reserve(
+        idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
+        reference=check.optional_identifier("reference", msg.reference),
+        lines=_located_lines(msg.lines),
+        ttl_seconds=check.non_negative("ttl_seconds", msg.ttl_seconds, maximum=MAX_TTL_SECONDS),
+    )
+
+
+def allocate(msg: pb.AllocateRequest) -> commands.Allocate:
+    check.lines("lines", msg.lines)
+    ship_to, pickup, near = None, "", ""
+    match msg.WhichOneof("fulfilment"):
+        case "ship":
+            ship = msg.ship
+            if ship.HasField("latitude") != ship.HasField("longitude"):
+                raise InvalidArgument("give both ship.latitude and ship.longitude, or neither")
+            ship_to = Destination(
+                region=check.identifier("ship.region", ship.region),
+                latitude=check.coordinate("ship.latitude", _opt(ship, "latitude"), 90),
+                longitude=check.coordinate("ship.longitude", _opt(ship, "longitude"), 180),
+            )
+        case "pickup":
+            pickup = check.identifier("pickup.location_id", msg.pickup.location_id)
+        case "near":
+            near = check.identifier("near.location_id", msg.near.location_id)
+        case _:
+            raise InvalidArgument("a fulfilment is required: ship, pickup or near")
+    return commands.Allocate(
+        idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
+        reference=check.optional_identifier("reference", msg.reference),
+        lines=tuple(
+            (
+                check.identifier(f"lines[{i}].sku", ln.sku),
+                check.quantity(f"lines[{i}].quantity", ln.quantity),
+            )
+            for i, ln in enumerate(msg.lines)
+        ),
+        ship_to=ship_to,
+        pickup_location_id=pickup,
+        near_location_id=near,
+        ttl_seconds=check.non_negative("ttl_seconds", msg.ttl_seconds, maximum=MAX_TTL_SECONDS),
+    )
+
+
+def restock(msg: pb.RestockRequest) -> commands.Restock:
+    check.lines("lines", msg.lines)
+    return commands.Restock(
+        location_id=check.identifier("location_id", msg.location_id),
+        lines=tuple(
+            (
+                check.identifier(f"lines[{i}].sku", ln.sku),
+                check.quantity(f"lines[{i}].quantity", ln.quantity),
+                ln.damaged,
+            )
+            for i, ln in enumerate(msg.lines)
+        ),
+        idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
+        reference=check.optional_identifier("reference", msg.reference),
+        actor=check.text("actor", msg.actor),
+    )
+
+
+def write_off(msg: pb.WriteOffRequest) -> commands.WriteOff:
+    check.lines("lines", msg.lines)
+    return commands.WriteOff(
+        reservation_id=check.identifier("reservation_id", msg.reservation_id),
+        lines=_located_lines(msg.lines),
+        idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
+        actor=check.text("actor", msg.actor),
+    )
+
+
+def release(msg: pb.ReleaseRequest) -> commands.Release:
+    key = check.optional_identifier("idempotency_key", msg.idempotency_key)
+    if msg.lines:
+        check.lines("lines", msg.lines)
+        if not key:
+            raise InvalidArgument(
+                "idempotency_key is required when releasing some lines, so that a resent "
+                "release is not applied twice"
+            )
+    return commands.Release(
+        reservation_id=check.identifier("reservation_id", msg.reservation_id),
+        lines=_located_lines(msg.lines) or None,
+        idempotency_key=key,
+    )
+
+
+def commit(msg: pb.CommitRequest) -> commands.Commit:
+    if msg.lines:
+        check.lines("lines", msg.lines)
+    return commands.Commit(
+        reservation_id=check.identifier("reservation_id", msg.reservation_id),
+        lines=_located_lines(msg.lines) or None,
+        idempotency_key=check.optional_identifier("idempotency_key", msg.idempotency_key),
+    )
+
+
+def _located_lines(
+    lines: Iterable[pb.ReserveLine | pb.CommitLine],
+) -> tuple[tuple[str, str, int], ...]:
+    """(sku, location_id, quantity) of each line, each field checked."""
+    return tuple(
+        (
+            check.identifier(f"lines[{i}].sku", ln.sku),
+            check.identifier(f"lines[{i}].location_id", ln.location_id),
+            check.quantity(f"lines[{i}].quantity", ln.quantity),
+        )
+        for i, ln in enumerate(lines)
+    )
+
+
+MAX_WATCHED_KEYS = 10_000
+
+
+def watch(msg: pb.WatchAvailabilityRequest) -> tuple[list[str], list[str], Channel | None]:
+    """SKUs and locations to watch; at most 10,000 (sku, location) keys."""
+    skus = query_keys("skus", list(msg.skus), required=True)
+    locations = query_keys("location_ids", list(msg.location_ids), required=False)
+    if len(skus) * max(1, len(locations)) > MAX_WATCHED_KEYS:
+        raise InvalidArgument(
+            f"a watch may cover at most {MAX_WATCHED_KEYS} (sku, location) pairs; split it"
+        )
+    return skus, locations, channel(msg.channel)
+
+
+def scan(msg: pb.ScanRequest) -> commands.ApplyScan:
+    kind = convert.SCAN_KINDS_FROM_PROTO.get(msg.kind)
+    if kind is None:
+        raise InvalidArgument("kind must be one of " + ", ".join(pb.ScanKind.keys()[1:]))
+    if kind is ScanKind.COUNT:
+        quantity = check.non_negative("quantity", msg.quantity)
+    elif kind is ScanKind.ADJUST:
+        if msg.quantity == 0:
+            raise InvalidArgument("quantity (the correction) must not be zero")
+        check.quantity("abs(quantity)", abs(msg.quantity))
+        quantity = msg.quantity
+    else:
+        quantity = check.quantity("quantity", msg.quantity)
+    target = ""
+    if kind is ScanKind.MOVE:
+        target = check.identifier("target_location_id", msg.target_location_id)
+        if target == msg.location_id:
+            raise InvalidArgument("a move needs a target_location_id other than location_id")
+    elif msg.target_location_id:
+        raise InvalidArgument("target_location_id is for MOVE scans only")
+    if bool(msg.sku) == bool(msg.barcode):
+        raise InvalidArgument("give either sku or barcode")
+    return commands.ApplyScan(
+        scan_id=check.identifier("scan_id", msg.scan_id),
+        device_id=check.identifier("device_id", msg.device_id),
+        kind=kind,
+        sku=check.optional_identifier("sku", msg.sku),
+        barcode=check.optional_identifier("barcode", msg.barcode),
+        location_id=check.identifier("location_id", msg.location_id),
+        quantity=quantity,
+        target_location_id=target,
+        reference=check.text("reference", msg.reference, max_length=MAX_NOTE),
+    )
+
+
+def barcodes(msg: pb.RegisterBarcodesRequest) -> commands.RegisterBarcodes:
+    check.lines("barcodes", msg.barcodes)
+    pairs: dict[str, str] = {}
+    for i, barcode in enumerate(msg.barcodes):
+        code = check.identifier(f"barcodes[{i}].code", barcode.code)
+        if code in pairs:
+            raise InvalidArgument(f"barcodes[{i}]: {code} is given twice")
+        pairs[code] = check.identifier(f"barcodes[{i}].sku", barcode.sku)
+    return commands.RegisterBarcodes(pairs)
+
+
+def query_keys(field: str, values: list[str], *, required: bool) -> list[str]:
+    """A list of ids for a read: at most 1000, each well-formed."""
+    if required and not values:
+        raise InvalidArgument(f"{field} must name at least one id")
+    if len(values) > MAX_QUERY_KEYS:
+        raise InvalidArgument(f"{field} may name at most {MAX_QUERY_KEYS} ids")
+    return [check.identifier(f"{field}[{i}]", v) for i, v in enumerate(values)]
+
+
+def _opt(msg: pb.Location | pb.ShipTo, name: str) -> float | None:
+    return getattr(msg, name) if msg.HasField(name) else None

@@ -1,0 +1,278 @@
+"""One handler per stock command, each one transaction: load and lock, decide, save, commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime
+
+from omni.platform.db import with_retries
+from omni.platform.errors import AlreadyExists, NotFound
+from omni.stock.domain import book as ops
+from omni.stock.domain import commands
+from omni.stock.domain.channels import ChannelView
+from omni.stock.domain.events import (
+    AllocationRejected,
+    ChannelViewChanged,
+    LocationChanged,
+    ReservationChange,
+    ReservationChanged,
+)
+from omni.stock.domain.model import Location, MovementKind, Reservation, StockLevel
+from omni.stock.service_layer import idempotency
+from omni.stock.service_layer.unit_of_work import Transaction, UnitOfWork
+
+
+async def create_location(uow: UnitOfWork, cmd: commands.CreateLocation) -> Location:
+    return await _save_location(uow, cmd.location, create=True)
+
+
+async def update_location(uow: UnitOfWork, cmd: commands.UpdateLocation) -> Location:
+    return await _save_location(uow, cmd.location, create=False)
+
+
+async def _save_location(uow: UnitOfWork, location: Location, *, create: bool) -> Location:
+    async def work() -> Location:
+        async with uow.transaction() as tx:
+            if create and not await tx.repo.add_location(location):
+                raise AlreadyExists(f"location {location.id} already exists")
+            if not create and not await tx.repo.update_location(location):
+                raise NotFound(f"location {location.id} does not exist")
+            tx.record(LocationChanged(location))
+            return location
+
+    return await with_retries(work)
+
+
+async def set_channel_view(uow: UnitOfWork, cmd: commands.SetChannelView) -> ChannelView:
+    async def work() -> ChannelView:
+        async with uow.transaction() as tx:
+            await tx.repo.set_channel_view(cmd.view)
+            tx.record(ChannelViewChanged(cmd.view))
+            return cmd.view
+
+    return await with_retries(work)
+
+
+async def receive_stock(uow: UnitOfWork, cmd: commands.ReceiveStock) -> StockLevel:
+    def receive(book: ops.LevelBook) -> None:
+        book.apply(
+            cmd.sku,
+            cmd.location_id,
+            MovementKind.RECEIPT,
+            on_hand=cmd.quantity,
+            reference=cmd.reference,
+            actor=cmd.actor,
+        )
+
+    return await _change_level(uow, "receive", cmd, receive)
+
+
+async def adjust_stock(uow: UnitOfWork, cmd: commands.AdjustStock) -> StockLevel:
+    def adjust(book: ops.LevelBook) -> None:
+        book.apply(
+            cmd.sku,
+            cmd.location_id,
+            MovementKind.ADJUSTMENT,
+            on_hand=cmd.delta,
+            reference=cmd.reason,
+            actor=cmd.actor,
+        )
+
+    return await _change_level(uow, "adjust", cmd, adjust)
+
+
+async def set_safety_stock(uow: UnitOfWork, cmd: commands.SetSafetyStock) -> StockLevel:
+    def set_safety(book: ops.LevelBook) -> None:
+        delta = cmd.safety_stock - book.level(cmd.sku, cmd.location_id).safety_stock
+        if delta:
+            book.apply(
+                cmd.sku,
+                cmd.location_id,
+                MovementKind.ADJUSTMENT,
+                safety_stock=delta,
+                reference="safety stock",
+                actor=cmd.actor,
+            )
+
+    return await _change_level(uow, "safety", cmd, set_safety)
+
+
+async def _change_level(
+    uow: UnitOfWork,
+    operation: str,
+    cmd: commands.ReceiveStock | commands.AdjustStock | commands.SetSafetyStock,
+    change: Callable[[ops.LevelBook], None],
+) -> StockLevel:
+    """Locks one level (creating it at zero), applies `change`, answers the new level."""
+    key = getattr(cmd, "idempotency_key", "")
+
+    async def work() -> StockLevel:
+        async with uow.transaction() as tx:
+            if key:
+                [answer] = await idempotency.claim(
+                    tx.conn, operation, [(key, idempotency.request_hash(cmd))]
+                )
+                if isinstance(answer, Exception):
+                    raise answer
+                if answer.stored is not None:
+                    return StockLevel(**answer.stored)
+            await require_locations(tx, {cmd.location_id})
+            await tx.repo.ensure_levels([(cmd.sku, cmd.location_id)])
+            book = ops.LevelBook(await tx.repo.lock_levels([(cmd.sku, cmd.location_id)]))
+            change(book)
+            await tx.save_book(book)
+            level = book.level(cmd.sku, cmd.location_id)
+            if key:
+                await idempotency.store(
+                    tx.conn, {idempotency.scoped(operation, key): asdict(level)}
+                )
+            return level
+
+    return await with_retries(work)
+
+
+async def restock(uow: UnitOfWork, cmd: commands.Restock) -> list[StockLevel]:
+    """Returned units back on hand (or counted damaged) at a location, once per key."""
+
+    async def work() -> list[StockLevel]:
+        async with uow.transaction() as tx:
+            [answer] = await idempotency.claim(
+                tx.conn, "restock", [(cmd.idempotency_key, idempotency.request_hash(cmd))]
+            )
+            if isinstance(answer, Exception):
+                raise answer
+            if answer.stored is not None:
+                return [StockLevel(**level) for level in answer.stored["levels"]]
+            await require_locations(tx, {cmd.location_id})
+            keys = [(sku, cmd.location_id) for sku, _, _ in cmd.lines]
+            await tx.repo.ensure_levels(keys)
+            book = ops.LevelBook(await tx.repo.lock_levels(keys))
+            for sku, qty, damaged in cmd.lines:
+                kind = MovementKind.DAMAGE if damaged else MovementKind.RESTOCK
+                delta = {"damaged": qty} if damaged else {"on_hand": qty}
+                book.apply(
+                    sku, cmd.location_id, kind, reference=cmd.reference, actor=cmd.actor, **delta
+                )
+            await tx.save_book(book)
+            levels = book.changed_levels()
+            stored = {"levels": [asdict(level) for level in levels]}
+            await idempotency.store(tx.conn, {answer.key: stored})
+            return levels
+
+    return await with_retries(work)
+
+
+async def release(uow: UnitOfWork, cmd: commands.Release) -> Reservation:
+    def give_back(book: ops.LevelBook, res: Reservation) -> ReservationChange | None:
+        requested = ops.merge_lines(cmd.lines) if cmd.lines is not None else None
+        return ReservationChange.RELEASED if ops.release(book, res, requested) else None
+
+    return await _settle(uow, "release", cmd, give_back)
+
+
+async def commit(uow: UnitOfWork, cmd: commands.Commit) -> Reservation:
+    def hand_over(book: ops.LevelBook, res: Reservation) -> ReservationChange:
+        requested = ops.merge_lines(cmd.lines) if cmd.lines is not None else None
+        ops.commit(book, res, requested)
+        return ReservationChange.COMMITTED
+
+    return await _settle(uow, "commit", cmd, hand_over)
+
+
+async def write_off(uow: UnitOfWork, cmd: commands.WriteOff) -> Reservation:
+    def correct(book: ops.LevelBook, res: Reservation) -> ReservationChange:
+        ops.write_off(book, res, ops.merge_lines(cmd.lines), cmd.actor)
+        return ReservationChange.RELEASED
+
+    return await _settle(uow, "write_off", cmd, correct)
+
+
+async def _settle(
+    uow: UnitOfWork,
+    operation: str,
+    cmd: commands.Release | commands.Commit | commands.WriteOff,
+    change: Callable[[ops.LevelBook, Reservation], ReservationChange | None],
+) -> Reservation:
+    """Locks a reservation and its levels, applies `change` once per idempotency key."""
+
+    async def work() -> Reservation:
+        async with uow.transaction() as tx:
+            key = cmd.idempotency_key
+            if key:
+                [answer] = await idempotency.claim(
+                    tx.conn, operation, [(key, idempotency.request_hash(cmd))]
+                )
+                if isinstance(answer, Exception):
+                    raise answer
+                if answer.stored is not None:  # done before: answer as it is now
+                    return (await _lock_reservation(tx, cmd.reservation_id))[0]
+            res, book = await _lock_reservation(tx, cmd.reservation_id)
+            made = change(book, res)
+            if made is not None:
+                await tx.save_book(book)
+                await _save_reservation(tx, res, made)
+            if key:
+                scoped = idempotency.scoped(operation, key)
+                await idempotency.store(tx.conn, {scoped: {"reservation_id": res.id}})
+            return res
+
+    return await with_retries(work)
+
+
+async def reject_allocation(uow: UnitOfWork, reference: str, key: str, reason: str) -> None:
+    """Announces an allocation refused outright (no short lines, a reason)."""
+
+    async def work() -> None:
+        async with uow.transaction() as tx:
+            tx.record(AllocationRejected(reference, key, [], reason))
+
+    await with_retries(work)
+
+
+async def expire_due(uow: UnitOfWork, now: datetime, limit: int = 200) -> int:
+    """Releases reservations whose time ran out; returns how many. Safe on every replica."""
+
+    async def work() -> int:
+        async with uow.transaction() as tx:
+            ids = await tx.repo.due_reservation_ids(now, limit)
+            if not ids:
+                return 0
+            found = await tx.repo.get_reservations(ids, lock=True, skip_locked=True)
+            due = [r for r in found.values() if r.is_due(now)]
+            book = ops.LevelBook(await tx.repo.lock_levels(_keys(due)))
+            for res in due:
+                ops.release(book, res, expired=True)
+                await _save_reservation(tx, res, ReservationChange.EXPIRED)
+            await tx.save_book(book)
+            return len(due)
+
+    return await with_retries(work)
+
+
+async def require_locations(tx: Transaction, ids: set[str]) -> dict[str, Location]:
+    """The locations, or NotFound naming those that do not exist."""
+    found = await tx.repo.locations(ids)
+    missing = sorted(ids - found.keys())
+    if missing:
+        raise NotFound(f"unknown location(s): {', '.join(missing)}")
+    return found
+
+
+async def _lock_reservation(
+    tx: Transaction, reservation_id: str
+) -> tuple[Reservation, ops.LevelBook]:
+    found = await tx.repo.get_reservations([reservation_id], lock=True)
+    if reservation_id not in found:
+        raise NotFound(f"reservation {reservation_id} does not exist")
+    res = found[reservation_id]
+    return res, ops.LevelBook(await tx.repo.lock_levels(_keys([res])))
+
+
+async def _save_reservation(tx: Transaction, res: Reservation, change: ReservationChange) -> None:
+    await tx.repo.save_reservation(res)
+    tx.record(ReservationChanged(res, change))
+
+
+def _keys(items: list[Reservation]) -> set[ops.Key]:
+    return {(line.sku, line.location_id) for r in items for line in r.lines}

@@ -1,0 +1,48 @@
+"""The stock service's transactions: a repository, and the level changes turned into events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from omni.platform import unit_of_work
+from omni.platform.outbox import OutboxMessage
+from omni.stock.adapters import tables
+from omni.stock.adapters.events import to_outbox
+from omni.stock.adapters.repository import StockRepository
+from omni.stock.domain.book import LevelBook
+from omni.stock.domain.events import Event, StockLevelChanged
+
+
+@dataclass
+class Transaction:
+    conn: AsyncConnection
+    repo: StockRepository
+    events: list[Event] = field(default_factory=list)
+
+    def record(self, *events: Event) -> None:
+        self.events.extend(events)
+
+    async def save_book(self, book: LevelBook) -> None:
+        """Saves changed levels and their ledger rows, and one event per changed level."""
+        await self.repo.save_changes(book.changes, book.changed_levels())
+        for key, movements in book.movements_by_level().items():
+            self.events.append(StockLevelChanged(book.snapshot(key), tuple(movements)))
+
+
+class UnitOfWork(unit_of_work.UnitOfWork[Transaction, StockRepository]):
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        on_commit: Callable[[Sequence[OutboxMessage]], None] = lambda _messages: None,
+    ) -> None:
+        super().__init__(
+            engine,
+            tables.outbox,
+            begin=lambda conn: Transaction(conn, StockRepository(conn)),
+            read=StockRepository,
+            to_outbox=to_outbox,
+            on_commit=on_commit,
+        )

@@ -1,0 +1,24 @@
+"""The stock service's settings (environment variables OMNI_STOCK_*, plus NATS_URL)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from omni.platform.settings import ServiceSettings
+
+
+class StockSettings(ServiceSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OMNI_STOCK_", extra="ignore", frozen=True, populate_by_name=True
+    )
+
+    database_url: str = "sqlite+aiosqlite:///.omni/stock.db"
+    grpc_port: int = 50051
+    metrics_port: int = 9091
+    # How often due reservations are expired (SPEC: "within about a second").
+    expiry_interval_seconds: float = 0.5
+    # Reserve/Allocate requests decided per transaction, and such transactions in flight per
+    # process. One keeps batches large (a commit and a set of statements serve many callers);
+    # replicas and other processes still write concurrently.
+    reserve_batch_max: int = 256
+    reserve_batch_workers: int = 1
