@@ -39,6 +39,10 @@ lint: protos
 	$(VENV)/bin/ruff format --check services tests
 	$(VENV)/bin/mypy
 	$(VENV)/bin/buf lint protos
+	@# Once a release is tagged (v*), its protos are the contract: nothing may break them.
+	@last=$$(git describe --tags --abbrev=0 --match 'v*' 2>/dev/null || true); \
+	if [ -n "$$last" ]; then $(VENV)/bin/buf breaking protos --against ".git#tag=$$last,subdir=protos"; \
+	else echo "buf breaking: no release tagged yet, nothing to compare with"; fi
 
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -51,8 +51,9 @@ def _certificate(
 def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A CA, and a server certificate for localhost signed by it (PEM files)."""
     folder = tmp_path_factory.mktemp("pki")
-    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(
-        ec.SECP256R1()
+    ca_key, server_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
     )
     ca = _certificate("omni test CA", ca_key, ("omni test CA", ca_key))
     server = _certificate("localhost", server_key, ("omni test CA", ca_key))
