@@ -96,6 +96,7 @@ def _start_nats(data_dir: Path) -> EmbeddedNats:
 def _start_services(data_dir: Path, nats_url: str) -> list[subprocess.Popen[bytes]]:
     """Every service as its own process, each on its own SQLite file unless told otherwise."""
     env = {**os.environ, "NATS_URL": nats_url}
+    env.setdefault("OMNI_LOG_FORMAT", "text")  # a terminal reads text; collectors read JSON
     children = []
     for name, (module, db_var) in SERVICES.items():
         env.setdefault(db_var, f"sqlite+aiosqlite:///{data_dir / name}.db")

@@ -12,7 +12,7 @@ import pytest
 
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as pb
-from tests.helpers import running_stock
+from tests.helpers import add_location, receive, running_stock
 
 
 def scrape(port: int) -> str:
@@ -48,3 +48,17 @@ async def test_a_scrape_counts_calls_by_method_and_code(
         seconds = {"service": "stock", "method": "ListLocations"}
         assert value(after, "omni_rpc_seconds_count", **seconds) >= 3
         assert "omni_outbox_pending" in after
+
+        await add_location(stock.stub, "WH-M")
+        await receive(stock.stub, "SKU-M", "WH-M", 5)
+        for n in range(2):
+            await stock.stub.Reserve(
+                pb.ReserveRequest(
+                    idempotency_key=f"metrics-{n}",
+                    reference="cart-1",
+                    lines=[pb.ReserveLine(sku="SKU-M", location_id="WH-M", quantity=1)],
+                )
+            )
+        await stock.app.sample()
+        sampled = await asyncio.to_thread(scrape, port)
+        assert value(sampled, "omni_reservations_active", service="stock") == 2

@@ -10,6 +10,7 @@ from datetime import timedelta
 import grpc
 import nats
 import pytest
+from alembic.script import ScriptDirectory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from nats.aio.msg import Msg
@@ -140,7 +141,7 @@ async def test_migrations_run_twice_are_a_no_op(database_url: str) -> None:
             )
         ).scalar_one()
     await engine.dispose()
-    assert version == "0003"
+    assert version == ScriptDirectory.from_config(migrations.config(MIGRATIONS)).get_current_head()
 
 
 async def test_a_call_to_an_unknown_method_is_unimplemented_not_internal(

@@ -13,8 +13,10 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from omni.platform import metrics
 from omni.platform.clock import utcnow
 from omni.platform.db import insert_ignoring_conflicts
+from omni.platform.logs import NATS_HEADER, request_scope
 from omni.platform.tasks import reraise_if_cancelled
 
 log = logging.getLogger(__name__)
@@ -116,6 +118,9 @@ class DurableConsumer:
             return []
 
     def _dispatch(self, msgs: list[Msg], running: set[asyncio.Task[None]]) -> None:
+        if msgs:  # each message tells how many wait behind it: 0 once caught up
+            lag = msgs[-1].metadata.num_pending
+            metrics.CONSUMER_PENDING.labels(self._stream, self._durable).set(lag)
         for msg in msgs:
             task = asyncio.create_task(self._handle(msg))
             running.add(task)
@@ -123,7 +128,8 @@ class DurableConsumer:
 
     async def _handle(self, msg: Msg) -> None:
         try:
-            await self._handler(msg)
+            with request_scope((msg.headers or {}).get(NATS_HEADER)):
+                await self._handler(msg)
         except Exception as exc:
             reraise_if_cancelled(exc)
             log.exception("consumer %s: handling %s failed; will retry", self._durable, msg.subject)

@@ -19,7 +19,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from omni.platform import auth, errors
+from omni.platform import auth, errors, logs
 from omni.platform.db import is_connection_error
 from omni.platform.tasks import repeat, reraise_if_cancelled
 
@@ -96,8 +96,11 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
         deserialize = _tolerant(handler.request_deserializer)
 
         def admit(context: grpc.aio.ServicerContext) -> None:
+            metadata = context.invocation_metadata() or ()
+            given = next((v for k, v in metadata if k == logs.METADATA_KEY), None)
+            logs.REQUEST_ID.set(logs.request_id_from(given if isinstance(given, str) else None))
             if guard is not None:
-                auth.CALLER.set(guard(method, context.invocation_metadata()))
+                auth.CALLER.set(guard(method, metadata))
 
         if handler.unary_unary or handler.stream_unary:
             unary_behavior = handler.unary_unary or handler.stream_unary

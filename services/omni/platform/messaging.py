@@ -14,6 +14,7 @@ from nats.js import JetStreamContext
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
+from omni.platform.logs import NATS_HEADER
 from omni.platform.outbox import OutboxMessage
 from omni.platform.tasks import reraise_if_cancelled
 
@@ -101,7 +102,7 @@ class JetStreamPublisher:
 
     async def __call__(self, messages: Sequence[OutboxMessage]) -> None:
         futures = [
-            await self._js.publish_async(m.subject, m.payload, headers={MSG_ID_HEADER: m.event_id})
+            await self._js.publish_async(m.subject, m.payload, headers=_headers(m))
             for m in messages
         ]
         done, waiting = await asyncio.wait(futures, timeout=self._ack_timeout)
@@ -113,6 +114,14 @@ class JetStreamPublisher:
             raise ConnectionError(
                 f"{len(waiting) + len(failed)} of {len(futures)} events not acknowledged"
             )
+
+
+def _headers(message: OutboxMessage) -> dict[str, str]:
+    """`Nats-Msg-Id` for de-duplication, and the request the event came from, if known."""
+    headers = {MSG_ID_HEADER: message.event_id}
+    if message.request_id:
+        headers[NATS_HEADER] = message.request_id
+    return headers
 
 
 class NatsLink:

@@ -20,9 +20,10 @@ RPC_SECONDS = Histogram(
 OUTBOX_PENDING = Gauge("omni_outbox_pending", "Events committed, not yet published", ["service"])
 CONSUMER_PENDING = Gauge(
     "omni_consumer_pending",
-    "Messages a durable consumer has not handled yet",
-    ["service", "durable"],
+    "Messages in the stream a durable consumer has not been given yet (its lag)",
+    ["stream", "durable"],
 )
+RESERVATIONS_ACTIVE = Gauge("omni_reservations_active", "Reservations holding stock", ["service"])
 WATCHERS = Gauge("omni_availability_watchers", "Open WatchAvailability streams", ["service"])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from sqlalchemy import Table, delete, func, insert, select
@@ -24,6 +25,21 @@ class OutboxMessage:
     event_id: str
     subject: str
     payload: bytes
+    request_id: str = ""  # the request that caused it (omni.platform.logs), sent as a header
+
+
+# While a unit of work is open: which request caused which of its events (by object id), for
+# the events of a batch, which serves many requests at once. Outside a batch, the request is
+# simply the one running (omni.platform.logs.REQUEST_ID).
+ORIGINS: ContextVar[dict[int, str] | None] = ContextVar("omni_event_origins", default=None)
+
+
+def attribute(events: Sequence[object], request_id: str) -> None:
+    """Marks `events` (just raised, in an open unit of work) as caused by `request_id`."""
+    origins = ORIGINS.get()
+    if origins is not None and request_id:
+        for event in events:
+            origins.setdefault(id(event), request_id)
 
 
 Publish = Callable[[Sequence[OutboxMessage]], Awaitable[None]]
@@ -37,7 +53,13 @@ async def save(conn: AsyncConnection, outbox: Table, messages: Sequence[OutboxMe
     await conn.execute(
         insert(outbox),
         [
-            {"event_id": m.event_id, "subject": m.subject, "payload": m.payload, "created_at": now}
+            {
+                "event_id": m.event_id,
+                "subject": m.subject,
+                "payload": m.payload,
+                "request_id": m.request_id or None,
+                "created_at": now,
+            }
             for m in messages
         ],
     )
@@ -125,7 +147,7 @@ class OutboxRelay:
             rows = (await conn.execute(query)).all()
             await conn.rollback()
         await self._publish_and_delete(
-            [OutboxMessage(r.event_id, r.subject, r.payload) for r in rows]
+            [OutboxMessage(r.event_id, r.subject, r.payload, r.request_id or "") for r in rows]
         )
         return len(rows)
 

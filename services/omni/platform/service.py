@@ -17,7 +17,7 @@ import uvloop
 from pydantic import ValidationError
 from sqlalchemy import Table, text
 
-from omni.platform import metrics, migrations
+from omni.platform import logs, metrics, migrations
 from omni.platform.auth import Access, Tokens, authorize
 from omni.platform.db import create_engine
 from omni.platform.grpc_server import (
@@ -186,8 +186,6 @@ def main(prog: str, settings_type: type[S], build: Callable[[S], Service]) -> No
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise SystemExit(f"{prog}: bad setting ({problems}); see README, Configuration") from None
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     service = build(settings)
+    logs.configure(service.name, settings.log_level, settings.log_format)
     uvloop.run(serve(service) if args.command == "serve" else service.migrate())

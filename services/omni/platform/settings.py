@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
+from typing import Literal
 
 import grpc
 from pydantic import AliasChoices, Field, field_validator, model_validator
@@ -30,6 +31,10 @@ class ServiceSettings(BaseSettings):
         1, validation_alias=AliasChoices("OMNI_STREAM_REPLICAS"), ge=1, le=5
     )
     log_level: str = Field("INFO", validation_alias=AliasChoices("OMNI_LOG_LEVEL"))
+    # json: one object a line, for log collectors; text: for a terminal (`make run`).
+    log_format: Literal["json", "text"] = Field(
+        "json", validation_alias=AliasChoices("OMNI_LOG_FORMAT")
+    )
     # TLS. The gRPC server serves TLS only (no plaintext) when given a certificate and its key
     # (PEM files, e.g. mounted from a cert-manager Secret). NATS is reached over TLS when
     # NATS_URL is tls://...; OMNI_NATS_CA_FILE names the CA to trust (else the system's).

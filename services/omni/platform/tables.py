@@ -28,6 +28,7 @@ def platform_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
         Column("event_id", String(64), nullable=False, unique=True),
         Column("subject", String(255), nullable=False),
         Column("payload", LargeBinary, nullable=False),
+        Column("request_id", String(64), nullable=True),
         Column("created_at", UTCDateTime, nullable=False),
     )
     processed = Table(
@@ -48,3 +49,10 @@ def platform_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
         Column("created_at", UTCDateTime, nullable=False),
     )
     return outbox, processed, idempotency
+
+
+def add_outbox_request_id() -> None:
+    """The body of each service's migration that lets outbox rows carry their request id."""
+    from alembic import op  # only ever called inside a migration
+
+    op.add_column("outbox", Column("request_id", String(64), nullable=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Table
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from omni.platform import outbox
 from omni.platform.db import write_transaction
+from omni.platform.logs import REQUEST_ID
 from omni.platform.outbox import OutboxMessage
 
 
@@ -52,11 +54,20 @@ class UnitOfWork(Generic[Tx, Reader]):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """Commits the body's changes and their events together, or neither."""
-        async with write_transaction(self.engine) as conn:
-            tx = self._begin(conn)
-            yield tx
-            messages = [self._to_outbox(e) for e in tx.events]
-            await outbox.save(conn, self._outbox, messages)
+        origins: dict[int, str] = {}
+        scope = outbox.ORIGINS.set(origins)
+        try:
+            async with write_transaction(self.engine) as conn:
+                tx = self._begin(conn)
+                yield tx
+                current = REQUEST_ID.get()
+                messages = [
+                    replace(self._to_outbox(e), request_id=origins.get(id(e), current))
+                    for e in tx.events
+                ]
+                await outbox.save(conn, self._outbox, messages)
+        finally:
+            outbox.ORIGINS.reset(scope)
         if messages:
             self._on_commit(messages)  # committed: they may be published now
 

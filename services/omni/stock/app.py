@@ -70,6 +70,8 @@ class StockApp(Service):
 
     async def sample(self) -> None:
         metrics.WATCHERS.labels(self.name).set(self.hub.watchers)
+        async with self.uow.reader() as reader:
+            metrics.RESERVATIONS_ACTIVE.labels(self.name).set(await reader.active_reservations())
 
     async def on_stop(self) -> None:
         await self.services.stop()

@@ -17,6 +17,8 @@ from omni.platform.consumer import unhandled
 from omni.platform.db import with_retries
 from omni.platform.errors import OmniError
 from omni.platform.idempotency import Claim, request_hash
+from omni.platform.logs import batch_request_id
+from omni.platform.outbox import attribute
 
 log = logging.getLogger(__name__)
 DECISIONS_CONSUMER = "orders-allocation"
@@ -45,7 +47,8 @@ async def _place_orders(uow: UnitOfWork, batch: list[Placement]) -> list[Order |
             elif claim.stored is not None:
                 replays[i] = claim.stored["order_id"]
             elif claim.first == i:  # the first request with this key in the batch
-                outcomes[i] = _new_order(cmd, order_id, now)
+                outcomes[i] = order = _new_order(cmd, order_id, now)
+                attribute(order.events, batch_request_id(i))
                 results[claim.key] = {"order_id": order_id}
         await tx.add([o for o in outcomes.values() if isinstance(o, Order)])
         await keys.store(tx.conn, results)
@@ -100,12 +103,14 @@ async def _apply_decisions(
             order = orders.get(decision.order_id)
             if order is None:
                 _release_orphan(tx, decision)
+                attribute(tx.events[-1:], batch_request_id(i))
                 continue
             try:
                 _decide(order, decision)
             except OmniError as exc:  # a decision that can never apply; the rest go on
                 log.error("stock's decision on order %s not applied: %s", order.id, exc)
                 outcomes[i] = exc
+            attribute(order.events, batch_request_id(i))  # earlier ones keep their own
             if order.events:
                 changed[order.id] = order
         await tx.save(list(changed.values()))

@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from omni.platform.clock import utcnow
@@ -268,6 +268,11 @@ class StockRepository:
                 for ln in res.lines
             ],
         )
+
+    async def active_reservations(self) -> int:
+        """How many reservations hold stock now (for the metric)."""
+        query = select(func.count()).where(reservations.c.status == ReservationStatus.ACTIVE.value)
+        return int((await self.conn.execute(query)).scalar_one())
 
     async def due_reservation_ids(self, now: datetime, limit: int) -> list[str]:
         query = (

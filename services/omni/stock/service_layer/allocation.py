@@ -13,6 +13,8 @@ from typing import Any
 from omni.platform.clock import new_id, utcnow
 from omni.platform.db import with_retries
 from omni.platform.errors import FailedPrecondition, NotFound, OmniError
+from omni.platform.logs import batch_request_id
+from omni.platform.outbox import attribute
 from omni.stock.domain import book as ops
 from omni.stock.domain import sourcing
 from omni.stock.domain.commands import Allocate, Reserve
@@ -63,7 +65,9 @@ async def _reserve_many(uow: UnitOfWork, requests: list[Request], known: set[str
         book = ops.LevelBook(await tx.repo.lock_levels(*_keys_to_lock(requests, owned)))
         results: dict[str, dict[str, Any]] = {}
         for i in owned:
+            raised = len(tx.events)
             outcomes[i], results[_scoped(requests[i])] = _decide(tx, book, requests[i], locations)
+            attribute(tx.events[raised:], batch_request_id(i))
         await tx.save_book(book)
         await tx.repo.add_reservations([o for o in outcomes if isinstance(o, Reservation)])
         await idempotency.store(tx.conn, results)
