@@ -13,7 +13,7 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from omni.platform import metrics
+from omni.platform import metrics, tracing
 from omni.platform.clock import utcnow
 from omni.platform.db import insert_ignoring_conflicts
 from omni.platform.logs import NATS_HEADER, request_scope
@@ -128,7 +128,10 @@ class DurableConsumer:
 
     async def _handle(self, msg: Msg) -> None:
         try:
-            with request_scope((msg.headers or {}).get(NATS_HEADER)):
+            with (
+                request_scope((msg.headers or {}).get(NATS_HEADER)) as request_id,
+                tracing.consuming(msg.subject, request_id),
+            ):
                 await self._handler(msg)
         except Exception as exc:
             reraise_if_cancelled(exc)

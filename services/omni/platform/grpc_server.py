@@ -19,7 +19,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from omni.platform import auth, errors, logs
+from omni.platform import auth, errors, logs, tracing
 from omni.platform.db import is_connection_error
 from omni.platform.tasks import repeat, reraise_if_cancelled
 
@@ -98,7 +98,9 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
         def admit(context: grpc.aio.ServicerContext) -> None:
             metadata = context.invocation_metadata() or ()
             given = next((v for k, v in metadata if k == logs.METADATA_KEY), None)
-            logs.REQUEST_ID.set(logs.request_id_from(given if isinstance(given, str) else None))
+            request_id = logs.request_id_from(given if isinstance(given, str) else None)
+            logs.REQUEST_ID.set(request_id)
+            tracing.tag_request(request_id)
             if guard is not None:
                 auth.CALLER.set(guard(method, metadata))
 
@@ -252,13 +254,14 @@ async def start_server(
     limits: Limits | None = None,
     observe: Observe | None = None,
     credentials: grpc.ServerCredentials | None = None,
+    outer_interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
 ) -> tuple[grpc.aio.Server, int]:
     """Starts a server with our services, health and reflection; returns it and its port.
     With `guard` None every call is let through (only for tests of the server itself);
     with `credentials` it serves TLS only."""
     limits = limits or Limits()
     server = grpc.aio.server(
-        interceptors=[CallInterceptor(detail_for, guard, observe)],
+        interceptors=[*outer_interceptors, CallInterceptor(detail_for, guard, observe)],
         options=[
             # Without this, a second process could bind the same port and share its traffic.
             ("grpc.so_reuseport", 0),

@@ -14,10 +14,11 @@ from typing import TypeVar
 
 import grpc
 import uvloop
+from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 from sqlalchemy import Table, text
 
-from omni.platform import logs, metrics, migrations
+from omni.platform import logs, metrics, migrations, tracing
 from omni.platform.auth import Access, Tokens, authorize
 from omni.platform.db import create_engine
 from omni.platform.grpc_server import (
@@ -67,6 +68,7 @@ class Service:
         self.tokens = Tokens.parse(settings.auth_tokens)
         self.port = 0
         self.metrics_port = -1
+        self.tracer: TracerProvider | None = None
         self._bookkeeping = bookkeeping
 
     # Hooks
@@ -106,6 +108,8 @@ class Service:
         if self.settings.metrics_port >= 0:
             self.metrics_port = metrics.serve(self.settings.metrics_port)
             self.tasks.spawn("metrics", repeat("sampling metrics", self._sample, 5.0))
+        if self.settings.otlp_endpoint:
+            self.tracer = tracing.start(self.name, self.settings.otlp_endpoint)
         await self.health.refresh()
         self.tasks.spawn("health", self.health.run())
         self.server, self.port = await start_server(
@@ -123,6 +127,7 @@ class Service:
                 self.settings.grpc_max_concurrent_rpcs,
             ),
             credentials=self.settings.server_credentials(),
+            outer_interceptors=[tracing.server_interceptor(self.tracer)] if self.tracer else [],
         )
         log.info("%s service listening on port %d", self.name, self.port)
 
@@ -135,6 +140,8 @@ class Service:
         await self.tasks.stop()
         await self.nats.close()
         await self.engine.dispose()
+        if self.tracer is not None:
+            await asyncio.to_thread(self.tracer.shutdown)  # sends the spans still buffered
 
     async def _sample(self) -> None:
         metrics.OUTBOX_PENDING.labels(self.name).set(await self.relay.pending())

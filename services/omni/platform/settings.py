@@ -70,6 +70,10 @@ class ServiceSettings(BaseSettings):
         """The TLS context for NATS, when it trusts a CA of its own."""
         return ssl.create_default_context(cafile=self.nats_ca_file) if self.nats_ca_file else None
 
+    # OpenTelemetry: the collector's OTLP/gRPC endpoint (http://otel-collector:4317); empty: off.
+    otlp_endpoint: str = Field(
+        "", validation_alias=AliasChoices("OMNI_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+    )
     shutdown_grace_seconds: float = 5.0
     # So that one client cannot exhaust a replica: the largest request accepted, streams per
     # connection, and calls in flight in all (beyond: RESOURCE_EXHAUSTED; watchers count).
