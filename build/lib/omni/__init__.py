@@ -1,1 +1,0 @@
-"""Omni: inventory and order-fulfilment microservices."""

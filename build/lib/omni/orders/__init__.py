@@ -1,1 +1,0 @@
-"""The orders service: placing, allocating, shipping and cancelling orders (SPEC.md §3)."""

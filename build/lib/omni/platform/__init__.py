@@ -1,1 +1,0 @@
-"""Code shared by every Omni service: settings, database, NATS, outbox, gRPC bootstrap."""

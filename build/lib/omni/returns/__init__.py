@@ -1,1 +1,0 @@
-"""The returns service: return anything, anywhere, through any channel (SPEC.md §5)."""

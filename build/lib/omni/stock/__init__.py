@@ -1,1 +1,0 @@
-"""The stock service: locations, levels, ledger, reservations and allocation (SPEC.md §2)."""
