@@ -9,7 +9,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
-from omni.platform.logs import BATCH_REQUEST_IDS, REQUEST_ID
+from omni.platform import origin
 
 C = TypeVar("C")
 R = TypeVar("R")
@@ -24,7 +24,7 @@ class Batcher(Generic[C, R]):
         self._run = run
         self._max_batch = max_batch
         self._workers = workers
-        self._queue: asyncio.Queue[tuple[C, asyncio.Future[R], str]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[C, asyncio.Future[R], origin.Origin]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -39,7 +39,7 @@ class Batcher(Generic[C, R]):
 
     async def submit(self, item: C) -> R:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((item, future, REQUEST_ID.get()))
+        self._queue.put_nowait((item, future, origin.current()))
         # Shielded: a caller that gives up does not undo its item, it only stops waiting.
         return await asyncio.shield(future)
 
@@ -48,8 +48,8 @@ class Batcher(Generic[C, R]):
             batch = [await self._queue.get()]
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            # The batch knows whose each item is (omni.platform.logs.batch_request_id).
-            BATCH_REQUEST_IDS.set([request_id for _, _, request_id in batch])
+            # The batch knows where each item came from (omni.platform.origin.of_batch_item).
+            origin.BATCH.set([source for _, _, source in batch])
             try:
                 results = await self._run([item for item, _, _ in batch])
             except Exception as exc:

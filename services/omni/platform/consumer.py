@@ -127,10 +127,11 @@ class DurableConsumer:
             task.add_done_callback(running.discard)
 
     async def _handle(self, msg: Msg) -> None:
+        headers = msg.headers or {}
         try:
             with (
-                request_scope((msg.headers or {}).get(NATS_HEADER)) as request_id,
-                tracing.consuming(msg.subject, request_id),
+                request_scope(headers.get(NATS_HEADER)) as request_id,
+                tracing.consuming(msg.subject, request_id, headers.get(tracing.TRACEPARENT_HEADER)),
             ):
                 await self._handler(msg)
         except Exception as exc:

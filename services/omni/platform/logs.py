@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -18,8 +18,6 @@ from pythonjsonlogger.json import JsonFormatter
 METADATA_KEY = "x-request-id"
 NATS_HEADER = "Omni-Request-Id"
 REQUEST_ID: ContextVar[str] = ContextVar("omni_request_id", default="")
-# The request ids of the items of the batch being run (omni.platform.batcher), in order.
-BATCH_REQUEST_IDS: ContextVar[Sequence[str]] = ContextVar("omni_batch_request_ids", default=())
 _ACCEPTED = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
@@ -36,12 +34,6 @@ def request_scope(given: str | None) -> Iterator[str]:
         yield REQUEST_ID.get()
     finally:
         REQUEST_ID.reset(token)
-
-
-def batch_request_id(index: int) -> str:
-    """The request id of item `index` of the batch running now ("" outside a batch)."""
-    ids = BATCH_REQUEST_IDS.get()
-    return ids[index] if index < len(ids) else ""
 
 
 class _Context(logging.Filter):

@@ -17,6 +17,7 @@ from nats.js.errors import BadRequestError
 from omni.platform.logs import NATS_HEADER
 from omni.platform.outbox import OutboxMessage
 from omni.platform.tasks import reraise_if_cancelled
+from omni.platform.tracing import TRACEPARENT_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +118,12 @@ class JetStreamPublisher:
 
 
 def _headers(message: OutboxMessage) -> dict[str, str]:
-    """`Nats-Msg-Id` for de-duplication, and the request the event came from, if known."""
+    """`Nats-Msg-Id` for de-duplication, and where the event came from, if known."""
     headers = {MSG_ID_HEADER: message.event_id}
     if message.request_id:
         headers[NATS_HEADER] = message.request_id
+    if message.traceparent:
+        headers[TRACEPARENT_HEADER] = message.traceparent
     return headers
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from omni.platform.clock import utcnow
 from omni.platform.db import write_transaction
+from omni.platform.origin import Origin
 from omni.platform.tasks import reraise_if_cancelled
 
 log = logging.getLogger(__name__)
@@ -25,21 +26,23 @@ class OutboxMessage:
     event_id: str
     subject: str
     payload: bytes
-    request_id: str = ""  # the request that caused it (omni.platform.logs), sent as a header
+    # Where it came from (omni.platform.origin), sent as headers.
+    request_id: str = ""
+    traceparent: str = ""
 
 
-# While a unit of work is open: which request caused which of its events (by object id), for
-# the events of a batch, which serves many requests at once. Outside a batch, the request is
-# simply the one running (omni.platform.logs.REQUEST_ID).
-ORIGINS: ContextVar[dict[int, str] | None] = ContextVar("omni_event_origins", default=None)
+# While a unit of work is open: where each of its events came from (by object id), for the
+# events of a batch, which serves many requests at once. Outside a batch, the origin is simply
+# the work running (omni.platform.origin.current).
+ORIGINS: ContextVar[dict[int, Origin] | None] = ContextVar("omni_event_origins", default=None)
 
 
-def attribute(events: Sequence[object], request_id: str) -> None:
-    """Marks `events` (just raised, in an open unit of work) as caused by `request_id`."""
+def attribute(events: Sequence[object], origin: Origin) -> None:
+    """Marks `events` (just raised, in an open unit of work) as caused by `origin`."""
     origins = ORIGINS.get()
-    if origins is not None and request_id:
+    if origins is not None and origin != Origin():
         for event in events:
-            origins.setdefault(id(event), request_id)
+            origins.setdefault(id(event), origin)
 
 
 Publish = Callable[[Sequence[OutboxMessage]], Awaitable[None]]
@@ -58,6 +61,7 @@ async def save(conn: AsyncConnection, outbox: Table, messages: Sequence[OutboxMe
                 "subject": m.subject,
                 "payload": m.payload,
                 "request_id": m.request_id or None,
+                "traceparent": m.traceparent or None,
                 "created_at": now,
             }
             for m in messages
@@ -147,7 +151,12 @@ class OutboxRelay:
             rows = (await conn.execute(query)).all()
             await conn.rollback()
         await self._publish_and_delete(
-            [OutboxMessage(r.event_id, r.subject, r.payload, r.request_id or "") for r in rows]
+            [
+                OutboxMessage(
+                    r.event_id, r.subject, r.payload, r.request_id or "", r.traceparent or ""
+                )
+                for r in rows
+            ]
         )
         return len(rows)
 

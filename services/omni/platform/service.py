@@ -99,6 +99,8 @@ class Service:
         await migrations.upgrade(self.settings.database_url, self.migrations)
 
     async def start(self) -> None:
+        if self.settings.otlp_endpoint:  # first: the tasks spawned below trace with it
+            self.tracer = tracing.start(self.name, self.settings.otlp_endpoint)
         if self.settings.migrate_on_start:
             await self.migrate()
         await self.on_start()
@@ -108,8 +110,6 @@ class Service:
         if self.settings.metrics_port >= 0:
             self.metrics_port = metrics.serve(self.settings.metrics_port)
             self.tasks.spawn("metrics", repeat("sampling metrics", self._sample, 5.0))
-        if self.settings.otlp_endpoint:
-            self.tracer = tracing.start(self.name, self.settings.otlp_endpoint)
         await self.health.refresh()
         self.tasks.spawn("health", self.health.run())
         self.server, self.port = await start_server(

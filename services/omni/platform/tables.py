@@ -29,6 +29,7 @@ def platform_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
         Column("subject", String(255), nullable=False),
         Column("payload", LargeBinary, nullable=False),
         Column("request_id", String(64), nullable=True),
+        Column("traceparent", String(128), nullable=True),
         Column("created_at", UTCDateTime, nullable=False),
     )
     processed = Table(
@@ -56,3 +57,10 @@ def add_outbox_request_id() -> None:
     from alembic import op  # only ever called inside a migration
 
     op.add_column("outbox", Column("request_id", String(64), nullable=True))
+
+
+def add_outbox_traceparent() -> None:
+    """The body of each service's migration that lets outbox rows carry their trace context."""
+    from alembic import op  # only ever called inside a migration
+
+    op.add_column("outbox", Column("traceparent", String(128), nullable=True))

@@ -10,9 +10,8 @@ from typing import Any, Generic, Protocol, TypeVar
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from omni.platform import outbox
+from omni.platform import origin, outbox
 from omni.platform.db import write_transaction
-from omni.platform.logs import REQUEST_ID
 from omni.platform.outbox import OutboxMessage
 
 
@@ -54,16 +53,15 @@ class UnitOfWork(Generic[Tx, Reader]):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """Commits the body's changes and their events together, or neither."""
-        origins: dict[int, str] = {}
+        origins: dict[int, origin.Origin] = {}
         scope = outbox.ORIGINS.set(origins)
         try:
             async with write_transaction(self.engine) as conn:
                 tx = self._begin(conn)
                 yield tx
-                current = REQUEST_ID.get()
+                here = origin.current()
                 messages = [
-                    replace(self._to_outbox(e), request_id=origins.get(id(e), current))
-                    for e in tx.events
+                    _stamped(self._to_outbox(e), origins.get(id(e), here)) for e in tx.events
                 ]
                 await outbox.save(conn, self._outbox, messages)
         finally:
@@ -77,3 +75,7 @@ class UnitOfWork(Generic[Tx, Reader]):
         async with self.engine.connect() as conn:
             yield self._read(conn)
             await conn.rollback()
+
+
+def _stamped(message: OutboxMessage, source: origin.Origin) -> OutboxMessage:
+    return replace(message, request_id=source.request_id, traceparent=source.traceparent)

@@ -17,7 +17,7 @@ from omni.platform.consumer import unhandled
 from omni.platform.db import with_retries
 from omni.platform.errors import OmniError
 from omni.platform.idempotency import Claim, request_hash
-from omni.platform.logs import batch_request_id
+from omni.platform.origin import of_batch_item
 from omni.platform.outbox import attribute
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ async def _place_orders(uow: UnitOfWork, batch: list[Placement]) -> list[Order |
                 replays[i] = claim.stored["order_id"]
             elif claim.first == i:  # the first request with this key in the batch
                 outcomes[i] = order = _new_order(cmd, order_id, now)
-                attribute(order.events, batch_request_id(i))
+                attribute(order.events, of_batch_item(i))
                 results[claim.key] = {"order_id": order_id}
         await tx.add([o for o in outcomes.values() if isinstance(o, Order)])
         await keys.store(tx.conn, results)
@@ -103,14 +103,14 @@ async def _apply_decisions(
             order = orders.get(decision.order_id)
             if order is None:
                 _release_orphan(tx, decision)
-                attribute(tx.events[-1:], batch_request_id(i))
+                attribute(tx.events[-1:], of_batch_item(i))
                 continue
             try:
                 _decide(order, decision)
             except OmniError as exc:  # a decision that can never apply; the rest go on
                 log.error("stock's decision on order %s not applied: %s", order.id, exc)
                 outcomes[i] = exc
-            attribute(order.events, batch_request_id(i))  # earlier ones keep their own
+            attribute(order.events, of_batch_item(i))  # earlier ones keep their own
             if order.events:
                 changed[order.id] = order
         await tx.save(list(changed.values()))

@@ -13,7 +13,7 @@ from typing import Any
 from omni.platform.clock import new_id, utcnow
 from omni.platform.db import with_retries
 from omni.platform.errors import FailedPrecondition, NotFound, OmniError
-from omni.platform.logs import batch_request_id
+from omni.platform.origin import of_batch_item
 from omni.platform.outbox import attribute
 from omni.stock.domain import book as ops
 from omni.stock.domain import sourcing
@@ -67,7 +67,7 @@ async def _reserve_many(uow: UnitOfWork, requests: list[Request], known: set[str
         for i in owned:
             raised = len(tx.events)
             outcomes[i], results[_scoped(requests[i])] = _decide(tx, book, requests[i], locations)
-            attribute(tx.events[raised:], batch_request_id(i))
+            attribute(tx.events[raised:], of_batch_item(i))
         await tx.save_book(book)
         await tx.repo.add_reservations([o for o in outcomes if isinstance(o, Reservation)])
         await idempotency.store(tx.conn, results)
