@@ -107,5 +107,49 @@ def test_production_has_tls_replicated_nats_and_no_secret_in_plain_text() -> Non
                 assert "valueFrom" in env, f"{name}: {env['name']} in plain text"
 
 
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Whether a pod selector (matchLabels only, as ours use) picks pods with `labels`."""
+    assert set(selector) <= {"matchLabels"}, selector
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
+def _allowed_in(docs: list[dict[str, Any]], target: dict[str, str], port: int) -> set[str]:
+    """The workloads of the namespace whose pods the policies let reach `target` pods on `port`
+    (an ingress rule's peer without a namespaceSelector means this namespace)."""
+    workloads = {
+        f"{d['kind']} {d['metadata']['name']}": d["spec"]["template"]["metadata"]["labels"]
+        for d in docs
+        if d["kind"] in ("Deployment", "StatefulSet", "Job")
+    }
+    allowed: set[str] = set()
+    for policy in _named(docs, "NetworkPolicy").values():
+        spec = policy["spec"]
+        if not _selects(spec["podSelector"], target):
+            continue
+        for rule in spec.get("ingress", []):
+            if port not in {p["port"] for p in rule.get("ports", [{"port": port}])}:
+                continue
+            for peer in rule.get("from", []):
+                if "namespaceSelector" not in peer and "podSelector" in peer:
+                    selector = peer["podSelector"]
+                    allowed |= {w for w, labels in workloads.items() if _selects(selector, labels)}
+    return allowed
+
+
+def test_in_production_each_database_is_reachable_only_by_its_own_service() -> None:
+    docs = [doc for doc in yaml.safe_load_all(_build("production")) if doc]
+    for svc in SERVICES:
+        cluster = _named(docs, "Cluster")[f"omni-{svc}-db"]
+        # CloudNativePG labels each instance with its cluster, and adds the inherited labels.
+        instance = {
+            "cnpg.io/cluster": f"omni-{svc}-db",
+            **cluster["spec"]["inheritedMetadata"]["labels"],
+        }
+        assert _allowed_in(docs, instance, 5432) == {
+            f"Deployment omni-{svc}",
+            f"Job omni-migrate-{svc}",
+        }
+
+
 def test_the_dockerfile_passes_hadolint() -> None:
     _run(str(BIN / "hadolint"), str(ROOT / "deploy" / "Dockerfile"))
