@@ -9,9 +9,12 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import grpc
 import pytest
 
+from omni.cli import scan
 from omni.platform.natsserver import EmbeddedNats
+from omni.stock.v1 import stock_pb2_grpc
 from tests.helpers import TOKENS, Stock, add_location, free_port, level_of, running_stock, unique
 
 OMNI = [sys.executable, "-c", "from omni.cli import main; main()"]
@@ -134,6 +137,17 @@ async def test_scan_resends_what_was_not_acknowledged_after_the_service_came_bac
         proc.stdin.close()
         assert await asyncio.wait_for(proc.wait(), 20) == 0
         assert (await level_of(second.stub, sku, "L1")).on_hand == 7  # each scan once
+
+
+async def test_a_scan_written_to_a_stream_that_already_failed_raises_its_error() -> None:
+    """Resending onto a new stream races its failure when the service is still down: that must
+    be the retryable UNAVAILABLE, not a crash of the command (it was, under load)."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{free_port()}") as channel:  # nobody there
+        call = stock_pb2_grpc.StockServiceStub(channel).Scan()
+        assert await call.code() == grpc.StatusCode.UNAVAILABLE  # the stream has ended
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await scan.write_scan(call, scan.parse("RECEIVE SKU-1 1", "gun-1", "L1"))
+        assert raised.value.code() in scan.RETRYABLE
 
 
 async def test_scan_reads_barcodes_when_told_to(stock: Stock) -> None:

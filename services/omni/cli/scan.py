@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
+import threading
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -90,7 +92,7 @@ class Session:
 
 async def _scan(args: argparse.Namespace) -> None:
     session = Session(args.device, args.location, args.barcodes)
-    reader = asyncio.create_task(_read_stdin(session.lines))
+    _read_stdin(session.lines)
     while not (session.ended and not session.unacked):
         try:
             async with client.channel(args.stock, args.token) as channel:
@@ -103,7 +105,6 @@ async def _scan(args: argparse.Namespace) -> None:
                 file=sys.stderr,
             )
             await asyncio.sleep(1.0)
-    reader.cancel()
     print(f"{session.acknowledged} scans acknowledged", file=sys.stderr)
 
 
@@ -111,7 +112,7 @@ async def _stream(call: Any, session: Session) -> None:
     """One connection: resend what was not acknowledged, then send and acknowledge at once
     (so a lost connection is noticed even while nobody types)."""
     for request in session.unacked:  # resent with their ids: applied at most once
-        await call.write(request)
+        await write_scan(call, request)
     send = asyncio.create_task(_send(call, session))
     acks = asyncio.create_task(_acknowledge(call, session))
     try:
@@ -140,7 +141,25 @@ async def _send(call: Any, session: Session) -> None:
                 print(f"{line.strip()}: not sent: {exc}", flush=True)
                 continue
             session.unacked.append(request)
-            await call.write(request)
+            await write_scan(call, request)
+
+
+async def write_scan(call: Any, request: pb.ScanRequest) -> None:
+    """Sends one scan; on a stream that has already ended (e.g. the service is unreachable),
+    raises the error it ended with, as reading from it would."""
+    try:
+        await call.write(request)
+    except asyncio.InvalidStateError:
+        code = await call.code()
+        if code == grpc.StatusCode.OK:
+            raise ConnectionError("the service ended the stream") from None
+        raise grpc.aio.AioRpcError(
+            code,
+            await call.initial_metadata(),
+            await call.trailing_metadata(),
+            await call.details(),
+            await call.debug_error_string(),
+        ) from None
 
 
 async def _acknowledge(call: Any, session: Session) -> None:
@@ -151,7 +170,15 @@ async def _acknowledge(call: Any, session: Session) -> None:
         session.acknowledged += 1
 
 
-async def _read_stdin(lines: asyncio.Queue[str | None]) -> None:
-    while line := await asyncio.to_thread(sys.stdin.readline):
-        await lines.put(line)
-    await lines.put(None)
+def _read_stdin(lines: asyncio.Queue[str | None]) -> None:
+    """Feeds standard input's lines (then None) to `lines` from a daemon thread: a blocked
+    read must not keep the command from exiting (asyncio.to_thread's worker would)."""
+    loop = asyncio.get_running_loop()
+
+    def read() -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed: the command is done
+            for line in iter(sys.stdin.readline, ""):
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+            loop.call_soon_threadsafe(lines.put_nowait, None)
+
+    threading.Thread(target=read, name="stdin", daemon=True).start()
