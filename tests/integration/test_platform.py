@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -14,6 +16,7 @@ from alembic.script import ScriptDirectory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from nats.aio.msg import Msg
+from prometheus_client import REGISTRY
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
 from omni.platform import consumer, migrations
@@ -91,6 +94,57 @@ async def test_a_redelivered_event_changes_nothing(
         with contextlib.suppress(asyncio.CancelledError):
             await runner
         await nc.close()
+
+
+async def test_a_failing_message_is_retried_later_and_later_never_dropped(
+    nats_server: EmbeddedNats,
+) -> None:
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    await ensure_streams(js, [StreamSpec("TEST_RETRIES", ["test.retries.>"])], replicas=1)
+    delivered_at: list[float] = []
+    labels = {"stream": "TEST_RETRIES", "durable": "test-retries"}
+    failures_before = REGISTRY.get_sample_value("omni_consumer_failures_total", labels) or 0
+
+    async def handle(msg: Msg) -> None:
+        delivered_at.append(time.monotonic())
+        if len(delivered_at) <= 2:
+            raise RuntimeError("a bug, say")
+
+    await js.publish("test.retries.x", b"", headers={MSG_ID_HEADER: "r1"})
+    runner = asyncio.create_task(
+        consumer.DurableConsumer(
+            js,
+            stream="TEST_RETRIES",
+            subject="test.retries.>",
+            durable="test-retries",
+            handler=handle,
+        ).run()
+    )
+    try:
+        await eventually(lambda: _at_least(lambda: len(delivered_at), 3), within=15)
+        first_wait, second_wait = (b - a for a, b in itertools.pairwise(delivered_at))
+        assert first_wait >= 0.9 and second_wait >= 1.8  # 1 s, then 2 s: backing off
+        failures = REGISTRY.get_sample_value("omni_consumer_failures_total", labels)
+        assert failures == failures_before + 2
+        await eventually(lambda: _acked(js), within=5)  # handled at last, and acknowledged
+    finally:
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+        await nc.close()
+
+
+async def _acked(js: object) -> bool:
+    info = await js.consumer_info("TEST_RETRIES", "test-retries")  # type: ignore[attr-defined]
+    return bool(info.num_ack_pending == 0 and info.num_pending == 0)
+
+
+@pytest.mark.parametrize(
+    ("attempt", "delay"), [(1, 1.0), (2, 2.0), (3, 4.0), (7, 60.0), (10**6, 60.0)]
+)
+def test_redelivery_waits_double_each_time_up_to_a_minute(attempt: int, delay: float) -> None:
+    assert consumer.redelivery_delay(attempt) == delay
 
 
 async def _at_least(value: object, minimum: int) -> bool:

@@ -35,10 +35,18 @@ async def unhandled(
     return set(await insert_ignoring_conflicts(conn, processed, rows, "event_id"))
 
 
+def redelivery_delay(attempt: int, *, first: float = 1.0, longest: float = 60.0) -> float:
+    """How long a message waits after its `attempt`-th failed delivery: doubling from `first`
+    up to `longest`. A message is never dropped (it may carry an order); one that fails on a
+    bug so retries about once a minute, not once a second, until a fix is deployed."""
+    return min(longest, first * 2 ** min(max(attempt - 1, 0), 32))
+
+
 class DurableConsumer:
     """Pulls from a durable consumer and acks each message only after its handler committed.
 
-    A handler that raises gets the message redelivered after a delay; the consumer is shared by
+    A handler that raises gets the message redelivered after a growing delay
+    (`redelivery_delay`), counted in omni_consumer_failures_total; the consumer is shared by
     every replica of the service, so each message is handled by one of them at a time.
     Handlers run concurrently, so messages are not handled in order: commands and events
     must carry enough to be applied in any order (e.g. quantities, not "the rest").
@@ -136,7 +144,16 @@ class DurableConsumer:
                 await self._handler(msg)
         except Exception as exc:
             reraise_if_cancelled(exc)
-            log.exception("consumer %s: handling %s failed; will retry", self._durable, msg.subject)
-            await msg.nak(delay=1.0)
+            attempt = msg.metadata.num_delivered or 1
+            delay = redelivery_delay(attempt)
+            metrics.CONSUMER_FAILURES.labels(self._stream, self._durable).inc()
+            log.exception(
+                "consumer %s: handling %s failed (attempt %d); retrying in %.0f s",
+                self._durable,
+                msg.subject,
+                attempt,
+                delay,
+            )
+            await msg.nak(delay=delay)
             return
         await msg.ack()

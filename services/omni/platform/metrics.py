@@ -23,6 +23,11 @@ CONSUMER_PENDING = Gauge(
     "Messages in the stream a durable consumer has not been given yet (its lag)",
     ["stream", "durable"],
 )
+CONSUMER_FAILURES = Counter(
+    "omni_consumer_failures_total",
+    "Messages whose handling failed; each is redelivered later, never dropped",
+    ["stream", "durable"],
+)
 RESERVATIONS_ACTIVE = Gauge("omni_reservations_active", "Reservations holding stock", ["service"])
 WATCHERS = Gauge("omni_availability_watchers", "Open WatchAvailability streams", ["service"])
 
