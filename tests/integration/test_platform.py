@@ -22,6 +22,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, select
 from omni.platform import consumer, migrations
 from omni.platform.clock import utcnow
 from omni.platform.db import create_engine, write_transaction
+from omni.platform.errors import Conflict, Unavailable
 from omni.platform.grpc_server import LIVENESS
 from omni.platform.messaging import MSG_ID_HEADER, StreamSpec, ensure_streams
 from omni.platform.natsserver import EmbeddedNats
@@ -141,10 +142,23 @@ async def _acked(js: object) -> bool:
 
 
 @pytest.mark.parametrize(
-    ("attempt", "delay"), [(1, 1.0), (2, 2.0), (3, 4.0), (7, 60.0), (10**6, 60.0)]
+    ("attempt", "failure", "delay"),
+    [
+        (1, RuntimeError("bug"), 1.0),
+        (2, RuntimeError("bug"), 2.0),
+        (3, RuntimeError("bug"), 4.0),
+        (7, RuntimeError("bug"), 60.0),
+        (10**6, RuntimeError("bug"), 60.0),
+        (2, Unavailable("database down"), 2.0),
+        (7, Unavailable("database down"), 5.0),
+        (7, ConnectionError("NATS down"), 5.0),
+        (7, Conflict("too many concurrent changes"), 5.0),
+    ],
 )
-def test_redelivery_waits_double_each_time_up_to_a_minute(attempt: int, delay: float) -> None:
-    assert consumer.redelivery_delay(attempt) == delay
+def test_redelivery_waits_double_each_time_up_to_a_minute_or_5_s_for_an_outage(
+    attempt: int, failure: Exception, delay: float
+) -> None:
+    assert consumer.redelivery_delay(attempt, failure) == delay
 
 
 async def _at_least(value: object, minimum: int) -> bool:

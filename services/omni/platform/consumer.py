@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from omni.platform import metrics, tracing
 from omni.platform.clock import utcnow
-from omni.platform.db import insert_ignoring_conflicts
+from omni.platform.db import insert_ignoring_conflicts, is_connection_error
+from omni.platform.errors import Conflict, Unavailable
 from omni.platform.logs import NATS_HEADER, request_scope
 from omni.platform.tasks import reraise_if_cancelled
 
@@ -35,11 +36,20 @@ async def unhandled(
     return set(await insert_ignoring_conflicts(conn, processed, rows, "event_id"))
 
 
-def redelivery_delay(attempt: int, *, first: float = 1.0, longest: float = 60.0) -> float:
-    """How long a message waits after its `attempt`-th failed delivery: doubling from `first`
-    up to `longest`. A message is never dropped (it may carry an order); one that fails on a
-    bug so retries about once a minute, not once a second, until a fix is deployed."""
-    return min(longest, first * 2 ** min(max(attempt - 1, 0), 32))
+def redelivery_delay(attempt: int, exc: BaseException) -> float:
+    """How long a message waits after its `attempt`-th failed delivery: doubling from 1 s.
+    A message is never dropped (it may carry an order). One that fails on a bug so retries
+    about once a minute, not once a second, until a fix is deployed; one that failed because
+    the database or NATS is away waits at most 5 s, to go through soon after they are back."""
+    longest = 5.0 if is_transient(exc) else 60.0
+    return min(longest, 2.0 ** min(max(attempt - 1, 0), 32))
+
+
+def is_transient(exc: BaseException) -> bool:
+    """The message is fine, the world is not (yet): an outage or a conflict that passes."""
+    return isinstance(exc, Unavailable | Conflict | ConnectionError | TimeoutError) or (
+        is_connection_error(exc)
+    )
 
 
 class DurableConsumer:
@@ -145,7 +155,7 @@ class DurableConsumer:
         except Exception as exc:
             reraise_if_cancelled(exc)
             attempt = msg.metadata.num_delivered or 1
-            delay = redelivery_delay(attempt)
+            delay = redelivery_delay(attempt, exc)
             metrics.CONSUMER_FAILURES.labels(self._stream, self._durable).inc()
             log.exception(
                 "consumer %s: handling %s failed (attempt %d); retrying in %.0f s",
