@@ -99,9 +99,12 @@ async def server(args: list[str], env: dict[str, str], port: int) -> AsyncIterat
 async def seed(stub: stock_pb2_grpc.StockServiceStub, stock: dict[str, int]) -> None:
     location = pb.Location(id="L1", name="L1", kind=pb.LOCATION_KIND_WAREHOUSE, ships=True)
     await stub.CreateLocation(pb.CreateLocationRequest(location=location))
-    await asyncio.gather(
-        *(
-            stub.ReceiveStock(pb.ReceiveStockRequest(sku=sku, location_id="L1", quantity=qty))
-            for sku, qty in stock.items()
-        )
-    )
+    # At most 100 calls at once: a connection's first calls can race the server's stream limit
+    # (grpc_server.Limits.max_streams_per_connection) and be refused.
+    room = asyncio.Semaphore(100)
+
+    async def receive(sku: str, qty: int) -> None:
+        async with room:
+            await stub.ReceiveStock(pb.ReceiveStockRequest(sku=sku, location_id="L1", quantity=qty))
+
+    await asyncio.gather(*(receive(sku, qty) for sku, qty in stock.items()))
