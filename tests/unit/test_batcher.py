@@ -49,3 +49,45 @@ async def test_a_failed_run_fails_every_caller_in_it_and_the_batcher_goes_on() -
         assert await batcher.submit(2) == 2
     finally:
         await batcher.stop()
+
+
+async def _trickle(batcher: Batcher[int, int]) -> None:
+    """Two requests together, then two more, one every 10 ms."""
+    first = [asyncio.create_task(batcher.submit(i)) for i in (1, 2)]
+    later = []
+    for i in (3, 4):
+        await asyncio.sleep(0.01)
+        later.append(asyncio.create_task(batcher.submit(i)))
+    await asyncio.gather(*first, *later)
+
+
+@pytest.mark.parametrize(("linger", "expected"), [(0.0, [[1, 2], [3], [4]]), (1.0, [[1, 2, 3, 4]])])
+async def test_requests_that_come_together_wait_for_those_still_coming_when_told_to_linger(
+    linger: float, expected: list[list[int]]
+) -> None:
+    batches: list[list[int]] = []
+
+    async def run(items: list[int]) -> list[int | Exception]:
+        batches.append(items)
+        return list(items)
+
+    batcher: Batcher[int, int] = Batcher(run, workers=1, linger=linger)
+    batcher.start()
+    try:
+        await _trickle(batcher)
+    finally:
+        await batcher.stop()
+    assert batches == expected
+
+
+async def test_a_lone_request_never_lingers() -> None:
+    async def run(items: list[int]) -> list[int | Exception]:
+        return list(items)
+
+    batcher: Batcher[int, int] = Batcher(run, workers=1, linger=60.0)
+    batcher.start()
+    try:
+        for i in range(3):  # one at a time: each is its own batch, and none waits the minute
+            assert await asyncio.wait_for(batcher.submit(i), 5) == i
+    finally:
+        await batcher.stop()

@@ -38,7 +38,7 @@ class OrdersApp(Service):
         self.settings: OrdersSettings = settings
         self.hub = OrderHub(self.nats)
         self.uow = UnitOfWork(self.engine, on_commit=self._committed)
-        self.services = OrdersServices(self.uow)
+        self.services = OrdersServices(self.uow, linger=settings.batch_linger_seconds)
 
     def register(self, server: grpc.aio.Server) -> None:
         servicer = OrdersServicer(self.services, self.hub, self.settings.decision_wait_seconds)

@@ -1,6 +1,9 @@
 """Groups concurrent requests into shared transactions: one commit (and one set of row locks)
-serves many callers, which is what keeps a hot SKU fast. There is no waiting to fill a batch:
-while one batch runs, the next gathers whatever arrives meanwhile."""
+serves many callers, which is what keeps a hot SKU fast. While one batch runs, the next gathers
+whatever arrives meanwhile; and when calls come together, a batch may wait a few milliseconds
+(`linger`) while more keep arriving. Under load the statements and round trips of a
+transaction are what cost CPU, so fewer, larger batches serve more calls per second (and with
+shorter waits); a lone call never waits."""
 
 from __future__ import annotations
 
@@ -20,10 +23,14 @@ RunBatch = Callable[[list[C]], Awaitable[Sequence[R | Exception]]]
 class Batcher(Generic[C, R]):
     """`submit` returns the item's own result, or raises the item's own error."""
 
-    def __init__(self, run: RunBatch[C, R], *, max_batch: int = 64, workers: int = 2) -> None:
+    def __init__(
+        self, run: RunBatch[C, R], *, max_batch: int = 64, workers: int = 2, linger: float = 0.0
+    ) -> None:
         self._run = run
         self._max_batch = max_batch
         self._workers = workers
+        self._linger = linger
+        self._last_size = 0
         self._queue: asyncio.Queue[tuple[C, asyncio.Future[R], origin.Origin]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -43,11 +50,30 @@ class Batcher(Generic[C, R]):
         # Shielded: a caller that gives up does not undo its item, it only stops waiting.
         return await asyncio.shield(future)
 
+    async def _gather(self) -> list[tuple[C, asyncio.Future[R], origin.Origin]]:
+        """The next batch: what waits now, and, when calls come together (in this batch or the
+        last), what keeps arriving during up to `linger` seconds (looked at in fifths)."""
+        batch = [await self._queue.get()]
+        self._take(batch)
+        if self._linger <= 0 or (len(batch) == 1 and self._last_size <= 1):
+            return batch
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._linger
+        while len(batch) < self._max_batch and loop.time() < deadline:
+            await asyncio.sleep(self._linger / 5)
+            if self._queue.empty():
+                break  # nobody came meanwhile: do not keep the others waiting
+            self._take(batch)
+        return batch
+
+    def _take(self, batch: list[tuple[C, asyncio.Future[R], origin.Origin]]) -> None:
+        while len(batch) < self._max_batch and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+
     async def _work(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            batch = await self._gather()
+            self._last_size = len(batch)
             # The batch knows where each item came from (omni.platform.origin.of_batch_item).
             origin.BATCH.set([source for _, _, source in batch])
             try:

@@ -45,6 +45,7 @@ class StockApp(Service):
             self.uow,
             max_batch=settings.reserve_batch_max,
             workers=settings.reserve_batch_workers,
+            linger=settings.batch_linger_seconds,
         )
 
     def register(self, server: grpc.aio.Server) -> None:

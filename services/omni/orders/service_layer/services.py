@@ -10,13 +10,19 @@ from omni.platform.batcher import Batcher
 
 
 class OrdersServices:
-    def __init__(self, uow: UnitOfWork, *, max_batch: int = 256) -> None:
+    def __init__(self, uow: UnitOfWork, *, max_batch: int = 256, linger: float = 0.0) -> None:
         self.uow = uow
         self._placing: Batcher[placing.Placement, Order] = Batcher(
-            lambda batch: placing.place_orders(uow, batch), max_batch=max_batch, workers=1
+            lambda batch: placing.place_orders(uow, batch),
+            max_batch=max_batch,
+            workers=1,
+            linger=linger,
         )
         self._deciding: Batcher[StockDecision, None] = Batcher(
-            lambda batch: placing.apply_decisions(uow, batch), max_batch=max_batch, workers=1
+            lambda batch: placing.apply_decisions(uow, batch),
+            max_batch=max_batch,
+            workers=1,
+            linger=linger,
         )
 
     def start(self) -> None:

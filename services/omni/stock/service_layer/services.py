@@ -9,13 +9,16 @@ from omni.stock.service_layer.unit_of_work import UnitOfWork
 
 
 class StockServices:
-    def __init__(self, uow: UnitOfWork, *, max_batch: int = 256, workers: int = 1) -> None:
+    def __init__(
+        self, uow: UnitOfWork, *, max_batch: int = 256, workers: int = 1, linger: float = 0.0
+    ) -> None:
         self.uow = uow
         known_locations: set[str] = set()
         self._batcher: Batcher[Request, Reservation] = Batcher(
             lambda reqs: reserve_many(uow, reqs, known_locations),
             max_batch=max_batch,
             workers=workers,
+            linger=linger,
         )
 
     def start(self) -> None:
