@@ -3,13 +3,18 @@ schemas, has what the platform team relies on, and the Dockerfile passes hadolin
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import promql_parser
 import pytest
 import yaml
+from prometheus_client.metrics import MetricWrapperBase
+
+from omni.platform import metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 KUSTOMIZE = ROOT / "deploy" / "kustomize"
@@ -149,6 +154,26 @@ def test_in_production_each_database_is_reachable_only_by_its_own_service() -> N
             f"Deployment omni-{svc}",
             f"Job omni-migrate-{svc}",
         }
+
+
+def test_production_alerts_use_only_metrics_the_services_export() -> None:
+    docs = [doc for doc in yaml.safe_load_all(_build("production")) if doc]
+    [rule] = [d for d in docs if d["kind"] == "PrometheusRule"]
+    alerts = [r for group in rule["spec"]["groups"] for r in group["rules"]]
+    for alert in alerts:
+        promql_parser.parse(alert["expr"])  # raises on a malformed expression
+    used = {name for a in alerts for name in re.findall(r"\bomni_\w+", a["expr"])}
+    suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"], "gauge": [""]}
+    exported = {
+        family.name + suffix
+        for collector in vars(metrics).values()
+        if isinstance(collector, MetricWrapperBase)
+        for family in collector.describe()
+        for suffix in suffixes[family.type]
+    }
+    assert used and used <= exported, used - exported
+    for name in ("OmniOutboxBacklog", "OmniConsumerLagging", "OmniConsumerFailing"):
+        assert name in {a["alert"] for a in alerts}
 
 
 def test_the_dockerfile_passes_hadolint() -> None:
