@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from omni.platform.batcher import Batcher
+from omni.platform.batcher import CROWD, Batcher
 
 
 async def test_concurrent_requests_share_batches_and_each_gets_its_own_result() -> None:
@@ -51,19 +51,26 @@ async def test_a_failed_run_fails_every_caller_in_it_and_the_batcher_goes_on() -
         await batcher.stop()
 
 
-async def _trickle(batcher: Batcher[int, int]) -> None:
-    """Two requests together, then two more, one every 10 ms."""
-    first = [asyncio.create_task(batcher.submit(i)) for i in (1, 2)]
+async def _trickle(batcher: Batcher[int, int], together: int) -> None:
+    """`together` requests at once, then two more, one every 10 ms."""
+    first = [asyncio.create_task(batcher.submit(i)) for i in range(together)]
     later = []
-    for i in (3, 4):
+    for i in (100, 101):
         await asyncio.sleep(0.01)
         later.append(asyncio.create_task(batcher.submit(i)))
     await asyncio.gather(*first, *later)
 
 
-@pytest.mark.parametrize(("linger", "expected"), [(0.0, [[1, 2], [3], [4]]), (1.0, [[1, 2, 3, 4]])])
-async def test_requests_that_come_together_wait_for_those_still_coming_when_told_to_linger(
-    linger: float, expected: list[list[int]]
+@pytest.mark.parametrize(
+    ("together", "linger", "expected"),
+    [
+        (CROWD, 0.0, [list(range(CROWD)), [100], [101]]),  # no linger: each goes as it comes
+        (CROWD, 1.0, [[*range(CROWD), 100, 101]]),  # a crowd waits for those still coming
+        (2, 1.0, [[0, 1], [100], [101]]),  # a few do not wait
+    ],
+)
+async def test_a_crowd_of_requests_waits_for_those_still_coming_when_told_to_linger(
+    together: int, linger: float, expected: list[list[int]]
 ) -> None:
     batches: list[list[int]] = []
 
@@ -74,7 +81,7 @@ async def test_requests_that_come_together_wait_for_those_still_coming_when_told
     batcher: Batcher[int, int] = Batcher(run, workers=1, linger=linger)
     batcher.start()
     try:
-        await _trickle(batcher)
+        await _trickle(batcher, together)
     finally:
         await batcher.stop()
     assert batches == expected

@@ -1,9 +1,9 @@
 """Groups concurrent requests into shared transactions: one commit (and one set of row locks)
 serves many callers, which is what keeps a hot SKU fast. While one batch runs, the next gathers
-whatever arrives meanwhile; and when calls come together, a batch may wait a few milliseconds
-(`linger`) while more keep arriving. Under load the statements and round trips of a
+whatever arrives meanwhile; and when calls come in a crowd, a batch may wait a few
+milliseconds (`linger`) while more keep arriving. Under load the statements and round trips of a
 transaction are what cost CPU, so fewer, larger batches serve more calls per second (and with
-shorter waits); a lone call never waits."""
+shorter waits); a lone call, or a few, never wait."""
 
 from __future__ import annotations
 
@@ -13,6 +13,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 from omni.platform import origin
+
+# Lingering pays once transactions are what limits throughput, which shows as this many calls
+# gathering while one batch ran; with fewer it only adds waiting. Measured on PostgreSQL with
+# 5 ms: 4 and 8 concurrent callers unchanged, 16 about 10% slower (+1 ms), 32 8% faster, 64 30%
+# faster (and shorter waits). Without this threshold 4 callers lost 8%.
+CROWD = 8
 
 C = TypeVar("C")
 R = TypeVar("R")
@@ -51,11 +57,11 @@ class Batcher(Generic[C, R]):
         return await asyncio.shield(future)
 
     async def _gather(self) -> list[tuple[C, asyncio.Future[R], origin.Origin]]:
-        """The next batch: what waits now, and, when calls come together (in this batch or the
+        """The next batch: what waits now, and, when calls come in a crowd (in this batch or the
         last), what keeps arriving during up to `linger` seconds (looked at in fifths)."""
         batch = [await self._queue.get()]
         self._take(batch)
-        if self._linger <= 0 or (len(batch) == 1 and self._last_size <= 1):
+        if self._linger <= 0 or max(len(batch), self._last_size) < CROWD:
             return batch
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._linger
