@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from omni.platform.batcher import CROWD, Batcher
+from omni.platform.batcher import Batcher
 
 
 async def test_concurrent_requests_share_batches_and_each_gets_its_own_result() -> None:
@@ -51,6 +51,9 @@ async def test_a_failed_run_fails_every_caller_in_it_and_the_batcher_goes_on() -
         await batcher.stop()
 
 
+CROWD = 4
+
+
 async def _trickle(batcher: Batcher[int, int], together: int) -> None:
     """`together` requests at once, then two more, one every 10 ms."""
     first = [asyncio.create_task(batcher.submit(i)) for i in range(together)]
@@ -66,7 +69,7 @@ async def _trickle(batcher: Batcher[int, int], together: int) -> None:
     [
         (CROWD, 0.0, [list(range(CROWD)), [100], [101]]),  # no linger: each goes as it comes
         (CROWD, 1.0, [[*range(CROWD), 100, 101]]),  # a crowd waits for those still coming
-        (2, 1.0, [[0, 1], [100], [101]]),  # a few do not wait
+        (CROWD - 1, 1.0, [list(range(CROWD - 1)), [100], [101]]),  # fewer do not wait
     ],
 )
 async def test_a_crowd_of_requests_waits_for_those_still_coming_when_told_to_linger(
@@ -78,7 +81,7 @@ async def test_a_crowd_of_requests_waits_for_those_still_coming_when_told_to_lin
         batches.append(items)
         return list(items)
 
-    batcher: Batcher[int, int] = Batcher(run, workers=1, linger=linger)
+    batcher: Batcher[int, int] = Batcher(run, workers=1, linger=linger, crowd=CROWD)
     batcher.start()
     try:
         await _trickle(batcher, together)

@@ -7,6 +7,11 @@ from omni.stock.domain.model import Reservation
 from omni.stock.service_layer.allocation import Request, reserve_many
 from omni.stock.service_layer.unit_of_work import UnitOfWork
 
+# Reserve is quick, so lingering pays only once many gather: measured on PostgreSQL with 5 ms,
+# 4 and 8 concurrent callers unchanged, 16 about 10% slower (+1 ms), 32 8% and 64 30% faster.
+# (Lingering from 2 cost 4 callers 8% and 16 callers 15%.)
+RESERVE_CROWD = 8
+
 
 class StockServices:
     def __init__(
@@ -19,6 +24,7 @@ class StockServices:
             max_batch=max_batch,
             workers=workers,
             linger=linger,
+            crowd=RESERVE_CROWD,
         )
 
     def start(self) -> None:
