@@ -3,7 +3,8 @@ serves many callers, which is what keeps a hot SKU fast. While one batch runs, t
 whatever arrives meanwhile; and when calls come in a crowd, a batch may wait a few
 milliseconds (`linger`) while more keep arriving. Under load the statements and round trips of a
 transaction are what cost CPU, so fewer, larger batches serve more calls per second (and with
-shorter waits); a lone call, or a few, never wait."""
+shorter waits). On a quiet service nothing waits; right after a crowd, a call that then comes
+alone waits one look (a fifth of `linger`) at most."""
 
 from __future__ import annotations
 
