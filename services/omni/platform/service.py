@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -174,6 +175,10 @@ class Service:
 async def serve(service: Service) -> None:
     """Runs one replica until SIGTERM or SIGINT, then stops gracefully."""
     await service.start()
+    # Everything built so far (modules, the engine, servers) lives as long as the process: the
+    # garbage collector need not walk it again. Its full collections otherwise cost a busy
+    # stock replica about 15% of its Reserve throughput and doubled p99 (make bench).
+    gc.freeze()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
