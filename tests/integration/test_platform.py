@@ -192,6 +192,31 @@ async def test_health_follows_nats_liveness_does_not_and_reflection_lists_the_se
         assert {"omni.stock.v1.StockService", "grpc.health.v1.Health"} <= names
 
 
+async def test_relaying_many_batches_keeps_one_reply_subscription(
+    database_url: str, nats_server: EmbeddedNats
+) -> None:
+    """Every publish used to open a JetStream context, and with it a reply-inbox subscription
+    that was never closed: a busy replica gathered thousands of them."""
+    async with running_stock(database_url, nats_server.url) as stock:
+        await stock.stub.CreateLocation(
+            pb.CreateLocationRequest(location=pb.Location(id="L1", name="L1", kind=1, ships=True))
+        )
+
+        async def relayed_receipt() -> None:
+            await stock.stub.ReceiveStock(
+                pb.ReceiveStockRequest(sku="SKU-1", location_id="L1", quantity=1)
+            )
+            await eventually(lambda: _equals(stock.app.relay.pending(), 0))
+
+        await relayed_receipt()
+        nc = stock.app.nats.nc
+        assert nc is not None
+        before = len(nc._subs)  # no public count; the leak was exactly this dict growing
+        for _ in range(5):
+            await relayed_receipt()
+        assert len(nc._subs) == before
+
+
 async def _equals(value: object, expected: int) -> bool:
     return await value == expected  # type: ignore[misc]
 

@@ -147,6 +147,9 @@ class NatsLink:
         self._streams = streams
         self._replicas = replicas
         self.nc: NatsClient | None = None
+        # One for the connection's life: each JetStream context subscribes its own reply inbox
+        # on its first publish, and never lets go of it.
+        self._publisher: JetStreamPublisher | None = None
         self.ready = asyncio.Event()
 
     @property
@@ -166,6 +169,7 @@ class NatsLink:
                 nc = await connect(self._url, self._name, self._on_reconnect, self._tls)
                 await ensure_streams(nc.jetstream(), self._streams, self._replicas)
                 self.nc = nc
+                self._publisher = JetStreamPublisher(nc.jetstream())
             except Exception as exc:
                 reraise_if_cancelled(exc)
                 log.warning("nats: cannot connect to %s yet (%s); retrying", self._url, exc)
@@ -175,9 +179,9 @@ class NatsLink:
 
     async def publish(self, messages: Sequence[OutboxMessage]) -> None:
         """The outbox relay's publish: fails (and is retried) until NATS is reachable."""
-        if not self.connected():
+        if self._publisher is None or not self.connected():
             raise ConnectionError("NATS is not connected")
-        await JetStreamPublisher(self.js)(messages)
+        await self._publisher(messages)
 
     async def close(self) -> None:
         """Drains subscriptions and pending publishes, then closes."""
