@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Table
@@ -78,4 +77,7 @@ class UnitOfWork(Generic[Tx, Reader]):
 
 
 def _stamped(message: OutboxMessage, source: origin.Origin) -> OutboxMessage:
-    return replace(message, request_id=source.request_id, traceparent=source.traceparent)
+    # Not dataclasses.replace: this runs for every event, and replace costs twice as much.
+    return OutboxMessage(
+        message.event_id, message.subject, message.payload, source.request_id, source.traceparent
+    )
