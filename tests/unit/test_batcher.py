@@ -51,6 +51,32 @@ async def test_a_failed_run_fails_every_caller_in_it_and_the_batcher_goes_on() -
         await batcher.stop()
 
 
+async def test_a_caller_that_gives_up_stops_waiting_but_its_item_still_runs() -> None:
+    ran: list[int] = []
+    release = asyncio.Event()
+
+    async def run(items: list[int]) -> list[int | Exception]:
+        await release.wait()
+        ran.extend(items)
+        return list(items)
+
+    batcher: Batcher[int, int] = Batcher(run, workers=1)
+    batcher.start()
+    try:
+        impatient = asyncio.create_task(batcher.submit(1))
+        patient = asyncio.create_task(batcher.submit(2))
+        await asyncio.sleep(0.01)
+        impatient.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await impatient
+        release.set()
+        assert await patient == 2
+        assert await batcher.submit(3) == 3
+    finally:
+        await batcher.stop()
+    assert ran == [1, 2, 3]  # an item already taken is not undone by its caller leaving
+
+
 CROWD = 4
 
 

@@ -57,8 +57,9 @@ class Batcher(Generic[C, R]):
     async def submit(self, item: C) -> R:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((item, future, origin.current()))
-        # Shielded: a caller that gives up does not undo its item, it only stops waiting.
-        return await asyncio.shield(future)
+        # A caller that gives up cancels its future: it stops waiting, but its item still runs
+        # (the batch skips setting a result on a done future).
+        return await future
 
     async def _gather(self) -> list[tuple[C, asyncio.Future[R], origin.Origin]]:
         """The next batch: what waits now, and, when calls come in a crowd (in this batch or the
