@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import timedelta
 
 import grpc
@@ -19,12 +19,12 @@ from nats.aio.msg import Msg
 from prometheus_client import REGISTRY
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
-from omni.platform import consumer, migrations
+from omni.platform import consumer, migrations, outbox
 from omni.platform.clock import utcnow
 from omni.platform.db import create_engine, write_transaction
 from omni.platform.errors import Conflict, Unavailable
 from omni.platform.grpc_server import LIVENESS
-from omni.platform.messaging import MSG_ID_HEADER, StreamSpec, ensure_streams
+from omni.platform.messaging import MSG_ID_HEADER, JetStreamPublisher, StreamSpec, ensure_streams
 from omni.platform.natsserver import EmbeddedNats
 from omni.platform.retention import prune
 from omni.platform.tables import platform_tables
@@ -33,7 +33,7 @@ from omni.stock.v1 import stock_pb2 as pb
 from tests.helpers import eventually, free_port, running_stock
 
 metadata = MetaData()
-_, processed, _ = platform_tables(metadata)
+outbox_table, processed, _ = platform_tables(metadata)
 tally = Table(
     "tally",
     metadata,
@@ -215,6 +215,56 @@ async def test_relaying_many_batches_keeps_one_reply_subscription(
         for _ in range(5):
             await relayed_receipt()
         assert len(nc._subs) == before
+
+
+async def test_the_relay_deletes_published_rows_together_and_a_scan_never_resends_them(
+    engine: object, nats_server: EmbeddedNats
+) -> None:
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    await ensure_streams(js, [StreamSpec("RELAYED", ["relayed.>"])], replicas=1)
+    forward = JetStreamPublisher(js)
+    sent: list[str] = []
+
+    async def publish(messages: Sequence[outbox.OutboxMessage]) -> None:
+        await forward(messages)
+        sent.extend(m.event_id for m in messages)
+
+    relay = outbox.OutboxRelay(
+        engine,  # type: ignore[arg-type]
+        outbox_table,
+        publish,
+        poll_interval=60,  # no scans but the first, and the one asked for below
+        delete_interval=3.0,
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.5)  # its first scan (of an empty table) is done
+        ids = [f"evt-{n}" for n in range(6)]
+        for pair in (ids[0:2], ids[2:4], ids[4:6]):  # three commits, handed over as they land
+            messages = [outbox.OutboxMessage(i, "relayed.thing", b"payload") for i in pair]
+            async with write_transaction(engine) as conn:  # type: ignore[arg-type]
+                await outbox.save(conn, outbox_table, messages)
+            relay.hand_over(messages)
+        await eventually(lambda: _equals(_count(set(sent)), 6))
+        # Published from memory, their rows waiting to be deleted together.
+        await asyncio.sleep(0.2)
+        assert await relay.pending() == 6
+        before = list(sent)
+        relay.scan_soon()  # e.g. NATS came back: the rows go first, then the table is read
+        await eventually(lambda: _equals(relay.pending(), 0), within=2)
+        await asyncio.sleep(0.2)
+        assert sent == before  # the scan found nothing to send again
+        assert (await js.stream_info("RELAYED")).state.messages == 6
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await nc.close()
+
+
+async def _count(items: Collection[str]) -> int:
+    return len(items)
 
 
 async def _equals(value: object, expected: int) -> bool:

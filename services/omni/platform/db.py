@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Table, event
+from sqlalchemy import ColumnElement, DateTime, Table, any_, bindparam, event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, make_url
@@ -101,6 +102,14 @@ async def insert_ignoring_conflicts(
     # still sends them as one multi-row INSERT ... RETURNING).
     stmt = dialect_insert(table).on_conflict_do_nothing().returning(table.c[key])
     return set((await conn.execute(stmt, rows)).scalars())
+
+
+def one_of(dialect: Dialect, column: ColumnElement[Any], values: list[Any]) -> ColumnElement[bool]:
+    """`column IN values`. On PostgreSQL `column = ANY(:array)`: one parameter, where an IN list
+    costs a bound parameter per value to render, and a statement to prepare per list length."""
+    if dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -12,11 +13,12 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from omni.platform.clock import utcnow
-from omni.platform.db import write_transaction
+from omni.platform.db import one_of, write_transaction
 from omni.platform.origin import Origin
 from omni.platform.tasks import reraise_if_cancelled
 
 log = logging.getLogger(__name__)
+_now = time.monotonic
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,11 @@ class OutboxRelay:
     scanned at start, every `poll_interval`, after a failure and after NATS reconnects, for
     whatever is left (a crash, NATS down, another replica's rows). A row may so be published
     twice; JetStream drops the second copy by its `Nats-Msg-Id`, so nothing is doubled.
+
+    Rows of acknowledged events are deleted together, every `delete_interval` (or every
+    `batch_size` events): one DELETE per publish cost a busy stock replica about 8% of its
+    Reserve throughput. Until then they still count as pending, and the table is never
+    scanned before they are gone, so they are not sent again.
     """
 
     def __init__(
@@ -89,6 +96,7 @@ class OutboxRelay:
         poll_interval: float = 1.0,
         max_backoff: float = 5.0,
         max_handed: int = 10_000,
+        delete_interval: float = 0.1,
     ) -> None:
         self._engine = engine
         self._outbox = outbox
@@ -97,7 +105,10 @@ class OutboxRelay:
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
         self._max_handed = max_handed
+        self._delete_interval = delete_interval
         self._handed: list[OutboxMessage] = []
+        self._acked: list[str] = []  # published, rows not yet deleted
+        self._acked_since = 0.0
         self._scan = True
         self._wake = asyncio.Event()
 
@@ -118,10 +129,13 @@ class OutboxRelay:
         """Relays until cancelled; publishing failures back off and retry, never drop."""
         backoff = 0.1
         while True:
-            timeout = self._poll_interval
             try:
                 await self._relay_pending()
                 backoff = 0.1
+                timeout = self._poll_interval
+                if self._acked:
+                    due = self._acked_since + self._delete_interval - _now()
+                    timeout = min(timeout, max(0.0, due))
             except Exception as exc:  # NATS or database down: the rows stay for a rescan.
                 reraise_if_cancelled(exc)
                 log.warning("outbox relay paused: %s", exc)
@@ -131,7 +145,7 @@ class OutboxRelay:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:
-                self._scan = True
+                self._scan = not self._acked  # a timeout for the deletes is not a quiet spell
             self._wake.clear()
 
     async def _relay_pending(self) -> None:
@@ -142,34 +156,51 @@ class OutboxRelay:
                 pass
         while self._handed:
             batch, self._handed = self._handed[: self._batch_size], self._handed[self._batch_size :]
-            await self._publish_and_delete(batch)
+            await self._publish(batch)
+            self._note_acked(batch)
+        if len(self._acked) >= self._batch_size or (
+            self._acked and _now() >= self._acked_since + self._delete_interval
+        ):
+            await self._delete_acked()
 
     async def relay_once(self) -> int:
         """Publishes one batch of events found in the table; returns how many."""
+        await self._delete_acked()  # else the scan would find them and send them again
         async with self._engine.connect() as conn:
             query = select(self._outbox).order_by(self._outbox.c.seq).limit(self._batch_size)
             rows = (await conn.execute(query)).all()
             await conn.rollback()
-        await self._publish_and_delete(
-            [
-                OutboxMessage(
-                    r.event_id, r.subject, r.payload, r.request_id or "", r.traceparent or ""
-                )
-                for r in rows
-            ]
-        )
+        messages = [
+            OutboxMessage(r.event_id, r.subject, r.payload, r.request_id or "", r.traceparent or "")
+            for r in rows
+        ]
+        if messages:
+            await self._publish(messages)
+            self._note_acked(messages)
+            await self._delete_acked()
         return len(rows)
 
-    async def _publish_and_delete(self, messages: list[OutboxMessage]) -> None:
-        if not messages:
+    def _note_acked(self, messages: Sequence[OutboxMessage]) -> None:
+        if not self._acked:
+            self._acked_since = _now()
+        self._acked.extend(m.event_id for m in messages)
+
+    async def _delete_acked(self) -> None:
+        """Deletes the rows of acknowledged events; on failure they wait for the next try."""
+        ids, self._acked = self._acked, []
+        if not ids:
             return
-        await self._publish(messages)
-        async with write_transaction(self._engine) as conn:
-            ids = [m.event_id for m in messages]
-            await conn.execute(delete(self._outbox).where(self._outbox.c.event_id.in_(ids)))
+        try:
+            async with write_transaction(self._engine) as conn:
+                matching = one_of(conn.dialect, self._outbox.c.event_id, ids)
+                await conn.execute(delete(self._outbox).where(matching))
+        except BaseException:
+            self._acked = ids + self._acked
+            raise
 
     async def pending(self) -> int:
-        """How many events wait to be published (the outbox lag)."""
+        """How many events wait to be published (the outbox lag), counting for up to
+        `delete_interval` those just published."""
         async with self._engine.connect() as conn:
             count = await conn.execute(select(func.count()).select_from(self._outbox))
             return int(count.scalar_one())
