@@ -47,9 +47,17 @@ def channel_view_to_proto(view: ChannelView) -> pb.ChannelView:
 
 
 def timestamp(value: datetime) -> Timestamp:
-    """By arithmetic: a third of the cost of Timestamp.FromDatetime, on every reservation."""
+    ts = Timestamp()
+    set_time(ts, value)
+    return ts
+
+
+def set_time(field: Timestamp, value: datetime) -> None:
+    """Sets a message's timestamp field in place, by arithmetic: a third of the cost of
+    Timestamp.FromDatetime (and no copy), several times per reservation."""
     since = (value if value.tzinfo else value.replace(tzinfo=UTC)) - _EPOCH
-    return Timestamp(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1000)
+    field.seconds = since.days * 86_400 + since.seconds
+    field.nanos = since.microseconds * 1000
 
 
 def location_to_proto(loc: Location) -> pb.Location:
@@ -96,29 +104,23 @@ def movement_to_proto(m: Movement, movement_id: int = 0, at: datetime | None = N
         version=m.version,
     )
     if at is not None:
-        msg.occurred_at.CopyFrom(timestamp(at))
+        set_time(msg.occurred_at, at)
     return msg
 
 
 def reservation_to_proto(r: Reservation) -> pb.Reservation:
-    msg = pb.Reservation(
-        id=r.id,
-        reference=r.reference,
-        status=RESERVATION_STATUSES[r.status],
-        lines=[
-            pb.ReservationLine(
-                sku=ln.sku,
-                location_id=ln.location_id,
-                quantity=ln.quantity,
-                committed=ln.committed,
-                released=ln.released,
-            )
-            for ln in r.lines
-        ],
-        created_at=timestamp(r.created_at),
-    )
+    msg = pb.Reservation(id=r.id, reference=r.reference, status=RESERVATION_STATUSES[r.status])
+    for ln in r.lines:
+        msg.lines.add(
+            sku=ln.sku,
+            location_id=ln.location_id,
+            quantity=ln.quantity,
+            committed=ln.committed,
+            released=ln.released,
+        )
+    set_time(msg.created_at, r.created_at)
     if r.expires_at is not None:
-        msg.expires_at.CopyFrom(timestamp(r.expires_at))
+        set_time(msg.expires_at, r.expires_at)
     return msg
 
 

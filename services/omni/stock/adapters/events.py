@@ -36,7 +36,6 @@ def subject_token(value: str) -> str:
 def to_outbox(event: Event) -> OutboxMessage:
     """The subject and payload for one event, with a fresh event id."""
     event_id = new_id("evt")
-    now = convert.timestamp(utcnow())
     payload: Message
     match event:
         case StockLevelChanged(level, movements):
@@ -73,7 +72,7 @@ def to_outbox(event: Event) -> OutboxMessage:
             subject = "location_changed"
             payload = msg.LocationChanged(location=convert.location_to_proto(location))
     payload.event_id = event_id
-    payload.occurred_at.CopyFrom(now)
+    convert.set_time(payload.occurred_at, utcnow())
     if not subject.startswith(AVAILABILITY_PREFIX):
         subject = SUBJECT_PREFIX + subject
     return OutboxMessage(event_id, subject, payload.SerializeToString())
