@@ -18,6 +18,7 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.types import TypeDecorator
 
 from omni.platform.errors import Conflict, Unavailable
@@ -97,11 +98,17 @@ async def insert_ignoring_conflicts(
     """
     if not rows:
         return set()
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     # Rows as executemany parameters: one cached statement whatever the row count (SQLAlchemy
     # still sends them as one multi-row INSERT ... RETURNING).
-    stmt = dialect_insert(table).on_conflict_do_nothing().returning(table.c[key])
+    stmt = claiming(table, conn.dialect.name, key)
     return set((await conn.execute(stmt, rows)).scalars())
+
+
+def claiming(table: Table, dialect: str, key: str = "key") -> ReturningInsert[Any]:
+    """INSERT rows whose `key` is free, RETURNING the keys inserted (see insert_ignoring_conflicts);
+    PostgreSQL's or SQLite's ON CONFLICT DO NOTHING."""
+    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return dialect_insert(table).on_conflict_do_nothing().returning(table.c[key])
 
 
 def one_of(dialect: Dialect, column: ColumnElement[Any], values: list[Any]) -> ColumnElement[bool]:

@@ -11,7 +11,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from omni.platform.clock import utcnow
-from omni.platform.db import insert_ignoring_conflicts
+from omni.platform.db import claiming
 from omni.platform.errors import AlreadyExists
 
 
@@ -43,6 +43,14 @@ class Keys:
 
     def __init__(self, table: Table) -> None:
         self._table = table
+        # Built once (see omni.stock.adapters.repository): SQLAlchemy reuses their compiled form.
+        self._claim = {name: claiming(table, name) for name in ("postgresql", "sqlite")}
+        self._store = (
+            update(table).where(table.c.key == bindparam("k")).values(result=bindparam("result"))
+        )
+        self._taken = select(table.c.key, table.c.request_hash, table.c.result).where(
+            table.c.key.in_(bindparam("keys", expanding=True))
+        )
 
     async def claim(
         self, conn: AsyncConnection, operation: str, requests: list[tuple[str, str]]
@@ -57,12 +65,13 @@ class Keys:
             {"key": k, "operation": operation, "request_hash": requests[i][1], "created_at": now}
             for k, i in sorted(first_index.items())
         ]
-        owned = await insert_ignoring_conflicts(conn, self._table, rows, "key")
+        owned: set[str] = set()
+        if rows:
+            owned = set((await conn.execute(self._claim[conn.dialect.name], rows)).scalars())
         taken = [k for k in first_index if k not in owned]
         stored: dict[str, tuple[str, str]] = {}
         if taken:
-            query = select(self._table.c.key, self._table.c.request_hash, self._table.c.result)
-            for r in await conn.execute(query.where(self._table.c.key.in_(taken))):
+            for r in await conn.execute(self._taken, {"keys": taken}):
                 stored[r.key] = (r.request_hash, r.result)
         answers: list[Claim | AlreadyExists] = []
         for key, request in requests:
@@ -86,9 +95,5 @@ class Keys:
         """Saves the result of each owned key, in the same transaction as its effect."""
         if not results:
             return
-        stmt = (
-            update(self._table)
-            .where(self._table.c.key == bindparam("k"))
-            .values(result=bindparam("result"))
-        )
-        await conn.execute(stmt, [{"k": k, "result": json.dumps(v)} for k, v in results.items()])
+        rows = [{"k": k, "result": json.dumps(v)} for k, v in results.items()]
+        await conn.execute(self._store, rows)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Insert, Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from omni.platform.clock import utcnow
@@ -56,7 +57,7 @@ async def save(conn: AsyncConnection, outbox: Table, messages: Sequence[OutboxMe
         return
     now = utcnow()
     await conn.execute(
-        insert(outbox),
+        _inserting(outbox),
         [
             {
                 "event_id": m.event_id,
@@ -69,6 +70,12 @@ async def save(conn: AsyncConnection, outbox: Table, messages: Sequence[OutboxMe
             for m in messages
         ],
     )
+
+
+@functools.cache
+def _inserting(outbox: Table) -> Insert:
+    """Built once per table: SQLAlchemy reuses its compiled form."""
+    return insert(outbox)
 
 
 class OutboxRelay:

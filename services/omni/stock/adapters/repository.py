@@ -6,7 +6,19 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from omni.platform.clock import utcnow
@@ -34,6 +46,42 @@ from omni.stock.domain.model import (
 )
 
 _LEVEL_COLUMNS = ("on_hand", "reserved", "safety_stock", "damaged", "version")
+
+# The statements of every reservation batch, built once: SQLAlchemy then finds their compiled
+# form without rebuilding and re-keying them on every call (a tenth of a batch's time).
+_LEVEL_KEY = tuple_(stock_levels.c.sku, stock_levels.c.location_id)
+
+
+def _locking(condition: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(stock_levels)
+        .where(condition)
+        .order_by(stock_levels.c.sku, stock_levels.c.location_id)
+        .with_for_update()
+    )
+
+
+_LOCK_KEYS = _locking(_LEVEL_KEY.in_(bindparam("keys", expanding=True)))
+_LOCK_SKUS = _locking(stock_levels.c.sku.in_(bindparam("skus", expanding=True)))
+_LOCK_BOTH = _locking(
+    or_(
+        _LEVEL_KEY.in_(bindparam("keys", expanding=True)),
+        stock_levels.c.sku.in_(bindparam("skus", expanding=True)),
+    )
+)
+_UPDATE_LEVEL = (
+    update(stock_levels)
+    .where(
+        and_(
+            stock_levels.c.sku == bindparam("k_sku"),
+            stock_levels.c.location_id == bindparam("k_location"),
+        )
+    )
+    .values({c: bindparam(c) for c in (*_LEVEL_COLUMNS, "updated_at")})
+)
+_INSERT_MOVEMENTS = insert(movements)
+_INSERT_RESERVATIONS = insert(reservations)
+_INSERT_LINES = insert(reservation_lines)
 
 
 class StockRepository:
@@ -118,22 +166,15 @@ class StockRepository:
         One statement with one ORDER BY: every transaction takes its row locks in the same
         order, so two of them never wait on each other in a cycle.
         """
-        conditions = []
-        if keys:
-            conditions.append(
-                tuple_(stock_levels.c.sku, stock_levels.c.location_id).in_(sorted(keys))
-            )
-        if any_location_skus:
-            conditions.append(stock_levels.c.sku.in_(list(any_location_skus)))
-        if not conditions:
+        if keys and any_location_skus:
+            query, params = _LOCK_BOTH, {"keys": sorted(keys), "skus": list(any_location_skus)}
+        elif keys:
+            query, params = _LOCK_KEYS, {"keys": sorted(keys)}
+        elif any_location_skus:
+            query, params = _LOCK_SKUS, {"skus": list(any_location_skus)}
+        else:
             return []
-        query = (
-            select(stock_levels)
-            .where(or_(*conditions))
-            .order_by(stock_levels.c.sku, stock_levels.c.location_id)
-            .with_for_update()
-        )
-        return [_level(r) for r in (await self.conn.execute(query)).mappings()]
+        return [_level(r) for r in (await self.conn.execute(query, params)).mappings()]
 
     async def ensure_levels(self, keys: Iterable[Key]) -> None:
         """Creates zero levels that do not exist yet (before locking them for a receipt)."""
@@ -158,18 +199,8 @@ class StockRepository:
         if not changes:
             return
         now = utcnow()
-        stmt = (
-            update(stock_levels)
-            .where(
-                and_(
-                    stock_levels.c.sku == bindparam("k_sku"),
-                    stock_levels.c.location_id == bindparam("k_location"),
-                )
-            )
-            .values({c: bindparam(c) for c in (*_LEVEL_COLUMNS, "updated_at")})
-        )
         await self.conn.execute(
-            stmt,
+            _UPDATE_LEVEL,
             [
                 {
                     "k_sku": lv.sku,
@@ -181,7 +212,7 @@ class StockRepository:
             ],
         )
         await self.conn.execute(
-            insert(movements),
+            _INSERT_MOVEMENTS,
             [{**_movement_row(c.movement), "occurred_at": now} for c in changes],
         )
 
@@ -208,10 +239,10 @@ class StockRepository:
             return
         now = utcnow()
         await self.conn.execute(
-            insert(reservations), [{**_reservation_row(r), "updated_at": now} for r in items]
+            _INSERT_RESERVATIONS, [{**_reservation_row(r), "updated_at": now} for r in items]
         )
         await self.conn.execute(
-            insert(reservation_lines),
+            _INSERT_LINES,
             [_line_row(r.id, line) for r in items for line in r.lines],
         )
 
