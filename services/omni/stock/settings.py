@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from omni.platform.settings import ServiceSettings
@@ -22,3 +23,6 @@ class StockSettings(ServiceSettings):
     # replicas and other processes still write concurrently.
     reserve_batch_max: int = 256
     reserve_batch_workers: int = 1
+    # Reservations do not linger by default: measured on PostgreSQL with 16, 32 and 64 callers,
+    # waiting for more (3 or 5 ms) saved CPU per call but served 5 to 20% fewer calls a second.
+    batch_linger_seconds: float = Field(0.0, ge=0, le=0.1)

@@ -7,9 +7,9 @@ from omni.stock.domain.model import Reservation
 from omni.stock.service_layer.allocation import Request, reserve_many
 from omni.stock.service_layer.unit_of_work import UnitOfWork
 
-# Reserve is quick, so lingering pays only once many gather: measured on PostgreSQL with 5 ms,
-# 4 and 8 concurrent callers unchanged, 16 about 10% slower (+1 ms), 32 8% and 64 30% faster.
-# (Lingering from 2 cost 4 callers 8% and 16 callers 15%.)
+# When lingering is turned on (OMNI_STOCK_BATCH_LINGER_SECONDS; off by default, see
+# StockSettings): Reserve is quick, so it lingers only once many gather. (From 2, it cost
+# 4 callers 8% and 16 callers 15% of their calls per second.)
 RESERVE_CROWD = 8
 
 
