@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from pythonjsonlogger.json import JsonFormatter
+
+from omni.platform.clock import random_hex
 
 METADATA_KEY = "x-request-id"
 NATS_HEADER = "Omni-Request-Id"
@@ -23,7 +24,7 @@ _ACCEPTED = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 def request_id_from(given: str | None) -> str:
     """The caller's id when it is a sensible one (at most 64 plain characters), else a new one."""
-    return given if given and _ACCEPTED.fullmatch(given) else uuid.uuid4().hex
+    return given if given and _ACCEPTED.fullmatch(given) else random_hex()
 
 
 @contextmanager
