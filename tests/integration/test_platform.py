@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from nats.aio.msg import Msg
+from nats.js.api import DiscardPolicy, StreamConfig
 from prometheus_client import REGISTRY
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
@@ -223,7 +224,7 @@ async def test_the_relay_deletes_published_rows_together_and_a_scan_never_resend
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
     await ensure_streams(js, [StreamSpec("RELAYED", ["relayed.>"])], replicas=1)
-    forward = JetStreamPublisher(js)
+    forward = JetStreamPublisher(nc)
     sent: list[str] = []
 
     async def publish(messages: Sequence[outbox.OutboxMessage]) -> None:
@@ -260,6 +261,31 @@ async def test_the_relay_deletes_published_rows_together_and_a_scan_never_resend
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await nc.close()
+
+
+async def test_publishing_waits_for_every_ack_and_fails_on_a_refusal(
+    nats_server: EmbeddedNats,
+) -> None:
+    nc = await nats.connect(nats_server.url)
+    try:
+        js = nc.jetstream()
+        await ensure_streams(js, [StreamSpec("ACKED", ["acked.>"])], replicas=1)
+        publish = JetStreamPublisher(nc, ack_timeout=2)
+        batch = [outbox.OutboxMessage(f"evt-{i}", "acked.thing", b"x") for i in range(50)]
+        await publish(batch)
+        await publish(batch[:10])  # sent again: acknowledged, and dropped as duplicates
+        assert (await js.stream_info("ACKED")).state.messages == 50
+        started = time.monotonic()
+        with pytest.raises(ConnectionError, match="1 of 2 events not acknowledged"):
+            await publish([batch[0], outbox.OutboxMessage("evt-x", "no.stream.here", b"x")])
+        assert time.monotonic() - started < 1  # refused at once (no responders), no timeout
+        await js.add_stream(
+            StreamConfig(name="FULL", subjects=["full.>"], max_msgs=1, discard=DiscardPolicy.NEW)
+        )
+        with pytest.raises(ConnectionError, match="1 of 2 events not acknowledged"):
+            await publish([outbox.OutboxMessage(f"full-{i}", "full.thing", b"x") for i in (1, 2)])
+    finally:
         await nc.close()
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import logging
 import ssl
 from collections.abc import Callable, Sequence
@@ -10,6 +12,7 @@ from dataclasses import dataclass, field
 
 import nats
 from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
@@ -22,6 +25,7 @@ from omni.platform.tracing import TRACEPARENT_HEADER
 log = logging.getLogger(__name__)
 
 MSG_ID_HEADER = "Nats-Msg-Id"
+STATUS_HEADER = "Status"  # how nats-py gives a status reply's code (e.g. 503, no responders)
 DUPLICATE_WINDOW_SECONDS = 120.0
 
 
@@ -95,26 +99,73 @@ async def ensure_streams(js: JetStreamContext, specs: Sequence[StreamSpec], repl
 
 
 class JetStreamPublisher:
-    """Publishes a batch with one round of acknowledgements, each with its `Nats-Msg-Id`."""
+    """Publishes a batch to JetStream, each message with its `Nats-Msg-Id`, and waits until
+    JetStream has acknowledged every one.
 
-    def __init__(self, js: JetStreamContext, ack_timeout: float = 5.0) -> None:
-        self._js = js
+    Acknowledgements come back on one wildcard inbox, subscribed once, and a batch waits on a
+    single future that its last acknowledgement resolves. (nats-py's publish_async keeps a
+    future, a semaphore slot and a random token per message and parses each acknowledgement
+    into a PubAck: it cost about as much again as sending the message.)
+    """
+
+    def __init__(self, nc: NatsClient, ack_timeout: float = 5.0) -> None:
+        self._nc = nc
         self._ack_timeout = ack_timeout
+        self._inbox = nc.new_inbox()
+        self._waiting: dict[str, _Acks] = {}
+        self._tokens = itertools.count()
+        self._subscribed = False
 
     async def __call__(self, messages: Sequence[OutboxMessage]) -> None:
-        futures = [
-            await self._js.publish_async(m.subject, m.payload, headers=_headers(m))
-            for m in messages
-        ]
-        done, waiting = await asyncio.wait(futures, timeout=self._ack_timeout)
-        for future in waiting:
-            future.cancel()
-        failed = [f for f in done if f.cancelled() or f.exception() is not None]
-        if waiting or failed:
+        if not messages:
+            return
+        if not self._subscribed:
+            await self._nc.subscribe(f"{self._inbox}.*", cb=self._on_ack)
+            self._subscribed = True
+        acks = _Acks(len(messages))
+        tokens = [str(next(self._tokens)) for _ in messages]
+        try:
+            for token, m in zip(tokens, messages, strict=True):
+                self._waiting[token] = acks
+                reply = f"{self._inbox}.{token}"
+                await self._nc.publish(m.subject, m.payload, reply=reply, headers=_headers(m))
+            refused = await asyncio.wait_for(acks.done, self._ack_timeout)
+        except TimeoutError:
+            refused = acks.refused + acks.left
+        finally:
+            for token in tokens:
+                self._waiting.pop(token, None)
+        if refused:
             # The relay keeps the rows and publishes them again (JetStream drops duplicates).
-            raise ConnectionError(
-                f"{len(waiting) + len(failed)} of {len(futures)} events not acknowledged"
-            )
+            raise ConnectionError(f"{refused} of {len(messages)} events not acknowledged")
+
+    async def _on_ack(self, msg: Msg) -> None:
+        acks = self._waiting.pop(msg.subject[len(self._inbox) + 1 :], None)
+        if acks is not None:  # else the batch gave up waiting already
+            acks.count(stored=_stored(msg))
+
+
+class _Acks:
+    """A batch's outstanding acknowledgements; `done` gives how many were refusals."""
+
+    def __init__(self, expected: int) -> None:
+        self.left = expected
+        self.refused = 0
+        self.done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def count(self, *, stored: bool) -> None:
+        self.left -= 1
+        self.refused += not stored
+        if self.left == 0 and not self.done.done():
+            self.done.set_result(self.refused)
+
+
+def _stored(msg: Msg) -> bool:
+    """A PubAck, not an error: no status header (503: no stream listens on the subject), and
+    no `error` in its JSON (e.g. the stream is full)."""
+    if msg.headers and msg.headers.get(STATUS_HEADER):
+        return False
+    return b'"error"' not in msg.data or "error" not in json.loads(msg.data)
 
 
 def _headers(message: OutboxMessage) -> dict[str, str]:
@@ -169,7 +220,7 @@ class NatsLink:
                 nc = await connect(self._url, self._name, self._on_reconnect, self._tls)
                 await ensure_streams(nc.jetstream(), self._streams, self._replicas)
                 self.nc = nc
-                self._publisher = JetStreamPublisher(nc.jetstream())
+                self._publisher = JetStreamPublisher(nc)
             except Exception as exc:
                 reraise_if_cancelled(exc)
                 log.warning("nats: cannot connect to %s yet (%s); retrying", self._url, exc)
