@@ -53,16 +53,30 @@ class Keys:
         )
 
     async def claim(
-        self, conn: AsyncConnection, operation: str, requests: list[tuple[str, str]]
+        self,
+        conn: AsyncConnection,
+        operation: str,
+        requests: list[tuple[str, str]],
+        presumed: list[dict[str, Any]] | None = None,
     ) -> list[Claim | AlreadyExists]:
-        """Claims each (key, request hash) in this transaction; one answer per request."""
+        """Claims each (key, request hash) in this transaction; one answer per request.
+
+        `presumed`: each request's result should it succeed, saved with its claim, so that
+        `store` is needed only for other outcomes (one statement fewer in the usual case).
+        """
         first_index: dict[str, int] = {}
         for i, (key, _) in enumerate(requests):
             first_index.setdefault(scoped(operation, key), i)
         now = utcnow()
         # Claimed in key order, like level locks: two batches never wait on each other in a cycle.
         rows = [
-            {"key": k, "operation": operation, "request_hash": requests[i][1], "created_at": now}
+            {
+                "key": k,
+                "operation": operation,
+                "request_hash": requests[i][1],
+                "result": json.dumps(presumed[i]) if presumed else None,
+                "created_at": now,
+            }
             for k, i in sorted(first_index.items())
         ]
         owned: set[str] = set()

@@ -48,10 +48,14 @@ async def _reserve_many(uow: UnitOfWork, requests: list[Request], known: set[str
         if unknown:
             known.update(await tx.repo.locations(unknown))
         valid = [i for i, r in enumerate(requests) if not _record_unknown(i, r, known, outcomes)]
+        # Each claim is saved with its success already (the usual outcome), so only a refusal
+        # needs its result written afterwards.
+        reservation_ids = {i: new_id("res") for i in valid}
         answers = await idempotency.claim(
             tx.conn,
             OPERATION,
             [(requests[i].idempotency_key, idempotency.request_hash(requests[i])) for i in valid],
+            [{"reservation_id": reservation_ids[i]} for i in valid],
         )
         owned: list[int] = []
         replays: dict[int, dict[str, Any]] = {}
@@ -66,7 +70,9 @@ async def _reserve_many(uow: UnitOfWork, requests: list[Request], known: set[str
         results: dict[str, dict[str, Any]] = {}
         for i in owned:
             raised = len(tx.events)
-            outcomes[i], results[_scoped(requests[i])] = _decide(tx, book, requests[i], locations)
+            outcomes[i], result = _decide(tx, book, requests[i], locations, reservation_ids[i])
+            if not isinstance(outcomes[i], Reservation):
+                results[_scoped(requests[i])] = result
             attribute(tx.events[raised:], of_batch_item(i))
         await tx.save_book(book)
         await tx.repo.add_reservations([o for o in outcomes if isinstance(o, Reservation)])
@@ -76,7 +82,11 @@ async def _reserve_many(uow: UnitOfWork, requests: list[Request], known: set[str
 
 
 def _decide(
-    tx: Transaction, book: ops.LevelBook, req: Request, locations: dict[str, Location]
+    tx: Transaction,
+    book: ops.LevelBook,
+    req: Request,
+    locations: dict[str, Location],
+    reservation_id: str,
 ) -> tuple[Outcome, dict[str, Any]]:
     now = utcnow()
     expires = now + timedelta(seconds=req.ttl_seconds) if req.ttl_seconds else None
@@ -84,7 +94,7 @@ def _decide(
         plan = _plan(book, req, locations)
         res = ops.reserve(
             book,
-            reservation_id=new_id("res"),
+            reservation_id=reservation_id,
             reference=req.reference,
             lines=plan,
             now=now,
