@@ -19,5 +19,5 @@ async def test_the_benchmark_harness_runs_and_checks_oversell(
     results += await two_replicas("SQLite", database, nats_server.url, changes=5)
     stock, orders = (f"sqlite+aiosqlite:///{tmp_path}/{name}.db" for name in ("os", "o"))
     results.append(await bench_orders("SQLite", stock, orders, nats_server.url, 0.2))
-    report(echo, results)
+    report([echo], results)
     assert echo.calls > 0 and all(r.calls > 0 for r in results)
