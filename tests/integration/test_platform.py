@@ -92,10 +92,7 @@ async def test_a_redelivered_event_changes_nothing(
         await eventually(lambda: _at_least(lambda: deliveries, 4), within=10)
         assert await count() == 2
     finally:
-        runner.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await runner
-        await nc.close()
+        await _stop(runner, nc)
 
 
 async def test_a_failing_message_is_retried_later_and_later_never_dropped(
@@ -131,10 +128,7 @@ async def test_a_failing_message_is_retried_later_and_later_never_dropped(
         assert failures == failures_before + 2
         await eventually(lambda: _acked(js), within=5)  # handled at last, and acknowledged
     finally:
-        runner.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await runner
-        await nc.close()
+        await _stop(runner, nc)
 
 
 async def _acked(js: object) -> bool:
@@ -258,10 +252,7 @@ async def test_the_relay_deletes_published_rows_together_and_a_scan_never_resend
         assert sent == before  # the scan found nothing to send again
         assert (await js.stream_info("RELAYED")).state.messages == 6
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await nc.close()
+        await _stop(task, nc)
 
 
 async def test_publishing_waits_for_every_ack_and_fails_on_a_refusal(
@@ -287,6 +278,13 @@ async def test_publishing_waits_for_every_ack_and_fails_on_a_refusal(
             await publish([outbox.OutboxMessage(f"full-{i}", "full.thing", b"x") for i in (1, 2)])
     finally:
         await nc.close()
+
+
+async def _stop(task: asyncio.Task[None], nc: nats.NATS) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await nc.close()
 
 
 async def _count(items: Collection[str]) -> int:
