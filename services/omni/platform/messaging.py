@@ -198,8 +198,7 @@ class NatsLink:
         self._streams = streams
         self._replicas = replicas
         self.nc: NatsClient | None = None
-        # One for the connection's life: each JetStream context subscribes its own reply inbox
-        # on its first publish, and never lets go of it.
+        # One for the connection's life: its reply inbox is subscribed once, on first use.
         self._publisher: JetStreamPublisher | None = None
         self.ready = asyncio.Event()
 

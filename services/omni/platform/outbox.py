@@ -152,7 +152,8 @@ class OutboxRelay:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:
-                self._scan = not self._acked  # a timeout for the deletes is not a quiet spell
+                # A quiet spell: look in the table (unless this was the wait for the deletes).
+                self._scan = self._scan or not self._acked
             self._wake.clear()
 
     async def _relay_pending(self) -> None:
