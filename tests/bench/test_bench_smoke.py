@@ -7,6 +7,7 @@ from pathlib import Path
 from omni.platform.natsserver import EmbeddedNats
 from tests.bench.__main__ import bench_echo, bench_stock, report, two_replicas
 from tests.bench.orders import bench_orders
+from tests.bench.transaction import transaction_cpu_us
 
 
 async def test_the_benchmark_harness_runs_and_checks_oversell(
@@ -21,3 +22,4 @@ async def test_the_benchmark_harness_runs_and_checks_oversell(
     results.append(await bench_orders("SQLite", stock, orders, nats_server.url, 0.2))
     report([echo], results)
     assert echo.calls > 0 and all(r.calls > 0 for r in results)
+    assert await transaction_cpu_us(f"sqlite+aiosqlite:///{tmp_path}/tx.db", rounds=3) > 0
