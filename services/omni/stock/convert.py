@@ -75,41 +75,51 @@ def location_to_proto(loc: Location) -> pb.Location:
     )
 
 
-def level_to_proto(level: StockLevel, available: int | None = None) -> pb.StockLevel:
+# The *_to_proto functions below fill `into` when given (a field of an enclosing message, e.g.
+# an event's), which spares building a message only to copy it there.
+
+
+def level_to_proto(
+    level: StockLevel, available: int | None = None, into: pb.StockLevel | None = None
+) -> pb.StockLevel:
     """`available` overrides the level's own (e.g. as a channel sees it)."""
-    return pb.StockLevel(
-        sku=level.sku,
-        location_id=level.location_id,
-        on_hand=level.on_hand,
-        reserved=level.reserved,
-        safety_stock=level.safety_stock,
-        damaged=level.damaged,
-        available=level.available if available is None else available,
-        version=level.version,
-    )
+    msg = pb.StockLevel() if into is None else into
+    msg.sku = level.sku
+    msg.location_id = level.location_id
+    msg.on_hand = level.on_hand
+    msg.reserved = level.reserved
+    msg.safety_stock = level.safety_stock
+    msg.damaged = level.damaged
+    msg.available = level.available if available is None else available
+    msg.version = level.version
+    return msg
 
 
-def movement_to_proto(m: Movement, movement_id: int = 0, at: datetime | None = None) -> pb.Movement:
-    msg = pb.Movement(
-        id=movement_id,
-        sku=m.sku,
-        location_id=m.location_id,
-        kind=MOVEMENT_KINDS[m.kind],
-        on_hand_delta=m.on_hand_delta,
-        reserved_delta=m.reserved_delta,
-        damaged_delta=m.damaged_delta,
-        safety_stock_delta=m.safety_stock_delta,
-        reference=m.reference,
-        actor=m.actor,
-        version=m.version,
-    )
+def movement_to_proto(
+    m: Movement, movement_id: int = 0, at: datetime | None = None, into: pb.Movement | None = None
+) -> pb.Movement:
+    msg = pb.Movement() if into is None else into
+    msg.id = movement_id
+    msg.sku = m.sku
+    msg.location_id = m.location_id
+    msg.kind = MOVEMENT_KINDS[m.kind]
+    msg.on_hand_delta = m.on_hand_delta
+    msg.reserved_delta = m.reserved_delta
+    msg.damaged_delta = m.damaged_delta
+    msg.safety_stock_delta = m.safety_stock_delta
+    msg.reference = m.reference
+    msg.actor = m.actor
+    msg.version = m.version
     if at is not None:
         set_time(msg.occurred_at, at)
     return msg
 
 
-def reservation_to_proto(r: Reservation) -> pb.Reservation:
-    msg = pb.Reservation(id=r.id, reference=r.reference, status=RESERVATION_STATUSES[r.status])
+def reservation_to_proto(r: Reservation, into: pb.Reservation | None = None) -> pb.Reservation:
+    msg = pb.Reservation() if into is None else into
+    msg.id = r.id
+    msg.reference = r.reference
+    msg.status = RESERVATION_STATUSES[r.status]
     for ln in r.lines:
         msg.lines.add(
             sku=ln.sku,

@@ -40,15 +40,14 @@ def to_outbox(event: Event) -> OutboxMessage:
     match event:
         case StockLevelChanged(level, movements):
             subject = availability_subject(level.location_id, level.sku)
-            payload = msg.StockLevelChanged(
-                level=convert.level_to_proto(level),
-                movements=[convert.movement_to_proto(m) for m in movements],
-            )
+            payload = changed = msg.StockLevelChanged()
+            convert.level_to_proto(level, into=changed.level)
+            for m in movements:
+                convert.movement_to_proto(m, into=changed.movements.add())
         case StockReserved(reservation, key):
             subject = "reserved"
-            payload = msg.StockReserved(
-                reservation=convert.reservation_to_proto(reservation), idempotency_key=key
-            )
+            payload = reserved = msg.StockReserved(idempotency_key=key)
+            convert.reservation_to_proto(reservation, into=reserved.reservation)
         case AllocationRejected(reference, key, lines, reason):
             subject = "allocation_rejected"
             payload = msg.AllocationRejected(
@@ -59,7 +58,8 @@ def to_outbox(event: Event) -> OutboxMessage:
             )
         case ReservationChanged(reservation, change):
             subject = change.value
-            payload = msg.ReservationChanged(reservation=convert.reservation_to_proto(reservation))
+            payload = msg.ReservationChanged()
+            convert.reservation_to_proto(reservation, into=payload.reservation)
         case CountShortage(level, counted, short):
             subject = "count_shortage"
             payload = msg.CountShortage(
