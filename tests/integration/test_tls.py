@@ -71,10 +71,10 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 async def test_a_service_with_a_certificate_speaks_only_tls_to_clients_and_to_nats(
-    database_url: str, pki: dict[str, Path]
+    database_url: str, pki: dict[str, Path], tmp_path: Path
 ) -> None:
     tls_args = ("--tls", "--tlscert", str(pki["cert"]), "--tlskey", str(pki["key"]))
-    with EmbeddedNats(extra_args=tls_args) as nats_server:
+    with EmbeddedNats(tmp_path / "nats", extra_args=tls_args) as nats_server:
         settings = StockSettings(
             database_url=database_url,
             nats_url=f"tls://localhost:{nats_server.port}",

@@ -31,9 +31,9 @@ class EmbeddedNats:
     """
 
     def __init__(
-        self, store_dir: Path | None = None, port: int = -1, extra_args: Sequence[str] = ()
+        self, store_dir: str | Path, port: int = -1, extra_args: Sequence[str] = ()
     ) -> None:
-        self.store_dir = Path(store_dir or tempfile.mkdtemp(prefix="omni-nats-"))
+        self.store_dir = Path(store_dir)  # the caller's to remove: it outlives restarts
         self.port = port
         self.extra_args = tuple(extra_args)  # e.g. --tls --tlscert ... --tlskey ...
         self._proc: subprocess.Popen[bytes] | None = None
