@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, DateTime, Table, any_, bindparam, event
+from sqlalchemy import ColumnElement, DateTime, Table, any_, bindparam, event, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -18,6 +20,7 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.types import TypeDecorator
 
@@ -25,6 +28,7 @@ from omni.platform.errors import Conflict, Unavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Params = Mapping[str, Any]
 
 # PostgreSQL: serialization failure, deadlock. Both mean "try the transaction again".
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}
@@ -89,7 +93,7 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
 
 
 async def insert_ignoring_conflicts(
-    conn: AsyncConnection, table: Table, rows: list[dict[str, Any]], key: str
+    conn: AsyncConnection, table: Table, rows: Sequence[Params], key: str
 ) -> set[Any]:
     """Inserts rows whose primary key is free; returns the `key` values actually inserted.
 
@@ -98,17 +102,30 @@ async def insert_ignoring_conflicts(
     """
     if not rows:
         return set()
+    columns = tuple(rows[0])
+    if conn.dialect.name == "postgresql":
+        # One parameter per column, an array of every row's value: one statement to prepare
+        # whatever the row count, run straight on asyncpg.
+        arrays = {c: [row[c] for row in rows] for c in columns}
+        return {r[key] for r in await run(conn, _claiming_arrays(table, columns, key), arrays)}
     # Rows as executemany parameters: one cached statement whatever the row count (SQLAlchemy
     # still sends them as one multi-row INSERT ... RETURNING).
-    stmt = claiming(table, conn.dialect.name, key)
+    stmt = _claiming_rows(table, key)
     return set((await conn.execute(stmt, rows)).scalars())
 
 
-def claiming(table: Table, dialect: str, key: str = "key") -> ReturningInsert[Any]:
-    """INSERT rows whose `key` is free, RETURNING the keys inserted (see insert_ignoring_conflicts);
-    PostgreSQL's or SQLite's ON CONFLICT DO NOTHING."""
-    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return dialect_insert(table).on_conflict_do_nothing().returning(table.c[key])
+@functools.cache
+def _claiming_rows(table: Table, key: str) -> ReturningInsert[Any]:
+    return sqlite_insert(table).on_conflict_do_nothing().returning(table.c[key])
+
+
+@functools.cache
+def _claiming_arrays(table: Table, columns: tuple[str, ...], key: str) -> ReturningInsert[Any]:
+    source = select(
+        *(func.unnest(bindparam(c, type_=ARRAY(table.c[c].type))).label(c) for c in columns)
+    )
+    insert = pg_insert(table).from_select(list(columns), source)
+    return insert.on_conflict_do_nothing().returning(table.c[key])
 
 
 def one_of(dialect: Dialect, column: ColumnElement[Any], values: list[Any]) -> ColumnElement[bool]:
@@ -117,6 +134,104 @@ def one_of(dialect: Dialect, column: ColumnElement[Any], values: list[Any]) -> C
     if dialect.name == "postgresql":
         return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
     return column.in_(values)
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    statement: Executable  # held, so that its id (the cache key) is never reused
+    sql: str
+    names: tuple[str, ...]  # the bound parameters, in the order of $1, $2, ...
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+    def args(self, params: Params) -> list[Any]:
+        return [
+            params[name] if process is None else process(params[name])
+            for name, process in zip(self.names, self.processors, strict=True)
+        ]
+
+
+_COMPILED: dict[tuple[int, tuple[str, ...], bool], _Compiled] = {}
+
+
+async def run(
+    conn: AsyncConnection, statement: Executable, params: Params | Sequence[Params]
+) -> Sequence[Params]:
+    """Runs a prebuilt statement in `conn`'s transaction: with one parameter set it returns
+    the rows (as mappings), with a list of them (executemany) nothing.
+
+    On PostgreSQL the statement, compiled by SQLAlchemy once, goes straight to asyncpg: per
+    statement, SQLAlchemy's execution layer (a greenlet switch, an execution context, a result,
+    a dict per row) costs more CPU than asyncpg and the statement together. Meant for the few
+    statements a hot path repeats; errors are SQLAlchemy's, as from `conn.execute`.
+    """
+    if conn.dialect.name != "postgresql":
+        result = await conn.execute(statement, params)
+        if not isinstance(params, Mapping) or not result.returns_rows:
+            return []
+        return [dict(row) for row in result.mappings()]
+    if isinstance(params, Mapping):
+        one = _compiled(conn.dialect, statement, params, many=False)
+        adapted, driver = await _in_transaction(conn)
+        try:
+            rows: list[Params] = await driver.fetch(one.sql, *one.args(params))
+            return rows
+        except Exception as exc:
+            raise await _as_sqlalchemy_error(conn, adapted, one.sql, exc) from exc
+    if not params:
+        return []
+    many = _compiled(conn.dialect, statement, params[0], many=True)
+    adapted, driver = await _in_transaction(conn)
+    try:
+        await driver.executemany(many.sql, [many.args(p) for p in params])
+    except Exception as exc:
+        raise await _as_sqlalchemy_error(conn, adapted, many.sql, exc) from exc
+    return []
+
+
+def _compiled(dialect: Dialect, statement: Executable, first: Params, many: bool) -> _Compiled:
+    key = (id(statement), tuple(first), many)
+    found = _COMPILED.get(key)
+    if found is None:
+        found = _COMPILED[key] = _compile(dialect, statement, first, many)
+    return found
+
+
+def _compile(dialect: Dialect, statement: Executable, first: Params, many: bool) -> _Compiled:
+    compiled = statement.compile(  # type: ignore[attr-defined]
+        dialect=dialect, column_keys=list(first), for_executemany=many
+    )
+    names = tuple(compiled.positiontup or ())
+    processors = compiled._bind_processors  # what SQLAlchemy applies itself
+    return _Compiled(statement, str(compiled), names, tuple(processors.get(n) for n in names))
+
+
+async def _in_transaction(conn: AsyncConnection) -> tuple[Any, Any]:
+    """SQLAlchemy's asyncpg adapter and the asyncpg connection under `conn`, with the
+    adapter's transaction begun (it begins lazily, at its first statement)."""
+    raw = await conn.get_raw_connection()
+    adapted: Any = raw.dbapi_connection
+    # Private state of the pinned SQLAlchemy's adapter; a test checks these rows roll back.
+    if adapted._transaction is None:
+        await adapted._start_transaction()
+    return adapted, raw.driver_connection
+
+
+async def _as_sqlalchemy_error(
+    conn: AsyncConnection, adapted: Any, sql: str, exc: Exception
+) -> Exception:
+    """The error `conn.execute` would have raised (so retries and status mapping see it)."""
+    try:
+        adapted._handle_exception(exc)  # raises the DB-API form of `exc`
+    except Exception as dbapi_error:
+        exc = dbapi_error
+    dialect = conn.dialect
+    lost = dialect.is_disconnect(exc, adapted, None)  # type: ignore[arg-type]
+    if lost:
+        await conn.invalidate()
+    error = DBAPIError.instance(
+        sql, None, exc, dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=dialect
+    )
+    return error
 
 
 def is_retryable(exc: BaseException) -> bool:

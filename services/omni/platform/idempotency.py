@@ -11,7 +11,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from omni.platform.clock import utcnow
-from omni.platform.db import claiming
+from omni.platform.db import insert_ignoring_conflicts
 from omni.platform.errors import AlreadyExists
 
 
@@ -44,7 +44,6 @@ class Keys:
     def __init__(self, table: Table) -> None:
         self._table = table
         # Built once (see omni.stock.adapters.repository): SQLAlchemy reuses their compiled form.
-        self._claim = {name: claiming(table, name) for name in ("postgresql", "sqlite")}
         self._store = (
             update(table).where(table.c.key == bindparam("k")).values(result=bindparam("result"))
         )
@@ -81,7 +80,7 @@ class Keys:
         ]
         owned: set[str] = set()
         if rows:
-            owned = set((await conn.execute(self._claim[conn.dialect.name], rows)).scalars())
+            owned = await insert_ignoring_conflicts(conn, self._table, rows, "key")
         taken = [k for k in first_index if k not in owned]
         stored: dict[str, tuple[str, str]] = {}
         if taken:

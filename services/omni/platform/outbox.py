@@ -14,7 +14,7 @@ from sqlalchemy import Insert, Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from omni.platform.clock import utcnow
-from omni.platform.db import one_of, write_transaction
+from omni.platform.db import one_of, run, write_transaction
 from omni.platform.origin import Origin
 from omni.platform.tasks import reraise_if_cancelled
 
@@ -56,7 +56,8 @@ async def save(conn: AsyncConnection, outbox: Table, messages: Sequence[OutboxMe
     if not messages:
         return
     now = utcnow()
-    await conn.execute(
+    await run(
+        conn,
         _inserting(outbox),
         [
             {

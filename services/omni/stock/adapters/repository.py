@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from omni.platform.clock import utcnow
-from omni.platform.db import insert_ignoring_conflicts
+from omni.platform.db import insert_ignoring_conflicts, run
 from omni.stock.adapters.tables import (
     barcodes,
     channel_buffers,
@@ -199,7 +199,8 @@ class StockRepository:
         if not changes:
             return
         now = utcnow()
-        await self.conn.execute(
+        await run(
+            self.conn,
             _UPDATE_LEVEL,
             [
                 {
@@ -211,7 +212,8 @@ class StockRepository:
                 for lv in levels
             ],
         )
-        await self.conn.execute(
+        await run(
+            self.conn,
             _INSERT_MOVEMENTS,
             [{**_movement_row(c.movement), "occurred_at": now} for c in changes],
         )
@@ -238,10 +240,13 @@ class StockRepository:
         if not items:
             return
         now = utcnow()
-        await self.conn.execute(
-            _INSERT_RESERVATIONS, [{**_reservation_row(r), "updated_at": now} for r in items]
+        await run(
+            self.conn,
+            _INSERT_RESERVATIONS,
+            [{**_reservation_row(r), "updated_at": now} for r in items],
         )
-        await self.conn.execute(
+        await run(
+            self.conn,
             _INSERT_LINES,
             [_line_row(r.id, line) for r in items for line in r.lines],
         )
