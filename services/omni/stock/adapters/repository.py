@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    String,
     and_,
+    any_,
     bindparam,
     delete,
     func,
@@ -19,6 +21,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from omni.platform.clock import utcnow
@@ -69,6 +72,15 @@ _LOCK_BOTH = _locking(
         stock_levels.c.sku.in_(bindparam("skus", expanding=True)),
     )
 )
+# PostgreSQL, for the usual cases (keys, or SKUs anywhere): arrays for parameters, one
+# prepared statement whatever the count, run straight on asyncpg (see omni.platform.db.run).
+_KEY_ARRAYS = (
+    func.unnest(bindparam("skus", type_=ARRAY(String)), bindparam("locations", type_=ARRAY(String)))
+    .table_valued("sku", "location_id")
+    .render_derived()
+)
+_PG_LOCK_KEYS = _locking(_LEVEL_KEY.in_(select(_KEY_ARRAYS.c.sku, _KEY_ARRAYS.c.location_id)))
+_PG_LOCK_SKUS = _locking(stock_levels.c.sku == any_(bindparam("skus", type_=ARRAY(String))))
 _UPDATE_LEVEL = (
     update(stock_levels)
     .where(
@@ -166,6 +178,13 @@ class StockRepository:
         One statement with one ORDER BY: every transaction takes its row locks in the same
         order, so two of them never wait on each other in a cycle.
         """
+        if self.conn.dialect.name == "postgresql" and not (keys and any_location_skus):
+            ordered = sorted(keys)
+            arrays = {"skus": [sku for sku, _ in ordered], "locations": [loc for _, loc in ordered]}
+            if not keys:
+                arrays = {"skus": list(any_location_skus)}
+            rows = await run(self.conn, _PG_LOCK_KEYS if keys else _PG_LOCK_SKUS, arrays)
+            return [_level(r) for r in rows]
         if keys and any_location_skus:
             query, params = _LOCK_BOTH, {"keys": sorted(keys), "skus": list(any_location_skus)}
         elif keys:
