@@ -141,13 +141,13 @@ class _Compiled:
     statement: Executable  # held, so that its id (the cache key) is never reused
     sql: str
     names: tuple[str, ...]  # the bound parameters, in the order of $1, $2, ...
-    processors: tuple[Callable[[Any], Any] | None, ...]
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, bind processor)
 
     def args(self, params: Params) -> list[Any]:
-        return [
-            params[name] if process is None else process(params[name])
-            for name, process in zip(self.names, self.processors, strict=True)
-        ]
+        values = [params[name] for name in self.names]
+        for i, process in self.processors:
+            values[i] = process(values[i])
+        return values
 
 
 _COMPILED: dict[tuple[int, tuple[str, ...], bool], _Compiled] = {}
@@ -202,7 +202,10 @@ def _compile(dialect: Dialect, statement: Executable, first: Params, many: bool)
     )
     names = tuple(compiled.positiontup or ())
     processors = compiled._bind_processors  # what SQLAlchemy applies itself
-    return _Compiled(statement, str(compiled), names, tuple(processors.get(n) for n in names))
+    processing = tuple(
+        (i, processors[n]) for i, n in enumerate(names) if processors.get(n) is not None
+    )
+    return _Compiled(statement, str(compiled), names, processing)
 
 
 async def _in_transaction(conn: AsyncConnection) -> tuple[Any, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from omni.platform.errors import FailedPrecondition
@@ -48,7 +48,7 @@ class LevelBook:
         """Applies one movement to one level and records the change."""
         level = self.level(sku, location_id)
         movement = level.apply(kind, **deltas)  # type: ignore[arg-type]
-        self.changes.append(LevelChanged(replace(level), movement))
+        self.changes.append(LevelChanged(level.copy(), movement))
         return movement
 
     def changed_levels(self) -> list[StockLevel]:
@@ -66,7 +66,7 @@ class LevelBook:
 
     def snapshot(self, key: Key) -> StockLevel:
         """A copy of a level's current state."""
-        return replace(self._levels[key])
+        return self._levels[key].copy()
 
 
 def merge_lines(lines: Iterable[tuple[str, str, int]]) -> dict[Key, int]:
