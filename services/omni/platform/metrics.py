@@ -35,10 +35,18 @@ WATCHERS = Gauge("omni_availability_watchers", "Open WatchAvailability streams",
 def observer(service: str) -> Callable[[str, str, float], None]:
     """The gRPC server's observer: one count and one duration per finished call."""
 
+    # Each (method, code)'s children, looked up once: `labels()` takes a lock and checks its
+    # arguments on every call. Methods are the server's own, codes a fixed set: both bounded.
+    children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+
     def observe(method: str, code: str, seconds: float) -> None:
-        name = method.rsplit("/", 1)[-1]
-        RPCS.labels(service, name, code).inc()
-        RPC_SECONDS.labels(service, name).observe(seconds)
+        found = children.get((method, code))
+        if found is None:
+            name = method.rsplit("/", 1)[-1]
+            found = (RPCS.labels(service, name, code), RPC_SECONDS.labels(service, name))
+            children[(method, code)] = found
+        found[0].inc()
+        found[1].observe(seconds)
 
     return observe
 
