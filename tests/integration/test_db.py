@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,6 +18,7 @@ from omni.platform.db import (
     create_engine,
     insert_ignoring_conflicts,
     is_connection_error,
+    is_retryable,
     run,
     write_transaction,
 )
@@ -85,6 +86,19 @@ async def test_a_refused_statement_raises_what_conn_execute_raises(engine: Async
         async with write_transaction(engine) as conn:
             await run(conn, INSERT, [{"id": "a", "count": 1, "at": None}])
     assert await _ids(engine) == ["a"]
+
+
+@pytest.mark.postgres
+async def test_a_serialization_failure_is_retryable_as_from_conn_execute(postgres_url: str) -> None:
+    engine = create_engine(postgres_url)
+    fail = text("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$")
+    try:
+        with pytest.raises(DBAPIError) as failed:
+            async with write_transaction(engine) as conn:
+                await run(conn, fail, {})
+        assert is_retryable(failed.value)
+    finally:
+        await engine.dispose()
 
 
 @pytest.mark.postgres
