@@ -162,7 +162,8 @@ async def run(
     On PostgreSQL the statement, compiled by SQLAlchemy once, goes straight to asyncpg: per
     statement, SQLAlchemy's execution layer (a greenlet switch, an execution context, a result,
     a dict per row) costs more CPU than asyncpg and the statement together. Meant for the few
-    statements a hot path repeats; errors are SQLAlchemy's, as from `conn.execute`.
+    statements a hot path repeats, each built once (a module constant, or cached): its
+    compiled form is kept for good. Errors are SQLAlchemy's, as from `conn.execute`.
     """
     if conn.dialect.name != "postgresql":
         result = await conn.execute(statement, params)

@@ -178,21 +178,23 @@ class StockRepository:
         One statement with one ORDER BY: every transaction takes its row locks in the same
         order, so two of them never wait on each other in a cycle.
         """
+        if not keys and not any_location_skus:
+            return []
         if self.conn.dialect.name == "postgresql" and not (keys and any_location_skus):
-            ordered = sorted(keys)
-            arrays = {"skus": [sku for sku, _ in ordered], "locations": [loc for _, loc in ordered]}
-            if not keys:
-                arrays = {"skus": list(any_location_skus)}
-            rows = await run(self.conn, _PG_LOCK_KEYS if keys else _PG_LOCK_SKUS, arrays)
+            if keys:
+                skus, location_ids = zip(*sorted(keys), strict=True)
+                rows = await run(
+                    self.conn, _PG_LOCK_KEYS, {"skus": skus, "locations": location_ids}
+                )
+            else:
+                rows = await run(self.conn, _PG_LOCK_SKUS, {"skus": list(any_location_skus)})
             return [_level(r) for r in rows]
         if keys and any_location_skus:
             query, params = _LOCK_BOTH, {"keys": sorted(keys), "skus": list(any_location_skus)}
         elif keys:
             query, params = _LOCK_KEYS, {"keys": sorted(keys)}
-        elif any_location_skus:
-            query, params = _LOCK_SKUS, {"skus": list(any_location_skus)}
         else:
-            return []
+            query, params = _LOCK_SKUS, {"skus": list(any_location_skus)}
         return [_level(r) for r in (await self.conn.execute(query, params)).mappings()]
 
     async def ensure_levels(self, keys: Iterable[Key]) -> None:
