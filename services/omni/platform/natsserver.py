@@ -6,7 +6,6 @@ import json
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,18 +43,19 @@ class EmbeddedNats:
 
     def start(self, timeout: float = 10.0) -> EmbeddedNats:
         """Starts the server and waits until it listens."""
-        ports_dir = Path(tempfile.mkdtemp(prefix="omni-nats-ports-"))
-        self.store_dir.mkdir(parents=True, exist_ok=True)
-        log_file = (self.store_dir / "nats-server.log").open("ab")
+        ports_dir = self.store_dir / "ports"
+        shutil.rmtree(ports_dir, ignore_errors=True)  # an earlier run's file names its old port
+        ports_dir.mkdir(parents=True)
         args = [
             *(nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js"),
             *("-sd", str(self.store_dir / "jetstream"), "-ports_file_dir", str(ports_dir)),
             *self.extra_args,
         ]
         # Own session: a terminal's Ctrl-C must not stop NATS before the services using it.
-        self._proc = subprocess.Popen(
-            args, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        with (self.store_dir / "nats-server.log").open("ab") as log_file:
+            self._proc = subprocess.Popen(
+                args, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -64,7 +64,6 @@ class EmbeddedNats:
                 text = ports_file.read_text()
                 if text.strip():
                     self.port = int(json.loads(text)["nats"][0].rsplit(":", 1)[1])
-                    shutil.rmtree(ports_dir, ignore_errors=True)
                     return self
             time.sleep(0.02)
         self.stop()
