@@ -78,9 +78,7 @@ class Keys:
             }
             for k, i in sorted(first_index.items())
         ]
-        owned: set[str] = set()
-        if rows:
-            owned = await insert_ignoring_conflicts(conn, self._table, rows, "key")
+        owned = await insert_ignoring_conflicts(conn, self._table, rows, "key")  # none: empty
         taken = [k for k in first_index if k not in owned]
         stored: dict[str, tuple[str, str]] = {}
         if taken:
