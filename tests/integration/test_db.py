@@ -3,9 +3,12 @@ as conn.execute does: inside the transaction, with the same errors."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
+import grpc
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, insert, select, text
 from sqlalchemy.engine import make_url
@@ -22,6 +25,10 @@ from omni.platform.db import (
     run,
     write_transaction,
 )
+from omni.platform.natsserver import EmbeddedNats
+from omni.stock.v1 import stock_pb2 as pb
+from tests.helpers import add_location, receive, running_stock, unique
+from tests.integration.test_reservations import reserve_request
 
 metadata = MetaData()
 items = Table(
@@ -132,3 +139,46 @@ async def _terminate_other_sessions(url: str) -> None:
         )
     finally:
         await admin.close()
+
+
+@pytest.mark.postgres
+async def test_calls_while_the_database_drops_connections_answer_ok_or_unavailable(
+    postgres_url: str, nats_server: EmbeddedNats
+) -> None:
+    """Every kind of path — batched reservations (straight on asyncpg), a handler's
+    transaction, a read — running while PostgreSQL keeps closing the service's connections
+    answers OK or UNAVAILABLE (retry), never INTERNAL; and works again once it stops."""
+    async with running_stock(postgres_url, nats_server.url) as stock:
+        await add_location(stock.stub, "L1")
+        sku = unique("SKU")
+        await receive(stock.stub, sku, "L1", 100_000)
+        calls: list[Callable[[int], Awaitable[object]]] = [
+            lambda n: stock.stub.Reserve(reserve_request(f"k{n}", (sku, "L1", 1)), timeout=10),
+            lambda n: stock.stub.ReceiveStock(
+                pb.ReceiveStockRequest(sku=sku, location_id="L1", quantity=1), timeout=10
+            ),
+            lambda n: stock.stub.GetAvailability(pb.GetAvailabilityRequest(skus=[sku]), timeout=10),
+        ]
+        codes: Counter[grpc.StatusCode] = Counter()
+        dropping = True
+
+        async def caller(first: int) -> None:
+            n = first
+            while dropping:
+                n += 1000
+                try:
+                    await calls[n % len(calls)](n)
+                    codes[grpc.StatusCode.OK] += 1
+                except grpc.aio.AioRpcError as error:
+                    codes[error.code()] += 1
+
+        callers = [asyncio.create_task(caller(i)) for i in range(24)]
+        for _ in range(15):
+            await asyncio.sleep(0.1)
+            await _terminate_other_sessions(postgres_url)
+        dropping = False
+        await asyncio.gather(*callers)
+        assert set(codes) <= {grpc.StatusCode.OK, grpc.StatusCode.UNAVAILABLE}, codes
+        assert codes[grpc.StatusCode.UNAVAILABLE] > 0, "no connection was dropped under a call"
+        for n, call in enumerate(calls):
+            await call(n)  # each path works again

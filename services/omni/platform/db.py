@@ -3,35 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 from sqlalchemy import ColumnElement, DateTime, Table, any_, bindparam, event, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.types import TypeDecorator
 
-from omni.platform.errors import Conflict, Unavailable
+from omni.platform.errors import Conflict, OmniError, Unavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Params = Mapping[str, Any]
-
-# PostgreSQL: serialization failure, deadlock. Both mean "try the transaction again".
-_RETRYABLE_SQLSTATES = {"40001", "40P01"}
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -172,21 +171,30 @@ async def run(
         return [dict(row) for row in result.mappings()]
     if isinstance(params, Mapping):
         one = _compiled(conn.dialect, statement, params, many=False)
-        adapted, driver = await _in_transaction(conn)
-        try:
-            rows: list[Params] = await driver.fetch(one.sql, *one.args(params))
-            return rows
-        except Exception as exc:
-            raise await _as_sqlalchemy_error(conn, adapted, one.sql, exc) from exc
+        return await _on_driver(
+            conn, one.sql, lambda driver: driver.fetch(one.sql, *one.args(params))
+        )
     if not params:
         return []
     many = _compiled(conn.dialect, statement, params[0], many=True)
-    adapted, driver = await _in_transaction(conn)
-    try:
-        await driver.executemany(many.sql, [many.args(p) for p in params])
-    except Exception as exc:
-        raise await _as_sqlalchemy_error(conn, adapted, many.sql, exc) from exc
+    args = [many.args(p) for p in params]
+    await _on_driver(conn, many.sql, lambda driver: driver.executemany(many.sql, args))
     return []
+
+
+async def _on_driver(conn: AsyncConnection, sql: str, call: Callable[[Any], Awaitable[Any]]) -> Any:
+    """`call(asyncpg connection)` in `conn`'s transaction; any error (beginning included) is
+    raised as SQLAlchemy's, and a broken connection is invalidated, never reused."""
+    raw = await conn.get_raw_connection()
+    adapted: Any = raw.dbapi_connection
+    try:
+        # Private state of the pinned SQLAlchemy's adapter; a test checks these rows roll
+        # back. The adapter begins lazily, at its first statement: begin it here.
+        if adapted._transaction is None:
+            await adapted._start_transaction()
+        return await call(raw.driver_connection)
+    except Exception as exc:
+        raise await _as_sqlalchemy_error(conn, adapted, sql, exc) from exc
 
 
 def _compiled(dialect: Dialect, statement: Executable, first: Params, many: bool) -> _Compiled:
@@ -209,17 +217,6 @@ def _compile(dialect: Dialect, statement: Executable, first: Params, many: bool)
     return _Compiled(statement, str(compiled), names, processing)
 
 
-async def _in_transaction(conn: AsyncConnection) -> tuple[Any, Any]:
-    """SQLAlchemy's asyncpg adapter and the asyncpg connection under `conn`, with the
-    adapter's transaction begun (it begins lazily, at its first statement)."""
-    raw = await conn.get_raw_connection()
-    adapted: Any = raw.dbapi_connection
-    # Private state of the pinned SQLAlchemy's adapter; a test checks these rows roll back.
-    if adapted._transaction is None:
-        await adapted._start_transaction()
-    return adapted, raw.driver_connection
-
-
 async def _as_sqlalchemy_error(
     conn: AsyncConnection, adapted: Any, sql: str, exc: Exception
 ) -> Exception:
@@ -229,51 +226,111 @@ async def _as_sqlalchemy_error(
     except Exception as dbapi_error:
         exc = dbapi_error
     dialect = conn.dialect
-    lost = dialect.is_disconnect(exc, adapted, None)  # type: ignore[arg-type]
+    closed = dialect.is_disconnect(exc, adapted, None)  # type: ignore[arg-type]
+    lost = closed or is_connection_error(exc)
     if lost:
-        await conn.invalidate()
+        with contextlib.suppress(Exception):  # it is broken already; the error says so
+            await conn.invalidate()
     error = DBAPIError.instance(
         sql, None, exc, dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=dialect
     )
     return error
 
 
+# How a database error is taken, by kind (never by its message): the database is away
+# (unreachable, starting up, shutting down, out of connections or disk: answer UNAVAILABLE,
+# retry later), or the transaction lost a race (rerun it now).
+_OUTAGE_SQLSTATE_PREFIXES = (
+    "08",  # connection exception
+    "53",  # insufficient resources: too many connections, disk full, out of memory
+    "57P",  # operator intervention: shutting down, crash recovery, cannot connect now
+    "58",  # system error: I/O
+)
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
+# SQLite result codes (the primary code is the low byte of the extended one).
+_SQLITE_RETRYABLE = {5, 6}  # BUSY, LOCKED: another writer holds the lock
+_SQLITE_OUTAGE = {8, 10, 13, 14}  # READONLY, IOERR, FULL, CANTOPEN
+# The asyncpg driver's own errors that mean its connection is broken (it closed under a
+# statement, or lost track of the protocol's state); they carry no SQLSTATE.
+_BROKEN_CONNECTION = (asyncpg.exceptions.InterfaceError, asyncpg.exceptions.InternalClientError)
+_NOT_BROKEN = (
+    asyncpg.exceptions.ClientConfigurationError,  # our settings are wrong: a bug to see
+    asyncpg.exceptions.UnsupportedClientFeatureError,
+    asyncpg.exceptions.OutdatedSchemaCacheError,  # a migration ran: retryable, see below
+)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, then what it wraps: SQLAlchemy's `orig`, else the error it was raised from."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(seen) < 8:
+        seen.add(id(current))
+        yield current
+        wrapped = getattr(current, "orig", None)
+        current = wrapped if isinstance(wrapped, BaseException) else current.__cause__
+
+
+def _sqlstate(exc: BaseException) -> str:
+    found = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+    return found if isinstance(found, str) else ""
+
+
+def _sqlite_code(exc: BaseException) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
 def is_retryable(exc: BaseException) -> bool:
-    """A deadlock, serialization failure or SQLite lock timeout: the transaction may be rerun."""
-    if isinstance(exc, DBAPIError):
-        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-        if sqlstate in _RETRYABLE_SQLSTATES:
+    """A deadlock, serialization failure, SQLite lock timeout or stale statement cache: the
+    transaction may be rerun at once."""
+    for cause in _causes(exc):
+        if _sqlstate(cause) in _RETRYABLE_SQLSTATES or _sqlite_code(cause) in _SQLITE_RETRYABLE:
             return True
-        if isinstance(exc, OperationalError) and "database is locked" in str(exc.orig):
+        if isinstance(cause, asyncpg.exceptions.OutdatedSchemaCacheError):
             return True
     return False
 
 
 def is_connection_error(exc: BaseException) -> bool:
-    """The database could not be reached (as opposed to refusing a statement)."""
-    if isinstance(exc, OSError | PoolTimeout):  # refused, reset, no route; pool exhausted
-        return True
-    return isinstance(exc, DBAPIError) and (
-        bool(exc.connection_invalidated) or isinstance(exc.orig, OSError)
-    )
+    """The database is away — unreachable, starting up or shutting down, out of connections —
+    or the connection broke under us: as opposed to the database refusing a statement."""
+    for cause in _causes(exc):
+        if isinstance(cause, OSError | PoolTimeout | TimeoutError):  # refused, reset, no route
+            return True
+        if isinstance(cause, DBAPIError) and cause.connection_invalidated:
+            return True
+        if isinstance(cause, _BROKEN_CONNECTION) and not isinstance(cause, _NOT_BROKEN):
+            return True
+        if _sqlstate(cause).startswith(_OUTAGE_SQLSTATE_PREFIXES):
+            return True
+        if _sqlite_code(cause) in _SQLITE_OUTAGE:
+            return True
+    return False
+
+
+DATABASE_AWAY = "the database is unavailable (unreachable, restarting or overloaded); retry shortly"
 
 
 async def with_retries(
     work: Callable[[], Awaitable[T]], *, attempts: int = 5, first_delay: float = 0.005
 ) -> T:
-    """Runs one transaction, rerunning it on deadlock/serialization/lock errors."""
+    """Runs one transaction, rerunning it on deadlock/serialization/lock errors; an outage is
+    Unavailable. (Not rerun on an outage: a commit cut off may have landed.)"""
     delay = first_delay
     for attempt in range(1, attempts + 1):
         try:
             return await work()
-        except DBAPIError as exc:
+        except Exception as exc:
+            if isinstance(exc, OmniError):
+                raise
             if is_connection_error(exc):
-                raise Unavailable("the database is unreachable; retry shortly") from exc
+                raise Unavailable(DATABASE_AWAY) from exc
             if not is_retryable(exc):
                 raise
             if attempt == attempts:
                 raise Conflict("too many concurrent changes to the same stock; retry") from exc
-            log.info("retrying transaction after %s (attempt %d)", type(exc.orig).__name__, attempt)
+            log.info("retrying transaction after %s (attempt %d)", type(exc).__name__, attempt)
             await asyncio.sleep(delay)
             delay *= 2
     raise AssertionError("unreachable")
