@@ -172,7 +172,12 @@ def test_production_alerts_use_only_metrics_the_services_export() -> None:
         for suffix in suffixes[family.type]
     }
     assert used and used <= exported, used - exported
-    for name in ("OmniOutboxBacklog", "OmniConsumerLagging", "OmniConsumerFailing"):
+    for name in (
+        "OmniOutboxBacklog",
+        "OmniConsumerLagging",
+        "OmniConsumerFailing",
+        "OmniDeadLetters",
+    ):
         assert name in {a["alert"] for a in alerts}
 
 

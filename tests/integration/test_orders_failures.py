@@ -13,6 +13,7 @@ from tests.helpers import (
     Orders,
     add_location,
     eventually,
+    free_port,
     level_of,
     receive,
     running_orders,
@@ -158,3 +159,23 @@ async def test_a_reservation_for_an_order_never_stored_is_released(
             return level.version == 3 and level.reserved == 0
 
         await eventually(given_back, within=10)
+
+
+async def test_place_order_answers_a_decision_no_notification_brought(
+    database_url: str, orders_url: str, nats_server: EmbeddedNats
+) -> None:
+    """The replica taking the call has lost NATS: another replica relays its order to stock
+    and applies the decision, and no notification of it can reach the first. PlaceOrder reads
+    the stored order before answering PENDING (and while it waits), so it answers CONFIRMED."""
+    sku = unique("D")
+    cut_off = f"nats://127.0.0.1:{free_port()}"  # nothing listens there
+    async with (
+        running_stock(database_url, nats_server.url) as stock,
+        running_orders(orders_url, nats_server.url) as relaying,
+        running_orders(orders_url, cut_off, migrate_on_start=False) as cut,
+    ):
+        await add_location(stock.stub, "WH-N", region="north")
+        await receive(stock.stub, sku, "WH-N", 5)
+        await relaying.app.nats.ready.wait()
+        reply = await cut.stub.PlaceOrder(order_request(unique("k"), {sku: 2}), timeout=15)
+        assert reply.order.status == opb.ORDER_STATUS_CONFIRMED

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import time
 from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import timedelta
@@ -15,17 +14,14 @@ import pytest
 from alembic.script import ScriptDirectory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from nats.aio.msg import Msg
 from nats.js.api import DiscardPolicy, StreamConfig
-from prometheus_client import REGISTRY
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
-from omni.platform import consumer, migrations, outbox
+from omni.platform import migrations, outbox
 from omni.platform.clock import utcnow
 from omni.platform.db import create_engine, write_transaction
-from omni.platform.errors import Conflict, Unavailable
 from omni.platform.grpc_server import LIVENESS
-from omni.platform.messaging import MSG_ID_HEADER, JetStreamPublisher, StreamSpec, ensure_streams
+from omni.platform.messaging import JetStreamPublisher, StreamSpec, ensure_streams
 from omni.platform.natsserver import EmbeddedNats
 from omni.platform.retention import prune
 from omni.platform.tables import platform_tables
@@ -51,113 +47,6 @@ async def engine(database_url: str) -> AsyncIterator[object]:
         await conn.execute(tally.insert().values(name="seen", count=0))
     yield engine
     await engine.dispose()
-
-
-async def test_a_redelivered_event_changes_nothing(
-    engine: object, nats_server: EmbeddedNats
-) -> None:
-    """The consumer records the event id with its effect; JetStream redelivers (nak) and a
-    publisher resends under another message id: the effect happens once per event id."""
-    nc = await nats.connect(nats_server.url)
-    js = nc.jetstream()
-    await ensure_streams(js, [StreamSpec("TEST_EVENTS", ["test.events.>"])], replicas=1)
-    deliveries = 0
-
-    async def handle(msg: Msg) -> None:
-        nonlocal deliveries
-        deliveries += 1
-        async with write_transaction(engine) as conn:  # type: ignore[arg-type]
-            event_id = msg.headers["event-id"] if msg.headers else ""
-            if await consumer.unhandled(conn, processed, "test-consumer", [event_id]):
-                await conn.execute(tally.update().values(count=tally.c.count + 1))
-        if msg.headers and msg.headers[MSG_ID_HEADER] == "m1" and msg.metadata.num_delivered == 1:
-            raise RuntimeError("crash after commit, before ack")  # forces a redelivery
-
-    for i, msg_id in enumerate(["m1", "m2", "m3"]):  # m2 resends the event of m1
-        event_id = "e1" if i < 2 else "e2"
-        await js.publish(
-            "test.events.x", b"", headers={MSG_ID_HEADER: msg_id, "event-id": event_id}
-        )
-    runner = asyncio.create_task(
-        consumer.DurableConsumer(
-            js, stream="TEST_EVENTS", subject="test.events.>", durable="test", handler=handle
-        ).run()
-    )
-
-    async def count() -> int:
-        async with engine.connect() as conn:  # type: ignore[attr-defined]
-            return int((await conn.execute(select(tally.c.count))).scalar_one())
-
-    try:
-        await eventually(lambda: _at_least(lambda: deliveries, 4), within=10)
-        assert await count() == 2
-    finally:
-        await _stop(runner, nc)
-
-
-async def test_a_failing_message_is_retried_later_and_later_never_dropped(
-    nats_server: EmbeddedNats,
-) -> None:
-    nc = await nats.connect(nats_server.url)
-    js = nc.jetstream()
-    await ensure_streams(js, [StreamSpec("TEST_RETRIES", ["test.retries.>"])], replicas=1)
-    delivered_at: list[float] = []
-    labels = {"stream": "TEST_RETRIES", "durable": "test-retries"}
-    failures_before = REGISTRY.get_sample_value("omni_consumer_failures_total", labels) or 0
-
-    async def handle(msg: Msg) -> None:
-        delivered_at.append(time.monotonic())
-        if len(delivered_at) <= 2:
-            raise RuntimeError("a bug, say")
-
-    await js.publish("test.retries.x", b"", headers={MSG_ID_HEADER: "r1"})
-    runner = asyncio.create_task(
-        consumer.DurableConsumer(
-            js,
-            stream="TEST_RETRIES",
-            subject="test.retries.>",
-            durable="test-retries",
-            handler=handle,
-        ).run()
-    )
-    try:
-        await eventually(lambda: _at_least(lambda: len(delivered_at), 3), within=15)
-        first_wait, second_wait = (b - a for a, b in itertools.pairwise(delivered_at))
-        assert first_wait >= 0.9 and second_wait >= 1.8  # 1 s, then 2 s: backing off
-        failures = REGISTRY.get_sample_value("omni_consumer_failures_total", labels)
-        assert failures == failures_before + 2
-        await eventually(lambda: _acked(js), within=5)  # handled at last, and acknowledged
-    finally:
-        await _stop(runner, nc)
-
-
-async def _acked(js: object) -> bool:
-    info = await js.consumer_info("TEST_RETRIES", "test-retries")  # type: ignore[attr-defined]
-    return bool(info.num_ack_pending == 0 and info.num_pending == 0)
-
-
-@pytest.mark.parametrize(
-    ("attempt", "failure", "delay"),
-    [
-        (1, RuntimeError("bug"), 1.0),
-        (2, RuntimeError("bug"), 2.0),
-        (3, RuntimeError("bug"), 4.0),
-        (7, RuntimeError("bug"), 60.0),
-        (10**6, RuntimeError("bug"), 60.0),
-        (2, Unavailable("database down"), 2.0),
-        (7, Unavailable("database down"), 5.0),
-        (7, ConnectionError("NATS down"), 5.0),
-        (7, Conflict("too many concurrent changes"), 5.0),
-    ],
-)
-def test_redelivery_waits_double_each_time_up_to_a_minute_or_5_s_for_an_outage(
-    attempt: int, failure: Exception, delay: float
-) -> None:
-    assert consumer.redelivery_delay(attempt, failure) == delay
-
-
-async def _at_least(value: object, minimum: int) -> bool:
-    return value() >= minimum  # type: ignore[operator]
 
 
 async def test_health_follows_nats_liveness_does_not_and_reflection_lists_the_services(

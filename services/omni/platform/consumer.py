@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -13,11 +15,12 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from omni.platform import metrics, tracing
+from omni.platform import deadletters, metrics, tracing
 from omni.platform.clock import utcnow
 from omni.platform.db import insert_ignoring_conflicts, is_connection_error
 from omni.platform.errors import Conflict, Unavailable
 from omni.platform.logs import NATS_HEADER, request_scope
+from omni.platform.messaging import NatsLink
 from omni.platform.tasks import reraise_if_cancelled
 
 log = logging.getLogger(__name__)
@@ -52,47 +55,53 @@ def is_transient(exc: BaseException) -> bool:
     )
 
 
+# A message is given to another replica when its handler stops answering for this long:
+# a replica killed mid-handling holds its messages no longer than this. A handler still at
+# work says so three times as often (an in-progress ack), so a slow one keeps its message.
+ACK_WAIT_SECONDS = 3.0
+
+
 class DurableConsumer:
     """Pulls from a durable consumer and acks each message only after its handler committed.
 
     A handler that raises gets the message redelivered after a growing delay
-    (`redelivery_delay`), counted in omni_consumer_failures_total; the consumer is shared by
-    every replica of the service, so each message is handled by one of them at a time.
-    Handlers run concurrently, so messages are not handled in order: commands and events
-    must carry enough to be applied in any order (e.g. quantities, not "the rest").
+    (`redelivery_delay`), counted in omni_consumer_failures_total; on the link's
+    `dead_letter_after`-th delivery a message failing on a bug (not an outage) is set aside
+    as a dead letter (omni.platform.deadletters) instead. A handler cancelled (shutdown)
+    gives its message back at once. The consumer is shared by every replica of the service,
+    so each message is handled by one of them at a time. Handlers run concurrently, so
+    messages are not handled in order: commands and events must carry enough to be applied
+    in any order (e.g. quantities, not "the rest").
     """
 
     def __init__(
         self,
-        js: JetStreamContext,
+        link: NatsLink,
         *,
         stream: str,
         subject: str,
         durable: str,
         handler: Handler,
         batch: int = 64,
-        ack_wait: float = 30.0,
+        ack_wait: float = ACK_WAIT_SECONDS,
     ) -> None:
-        self._js = js
+        self._link = link
         self._stream = stream
         self._subject = subject
         self._durable = durable
         self._handler = handler
         self._batch = batch
         self._ack_wait = ack_wait
+        self._started: dict[int, tuple[Msg, float]] = {}  # by id: being handled, since when
 
     async def run(self) -> None:
         """Consumes until cancelled, riding out NATS restarts."""
         while True:
             try:
-                sub = await self._js.pull_subscribe(
-                    self._subject,
-                    durable=self._durable,
-                    stream=self._stream,
-                    config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=self._ack_wait),
-                )
+                sub = await self._subscribe()
                 try:
-                    await self._pull(sub)
+                    async with _background(self._heartbeats()):
+                        await self._pull(sub)
                 finally:
                     # Else drain() on shutdown waits for a fetch that will never complete.
                     with contextlib.suppress(Exception):
@@ -101,6 +110,20 @@ class DurableConsumer:
                 reraise_if_cancelled(exc)
                 log.warning("consumer %s paused: %s", self._durable, exc)
                 await asyncio.sleep(1.0)
+
+    async def _subscribe(self) -> JetStreamContext.PullSubscription:
+        # Created, or updated to this configuration (an older ack wait, say): the server
+        # applies a changed configuration of an existing durable consumer.
+        config = ConsumerConfig(
+            durable_name=self._durable,
+            name=self._durable,
+            filter_subject=self._subject,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self._ack_wait,
+        )
+        js = self._link.js
+        await js.add_consumer(self._stream, config)
+        return await js.pull_subscribe_bind(self._durable, self._stream)
 
     async def _pull(self, sub: JetStreamContext.PullSubscription) -> None:
         """Handles each message as it comes, up to `batch` at once.
@@ -124,8 +147,10 @@ class DurableConsumer:
                 if room > 0:
                     self._dispatch(await self._backlog(sub, room), running)
         finally:
-            for task in running:  # unacknowledged: redelivered to whoever runs next
+            for task in running:  # each gives its message back (a nak) as it stops
                 task.cancel()
+            if running:  # before the subscription (or the connection) goes
+                await asyncio.wait(running, timeout=1.0)
 
     @staticmethod
     async def _backlog(sub: JetStreamContext.PullSubscription, room: int) -> list[Msg]:
@@ -146,24 +171,82 @@ class DurableConsumer:
 
     async def _handle(self, msg: Msg) -> None:
         headers = msg.headers or {}
+        self._started[id(msg)] = (msg, time.monotonic())
         try:
-            with (
-                request_scope(headers.get(NATS_HEADER)) as request_id,
-                tracing.consuming(msg.subject, request_id, headers.get(tracing.TRACEPARENT_HEADER)),
-            ):
-                await self._handler(msg)
-        except Exception as exc:
-            reraise_if_cancelled(exc)
-            attempt = msg.metadata.num_delivered or 1
-            delay = redelivery_delay(attempt, exc)
-            metrics.CONSUMER_FAILURES.labels(self._stream, self._durable).inc()
-            log.exception(
-                "consumer %s: handling %s failed (attempt %d); retrying in %.0f s",
-                self._durable,
-                msg.subject,
-                attempt,
-                delay,
-            )
-            await msg.nak(delay=delay)
-            return
-        await msg.ack()
+            try:
+                with (
+                    request_scope(headers.get(NATS_HEADER)) as request_id,
+                    tracing.consuming(
+                        msg.subject, request_id, headers.get(tracing.TRACEPARENT_HEADER)
+                    ),
+                ):
+                    await self._handler(msg)
+            except Exception as exc:
+                reraise_if_cancelled(exc)
+                await self._failed(msg, exc)
+                return
+            await msg.ack()
+        except asyncio.CancelledError:
+            # Given back now: another replica takes it at once, not after the ack wait.
+            with contextlib.suppress(Exception):
+                await msg.nak()
+            raise
+        finally:
+            del self._started[id(msg)]
+
+    async def _failed(self, msg: Msg, exc: Exception) -> None:
+        """Redelivered later; or, failing on a bug once too often, set aside."""
+        attempt = msg.metadata.num_delivered or 1
+        metrics.CONSUMER_FAILURES.labels(self._stream, self._durable).inc()
+        link = self._link
+        if attempt >= link.dead_letter_after and not is_transient(exc):
+            try:
+                await deadletters.put(link.js, link.service, self._durable, msg, exc)
+                await msg.term()
+            except Exception as unstored:
+                reraise_if_cancelled(unstored)
+                log.warning("consumer %s: cannot set aside yet: %s", self._durable, unstored)
+            else:
+                metrics.DEAD_LETTERS.labels(self._stream, self._durable).inc()
+                log.error(
+                    "consumer %s: %s failed %d times; set aside as a dead letter (list and "
+                    "replay with `omni-%s dead-letters`)",
+                    self._durable,
+                    msg.subject,
+                    attempt,
+                    link.service,
+                    exc_info=exc,
+                )
+                return
+        delay = redelivery_delay(attempt, exc)
+        log.exception(
+            "consumer %s: handling %s failed (attempt %d); retrying in %.0f s",
+            self._durable,
+            msg.subject,
+            attempt,
+            delay,
+            exc_info=exc,
+        )
+        await msg.nak(delay=delay)
+
+    async def _heartbeats(self) -> None:
+        """Tells JetStream, for each message handled longer than a heartbeat, that its handler
+        is still at work (so the ack wait can stay short)."""
+        beat = self._ack_wait / 3
+        while True:
+            await asyncio.sleep(beat)
+            due = time.monotonic() - beat
+            for msg in [m for m, since in self._started.values() if since <= due]:
+                with contextlib.suppress(Exception):
+                    await msg.in_progress()
+
+
+@contextlib.asynccontextmanager
+async def _background(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    task = asyncio.create_task(work)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -185,16 +185,20 @@ class NatsLink:
     def __init__(
         self,
         url: str,
-        name: str,
+        service: str,
         streams: Sequence[StreamSpec],
         replicas: int,
         on_reconnect: Callable[[], None] = lambda: None,
         tls: ssl.SSLContext | None = None,
+        dead_letter_after: int = 10,
     ) -> None:
-        self._url = url
+        self.url = url
         self._tls = tls
         self._on_reconnect = on_reconnect
-        self._name = name
+        self.service = service
+        self._name = f"omni-{service}"
+        # Its consumers set a message aside after it failed on this many deliveries.
+        self.dead_letter_after = dead_letter_after
         self._streams = streams
         self._replicas = replicas
         self.nc: NatsClient | None = None
@@ -216,13 +220,13 @@ class NatsLink:
         delay = 0.2
         while self.nc is None:
             try:
-                nc = await connect(self._url, self._name, self._on_reconnect, self._tls)
+                nc = await connect(self.url, self._name, self._on_reconnect, self._tls)
                 await ensure_streams(nc.jetstream(), self._streams, self._replicas)
                 self.nc = nc
                 self._publisher = JetStreamPublisher(nc)
             except Exception as exc:
                 reraise_if_cancelled(exc)
-                log.warning("nats: cannot connect to %s yet (%s); retrying", self._url, exc)
+                log.warning("nats: cannot connect to %s yet (%s); retrying", self.url, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
         self.ready.set()

@@ -28,6 +28,11 @@ CONSUMER_FAILURES = Counter(
     "Messages whose handling failed; each is redelivered later, never dropped",
     ["stream", "durable"],
 )
+DEAD_LETTERS = Counter(
+    "omni_dead_letters_total",
+    "Messages set aside after failing on every delivery (`omni-<service> dead-letters`)",
+    ["stream", "durable"],
+)
 RESERVATIONS_ACTIVE = Gauge("omni_reservations_active", "Reservations holding stock", ["service"])
 WATCHERS = Gauge("omni_availability_watchers", "Open WatchAvailability streams", ["service"])
 

@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 from sqlalchemy import Table, text
 
-from omni.platform import logs, metrics, migrations, tracing
+from omni.platform import deadletters, logs, metrics, migrations, tracing
 from omni.platform.auth import Access, Tokens, authorize
 from omni.platform.db import create_engine
 from omni.platform.grpc_server import (
@@ -33,6 +33,7 @@ from omni.platform.messaging import NatsLink, StreamSpec
 from omni.platform.outbox import OutboxRelay
 from omni.platform.retention import prune
 from omni.platform.settings import ServiceSettings
+from omni.platform.streams import DEAD_LETTERS
 from omni.platform.tasks import TaskGroup, repeat
 
 log = logging.getLogger(__name__)
@@ -53,11 +54,12 @@ class Service:
         self.engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
         self.nats = NatsLink(
             settings.nats_url,
-            f"omni-{self.name}",
-            self.streams,
+            self.name,
+            [*self.streams, DEAD_LETTERS],
             settings.stream_replicas,
             on_reconnect=self._nats_back,
             tls=settings.nats_tls(),
+            dead_letter_after=settings.dead_letter_after,
         )
         self.relay = OutboxRelay(
             self.engine, outbox, self.nats.publish, poll_interval=settings.outbox_poll_seconds
@@ -191,9 +193,15 @@ async def serve(service: Service) -> None:
 
 
 def main(prog: str, settings_type: type[S], build: Callable[[S], Service]) -> None:
-    """`omni-<service> [serve|migrate]`: reads the settings, then serves or migrates."""
-    parser = argparse.ArgumentParser(prog=prog, description=f"Runs or migrates {prog}.")
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    """`omni-<service> [serve|migrate|dead-letters]`: reads the settings, then serves,
+    migrates, or lists and replays the service's dead letters."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description=f"Runs {prog}, migrates its database, or replays dead letters."
+    )
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="serve (the default)")
+    commands.add_parser("migrate", help="migrate the database, then exit")
+    deadletters.add_command(commands)
     args = parser.parse_args()
     try:
         settings = settings_type()
@@ -202,4 +210,7 @@ def main(prog: str, settings_type: type[S], build: Callable[[S], Service]) -> No
         raise SystemExit(f"{prog}: bad setting ({problems}); see README, Configuration") from None
     service = build(settings)
     logs.configure(service.name, settings.log_level, settings.log_format)
-    uvloop.run(serve(service) if args.command == "serve" else service.migrate())
+    if args.command == "dead-letters":
+        link = NatsLink(settings.nats_url, service.name, [DEAD_LETTERS], 1, tls=settings.nats_tls())
+        raise SystemExit(uvloop.run(deadletters.command(link, args)))
+    uvloop.run(service.migrate() if args.command == "migrate" else serve(service))

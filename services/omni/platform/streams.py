@@ -18,3 +18,6 @@ STOCK_COMMANDS = StreamSpec("STOCK_COMMANDS", ["stock.commands.>"], work_queue=T
 ORDERS_EVENTS = StreamSpec("ORDERS_EVENTS", ["orders.events.>"])
 PICKUP_EVENTS = StreamSpec("PICKUP_EVENTS", ["pickup.events.>"])
 RETURNS_EVENTS = StreamSpec("RETURNS_EVENTS", ["returns.events.>"])
+# Messages whose handling kept failing, set aside by every service's consumers
+# (omni.platform.deadletters): kept a month, to fix the cause and replay them.
+DEAD_LETTERS = StreamSpec("DEAD_LETTERS", ["deadletter.>"], max_age_seconds=30 * 24 * 3600.0)

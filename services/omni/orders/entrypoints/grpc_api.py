@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import grpc
 
 from omni.orders import convert
 from omni.orders.entrypoints import requests
-from omni.orders.entrypoints.watch import OrderHub
+from omni.orders.entrypoints.watch import OrderHub, OrderWatch
 from omni.orders.service_layer import handlers, queries
 from omni.orders.service_layer.services import OrdersServices
 from omni.orders.v1 import orders_pb2 as pb
@@ -16,6 +17,7 @@ from omni.orders.v1 import orders_pb2_grpc
 from omni.platform import validation as check
 from omni.platform.auth import Access, Role, roles
 from omni.platform.clock import new_id
+from omni.platform.errors import Unavailable
 
 Ctx = grpc.aio.ServicerContext
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OrdersService"].full_name
@@ -30,6 +32,8 @@ ACCESS: Access = {
 }
 # Kept back from the caller's deadline, so the PENDING answer still reaches it in time.
 DEADLINE_MARGIN_SECONDS = 0.2
+# While PlaceOrder waits for stock's decision, how often it also reads the stored order.
+STORE_CHECK_SECONDS = 1.0
 
 
 def _decided(order: pb.Order) -> bool:
@@ -52,20 +56,37 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         # Watched before it exists: stock's decision cannot slip past unseen.
         with self._hub.watch(proposed) as watch:
             order = convert.order_to_proto(await self._services.place(cmd, proposed))
-            if order.status == pb.ORDER_STATUS_PENDING and order.id == proposed:
-                order = await watch.until(_decided, budget) or order
-        if order.status == pb.ORDER_STATUS_PENDING and order.id != proposed:
-            order = await self._decision(order.id, budget) or order  # a retry of a pending order
-        return pb.PlaceOrderResponse(order=order)
-
-    async def _decision(self, order_id: str, within: float) -> pb.Order | None:
-        """The order once stock has decided, or as it is when `within` seconds are up."""
-        if within <= 0:
-            return None
-        with self._hub.watch(order_id) as watch:
+            if order.id == proposed:
+                return pb.PlaceOrderResponse(order=await self._settled(watch, order, budget))
+        with self._hub.watch(order.id) as watch:  # a retry of an order placed before
             # Read after watching: a decision made before the watch began is not missed.
-            watch.offer(convert.order_to_proto(await queries.get_order(self._uow, order_id)))
-            return await watch.until(_decided, within)
+            order = await self._stored(order)
+            return pb.PlaceOrderResponse(order=await self._settled(watch, order, budget))
+
+    async def _settled(self, watch: OrderWatch, order: pb.Order, within: float) -> pb.Order:
+        """The order once stock has decided, or as stored when `within` seconds are up.
+
+        Its notification brings the decision at once. The store is read too, every second and
+        before answering PENDING, for a decision no notification brought (made by another
+        replica while NATS was restarting)."""
+        watch.offer(order)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while not _decided(latest := watch.latest or order):
+            left = deadline - loop.time()
+            if left <= 0:
+                return latest
+            await watch.until(_decided, min(left, STORE_CHECK_SECONDS))
+            if not _decided(watch.latest or order):
+                watch.offer(await self._stored(order))
+        return latest
+
+    async def _stored(self, order: pb.Order) -> pb.Order:
+        """The order as stored now; `order` itself if the database cannot say."""
+        try:
+            return convert.order_to_proto(await queries.get_order(self._uow, order.id))
+        except Unavailable:
+            return order
 
     def _wait_budget(self, context: Ctx) -> float:
         remaining = context.time_remaining()

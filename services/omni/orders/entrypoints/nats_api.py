@@ -68,7 +68,7 @@ class OrdersNatsApi:
         ]
         return [
             DurableConsumer(
-                self._link.js,
+                self._link,
                 stream=stream.name,
                 subject=subject,
                 durable="orders-" + subject.replace(".events.", "-"),

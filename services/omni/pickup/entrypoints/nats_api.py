@@ -56,7 +56,7 @@ class PickupNatsApi:
         }
         return [
             DurableConsumer(
-                self._link.js,
+                self._link,
                 stream=streams.ORDERS_EVENTS.name,
                 subject=f"orders.events.{name}",
                 durable=f"pickup-orders-{name}",

@@ -76,7 +76,7 @@ class ReturnsNatsApi:
         self, stream: str, subject: str, durable: str, handler: Callable[[Msg], Awaitable[None]]
     ) -> DurableConsumer:
         return DurableConsumer(
-            self._link.js, stream=stream, subject=subject, durable=durable, handler=handler
+            self._link, stream=stream, subject=subject, durable=durable, handler=handler
         )
 
     async def caught_up(self, stream: str, durable: str) -> bool:

@@ -76,7 +76,7 @@ class StockNatsApi:
         """One durable consumer per command (a work queue needs disjoint subjects)."""
         return [
             DurableConsumer(
-                self._link.js,
+                self._link,
                 stream=streams.STOCK_COMMANDS.name,
                 subject=COMMAND_SUBJECT.format(name),
                 durable=f"stock-{name}",

@@ -1,0 +1,356 @@
+"""Durable consumers on a real nats-server: each message handled once in effect, retried with
+a growing delay, given back at once when its handler stops, taken over within seconds when its
+replica dies, and set aside as a dead letter when it keeps failing on a bug."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from nats.aio.msg import Msg
+from nats.js.errors import NotFoundError
+from prometheus_client import REGISTRY
+from sqlalchemy import Column, Integer, MetaData, String, Table, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from omni.platform import consumer, deadletters
+from omni.platform.db import create_engine, write_transaction
+from omni.platform.errors import Conflict, Unavailable
+from omni.platform.messaging import MSG_ID_HEADER, NatsLink, StreamSpec
+from omni.platform.natsserver import EmbeddedNats
+from omni.platform.streams import DEAD_LETTERS
+from omni.platform.tables import platform_tables
+from tests.helpers import eventually
+
+metadata = MetaData()
+_, processed, _ = platform_tables(metadata)
+tally = Table(
+    "tally",
+    metadata,
+    Column("name", String(16), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+EVENTS = StreamSpec("TEST_EVENTS", ["test.events.>"])
+Handler = Callable[[Msg], Awaitable[None]]
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+        await conn.execute(tally.insert().values(name="seen", count=0))
+    yield engine
+    await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def connected(url: str, dead_letter_after: int = 10) -> AsyncIterator[NatsLink]:
+    """A service's NATS link (as Service makes it), with the test stream and dead letters."""
+    link = NatsLink(url, "test", [EVENTS, DEAD_LETTERS], 1, dead_letter_after=dead_letter_after)
+    await link.run()
+    try:
+        yield link
+    finally:
+        await link.close()
+
+
+@contextlib.asynccontextmanager
+async def consuming(
+    link: NatsLink, handler: Handler, durable: str = "test", ack_wait: float = 3.0
+) -> AsyncIterator[asyncio.Task[None]]:
+    """A DurableConsumer running in the background, stopped (cancelled) on exit."""
+    runner = asyncio.create_task(
+        consumer.DurableConsumer(
+            link,
+            stream=EVENTS.name,
+            subject="test.events.>",
+            durable=durable,
+            handler=handler,
+            ack_wait=ack_wait,
+        ).run()
+    )
+    try:
+        yield runner
+    finally:
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+
+
+async def publish(link: NatsLink, msg_id: str, **headers: str) -> None:
+    await link.js.publish("test.events.x", b"payload", headers={MSG_ID_HEADER: msg_id, **headers})
+
+
+async def test_a_redelivered_event_changes_nothing(
+    engine: AsyncEngine, nats_server: EmbeddedNats
+) -> None:
+    """The consumer records the event id with its effect; JetStream redelivers (nak) and a
+    publisher resends under another message id: the effect happens once per event id."""
+    deliveries = 0
+
+    async def handle(msg: Msg) -> None:
+        nonlocal deliveries
+        deliveries += 1
+        async with write_transaction(engine) as conn:
+            event_id = msg.headers["event-id"] if msg.headers else ""
+            if await consumer.unhandled(conn, processed, "test-consumer", [event_id]):
+                await conn.execute(tally.update().values(count=tally.c.count + 1))
+        if msg.headers and msg.headers[MSG_ID_HEADER] == "m1" and msg.metadata.num_delivered == 1:
+            raise RuntimeError("crash after commit, before ack")  # forces a redelivery
+
+    async with connected(nats_server.url) as link:
+        for i, msg_id in enumerate(["m1", "m2", "m3"]):  # m2 resends the event of m1
+            await publish(link, msg_id, **{"event-id": "e1" if i < 2 else "e2"})
+        async with consuming(link, handle):
+            await eventually(lambda: _at_least(lambda: deliveries, 4), within=10)
+            async with engine.connect() as conn:
+                assert (await conn.execute(select(tally.c.count))).scalar_one() == 2
+
+
+async def test_a_failing_message_is_retried_later_and_later(nats_server: EmbeddedNats) -> None:
+    delivered_at: list[float] = []
+    labels = {"stream": EVENTS.name, "durable": "test-retries"}
+    failures_before = REGISTRY.get_sample_value("omni_consumer_failures_total", labels) or 0
+
+    async def handle(msg: Msg) -> None:
+        delivered_at.append(time.monotonic())
+        if len(delivered_at) <= 2:
+            raise RuntimeError("a bug, say")
+
+    async with connected(nats_server.url) as link, consuming(link, handle, "test-retries"):
+        await publish(link, "r1")
+        await eventually(lambda: _at_least(lambda: len(delivered_at), 3), within=15)
+        first_wait, second_wait = (b - a for a, b in itertools.pairwise(delivered_at))
+        assert first_wait >= 0.9 and second_wait >= 1.8  # 1 s, then 2 s: backing off
+        failures = REGISTRY.get_sample_value("omni_consumer_failures_total", labels)
+        assert failures == failures_before + 2
+        await eventually(lambda: _all_acked(link, "test-retries"), within=5)
+
+
+@pytest.mark.parametrize(
+    ("attempt", "failure", "delay"),
+    [
+        (1, RuntimeError("bug"), 1.0),
+        (2, RuntimeError("bug"), 2.0),
+        (3, RuntimeError("bug"), 4.0),
+        (7, RuntimeError("bug"), 60.0),
+        (10**6, RuntimeError("bug"), 60.0),
+        (2, Unavailable("database down"), 2.0),
+        (7, Unavailable("database down"), 5.0),
+        (7, ConnectionError("NATS down"), 5.0),
+        (7, Conflict("too many concurrent changes"), 5.0),
+    ],
+)
+def test_redelivery_waits_double_each_time_up_to_a_minute_or_5_s_for_an_outage(
+    attempt: int, failure: Exception, delay: float
+) -> None:
+    assert consumer.redelivery_delay(attempt, failure) == delay
+
+
+async def test_a_handler_stopped_mid_message_gives_it_back_at_once(
+    nats_server: EmbeddedNats,
+) -> None:
+    """Stopped (a replica shutting down), a handler gives its message back (a nak): another
+    takes it at once, not when the ack wait (10 s here) runs out."""
+    started = asyncio.Event()
+    handled = asyncio.Event()
+
+    async def stuck(msg: Msg) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    async def handle(msg: Msg) -> None:
+        handled.set()
+
+    async with connected(nats_server.url) as link:
+        await publish(link, "s1")
+        async with consuming(link, stuck, ack_wait=10):
+            await started.wait()
+        async with consuming(link, handle, ack_wait=10):
+            await asyncio.wait_for(handled.wait(), 5)
+
+
+async def test_a_message_held_by_a_killed_replica_is_handled_by_another_within_seconds(
+    nats_server: EmbeddedNats, tmp_path: Path
+) -> None:
+    """A replica killed (-9) while handling a message never acks or naks it: the short ack
+    wait (3 s, not 30) hands it to the surviving replica."""
+    async with connected(nats_server.url) as link:
+        replica = _replica_stuck_in_its_handler(nats_server.url, tmp_path)
+        try:
+            await eventually(lambda: _held_by_one(link), within=20)
+            await publish(link, "k1")
+            await eventually(lambda: _ack_pending(link, 1), within=10)
+        finally:
+            replica.kill()
+            replica.wait()
+        handled_at: list[float] = []
+
+        async def handle(msg: Msg) -> None:
+            handled_at.append(time.monotonic())
+
+        async with consuming(link, handle):  # well within the 30 s it took before
+            await eventually(lambda: _at_least(lambda: len(handled_at), 1), within=8)
+
+
+async def test_a_slow_handler_keeps_its_message_past_the_ack_wait(
+    nats_server: EmbeddedNats,
+) -> None:
+    deliveries = 0
+
+    async def slow(msg: Msg) -> None:
+        nonlocal deliveries
+        deliveries += 1
+        await asyncio.sleep(2.5)  # well past the 1 s ack wait: its heartbeats keep it
+
+    async with connected(nats_server.url) as link, consuming(link, slow, ack_wait=1.0):
+        await publish(link, "w1")
+        await eventually(lambda: _all_acked(link, "test"), within=10)
+    assert deliveries == 1
+
+
+async def test_a_message_failing_on_a_bug_is_set_aside_listed_and_replayed(
+    nats_server: EmbeddedNats,
+) -> None:
+    labels = {"stream": EVENTS.name, "durable": "test"}
+    dead_before = REGISTRY.get_sample_value("omni_dead_letters_total", labels) or 0
+    fixed = False
+    handled: list[bytes] = []
+
+    async def handle(msg: Msg) -> None:
+        if not fixed:
+            raise KeyError("a bug: field 'x' missing")
+        handled.append(msg.data)
+
+    async with connected(nats_server.url, dead_letter_after=2) as link:
+        await publish(link, "p1", **{"Omni-Request-Id": "req-7"})
+        async with consuming(link, handle):
+            letters = await eventually(lambda: _dead_letters(link), within=10)
+            assert await _all_acked(link, "test")  # not redelivered any more
+        [letter] = letters
+        assert (letter.subject, letter.durable, letter.deliveries) == ("test.events.x", "test", 2)
+        assert letter.error == "KeyError: \"a bug: field 'x' missing\""
+        assert letter.headers == {MSG_ID_HEADER: "p1", "Omni-Request-Id": "req-7"}
+        assert letter.payload == b"payload"
+        dead = REGISTRY.get_sample_value("omni_dead_letters_total", labels)
+        assert dead == dead_before + 1
+
+        fixed = True
+        async with consuming(link, handle):
+            await deadletters.replay(link.js, letter)
+            await eventually(lambda: _at_least(lambda: len(handled), 1), within=10)
+        assert handled == [b"payload"]
+        assert await _dead_letters(link) == []
+
+
+async def test_a_message_failing_for_an_outage_is_never_set_aside(
+    nats_server: EmbeddedNats,
+) -> None:
+    deliveries = 0
+
+    async def handle(msg: Msg) -> None:
+        nonlocal deliveries
+        deliveries += 1
+        if deliveries <= 2:
+            raise Unavailable("the database is unavailable")
+
+    async with connected(nats_server.url, dead_letter_after=1) as link:
+        await publish(link, "o1")
+        async with consuming(link, handle):
+            await eventually(lambda: _at_least(lambda: deliveries, 3), within=10)
+            await eventually(lambda: _all_acked(link, "test"), within=5)
+        assert await _dead_letters(link) == []
+
+
+def test_the_dead_letter_command_lists_and_replays_by_sequence(
+    nats_server: EmbeddedNats, tmp_path: Path
+) -> None:
+    asyncio.run(_set_aside_one(nats_server.url))
+    database = f"sqlite+aiosqlite:///{tmp_path}/stock.db"  # never opened by this command
+    env = {**os.environ, "NATS_URL": nats_server.url, "OMNI_STOCK_DATABASE_URL": database}
+
+    def omni_stock(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "omni.stock", "dead-letters", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+    listed = omni_stock("list")
+    assert listed.returncode == 0, listed.stderr
+    [line] = listed.stdout.splitlines()
+    seq, _when, durable, subject, deliveries, error = line.split("\t")
+    assert (durable, subject, deliveries) == ("stock-test", "test.events.x", "1 deliveries")
+    assert error == "RuntimeError: boom"
+    assert omni_stock("replay").returncode == 2  # says what to name
+    assert omni_stock("replay", "999").returncode == 1
+    replayed = omni_stock("replay", seq)
+    assert replayed.returncode == 0, replayed.stderr
+    assert omni_stock("list").stdout == ""
+
+
+async def _set_aside_one(url: str) -> None:
+    link = NatsLink(url, "stock", [EVENTS, DEAD_LETTERS], 1, dead_letter_after=1)
+    await link.run()
+
+    async def boom(msg: Msg) -> None:
+        raise RuntimeError("boom")
+
+    try:
+        await publish(link, "c1")
+        async with consuming(link, boom, "stock-test"):
+            await eventually(lambda: _dead_letters(link), within=10)
+    finally:
+        await link.close()
+
+
+def _replica_stuck_in_its_handler(url: str, folder: Path) -> subprocess.Popen[bytes]:
+    """Another process consuming as "test" whose handler never returns (a replica to kill)."""
+    script = folder / "replica.py"
+    script.write_text(
+        "import asyncio, sys\n"
+        "from tests.integration.test_consumer import connected, consuming, _never\n"
+        "async def main():\n"
+        "    async with connected(sys.argv[1]) as link, consuming(link, _never) as task:\n"
+        "        await task\n"
+        "asyncio.run(main())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    return subprocess.Popen([sys.executable, str(script), url], env=env)
+
+
+async def _never(msg: Msg) -> None:
+    await asyncio.Event().wait()
+
+
+async def _held_by_one(link: NatsLink) -> bool:
+    """The other replica is pulling (its pull request waits at the consumer)."""
+    try:
+        info = await link.js.consumer_info(EVENTS.name, "test")
+    except NotFoundError:  # not made yet
+        return False
+    return bool(info.num_waiting >= 1)
+
+
+async def _ack_pending(link: NatsLink, count: int) -> bool:
+    info = await link.js.consumer_info(EVENTS.name, "test")
+    return bool(info.num_ack_pending == count)
+
+
+async def _all_acked(link: NatsLink, durable: str) -> bool:
+    info = await link.js.consumer_info(EVENTS.name, durable)
+    return bool(info.num_ack_pending == 0 and info.num_pending == 0)
+
+
+async def _dead_letters(link: NatsLink) -> list[deadletters.DeadLetter]:
+    return [letter async for letter in deadletters.listed(link.js, link.service)]
+
+
+async def _at_least(value: Callable[[], int], minimum: int) -> bool:
+    return value() >= minimum
