@@ -99,13 +99,8 @@ class DurableConsumer:
         while True:
             try:
                 sub = await self._subscribe()
-                try:
-                    async with _background(self._heartbeats()):
-                        await self._pull(sub)
-                finally:
-                    # Else drain() on shutdown waits for a fetch that will never complete.
-                    with contextlib.suppress(Exception):
-                        await sub.unsubscribe()
+                async with _background(self._heartbeats()):
+                    await self._pull(sub)
             except Exception as exc:
                 reraise_if_cancelled(exc)
                 log.warning("consumer %s paused: %s", self._durable, exc)
@@ -147,9 +142,14 @@ class DurableConsumer:
                 if room > 0:
                     self._dispatch(await self._backlog(sub, room), running)
         finally:
+            # Unsubscribed first: JetStream then knows nobody waits on this subscription's
+            # pull requests any more, and gives what is handed back below to a live one. (Also,
+            # else drain() on shutdown waits for a fetch that will never complete.)
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
             for task in running:  # each gives its message back (a nak) as it stops
                 task.cancel()
-            if running:  # before the subscription (or the connection) goes
+            if running:  # before the connection goes
                 await asyncio.wait(running, timeout=1.0)
 
     @staticmethod
