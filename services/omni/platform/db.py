@@ -31,6 +31,7 @@ from omni.platform.errors import Conflict, OmniError, Unavailable
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Params = Mapping[str, Any]
+CONNECT_TIMEOUT_SECONDS = 5.0
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -54,7 +55,13 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An async engine; for SQLite with WAL, a busy timeout and `BEGIN IMMEDIATE` for writes."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        # A database that does not answer (a partition) is an outage after 5 s, not 60.
+        return create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
+        )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
