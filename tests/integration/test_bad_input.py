@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.adapters import tables
+from omni.stock.v1 import messaging_pb2 as msg_pb
 from omni.stock.v1 import stock_pb2 as pb
-from tests.helpers import Stock, eventually, location, receive, running_stock
+from tests.helpers import Stock, eventually, level_of, location, receive, running_stock
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
@@ -115,6 +116,17 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
         pb.ListMovementsRequest(sku="SKU-1", location_id="L1", page_token="abc"),
         INVALID,
     ),
+    # Digits to str.isdigit, but not to int(); and more than a 64-bit id.
+    (
+        "ListMovements",
+        pb.ListMovementsRequest(sku="SKU-1", location_id="L1", page_token="²"),
+        INVALID,
+    ),
+    (
+        "ListMovements",
+        pb.ListMovementsRequest(sku="SKU-1", location_id="L1", page_token="9" * 30),
+        INVALID,
+    ),
     ("ListMovements", pb.ListMovementsRequest(sku="", location_id="L1"), INVALID),
     ("Reserve", pb.ReserveRequest(lines=[LINE]), INVALID),
     ("Reserve", pb.ReserveRequest(idempotency_key="k"), INVALID),
@@ -206,6 +218,83 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
     ),
     ("Allocate", pb.AllocateRequest(idempotency_key="k", ship=pb.ShipTo(region="eu")), INVALID),
 ]
+NUL = "PO\x007"  # PostgreSQL cannot store a NUL: it must be refused before it gets there
+
+
+def receipt(**fields: Any) -> pb.ReceiveStockRequest:
+    return pb.ReceiveStockRequest(sku="SKU-1", location_id="L1", quantity=1, **fields)
+
+
+def adjustment(**fields: Any) -> pb.AdjustStockRequest:
+    return pb.AdjustStockRequest(sku="SKU-1", location_id="L1", delta=1, **fields)
+
+
+# Requests valid but for one string: a NUL anywhere, or a control character in a line of text.
+# Each is refused naming its field (the error starts so), and nothing changes.
+NUL_IN_TEXT: list[tuple[str, Any, str]] = [
+    ("CreateLocation", pb.CreateLocationRequest(location=loc(name=NUL)), "location.name"),
+    (
+        "UpdateLocation",
+        pb.UpdateLocationRequest(location=location("L1", name=NUL)),
+        "location.name",
+    ),
+    ("ReceiveStock", receipt(reference=NUL), "reference"),
+    ("ReceiveStock", receipt(actor=NUL), "actor"),
+    ("AdjustStock", adjustment(reason=NUL), "reason"),
+    ("AdjustStock", adjustment(actor=NUL), "actor"),
+    (
+        "SetSafetyStock",
+        pb.SetSafetyStockRequest(sku="SKU-1", location_id="L1", safety_stock=1, actor=NUL),
+        "actor",
+    ),
+    (
+        "Reserve",
+        pb.ReserveRequest(
+            idempotency_key="k", lines=[pb.ReserveLine(sku=NUL, location_id="L1", quantity=1)]
+        ),
+        "lines[0].sku",
+    ),
+    (
+        "Allocate",
+        pb.AllocateRequest(
+            idempotency_key="k",
+            lines=[pb.AllocateLine(sku="SKU-1", quantity=1)],
+            near=pb.ShipNear(location_id=NUL),
+        ),
+        "near.location_id",
+    ),
+]
+CONTROL_IN_TEXT: list[tuple[str, Any, str]] = [
+    ("CreateLocation", pb.CreateLocationRequest(location=loc(name="New\x07")), "location.name"),
+    (
+        "UpdateLocation",
+        pb.UpdateLocationRequest(location=location("L1", name="L\n1")),
+        "location.name",
+    ),
+    ("ReceiveStock", receipt(reference="PO\r\n7"), "reference"),
+    ("ReceiveStock", receipt(actor="\x1b[2Jsomeone"), "actor"),
+    ("AdjustStock", adjustment(reason="count\x7f"), "reason"),
+    ("AdjustStock", adjustment(actor="a\x85b"), "actor"),
+    (
+        "SetSafetyStock",
+        pb.SetSafetyStockRequest(sku="SKU-1", location_id="L1", safety_stock=1, actor="a\x0b"),
+        "actor",
+    ),
+]
+
+
+def scan(scan_id: str, reference: str) -> pb.ScanRequest:
+    return pb.ScanRequest(
+        scan_id=scan_id,
+        device_id="gun-7",
+        kind=pb.SCAN_KIND_RECEIVE,
+        sku="SKU-1",
+        location_id="L1",
+        quantity=2,
+        reference=reference,
+    )
+
+
 # RPCs that take no input, so nothing about it can be malformed.
 NO_INPUT = {"ListLocations", "ListChannelViews"}
 # With their own bad-input tests: test_availability.py, test_channel_views.py, test_scans.py.
@@ -261,3 +350,49 @@ async def test_bytes_that_are_not_a_message_are_invalid_argument_not_internal(st
         with pytest.raises(grpc.aio.AioRpcError) as failure:
             await call(b"\xff\xff\xff\xff garbage")
         assert failure.value.code() == INVALID
+
+
+async def test_a_nul_or_control_character_in_text_is_refused_naming_the_field(
+    stock: Stock,
+) -> None:
+    before = await fingerprint(stock)
+    for cases, what in ((NUL_IN_TEXT, "a NUL character"), (CONTROL_IN_TEXT, "control characters")):
+        for rpc, request, field in cases:
+            with pytest.raises(grpc.aio.AioRpcError) as failure:
+                await getattr(stock.stub, rpc)(request)
+            assert (rpc, failure.value.code()) == (rpc, INVALID), failure.value.details()
+            assert failure.value.details().startswith(f"{field} may not contain {what}")
+    assert await fingerprint(stock) == before
+
+
+async def test_a_nul_in_a_scan_gets_that_scan_an_error_and_the_stream_goes_on(
+    stock: Stock,
+) -> None:
+    call = stock.stub.Scan()
+    replies = []
+    for request in (scan("s-1", NUL), scan("s-2", "PO\t7"), scan("s-3", "PO 7")):
+        await call.write(request)
+        replies.append(await call.read())
+    await call.done_writing()
+    assert [(r.scan_id, r.error.code) for r in replies] == [
+        ("s-1", INVALID.value[0]),
+        ("s-2", INVALID.value[0]),
+        ("s-3", 0),
+    ]
+    assert replies[0].error.message == "reference may not contain a NUL character (U+0000)"
+    assert (await level_of(stock.stub, "SKU-1", "L1")).on_hand == 5 + 2  # the good scan only
+
+
+async def test_a_nul_in_a_request_over_nats_is_refused_naming_the_field(stock: Stock) -> None:
+    before = await fingerprint(stock)
+    request = pb.AllocateRequest(
+        idempotency_key="k",
+        lines=[pb.AllocateLine(sku="SKU-1", quantity=1), pb.AllocateLine(sku=NUL, quantity=1)],
+        near=pb.ShipNear(location_id="L1"),
+    )
+    assert stock.app.nats.nc is not None
+    answer = await stock.app.nats.nc.request("stock.rpc.allocate", request.SerializeToString(), 5)
+    reply = msg_pb.AllocateReply.FromString(answer.data)
+    assert reply.error.code == INVALID.value[0]
+    assert reply.error.message == "lines[1].sku may not contain a NUL character (U+0000)"
+    assert await fingerprint(stock) == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -57,6 +58,11 @@ def line(**fields: Any) -> pb.PlaceOrderLine:
     return pb.PlaceOrderLine(**{"sku": "SKU-1", "quantity": 1, "unit_price": 100, **fields})
 
 
+def token_after(last_id: str) -> str:
+    """A page token as the service makes them, but after an id it never gave out."""
+    return base64.urlsafe_b64encode(f"2026-01-01T00:00:00+00:00|{last_id}".encode()).decode()
+
+
 CASES: list[tuple[str, Any, grpc.StatusCode]] = [
     ("PlaceOrder", order(idempotency_key=""), INVALID),
     ("PlaceOrder", order(idempotency_key=LONG), INVALID),
@@ -67,6 +73,8 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
     ("PlaceOrder", order(currency=""), INVALID),
     ("PlaceOrder", order(currency="eur"), INVALID),
     ("PlaceOrder", order(currency="EURO"), INVALID),
+    ("PlaceOrder", order(currency="EUR\n"), INVALID),
+    ("PlaceOrder", order(currency="E" * 10_000), INVALID),
     ("PlaceOrder", order(lines=[]), INVALID),
     ("PlaceOrder", order(lines=[line(sku="SKU-1", quantity=1)] * 201), INVALID),
     ("PlaceOrder", order(lines=[line(quantity=0)]), INVALID),
@@ -89,6 +97,7 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
     ("ListOrders", pb.ListOrdersRequest(customer_id="has space"), INVALID),
     ("ListOrders", pb.ListOrdersRequest(page_token="!!not a token"), INVALID),
     ("ListOrders", pb.ListOrdersRequest(page_token="bm90fGE="), INVALID),
+    ("ListOrders", pb.ListOrdersRequest(page_token=token_after("ord_\x00")), INVALID),
     ("WatchOrder", pb.WatchOrderRequest(), INVALID),
     ("WatchOrder", pb.WatchOrderRequest(id="ord_missing"), NOT_FOUND),
     ("CancelOrder", pb.CancelOrderRequest(), INVALID),
@@ -103,6 +112,34 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
     ("RecordShipment", shipment(carrier="x" * 257), INVALID),
     ("RecordShipment", shipment(), NOT_FOUND),
 ]
+
+
+NUL = "a\x00b"  # PostgreSQL cannot store a NUL: it must be refused before it gets there
+
+
+def nul_in_text(order_id: str) -> list[tuple[str, Any, str]]:
+    """Requests valid but for a NUL in one string (the order to cancel is PENDING)."""
+    return [
+        ("CancelOrder", pb.CancelOrderRequest(id=order_id, reason=NUL), "reason"),
+        ("RecordShipment", shipment(order_id=order_id, carrier=NUL), "carrier"),
+        ("RecordShipment", shipment(order_id=order_id, tracking_number=NUL), "tracking_number"),
+        ("PlaceOrder", order(idempotency_key="k-2", customer_id=NUL), "customer_id"),
+        ("PlaceOrder", order(idempotency_key="k-2", lines=[line(sku=NUL)]), "lines[0].sku"),
+    ]
+
+
+def control_in_text(order_id: str) -> list[tuple[str, Any, str]]:
+    """Requests valid but for a control character in one line of text."""
+    return [
+        ("CancelOrder", pb.CancelOrderRequest(id=order_id, reason="late\nagain"), "reason"),
+        ("CancelOrder", pb.CancelOrderRequest(id=order_id, reason="\x1b[31mred"), "reason"),
+        ("RecordShipment", shipment(order_id=order_id, carrier="DHL\x07"), "carrier"),
+        (
+            "RecordShipment",
+            shipment(order_id=order_id, tracking_number="1Z\x85"),
+            "tracking_number",
+        ),
+    ]
 
 
 @pytest.fixture
@@ -155,3 +192,40 @@ async def test_bytes_that_are_not_a_message_are_invalid_argument_not_internal(
         with pytest.raises(grpc.aio.AioRpcError) as failure:
             await call(b"\xff\xff\xff\xff garbage")
         assert failure.value.code() == INVALID
+
+
+async def test_a_nul_or_control_character_in_text_is_refused_naming_the_field(
+    orders: Orders,
+) -> None:
+    # No stock service runs here: the order stays PENDING, so it could still be cancelled.
+    placed = (await orders.stub.PlaceOrder(order(), timeout=1)).order
+    before = await fingerprint(orders)
+    for cases, what in (
+        (nul_in_text(placed.id), "a NUL character"),
+        (control_in_text(placed.id), "control characters"),
+    ):
+        for rpc, request, field in cases:
+            with pytest.raises(grpc.aio.AioRpcError) as failure:
+                await getattr(orders.stub, rpc)(request)
+            assert (rpc, failure.value.code()) == (rpc, INVALID), failure.value.details()
+            assert failure.value.details().startswith(f"{field} may not contain {what}")
+    assert await fingerprint(orders) == before
+    now = (await orders.stub.GetOrder(pb.GetOrderRequest(id=placed.id))).order
+    assert (now.status, now.version) == (pb.ORDER_STATUS_PENDING, placed.version)
+
+
+async def test_a_huge_currency_is_refused_with_a_short_message(orders: Orders) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await orders.stub.PlaceOrder(order(currency="€" * 10_000))
+    assert failure.value.code() == INVALID
+    assert failure.value.details() == (
+        "currency must be an ISO 4217 code of three capital letters, "
+        f"got {'€' * 40!r}… (10000 characters)"
+    )
+
+
+async def test_a_look_up_over_nats_of_an_id_with_a_nul_finds_no_order(orders: Orders) -> None:
+    assert orders.app.nats.nc is not None
+    request = pb.GetOrderRequest(id="ord_\x00").SerializeToString()
+    answer = await orders.app.nats.nc.request("orders.rpc.get", request, 5)
+    assert not pb.GetOrderResponse.FromString(answer.data).HasField("order")

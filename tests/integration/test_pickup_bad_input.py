@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,12 +20,15 @@ INVALID = grpc.StatusCode.INVALID_ARGUMENT
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
 LONG = "x" * 65
 
+AFTER_NUL = base64.urlsafe_b64encode(b"2026-01-01T00:00:00+00:00|pck_\x00").decode()
 CASES: list[tuple[str, Any, grpc.StatusCode]] = [
     ("ListPickups", pb.ListPickupsRequest(), INVALID),
     ("ListPickups", pb.ListPickupsRequest(store_id="S", page_size=-1), INVALID),
     ("ListPickups", pb.ListPickupsRequest(store_id="S", page_size=501), INVALID),
     ("ListPickups", pb.ListPickupsRequest(store_id="S", status=42), INVALID),
     ("ListPickups", pb.ListPickupsRequest(store_id="S", page_token="%%%"), INVALID),
+    # A token as the service makes them, but after an id with a NUL (none of its ids has one).
+    ("ListPickups", pb.ListPickupsRequest(store_id="S", page_token=AFTER_NUL), INVALID),
     ("GetPickup", pb.GetPickupRequest(), INVALID),
     ("GetPickup", pb.GetPickupRequest(id=LONG), INVALID),
     ("GetPickup", pb.GetPickupRequest(id="pck_missing"), NOT_FOUND),
@@ -66,6 +70,29 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
     ("SetStorePolicy", pb.SetStorePolicyRequest(store_id="S", shortage=9), INVALID),
     ("SetStorePolicy", pb.SetStorePolicyRequest(shortage=1), INVALID),
     ("GetStorePolicy", pb.GetStorePolicyRequest(), INVALID),
+]
+
+
+NUL = "a\x00b"
+
+# Requests valid but for one string: a NUL anywhere, or a control character in a line of text.
+NUL_IN_TEXT: list[tuple[str, Any, str]] = [
+    ("CompletePickup", pb.CompletePickupRequest(id="pck_1", code=NUL, associate_id="a"), "code"),
+    ("RecordPick", pb.RecordPickRequest(id="pck_1", scan_id=NUL, sku="A"), "scan_id"),
+    ("StartPicking", pb.StartPickingRequest(id="pck_1", associate_id=NUL), "associate_id"),
+    ("SetStorePolicy", pb.SetStorePolicyRequest(store_id=NUL, shortage=1), "store_id"),
+]
+CONTROL_IN_TEXT: list[tuple[str, Any, str]] = [
+    (
+        "CompletePickup",
+        pb.CompletePickupRequest(id="pck_1", code="AB\tCD", associate_id="a"),
+        "code",
+    ),
+    (
+        "CompletePickup",
+        pb.CompletePickupRequest(id="pck_1", code="ABCD\r\n", associate_id="a"),
+        "code",
+    ),
 ]
 
 
@@ -114,3 +141,16 @@ async def test_bytes_that_are_not_a_message_are_invalid_argument_not_internal(
         with pytest.raises(grpc.aio.AioRpcError) as failure:
             await call(b"\xff\xff\xff\xff garbage")
         assert failure.value.code() == INVALID
+
+
+async def test_a_nul_or_control_character_in_text_is_refused_naming_the_field(
+    pickup: Pickup,
+) -> None:
+    before = await fingerprint(pickup)
+    for cases, what in ((NUL_IN_TEXT, "a NUL character"), (CONTROL_IN_TEXT, "control characters")):
+        for rpc, request, field in cases:
+            with pytest.raises(grpc.aio.AioRpcError) as failure:
+                await getattr(pickup.stub, rpc)(request)
+            assert (rpc, failure.value.code()) == (rpc, INVALID), failure.value.details()
+            assert failure.value.details().startswith(f"{field} may not contain {what}")
+    assert await fingerprint(pickup) == before

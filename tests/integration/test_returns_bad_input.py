@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -9,8 +10,11 @@ import grpc
 import pytest
 from sqlalchemy import func, select
 
+from omni.platform.clock import utcnow
 from omni.platform.natsserver import EmbeddedNats
 from omni.returns.adapters import tables
+from omni.returns.domain.model import KnownLocation, KnownOrder, SoldLine
+from omni.returns.service_layer import handlers
 from omni.returns.v1 import returns_pb2 as pb
 from omni.stock.v1 import stock_pb2 as spb
 from tests.conftest import NewDatabase
@@ -38,6 +42,7 @@ def received(**fields: Any) -> pb.ReceivedLine:
     )
 
 
+AFTER_NUL = base64.urlsafe_b64encode(b"2026-01-01T00:00:00+00:00|rma_\x00").decode()
 CASES: list[tuple[str, Any, grpc.StatusCode]] = [
     ("CreateReturn", create(idempotency_key=""), INVALID),
     ("CreateReturn", create(order_id=""), INVALID),
@@ -69,6 +74,60 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
     ("ListReturns", pb.ListReturnsRequest(status=12), INVALID),
     ("ListReturns", pb.ListReturnsRequest(order_id="has space"), INVALID),
     ("ListReturns", pb.ListReturnsRequest(page_token="@@"), INVALID),
+    # A token as the service makes them, but after an id with a NUL (none of its ids has one).
+    ("ListReturns", pb.ListReturnsRequest(page_token=AFTER_NUL), INVALID),
+]
+
+
+NUL = "a\x00b"  # PostgreSQL cannot store a NUL: it must be refused before it gets there
+LATE = pb.Override(manager_id="m-1", reason="receipt found")
+
+# Requests valid but for one string: a NUL anywhere, or a control character in a line of text.
+NUL_IN_TEXT: list[tuple[str, Any, str]] = [
+    (
+        "CreateReturn",
+        create(lines=[pb.CreateReturnLine(sku="A", quantity=1, reason=NUL)]),
+        "lines[0].reason",
+    ),
+    ("CreateReturn", create(override=pb.Override(manager_id="m-1", reason=NUL)), "override.reason"),
+    (
+        "CreateReturn",
+        create(override=pb.Override(manager_id=NUL, reason="x")),
+        "override.manager_id",
+    ),
+    (
+        "ReturnAtCounter",
+        pb.ReturnAtCounterRequest(
+            create=create(lines=[pb.CreateReturnLine(sku="A", quantity=1, reason=NUL)]),
+            received=[received()],
+        ),
+        "create.lines[0].reason",
+    ),
+    (
+        "ReceiveReturn",
+        pb.ReceiveReturnRequest(id="rma_1", lines=[received(scan_id=NUL)]),
+        "lines[0].scan_id",
+    ),
+]
+CONTROL_IN_TEXT: list[tuple[str, Any, str]] = [
+    (
+        "CreateReturn",
+        create(lines=[pb.CreateReturnLine(sku="A", quantity=1, reason="too\nbig")]),
+        "lines[0].reason",
+    ),
+    (
+        "CreateReturn",
+        create(override=pb.Override(manager_id="m-1", reason="ok\x1b[0m")),
+        "override.reason",
+    ),
+    (
+        "ReturnAtCounter",
+        pb.ReturnAtCounterRequest(
+            create=create(lines=[pb.CreateReturnLine(sku="A", quantity=1, reason="fit\x07")]),
+            received=[received()],
+        ),
+        "lines[0].reason",
+    ),
 ]
 
 
@@ -117,3 +176,23 @@ async def test_bytes_that_are_not_a_message_are_invalid_argument_not_internal(
         with pytest.raises(grpc.aio.AioRpcError) as failure:
             await call(b"\xff\xff\xff\xff garbage")
         assert failure.value.code() == INVALID
+
+
+async def test_a_nul_or_control_character_in_text_is_refused_naming_the_field(
+    returns: Returns,
+) -> None:
+    # What orders.events and stock.events would have told returns: a fulfilled order and a
+    # store that takes returns. Each request below would open a return but for its text.
+    order = KnownOrder("ord_1", "c-1", "EUR", (SoldLine("A", 1999, 1, utcnow()),), 1)
+    await handlers.learn_order(returns.app.uow, order)
+    await handlers.learn_location(returns.app.uow, KnownLocation("STORE-1", True))
+    before = await fingerprint(returns)
+    for cases, what in ((NUL_IN_TEXT, "a NUL character"), (CONTROL_IN_TEXT, "control characters")):
+        for rpc, request, field in cases:
+            with pytest.raises(grpc.aio.AioRpcError) as failure:
+                await getattr(returns.stub, rpc)(request)
+            assert (rpc, failure.value.code()) == (rpc, INVALID), failure.value.details()
+            assert failure.value.details().startswith(f"{field} may not contain {what}")
+    assert await fingerprint(returns) == before
+    opened = await returns.stub.CreateReturn(create(override=LATE))  # the same, plain text
+    assert opened.rma.status == pb.RETURN_STATUS_AUTHORIZED

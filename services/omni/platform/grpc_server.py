@@ -19,7 +19,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from grpc_status import rpc_status
 
-from omni.platform import auth, errors, logs, tracing
+from omni.platform import auth, errors, logs, tracing, validation
 from omni.platform.db import is_connection_error
 from omni.platform.tasks import repeat, reraise_if_cancelled
 
@@ -56,12 +56,25 @@ def status_for(exc: BaseException, detail_for: DetailFor) -> grpc.Status:
     else:
         log.error("unexpected error", exc_info=exc)
         code, message, detail = grpc.StatusCode.INTERNAL, "internal error (logged)", None
-    status = status_pb2.Status(code=code.value[0], message=message)
+    status = status_pb2.Status(code=code.value[0], message=_capped(message))
     if detail is not None:
         packed = any_pb2.Any()
         packed.Pack(detail)
         status.details.append(packed)
     return rpc_status.to_status(status)
+
+
+# The message travels in the grpc-message header and again in grpc-status-details-bin; a
+# client refuses metadata over 8 KiB (RESOURCE_EXHAUSTED), so no message may come near it.
+MAX_MESSAGE_BYTES = 1000
+
+
+def _capped(message: str) -> str:
+    """The message cut to at most 1,000 bytes of UTF-8 (never inside a character)."""
+    encoded = message.encode()
+    if len(encoded) <= MAX_MESSAGE_BYTES:
+        return message
+    return encoded[: MAX_MESSAGE_BYTES - 3].decode(errors="ignore") + "…"
 
 
 class CallInterceptor(grpc.aio.ServerInterceptor):
@@ -111,7 +124,7 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
                 started, code = time.perf_counter(), "CANCELLED"
                 try:
                     admit(context)
-                    _refuse_undecodable(request)
+                    _refuse(request)
                     reply = await unary_behavior(request, context)
                     code = "OK"
                     return reply
@@ -133,7 +146,7 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
             started, code = time.perf_counter(), "CANCELLED"
             try:
                 admit(context)
-                _refuse_undecodable(request)
+                _refuse(request)
                 async for item in stream_behavior(request, context):
                     yield item
                 code = "OK"
@@ -166,27 +179,40 @@ def _code_of(exc: Exception, detail_for: DetailFor) -> str:
     return "UNAVAILABLE" if is_connection_error(exc) else "INTERNAL"
 
 
-class _Undecodable:
-    """Stands for a request whose bytes are not the expected message."""
+@dataclass(frozen=True)
+class Refused:
+    """Stands for a request message refused as it arrived: bytes that are not the expected
+    message, or one with a NUL in a string. A unary call fails with `error`; a handler of a
+    stream of requests meets one of these in place of each refused message (see Scan)."""
+
+    error: errors.InvalidArgument
+    message: Any = None  # the decoded message, when it could be decoded
 
 
 def _tolerant(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
-    """gRPC answers INTERNAL when deserializing fails; we want INVALID_ARGUMENT instead."""
+    """gRPC answers INTERNAL when deserializing fails (and the database, later, when a string
+    holds a NUL); we want INVALID_ARGUMENT instead, naming the field."""
     if deserialize is None:
         return None
 
     def parse(data: bytes) -> Any:
         try:
-            return deserialize(data)
+            request = deserialize(data)
         except Exception:
-            return _Undecodable()
+            message = "the request body is not a valid message for this method"
+            return Refused(errors.InvalidArgument(message))
+        try:
+            validation.refuse_nul(request, data)
+        except errors.InvalidArgument as exc:
+            return Refused(exc, request)
+        return request
 
     return parse
 
 
-def _refuse_undecodable(request: Any) -> None:
-    if isinstance(request, _Undecodable):
-        raise errors.InvalidArgument("the request body is not a valid message for this method")
+def _refuse(request: Any) -> None:
+    if isinstance(request, Refused):
+        raise request.error
 
 
 # SERVING while the process runs and until it stops: what a liveness probe asks. Restarting a

@@ -18,6 +18,8 @@ class PageToken:
     def read(token: str) -> tuple[datetime, str]:
         try:
             at, last_id = base64.urlsafe_b64decode(token.encode()).decode().split("|", 1)
+            if "\x00" in last_id:  # none of ours has one, and PostgreSQL refuses a NUL
+                raise ValueError("NUL in the last id")
             return datetime.fromisoformat(at), last_id
         except ValueError as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors
             raise InvalidArgument("page_token is not one this service gave out") from exc

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
 
 from omni.platform.errors import InvalidArgument
 
@@ -12,7 +16,29 @@ MAX_ID_LENGTH = 64
 MAX_TEXT_LENGTH = 256
 MAX_QUANTITY = 1_000_000
 MAX_LINES = 200
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
+# How much of a caller's value an error message quotes, and how many values of a list.
+MAX_QUOTED = 40
+MAX_LISTED = 5
+# fullmatch: with match and "$", a trailing newline would pass.
+_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*")
+# Control characters (C0, DEL, C1) and the Unicode line and paragraph separators: none belongs
+# in one line of text (a name, a reference, a reason), and PostgreSQL refuses NUL outright.
+_NOT_IN_A_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def quoted(value: str) -> str:
+    """A caller's value for an error message: escaped, and cut to its first 40 characters
+    (an error must never echo unbounded input: gRPC carries the message in a header)."""
+    if len(value) <= MAX_QUOTED:
+        return repr(value)
+    return f"{value[:MAX_QUOTED]!r}… ({len(value)} characters)"
+
+
+def listed(values: Sequence[str]) -> str:
+    """Values for an error message: the first five, and how many more there are."""
+    shown = ", ".join(quoted(v) for v in values[:MAX_LISTED])
+    more = len(values) - MAX_LISTED
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def identifier(field: str, value: str) -> str:
@@ -21,9 +47,9 @@ def identifier(field: str, value: str) -> str:
         raise InvalidArgument(f"{field} is required")
     if len(value) > MAX_ID_LENGTH:
         raise InvalidArgument(f"{field} is longer than {MAX_ID_LENGTH} characters")
-    if not _ID_PATTERN.match(value):
+    if not _ID_PATTERN.fullmatch(value):
         raise InvalidArgument(
-            f"{field} {value!r} may only contain letters, digits and . _ : / - "
+            f"{field} {quoted(value)} may only contain letters, digits and . _ : / - "
             "and must start with a letter or digit"
         )
     return value
@@ -37,11 +63,18 @@ def optional_identifier(field: str, value: str) -> str:
 def text(
     field: str, value: str, *, required: bool = False, max_length: int = MAX_TEXT_LENGTH
 ) -> str:
-    """Free text of at most `max_length` (default 256) characters."""
+    """One line of free text of at most `max_length` (default 256) characters, without
+    control characters."""
     if required and not value.strip():
         raise InvalidArgument(f"{field} is required")
     if len(value) > max_length:
         raise InvalidArgument(f"{field} is longer than {max_length} characters")
+    bad = _NOT_IN_A_LINE.search(value)
+    if bad is not None:
+        raise InvalidArgument(
+            f"{field} may not contain control characters or line breaks; "
+            f"found {bad.group()!r} at position {bad.start()}"
+        )
     return value
 
 
@@ -97,5 +130,47 @@ def each_once(field: str, values: Iterable[str]) -> None:
     if twice:
         raise InvalidArgument(
             f"each {field} may appear on one line only; put the whole quantity of "
-            f"{', '.join(twice)} on one line"
+            f"{listed(twice)} on one line"
         )
+
+
+def refuse_nul(message: Message, data: bytes) -> None:
+    """Refuses a message with a NUL (U+0000) in any string field, at any depth: PostgreSQL
+    cannot store one, and no field of ours means one. `data` is the message's wire form."""
+    # A string's bytes are on the wire as they are: with no 0x00 byte anywhere, no string can
+    # hold a NUL. That search costs tens of nanoseconds; the walk, microseconds.
+    if b"\x00" not in data:
+        return
+    path = nul_path(message)
+    if path is not None:
+        raise InvalidArgument(f"{path} may not contain a NUL character (U+0000)")
+
+
+def nul_path(message: Message) -> str | None:
+    """The path (e.g. `lines[0].reason`) of the first string in `message` that holds a NUL,
+    looking into nested messages, repeated fields, map keys and values; None if none does."""
+    for field, value in message.ListFields():
+        for path, kind, item in _values(field, value):
+            if kind.type == FieldDescriptor.TYPE_STRING and "\x00" in item:
+                return path
+            if kind.cpp_type == FieldDescriptor.CPPTYPE_MESSAGE:
+                inner = nul_path(item)
+                if inner is not None:
+                    return f"{path}.{inner}"
+    return None
+
+
+def _values(field: FieldDescriptor, value: Any) -> Iterator[tuple[str, FieldDescriptor, Any]]:
+    """(path, descriptor, value) of each value a set field holds: itself, each item of a
+    repeated field, the key and the value of each map entry."""
+    entry = field.message_type
+    if entry is not None and entry.GetOptions().map_entry:
+        for key, item in value.items():
+            here = f"{field.name}[{quoted(key) if isinstance(key, str) else key}]"
+            yield here, entry.fields_by_name["key"], key
+            yield here, entry.fields_by_name["value"], item
+    elif field.is_repeated:
+        for i, item in enumerate(value):
+            yield f"{field.name}[{i}]", field, item
+    else:
+        yield field.name, field, value

@@ -31,8 +31,9 @@ from omni.orders.v1 import orders_pb2 as orders_pb
 from omni.pickup.v1 import messaging_pb2 as pickup_msg
 from omni.pickup.v1 import pickup_pb2 as pickup_pb
 from omni.platform import streams
+from omni.platform import validation as check
 from omni.platform.consumer import DurableConsumer
-from omni.platform.errors import Conflict, NotFound, OmniError, Unavailable
+from omni.platform.errors import Conflict, InvalidArgument, NotFound, OmniError, Unavailable
 from omni.platform.messaging import NatsLink
 from omni.platform.tasks import reraise_if_cancelled
 from omni.returns.v1 import messaging_pb2 as returns_msg
@@ -86,12 +87,12 @@ class OrdersNatsApi:
     async def _on_lookup(self, msg: Msg) -> None:
         reply = orders_pb.GetOrderResponse()
         try:
-            order_id = orders_pb.GetOrderRequest.FromString(msg.data).id
+            order_id = check.identifier("id", orders_pb.GetOrderRequest.FromString(msg.data).id)
             reply.order.CopyFrom(
                 convert.order_to_proto(await queries.get_order(self._services.uow, order_id))
             )
-        except (DecodeError, NotFound):
-            pass
+        except (DecodeError, InvalidArgument, NotFound):
+            pass  # no such order (an id that is not well-formed names none)
         except Exception as exc:
             reraise_if_cancelled(exc)
             log.warning("order look-up failed: %s", exc)

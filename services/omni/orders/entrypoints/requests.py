@@ -14,7 +14,7 @@ from omni.platform.errors import InvalidArgument
 from omni.stock import convert as stock_convert
 from omni.stock.v1 import stock_pb2 as stock_pb
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_CURRENCY = re.compile(r"[A-Z]{3}")  # fullmatch: "$" would let "EUR\n" pass
 MAX_UNIT_PRICE = 10**12  # minor units: ten billion in a two-decimal currency
 
 
@@ -29,9 +29,10 @@ def place_order(msg: pb.PlaceOrderRequest) -> commands.PlaceOrder:
         for i, ln in enumerate(msg.lines)
     )
     check.each_once("SKU", [sku for sku, _, _ in lines])
-    if not _CURRENCY.match(msg.currency):
+    if not _CURRENCY.fullmatch(msg.currency):
         raise InvalidArgument(
-            f"currency must be an ISO 4217 code of three capital letters, got {msg.currency!r}"
+            "currency must be an ISO 4217 code of three capital letters, "
+            f"got {check.quoted(msg.currency)}"
         )
     return commands.PlaceOrder(
         idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),

@@ -60,7 +60,7 @@ def received(lines: Iterable[pb.ReceivedLine]) -> tuple[Received, ...]:
         )
     twice = sorted(s for s, n in Counter(r.scan_id for r in out).items() if n > 1)
     if twice:
-        raise InvalidArgument(f"scan ids {', '.join(twice)} appear on more than one line")
+        raise InvalidArgument(f"scan ids {check.listed(twice)} appear on more than one line")
     return tuple(out)
 
 

@@ -8,8 +8,8 @@ import grpc
 
 from omni.platform import validation as check
 from omni.platform.auth import Access, Role, roles
-from omni.platform.errors import InvalidArgument, OmniError
-from omni.platform.grpc_server import status_for
+from omni.platform.errors import OmniError
+from omni.platform.grpc_server import Refused, status_for
 from omni.platform.tasks import reraise_if_cancelled
 from omni.stock import convert
 from omni.stock.domain import commands
@@ -149,12 +149,10 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         async for request in request_iterator:
             yield await self._scan(request)
 
-    async def _scan(self, request: pb.ScanRequest | object) -> pb.ScanResponse:
+    async def _scan(self, request: pb.ScanRequest | Refused) -> pb.ScanResponse:
         """One scan's acknowledgement; a bad scan gets its error and the stream goes on."""
-        if not isinstance(request, pb.ScanRequest):  # bytes that are not a ScanRequest
-            return _scan_error(
-                "", InvalidArgument("the message is not an omni.stock.v1.ScanRequest")
-            )
+        if isinstance(request, Refused):  # not a ScanRequest, or a NUL in one of its strings
+            return _scan_error(getattr(request.message, "scan_id", ""), request.error)
         try:
             outcome = await scans.apply_scan(self._s.uow, requests.scan(request))
         except Exception as exc:
@@ -180,9 +178,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         sku = check.identifier("sku", request.sku)
         location_id = check.identifier("location_id", request.location_id)
         size = check.non_negative("page_size", request.page_size, maximum=MAX_PAGE_SIZE) or 100
-        if request.page_token and not request.page_token.isdigit():
-            raise InvalidArgument("page_token is not one this service gave out")
-        after = int(request.page_token or 0)
+        after = requests.movements_after(request.page_token)
         page = await queries.movements(self._s.uow, sku, location_id, after, size)
         return pb.ListMovementsResponse(
             movements=[convert.movement_to_proto(m, mid, at) for mid, at, m in page],

@@ -19,6 +19,7 @@ from google.protobuf.message import DecodeError, Message
 from nats.aio.msg import Msg
 
 from omni.platform import streams
+from omni.platform import validation as check
 from omni.platform.consumer import DurableConsumer
 from omni.platform.errors import Conflict, InvalidArgument, OmniError, Unavailable
 from omni.platform.grpc_server import status_for
@@ -40,11 +41,15 @@ STREAMS = [streams.STOCK_EVENTS, streams.STOCK_AVAILABILITY, streams.STOCK_COMMA
 
 
 def parse(message_type: type[Message], data: bytes) -> Any:
+    """The request in `data`, refused (InvalidArgument) if it is not one or a string holds a
+    NUL, as the gRPC server refuses it."""
     try:
-        return message_type.FromString(data)
+        message = message_type.FromString(data)
     except DecodeError as exc:
         name = message_type.DESCRIPTOR.full_name
         raise InvalidArgument(f"the message is not an {name}") from exc
+    check.refuse_nul(message, data)
+    return message
 
 
 class StockNatsApi:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from omni.platform import validation as check
@@ -276,6 +277,20 @@ def query_keys(field: str, values: list[str], *, required: bool) -> list[str]:
     if len(values) > MAX_QUERY_KEYS:
         raise InvalidArgument(f"{field} may name at most {MAX_QUERY_KEYS} ids")
     return [check.identifier(f"{field}[{i}]", v) for i, v in enumerate(values)]
+
+
+# Movement ids as ListMovements gives them out: plain digits, within a signed 64-bit integer.
+_MOVEMENT_TOKEN = re.compile(r"[0-9]{1,18}")
+
+
+def movements_after(page_token: str) -> int:
+    """The movement id a ListMovements page token continues after (0: from the first)."""
+    if not page_token:
+        return 0
+    # Not str.isdigit: it takes "²" (which int() refuses) and other scripts' digits.
+    if not _MOVEMENT_TOKEN.fullmatch(page_token):
+        raise InvalidArgument("page_token is not one this service gave out")
+    return int(page_token)
 
 
 def _opt(msg: pb.Location | pb.ShipTo, name: str) -> float | None:
