@@ -55,11 +55,13 @@ class Orders:
     channel: grpc.aio.Channel
 
 
-# One token per role; associates and managers work at STORE-1 ("*-anywhere": any location).
+# One token per role; associates and managers work at STORE-1 ("*-anywhere": any location),
+# and so does "scanner-store" (the "scanner" scans anywhere).
 TOKENS = {
     "service": "test-service-token",
     "storefront": "test-storefront-token",
     "scanner": "test-scanner-token",
+    "scanner-store": "test-scanner-store-token",
     "associate": "test-associate-token",
     "manager": "test-manager-token",
     "associate-anywhere": "test-associate-anywhere-token",
@@ -68,7 +70,7 @@ TOKENS = {
 AUTH_TOKENS = json.dumps(
     [
         {"token": token, "role": name.split("-")[0], "subject": f"test-{name}"}
-        | ({"store": "STORE-1"} if name in ("associate", "manager") else {})
+        | ({"store": "STORE-1"} if name in ("associate", "manager", "scanner-store") else {})
         for name, token in TOKENS.items()
     ]
 )

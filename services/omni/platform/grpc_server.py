@@ -126,6 +126,7 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
                     admit(context)
                     _refuse(request)
                     reply = await unary_behavior(request, context)
+                    auth.confirm_store_checked()  # a STORE rule's check ran (or it is a bug)
                     code = "OK"
                     return reply
                 except Exception as exc:

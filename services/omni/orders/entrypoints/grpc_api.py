@@ -15,20 +15,27 @@ from omni.orders.service_layer.services import OrdersServices
 from omni.orders.v1 import orders_pb2 as pb
 from omni.orders.v1 import orders_pb2_grpc
 from omni.platform import validation as check
-from omni.platform.auth import Access, Role, roles
+from omni.platform.auth import Access, Role, at_store, network
 from omni.platform.clock import new_id
 from omni.platform.errors import Unavailable
 
 Ctx = grpc.aio.ServicerContext
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OrdersService"].full_name
-_ORDERING = roles(Role.STOREFRONT, Role.ASSOCIATE, Role.MANAGER)
+_ORDERING = (Role.STOREFRONT, Role.ASSOCIATE, Role.MANAGER)
+# Who may call what, and where (omni.platform.auth.Scope): a caller bound to a store acts
+# there only on STORE rules (the location checked in the service layer), anywhere on NETWORK.
 ACCESS: Access = {
-    "PlaceOrder": _ORDERING,
-    "GetOrder": _ORDERING,
-    "ListOrders": _ORDERING,
-    "WatchOrder": _ORDERING,
-    "CancelOrder": _ORDERING,
-    "RecordShipment": roles(Role.ASSOCIATE, Role.MANAGER),
+    # Endless aisle: staff sell from any location, shipped or picked up anywhere.
+    "PlaceOrder": network(*_ORDERING),
+    # A return at the counter may be for a web order; a customer may ask at any store.
+    "GetOrder": network(*_ORDERING),
+    "ListOrders": network(*_ORDERING),
+    "WatchOrder": network(*_ORDERING),
+    # Its pickup store and every location still holding units of it, all the caller's: an
+    # order shipping from elsewhere, or not allocated yet, is for the call centre or a manager
+    # not bound to a store.
+    "CancelOrder": at_store(*_ORDERING),
+    "RecordShipment": at_store(Role.ASSOCIATE, Role.MANAGER),  # the location units leave from
 }
 # Kept back from the caller's deadline, so the PENDING answer still reaches it in time.
 DEADLINE_MARGIN_SECONDS = 0.2

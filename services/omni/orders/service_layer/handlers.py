@@ -8,8 +8,10 @@ from collections.abc import Callable
 
 from omni.orders.adapters import tables
 from omni.orders.domain import commands
+from omni.orders.domain.model import PickupAt
 from omni.orders.domain.order import Order
 from omni.orders.service_layer.unit_of_work import Transaction, UnitOfWork
+from omni.platform.auth import current_caller
 from omni.platform.clock import utcnow
 from omni.platform.consumer import unhandled
 from omni.platform.db import with_retries
@@ -21,10 +23,24 @@ FOLLOWED = "orders-followed"
 
 
 async def cancel_order(uow: UnitOfWork, cmd: commands.CancelOrder) -> Order:
-    return await _change(uow, cmd.order_id, lambda order: order.cancel(cmd.reason, utcnow()))
+    def cancel(order: Order) -> None:
+        current_caller().require_stores(_held_at(order))
+        order.cancel(cmd.reason, utcnow())
+
+    return await _change(uow, cmd.order_id, cancel)
+
+
+def _held_at(order: Order) -> set[str]:
+    """Where an order is a store's business: its pickup store, and every location still
+    holding units of it (none for a ship order not allocated yet)."""
+    where = {a.location_id for ln in order.lines for a in ln.allocations if a.unshipped}
+    if isinstance(order.fulfilment, PickupAt):
+        where.add(order.fulfilment.location_id)
+    return where
 
 
 async def record_shipment(uow: UnitOfWork, cmd: commands.RecordShipment) -> Order:
+    current_caller().require_store(cmd.shipment.location_id)  # units leave from there
     return await _change(uow, cmd.order_id, lambda order: order.ship(cmd.shipment, utcnow()))
 
 

@@ -15,12 +15,15 @@ from omni.pickup.service_layer.unit_of_work import UnitOfWork
 from omni.pickup.v1 import pickup_pb2 as pb
 from omni.pickup.v1 import pickup_pb2_grpc
 from omni.platform import validation as check
-from omni.platform.auth import Access, Role, roles
+from omni.platform.auth import Access, Role, at_store
 
 Ctx = grpc.aio.ServicerContext
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["PickupService"].full_name
 
-_STAFF = roles(Role.ASSOCIATE, Role.MANAGER)
+_STAFF = at_store(Role.ASSOCIATE, Role.MANAGER)
+# Who may call what, and where (omni.platform.auth.Scope): every pickup RPC is a store's own
+# work, so a caller bound to a store acts at that store only — the request's store_id, or the
+# store of the task (checked once it is loaded, before anything changes).
 ACCESS: Access = {
     "ListPickups": _STAFF,
     "GetPickup": _STAFF,
@@ -29,8 +32,8 @@ ACCESS: Access = {
     "ReportShortage": _STAFF,
     "MarkReady": _STAFF,
     "CompletePickup": _STAFF,
-    "UnlockPickup": roles(Role.MANAGER),
-    "SetStorePolicy": roles(Role.MANAGER),
+    "UnlockPickup": at_store(Role.MANAGER),
+    "SetStorePolicy": at_store(Role.MANAGER),
     "GetStorePolicy": _STAFF,
 }
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import grpc
 
 from omni.platform import validation as check
-from omni.platform.auth import Access, Role, roles
+from omni.platform.auth import Access, Role, at_store
 from omni.platform.errors import InvalidArgument
 from omni.returns import convert
 from omni.returns.domain import commands
@@ -21,13 +21,15 @@ from omni.returns.v1 import returns_pb2_grpc
 Ctx = grpc.aio.ServicerContext
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ReturnsService"].full_name
 
-_ANYONE = roles(Role.STOREFRONT, Role.ASSOCIATE, Role.MANAGER)
+_ANYONE = (Role.STOREFRONT, Role.ASSOCIATE, Role.MANAGER)
+# Who may call what, and where (omni.platform.auth.Scope): a caller bound to a store acts at
+# that store only, by the return's receiving location (the request's, or the stored return's).
 ACCESS: Access = {
-    "CreateReturn": _ANYONE,
-    "ReceiveReturn": roles(Role.ASSOCIATE, Role.MANAGER),
-    "ReturnAtCounter": roles(Role.ASSOCIATE, Role.MANAGER),
-    "GetReturn": _ANYONE,
-    "ListReturns": _ANYONE,
+    "CreateReturn": at_store(*_ANYONE),
+    "ReceiveReturn": at_store(Role.ASSOCIATE, Role.MANAGER),
+    "ReturnAtCounter": at_store(Role.ASSOCIATE, Role.MANAGER),
+    "GetReturn": at_store(*_ANYONE),
+    "ListReturns": at_store(*_ANYONE),  # location_id must name the caller's store
 }
 
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import grpc
 
 from omni.platform import validation as check
-from omni.platform.auth import Access, Role, roles
+from omni.platform.auth import Access, Role, at_store, network, unbound
 from omni.platform.errors import OmniError
 from omni.platform.grpc_server import Refused, status_for
 from omni.platform.tasks import reraise_if_cancelled
@@ -25,27 +25,35 @@ Ctx = grpc.aio.ServicerContext
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["StockService"].full_name
 MAX_PAGE_SIZE = 1000
 
-_READERS = roles(Role.STOREFRONT, Role.ASSOCIATE, Role.MANAGER)
+_READERS = (Role.STOREFRONT, Role.ASSOCIATE, Role.MANAGER)
+# Who may call what, and where (omni.platform.auth.Scope): a caller bound to a store acts
+# there only on STORE rules (the location checked in the service layer), anywhere on NETWORK
+# ones, and never on UNBOUND ones, which change every store at once.
 ACCESS: Access = {
-    "CreateLocation": roles(),
-    "UpdateLocation": roles(),
-    "GetLocation": roles(Role.STOREFRONT, Role.SCANNER, Role.ASSOCIATE, Role.MANAGER),
-    "ListLocations": roles(Role.STOREFRONT, Role.SCANNER, Role.ASSOCIATE, Role.MANAGER),
-    "ReceiveStock": roles(Role.MANAGER),
-    "AdjustStock": roles(Role.MANAGER),
-    "SetSafetyStock": roles(Role.MANAGER),
-    "SetChannelView": roles(Role.MANAGER),
-    "ListChannelViews": _READERS,
-    "Scan": roles(Role.SCANNER),
-    "RegisterBarcodes": roles(Role.MANAGER),
-    "GetAvailability": _READERS,
-    "WatchAvailability": _READERS,
-    "ListMovements": roles(Role.MANAGER),
-    "Reserve": roles(Role.STOREFRONT),
-    "Release": roles(Role.STOREFRONT),
-    "Commit": roles(Role.ASSOCIATE, Role.MANAGER),
-    "GetReservation": roles(Role.STOREFRONT, Role.ASSOCIATE, Role.MANAGER),
-    "Allocate": roles(Role.STOREFRONT),
+    "CreateLocation": unbound(),  # the network's shape: trusted systems only
+    "UpdateLocation": unbound(),
+    # Staff helping a customer look at every store; scanners only scan.
+    "GetLocation": network(*_READERS),
+    "ListLocations": network(*_READERS),
+    # The request's location.
+    "ReceiveStock": at_store(Role.MANAGER),
+    "AdjustStock": at_store(Role.MANAGER),
+    "SetSafetyStock": at_store(Role.MANAGER),
+    "ListMovements": at_store(Role.MANAGER),  # a store's ledger is its own
+    "SetChannelView": unbound(Role.MANAGER),  # every location of a kind, network-wide
+    "ListChannelViews": network(*_READERS),
+    "Scan": at_store(Role.SCANNER),  # every location a scan touches (a MOVE's target too)
+    "RegisterBarcodes": unbound(Role.MANAGER),  # one catalogue: a code remapped moves every store
+    # Availability: an associate helping a customer sees other stores.
+    "GetAvailability": network(*_READERS),
+    "WatchAvailability": network(*_READERS),
+    # The storefront (never bound) holds and sells from every location.
+    "Reserve": network(Role.STOREFRONT),
+    "Release": network(Role.STOREFRONT),
+    "Allocate": network(Role.STOREFRONT),
+    # The locations it takes units from: the lines named, else every line of the reservation.
+    "Commit": at_store(Role.ASSOCIATE, Role.MANAGER),
+    "GetReservation": at_store(*_READERS),  # one holding something at the caller's store
 }
 
 

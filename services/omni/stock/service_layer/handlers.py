@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 
+from omni.platform.auth import current_caller
 from omni.platform.db import with_retries
 from omni.platform.errors import AlreadyExists, NotFound
 from omni.stock.domain import book as ops
@@ -105,6 +106,7 @@ async def _change_level(
     change: Callable[[ops.LevelBook], None],
 ) -> StockLevel:
     """Locks one level (creating it at zero), applies `change`, answers the new level."""
+    current_caller().require_store(cmd.location_id)
     key = getattr(cmd, "idempotency_key", "")
 
     async def work() -> StockLevel:
@@ -206,8 +208,11 @@ async def _settle(
                 if isinstance(answer, Exception):
                     raise answer
                 if answer.stored is not None:  # done before: answer as it is now
-                    return (await _lock_reservation(tx, cmd.reservation_id))[0]
+                    res = (await _lock_reservation(tx, cmd.reservation_id))[0]
+                    _require_at_store(res, cmd.lines)
+                    return res
             res, book = await _lock_reservation(tx, cmd.reservation_id)
+            _require_at_store(res, cmd.lines)
             made = change(book, res)
             if made is not None:
                 await tx.save_book(book)
@@ -267,6 +272,15 @@ async def _lock_reservation(
         raise NotFound(f"reservation {reservation_id} does not exist")
     res = found[reservation_id]
     return res, ops.LevelBook(await tx.repo.lock_levels(_keys([res])))
+
+
+def _require_at_store(res: Reservation, lines: tuple[tuple[str, str, int], ...] | None) -> None:
+    """Store-bound staff settle only units held at their store: those of the lines named,
+    or of every line of the reservation."""
+    if lines is None:
+        current_caller().require_stores(line.location_id for line in res.lines)
+    else:
+        current_caller().require_stores(loc for _, loc, _ in lines)
 
 
 async def _save_reservation(tx: Transaction, res: Reservation, change: ReservationChange) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from omni.platform.auth import current_caller
 from omni.platform.errors import NotFound
 from omni.stock.adapters.repository import StockRepository
 from omni.stock.domain.channels import Channel, ChannelView
@@ -36,7 +37,9 @@ async def get_reservation(uow: UnitOfWork, reservation_id: str) -> Reservation:
         found = await repo.get_reservations([reservation_id])
     if reservation_id not in found:
         raise NotFound(f"reservation {reservation_id} does not exist")
-    return found[reservation_id]
+    res = found[reservation_id]
+    current_caller().require_store_among(line.location_id for line in res.lines)
+    return res
 
 
 async def availability(
@@ -76,5 +79,6 @@ async def channel_views(uow: UnitOfWork) -> list[ChannelView]:
 async def movements(
     uow: UnitOfWork, sku: str, location_id: str, after_id: int, limit: int
 ) -> list[tuple[int, datetime, Movement]]:
+    current_caller().require_store(location_id)
     async with uow.reader() as repo:
         return await repo.list_movements(sku, location_id, after_id, limit)

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from omni.platform.auth import current_caller
 from omni.platform.db import with_retries
 from omni.platform.errors import FailedPrecondition, NotFound
 from omni.stock.domain import scans
@@ -31,7 +32,9 @@ class ScanOutcome:
 
 async def apply_scan(uow: UnitOfWork, scan: ApplyScan) -> ScanOutcome:
     """Applies a scan once. A refusal (e.g. moving reserved units) is an outcome, kept like a
-    result so a resend gets it again; malformed or unknown input raises and keeps nothing."""
+    result so a resend gets it again; malformed or unknown input raises and keeps nothing.
+    A store's scanner scans at its store only: a MOVE to another store is refused too."""
+    current_caller().require_stores(loc for _, loc in scans.scan_keys(scan))
     return await with_retries(lambda: _apply(uow, scan))
 
 
