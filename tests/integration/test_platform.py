@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import timedelta
+from pathlib import Path
 
 import grpc
 import nats
@@ -208,6 +209,26 @@ async def test_a_call_to_an_unknown_method_is_unimplemented_not_internal(
         with pytest.raises(grpc.aio.AioRpcError) as failure:
             await call(b"")
         assert failure.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+@pytest.mark.parametrize("body", [b"\xff\xff\xff", b"\x0a\x03a\x00b"], ids=["garbage", "nul"])
+async def test_a_malformed_message_to_reflection_or_health_is_invalid_argument(
+    tmp_path: Path, nats_server: EmbeddedNats, body: bytes
+) -> None:
+    """Not only our own methods: a stream of requests (reflection) ends INVALID_ARGUMENT at the
+    first malformed message, where its handler would otherwise crash (INTERNAL)."""
+    async with running_stock(f"sqlite+aiosqlite:///{tmp_path}/s.db", nats_server.url) as stock:
+        reflect = stock.channel.stream_stream(
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
+        )()
+        await reflect.write(body)
+        with pytest.raises(grpc.aio.AioRpcError) as reflected:
+            await reflect.read()
+        check = stock.channel.unary_unary("/grpc.health.v1.Health/Check")
+        with pytest.raises(grpc.aio.AioRpcError) as checked:
+            await check(body)
+    for failure in (reflected, checked):
+        assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
 @pytest.mark.parametrize("database", ["refusing", "silent"])

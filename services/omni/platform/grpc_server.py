@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import any_pb2
@@ -24,6 +24,7 @@ from omni.platform.db import is_connection_error
 from omni.platform.tasks import repeat, reraise_if_cancelled
 
 log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
 
 CODES: dict[type[errors.OmniError], grpc.StatusCode] = {
     errors.InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
@@ -124,7 +125,7 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
                 started, code = time.perf_counter(), "CANCELLED"
                 try:
                     admit(context)
-                    _refuse(request)
+                    request = _admitted(request, unary_behavior)
                     reply = await unary_behavior(request, context)
                     auth.confirm_store_checked()  # a STORE rule's check ran (or it is a bug)
                     code = "OK"
@@ -147,7 +148,7 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
             started, code = time.perf_counter(), "CANCELLED"
             try:
                 admit(context)
-                _refuse(request)
+                request = _admitted(request, stream_behavior)
                 async for item in stream_behavior(request, context):
                     yield item
                 code = "OK"
@@ -211,9 +212,28 @@ def _tolerant(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], A
     return parse
 
 
-def _refuse(request: Any) -> None:
+def refused_per_message(method: F) -> F:
+    """Marks a servicer method taking a stream of requests that answers each refused message
+    itself (it meets a Refused in its place), instead of the call ending INVALID_ARGUMENT."""
+    method.omni_refused_per_message = True  # type: ignore[attr-defined]
+    return method
+
+
+def _admitted(request: Any, behavior: Any) -> Any:
+    """A request refused (raises), or let through; a stream of them, checked message by
+    message as the handler reads it (unless it answers refused messages itself)."""
     if isinstance(request, Refused):
         raise request.error
+    if hasattr(request, "__aiter__") and not getattr(behavior, "omni_refused_per_message", False):
+        return _each_admitted(request)
+    return request
+
+
+async def _each_admitted(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for request in requests:
+        if isinstance(request, Refused):
+            raise request.error
+        yield request
 
 
 # SERVING while the process runs and until it stops: what a liveness probe asks. Restarting a

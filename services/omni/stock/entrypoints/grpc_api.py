@@ -9,7 +9,7 @@ import grpc
 from omni.platform import validation as check
 from omni.platform.auth import Access, Role, at_store, network, unbound
 from omni.platform.errors import OmniError
-from omni.platform.grpc_server import Refused, status_for
+from omni.platform.grpc_server import Refused, refused_per_message, status_for
 from omni.platform.tasks import reraise_if_cancelled
 from omni.stock import convert
 from omni.stock.domain import commands
@@ -151,6 +151,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         async for update in self._hub.watch(skus, locations, channel):
             yield update
 
+    @refused_per_message
     async def Scan(
         self, request_iterator: AsyncIterator[pb.ScanRequest], context: Ctx
     ) -> AsyncIterator[pb.ScanResponse]:
