@@ -1,13 +1,39 @@
-"""Fixtures for integration tests that need more than one stock replica."""
+"""Fixtures for integration tests: the platform's tables on a real database, and more than one
+stock replica."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from omni.platform.db import create_engine
 from omni.platform.natsserver import EmbeddedNats
+from omni.platform.tables import platform_tables
 from tests.helpers import Stock, running_stock
+
+PLATFORM = MetaData()
+OUTBOX, PROCESSED, _ = platform_tables(PLATFORM)
+# One counter, for tests that count how often an effect happened.
+TALLY = Table(
+    "tally",
+    PLATFORM,
+    Column("name", String(16), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+
+@pytest.fixture
+async def platform_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A database (SQLite, then PostgreSQL) with the platform's tables and the tally at 0."""
+    engine = create_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(PLATFORM.create_all)
+        await conn.execute(TALLY.insert().values(name="seen", count=0))
+    yield engine
+    await engine.dispose()
 
 
 @pytest.fixture

@@ -18,38 +18,20 @@ import pytest
 from nats.aio.msg import Msg
 from nats.js.errors import NotFoundError
 from prometheus_client import REGISTRY
-from sqlalchemy import Column, Integer, MetaData, String, Table, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omni.platform import consumer, deadletters
-from omni.platform.db import create_engine, write_transaction
+from omni.platform.db import write_transaction
 from omni.platform.errors import Conflict, Unavailable
 from omni.platform.messaging import MSG_ID_HEADER, NatsLink, StreamSpec
 from omni.platform.natsserver import EmbeddedNats
 from omni.platform.streams import DEAD_LETTERS
-from omni.platform.tables import platform_tables
 from tests.helpers import eventually
+from tests.integration.conftest import PROCESSED, TALLY
 
-metadata = MetaData()
-_, processed, _ = platform_tables(metadata)
-tally = Table(
-    "tally",
-    metadata,
-    Column("name", String(16), primary_key=True),
-    Column("count", Integer, nullable=False),
-)
 EVENTS = StreamSpec("TEST_EVENTS", ["test.events.>"])
 Handler = Callable[[Msg], Awaitable[None]]
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-        await conn.execute(tally.insert().values(name="seen", count=0))
-    yield engine
-    await engine.dispose()
 
 
 @contextlib.asynccontextmanager
@@ -91,7 +73,7 @@ async def publish(link: NatsLink, msg_id: str, **headers: str) -> None:
 
 
 async def test_a_redelivered_event_changes_nothing(
-    engine: AsyncEngine, nats_server: EmbeddedNats
+    platform_engine: AsyncEngine, nats_server: EmbeddedNats
 ) -> None:
     """The consumer records the event id with its effect; JetStream redelivers (nak) and a
     publisher resends under another message id: the effect happens once per event id."""
@@ -100,10 +82,10 @@ async def test_a_redelivered_event_changes_nothing(
     async def handle(msg: Msg) -> None:
         nonlocal deliveries
         deliveries += 1
-        async with write_transaction(engine) as conn:
+        async with write_transaction(platform_engine) as conn:
             event_id = msg.headers["event-id"] if msg.headers else ""
-            if await consumer.unhandled(conn, processed, "test-consumer", [event_id]):
-                await conn.execute(tally.update().values(count=tally.c.count + 1))
+            if await consumer.unhandled(conn, PROCESSED, "test-consumer", [event_id]):
+                await conn.execute(TALLY.update().values(count=TALLY.c.count + 1))
         if msg.headers and msg.headers[MSG_ID_HEADER] == "m1" and msg.metadata.num_delivered == 1:
             raise RuntimeError("crash after commit, before ack")  # forces a redelivery
 
@@ -112,8 +94,8 @@ async def test_a_redelivered_event_changes_nothing(
             await publish(link, msg_id, **{"event-id": "e1" if i < 2 else "e2"})
         async with consuming(link, handle):
             await eventually(lambda: _at_least(lambda: deliveries, 4), within=10)
-            async with engine.connect() as conn:
-                assert (await conn.execute(select(tally.c.count))).scalar_one() == 2
+            async with platform_engine.connect() as conn:
+                assert (await conn.execute(select(TALLY.c.count))).scalar_one() == 2
 
 
 async def test_a_failing_message_is_retried_later_and_later(nats_server: EmbeddedNats) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +16,8 @@ from alembic.script import ScriptDirectory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from nats.js.api import DiscardPolicy, StreamConfig
-from sqlalchemy import Column, Integer, MetaData, String, Table, select
+from sqlalchemy import Column, MetaData, String, Table, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omni.platform import migrations, outbox
 from omni.platform.clock import utcnow
@@ -25,29 +26,10 @@ from omni.platform.grpc_server import LIVENESS
 from omni.platform.messaging import JetStreamPublisher, StreamSpec, ensure_streams
 from omni.platform.natsserver import EmbeddedNats
 from omni.platform.retention import prune
-from omni.platform.tables import platform_tables
 from omni.stock.app import MIGRATIONS
 from omni.stock.v1 import stock_pb2 as pb
 from tests.helpers import eventually, free_port, running_stock
-
-metadata = MetaData()
-outbox_table, processed, _ = platform_tables(metadata)
-tally = Table(
-    "tally",
-    metadata,
-    Column("name", String(16), primary_key=True),
-    Column("count", Integer, nullable=False),
-)
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[object]:
-    engine = create_engine(database_url)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-        await conn.execute(tally.insert().values(name="seen", count=0))
-    yield engine
-    await engine.dispose()
+from tests.integration.conftest import OUTBOX, PROCESSED
 
 
 async def test_health_follows_nats_liveness_does_not_and_reflection_lists_the_services(
@@ -103,7 +85,7 @@ async def test_relaying_many_batches_keeps_one_reply_subscription(
 
 
 async def test_the_relay_deletes_published_rows_together_and_a_scan_never_resends_them(
-    engine: object, nats_server: EmbeddedNats
+    platform_engine: AsyncEngine, nats_server: EmbeddedNats
 ) -> None:
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
@@ -116,8 +98,8 @@ async def test_the_relay_deletes_published_rows_together_and_a_scan_never_resend
         sent.extend(m.event_id for m in messages)
 
     relay = outbox.OutboxRelay(
-        engine,  # type: ignore[arg-type]
-        outbox_table,
+        platform_engine,
+        OUTBOX,
         publish,
         poll_interval=60,  # no scans but the first, and the one asked for below
         delete_interval=3.0,
@@ -128,8 +110,8 @@ async def test_the_relay_deletes_published_rows_together_and_a_scan_never_resend
         ids = [f"evt-{n}" for n in range(6)]
         for pair in (ids[0:2], ids[2:4], ids[4:6]):  # three commits, handed over as they land
             messages = [outbox.OutboxMessage(i, "relayed.thing", b"payload") for i in pair]
-            async with write_transaction(engine) as conn:  # type: ignore[arg-type]
-                await outbox.save(conn, outbox_table, messages)
+            async with write_transaction(platform_engine) as conn:
+                await outbox.save(conn, OUTBOX, messages)
             relay.hand_over(messages)
         await eventually(lambda: _equals(_count(set(sent)), 6))
         # Published from memory, their rows waiting to be deleted together.
@@ -262,15 +244,17 @@ async def test_a_database_that_cannot_be_reached_is_unavailable_not_internal(
         assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-async def test_pruning_removes_only_bookkeeping_older_than_its_retention(engine: object) -> None:
+async def test_pruning_removes_only_bookkeeping_older_than_its_retention(
+    platform_engine: AsyncEngine,
+) -> None:
     now = utcnow()
     rows = [
         {"consumer": "c", "event_id": f"e{i}", "processed_at": now - timedelta(days=age)}
         for i, age in enumerate([30, 9, 7, 1])
     ]
-    async with write_transaction(engine) as conn:  # type: ignore[arg-type]
-        await conn.execute(processed.insert(), rows)
-    removed = await prune(engine, processed, "processed_at", timedelta(days=8), chunk=1)  # type: ignore[arg-type]
-    async with engine.connect() as conn:  # type: ignore[attr-defined]
-        kept = set((await conn.execute(select(processed.c.event_id))).scalars())
+    async with write_transaction(platform_engine) as conn:
+        await conn.execute(PROCESSED.insert(), rows)
+    removed = await prune(platform_engine, PROCESSED, "processed_at", timedelta(days=8), chunk=1)
+    async with platform_engine.connect() as conn:
+        kept = set((await conn.execute(select(PROCESSED.c.event_id))).scalars())
     assert (removed, kept) == (2, {"e2", "e3"})
