@@ -199,7 +199,8 @@ class DurableConsumer:
         attempt = msg.metadata.num_delivered or 1
         metrics.CONSUMER_FAILURES.labels(self._stream, self._durable).inc()
         link = self._link
-        if attempt >= link.dead_letter_after and not is_transient(exc):
+        outage = is_transient(exc)
+        if attempt >= link.dead_letter_after and not outage:
             try:
                 await deadletters.put(link.js, link.service, self._durable, msg, exc)
                 await msg.term()
@@ -219,13 +220,17 @@ class DurableConsumer:
                 )
                 return
         delay = redelivery_delay(attempt, exc)
-        log.exception(
-            "consumer %s: handling %s failed (attempt %d); retrying in %.0f s",
+        # An outage is said in a line (its cause is reported where it is seen); a bug with
+        # its traceback.
+        log.log(
+            logging.WARNING if outage else logging.ERROR,
+            "consumer %s: handling %s failed (attempt %d); retrying in %.0f s%s",
             self._durable,
             msg.subject,
             attempt,
             delay,
-            exc_info=exc,
+            f": {exc}" if outage else "",
+            exc_info=None if outage else exc,
         )
         await msg.nak(delay=delay)
 
