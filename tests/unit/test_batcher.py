@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from omni.platform.batcher import Batcher
+from omni.platform.batcher import Batcher, RunBatch
+from omni.platform.errors import Unavailable
 
 
 async def test_concurrent_requests_share_batches_and_each_gets_its_own_result() -> None:
@@ -47,6 +48,46 @@ async def test_a_failed_run_fails_every_caller_in_it_and_the_batcher_goes_on() -
         with pytest.raises(RuntimeError, match="database down"):
             await batcher.submit(1)
         assert await batcher.submit(2) == 2
+    finally:
+        await batcher.stop()
+
+
+async def test_one_item_failing_a_whole_batch_on_a_bug_fails_only_itself() -> None:
+    """A batch fails as a whole on an item it cannot take (a bug): each runs again alone."""
+    runs: list[list[int]] = []
+
+    async def run(items: list[int]) -> list[int | Exception]:
+        runs.append(items)
+        if 13 in items:
+            raise KeyError("item 13 trips a bug")
+        return [i * 10 for i in items]
+
+    results = await _submitted_together(run, [11, 12, 13, 14])
+    assert results[:2] + results[3:] == [110, 120, 140]
+    assert isinstance(results[2], KeyError)
+    assert runs == [[11, 12, 13, 14], [11], [12], [13], [14]]
+
+
+async def test_a_batch_failing_for_an_outage_fails_every_item_without_rerunning() -> None:
+    runs = 0
+
+    async def run(items: list[int]) -> list[int | Exception]:
+        nonlocal runs
+        runs += 1
+        raise Unavailable("the database is unavailable")
+
+    results = await _submitted_together(run, [1, 2, 3])
+    assert all(isinstance(r, Unavailable) for r in results) and runs == 1
+
+
+async def _submitted_together(run: RunBatch[int, int], items: list[int]) -> list[object]:
+    """Submits every item before the batcher starts, so they make one batch."""
+    batcher: Batcher[int, int] = Batcher(run, max_batch=len(items), workers=1)
+    submitted = [asyncio.ensure_future(batcher.submit(i)) for i in items]
+    await asyncio.sleep(0)  # each is queued
+    batcher.start()
+    try:
+        return list(await asyncio.gather(*submitted, return_exceptions=True))
     finally:
         await batcher.stop()
 

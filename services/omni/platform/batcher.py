@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 from omni.platform import origin
+from omni.platform.db import is_connection_error
+from omni.platform.errors import OmniError
+
+log = logging.getLogger(__name__)
 
 C = TypeVar("C")
 R = TypeVar("R")
@@ -90,7 +95,7 @@ class Batcher(Generic[C, R]):
             try:
                 results = await self._run([item for item, _, _ in batch])
             except Exception as exc:
-                results = [exc] * len(batch)
+                results = await self._each_alone(batch, exc)
             for (_, future, _), result in zip(batch, results, strict=True):
                 if future.done():
                     continue
@@ -98,3 +103,22 @@ class Batcher(Generic[C, R]):
                     future.set_exception(result)
                 else:
                     future.set_result(result)
+
+    async def _each_alone(
+        self, batch: list[tuple[C, asyncio.Future[R], origin.Origin]], exc: Exception
+    ) -> Sequence[R | Exception]:
+        """The results of a batch that failed as a whole. An outage or a conflict fails every
+        item alike; anything else (a bug) may be one item's doing, so each item runs again
+        alone and only its own error reaches it: one bad message must not fail, and in time
+        set aside as dead letters, the hundreds batched with it."""
+        if len(batch) == 1 or isinstance(exc, OmniError) or is_connection_error(exc):
+            return [exc] * len(batch)
+        log.warning("a batch of %d failed (%r); running each alone", len(batch), exc)
+        results: list[R | Exception] = []
+        for item, _, source in batch:
+            origin.BATCH.set([source])
+            try:
+                results.extend(await self._run([item]))
+            except Exception as alone:
+                results.append(alone)
+        return results
