@@ -42,8 +42,6 @@ OUTAGES = [
     asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle"),
     asyncpg.exceptions.ConnectionFailureError("connection failure"),
     asyncpg.exceptions.DiskFullError("could not extend file"),
-    asyncpg.exceptions.InterfaceError("connection is closed"),
-    asyncpg.exceptions.InternalClientError("cannot switch to state 15; another operation"),
     ConnectionRefusedError(errno.ECONNREFUSED, "Connect call failed"),
 ]
 NOT_OUTAGES = [
@@ -53,6 +51,9 @@ NOT_OUTAGES = [
     asyncpg.exceptions.UndefinedTableError("relation does not exist"),
     asyncpg.exceptions.SerializationError("could not serialize access"),
     asyncpg.exceptions.ClientConfigurationError("invalid connection option"),
+    # On a connection still open, the driver's own errors are misuse: a bug, not an outage.
+    asyncpg.exceptions.InterfaceError("cannot perform operation: another operation is in progress"),
+    asyncpg.exceptions.InternalClientError("got result for unknown protocol state 3"),
     ValueError("not a driver error at all"),
 ]
 
@@ -68,6 +69,29 @@ def test_an_outage_is_a_connection_error_raw_or_translated(error: Exception) -> 
 def test_a_refused_statement_or_a_bug_is_not_an_outage(error: Exception) -> None:
     assert not is_connection_error(error)
     assert not is_connection_error(_translated(error))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        asyncpg.exceptions.InterfaceError("connection is closed"),
+        asyncpg.exceptions.InternalClientError("cannot switch to state 15"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_a_driver_error_on_a_connection_found_closed_is_an_outage(error: Exception) -> None:
+    """SQLAlchemy (and omni's fast path) mark the error when the connection turned out closed."""
+    try:
+        AsyncAdapt_asyncpg_connection._handle_exception_no_connection(DBAPI, error)
+    except Exception as dbapi_error:
+        lost = DBAPIError.instance(
+            "SELECT 1", None, dbapi_error, DBAPI.Error, connection_invalidated=True
+        )
+        still_open = DBAPIError.instance(
+            "SELECT 1", None, dbapi_error, DBAPI.Error, connection_invalidated=False
+        )
+    assert is_connection_error(lost)
+    assert not is_connection_error(still_open)
 
 
 @pytest.mark.parametrize(

@@ -233,7 +233,7 @@ async def _as_sqlalchemy_error(
     except Exception as dbapi_error:
         exc = dbapi_error
     dialect = conn.dialect
-    closed = dialect.is_disconnect(exc, adapted, None)  # type: ignore[arg-type]
+    closed = dialect.is_disconnect(exc, adapted, None)  # type: ignore[arg-type]  # it is closed
     lost = closed or is_connection_error(exc)
     if lost:
         with contextlib.suppress(Exception):  # it is broken already; the error says so
@@ -257,14 +257,6 @@ _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
 # SQLite result codes (the primary code is the low byte of the extended one).
 _SQLITE_RETRYABLE = {5, 6}  # BUSY, LOCKED: another writer holds the lock
 _SQLITE_OUTAGE = {8, 10, 13, 14}  # READONLY, IOERR, FULL, CANTOPEN
-# The asyncpg driver's own errors that mean its connection is broken (it closed under a
-# statement, or lost track of the protocol's state); they carry no SQLSTATE.
-_BROKEN_CONNECTION = (asyncpg.exceptions.InterfaceError, asyncpg.exceptions.InternalClientError)
-_NOT_BROKEN = (
-    asyncpg.exceptions.ClientConfigurationError,  # our settings are wrong: a bug to see
-    asyncpg.exceptions.UnsupportedClientFeatureError,
-    asyncpg.exceptions.OutdatedSchemaCacheError,  # a migration ran: retryable, see below
-)
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -305,9 +297,11 @@ def is_connection_error(exc: BaseException) -> bool:
     for cause in _causes(exc):
         if isinstance(cause, OSError | PoolTimeout | TimeoutError):  # refused, reset, no route
             return True
+        # The driver's own errors (asyncpg's InterfaceError, InternalClientError) carry no
+        # SQLSTATE: they mean an outage only when the connection turned out closed, which
+        # SQLAlchemy (and omni's fast path) record as `connection_invalidated`. Otherwise they
+        # are a bug, e.g. two statements at once on one connection.
         if isinstance(cause, DBAPIError) and cause.connection_invalidated:
-            return True
-        if isinstance(cause, _BROKEN_CONNECTION) and not isinstance(cause, _NOT_BROKEN):
             return True
         if _sqlstate(cause).startswith(_OUTAGE_SQLSTATE_PREFIXES):
             return True
