@@ -26,7 +26,7 @@ from omni.platform.db import write_transaction
 from omni.platform.errors import Conflict, Unavailable
 from omni.platform.messaging import MSG_ID_HEADER, NatsLink, StreamSpec
 from omni.platform.natsserver import EmbeddedNats
-from omni.platform.streams import DEAD_LETTERS
+from omni.platform.streams import CONSUMER_FAILURES, DEAD_LETTERS
 from tests.helpers import eventually
 from tests.integration.conftest import PROCESSED, TALLY
 
@@ -37,7 +37,8 @@ Handler = Callable[[Msg], Awaitable[None]]
 @contextlib.asynccontextmanager
 async def connected(url: str, dead_letter_after: int = 10) -> AsyncIterator[NatsLink]:
     """A service's NATS link (as Service makes it), with the test stream and dead letters."""
-    link = NatsLink(url, "test", [EVENTS, DEAD_LETTERS], 1, dead_letter_after=dead_letter_after)
+    streams = [EVENTS, DEAD_LETTERS, CONSUMER_FAILURES]
+    link = NatsLink(url, "test", streams, 1, dead_letter_after=dead_letter_after)
     await link.run()
     try:
         yield link
@@ -192,9 +193,9 @@ async def test_a_slow_handler_keeps_its_message_past_the_ack_wait(
     async def slow(msg: Msg) -> None:
         nonlocal deliveries
         deliveries += 1
-        await asyncio.sleep(2.5)  # well past the 1 s ack wait: its heartbeats keep it
+        await asyncio.sleep(5)  # well past the 2 s ack wait: its heartbeats keep it
 
-    async with connected(nats_server.url) as link, consuming(link, slow, ack_wait=1.0):
+    async with connected(nats_server.url) as link, consuming(link, slow, ack_wait=2.0):
         await publish(link, "w1")
         await eventually(lambda: _all_acked(link, "test"), within=10)
     assert deliveries == 1
@@ -232,6 +233,25 @@ async def test_a_message_failing_on_a_bug_is_set_aside_listed_and_replayed(
             await eventually(lambda: _at_least(lambda: len(handled), 1), within=10)
         assert handled == [b"payload"]
         assert await _dead_letters(link) == []
+
+
+async def test_only_failures_on_a_bug_count_towards_setting_a_message_aside(
+    nats_server: EmbeddedNats,
+) -> None:
+    deliveries = 0
+
+    async def handle(msg: Msg) -> None:
+        nonlocal deliveries
+        deliveries += 1
+        if deliveries == 1:
+            raise Unavailable("the database is unavailable")  # not counted
+        raise KeyError("a bug")
+
+    async with connected(nats_server.url, dead_letter_after=2) as link:
+        await publish(link, "b1")
+        async with consuming(link, handle):
+            [letter] = await eventually(lambda: _dead_letters(link), within=15)
+        assert letter.deliveries == 3  # set aside on its second failure on the bug
 
 
 async def test_a_message_failing_for_an_outage_is_never_set_aside(
@@ -275,10 +295,17 @@ def test_the_dead_letter_command_lists_and_replays_by_sequence(
     replayed = omni_stock("replay", seq)
     assert replayed.returncode == 0, replayed.stderr
     assert omni_stock("list").stdout == ""
+    assert asyncio.run(_messages_on(nats_server.url, "test.events.x")) == 2  # and the replay
+
+
+async def _messages_on(url: str, subject: str) -> int:
+    async with connected(url) as link:
+        info = await link.js.stream_info(EVENTS.name, subjects_filter=subject)
+        return int(info.state.messages)
 
 
 async def _set_aside_one(url: str) -> None:
-    link = NatsLink(url, "stock", [EVENTS, DEAD_LETTERS], 1, dead_letter_after=1)
+    link = NatsLink(url, "stock", [EVENTS, DEAD_LETTERS, CONSUMER_FAILURES], 1, dead_letter_after=1)
     await link.run()
 
     async def boom(msg: Msg) -> None:

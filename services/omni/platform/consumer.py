@@ -65,9 +65,9 @@ class DurableConsumer:
     """Pulls from a durable consumer and acks each message only after its handler committed.
 
     A handler that raises gets the message redelivered after a growing delay
-    (`redelivery_delay`), counted in omni_consumer_failures_total; on the link's
-    `dead_letter_after`-th delivery a message failing on a bug (not an outage) is set aside
-    as a dead letter (omni.platform.deadletters) instead. A handler cancelled (shutdown)
+    (`redelivery_delay`), counted in omni_consumer_failures_total; once it has failed on a
+    bug (not an outage) the link's `dead_letter_after` times, counted across replicas, it is
+    set aside as a dead letter (omni.platform.deadletters) instead. A handler cancelled (shutdown)
     gives its message back at once. The consumer is shared by every replica of the service,
     so each message is handled by one of them at a time. Handlers run concurrently, so
     messages are not handled in order: commands and events must carry enough to be applied
@@ -198,27 +198,9 @@ class DurableConsumer:
         """Redelivered later; or, failing on a bug once too often, set aside."""
         attempt = msg.metadata.num_delivered or 1
         metrics.CONSUMER_FAILURES.labels(self._stream, self._durable).inc()
-        link = self._link
         outage = is_transient(exc)
-        if attempt >= link.dead_letter_after and not outage:
-            try:
-                await deadletters.put(link.js, link.service, self._durable, msg, exc)
-                await msg.term()
-            except Exception as unstored:
-                reraise_if_cancelled(unstored)
-                log.warning("consumer %s: cannot set aside yet: %s", self._durable, unstored)
-            else:
-                metrics.DEAD_LETTERS.labels(self._stream, self._durable).inc()
-                log.error(
-                    "consumer %s: %s failed %d times; set aside as a dead letter (list and "
-                    "replay with `omni-%s dead-letters`)",
-                    self._durable,
-                    msg.subject,
-                    attempt,
-                    link.service,
-                    exc_info=exc,
-                )
-                return
+        if not outage and await self._set_aside(msg, exc):
+            return
         delay = redelivery_delay(attempt, exc)
         # An outage is said in a line (its cause is reported where it is seen); a bug with
         # its traceback.
@@ -233,6 +215,32 @@ class DurableConsumer:
             exc_info=None if outage else exc,
         )
         await msg.nak(delay=delay)
+
+    async def _set_aside(self, msg: Msg, exc: Exception) -> bool:
+        """Counts a failure on a bug; at the limit, stores `msg` as a dead letter and ends its
+        deliveries. False when it is to be retried (NATS unable to count it: next time)."""
+        link = self._link
+        try:
+            failures = await deadletters.count_failure(link.js, self._durable, msg)
+            if failures < link.dead_letter_after:
+                return False
+            await deadletters.put(link.js, link.service, self._durable, msg, exc)
+            await msg.term()
+        except Exception as unstored:
+            reraise_if_cancelled(unstored)
+            log.warning("consumer %s: failure not counted yet: %s", self._durable, unstored)
+            return False
+        metrics.DEAD_LETTERS.labels(self._stream, self._durable).inc()
+        log.error(
+            "consumer %s: %s failed %d times; set aside as a dead letter (list and replay "
+            "with `omni-%s dead-letters`)",
+            self._durable,
+            msg.subject,
+            failures,
+            link.service,
+            exc_info=exc,
+        )
+        return True
 
     async def _heartbeats(self) -> None:
         """Tells JetStream, for each message handled longer than a heartbeat, that its handler

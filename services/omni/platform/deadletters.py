@@ -22,13 +22,26 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from omni.platform.messaging import MSG_ID_HEADER, NatsLink
-from omni.platform.streams import DEAD_LETTERS
+from omni.platform.streams import CONSUMER_FAILURES, DEAD_LETTERS
 
 _PREFIX = "Omni-Dead-"
 _SUBJECT, _STREAM, _SEQUENCE = f"{_PREFIX}Subject", f"{_PREFIX}Stream", f"{_PREFIX}Sequence"
 _DURABLE, _DELIVERIES, _ERROR = f"{_PREFIX}Durable", f"{_PREFIX}Deliveries", f"{_PREFIX}Error"
 MAX_ERROR_LENGTH = 500
 _NOT_IN_HEADER = re.compile(r"[\x00-\x1f\x7f]+")  # header values are one line
+
+
+async def count_failure(js: JetStreamContext, durable: str, msg: Msg) -> int:
+    """Counts one more failure (not an outage) of `msg` by `durable`; how many so far."""
+    meta = msg.metadata
+    key = f"failures.{durable}.{meta.stream}.{meta.sequence.stream}"
+    try:
+        last = await js.get_last_msg(CONSUMER_FAILURES.name, key)
+        count = int(last.data or b"0") + 1
+    except NotFoundError:
+        count = 1
+    await js.publish(key, str(count).encode())
+    return count
 
 
 def subject(service: str, durable: str) -> str:

@@ -33,7 +33,7 @@ from omni.platform.messaging import NatsLink, StreamSpec
 from omni.platform.outbox import OutboxRelay
 from omni.platform.retention import prune
 from omni.platform.settings import ServiceSettings
-from omni.platform.streams import DEAD_LETTERS
+from omni.platform.streams import CONSUMER_FAILURES, DEAD_LETTERS
 from omni.platform.tasks import TaskGroup, repeat
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class Service:
         self.nats = NatsLink(
             settings.nats_url,
             self.name,
-            [*self.streams, DEAD_LETTERS],
+            [*self.streams, DEAD_LETTERS, CONSUMER_FAILURES],
             settings.stream_replicas,
             on_reconnect=self._nats_back,
             tls=settings.nats_tls(),
@@ -211,6 +211,10 @@ def main(prog: str, settings_type: type[S], build: Callable[[S], Service]) -> No
     service = build(settings)
     logs.configure(service.name, settings.log_level, settings.log_format)
     if args.command == "dead-letters":
-        link = NatsLink(settings.nats_url, service.name, [DEAD_LETTERS], 1, tls=settings.nats_tls())
+        # Declared as the services declare it (replicas too), so the command changes nothing.
+        replicas = settings.stream_replicas
+        link = NatsLink(
+            settings.nats_url, service.name, [DEAD_LETTERS], replicas, tls=settings.nats_tls()
+        )
         raise SystemExit(uvloop.run(deadletters.command(link, args)))
     uvloop.run(service.migrate() if args.command == "migrate" else serve(service))

@@ -86,8 +86,8 @@ class ServiceSettings(BaseSettings):
     grpc_max_concurrent_rpcs: int = Field(2000, ge=1)
     # Prometheus /metrics (stock 9091, orders 9092, pickup 9093, returns 9094); -1: off.
     metrics_port: int = Field(-1, ge=-1)
-    # A message whose handling fails on this many deliveries (not counting failures from an
-    # outage) is set aside as a dead letter, to list and replay (`omni-<service> dead-letters`).
+    # A message whose handling has failed this many times on a bug (failures from an outage do
+    # not count) is set aside as a dead letter, to list and replay (`omni-<svc> dead-letters`).
     dead_letter_after: int = Field(10, ge=1)
     # Events are published right after their commit; this poll only catches what was left.
     outbox_poll_seconds: float = 1.0

@@ -19,5 +19,11 @@ ORDERS_EVENTS = StreamSpec("ORDERS_EVENTS", ["orders.events.>"])
 PICKUP_EVENTS = StreamSpec("PICKUP_EVENTS", ["pickup.events.>"])
 RETURNS_EVENTS = StreamSpec("RETURNS_EVENTS", ["returns.events.>"])
 # Messages whose handling kept failing, set aside by every service's consumers
-# (omni.platform.deadletters): kept a month, to fix the cause and replay them.
-DEAD_LETTERS = StreamSpec("DEAD_LETTERS", ["deadletter.>"], max_age_seconds=30 * 24 * 3600.0)
+# (omni.platform.deadletters). Kept as long as the events themselves (7 days), which is less
+# than consumers remember what they handled (8 days): a replay never repeats an effect.
+DEAD_LETTERS = StreamSpec("DEAD_LETTERS", ["deadletter.>"])
+# How many times each message has failed on a bug so far, across replicas (the latest count
+# per message; a day is far longer than a message takes to fail ten times).
+CONSUMER_FAILURES = StreamSpec(
+    "CONSUMER_FAILURES", ["failures.>"], max_msgs_per_subject=1, max_age_seconds=24 * 3600.0
+)
