@@ -48,7 +48,7 @@ async def connected(url: str, dead_letter_after: int = 10) -> AsyncIterator[Nats
 
 @contextlib.asynccontextmanager
 async def consuming(
-    link: NatsLink, handler: Handler, durable: str = "test", ack_wait: float = 3.0
+    link: NatsLink, handler: Handler, durable: str = "test", **options: float
 ) -> AsyncIterator[asyncio.Task[None]]:
     """A DurableConsumer running in the background, stopped (cancelled) on exit."""
     runner = asyncio.create_task(
@@ -58,7 +58,7 @@ async def consuming(
             subject="test.events.>",
             durable=durable,
             handler=handler,
-            ack_wait=ack_wait,
+            **options,  # type: ignore[arg-type]
         ).run()
     )
     try:
@@ -199,6 +199,29 @@ async def test_a_slow_handler_keeps_its_message_past_the_ack_wait(
         await publish(link, "w1")
         await eventually(lambda: _all_acked(link, "test"), within=10)
     assert deliveries == 1
+
+
+async def test_a_handler_stuck_past_its_limit_loses_its_message_to_another(
+    nats_server: EmbeddedNats,
+) -> None:
+    """A handler hung (say on a database that stopped answering) stops its heartbeats after
+    `stuck_after`: the message goes to another replica instead of waiting on it for ever."""
+    started = asyncio.Event()
+    handled = asyncio.Event()
+
+    async def hung(msg: Msg) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    async def handle(msg: Msg) -> None:
+        handled.set()
+
+    async with connected(nats_server.url) as link:
+        await publish(link, "h1")
+        async with consuming(link, hung, ack_wait=1.0, stuck_after=2.0):
+            await started.wait()
+            async with consuming(link, handle, ack_wait=1.0):
+                await asyncio.wait_for(handled.wait(), 10)
 
 
 async def test_a_message_failing_on_a_bug_is_set_aside_listed_and_replayed(

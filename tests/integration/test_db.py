@@ -182,3 +182,21 @@ async def test_calls_while_the_database_drops_connections_answer_ok_or_unavailab
         assert codes[grpc.StatusCode.UNAVAILABLE] > 0, "no connection was dropped under a call"
         for n, call in enumerate(calls):
             await call(n)  # each path works again
+
+
+@pytest.mark.postgres
+async def test_a_statement_past_its_timeout_is_an_outage_and_the_connection_is_reused(
+    postgres_url: str,
+) -> None:
+    """A database that stops answering mid-statement (a partition, a frozen server) holds the
+    call for `statement_timeout`, not for hours; the connection is cancelled and fine after."""
+    engine = create_engine(postgres_url, pool_size=1, statement_timeout=0.5)
+    try:
+        with pytest.raises((TimeoutError, DBAPIError)) as hung:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT pg_sleep(5)"))
+        assert is_connection_error(hung.value)
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+    finally:
+        await engine.dispose()

@@ -59,6 +59,9 @@ def is_transient(exc: BaseException) -> bool:
 # a replica killed mid-handling holds its messages no longer than this. A handler still at
 # work says so three times as often (an in-progress ack), so a slow one keeps its message.
 ACK_WAIT_SECONDS = 3.0
+# A handler at work longer than this is taken for stuck: its heartbeats stop, and the message
+# goes to another replica (the effect is once, whichever finishes: consumers are idempotent).
+STUCK_AFTER_SECONDS = 60.0
 
 
 class DurableConsumer:
@@ -84,6 +87,7 @@ class DurableConsumer:
         handler: Handler,
         batch: int = 64,
         ack_wait: float = ACK_WAIT_SECONDS,
+        stuck_after: float = STUCK_AFTER_SECONDS,
     ) -> None:
         self._link = link
         self._stream = stream
@@ -92,6 +96,7 @@ class DurableConsumer:
         self._handler = handler
         self._batch = batch
         self._ack_wait = ack_wait
+        self._stuck_after = stuck_after
         self._started: dict[int, tuple[Msg, float]] = {}  # by id: being handled, since when
 
     async def run(self) -> None:
@@ -170,29 +175,37 @@ class DurableConsumer:
             task.add_done_callback(running.discard)
 
     async def _handle(self, msg: Msg) -> None:
-        headers = msg.headers or {}
-        self._started[id(msg)] = (msg, time.monotonic())
         try:
-            try:
-                with (
-                    request_scope(headers.get(NATS_HEADER)) as request_id,
-                    tracing.consuming(
-                        msg.subject, request_id, headers.get(tracing.TRACEPARENT_HEADER)
-                    ),
-                ):
-                    await self._handler(msg)
-            except Exception as exc:
-                reraise_if_cancelled(exc)
-                await self._failed(msg, exc)
-                return
-            await msg.ack()
+            failure = await self._run_handler(msg)
+            if failure is None:
+                await msg.ack()
+            else:
+                await self._failed(msg, failure)
         except asyncio.CancelledError:
             # Given back now: another replica takes it at once, not after the ack wait.
             with contextlib.suppress(Exception):
                 await msg.nak()
             raise
-        finally:
+        except Exception as exc:  # NATS went away under the ack: redelivered, done once
+            reraise_if_cancelled(exc)
+            log.warning("consumer %s: cannot acknowledge %s: %s", self._durable, msg.subject, exc)
+
+    async def _run_handler(self, msg: Msg) -> Exception | None:
+        """Runs the handler, with heartbeats while it works; its error, if it failed."""
+        headers = msg.headers or {}
+        self._started[id(msg)] = (msg, time.monotonic())
+        try:
+            with (
+                request_scope(headers.get(NATS_HEADER)) as request_id,
+                tracing.consuming(msg.subject, request_id, headers.get(tracing.TRACEPARENT_HEADER)),
+            ):
+                await self._handler(msg)
+        except Exception as exc:
+            reraise_if_cancelled(exc)
+            return exc
+        finally:  # no heartbeat after this: it would cut a nak's delay short
             del self._started[id(msg)]
+        return None
 
     async def _failed(self, msg: Msg, exc: Exception) -> None:
         """Redelivered later; or, failing on a bug once too often, set aside."""
@@ -248,10 +261,14 @@ class DurableConsumer:
         beat = self._ack_wait / 3
         while True:
             await asyncio.sleep(beat)
-            due = time.monotonic() - beat
-            for msg in [m for m, since in self._started.values() if since <= due]:
-                with contextlib.suppress(Exception):
-                    await msg.in_progress()
+            now = time.monotonic()
+            for msg, since in list(self._started.values()):
+                if now - since >= self._stuck_after:
+                    if now - since < self._stuck_after + beat:  # said once
+                        log.warning("consumer %s: %s stuck; given up", self._durable, msg.subject)
+                elif now - since >= beat and id(msg) in self._started:  # not done meanwhile
+                    with contextlib.suppress(Exception):
+                        await msg.in_progress()
 
 
 @contextlib.asynccontextmanager

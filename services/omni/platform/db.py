@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Params = Mapping[str, Any]
 CONNECT_TIMEOUT_SECONDS = 5.0
+STATEMENT_TIMEOUT_SECONDS = 30.0
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -51,16 +52,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An async engine; for SQLite with WAL, a busy timeout and `BEGIN IMMEDIATE` for writes."""
+def create_engine(
+    url: str, *, pool_size: int = 10, statement_timeout: float | None = STATEMENT_TIMEOUT_SECONDS
+) -> AsyncEngine:
+    """An async engine; for SQLite with WAL, a busy timeout and `BEGIN IMMEDIATE` for writes.
+    On PostgreSQL a statement that takes longer than `statement_timeout` (None: no limit, for
+    migrations) is an outage, as is a connection not made within 5 s."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        # A database that does not answer (a partition) is an outage after 5 s, not 60.
+        # A database that stops answering (a partition) would otherwise hold a connection,
+        # and a consumer's message, until TCP gives up: hours.
+        timeouts = {"timeout": CONNECT_TIMEOUT_SECONDS, "command_timeout": statement_timeout}
         return create_async_engine(
-            url,
-            pool_size=pool_size,
-            max_overflow=pool_size,
-            connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
+            url, pool_size=pool_size, max_overflow=pool_size, connect_args=timeouts
         )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ def config(script_location: str) -> Config:
 
 async def upgrade(url: str, script_location: str, revision: str = "head") -> None:
     """Brings the database at `url` to `revision`; safe when replicas start together."""
-    engine = create_engine(url, pool_size=1)
+    engine = create_engine(url, pool_size=1, statement_timeout=None)  # may take long
     try:
         async with write_transaction(engine) as conn:
             await conn.run_sync(_upgrade, config(script_location), revision)
