@@ -161,21 +161,27 @@ async def test_a_reservation_for_an_order_never_stored_is_released(
         await eventually(given_back, within=10)
 
 
-async def test_place_order_answers_a_decision_no_notification_brought(
+async def test_a_replica_that_lost_nats_still_shows_decisions_from_the_store(
     database_url: str, orders_url: str, nats_server: EmbeddedNats
 ) -> None:
-    """The replica taking the call has lost NATS: another replica relays its order to stock
-    and applies the decision, and no notification of it can reach the first. PlaceOrder reads
-    the stored order before answering PENDING (and while it waits), so it answers CONFIRMED."""
+    """The replica taking the calls has lost NATS: another replica relays its orders to stock
+    and applies the decisions, and no notification of them can reach the first. Its watchers
+    still see each decision (it reads watched orders from the store every second), and
+    PlaceOrder reads the stored order before it answers PENDING."""
     sku = unique("D")
+    await stocked(database_url, nats_server.url, sku, 5)
     cut_off = f"nats://127.0.0.1:{free_port()}"  # nothing listens there
     async with (
-        running_stock(database_url, nats_server.url) as stock,
-        running_orders(orders_url, nats_server.url) as relaying,
+        running_orders(orders_url, nats_server.url, **QUICK) as relaying,
         running_orders(orders_url, cut_off, migrate_on_start=False) as cut,
     ):
-        await add_location(stock.stub, "WH-N", region="north")
-        await receive(stock.stub, sku, "WH-N", 5)
         await relaying.app.nats.ready.wait()
-        reply = await cut.stub.PlaceOrder(order_request(unique("k"), {sku: 2}), timeout=15)
-        assert reply.order.status == opb.ORDER_STATUS_CONFIRMED
+        placed = (await relaying.stub.PlaceOrder(order_request(unique("k"), {sku: 1}))).order
+        assert placed.status == opb.ORDER_STATUS_PENDING  # stock is not there yet
+        watching = cut.stub.WatchOrder(opb.WatchOrderRequest(id=placed.id), timeout=30)
+        assert (await watching.read()).order.status == opb.ORDER_STATUS_PENDING
+        async with running_stock(database_url, nats_server.url):
+            assert (await watching.read()).order.status == opb.ORDER_STATUS_CONFIRMED
+            watching.cancel()
+            reply = await cut.stub.PlaceOrder(order_request(unique("k"), {sku: 2}), timeout=15)
+            assert reply.order.status == opb.ORDER_STATUS_CONFIRMED

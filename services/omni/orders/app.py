@@ -8,14 +8,16 @@ from pathlib import Path
 
 import grpc
 
+from omni.orders import convert
 from omni.orders.adapters import tables
 from omni.orders.entrypoints.grpc_api import ACCESS, SERVICE_NAME, OrdersServicer
 from omni.orders.entrypoints.nats_api import STREAMS, OrdersNatsApi
 from omni.orders.entrypoints.watch import OrderHub
+from omni.orders.service_layer import queries
 from omni.orders.service_layer.services import OrdersServices
 from omni.orders.service_layer.unit_of_work import UnitOfWork
 from omni.orders.settings import OrdersSettings
-from omni.orders.v1 import orders_pb2_grpc
+from omni.orders.v1 import orders_pb2, orders_pb2_grpc
 from omni.platform.outbox import OutboxMessage
 from omni.platform.service import Service
 
@@ -36,8 +38,8 @@ class OrdersApp(Service):
             settings, tables.outbox, [tables.idempotency_keys, tables.processed_events]
         )
         self.settings: OrdersSettings = settings
-        self.hub = OrderHub(self.nats)
         self.uow = UnitOfWork(self.engine, on_commit=self._committed)
+        self.hub = OrderHub(self.nats, self._stored_orders)
         self.services = OrdersServices(self.uow, linger=settings.batch_linger_seconds)
 
     def register(self, server: grpc.aio.Server) -> None:
@@ -52,9 +54,13 @@ class OrdersApp(Service):
 
     async def on_start(self) -> None:
         self.services.start()
+        self.tasks.spawn("watched orders", self.hub.run())
 
     async def on_stop(self) -> None:
         await self.services.stop()
+
+    async def _stored_orders(self, order_ids: list[str]) -> list[orders_pb2.Order]:
+        return [convert.order_to_proto(o) for o in await queries.get_orders(self.uow, order_ids)]
 
     def _committed(self, messages: Sequence[OutboxMessage]) -> None:
         self.relay.hand_over(messages)

@@ -17,6 +17,7 @@ from omni.orders.v1 import orders_pb2_grpc
 from omni.platform import validation as check
 from omni.platform.auth import Access, Role, at_store, network
 from omni.platform.clock import new_id
+from omni.platform.db import is_connection_error
 from omni.platform.errors import Unavailable
 
 Ctx = grpc.aio.ServicerContext
@@ -39,8 +40,6 @@ ACCESS: Access = {
 }
 # Kept back from the caller's deadline, so the PENDING answer still reaches it in time.
 DEADLINE_MARGIN_SECONDS = 0.2
-# While PlaceOrder waits for stock's decision, how often it also reads the stored order.
-STORE_CHECK_SECONDS = 1.0
 
 
 def _decided(order: pb.Order) -> bool:
@@ -73,26 +72,21 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
     async def _settled(self, watch: OrderWatch, order: pb.Order, within: float) -> pb.Order:
         """The order once stock has decided, or as stored when `within` seconds are up.
 
-        Its notification brings the decision at once. The store is read too, every second and
-        before answering PENDING, for a decision no notification brought (made by another
-        replica while NATS was restarting)."""
+        The decision comes as a notification, or from the store (the hub reads watched orders
+        once a second: a notification can be missed); and before answering PENDING, one more
+        look at the store."""
         watch.offer(order)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        while not _decided(latest := watch.latest or order):
-            left = deadline - loop.time()
-            if left <= 0:
-                return latest
-            await watch.until(_decided, min(left, STORE_CHECK_SECONDS))
-            if not _decided(watch.latest or order):
-                watch.offer(await self._stored(order))
-        return latest
+        latest = await watch.until(_decided, max(within, 0)) or order
+        return latest if _decided(latest) else await self._stored(latest)
 
     async def _stored(self, order: pb.Order) -> pb.Order:
-        """The order as stored now; `order` itself if the database cannot say."""
+        """The order as stored now; `order` itself if the database cannot say at once."""
         try:
-            return convert.order_to_proto(await queries.get_order(self._uow, order.id))
-        except Unavailable:
+            async with asyncio.timeout(DEADLINE_MARGIN_SECONDS / 2):
+                return convert.order_to_proto(await queries.get_order(self._uow, order.id))
+        except Exception as exc:
+            if not (isinstance(exc, Unavailable) or is_connection_error(exc)):  # timeout too
+                raise
             return order
 
     def _wait_budget(self, context: Ctx) -> float:

@@ -1,7 +1,8 @@
 """Order changes delivered to callers waiting on this replica (PlaceOrder, WatchOrder).
 
-Changes come from NATS (`orders.events.>`, whichever replica made them) and straight from
-this replica's own commits (so a local change is seen even while NATS is away). A watcher
+Changes come from NATS (`orders.events.>`, whichever replica made them), straight from
+this replica's own commits (so a local change is seen even while NATS is away), and from the
+store, read once a second for orders watched longer (a notification missed). A watcher
 keeps only the newest version: a slow one skips intermediate versions, never the last.
 """
 
@@ -10,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
@@ -20,6 +22,7 @@ from omni.orders.v1 import messaging_pb2 as msg_pb
 from omni.orders.v1 import orders_pb2 as pb
 from omni.platform.messaging import NatsLink
 from omni.platform.outbox import OutboxMessage
+from omni.platform.tasks import repeat
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +55,21 @@ class OrderWatch:
         return self.latest
 
 
+# The stored versions of some orders (those that exist).
+ReadOrders = Callable[[list[str]], Awaitable[list[pb.Order]]]
+
+
 class OrderHub:
-    def __init__(self, link: NatsLink) -> None:
+    """Delivers each order's changes to its watchers, from notifications; and, as one can be
+    missed (NATS restarting, the change made by another replica), reads every order watched
+    longer than `every` seconds from the store once in each `every`: one query a replica."""
+
+    def __init__(self, link: NatsLink, read: ReadOrders, every: float = 1.0) -> None:
         self._link = link
+        self._read = read
+        self._every = every
         self._watches: dict[str, set[OrderWatch]] = {}
+        self._since: dict[str, float] = {}  # order id: when its first watch began
 
     async def subscribe(self) -> None:
         assert self._link.nc is not None
@@ -65,6 +79,7 @@ class OrderHub:
     def watch(self, order_id: str) -> Iterator[OrderWatch]:
         watch = OrderWatch()
         self._watches.setdefault(order_id, set()).add(watch)
+        self._since.setdefault(order_id, time.monotonic())
         try:
             yield watch
         finally:
@@ -72,6 +87,20 @@ class OrderHub:
             watches.discard(watch)
             if not watches:
                 del self._watches[order_id]
+                del self._since[order_id]
+
+    async def run(self) -> None:
+        """Refreshes watched orders from the store until cancelled."""
+        await repeat("refreshing watched orders", self.refresh, self._every)
+
+    async def refresh(self) -> None:
+        """Offers the stored version of each order watched for `every` seconds or more."""
+        due = time.monotonic() - self._every
+        ids = [order_id for order_id, since in self._since.items() if since <= due]
+        if ids:
+            for order in await self._read(ids):
+                for watch in self._watches.get(order.id, ()):
+                    watch.offer(order)
 
     def committed(self, messages: Sequence[OutboxMessage]) -> None:
         """The unit of work's hook: this replica's own changes, right after commit."""

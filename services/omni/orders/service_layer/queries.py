@@ -16,6 +16,12 @@ async def get_order(uow: UnitOfWork, order_id: str) -> Order:
     return order
 
 
+async def get_orders(uow: UnitOfWork, order_ids: list[str]) -> list[Order]:
+    """Those of the orders that exist."""
+    async with uow.reader() as repo:
+        return list((await repo.get_many(set(order_ids))).values())
+
+
 async def list_orders(uow: UnitOfWork, query: commands.ListOrders) -> tuple[list[Order], str]:
     async with uow.reader() as repo:
         return await repo.page(
