@@ -44,6 +44,7 @@ from tests.helpers import (
     add_location,
     authorized,
     eventually,
+    location,
     receive,
     running_orders,
     running_pickup,
@@ -640,6 +641,20 @@ async def test_a_store_rule_whose_rpc_checks_no_store_fails_loudly(shop: Shop) -
             grpc.StatusCode.INTERNAL
         )
         assert await callers.invoke("manager-anywhere", "stock/ListLocations", request) == OK
+
+
+async def test_a_store_rule_whose_rpc_checks_no_store_changes_nothing(shop: Shop) -> None:
+    """The unit of work refuses to commit such a call's change (INTERNAL, rolled back)."""
+    shop.stock.app.access = {**STOCK_ACCESS, "UpdateLocation": at_store(Role.MANAGER)}
+    renamed = location(OTHER, name="renamed by a bug", kind=spb.LOCATION_KIND_STORE)
+    request = spb.UpdateLocationRequest(location=renamed)
+    async with contextlib.AsyncExitStack() as stack:
+        callers = Callers(shop, stack)
+        assert await callers.invoke("manager", "stock/UpdateLocation", request) == (
+            grpc.StatusCode.INTERNAL
+        )
+    found = await shop.stock.stub.GetLocation(spb.GetLocationRequest(id=OTHER))
+    assert found.location.name != "renamed by a bug"
 
 
 async def test_only_a_manager_overrides_the_return_window(shop: Shop) -> None:

@@ -9,7 +9,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from omni.platform import origin, outbox
+from omni.platform import auth, origin, outbox
 from omni.platform.db import write_transaction
 from omni.platform.outbox import OutboxMessage
 
@@ -58,6 +58,9 @@ class UnitOfWork(Generic[Tx, Reader]):
             async with write_transaction(self.engine) as conn:
                 tx = self._begin(conn)
                 yield tx
+                # A STORE-scoped call by a store-bound caller that checked no store is a bug:
+                # it must not commit (omni.platform.auth).
+                auth.confirm_store_checked()
                 here = origin.current()
                 messages = [
                     _stamped(self._to_outbox(e), origins.get(id(e), here)) for e in tx.events
