@@ -20,7 +20,7 @@ from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from grpc_status import rpc_status
 
 from omni.platform import auth, errors, logs, tracing, validation
-from omni.platform.db import is_connection_error
+from omni.platform.db import DATABASE_AWAY, is_connection_error
 from omni.platform.tasks import repeat, reraise_if_cancelled
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def status_for(exc: BaseException, detail_for: DetailFor) -> grpc.Status:
         code = next(c for cls, c in CODES.items() if isinstance(exc, cls))
         message, detail = exc.message, detail_for(exc)
     elif is_connection_error(exc):
-        code, message, detail = grpc.StatusCode.UNAVAILABLE, "the database is unreachable", None
+        code, message, detail = grpc.StatusCode.UNAVAILABLE, DATABASE_AWAY, None
     else:
         log.error("unexpected error", exc_info=exc)
         code, message, detail = grpc.StatusCode.INTERNAL, "internal error (logged)", None

@@ -34,9 +34,10 @@ def quoted(value: str) -> str:
     return f"{value[:MAX_QUOTED]!r}… ({len(value)} characters)"
 
 
-def listed(values: Sequence[str]) -> str:
-    """Values for an error message: the first five, and how many more there are."""
-    shown = ", ".join(quoted(v) for v in values[:MAX_LISTED])
+def listed(values: Sequence[str], *, quote: bool = True) -> str:
+    """Values for an error message: the first five (quoted, unless they are valid ids), and
+    how many more there are."""
+    shown = ", ".join(quoted(v) if quote else v for v in values[:MAX_LISTED])
     more = len(values) - MAX_LISTED
     return f"{shown} and {more} more" if more > 0 else shown
 

@@ -15,6 +15,7 @@ from omni.platform.db import with_retries
 from omni.platform.errors import FailedPrecondition, NotFound, OmniError
 from omni.platform.origin import of_batch_item
 from omni.platform.outbox import attribute
+from omni.platform.validation import listed
 from omni.stock.domain import book as ops
 from omni.stock.domain import sourcing
 from omni.stock.domain.commands import Allocate, Reserve
@@ -151,7 +152,7 @@ def _named_locations(req: Request) -> set[str]:
 def _record_unknown(i: int, req: Request, known: set[str], outcomes: list[Outcome | None]) -> bool:
     missing = sorted(_named_locations(req) - known)
     if missing:
-        outcomes[i] = NotFound(f"unknown location(s): {', '.join(missing)}")
+        outcomes[i] = NotFound(f"unknown location(s): {listed(missing, quote=False)}")
     return bool(missing)
 
 

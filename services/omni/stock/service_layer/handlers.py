@@ -9,6 +9,7 @@ from datetime import datetime
 from omni.platform.auth import current_caller
 from omni.platform.db import with_retries
 from omni.platform.errors import AlreadyExists, NotFound
+from omni.platform.validation import listed
 from omni.stock.domain import book as ops
 from omni.stock.domain import commands
 from omni.stock.domain.channels import ChannelView
@@ -260,7 +261,7 @@ async def require_locations(tx: Transaction, ids: set[str]) -> dict[str, Locatio
     found = await tx.repo.locations(ids)
     missing = sorted(ids - found.keys())
     if missing:
-        raise NotFound(f"unknown location(s): {', '.join(missing)}")
+        raise NotFound(f"unknown location(s): {listed(missing, quote=False)}")
     return found
 
 
