@@ -163,3 +163,36 @@ def test_a_committed_reservation_cannot_be_released() -> None:
     with pytest.raises(FailedPrecondition, match="already committed"):
         ops.release(book, res)
     assert book.level("A", "L1").on_hand == 4
+
+
+@pytest.mark.parametrize("settle", ["write_off", "commit"])
+def test_held_units_a_count_found_missing_leave_reserved_without_going_below_zero(
+    settle: str,
+) -> None:
+    """Counted 0 with 2 reserved (a count shortage): writing off (or shipping) the 2 held
+    units ends the reservation and leaves on_hand at 0, instead of being refused for good."""
+    book = book_with(A=(2, 0, 0))
+    res = ops.reserve(
+        book, reservation_id="r1", reference="o1", lines={("A", "L1"): 2}, now=NOW, expires_at=None
+    )
+    book.apply("A", "L1", MovementKind.COUNT, on_hand=-2)  # counted 0 on the shelf
+    if settle == "write_off":
+        ops.write_off(book, res, {("A", "L1"): 2}, actor="anna")
+    else:
+        ops.commit(book, res, None)
+    level = book.level("A", "L1")
+    assert (level.on_hand, level.reserved) == (0, 0)
+    assert res.status is not ReservationStatus.ACTIVE
+
+
+def test_a_short_pick_after_a_count_writes_off_the_missing_and_ships_the_rest() -> None:
+    book = book_with(A=(5, 0, 0))
+    res = ops.reserve(
+        book, reservation_id="r1", reference="o1", lines={("A", "L1"): 3}, now=NOW, expires_at=None
+    )
+    book.apply("A", "L1", MovementKind.COUNT, on_hand=-4)  # 1 on the shelf: 2 reserved missing
+    ops.write_off(book, res, {("A", "L1"): 2}, actor="anna")  # the associate finds just 1
+    level = book.level("A", "L1")
+    assert (level.on_hand, level.reserved) == (1, 1)
+    ops.commit(book, res, None)  # the customer takes the one found
+    assert (level.on_hand, level.reserved) == (0, 0) and res.status is ReservationStatus.COMMITTED

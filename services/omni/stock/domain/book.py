@@ -147,7 +147,7 @@ def write_off(
             sku,
             loc,
             MovementKind.ADJUSTMENT,
-            on_hand=-qty,
+            on_hand=-_still_counted(book.level(sku, loc), qty),
             reserved=-qty,
             reference=reservation.id,
             actor=actor,
@@ -181,10 +181,27 @@ def commit(
     _check_held(reservation, requested, "commit")
     for (sku, loc), qty in requested.items():
         if qty:
+            on_hand = -_still_counted(book.level(sku, loc), qty)
             book.apply(
-                sku, loc, MovementKind.COMMIT, on_hand=-qty, reserved=-qty, reference=reservation.id
+                sku,
+                loc,
+                MovementKind.COMMIT,
+                on_hand=on_hand,
+                reserved=-qty,
+                reference=reservation.id,
             )
             reservation.line(sku, loc).committed += qty
     if all(line.outstanding == 0 for line in reservation.lines):
         reservation.status = ReservationStatus.COMMITTED
     return {k: q for k, q in requested.items() if q}
+
+
+def _still_counted(level: StockLevel, held: int) -> int:
+    """How many of `held` reserved units leaving a level are still in its on_hand.
+
+    A count below the reserved units (COUNT, DAMAGE) has already taken the missing ones out
+    of on_hand: those are the first that leave, once, as their reservation is written off or
+    committed, instead of taking on_hand below zero and being refused for good (which left
+    them reserved for ever)."""
+    missing = max(0, level.reserved - level.on_hand)
+    return held - min(held, missing)
