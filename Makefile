@@ -10,7 +10,7 @@ PROTO_OUT := services/.protos-generated
 # Tests may use a PostgreSQL you already run: OMNI_TEST_POSTGRES_URL=postgresql://...
 PYTEST_ARGS ?=
 
-.PHONY: run test lint protos bench chaos clean venv
+.PHONY: run test lint protos bench chaos soak clean venv
 
 venv: $(INSTALLED)
 
@@ -50,10 +50,15 @@ test: lint
 bench: protos
 	$(PY) -m tests.bench
 
+# The model-based test of the stock rules (its short form runs in `make test`) for at least
+# OMNI_SOAK_STEPS steps (100000); prints how many ran and how long they took.
+soak: protos
+	$(PY) -m tests.soak
+
 # The fault suite's longer form (its short form runs in `make test`): kill -9 of replicas and
 # PostgreSQL and a NATS restart under load, figures per phase. CHAOS_ARGS, e.g. --rounds 1.
 chaos: protos
 	$(PY) -m tests.chaos $(CHAOS_ARGS)
 
 clean:
-	rm -rf $(VENV) $(PROTO_OUT) .omni services/omni/*/v1 .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(PROTO_OUT) .omni services/omni/*/v1 .pytest_cache .mypy_cache .ruff_cache .hypothesis
