@@ -307,3 +307,22 @@ def as_domain(level: pb.StockLevel) -> StockLevel:
         level.damaged,
         level.version,
     )
+
+
+TextCase = tuple[str, Any, str]  # (rpc, request, the field holding the bad text)
+
+
+async def assert_text_refused(stub: Any, nul: list[TextCase], control: list[TextCase]) -> None:
+    """Each call, with a NUL or a control character in one text field, is INVALID_ARGUMENT
+    naming that field."""
+    for cases, what in ((nul, "a NUL character"), (control, "control characters")):
+        for rpc, request, field in cases:
+            try:
+                await getattr(stub, rpc)(request)
+            except grpc.aio.AioRpcError as failure:
+                assert (rpc, failure.code()) == (rpc, grpc.StatusCode.INVALID_ARGUMENT), (
+                    failure.details()
+                )
+                assert failure.details().startswith(f"{field} may not contain {what}")
+            else:
+                raise AssertionError(f"{rpc} took {what} in {field}")

@@ -144,22 +144,7 @@ async def test_a_handler_stopped_mid_message_gives_it_back_at_once(
 ) -> None:
     """Stopped (a replica shutting down), a handler gives its message back (a nak): another
     takes it at once, not when the ack wait (10 s here) runs out."""
-    started = asyncio.Event()
-    handled = asyncio.Event()
-
-    async def stuck(msg: Msg) -> None:
-        started.set()
-        await asyncio.Event().wait()
-
-    async def handle(msg: Msg) -> None:
-        handled.set()
-
-    async with connected(nats_server.url) as link:
-        await publish(link, "s1")
-        async with consuming(link, stuck, ack_wait=10):
-            await started.wait()
-        async with consuming(link, handle, ack_wait=10):
-            await asyncio.wait_for(handled.wait(), 5)
+    await _taken_over(nats_server.url, {"ack_wait": 10}, stop_first=True)
 
 
 async def test_a_message_held_by_a_killed_replica_is_handled_by_another_within_seconds(
@@ -206,6 +191,12 @@ async def test_a_handler_stuck_past_its_limit_loses_its_message_to_another(
 ) -> None:
     """A handler hung (say on a database that stopped answering) stops its heartbeats after
     `stuck_after`: the message goes to another replica instead of waiting on it for ever."""
+    await _taken_over(nats_server.url, {"ack_wait": 1.0, "stuck_after": 2.0}, stop_first=False)
+
+
+async def _taken_over(url: str, options: dict[str, float], *, stop_first: bool) -> None:
+    """A message whose handler never returns is handled by another consumer: the first one
+    stopped before the other starts, or left running beside it."""
     started = asyncio.Event()
     handled = asyncio.Event()
 
@@ -216,12 +207,14 @@ async def test_a_handler_stuck_past_its_limit_loses_its_message_to_another(
     async def handle(msg: Msg) -> None:
         handled.set()
 
-    async with connected(nats_server.url) as link:
-        await publish(link, "h1")
-        async with consuming(link, hung, ack_wait=1.0, stuck_after=2.0):
-            await started.wait()
-            async with consuming(link, handle, ack_wait=1.0):
-                await asyncio.wait_for(handled.wait(), 10)
+    async with connected(url) as link, contextlib.AsyncExitStack() as first:
+        await publish(link, "t1")
+        await first.enter_async_context(consuming(link, hung, **options))
+        await started.wait()
+        if stop_first:
+            await first.aclose()
+        async with consuming(link, handle, ack_wait=options["ack_wait"]):
+            await asyncio.wait_for(handled.wait(), 5 if stop_first else 10)
 
 
 async def test_a_message_failing_on_a_bug_is_set_aside_listed_and_replayed(
