@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 
+from omni.platform import validation
 from omni.platform.errors import InvalidArgument
 
 
@@ -16,10 +17,14 @@ class PageToken:
 
     @staticmethod
     def read(token: str) -> tuple[datetime, str]:
+        """The (at, last_id) a token of ours holds; anything else is InvalidArgument (a token
+        is the caller's to alter: a time without its zone, an id with a NUL, would otherwise
+        reach the database)."""
         try:
             at, last_id = base64.urlsafe_b64decode(token.encode()).decode().split("|", 1)
-            if "\x00" in last_id:  # none of ours has one, and PostgreSQL refuses a NUL
-                raise ValueError("NUL in the last id")
-            return datetime.fromisoformat(at), last_id
+            when = datetime.fromisoformat(at)
+            if when.tzinfo is None or not validation.is_identifier(last_id):
+                raise ValueError("not a token of ours")
+            return when, last_id
         except ValueError as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors
             raise InvalidArgument("page_token is not one this service gave out") from exc

@@ -42,6 +42,11 @@ def listed(values: Sequence[str], *, quote: bool = True) -> str:
     return f"{shown} and {more} more" if more > 0 else shown
 
 
+def is_identifier(value: str) -> bool:
+    """1..64 characters of letters, digits and . _ : / - , starting with a letter or digit."""
+    return 0 < len(value) <= MAX_ID_LENGTH and _ID_PATTERN.fullmatch(value) is not None
+
+
 def identifier(field: str, value: str) -> str:
     """A required id: 1..64 characters of letters, digits and . _ : / - ."""
     if not value:
