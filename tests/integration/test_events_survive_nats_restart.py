@@ -58,6 +58,22 @@ async def test_an_event_is_published_right_after_its_commit_not_on_the_poll(
         assert (event.level.sku, event.level.on_hand) == (sku, 5)
 
 
+async def test_the_longest_ids_make_a_subject_the_outbox_holds(
+    database_url: str, nats_server: EmbeddedNats
+) -> None:
+    """Ids of 64 characters, every "." written "%2E": a subject of about 400 characters (over
+    255 gave INTERNAL on PostgreSQL; found by tests/integration/test_fuzz.py)."""
+    location_id, sku = "L" + "." * 63, "S" + "." * 63
+    async with running_stock(database_url, nats_server.url) as stock:
+        await stock.app.nats.ready.wait()
+        await add_location(stock.stub, location_id)
+        assert stock.app.nats.nc is not None
+        changes = await stock.app.nats.nc.subscribe(availability_subject(location_id, sku))
+        await receive(stock.stub, sku, location_id, 1)
+        event = msg_pb.StockLevelChanged.FromString((await changes.next_msg(5)).data)
+        assert (event.level.sku, event.level.location_id) == (sku, location_id)
+
+
 async def test_events_committed_while_nats_is_down_arrive_exactly_once(
     database_url: str, nats_server: EmbeddedNats
 ) -> None:

@@ -84,6 +84,12 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
     ("PlaceOrder", order(lines=[line(quantity=0)]), INVALID),
     ("PlaceOrder", order(lines=[line(quantity=-3)]), INVALID),
     ("PlaceOrder", order(lines=[line(unit_price=-1)]), INVALID),
+    # A total past int64 (each line within its bounds): INTERNAL before (found by fuzzing).
+    (
+        "PlaceOrder",
+        order(lines=[line(sku=f"S{i}", quantity=10**6, unit_price=10**12) for i in range(10)]),
+        INVALID,
+    ),
     ("PlaceOrder", order(lines=[line(sku="")]), INVALID),
     ("PlaceOrder", order(lines=[line(), line(quantity=2)]), INVALID),
     ("PlaceOrder", no_fulfilment(), INVALID),

@@ -68,6 +68,13 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
         INVALID,
     ),
     ("ReturnAtCounter", pb.ReturnAtCounterRequest(received=[received()]), INVALID),
+    # More received than the return lists: refused before the return is opened (it stayed
+    # open before, found by fuzzing).
+    (
+        "ReturnAtCounter",
+        pb.ReturnAtCounterRequest(create=create(), received=[received(quantity=2)]),
+        INVALID,
+    ),
     ("GetReturn", pb.GetReturnRequest(), INVALID),
     ("GetReturn", pb.GetReturnRequest(id="rma_missing"), NOT_FOUND),
     ("ListReturns", pb.ListReturnsRequest(page_size=-5), INVALID),

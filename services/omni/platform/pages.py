@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import UTC, datetime
 
 from omni.platform import validation
 from omni.platform.errors import InvalidArgument
@@ -25,6 +25,6 @@ class PageToken:
             when = datetime.fromisoformat(at)
             if when.tzinfo is None or not validation.is_identifier(last_id):
                 raise ValueError("not a token of ours")
-            return when, last_id
-        except ValueError as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors
+            return when.astimezone(UTC), last_id  # OverflowError at the ends of time
+        except (ValueError, OverflowError) as exc:  # binascii.Error, UnicodeDecodeError too
             raise InvalidArgument("page_token is not one this service gave out") from exc

@@ -19,6 +19,11 @@ from omni.platform.db import UTCDateTime
 SequenceId = BigInteger().with_variant(Integer(), "sqlite")
 
 
+# The longest subject an event may have: stock.availability.<location>.<sku>, each id up to 64
+# characters with every "." written "%2E" (omni.stock.adapters.events), is about 400.
+SUBJECT_LENGTH = 512
+
+
 def platform_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
     """Declares (outbox, processed_events, idempotency_keys) on a service's metadata."""
     outbox = Table(
@@ -26,7 +31,7 @@ def platform_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
         metadata,
         Column("seq", SequenceId, primary_key=True, autoincrement=True),
         Column("event_id", String(64), nullable=False, unique=True),
-        Column("subject", String(255), nullable=False),
+        Column("subject", String(SUBJECT_LENGTH), nullable=False),
         Column("payload", LargeBinary, nullable=False),
         Column("request_id", String(64), nullable=True),
         Column("traceparent", String(128), nullable=True),
@@ -64,3 +69,12 @@ def add_outbox_traceparent() -> None:
     from alembic import op  # only ever called inside a migration
 
     op.add_column("outbox", Column("traceparent", String(128), nullable=True))
+
+
+def widen_outbox_subject() -> None:
+    """The body of each service's migration that lets an outbox subject hold 512 characters
+    (SQLite does not enforce a length: nothing to do there)."""
+    from alembic import op  # only ever called inside a migration
+
+    if op.get_bind().dialect.name != "sqlite":
+        op.alter_column("outbox", "subject", type_=String(SUBJECT_LENGTH))

@@ -16,6 +16,7 @@ from omni.stock.v1 import stock_pb2 as stock_pb
 
 _CURRENCY = re.compile(r"[A-Z]{3}")  # fullmatch: "$" would let "EUR\n" pass
 MAX_UNIT_PRICE = 10**12  # minor units: ten billion in a two-decimal currency
+MAX_TOTAL = 10**18  # an order's total, in minor units (it travels as an int64)
 
 
 def place_order(msg: pb.PlaceOrderRequest) -> commands.PlaceOrder:
@@ -29,6 +30,8 @@ def place_order(msg: pb.PlaceOrderRequest) -> commands.PlaceOrder:
         for i, ln in enumerate(msg.lines)
     )
     check.each_once("SKU", [sku for sku, _, _ in lines])
+    if sum(qty * price for _, qty, price in lines) > MAX_TOTAL:
+        raise InvalidArgument(f"the order's total may be at most {MAX_TOTAL} minor units")
     if not _CURRENCY.fullmatch(msg.currency):
         raise InvalidArgument(
             "currency must be an ISO 4217 code of three capital letters, "

@@ -61,9 +61,14 @@ class ReturnsServicer(returns_pb2_grpc.ReturnsServiceServicer):
         create = requests.create_return(request.create)
         received = requests.received(request.received)
         asked = {sku: qty for sku, qty, _ in create.lines}
+        arrived: dict[str, int] = {}
         for r in received:
             if r.sku not in asked:
                 raise InvalidArgument(f"received {r.sku}, which the return does not list")
+            arrived[r.sku] = arrived.get(r.sku, 0) + r.quantity
+        for sku, qty in arrived.items():
+            if qty > asked[sku]:
+                raise InvalidArgument(f"received {qty} of {sku}; the return lists {asked[sku]}")
         rma = await self._create(create)
         cmd = commands.ReceiveReturn(rma.id, received)
         rma = await handlers.receive_return(self._uow, cmd)
