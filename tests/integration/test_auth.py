@@ -393,6 +393,10 @@ NETWORK_CASES: dict[str, Build] = {
     "stock/WatchAvailability": lambda shop, store: _with_sku(
         shop, store, lambda sku: spb.WatchAvailabilityRequest(skus=[sku], location_ids=[store])
     ),
+    "stock/ListLevels": lambda shop, store: _with_sku(
+        shop, store, lambda sku: spb.ListLevelsRequest(location_id=store, sku_prefix=sku)
+    ),
+    "stock/LookupBarcodes": lambda shop, store: _ready(spb.LookupBarcodesRequest(codes=["0001"])),
     "orders/PlaceOrder": lambda shop, store: _with_sku(
         shop,
         store,

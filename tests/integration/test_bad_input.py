@@ -136,6 +136,19 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
         INVALID,
     ),
     ("ListMovements", pb.ListMovementsRequest(sku="", location_id="L1"), INVALID),
+    ("ListLevels", pb.ListLevelsRequest(), INVALID),
+    ("ListLevels", pb.ListLevelsRequest(location_id="NOPE"), NOT_FOUND),
+    ("ListLevels", pb.ListLevelsRequest(location_id="L1", page_size=501), INVALID),
+    ("ListLevels", pb.ListLevelsRequest(location_id="L1", page_size=-1), INVALID),
+    ("ListLevels", pb.ListLevelsRequest(location_id="L1", page_token="a b"), INVALID),
+    ("ListLevels", pb.ListLevelsRequest(location_id="L1", page_token=LONG), INVALID),
+    ("ListLevels", pb.ListLevelsRequest(location_id="L1", sku_prefix="SKU 1"), INVALID),
+    ("ListLevels", pb.ListLevelsRequest(location_id="L1", sku_prefix=LONG), INVALID),
+    ("LookupBarcodes", pb.LookupBarcodesRequest(), INVALID),
+    ("LookupBarcodes", pb.LookupBarcodesRequest(codes=[str(n) for n in range(101)]), INVALID),
+    ("LookupBarcodes", pb.LookupBarcodesRequest(codes=["0001", ""]), INVALID),
+    ("LookupBarcodes", pb.LookupBarcodesRequest(codes=[LONG]), INVALID),
+    ("LookupBarcodes", pb.LookupBarcodesRequest(codes=["0001", "0001"]), INVALID),
     ("Reserve", pb.ReserveRequest(lines=[LINE]), INVALID),
     ("Reserve", pb.ReserveRequest(idempotency_key="k"), INVALID),
     (
@@ -271,6 +284,8 @@ NUL_IN_TEXT: list[tuple[str, Any, str]] = [
         ),
         "near.location_id",
     ),
+    ("ListLevels", pb.ListLevelsRequest(location_id="L1", sku_prefix=NUL), "sku_prefix"),
+    ("LookupBarcodes", pb.LookupBarcodesRequest(codes=["0001", NUL]), "codes[1]"),
 ]
 CONTROL_IN_TEXT: list[tuple[str, Any, str]] = [
     ("CreateLocation", pb.CreateLocationRequest(location=loc(name="New\x07")), "location.name"),

@@ -135,6 +135,11 @@ class StockRepository:
         found = await self.conn.execute(select(barcodes.c.sku).where(barcodes.c.code == code))
         return found.scalar_one_or_none()
 
+    async def skus_of(self, codes: Collection[str]) -> dict[str, str]:
+        """The SKU of each registered code among `codes`."""
+        query = select(barcodes.c.code, barcodes.c.sku).where(barcodes.c.code.in_(list(codes)))
+        return {code: sku for code, sku in await self.conn.execute(query)}
+
     # Channel views -------------------------------------------------------------------
 
     async def channel_views(self, channel: Channel | None = None) -> list[ChannelView]:
@@ -213,6 +218,19 @@ class StockRepository:
         if location_ids:
             query = query.where(stock_levels.c.location_id.in_(list(location_ids)))
         query = query.order_by(stock_levels.c.sku, stock_levels.c.location_id)
+        return [_level(r) for r in (await self.conn.execute(query)).mappings()]
+
+    async def levels_at(
+        self, location_id: str, sku_prefix: str, after_sku: str, limit: int
+    ) -> list[StockLevel]:
+        """The location's levels in SKU order, after `after_sku`, of SKUs with the prefix."""
+        query = select(stock_levels).where(stock_levels.c.location_id == location_id)
+        if after_sku:
+            query = query.where(stock_levels.c.sku > after_sku)
+        if sku_prefix:
+            # Not LIKE: "_" is a wildcard to it, and SQLite's ignores case.
+            query = query.where(func.substr(stock_levels.c.sku, 1, len(sku_prefix)) == sku_prefix)
+        query = query.order_by(stock_levels.c.sku).limit(limit)
         return [_level(r) for r in (await self.conn.execute(query)).mappings()]
 
     async def save_changes(self, changes: list[LevelChanged], levels: list[StockLevel]) -> None:

@@ -55,6 +55,7 @@ stock_levels = Table(
         "on_hand >= 0 AND reserved >= 0 AND safety_stock >= 0 AND damaged >= 0",
         name="ck_stock_levels_non_negative",
     ),
+    Index("ix_stock_levels_location_sku", "location_id", "sku"),  # ListLevels
 )
 
 movements = Table(

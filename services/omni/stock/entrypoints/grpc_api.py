@@ -42,11 +42,14 @@ ACCESS: Access = {
     "ListMovements": at_store(Role.MANAGER),  # a store's ledger is its own
     "SetChannelView": unbound(Role.MANAGER),  # every location of a kind, network-wide
     "ListChannelViews": network(*_READERS),
-    "Scan": at_store(Role.SCANNER),  # every location a scan touches (a MOVE's target too)
+    # Every location a scan touches (a MOVE's target too); a manager counts (COUNT) through it.
+    "Scan": at_store(Role.SCANNER, Role.MANAGER),
     "RegisterBarcodes": unbound(Role.MANAGER),  # one catalogue: a code remapped moves every store
+    "LookupBarcodes": network(*_READERS),
     # Availability: an associate helping a customer sees other stores.
     "GetAvailability": network(*_READERS),
     "WatchAvailability": network(*_READERS),
+    "ListLevels": network(*_READERS),
     # The storefront (never bound) holds and sells from every location.
     "Reserve": network(Role.STOREFRONT),
     "Release": network(Role.STOREFRONT),
@@ -180,6 +183,20 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
     ) -> pb.RegisterBarcodesResponse:
         count = await scans.register_barcodes(self._s.uow, requests.barcodes(request))
         return pb.RegisterBarcodesResponse(registered=count)
+
+    async def LookupBarcodes(
+        self, request: pb.LookupBarcodesRequest, context: Ctx
+    ) -> pb.LookupBarcodesResponse:
+        found = await queries.skus_of(self._s.uow, requests.barcode_codes(request))
+        return pb.LookupBarcodesResponse(barcodes=[pb.Barcode(code=c, sku=s) for c, s in found])
+
+    async def ListLevels(
+        self, request: pb.ListLevelsRequest, context: Ctx
+    ) -> pb.ListLevelsResponse:
+        levels, after = await queries.levels_at(self._s.uow, requests.levels_page(request))
+        return pb.ListLevelsResponse(
+            levels=[convert.level_to_proto(lv) for lv in levels], next_page_token=after
+        )
 
     async def ListMovements(
         self, request: pb.ListMovementsRequest, context: Ctx

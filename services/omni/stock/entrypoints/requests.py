@@ -12,6 +12,7 @@ from omni.stock.domain import commands
 from omni.stock.domain.channels import Channel, ChannelView
 from omni.stock.domain.model import Location, LocationKind, ScanKind
 from omni.stock.domain.sourcing import Destination
+from omni.stock.service_layer.queries import LevelsPage
 from omni.stock.v1 import stock_pb2 as pb
 
 MAX_TTL_SECONDS = 30 * 24 * 3600
@@ -268,6 +269,46 @@ def barcodes(msg: pb.RegisterBarcodesRequest) -> commands.RegisterBarcodes:
             raise InvalidArgument(f"barcodes[{i}]: {code} is given twice")
         pairs[code] = check.identifier(f"barcodes[{i}].sku", barcode.sku)
     return commands.RegisterBarcodes(pairs)
+
+
+MAX_LOOKUP_CODES = 100
+
+
+def barcode_codes(msg: pb.LookupBarcodesRequest) -> list[str]:
+    """1 to 100 codes, each well-formed and given once (as RegisterBarcodes takes them)."""
+    if not msg.codes:
+        raise InvalidArgument("codes must name at least one code")
+    if len(msg.codes) > MAX_LOOKUP_CODES:
+        raise InvalidArgument(
+            f"codes may name at most {MAX_LOOKUP_CODES} codes, got {len(msg.codes)}"
+        )
+    seen: set[str] = set()
+    for i, code in enumerate(msg.codes):
+        check.identifier(f"codes[{i}]", code)
+        if code in seen:
+            raise InvalidArgument(f"codes[{i}]: {code} is given twice")
+        seen.add(code)
+    return list(msg.codes)
+
+
+MAX_LEVELS_PAGE = 500
+
+
+def levels_page(msg: pb.ListLevelsRequest) -> LevelsPage:
+    """One page of a location's levels: which, from after which SKU, how many."""
+    return LevelsPage(
+        location_id=check.identifier("location_id", msg.location_id),
+        sku_prefix=check.optional_identifier("sku_prefix", msg.sku_prefix),
+        after_sku=_sku_after(msg.page_token),
+        size=check.non_negative("page_size", msg.page_size, maximum=MAX_LEVELS_PAGE) or 100,
+    )
+
+
+def _sku_after(page_token: str) -> str:
+    """The SKU a ListLevels page token continues after ("": from the first)."""
+    if page_token and not check.is_identifier(page_token):
+        raise InvalidArgument("page_token is not one this service gave out")
+    return page_token
 
 
 def query_keys(field: str, values: list[str], *, required: bool) -> list[str]:

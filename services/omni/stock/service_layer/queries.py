@@ -19,6 +19,36 @@ class Availability:
     network: dict[str, int]  # sku -> available over locations that ship
 
 
+@dataclass(frozen=True, slots=True)
+class LevelsPage:
+    """Which page of one location's levels to read, in SKU order."""
+
+    location_id: str
+    sku_prefix: str  # "": every SKU
+    after_sku: str  # "": from the first
+    size: int
+
+
+async def levels_at(uow: UnitOfWork, page: LevelsPage) -> tuple[list[StockLevel], str]:
+    """A page of the location's levels and the SKU the next page starts after ("": none)."""
+    async with uow.reader() as repo:
+        if not await repo.locations([page.location_id]):
+            raise NotFound(f"location {page.location_id} does not exist")
+        # One more than the page: whether there is a next page, without an empty last one.
+        found = await repo.levels_at(
+            page.location_id, page.sku_prefix, page.after_sku, page.size + 1
+        )
+    levels = found[: page.size]
+    return levels, levels[-1].sku if len(found) > page.size else ""
+
+
+async def skus_of(uow: UnitOfWork, codes: list[str]) -> list[tuple[str, str]]:
+    """(code, sku) of each registered code, in the order asked."""
+    async with uow.reader() as repo:
+        found = await repo.skus_of(codes)
+    return [(code, found[code]) for code in codes if code in found]
+
+
 async def list_locations(uow: UnitOfWork) -> list[Location]:
     async with uow.reader() as repo:
         return list((await repo.locations()).values())
