@@ -10,7 +10,7 @@ PROTO_OUT := services/.protos-generated
 # Tests may use a PostgreSQL you already run: OMNI_TEST_POSTGRES_URL=postgresql://...
 PYTEST_ARGS ?=
 
-.PHONY: run test lint protos bench chaos soak clean venv
+.PHONY: run test lint protos bench chaos soak clean venv chromium screenshots
 
 venv: $(INSTALLED)
 
@@ -44,8 +44,20 @@ lint: protos
 	if [ -n "$$last" ]; then $(VENV)/bin/buf breaking protos --against ".git#tag=$$last,subdir=protos"; \
 	else echo "buf breaking: no release tagged yet, nothing to compare with"; fi
 
-test: lint
+test: lint chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The console's browser tests drive the system's Chromium (Playwright cannot download its
+# own browsers here); installed once with apt-get when missing. OMNI_CHROMIUM names another.
+chromium:
+	@if [ -n "$$OMNI_CHROMIUM" ] || command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	echo "Installing Chromium for the browser tests (apt-get install chromium)"; \
+	sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium
+
+# The console's screenshots in docs/, taken by its browser tests.
+screenshots: protos chromium
+	OMNI_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser -q
 
 bench: protos
 	$(PY) -m tests.bench

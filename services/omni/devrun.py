@@ -1,8 +1,10 @@
 """`make run`: a local nats-server with JetStream, every service on SQLite, and demo data.
 
 Each service runs as its own process, as in production; Ctrl-C (or SIGTERM) stops them all.
-Environment: OMNI_DATA_DIR (default .omni), OMNI_NATS_PORT (default 4222), NATS_URL (use that
-NATS instead of starting one), and each service's own settings (e.g. OMNI_STOCK_GRPC_PORT).
+The console (the store web app) runs beside them on http://127.0.0.1:8080, with a sign-in
+button for each dev token. Environment: OMNI_DATA_DIR (default .omni), OMNI_NATS_PORT
+(default 4222), NATS_URL (use that NATS instead of starting one), and each service's own
+settings (e.g. OMNI_STOCK_GRPC_PORT, OMNI_CONSOLE_HTTP_PORT).
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import grpc
 from cryptography.fernet import Fernet
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from omni.console.settings import ConsoleSettings
 from omni.demo import seed
 from omni.orders.settings import OrdersSettings
 from omni.pickup.settings import PickupSettings
@@ -39,7 +43,8 @@ SERVICES = {
 
 def main() -> None:
     data_dir = Path(os.environ.get("OMNI_DATA_DIR", ".omni")).resolve()
-    os.environ.setdefault("OMNI_PICKUP_CODE_KEY", _code_key(data_dir))
+    os.environ.setdefault("OMNI_PICKUP_CODE_KEY", _key(data_dir / "pickup-code.key"))
+    os.environ.setdefault("OMNI_CONSOLE_SESSION_KEY", _key(data_dir / "console-session.key"))
     tokens = _dev_tokens(data_dir)
     nats: EmbeddedNats | None = None
     nats_url = os.environ.get("NATS_URL", "")
@@ -65,7 +70,9 @@ def main() -> None:
         for port in ports.values():
             _wait_serving(f"127.0.0.1:{port}", children)
         seed(f"127.0.0.1:{ports['stock']}", tokens["service"])
-        _banner(nats_url, ports, tokens)
+        children.append(_start_console(ports, nats_url))
+        _wait_answering(ConsoleSettings().http_port, children)
+        _banner(nats_url, ports, tokens, ConsoleSettings().http_port)
         while not stopping and all(c.poll() is None for c in children):
             time.sleep(0.2)
     finally:
@@ -107,20 +114,43 @@ def _start_services(data_dir: Path, nats_url: str) -> list[subprocess.Popen[byte
     return children
 
 
-def _code_key(data_dir: Path) -> str:
-    """The key pickup codes are sealed with, made once for this data directory (a notification
-    system would hold the same key; in production it comes from a secret)."""
-    path = data_dir / "pickup-code.key"
+def _start_console(ports: dict[str, int], nats_url: str) -> subprocess.Popen[bytes]:
+    """The store web app, a client of the four services like any other (plain HTTP here, so
+    its cookies are not marked Secure; a sign-in button per dev token)."""
+    env = {
+        **os.environ,
+        "NATS_URL": nats_url,
+        "OMNI_CONSOLE_HTTP_HOST": os.environ.get("OMNI_CONSOLE_HTTP_HOST", "127.0.0.1"),
+        "OMNI_CONSOLE_SECURE_COOKIES": "false",
+        "OMNI_CONSOLE_DEV_SIGNIN": "true",
+        **{
+            f"OMNI_CONSOLE_{name.upper()}_TARGET": f"127.0.0.1:{port}"
+            for name, port in ports.items()
+        },
+    }
+    env.setdefault("OMNI_LOG_FORMAT", "text")
+    return subprocess.Popen([sys.executable, "-m", "omni.console"], env=env, start_new_session=True)
+
+
+def _key(path: Path) -> str:
+    """A Fernet key made once for this data directory: pickup codes are sealed with one (a
+    notification system would hold the same), console sessions with another. In production
+    each comes from a secret."""
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_text(Fernet.generate_key().decode())
     return path.read_text().strip()
 
 
+# Store staff of the demo, beside one unbound token per role: "<role>@<store>".
+DEV_STAFF = ("associate@STORE-NYC", "manager@STORE-NYC", "associate@STORE-SF")
+
+
 def _dev_tokens(data_dir: Path) -> dict[str, str]:
-    """One bearer token per role, made once for this data directory and given to every
-    service (unless OMNI_AUTH_TOKENS is set; then its first token of each role is used)."""
+    """One bearer token per role, and per demo store's staff, made once for this data
+    directory and given to every service (unless OMNI_AUTH_TOKENS is set; then its first
+    token of each role is used)."""
     given = os.environ.get("OMNI_AUTH_TOKENS")
     if given:
         entries = json.loads(given)
@@ -132,10 +162,17 @@ def _dev_tokens(data_dir: Path) -> dict[str, str]:
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
-        made = {role.value: f"dev-{role.value}-{secrets.token_urlsafe(12)}" for role in Role}
-        path.write_text(json.dumps(made, indent=2))
+        path.write_text("{}")
     tokens: dict[str, str] = json.loads(path.read_text())
-    entries = [{"token": t, "role": r, "subject": f"dev-{r}"} for r, t in tokens.items()]
+    for name in (*(role.value for role in Role), *DEV_STAFF):
+        slug = name.replace("@", "-").lower()
+        tokens.setdefault(name, f"dev-{slug}-{secrets.token_urlsafe(12)}")
+    path.write_text(json.dumps(tokens, indent=2))
+    entries = []
+    for name, token in tokens.items():
+        role, _, store = name.partition("@")
+        entry = {"token": token, "role": role, "subject": "dev-" + name.replace("@", "-").lower()}
+        entries.append(entry | ({"store": store} if store else {}))
     os.environ["OMNI_AUTH_TOKENS"] = json.dumps(entries)
     return tokens
 
@@ -159,9 +196,25 @@ def _wait_serving(
     raise SystemExit(f"{target} did not become healthy within {timeout:.0f}s")
 
 
-def _banner(nats_url: str, ports: dict[str, int], tokens: dict[str, str]) -> None:
+def _wait_answering(
+    port: int, children: list[subprocess.Popen[bytes]], timeout: float = 30
+) -> None:
+    """Until the console answers its liveness probe."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(c.poll() is not None for c in children):
+            raise SystemExit("a service exited during start-up; see its log above")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the console did not answer on port {port} within {timeout:.0f}s")
+
+
+def _banner(nats_url: str, ports: dict[str, int], tokens: dict[str, str], console: int) -> None:
     stock, orders, pickup, returns = (ports[n] for n in ("stock", "orders", "pickup", "returns"))
-    roles = "\n".join(f"  {role:<11}{token}" for role, token in tokens.items())
+    roles = "\n".join(f"  {role:<21}{token}" for role, token in tokens.items())
     print(
         f"""
 Omni is running (Ctrl-C stops it).
@@ -171,8 +224,10 @@ Omni is running (Ctrl-C stops it).
   pickup            127.0.0.1:{pickup}   omni.pickup.v1.PickupService
                     (pickup codes are sealed with the key in pickup-code.key)
   returns           127.0.0.1:{returns}   omni.returns.v1.ReturnsService
+  console           http://127.0.0.1:{console}   the store web app (a sign-in button per token)
 
-Every call needs a bearer token; the dev tokens, one per role (also in dev-tokens.json):
+Every call needs a bearer token; the dev tokens, one per role and per demo store's staff
+(also in dev-tokens.json; the console signs people in with the same ones):
 {roles}
 
 Try (any gRPC client; reflection is on), e.g. with grpcurl:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,26 +34,31 @@ class Running:
     orders: str
     pickup: str
     returns: str
+    console: str  # http://...
 
 
 @pytest.fixture
 def make_run(tmp_path: Path) -> Iterator[Running]:
     """`make run` on free ports with its data in tmp; yields the services' addresses."""
     ports = {name: free_port() for name in ("STOCK", "ORDERS", "PICKUP", "RETURNS")}
+    console = free_port()
     env = {
         **os.environ,
         "OMNI_DATA_DIR": str(tmp_path / "data"),
         "OMNI_NATS_PORT": "-1",
         "OMNI_AUTH_TOKENS": AUTH_TOKENS,
         **{f"OMNI_{name}_GRPC_PORT": str(port) for name, port in ports.items()},
+        "OMNI_CONSOLE_HTTP_PORT": str(console),
     }
     proc = subprocess.Popen(["make", "-s", "run"], cwd=REPO, env=env, start_new_session=True)
     try:
-        yield Running(*(f"127.0.0.1:{port}" for port in ports.values()))
+        yield Running(
+            *(f"127.0.0.1:{port}" for port in ports.values()), f"http://127.0.0.1:{console}"
+        )
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
         proc.wait(30)
-    for name, port in ports.items():
+    for name, port in {**ports, "CONSOLE": console}.items():
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"{name} listening after Ctrl-C"
 
@@ -230,3 +237,26 @@ async def test_make_run_turns_a_pickup_order_into_a_store_task(make_run: Running
             return got.task.status == ppb.PICKUP_STATUS_CANCELLED
 
         await eventually(task_cancelled, within=10)
+
+
+def _page(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return str(answer.read().decode())
+
+
+async def test_make_run_serves_the_console_with_a_sign_in_button_per_dev_token(
+    make_run: Running,
+) -> None:
+    await demo_seeded(make_run.stock)
+
+    async def answering() -> bool:
+        try:
+            return await asyncio.to_thread(_page, make_run.console + "/healthz") == "ok"
+        except OSError:
+            return False
+
+    await eventually(answering, within=30, interval=0.2)
+    signin = await asyncio.to_thread(_page, make_run.console + "/signin")
+    assert "Sign in as test-associate (associate at STORE-1)" in signin
+    assert "Sign in as test-service (service)" in signin
+    assert "Sign in as test-storefront" not in signin  # machines do not sign in here

@@ -1,0 +1,153 @@
+"""The composition root of the console: settings, sessions, the services' channels, live
+hints, and the routes of every screen."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import ssl
+from collections.abc import AsyncIterator
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from omni.console.backends import Backends
+from omni.console.live import HintListener, Hints, LiveStreams
+from omni.console.sessions import Sessions
+from omni.console.settings import ConsoleSettings
+from omni.console.views import aisle, counter, pickup, signin, status, stock
+from omni.console.web import HERE, Console, render
+from omni.platform.auth import Tokens
+
+log = logging.getLogger(__name__)
+STORE = "/s/{store}"
+
+
+def routes() -> list[Route | Mount]:
+    get, post = ["GET"], ["POST"]
+    return [
+        Route("/", signin.home, methods=get),
+        Route("/signin", signin.signin_page, methods=get),
+        Route("/signin", signin.sign_in, methods=post),
+        Route("/signout", signin.sign_out, methods=post),
+        Route("/store", signin.store_page, methods=get),
+        Route("/store", signin.choose_store, methods=post),
+        Route("/status", status.status_strip, methods=get),
+        Route("/healthz", status.healthz, methods=get),
+        Route("/readyz", status.readyz, methods=get),
+        Route(f"{STORE}/pickup", pickup.queue_page, methods=get),
+        Route(f"{STORE}/pickup/live", pickup.queue_live, methods=get),
+        Route(f"{STORE}/pickup/{{task}}", pickup.task_page, methods=get),
+        Route(f"{STORE}/pickup/{{task}}/{{action}}", pickup.act, methods=post),
+        Route(f"{STORE}/counter", counter.find, methods=get),
+        Route(f"{STORE}/counter/orders/{{order}}", counter.order_page, methods=get),
+        Route(f"{STORE}/counter/orders/{{order}}/review", counter.review, methods=post),
+        Route(f"{STORE}/counter/orders/{{order}}/confirm", counter.confirm, methods=post),
+        Route(f"{STORE}/aisle", aisle.aisle_page, methods=get),
+        Route(f"{STORE}/aisle/{{sku}}/live", aisle.aisle_live, methods=get),
+        Route(f"{STORE}/aisle/{{sku}}/order", aisle.sell, methods=post),
+        Route(f"{STORE}/orders/{{order}}/live", aisle.order_live, methods=get),
+        Route(f"{STORE}/stock", stock.stock_page, methods=get),
+        Route(f"{STORE}/stock/live", stock.stock_live, methods=get),
+        Route(f"{STORE}/stock/{{sku}}", stock.sku_page, methods=get),
+        Route(f"{STORE}/stock/{{sku}}/{{action}}", stock.change, methods=post),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+
+
+# Every asset is our own: no inline script, no other origin.
+_HEADERS = [
+    (
+        b"content-security-policy",
+        # htmx sets inline styles while it swaps; scripts stay strictly our own files.
+        b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    code = exc.status_code if isinstance(exc, HTTPException) else 404
+    words = "There is no such page." if code == 404 else "That cannot be done here."
+    return render(request, "error.html", code, message=words)
+
+
+async def _broken(request: Request, exc: Exception) -> Response:
+    log.exception("console: %s %s failed", request.method, request.url.path, exc_info=exc)
+    return render(
+        request, "error.html", 500, message="Something went wrong on this page. Try again."
+    )
+
+
+def build(settings: ConsoleSettings) -> Starlette:
+    tokens = Tokens.parse(settings.auth_tokens)
+    hints, live = Hints(), LiveStreams()
+    tls = (
+        ssl.create_default_context(cafile=settings.nats_ca_file) if settings.nats_ca_file else None
+    )
+    listener = HintListener(settings.nats_url, hints, tls)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        backends = Backends(settings)
+        sessions = Sessions(settings.session_key, tokens, settings.session_seconds)
+        app.state.console = Console(settings, sessions, backends, hints, live)
+        listener.start()
+        try:
+            yield
+        finally:
+            await listener.stop()
+            await backends.close()
+
+    web = Starlette(
+        routes=routes(),
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={HTTPException: _not_found, Exception: _broken},
+        lifespan=lifespan,
+    )
+    web.state.live = live
+    return web
+
+
+class ConsoleServer(uvicorn.Server):
+    """uvicorn, ending the live pages' event streams first when it stops."""
+
+    def __init__(self, settings: ConsoleSettings) -> None:
+        self.web = build(settings)
+        super().__init__(
+            uvicorn.Config(
+                self.web,
+                host=settings.http_host,
+                port=settings.http_port,
+                log_config=None,  # our own log format
+                proxy_headers=True,
+                timeout_graceful_shutdown=10,
+            )
+        )
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.web.state.live.close()
+        await super().shutdown(sockets)

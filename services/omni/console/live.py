@@ -1,0 +1,141 @@
+"""Live pages: server-sent events, and hints from NATS that a store's pickup work changed.
+
+A hint only says "look again": every page that is told re-reads what it shows through the
+services' APIs with the person's own token, so what a page shows is always what the service
+lets that person see. Hints can be missed (NATS away), so pages also look again every few
+seconds on their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from collections.abc import AsyncGenerator, AsyncIterator
+
+import nats
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from starlette.responses import StreamingResponse
+
+from omni.pickup.v1 import messaging_pb2 as pickup_events
+
+log = logging.getLogger(__name__)
+PICKUP_EVENTS = "pickup.events.>"
+
+
+def sse(event: str, html: str) -> str:
+    """One server-sent event carrying an HTML fragment (htmx's sse extension swaps it in)."""
+    data = "\n".join(f"data: {line}" for line in html.splitlines() or [""])
+    return f"event: {event}\n{data}\n\n"
+
+
+KEEPALIVE = ": still here\n\n"  # a comment line: keeps proxies from closing a quiet stream
+_NO_BUFFER = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
+class LiveStreams:
+    """Every open event stream, so that a stopping console ends them at once (the browser
+    reconnects, to another replica) instead of holding its shutdown until they time out."""
+
+    def __init__(self) -> None:
+        self.closing = asyncio.Event()
+
+    def close(self) -> None:
+        self.closing.set()
+
+    def response(self, events: AsyncGenerator[str]) -> StreamingResponse:
+        return StreamingResponse(
+            self._until_closing(events), media_type="text/event-stream", headers=_NO_BUFFER
+        )
+
+    async def _until_closing(self, events: AsyncGenerator[str]) -> AsyncIterator[str]:
+        closing = asyncio.ensure_future(self.closing.wait())
+        following: asyncio.Future[str] | None = None
+        try:
+            while not self.closing.is_set():
+                following = asyncio.ensure_future(anext(events))
+                await asyncio.wait({following, closing}, return_when=asyncio.FIRST_COMPLETED)
+                if not following.done():
+                    return
+                if isinstance(following.exception(), StopAsyncIteration):
+                    return
+                yield following.result()
+        finally:
+            closing.cancel()
+            if following is not None and not following.done():
+                following.cancel()
+                await asyncio.gather(following, return_exceptions=True)
+            await events.aclose()
+
+
+class Hints:
+    """Wakes whoever waits on a store when a pickup event for it arrives."""
+
+    def __init__(self) -> None:
+        self._generation: dict[str, int] = {}
+        self._changed = asyncio.Condition()
+
+    def generation(self, store: str) -> int:
+        return self._generation.get(store, 0)
+
+    async def changed(self, store: str) -> None:
+        async with self._changed:
+            self._generation[store] = self.generation(store) + 1
+            self._changed.notify_all()
+
+    async def wait(self, store: str, seen: int, within: float) -> int:
+        """Until the store's generation passes `seen`, or `within` seconds; the generation now."""
+        async with self._changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: self.generation(store) != seen), within
+                )
+            return self.generation(store)
+
+
+class HintListener:
+    """Subscribes to pickup events (plain NATS, nothing durable: a hint lost costs a few
+    seconds) for as long as the console runs, connecting whenever NATS is there."""
+
+    def __init__(self, url: str, hints: Hints, tls: ssl.SSLContext | None) -> None:
+        self._url, self._hints, self._tls = url, hints, tls
+        self._client: NatsClient | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._connect(), name="console-hints")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._client is not None and not self._client.is_closed:
+            await self._client.close()
+
+    async def _connect(self) -> None:
+        while self._client is None:
+            try:
+                self._client = await nats.connect(
+                    self._url,
+                    name="omni-console",
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    connect_timeout=2,
+                    tls=self._tls,
+                )
+            except Exception as exc:  # NATS not there yet: pages still look again by themselves
+                log.warning("nats: %s; live hints off until it answers", exc)
+                await asyncio.sleep(2)
+        await self._client.subscribe(PICKUP_EVENTS, cb=self._on_pickup)
+
+    async def _on_pickup(self, msg: Msg) -> None:
+        event = pickup_events.PickupChanged()
+        try:
+            event.ParseFromString(msg.data)
+        except Exception:  # a message we cannot read is no hint
+            return
+        if event.task.store_id:
+            await self._hints.changed(event.task.store_id)

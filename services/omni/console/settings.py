@@ -1,0 +1,68 @@
+"""The console's settings (environment variables OMNI_CONSOLE_*, plus OMNI_AUTH_TOKENS and
+NATS_URL, shared with the services)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from omni.platform.auth import Tokens
+
+
+class ConsoleSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OMNI_CONSOLE_", extra="ignore", frozen=True, populate_by_name=True
+    )
+
+    http_host: str = "0.0.0.0"  # a web app serves its network
+    http_port: int = 8080
+    # Each service's gRPC address (in Kubernetes its Service, e.g. omni-stock:50051).
+    stock_target: str = "127.0.0.1:50051"
+    orders_target: str = "127.0.0.1:50052"
+    pickup_target: str = "127.0.0.1:50053"
+    returns_target: str = "127.0.0.1:50054"
+    # The CA (PEM) the services' TLS certificates chain to; empty: plaintext gRPC.
+    grpc_ca_file: str = ""
+    # Seals the session cookie (a Fernet key: 32 url-safe base64 bytes), the same on every
+    # replica, from a secret. Required: a session must not be forgeable.
+    session_key: str
+    # A session ends this long after sign-in (a shift), or at sign-out.
+    session_seconds: int = Field(8 * 3600, gt=0)
+    # Cookies only over HTTPS; off for the plain-HTTP embedded run.
+    secure_cookies: bool = True
+    # The sign-in page offers one button per configured token (the embedded run only).
+    dev_signin: bool = False
+    # The currency an endless-aisle sale is priced in.
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    auth_tokens: str = Field("", validation_alias=AliasChoices("OMNI_AUTH_TOKENS"))
+    nats_url: str = Field(
+        "nats://127.0.0.1:4222", validation_alias=AliasChoices("NATS_URL", "OMNI_NATS_URL")
+    )
+    nats_ca_file: str = Field("", validation_alias=AliasChoices("OMNI_NATS_CA_FILE"))
+    log_level: str = Field("INFO", validation_alias=AliasChoices("OMNI_LOG_LEVEL"))
+    log_format: Literal["json", "text"] = Field(
+        "json", validation_alias=AliasChoices("OMNI_LOG_FORMAT")
+    )
+
+    @field_validator("session_key")
+    @classmethod
+    def _a_fernet_key(cls, value: str) -> str:
+        try:
+            if len(base64.urlsafe_b64decode(value.encode())) == 32:
+                return value
+        except (binascii.Error, ValueError):
+            pass
+        raise ValueError("must be 32 url-safe base64-encoded bytes (a Fernet key)")
+
+    @field_validator("auth_tokens")
+    @classmethod
+    def _valid_tokens(cls, value: str) -> str:
+        try:
+            Tokens.parse(value)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ValueError(f"OMNI_AUTH_TOKENS is not a valid token list: {exc}") from None
+        return value

@@ -1,0 +1,187 @@
+"""The endless aisle: where a SKU can be had (this store, nearby stores by distance, the
+network for shipping), live, and a sale placed for the customer from wherever it is."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from omni.console import words
+from omni.console.backends import Refused
+from omni.console.live import KEEPALIVE, sse
+from omni.console.sessions import Session
+from omni.console.views.scanning import sku_for
+from omni.console.web import (
+    Console,
+    console,
+    fields,
+    fragment,
+    new_key,
+    render,
+    session,
+    signed_in,
+)
+from omni.orders.v1 import orders_pb2 as opb
+from omni.stock.v1 import stock_pb2 as spb
+
+
+async def where(app: Console, who: Session, store: str, sku: str) -> dict[str, object]:
+    """The availability panel's figures, as the POS channel sees them."""
+    locations, levels = await asyncio.gather(
+        app.backends.call(
+            "stock", app.backends.stock.ListLocations, spb.ListLocationsRequest(), who.token
+        ),
+        app.backends.call(
+            "stock",
+            app.backends.stock.GetAvailability,
+            spb.GetAvailabilityRequest(skus=[sku], channel=spb.CHANNEL_POS),
+            who.token,
+        ),
+    )
+    network = next((n.available for n in levels.network if n.sku == sku), 0)
+    return panel(store, sku, list(locations.locations), list(levels.levels), network)
+
+
+def panel(
+    store: str, sku: str, locations: list[spb.Location], levels: list[spb.StockLevel], network: int
+) -> dict[str, object]:
+    """This store's figure, the other stores nearest first, and the network's."""
+    by_id = {loc.id: loc for loc in locations}
+    here = by_id.get(store)
+    available = {lvl.location_id: lvl.available for lvl in levels}
+    stores = []
+    for loc in locations:
+        if loc.kind != spb.LOCATION_KIND_STORE or loc.id == store:
+            continue
+        km = words.km_between(here, loc) if here else None
+        stores.append({"location": loc, "km": km, "available": available.get(loc.id, 0)})
+    stores.sort(key=lambda s: (s["km"] is None, s["km"] or 0, s["location"].id))  # type: ignore[union-attr]
+    return {
+        "sku": sku,
+        "here": here,
+        "here_available": available.get(store, 0),
+        "stores": stores,
+        "network": network,
+    }
+
+
+@signed_in
+async def aisle_page(request: Request) -> Response:
+    store, typed = request.path_params["store"], request.query_params.get("q", "").strip()[:200]
+    app, who = console(request), session(request)
+    context: dict[str, object] = {"section": "aisle", "store": store, "q": typed}
+    if typed:
+        try:
+            sku = await sku_for(app.backends, typed, who.token)
+            context |= await where(app, who, store, sku)
+            context |= {"key": new_key("sale"), "currency": app.settings.currency}
+        except Refused as exc:
+            context["refusal"] = exc.words
+    return render(request, "aisle.html", **context)
+
+
+@signed_in
+async def aisle_live(request: Request) -> Response:
+    """Server-sent events: the availability panel again whenever a level of the SKU moves."""
+    store, sku = request.path_params["store"], request.path_params["sku"]
+    app, who = console(request), session(request)
+
+    async def events() -> AsyncGenerator[str]:
+        while True:
+            try:
+                async for html in _panels(app, who, store, sku):
+                    yield sse("availability", html)
+            except Refused as exc:
+                yield sse("availability", fragment("_refused.html", refusal=exc.words))
+            await asyncio.sleep(2)  # the stream broke (a replica went away): watch again
+            yield KEEPALIVE
+
+    return app.live.response(events())
+
+
+async def _panels(app: Console, who: Session, store: str, sku: str) -> AsyncIterator[str]:
+    locations = await app.backends.call(
+        "stock", app.backends.stock.ListLocations, spb.ListLocationsRequest(), who.token
+    )
+    levels: dict[str, spb.StockLevel] = {}
+    network = 0
+    watch = spb.WatchAvailabilityRequest(skus=[sku], channel=spb.CHANNEL_POS)
+    async for update in app.backends.stream(
+        "stock", app.backends.stock.WatchAvailability, watch, who.token
+    ):
+        if update.HasField("level"):
+            levels[update.level.location_id] = update.level
+        else:
+            network = update.network.available
+        shown = panel(store, sku, list(locations.locations), list(levels.values()), network)
+        yield fragment("_availability.html", store=store, **shown)
+
+
+@signed_in
+async def sell(request: Request) -> Response:
+    """PlaceOrder for the customer at the counter (channel POS)."""
+    store, sku = request.path_params["store"], request.path_params["sku"]
+    app, who, form = console(request), session(request), await fields(request)
+    context: dict[str, object] = {"store": store}
+    placed = _order_request(form, sku, app.settings.currency)
+    if isinstance(placed, str):
+        return render(request, "_sale.html", refusal=placed, fresh_key=new_key("sale"), **context)
+    try:
+        reply = await app.backends.call("orders", app.backends.orders.PlaceOrder, placed, who.token)
+    except Refused as exc:
+        return render(
+            request, "_sale.html", refusal=exc.words, fresh_key=new_key("sale"), **context
+        )
+    order = reply.order
+    fresh = new_key("sale") if order.status == opb.ORDER_STATUS_REJECTED else ""
+    return render(request, "_sale.html", order=order, fresh_key=fresh, O=opb, **context)
+
+
+def _order_request(form: Mapping[str, str], sku: str, currency: str) -> opb.PlaceOrderRequest | str:
+    """The order the form describes, or what is wrong with the form, in words."""
+    quantity = form.get("quantity", "").strip()
+    price = words.to_minor(form.get("price", ""), currency)
+    if not quantity.isdigit() or not 0 < int(quantity) < 10_000:
+        return "Enter how many units the customer wants."
+    if price is None:
+        return f"Enter the price of one unit in {currency}, e.g. 49.99."
+    request = opb.PlaceOrderRequest(
+        idempotency_key=form.get("key", ""),
+        channel=spb.CHANNEL_POS,
+        customer_id=form.get("customer", "").strip(),
+        currency=currency,
+        lines=[opb.PlaceOrderLine(sku=sku, quantity=int(quantity), unit_price=price)],
+    )
+    if form.get("fulfilment") == "pickup":
+        request.pickup.location_id = form.get("pickup_store", "")
+    else:
+        request.ship.region = form.get("region", "").strip()
+    return request
+
+
+@signed_in
+async def order_live(request: Request) -> Response:
+    """Server-sent events: a placed order until stock has decided it."""
+    store, order_id = request.path_params["store"], request.path_params["order"]
+    app, who = console(request), session(request)
+
+    async def events() -> AsyncGenerator[str]:
+        watch = opb.WatchOrderRequest(id=order_id)
+        while True:
+            try:
+                async for update in app.backends.stream(
+                    "orders", app.backends.orders.WatchOrder, watch, who.token
+                ):
+                    html = fragment("_sale.html", store=store, order=update.order, O=opb, live=True)
+                    yield sse("order", html)
+                    if update.order.status != opb.ORDER_STATUS_PENDING:
+                        yield sse("decided", "")  # the page closes the stream on this
+                        return
+            except Refused as exc:
+                yield sse("order", fragment("_refused.html", refusal=exc.words))
+            await asyncio.sleep(2)
+
+    return app.live.response(events())

@@ -1,0 +1,230 @@
+"""The customer and returns counter: find a customer's orders from every channel, choose
+what comes back and in what state, see the refund, then take the return in one step."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import grpc
+from starlette.requests import Request
+from starlette.responses import Response
+
+from omni.console.backends import Refused, attempt
+from omni.console.web import console, fields, new_key, render, session, signed_in
+from omni.orders.v1 import orders_pb2 as opb
+from omni.returns.v1 import returns_pb2 as rpb
+from omni.stock.v1 import stock_pb2
+
+REASONS = ("Changed mind", "Wrong size", "Faulty", "Not as described", "Arrived damaged", "Other")
+_NOT_AN_ORDER = {grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT}
+
+
+@signed_in
+async def find(request: Request) -> Response:
+    """Orders by customer id or order id (both are tried: people type either)."""
+    store, typed = request.path_params["store"], request.query_params.get("q", "").strip()[:200]
+    app, who = console(request), session(request)
+    orders: list[opb.Order] = []
+    refusal = ""
+    if typed:
+        listed, one = await asyncio.gather(
+            attempt(
+                app.backends.call(
+                    "orders",
+                    app.backends.orders.ListOrders,
+                    opb.ListOrdersRequest(customer_id=typed, page_size=50),
+                    who.token,
+                )
+            ),
+            attempt(
+                app.backends.call(
+                    "orders", app.backends.orders.GetOrder, opb.GetOrderRequest(id=typed), who.token
+                )
+            ),
+        )
+        if isinstance(one, opb.GetOrderResponse):
+            orders.append(one.order)
+        if isinstance(listed, opb.ListOrdersResponse):
+            orders += [o for o in listed.orders if o.id != typed]
+        refusal = _worth_saying(listed, one) if not orders else ""
+    return render(
+        request,
+        "counter.html",
+        section="counter",
+        store=store,
+        q=typed,
+        orders=orders,
+        refusal=refusal,
+        searched=bool(typed),
+    )
+
+
+def _worth_saying(*answers: object) -> str:
+    """Why nothing was found, if a service said more than "no such order"."""
+    for answer in answers:
+        if isinstance(answer, Refused) and answer.code not in _NOT_AN_ORDER:
+            return answer.words
+    return ""
+
+
+@dataclass(frozen=True)
+class Returnable:
+    """One order line as the counter sees it."""
+
+    line: opb.OrderLine
+    shipped: int
+
+    @property
+    def left(self) -> int:
+        return max(0, self.shipped - self.line.returned)
+
+
+def returnable(order: opb.Order) -> list[Returnable]:
+    return [Returnable(line, sum(a.shipped for a in line.allocations)) for line in order.lines]
+
+
+@signed_in
+async def order_page(request: Request) -> Response:
+    store, order_id = request.path_params["store"], request.path_params["order"]
+    app, who = console(request), session(request)
+    try:
+        reply = await app.backends.call(
+            "orders", app.backends.orders.GetOrder, opb.GetOrderRequest(id=order_id), who.token
+        )
+    except Refused as exc:
+        return render(
+            request,
+            "error.html",
+            200,
+            store=store,
+            section="counter",
+            title="This order cannot be shown",
+            message=exc.words,
+        )
+    return render(
+        request,
+        "return.html",
+        section="counter",
+        store=store,
+        order=reply.order,
+        lines=returnable(reply.order),
+        reasons=REASONS,
+    )
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """What the customer hands over for one line."""
+
+    sku: str
+    sellable: int
+    damaged: int
+    reason: str
+    unit_price: int
+
+    @property
+    def quantity(self) -> int:
+        return self.sellable + self.damaged
+
+
+def chosen(order: opb.Order, form: Mapping[str, str]) -> tuple[list[Chosen], str]:
+    """The lines chosen on the form, checked against what can come back; or why not."""
+    picked = []
+    for item in returnable(order):
+        sku = item.line.sku
+        sellable, damaged = _units(form.get(f"sellable:{sku}")), _units(form.get(f"damaged:{sku}"))
+        if sellable is None or damaged is None:
+            return [], f"Enter a whole number of units for {sku}."
+        if sellable + damaged > item.left:
+            return [], f"Only {item.left} of {sku} can come back."
+        reason = form.get(f"reason:{sku}", "")
+        if sellable + damaged:
+            picked.append(Chosen(sku, sellable, damaged, reason, item.line.unit_price))
+    return picked, "" if picked else "Choose at least one unit to return."
+
+
+def _units(text: str | None) -> int | None:
+    text = (text or "0").strip() or "0"
+    return int(text) if text.isdigit() and len(text) < 7 else None
+
+
+@signed_in
+async def review(request: Request) -> Response:
+    """The refund before confirming; confirming sends this very return (one key)."""
+    return await _take(request, confirm=False)
+
+
+@signed_in
+async def confirm(request: Request) -> Response:
+    return await _take(request, confirm=True)
+
+
+async def _take(request: Request, confirm: bool) -> Response:
+    store, order_id = request.path_params["store"], request.path_params["order"]
+    app, who, form = console(request), session(request), await fields(request)
+    context: dict[str, object] = {"store": store, "order_id": order_id}
+    try:
+        order = (
+            await app.backends.call(
+                "orders",
+                app.backends.orders.GetOrder,
+                opb.GetOrderRequest(id=order_id),
+                who.token,
+            )
+        ).order
+    except Refused as exc:
+        return render(request, "_return_result.html", refusal=exc.words, **context)
+    lines, problem = chosen(order, form)
+    override = form.get("override_reason", "").strip() if form.get("override") else ""
+    if form.get("override") and not override:
+        problem = problem or "Say why the return is taken outside the window."
+    context |= {"order": order, "lines": lines, "override": override, "form": form}
+    if problem:
+        return render(request, "_return_result.html", refusal=problem, **context)
+    refund = sum(c.quantity * c.unit_price for c in lines)
+    if not confirm:
+        return render(
+            request, "_return_result.html", refund=refund, key=new_key("return"), **context
+        )
+    try:
+        rma = await _return_at_counter(request, order, lines, form.get("key", ""), override)
+    except Refused as exc:
+        return render(
+            request,
+            "_return_result.html",
+            refund=refund,
+            refusal=exc.words,
+            key=new_key("return"),
+            **context,
+        )
+    return render(request, "_return_result.html", rma=rma, **context)
+
+
+async def _return_at_counter(
+    request: Request, order: opb.Order, lines: list[Chosen], key: str, override: str
+) -> rpb.Return:
+    app, who, store = console(request), session(request), request.path_params["store"]
+    create = rpb.CreateReturnRequest(
+        idempotency_key=key,
+        order_id=order.id,
+        channel=stock_pb2.CHANNEL_POS,
+        location_id=store,
+        lines=[
+            rpb.CreateReturnLine(sku=c.sku, quantity=c.quantity, reason=c.reason) for c in lines
+        ],
+    )
+    if override:
+        create.override.CopyFrom(rpb.Override(manager_id=who.caller.subject, reason=override))
+    received = [
+        rpb.ReceivedLine(sku=c.sku, quantity=n, condition=cond, scan_id=f"{key}:{c.sku}:{cond}")
+        for c in lines
+        for n, cond in ((c.sellable, rpb.CONDITION_SELLABLE), (c.damaged, rpb.CONDITION_DAMAGED))
+        if n
+    ]
+    request_ = rpb.ReturnAtCounterRequest(create=create, received=received)
+    reply = await app.backends.call(
+        "returns", app.backends.returns.ReturnAtCounter, request_, who.token
+    )
+    return reply.rma

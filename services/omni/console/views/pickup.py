@@ -1,0 +1,148 @@
+"""The pickup queue of a store, live, and one task worked through on screen: start picking,
+scan units into the bay, report what is missing, mark ready, hand over against the code."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from omni.console.backends import Refused
+from omni.console.live import KEEPALIVE, sse
+from omni.console.sessions import Session
+from omni.console.views.pickup_steps import STEPS
+from omni.console.web import (
+    Console,
+    console,
+    fields,
+    fragment,
+    go,
+    is_htmx,
+    new_key,
+    render,
+    session,
+    signed_in,
+)
+from omni.pickup.v1 import pickup_pb2 as pb
+
+# The queue as an associate works it, each oldest first.
+QUEUE = (
+    (pb.PICKUP_STATUS_PLACED, "To pick"),
+    (pb.PICKUP_STATUS_PICKING, "Being picked"),
+    (pb.PICKUP_STATUS_READY, "Ready for collection"),
+    (pb.PICKUP_STATUS_LOCKED, "Locked: a manager must unlock"),
+)
+# Without a hint from NATS, a live queue still looks again this often (seconds).
+LOOK_AGAIN = 5.0
+RETRY = 2.0  # after a refusal (the service away, most likely)
+
+
+async def queue_of(app: Console, who: Session, store: str) -> dict[str, object]:
+    """What the queue partial shows: the tasks by status, or the service's refusal."""
+    try:
+        replies = await asyncio.gather(
+            *(
+                app.backends.call(
+                    "pickup",
+                    app.backends.pickup.ListPickups,
+                    pb.ListPickupsRequest(store_id=store, status=status, page_size=100),
+                    who.token,
+                )
+                for status, _ in QUEUE
+            )
+        )
+    except Refused as exc:
+        return {"refusal": exc.words, "groups": []}
+    groups = [(title, list(r.tasks)) for (_, title), r in zip(QUEUE, replies, strict=True)]
+    return {"groups": groups, "refusal": ""}
+
+
+@signed_in
+async def queue_page(request: Request) -> Response:
+    store = request.path_params["store"]
+    shown = await queue_of(console(request), session(request), store)
+    return render(request, "pickup.html", section="pickup", store=store, **shown)
+
+
+@signed_in
+async def queue_live(request: Request) -> Response:
+    """Server-sent events: the queue again whenever it changes (hinted by pickup events)."""
+    store, who, app = request.path_params["store"], session(request), console(request)
+
+    async def events() -> AsyncGenerator[str]:
+        shown, seen = "", app.hints.generation(store)
+        while True:
+            queue = await queue_of(app, who, store)
+            html = fragment("_queue.html", store=store, **queue)
+            yield sse("queue", html) if html != shown else KEEPALIVE
+            shown = html
+            within = RETRY if queue["refusal"] else LOOK_AGAIN
+            if await app.hints.wait(store, seen, within) != seen:
+                seen = app.hints.generation(store)
+                await asyncio.sleep(0.1)  # a burst of events, one look
+
+    return app.live.response(events())
+
+
+@signed_in
+async def task_page(request: Request) -> Response:
+    store, task_id = request.path_params["store"], request.path_params["task"]
+    app, who = console(request), session(request)
+    try:
+        reply = await app.backends.call(
+            "pickup", app.backends.pickup.GetPickup, pb.GetPickupRequest(id=task_id), who.token
+        )
+    except Refused as exc:
+        return render(
+            request,
+            "error.html",
+            200,
+            store=store,
+            section="pickup",
+            title="This pickup cannot be shown",
+            message=exc.words,
+        )
+    return render(request, "task.html", section="pickup", store=store, **_shown(reply.task))
+
+
+def _shown(task: pb.PickupTask, result: str = "", refusal: str = "") -> dict[str, object]:
+    ready_to_mark = all(line.picked + line.short >= line.quantity for line in task.lines)
+    return {
+        "task": task,
+        "result": result,
+        "refusal": refusal,
+        "ready_to_mark": ready_to_mark,
+        "scan_id": new_key("pick"),
+        "S": pb,
+    }
+
+
+@signed_in
+async def act(request: Request) -> Response:
+    """One step on a task; answers the task redrawn with the step's result in words."""
+    store, task_id = request.path_params["store"], request.path_params["task"]
+    action = request.path_params["action"]
+    app, who, form = console(request), session(request), await fields(request)
+    step = STEPS.get(action)
+    if step is None:
+        return render(request, "error.html", 404, message="There is no such step.")
+    try:
+        task, result = await step(app, who, task_id, form)
+        shown = _shown(task, result=result)
+    except Refused as exc:
+        try:
+            reply = await app.backends.call(
+                "pickup",
+                app.backends.pickup.GetPickup,
+                pb.GetPickupRequest(id=task_id),
+                who.token,
+            )
+        except Refused:
+            return render(request, "error.html", 200, store=store, message=exc.words)
+        shown = _shown(reply.task, refusal=exc.words)
+    if not is_htmx(request):
+        return go(request, f"/s/{store}/pickup/{task_id}")
+    partial = "_task_state.html" if action == "pick" else "_task.html"
+    return render(request, partial, store=store, **shown)

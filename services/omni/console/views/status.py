@@ -1,0 +1,22 @@
+"""Which services answer: a strip on every page, and the probes Kubernetes asks."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from omni.console.web import console, render
+
+
+async def status_strip(request: Request) -> Response:
+    return render(request, "_status.html", status=await console(request).backends.status())
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+async def readyz(request: Request) -> Response:
+    """Ready once started: a service being down is shown on the pages, not hidden by taking
+    the console out of rotation."""
+    return PlainTextResponse("ready")

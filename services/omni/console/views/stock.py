@@ -1,0 +1,181 @@
+"""Stock at this store: every level, live; one SKU's ledger; a manager's count and
+adjustment."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+
+import grpc
+from starlette.requests import Request
+from starlette.responses import Response
+
+from omni.console.backends import Refused, attempt
+from omni.console.live import KEEPALIVE, sse
+from omni.console.sessions import Session
+from omni.console.web import (
+    Console,
+    console,
+    fields,
+    fragment,
+    new_key,
+    render,
+    session,
+    signed_in,
+)
+from omni.stock.v1 import stock_pb2 as spb
+
+PAGE = 100
+
+
+async def levels_at(app: Console, who: Session, store: str, prefix: str) -> list[spb.StockLevel]:
+    reply = await app.backends.call(
+        "stock",
+        app.backends.stock.ListLevels,
+        spb.ListLevelsRequest(location_id=store, sku_prefix=prefix, page_size=PAGE),
+        who.token,
+    )
+    return list(reply.levels)
+
+
+@signed_in
+async def stock_page(request: Request) -> Response:
+    store, prefix = request.path_params["store"], request.query_params.get("prefix", "")[:100]
+    context: dict[str, object] = {"section": "stock", "store": store, "prefix": prefix}
+    try:
+        context["levels"] = await levels_at(console(request), session(request), store, prefix)
+    except Refused as exc:
+        context |= {"levels": [], "refusal": exc.words}
+    return render(request, "stock.html", **context)
+
+
+@signed_in
+async def stock_live(request: Request) -> Response:
+    """Server-sent events: each shown level's row again when it changes."""
+    store, prefix = request.path_params["store"], request.query_params.get("prefix", "")[:100]
+    app, who = console(request), session(request)
+
+    async def events() -> AsyncGenerator[str]:
+        while True:
+            try:
+                skus = [lvl.sku for lvl in await levels_at(app, who, store, prefix)]
+                if skus:
+                    watch = spb.WatchAvailabilityRequest(skus=skus, location_ids=[store])
+                    async for update in app.backends.stream(
+                        "stock", app.backends.stock.WatchAvailability, watch, who.token
+                    ):
+                        if update.HasField("level"):
+                            row = fragment("_level.html", store=store, level=update.level)
+                            yield sse(f"level-{update.level.sku}", row)
+                        yield sse("stock-note", "")
+            except Refused as exc:
+                yield sse("stock-note", fragment("_refused.html", refusal=exc.words))
+            await asyncio.sleep(2)  # the watch broke (or nothing to watch yet): again
+            yield KEEPALIVE
+
+    return app.live.response(events())
+
+
+@signed_in
+async def sku_page(request: Request) -> Response:
+    store, sku = request.path_params["store"], request.path_params["sku"]
+    return render(
+        request,
+        "sku.html",
+        section="stock",
+        store=store,
+        sku=sku,
+        **await _sku_context(console(request), session(request), store, sku),
+    )
+
+
+async def _sku_context(app: Console, who: Session, store: str, sku: str) -> dict[str, object]:
+    level_call = app.backends.call(
+        "stock",
+        app.backends.stock.GetAvailability,
+        spb.GetAvailabilityRequest(skus=[sku], location_ids=[store]),
+        who.token,
+    )
+    ledger_call = app.backends.call(
+        "stock",
+        app.backends.stock.ListMovements,
+        spb.ListMovementsRequest(sku=sku, location_id=store, page_size=200),
+        who.token,
+    )
+    level, ledger = await asyncio.gather(attempt(level_call), attempt(ledger_call))
+    context: dict[str, object] = {"key": new_key("stock"), "level": None, "movements": []}
+    if isinstance(level, spb.GetAvailabilityResponse):
+        context["level"] = next(iter(level.levels), None)
+    elif isinstance(level, Refused):
+        context["refusal"] = level.words
+    if isinstance(ledger, spb.ListMovementsResponse):
+        context["movements"] = list(reversed(ledger.movements))  # newest first
+    elif isinstance(ledger, Refused) and ledger.code != grpc.StatusCode.PERMISSION_DENIED:
+        context["ledger_refusal"] = ledger.words
+    return context
+
+
+async def _count(app: Console, who: Session, store: str, sku: str, form: Mapping[str, str]) -> str:
+    counted = form.get("counted", "").strip()
+    if not counted.isdigit() or len(counted) > 9:
+        raise _form_says("Enter the number of units you counted.")
+    scan = spb.ScanRequest(
+        scan_id=form.get("key", ""),
+        device_id=f"console:{who.caller.subject}",
+        kind=spb.SCAN_KIND_COUNT,
+        sku=sku,
+        location_id=store,
+        quantity=int(counted),
+    )
+    reply = await app.backends.scan_once(scan, who.token)
+    if reply.HasField("error"):
+        raise Refused("stock", grpc.StatusCode.FAILED_PRECONDITION, reply.error.message)
+    return f"Counted {counted}: on hand is now {counted}."
+
+
+async def _adjust(app: Console, who: Session, store: str, sku: str, form: Mapping[str, str]) -> str:
+    text = form.get("delta", "").strip()
+    number = text.removeprefix("-").removeprefix("+")
+    if not number.isdigit() or len(number) > 9 or int(number) == 0:
+        raise _form_says("Enter the change in units, e.g. -2 or 3.")
+    delta = -int(number) if text.startswith("-") else int(number)
+    await app.backends.call(
+        "stock",
+        app.backends.stock.AdjustStock,
+        spb.AdjustStockRequest(
+            sku=sku,
+            location_id=store,
+            delta=delta,
+            reason=form.get("reason", "").strip() or "counted at the store",
+            actor=who.caller.subject,
+            idempotency_key=form.get("key", ""),
+        ),
+        who.token,
+    )
+    return f"Adjusted on hand by {delta:+d}."
+
+
+def _form_says(words: str) -> Refused:
+    return Refused("console", grpc.StatusCode.INVALID_ARGUMENT, words)
+
+
+Change = Callable[[Console, Session, str, str, Mapping[str, str]], Awaitable[str]]
+CHANGES: dict[str, Change] = {"count": _count, "adjust": _adjust}
+
+
+@signed_in
+async def change(request: Request) -> Response:
+    """A manager's count or adjustment; the page redrawn with what it did."""
+    store, sku = request.path_params["store"], request.path_params["sku"]
+    app, who, form = console(request), session(request), await fields(request)
+    done, refusal = "", ""
+    step = CHANGES.get(request.path_params["action"])
+    if step is None:
+        return render(request, "error.html", 404, message="There is no such change.")
+    try:
+        done = await step(app, who, store, sku, form)
+    except Refused as exc:
+        refusal = exc.words
+    context = await _sku_context(app, who, store, sku)
+    context |= {"done": done, "refusal": refusal or context.get("refusal", "")}
+    return render(request, "_sku.html", store=store, sku=sku, **context)

@@ -1,0 +1,97 @@
+"""How figures read on screen: money, ages, states and distances, in plain words."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from omni.orders.v1 import orders_pb2
+from omni.pickup.v1 import pickup_pb2
+from omni.stock.v1 import stock_pb2
+
+# ISO 4217 minor units that are not 2 (the rest of the world's currencies use cents).
+_MINOR_DIGITS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "BHD": 3, "KWD": 3, "JOD": 3}
+
+
+def digits(currency: str) -> int:
+    return _MINOR_DIGITS.get(currency.upper(), 2)
+
+
+def money(minor: int, currency: str) -> str:
+    """4999, "USD" → "49.99 USD"."""
+    places = digits(currency)
+    return f"{minor / 10**places:,.{places}f} {currency}"
+
+
+def to_minor(text: str, currency: str) -> int | None:
+    """ "49.99" → 4999 (None when it is not an amount of that currency)."""
+    cleaned = text.strip().replace(",", "")
+    whole, _, frac = cleaned.partition(".")
+    places = digits(currency)
+    if not whole.isdigit() or len(whole) > 12 or (frac and not frac.isdigit()):
+        return None
+    if len(frac) > places:
+        return None
+    return int(whole) * 10**places + int(frac.ljust(places, "0") or 0)
+
+
+def when(ts: Timestamp) -> datetime | None:
+    return ts.ToDatetime(tzinfo=UTC) if ts.seconds or ts.nanos else None
+
+
+def ago(ts: Timestamp, now: datetime | None = None) -> str:
+    """How long ago, as a person says it: "just now", "12 min ago", "3 h ago", "2 days ago"."""
+    then = when(ts)
+    if then is None:
+        return ""
+    seconds = ((now or datetime.now(UTC)) - then).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 2 * 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} days ago"
+
+
+def stamp(ts: Timestamp) -> str:
+    then = when(ts)
+    return then.strftime("%Y-%m-%d %H:%M UTC") if then else ""
+
+
+def _named(enum_name: str, prefix: str) -> str:
+    return enum_name.removeprefix(prefix).replace("_", " ").capitalize()
+
+
+def order_status(value: int) -> str:
+    return _named(orders_pb2.OrderStatus.Name(value), "ORDER_STATUS_")
+
+
+def pickup_status(value: int) -> str:
+    return _named(pickup_pb2.PickupStatus.Name(value), "PICKUP_STATUS_")
+
+
+def channel(value: int) -> str:
+    names: dict[int, str] = {
+        stock_pb2.CHANNEL_CALL_CENTER: "Call centre",
+        stock_pb2.CHANNEL_POS: "Store (POS)",
+    }
+    return names.get(value) or _named(stock_pb2.Channel.Name(value), "CHANNEL_")
+
+
+def movement(value: int) -> str:
+    return _named(stock_pb2.MovementKind.Name(value), "MOVEMENT_KIND_")
+
+
+def km_between(a: stock_pb2.Location, b: stock_pb2.Location) -> float | None:
+    """Great-circle distance, when both locations have coordinates."""
+    if not all(loc.HasField(f) for loc in (a, b) for f in ("latitude", "longitude")):
+        return None
+    lat1, lon1, lat2, lon2 = map(math.radians, (a.latitude, a.longitude, b.latitude, b.longitude))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(math.sqrt(h))

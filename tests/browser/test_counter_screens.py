@@ -1,0 +1,90 @@
+"""The returns counter on screen, and stock pages that follow it live."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import Browser, Page, expect
+
+from omni.orders.v1 import orders_pb2 as opb
+from tests.browser.conftest import HOME, TABLET, WAREHOUSE, World, shot, sign_in
+from tests.helpers import eventually, level_of, receive, unique
+from tests.integration.test_orders import order_request
+
+
+async def shipped_web_order(world: World, customer: str, sku: str, qty: int) -> opb.Order:
+    """Bought on the web, shipped from the warehouse, known to returns."""
+    await receive(world.stock.stub, sku, WAREHOUSE, qty + 5)
+    request = order_request(unique("web"), {sku: qty}, price=2500, ship=opb.ShipTo(region="east"))
+    request.customer_id = customer
+    order = (await world.orders.stub.PlaceOrder(request)).order
+    assert order.status == opb.ORDER_STATUS_CONFIRMED
+    shipment = opb.RecordShipmentRequest(
+        order_id=order.id,
+        shipment_id=unique("ship"),
+        location_id=WAREHOUSE,
+        lines=[opb.ShipmentLine(sku=sku, quantity=qty)],
+    )
+    return (await world.orders.stub.RecordShipment(shipment)).order
+
+
+async def test_a_web_order_returned_at_the_counter_shows_on_an_open_stock_page_within_2_s(
+    world: World, page: Page, browser: Browser
+) -> None:
+    customer, sku = unique("cust"), unique("JEANS")
+    await receive(world.stock.stub, sku, HOME, 2)
+    order = await shipped_web_order(world, customer, sku, 2)
+
+    manager = await (await browser.new_context(viewport=TABLET)).new_page()  # type: ignore[arg-type]
+    await sign_in(manager, world.url, "manager")
+    await manager.get_by_role("link", name="Stock").click()
+    await manager.get_by_label("SKUs starting with").fill(sku)
+    await manager.get_by_label("SKUs starting with").press("Enter")
+    on_hand = manager.get_by_role("row", name=re.compile(sku)).get_by_role("cell").first
+    await expect(on_hand).to_have_text("2")
+    await manager.evaluate("window.notReloaded = true")
+
+    await sign_in(page, world.url, "associate")
+    await page.get_by_role("link", name="Returns counter").click()
+    await page.get_by_label("Customer id or order id").fill(customer)
+    await page.get_by_label("Customer id or order id").press("Enter")
+    await expect(page.get_by_role("cell", name="Web")).to_be_visible()  # bought on the web
+    await shot(page, "counter-orders")
+    await page.get_by_role("link", name=f"Order {order.id}").click()
+    await page.get_by_label(f"Sellable units of {sku}").fill("1")
+    await page.get_by_label(f"Reason for {sku}").select_option("Wrong size")
+    await page.get_by_role("button", name="Review refund").click()
+    await expect(page.get_by_role("heading", name="Refund 25.00 EUR")).to_be_visible()
+    await shot(page, "counter-return-review")
+    await page.get_by_role("button", name="Confirm return and refund").click()
+    await expect(page.get_by_role("heading", name=re.compile("^Return .* taken$"))).to_be_visible()
+    await expect(page.get_by_text("1 back on sale at STORE-1")).to_be_visible()
+
+    await expect(on_hand).to_have_text("3", timeout=2_000)  # live, without a reload
+    assert await manager.evaluate("window.notReloaded === true")
+    await shot(manager, "stock-live")
+    assert (await level_of(world.stock.stub, sku, HOME)).on_hand == 3
+
+    async def returned() -> bool:
+        got = (await world.orders.stub.GetOrder(opb.GetOrderRequest(id=order.id))).order
+        return got.lines[0].returned == 1
+
+    await eventually(returned, within=5)
+    await page.goto(f"{world.url}/s/{HOME}/counter/orders/{order.id}")
+    row = page.get_by_role("row", name=re.compile(sku))
+    await expect(row).to_contain_text("2 2 1 1")  # bought 2, received 2, returned 1, 1 left
+    await manager.context.close()
+
+
+async def test_more_than_can_come_back_is_refused_in_words_and_nothing_changes(
+    world: World, page: Page
+) -> None:
+    customer, sku = unique("cust"), unique("SHIRT")
+    order = await shipped_web_order(world, customer, sku, 1)
+    await sign_in(page, world.url, "associate")
+    await page.goto(f"{world.url}/s/{HOME}/counter/orders/{order.id}")
+    await page.get_by_label(f"Sellable units of {sku}").fill("1")
+    await page.get_by_label(f"Damaged units of {sku}").fill("1")
+    await page.get_by_role("button", name="Review refund").click()
+    await expect(page.get_by_role("alert")).to_have_text(f"Only 1 of {sku} can come back.")
+    await expect(page.get_by_role("button", name="Confirm return and refund")).to_have_count(0)

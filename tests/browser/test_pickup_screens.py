@@ -1,0 +1,124 @@
+"""The pickup queue on screen: a web order arrives live, is picked by scanning, made ready,
+and handed over against the customer's code; stock is checked over gRPC afterwards."""
+
+from __future__ import annotations
+
+import re
+
+from nats.js.api import DeliverPolicy
+from playwright.async_api import Page, expect
+
+from omni.orders.v1 import orders_pb2 as opb
+from omni.pickup.service_layer.codes import Sealer
+from omni.pickup.v1 import messaging_pb2 as pickup_msg
+from omni.stock.v1 import stock_pb2 as spb
+from tests.browser.conftest import HOME, OTHER, World, shot, sign_in
+from tests.helpers import TEST_CODE_KEY, level_of, receive, unique
+from tests.integration.test_orders import order_request
+
+
+async def web_order_for_pickup(world: World, store: str, lines: dict[str, int]) -> opb.Order:
+    """A web storefront's pickup order, placed over gRPC as a storefront does."""
+    for sku, qty in lines.items():
+        await receive(world.stock.stub, sku, store, qty + 3)
+    request = order_request(unique("web"), lines, pickup=opb.PickupAt(location_id=store))
+    order = (await world.orders.stub.PlaceOrder(request)).order
+    assert order.status == opb.ORDER_STATUS_CONFIRMED
+    return order
+
+
+async def scan(page: Page, code: str) -> None:
+    """What a keyboard-wedge scanner does: types the code, then Enter."""
+    field = page.get_by_label("Scan item (barcode or SKU, then Enter)")
+    await field.press_sequentially(code)
+    await field.press("Enter")
+
+
+async def test_a_web_order_is_picked_made_ready_and_collected_on_screen(
+    world: World, page: Page
+) -> None:
+    sku, other = unique("TEE"), unique("CAP")
+    barcode = unique("0400")
+    await world.stock.stub.RegisterBarcodes(
+        spb.RegisterBarcodesRequest(barcodes=[spb.Barcode(code=barcode, sku=sku)])
+    )
+    await sign_in(page, world.url, "associate")
+    await expect(page.get_by_role("heading", name=f"Pickup queue at {HOME}")).to_be_visible()
+    await page.evaluate("window.notReloaded = true")
+
+    order = await web_order_for_pickup(world, HOME, {sku: 2, other: 1})
+    row = page.get_by_role("link", name=f"Order {order.id}")
+    await expect(row).to_be_visible()  # arrived live: no reload
+    assert await page.evaluate("window.notReloaded === true")
+    await shot(page, "pickup-queue")
+
+    await row.click()
+    await page.get_by_role("button", name="Start picking").click()
+    await expect(page.get_by_text("Picking started")).to_be_visible()
+    ready = page.get_by_role("button", name="Mark ready")
+    await expect(ready).to_be_disabled()
+    await scan(page, barcode)  # a barcode stands for its SKU
+    await scan(page, sku)
+    await scan(page, "NOT-ON-THIS-ORDER")
+    await expect(page.get_by_role("alert")).to_contain_text("NOT-ON-THIS-ORDER")
+    await scan(page, other)
+    await expect(page.get_by_text(f"Picked 1 of {other} (1 of 1).")).to_be_visible()
+    await shot(page, "pickup-task-picking")
+
+    events = await world.pickup.app.nats.js.subscribe(
+        "pickup.events.ready", deliver_policy=DeliverPolicy.NEW
+    )
+    await ready.click()
+    await expect(page.get_by_text("Status: Ready")).to_be_visible()
+    event = pickup_msg.PickupChanged.FromString((await events.next_msg(5)).data)
+    await events.unsubscribe()
+    code = Sealer(TEST_CODE_KEY).open(event.sealed_code)
+
+    code_field = page.get_by_label("Customer's pickup code")
+    await code_field.fill("AAAA-AAAA")
+    await code_field.press("Enter")
+    await expect(page.get_by_role("alert")).to_be_visible()  # a wrong code, said in words
+    await expect(page.get_by_role("alert")).not_to_contain_text("PERMISSION_DENIED")
+    await shot(page, "pickup-task-ready")
+    await page.get_by_label("Customer's pickup code").fill(code.lower())
+    await page.get_by_label("Customer's pickup code").press("Enter")
+    await expect(page.get_by_text("Handed over. The order is collected.")).to_be_visible()
+    await expect(page.get_by_text("Status: Collected")).to_be_visible()
+
+    for each, qty in ((sku, 2), (other, 1)):
+        level = await level_of(world.stock.stub, each, HOME)
+        assert (level.on_hand, level.reserved) == (3, 0), f"{each}: {qty} handed over"
+
+
+async def test_an_associate_cannot_open_another_stores_queue(world: World, page: Page) -> None:
+    theirs = await web_order_for_pickup(world, OTHER, {unique("SOCK"): 1})
+    await sign_in(page, world.url, "associate")
+    await page.goto(f"{world.url}/s/{OTHER}/pickup")
+    await expect(page.get_by_role("alert")).to_contain_text(f"works at {HOME} only")
+    await expect(page.get_by_text(theirs.id)).to_have_count(0)
+    await page.goto(f"{world.url}/s/{OTHER}/pickup/{unique('task')}")
+    await expect(page.get_by_role("alert")).to_be_visible()
+
+
+async def test_five_wrong_codes_lock_the_task_and_a_manager_unlocks_it(
+    world: World, page: Page
+) -> None:
+    order = await web_order_for_pickup(world, HOME, {unique("HAT"): 1})
+    await sign_in(page, world.url, "manager")
+    await page.get_by_role("link", name=f"Order {order.id}").click()
+    await page.get_by_role("button", name="Start picking").click()
+    await scan(page, order.lines[0].sku)
+    await page.get_by_role("button", name="Mark ready").click()
+    for _ in range(5):
+        await page.get_by_label("Customer's pickup code").fill("WRNG-CODE")
+        async with page.expect_response(re.compile("/handover$")):
+            await page.get_by_role("button", name="Hand over").click()
+        await expect(page.get_by_role("alert")).to_be_visible()
+    await expect(page.get_by_text("Status: Locked")).to_be_visible()
+    await page.get_by_role("link", name="Pickup", exact=True).click()
+    locked = page.get_by_role("region", name=re.compile("Locked"))
+    await expect(locked.get_by_role("link", name=f"Order {order.id}")).to_be_visible()
+    await locked.get_by_role("link", name=f"Order {order.id}").click()
+    await page.get_by_role("button", name="Unlock").click()
+    await expect(page.get_by_text("Unlocked.")).to_be_visible()
+    await expect(page.get_by_label("Customer's pickup code")).to_be_focused()

@@ -1,0 +1,68 @@
+"""What the console shows: money, amounts typed in, and refusals in a person's words."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from omni.console import words
+from omni.console.backends import words_for
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "shown"),
+    [(4999, "USD", "49.99 USD"), (123456, "EUR", "1,234.56 EUR"), (500, "JPY", "500 JPY")],
+)
+def test_money_reads_in_the_currencys_own_units(minor: int, currency: str, shown: str) -> None:
+    assert words.money(minor, currency) == shown
+
+
+@pytest.mark.parametrize(
+    ("typed", "currency", "minor"),
+    [
+        ("49.99", "USD", 4999),
+        ("49", "USD", 4900),
+        ("49.5", "USD", 4950),
+        ("1,299.00", "USD", 129900),
+        ("500", "JPY", 500),
+        ("49.999", "USD", None),
+        ("4.5", "JPY", None),
+        ("-1", "USD", None),
+        ("12,5x", "USD", None),
+        ("", "USD", None),
+        ("9" * 20, "USD", None),
+    ],
+)
+def test_a_typed_price_becomes_minor_units_or_nothing(
+    typed: str, currency: str, minor: int | None
+) -> None:
+    assert words.to_minor(typed, currency) == minor
+
+
+class _Error(grpc.RpcError):
+    def __init__(self, code: grpc.StatusCode, details: str) -> None:
+        self._code, self._details = code, details
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+    def details(self) -> str:
+        return self._details
+
+
+def test_a_refusal_a_person_can_act_on_is_said_in_the_services_words() -> None:
+    refused = words_for("pickup", _Error(grpc.StatusCode.PERMISSION_DENIED, "wrong pickup code"))
+    assert refused.words == "Wrong pickup code."
+
+
+@pytest.mark.parametrize("code", [grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN])
+def test_a_bug_in_a_service_is_not_shown_to_the_person(code: grpc.StatusCode) -> None:
+    refused = words_for("stock", _Error(code, "Traceback (most recent call last): KeyError"))
+    assert "Traceback" not in refused.words and code.name not in refused.words
+    assert refused.words.startswith("Something went wrong in the stock service")
+
+
+def test_a_service_away_is_said_so_and_counts_as_down() -> None:
+    refused = words_for("returns", _Error(grpc.StatusCode.UNAVAILABLE, "connection refused"))
+    assert refused.service_down
+    assert refused.words == "The returns service is not answering right now. Try again soon."
