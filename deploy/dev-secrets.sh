@@ -12,8 +12,10 @@ for svc in stock orders pickup returns; do
   apply "omni-$svc-database" \
     --from-literal=url="postgresql+asyncpg://omni:$pg@postgres:5432/$svc"
 done
-apply omni-pickup-code-key \
-  --from-literal=key="$(python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')"
+# A Fernet key: 32 random bytes, url-safe base64 (pickup codes, the console's session cookie).
+key32() { python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'; }
+apply omni-pickup-code-key --from-literal=key="$(key32)"
+apply omni-console-session-key --from-literal=key="$(key32)"
 declare -A tokens
 for role in storefront scanner associate manager service; do tokens[$role]="$(rand)"; done
 json="["

@@ -3,15 +3,21 @@ schemas, has what the platform team relies on, and the Dockerfile passes hadolin
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
+import os
 import re
+import shutil
 import subprocess
 import sys
-from pathlib import Path
+import zipfile
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import promql_parser
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 from prometheus_client.metrics import MetricWrapperBase
 
 from omni.platform import metrics
@@ -21,6 +27,7 @@ KUSTOMIZE = ROOT / "deploy" / "kustomize"
 BIN = Path(sys.executable).parent
 SERVICES = ("stock", "orders", "pickup", "returns")
 OVERLAYS = ("dev", "production")
+CONSOLE = "omni-console"
 
 
 def _run(*args: str, stdin: str | None = None) -> str:
@@ -43,6 +50,15 @@ def _named(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
     return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
 
 
+def _pod_labels(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, str]:
+    labels: dict[str, str] = _named(docs, kind)[name]["spec"]["template"]["metadata"]["labels"]
+    return labels
+
+
+def _env(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["name"]: e for e in container.get("env", [])}
+
+
 @pytest.mark.parametrize("name", OVERLAYS)
 def test_each_overlay_validates_strictly_against_the_kubernetes_schemas(name: str) -> None:
     _run(str(BIN / "kubernetes-validate"), "--strict", "--quiet", "-", stdin=_build(name))
@@ -63,6 +79,38 @@ def test_each_service_has_its_deployment_service_account_budget_autoscaler_and_m
         assert job["spec"]["template"]["spec"]["containers"][0]["command"] == [name]
 
 
+def test_the_console_has_its_deployment_service_account_budget_autoscaler_and_no_migration(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    _, docs = overlay
+    deployment = _named(docs, "Deployment")[CONSOLE]
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == CONSOLE
+    assert CONSOLE in _named(docs, "ServiceAccount")
+    assert pod["containers"][0]["command"] == [CONSOLE]
+    labels = _pod_labels(docs, "Deployment", CONSOLE)
+    # Not a `server`: the services' policies and budgets select those, and they are not it.
+    assert labels["app.kubernetes.io/component"] == "web"
+    for kind in ("Service", "PodDisruptionBudget"):
+        selector = _named(docs, kind)[CONSOLE]["spec"]["selector"]
+        assert _selects({"matchLabels": selector.get("matchLabels", selector)}, labels), kind
+    [port] = _named(docs, "Service")[CONSOLE]["spec"]["ports"]
+    assert (port["name"], port["port"], port["targetPort"]) == ("http", 80, "http")
+    hpa = _named(docs, "HorizontalPodAutoscaler")[CONSOLE]["spec"]
+    assert hpa["scaleTargetRef"]["name"] == CONSOLE
+    assert not [j for j in _named(docs, "Job") if "console" in j], "the console has no database"
+    env = _env(pod["containers"][0])
+    for svc in SERVICES:
+        assert env[f"OMNI_CONSOLE_{svc.upper()}_TARGET"]["value"] == f"omni-{svc}:50051"
+    assert env["OMNI_CONSOLE_HTTP_PORT"]["value"] == "8080"
+    secrets = {n: e["valueFrom"]["secretKeyRef"] for n, e in env.items() if "valueFrom" in e}
+    assert secrets["OMNI_CONSOLE_SESSION_KEY"] == {"name": "omni-console-session-key", "key": "key"}
+    assert secrets["OMNI_AUTH_TOKENS"] == {"name": "omni-auth-tokens", "key": "tokens"}
+    # NATS_URL and the rest of the shared settings, as the services get them.
+    [source] = pod["containers"][0]["envFrom"]
+    assert source["configMapRef"]["name"].startswith("omni-shared")
+
+
 def test_every_container_is_locked_down_probed_and_bounded(
     overlay: tuple[str, list[dict[str, Any]]],
 ) -> None:
@@ -76,9 +124,25 @@ def test_every_container_is_locked_down_probed_and_bounded(
                 assert container["securityContext"]["readOnlyRootFilesystem"] is True, where
                 assert container["securityContext"]["allowPrivilegeEscalation"] is False, where
                 assert {"requests", "limits"} <= set(container["resources"]), where
-                if kind == "Deployment":  # our services: native gRPC probes on health
+                if kind != "Deployment":
+                    continue
+                # Our own image: its fixed unprivileged uid.
+                assert pod["securityContext"]["runAsUser"] == 10001, where
+                component = doc["spec"]["template"]["metadata"]["labels"][
+                    "app.kubernetes.io/component"
+                ]
+                if component == "server":  # the services: native gRPC probes on health
                     assert container["readinessProbe"]["grpc"]["port"] == 50051, where
                     assert container["livenessProbe"]["grpc"]["service"] == "omni.liveness"
+                else:  # the console: HTTP probes on its named port, 8080
+                    assert (component, name) == ("web", CONSOLE), where
+                    assert container["ports"] == [{"name": "http", "containerPort": 8080}]
+                    assert container["readinessProbe"]["httpGet"] == {
+                        "path": "/readyz",
+                        "port": "http",
+                    }
+                    for probe in ("livenessProbe", "startupProbe"):
+                        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "http"}
 
 
 def test_the_namespace_denies_by_default_and_opens_only_named_paths(
@@ -92,6 +156,13 @@ def test_the_namespace_denies_by_default_and_opens_only_named_paths(
     services = policies["omni-services"]["spec"]
     ports = {p["port"] for rule in services["ingress"] for p in rule["ports"]}
     assert ports == {50051, 9090}
+    console = policies[CONSOLE]["spec"]
+    assert _selects(console["podSelector"], _pod_labels(docs, "Deployment", CONSOLE))
+    assert set(console["policyTypes"]) == {"Ingress", "Egress"}
+    # Into the console: only its HTTP port, only from the ingress controllers' namespaces.
+    [rule] = console["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 8080}]
+    assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"omni.io/ingress": "true"}}}]
 
 
 def test_production_has_tls_replicated_nats_and_no_secret_in_plain_text() -> None:
@@ -141,6 +212,152 @@ def _allowed_in(docs: list[dict[str, Any]], target: dict[str, str], port: int) -
     return allowed
 
 
+def _egress_allowed(
+    docs: list[dict[str, Any]], source: dict[str, str], target: dict[str, str], port: int
+) -> bool:
+    """Whether the policies let `source` pods open `port` on `target` pods of the namespace."""
+    for policy in _named(docs, "NetworkPolicy").values():
+        spec = policy["spec"]
+        if "Egress" not in spec["policyTypes"] or not _selects(spec["podSelector"], source):
+            continue
+        for rule in spec.get("egress", []):
+            if port not in {p["port"] for p in rule.get("ports", [{"port": port}])}:
+                continue
+            peers = rule.get("to", [{"podSelector": {}}])
+            if any(
+                "namespaceSelector" not in peer and _selects(peer.get("podSelector", {}), target)
+                for peer in peers
+            ):
+                return True
+    return False
+
+
+def test_the_console_reaches_the_services_and_nats_and_they_admit_it(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    _, docs = overlay
+    console = _pod_labels(docs, "Deployment", CONSOLE)
+    nats = _pod_labels(docs, "StatefulSet", "nats")
+    for svc in SERVICES:
+        server = _pod_labels(docs, "Deployment", f"omni-{svc}")
+        assert _egress_allowed(docs, console, server, 50051), svc
+        assert f"Deployment {CONSOLE}" in _allowed_in(docs, server, 50051), svc
+        assert f"Deployment {CONSOLE}" not in _allowed_in(docs, server, 9090), svc
+    assert _egress_allowed(docs, console, nats, 4222)
+    assert f"Deployment {CONSOLE}" in _allowed_in(docs, nats, 4222)
+    # It owns no data: no way to a database, nor to NATS's cluster port.
+    assert not _egress_allowed(docs, console, {"omni.io/database": "true"}, 5432)
+    assert not _egress_allowed(docs, console, nats, 6222)
+    # No workload of the namespace may call the console (only the ingress controllers).
+    assert _allowed_in(docs, console, 8080) == set()
+
+
+def _mounted_secret(pod: dict[str, Any], path: str) -> dict[str, Any]:
+    """The secret volume of the pod's first container that holds the file `path`."""
+    container = pod["containers"][0]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    for mount in container["volumeMounts"]:
+        if PurePosixPath(path).parent == PurePosixPath(mount["mountPath"]):
+            secret: dict[str, Any] = volumes[mount["name"]]["secret"]
+            return secret
+    raise AssertionError(f"nothing mounted holds {path}")
+
+
+def test_in_production_every_grpc_and_nats_connection_finds_its_certificate_files() -> None:
+    docs = [doc for doc in yaml.safe_load_all(_build("production")) if doc]
+    shared = next(d for d in docs if d["metadata"]["name"].startswith("omni-shared"))["data"]
+    for svc in SERVICES:
+        pod = _named(docs, "Deployment")[f"omni-{svc}"]["spec"]["template"]["spec"]
+        for setting in ("OMNI_TLS_CERT_FILE", "OMNI_TLS_KEY_FILE", "OMNI_NATS_CA_FILE"):
+            assert _mounted_secret(pod, shared[setting])["secretName"] == "omni-services-tls"
+    pod = _named(docs, "Deployment")[CONSOLE]["spec"]["template"]["spec"]
+    env = _env(pod["containers"][0])
+    assert env["OMNI_CONSOLE_SECURE_COOKIES"]["value"] == "true"
+    for path in (env["OMNI_CONSOLE_GRPC_CA_FILE"]["value"], shared["OMNI_NATS_CA_FILE"]):
+        secret = _mounted_secret(pod, path)
+        assert secret["secretName"] == "omni-services-tls"
+        # The CA alone: the services' private key stays out of the pod that faces browsers.
+        assert secret["items"] == [{"key": "ca.crt", "path": PurePosixPath(path).name}]
+    # The services' certificate names the host the console dials.
+    [certificate] = [
+        c
+        for c in _named(docs, "Certificate").values()
+        if c["spec"]["secretName"] == "omni-services-tls"
+    ]
+    for svc in SERVICES:
+        host = env[f"OMNI_CONSOLE_{svc.upper()}_TARGET"]["value"].rsplit(":", 1)[0]
+        assert host in certificate["spec"]["dnsNames"]
+    [ingress] = _named(docs, "Ingress").values()
+    [tls] = ingress["spec"]["tls"]
+    assert {rule["host"] for rule in ingress["spec"]["rules"]} <= set(tls["hosts"])
+    [path] = [p for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
+    assert path["backend"]["service"] == {"name": CONSOLE, "port": {"name": "http"}}
+
+
+def test_the_dev_console_sends_cookies_over_plain_http_and_grpc_in_plaintext() -> None:
+    docs = [doc for doc in yaml.safe_load_all(_build("dev")) if doc]
+    [container] = _named(docs, "Deployment")[CONSOLE]["spec"]["template"]["spec"]["containers"]
+    env = _env(container)
+    assert env["OMNI_CONSOLE_SECURE_COOKIES"]["value"] == "false"
+    assert env["OMNI_CONSOLE_GRPC_CA_FILE"]["value"] == ""
+    assert not _named(docs, "Ingress")
+
+
+def _secrets_read(docs: list[dict[str, Any]]) -> set[str]:
+    """The Secrets the overlay's workloads and database clusters need to start."""
+    names: set[str] = set()
+    for d in docs:
+        if d["kind"] == "Cluster":
+            names.add(d["spec"]["bootstrap"]["initdb"]["secret"]["name"])
+        if d["kind"] not in ("Deployment", "StatefulSet", "Job"):
+            continue
+        pod = d["spec"]["template"]["spec"]
+        names |= {v["secret"]["secretName"] for v in pod.get("volumes", []) if "secret" in v}
+        for container in pod["containers"]:
+            for env in container.get("env", []):
+                if "secretKeyRef" in env.get("valueFrom", {}):
+                    names.add(env["valueFrom"]["secretKeyRef"]["name"])
+    return names
+
+
+def test_in_production_every_secret_read_comes_from_the_store_or_cert_manager() -> None:
+    docs = [doc for doc in yaml.safe_load_all(_build("production")) if doc]
+    made = {e["spec"]["target"]["name"] for e in _named(docs, "ExternalSecret").values()}
+    made |= {c["spec"]["secretName"] for c in _named(docs, "Certificate").values()}
+    read = _secrets_read(docs)
+    assert "omni-console-session-key" in read
+    assert read <= made, read - made
+
+
+def test_dev_secrets_makes_every_secret_the_dev_overlay_reads_and_a_fernet_session_key(
+    tmp_path: Path,
+) -> None:
+    # A kubectl that records what it is asked to create and applies nothing.
+    log = tmp_path / "calls"
+    fake = tmp_path / "kubectl"
+    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\ncat >/dev/null || true\n')
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(
+        ["bash", str(ROOT / "deploy" / "dev-secrets.sh"), "omni-dev"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    made: dict[str, list[str]] = {}
+    for line in log.read_text().splitlines():
+        words = line.split(" ")
+        if words[2:5] == ["create", "secret", "generic"]:
+            made[words[5]] = words[6:]
+    docs = [doc for doc in yaml.safe_load_all(_build("dev")) if doc]
+    assert _secrets_read(docs) <= set(made), _secrets_read(docs) - set(made)
+    [literal] = [w for w in made["omni-console-session-key"] if w.startswith("--from-literal=")]
+    Fernet(literal.removeprefix("--from-literal=key="))  # raises unless a valid Fernet key
+
+
 def test_in_production_each_database_is_reachable_only_by_its_own_service() -> None:
     docs = [doc for doc in yaml.safe_load_all(_build("production")) if doc]
     for svc in SERVICES:
@@ -179,6 +396,78 @@ def test_production_alerts_use_only_metrics_the_services_export() -> None:
         "OmniDeadLetters",
     ):
         assert name in {a["alert"] for a in alerts}
+
+
+def _imports(package: Path) -> set[str]:
+    """The third-party top-level modules the package's modules import."""
+    modules: set[str] = set()
+    for source in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                modules.add(node.module.split(".")[0])
+    return modules - set(sys.stdlib_module_names) - {"omni", "__future__"}
+
+
+def _installed_with(requirements: list[str]) -> set[str]:
+    """The distributions `pip install` brings for these Requires-Dist lines (extras left out):
+    each named one and what it needs in turn, as installed here (normalised names)."""
+    found: set[str] = set()
+    todo = [r for r in requirements if "extra ==" not in r]
+    while todo:
+        name = _normalised(re.match(r"[A-Za-z0-9_.-]+", todo.pop()).group())  # type: ignore[union-attr]
+        if name in found:
+            continue
+        found.add(name)
+        try:  # not installed here: left out by its marker (python_version, ...)
+            needs = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        todo += [r for r in needs if "extra ==" not in r]
+    return found
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_image_installs_the_console_command_with_its_templates_files_and_libraries(
+    tmp_path: Path,
+) -> None:
+    """The Dockerfile runs `pip install .`; the wheel of the same sources holds what it gets."""
+    source = tmp_path / "src"
+    skip = shutil.ignore_patterns("__pycache__", "*.egg-info", ".protos-generated")
+    shutil.copytree(ROOT / "services", source / "services", ignore=skip)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    _run(
+        sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-index",
+        "--no-build-isolation", "--wheel-dir", str(tmp_path / "dist"), str(source),
+    )  # fmt: skip
+    [wheel] = (tmp_path / "dist").glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        [entry_points] = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+        scripts = archive.read(entry_points).decode()
+        [metadata] = [n for n in names if n.endswith(".dist-info/METADATA")]
+        requires = re.findall(r"^Requires-Dist: (.+)$", archive.read(metadata).decode(), re.M)
+    assert re.search(rf"^{CONSOLE} = ", scripts, re.M), "pyproject.toml: no omni-console script"
+    console = ROOT / "services" / "omni" / "console"
+    assets = {
+        path.relative_to(ROOT / "services").as_posix()
+        for path in console.rglob("*")
+        if path.is_file() and path.suffix not in (".py", ".pyc")
+    }
+    assert assets <= names, f"not package data (pyproject.toml): {sorted(assets - names)}"
+    installed = _installed_with(requires)
+    owners = importlib.metadata.packages_distributions()
+    missing = {
+        module
+        for module in _imports(console)
+        if not {_normalised(d) for d in owners.get(module, [module])} & installed
+    }
+    assert not missing, f"imported, not in pyproject.toml's dependencies: {sorted(missing)}"
 
 
 def test_the_dockerfile_passes_hadolint() -> None:
