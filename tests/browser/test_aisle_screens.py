@@ -51,7 +51,7 @@ async def test_an_order_the_form_cannot_describe_is_refused_in_words(
     await page.get_by_label("Customer id").fill("walk-in-43")
     await page.get_by_label("Price of one unit (USD)").fill("12,5x")
     await page.get_by_role("button", name="Place order").click()
-    await expect(page.get_by_role("alert")).to_have_text(
+    await expect(page.get_by_role("main").get_by_role("alert")).to_have_text(
         "Enter the price of one unit in USD, e.g. 49.99."
     )
     await page.get_by_label("Price of one unit (USD)").fill("12.50")

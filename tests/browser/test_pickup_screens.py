@@ -53,14 +53,16 @@ async def test_a_web_order_is_picked_made_ready_and_collected_on_screen(
     await shot(page, "pickup-queue")
 
     await row.click()
-    await page.get_by_role("button", name="Start picking").click()
+    start = page.get_by_role("button", name="Start picking")
+    await expect(start).to_be_focused()  # a keyboard alone will do from here
+    await page.keyboard.press("Enter")
     await expect(page.get_by_text("Picking started")).to_be_visible()
     ready = page.get_by_role("button", name="Mark ready")
     await expect(ready).to_be_disabled()
     await scan(page, barcode)  # a barcode stands for its SKU
     await scan(page, sku)
     await scan(page, "NOT-ON-THIS-ORDER")
-    await expect(page.get_by_role("alert")).to_contain_text("NOT-ON-THIS-ORDER")
+    await expect(page.get_by_role("main").get_by_role("alert")).to_contain_text("NOT-ON-THIS-ORDER")
     await scan(page, other)
     await expect(page.get_by_text(f"Picked 1 of {other} (1 of 1).")).to_be_visible()
     await shot(page, "pickup-task-picking")
@@ -70,6 +72,7 @@ async def test_a_web_order_is_picked_made_ready_and_collected_on_screen(
     )
     await ready.click()
     await expect(page.get_by_text("Status: Ready")).to_be_visible()
+    await expect(page.get_by_label("Customer's pickup code")).to_be_focused()
     event = pickup_msg.PickupChanged.FromString((await events.next_msg(5)).data)
     await events.unsubscribe()
     code = Sealer(TEST_CODE_KEY).open(event.sealed_code)
@@ -77,8 +80,12 @@ async def test_a_web_order_is_picked_made_ready_and_collected_on_screen(
     code_field = page.get_by_label("Customer's pickup code")
     await code_field.fill("AAAA-AAAA")
     await code_field.press("Enter")
-    await expect(page.get_by_role("alert")).to_be_visible()  # a wrong code, said in words
-    await expect(page.get_by_role("alert")).not_to_contain_text("PERMISSION_DENIED")
+    await expect(
+        page.get_by_role("main").get_by_role("alert")
+    ).to_be_visible()  # a wrong code, said in words
+    await expect(page.get_by_role("main").get_by_role("alert")).not_to_contain_text(
+        "PERMISSION_DENIED"
+    )
     await shot(page, "pickup-task-ready")
     await page.get_by_label("Customer's pickup code").fill(code.lower())
     await page.get_by_label("Customer's pickup code").press("Enter")
@@ -94,10 +101,12 @@ async def test_an_associate_cannot_open_another_stores_queue(world: World, page:
     theirs = await web_order_for_pickup(world, OTHER, {unique("SOCK"): 1})
     await sign_in(page, world.url, "associate")
     await page.goto(f"{world.url}/s/{OTHER}/pickup")
-    await expect(page.get_by_role("alert")).to_contain_text(f"works at {HOME} only")
+    await expect(page.get_by_role("main").get_by_role("alert")).to_contain_text(
+        f"works at {HOME} only"
+    )
     await expect(page.get_by_text(theirs.id)).to_have_count(0)
     await page.goto(f"{world.url}/s/{OTHER}/pickup/{unique('task')}")
-    await expect(page.get_by_role("alert")).to_be_visible()
+    await expect(page.get_by_role("main").get_by_role("alert")).to_be_visible()
 
 
 async def test_five_wrong_codes_lock_the_task_and_a_manager_unlocks_it(
@@ -113,7 +122,7 @@ async def test_five_wrong_codes_lock_the_task_and_a_manager_unlocks_it(
         await page.get_by_label("Customer's pickup code").fill("WRNG-CODE")
         async with page.expect_response(re.compile("/handover$")):
             await page.get_by_role("button", name="Hand over").click()
-        await expect(page.get_by_role("alert")).to_be_visible()
+        await expect(page.get_by_role("main").get_by_role("alert")).to_be_visible()
     await expect(page.get_by_text("Status: Locked")).to_be_visible()
     await page.get_by_role("link", name="Pickup", exact=True).click()
     locked = page.get_by_role("region", name=re.compile("Locked"))
@@ -122,3 +131,21 @@ async def test_five_wrong_codes_lock_the_task_and_a_manager_unlocks_it(
     await page.get_by_role("button", name="Unlock").click()
     await expect(page.get_by_text("Unlocked.")).to_be_visible()
     await expect(page.get_by_label("Customer's pickup code")).to_be_focused()
+
+
+async def test_a_unit_missing_from_the_shelf_is_reported_and_the_task_can_still_be_ready(
+    world: World, page: Page
+) -> None:
+    sku, gone = unique("MUG"), unique("BAG")
+    order = await web_order_for_pickup(world, HOME, {sku: 1, gone: 1})
+    await sign_in(page, world.url, "associate")
+    await page.get_by_role("link", name=f"Order {order.id}").click()
+    await page.get_by_role("button", name="Start picking").click()
+    await scan(page, sku)
+    await page.get_by_label("Missing item").select_option(gone)
+    await page.get_by_label("Units not on the shelf").fill("1")
+    await page.get_by_role("button", name="Report missing").click()
+    await expect(page.get_by_role("status")).to_contain_text(f"Reported 1 of {gone} missing.")
+    await expect(page.get_by_role("row", name=f"{gone} 1 0 1")).to_be_visible()  # 1 missing
+    await page.get_by_role("button", name="Mark ready").click()
+    await expect(page.get_by_text("Status: Ready")).to_be_visible()

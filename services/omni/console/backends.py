@@ -103,6 +103,8 @@ class Backends:
         self.returns = returns_pb2_grpc.ReturnsServiceStub(self._channels["returns"])
         self._health = {name: health_pb2_grpc.HealthStub(ch) for name, ch in self._channels.items()}
         self._status: dict[str, bool] = {}
+        # Failed checks in a row; a service not yet seen serving starts one down.
+        self._failed: dict[str, int] = dict.fromkeys(NAMES, 1)
         self._status_at = 0.0
 
     async def close(self) -> None:
@@ -146,16 +148,19 @@ class Backends:
         return reply
 
     async def status(self) -> dict[str, bool]:
-        """Which services answer SERVING, asked at most once a second for every page."""
+        """Which services answer SERVING, asked at most once a second for every page. One
+        slow answer on a busy moment is not an outage: down is two failed checks in a row."""
         if time.monotonic() - self._status_at > 1.0:
             self._status_at = time.monotonic()
             answers = await asyncio.gather(*(self._serving(n) for n in NAMES))
-            self._status = dict(zip(NAMES, answers, strict=True))
+            for name, serving in zip(NAMES, answers, strict=True):
+                self._failed[name] = 0 if serving else self._failed[name] + 1
+            self._status = {name: self._failed[name] < 2 for name in NAMES}
         return self._status
 
     async def _serving(self, name: str) -> bool:
         try:
-            reply = await self._health[name].Check(health_pb2.HealthCheckRequest(), timeout=1.0)
+            reply = await self._health[name].Check(health_pb2.HealthCheckRequest(), timeout=2.0)
         except grpc.RpcError:
             return False
         return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)

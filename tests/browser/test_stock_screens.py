@@ -1,0 +1,55 @@
+"""Stock at this store on screen: a SKU's ledger, and a manager's count and adjustment."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import Page, expect
+
+from tests.browser.conftest import HOME, World, shot, sign_in
+from tests.helpers import level_of, receive, unique
+
+
+async def test_a_manager_counts_and_adjusts_a_sku_and_the_ledger_shows_both(
+    world: World, page: Page
+) -> None:
+    sku = unique("BELT")
+    await receive(world.stock.stub, sku, HOME, 7)
+    await sign_in(page, world.url, "manager")
+    await page.goto(f"{world.url}/s/{HOME}/stock/{sku}")
+    await page.get_by_label("Units counted on the shelf").fill("5")
+    await page.get_by_label("Units counted on the shelf").press("Enter")
+    await expect(page.get_by_role("status")).to_have_text("Counted 5: on hand is now 5.")
+    await page.get_by_label("Change in units (e.g. -2)").fill("-1")
+    await page.get_by_label("Why").fill("found torn")
+    await page.get_by_role("button", name="Adjust").click()
+    await expect(page.get_by_role("status")).to_have_text("Adjusted on hand by -1.")
+    ledger = page.get_by_role("table", name="Ledger, newest first")
+    rows = ledger.get_by_role("row")
+    await expect(rows.nth(1)).to_have_accessible_name(re.compile(r"Adjustment -1 +found torn"))
+    await expect(rows.nth(2)).to_have_accessible_name(re.compile(r"Count -2\b"))
+    await expect(rows.nth(3)).to_have_accessible_name(re.compile(r"Receipt \+7$"))
+    await shot(page, "stock-sku")
+    assert (await level_of(world.stock.stub, sku, HOME)).on_hand == 4
+
+
+async def test_an_associate_sees_levels_but_neither_counts_nor_reads_the_ledger(
+    world: World, page: Page
+) -> None:
+    sku = unique("BELT")
+    await receive(world.stock.stub, sku, HOME, 2)
+    await sign_in(page, world.url, "associate")
+    await page.goto(f"{world.url}/s/{HOME}/stock?prefix={sku}")
+    await expect(page.get_by_role("row", name=f"{sku} 2 0 0 0 2")).to_be_visible()
+    await page.get_by_role("link", name=sku).click()
+    await expect(page.get_by_role("heading", name=f"{sku} at {HOME}")).to_be_visible()
+    await expect(page.get_by_label("Units counted on the shelf")).to_have_count(0)
+    await expect(page.get_by_role("table", name="Ledger, newest first")).to_have_count(0)
+
+
+async def test_a_page_that_does_not_exist_says_so_in_words(world: World, page: Page) -> None:
+    await sign_in(page, world.url, "associate")
+    await page.goto(f"{world.url}/no/such/page")
+    await expect(page.get_by_role("main").get_by_role("alert")).to_have_text(
+        "There is no such page."
+    )
