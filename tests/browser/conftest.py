@@ -86,16 +86,23 @@ async def _stores(stock: Stock) -> None:
 
 @pytest.fixture(scope="module")
 async def world(
-    tmp_path_factory: pytest.TempPathFactory, nats_for_module: EmbeddedNats
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    nats_for_module: EmbeddedNats,
 ) -> AsyncIterator[World]:
-    """Every service on its own SQLite file, the demo's shape of network, and the console."""
+    """Every service on its own SQLite file, the demo's shape of network, and the console.
+    A test module may set RETURNS_SETTINGS (e.g. a short return window)."""
     db = tmp_path_factory.mktemp("db")
     url = nats_for_module.url
     async with (
         running_stock(f"sqlite+aiosqlite:///{db / 'stock.db'}", url) as stock,
         running_orders(f"sqlite+aiosqlite:///{db / 'orders.db'}", url) as orders,
         running_pickup(f"sqlite+aiosqlite:///{db / 'pickup.db'}", url) as pickup,
-        running_returns(f"sqlite+aiosqlite:///{db / 'returns.db'}", url) as returns,
+        running_returns(
+            f"sqlite+aiosqlite:///{db / 'returns.db'}",
+            url,
+            **getattr(request.module, "RETURNS_SETTINGS", {}),
+        ) as returns,
     ):
         for service in (stock.app, orders.app, pickup.app, returns.app):
             await service.nats.ready.wait()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.async_api import Page, expect
 
+from omni.console.views import stock as stock_view
 from tests.browser.conftest import HOME, World, shot, sign_in
 from tests.helpers import level_of, receive, unique
 
@@ -53,3 +55,20 @@ async def test_a_page_that_does_not_exist_says_so_in_words(world: World, page: P
     await expect(page.get_by_role("main").get_by_role("alert")).to_have_text(
         "There is no such page."
     )
+
+
+async def test_a_store_with_more_skus_than_a_page_is_read_page_by_page(
+    world: World, page: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stock_view, "PAGE", 2)
+    prefix = unique("SCARF")
+    for n in range(3):
+        await receive(world.stock.stub, f"{prefix}-{n}", HOME, n + 1)
+    await sign_in(page, world.url, "associate")
+    await page.goto(f"{world.url}/s/{HOME}/stock?prefix={prefix}")
+    await expect(page.get_by_role("row", name=re.compile(prefix))).to_have_count(2)
+    await page.get_by_role("link", name="Next page").click()
+    await expect(page.get_by_role("row", name=f"{prefix}-2 3 0 0 0 3")).to_be_visible()
+    await expect(page.get_by_role("link", name="Next page")).to_have_count(0)
+    await receive(world.stock.stub, f"{prefix}-2", HOME, 1)  # the second page is live too
+    await expect(page.get_by_role("row", name=f"{prefix}-2 4 0 0 0 4")).to_be_visible()

@@ -75,14 +75,34 @@ class Returnable:
 
     line: opb.OrderLine
     shipped: int
+    pickup: bool
 
     @property
     def left(self) -> int:
         return max(0, self.shipped - self.line.returned)
 
+    @property
+    def state(self) -> str:
+        """Where the line's units are, in words: "2 shipped from WH-1, 1 cancelled"."""
+        gone = "handed over at" if self.pickup else "shipped from"
+        parts = []
+        for a in self.line.allocations:
+            if a.shipped:
+                parts.append(f"{a.shipped} {gone} {a.location_id}")
+            if a.quantity > a.shipped:
+                parts.append(f"{a.quantity - a.shipped} held at {a.location_id}")
+        if self.line.cancelled:
+            parts.append(f"{self.line.cancelled} cancelled")
+        if self.line.reallocating:
+            parts.append(f"{self.line.reallocating} being found elsewhere")
+        return ", ".join(parts) or "not allocated yet"
+
 
 def returnable(order: opb.Order) -> list[Returnable]:
-    return [Returnable(line, sum(a.shipped for a in line.allocations)) for line in order.lines]
+    pickup = order.HasField("pickup")
+    return [
+        Returnable(line, sum(a.shipped for a in line.allocations), pickup) for line in order.lines
+    ]
 
 
 @signed_in

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import grpc
 from starlette.requests import Request
@@ -28,22 +30,49 @@ from omni.stock.v1 import stock_pb2 as spb
 PAGE = 100
 
 
-async def levels_at(app: Console, who: Session, store: str, prefix: str) -> list[spb.StockLevel]:
-    reply = await app.backends.call(
+@dataclass(frozen=True)
+class Shelf:
+    """One page of a store's levels: SKUs starting with `prefix`, after the SKU `after`."""
+
+    store: str
+    prefix: str
+    after: str
+
+    @classmethod
+    def of(cls, request: Request) -> Shelf:
+        query = request.query_params
+        return cls(
+            request.path_params["store"],
+            query.get("prefix", "")[:100],
+            query.get("after", "")[:100],
+        )
+
+    @property
+    def query(self) -> str:
+        return urlencode({"prefix": self.prefix, "after": self.after})
+
+
+async def levels_at(app: Console, who: Session, shelf: Shelf) -> spb.ListLevelsResponse:
+    return await app.backends.call(
         "stock",
         app.backends.stock.ListLevels,
-        spb.ListLevelsRequest(location_id=store, sku_prefix=prefix, page_size=PAGE),
+        spb.ListLevelsRequest(
+            location_id=shelf.store,
+            sku_prefix=shelf.prefix,
+            page_token=shelf.after,
+            page_size=PAGE,
+        ),
         who.token,
     )
-    return list(reply.levels)
 
 
 @signed_in
 async def stock_page(request: Request) -> Response:
-    store, prefix = request.path_params["store"], request.query_params.get("prefix", "")[:100]
-    context: dict[str, object] = {"section": "stock", "store": store, "prefix": prefix}
+    shelf = Shelf.of(request)
+    context: dict[str, object] = {"section": "stock", "store": shelf.store, "shelf": shelf}
     try:
-        context["levels"] = await levels_at(console(request), session(request), store, prefix)
+        page = await levels_at(console(request), session(request), shelf)
+        context |= {"levels": list(page.levels), "after": page.next_page_token}
     except Refused as exc:
         context |= {"levels": [], "refusal": exc.words}
     return render(request, "stock.html", **context)
@@ -52,20 +81,19 @@ async def stock_page(request: Request) -> Response:
 @signed_in
 async def stock_live(request: Request) -> Response:
     """Server-sent events: each shown level's row again when it changes."""
-    store, prefix = request.path_params["store"], request.query_params.get("prefix", "")[:100]
-    app, who = console(request), session(request)
+    shelf, app, who = Shelf.of(request), console(request), session(request)
 
     async def events() -> AsyncGenerator[str]:
         while True:
             try:
-                skus = [lvl.sku for lvl in await levels_at(app, who, store, prefix)]
+                skus = [lvl.sku for lvl in (await levels_at(app, who, shelf)).levels]
                 if skus:
-                    watch = spb.WatchAvailabilityRequest(skus=skus, location_ids=[store])
+                    watch = spb.WatchAvailabilityRequest(skus=skus, location_ids=[shelf.store])
                     async for update in app.backends.stream(
                         "stock", app.backends.stock.WatchAvailability, watch, who.token
                     ):
                         if update.HasField("level"):
-                            row = fragment("_level.html", store=store, level=update.level)
+                            row = fragment("_level.html", store=shelf.store, level=update.level)
                             yield sse(f"level-{update.level.sku}", row)
                         yield sse("stock-note", "")
             except Refused as exc:
