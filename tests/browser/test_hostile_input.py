@@ -27,7 +27,7 @@ GETS = [
     "/s/{h}/counter/orders/{v}",
     "/s/{h}/aisle?q={v}",
     "/s/{h}/stock?prefix={v}",
-    "/s/{h}/stock/{v}",
+    "/s/{h}/stock/item?sku={v}",
     "/signin?next={v}",
 ]
 POSTS = [
@@ -37,9 +37,11 @@ POSTS = [
     ("/s/{h}/pickup/{v}/{v}", ()),
     ("/s/{h}/counter/orders/{v}/review", ("sellable:X", "override", "override_reason")),
     ("/s/{h}/counter/orders/{v}/confirm", ("key",)),
-    ("/s/{h}/aisle/{v}/order", ("customer", "quantity", "price", "fulfilment", "region", "key")),
-    ("/s/{h}/stock/{v}/count", ("counted", "key")),
-    ("/s/{h}/stock/{v}/adjust", ("delta", "reason", "key")),
+    ("/s/{h}/aisle/order", ("sku", "customer", "quantity", "price", "fulfilment", "region")),
+    ("/s/{h}/aisle/order", ("sku", "customer", "quantity", "price", "fulfilment", "key")),
+    ("/s/{h}/stock/item/count", ("sku", "counted", "key")),
+    ("/s/{h}/stock/item/adjust", ("sku", "delta", "reason", "key")),
+    ("/s/{h}/stock/item/{v}", ("sku",)),
     ("/store", ("store",)),
     ("/signin", ("token",)),
 ]

@@ -23,7 +23,6 @@ async def test_a_late_return_needs_a_manager_who_says_why(
     await asyncio.sleep(1.5)  # past the window
     await sign_in(page, world.url, "associate")
     await page.goto(f"{world.url}/s/{HOME}/counter/orders/{order.id}")
-    await expect(page.get_by_text("Outside the return window")).to_have_count(0)
     await page.get_by_label(f"Sellable units of {sku}").fill("1")
     await page.get_by_role("button", name="Review refund").click()
     await page.get_by_role("button", name="Confirm return and refund").click()

@@ -11,9 +11,10 @@ from playwright.async_api import Page, expect
 from omni.orders.v1 import orders_pb2 as opb
 from omni.pickup.service_layer.codes import Sealer
 from omni.pickup.v1 import messaging_pb2 as pickup_msg
+from omni.pickup.v1 import pickup_pb2 as ppb
 from omni.stock.v1 import stock_pb2 as spb
 from tests.browser.conftest import HOME, OTHER, World, shot, sign_in
-from tests.helpers import TEST_CODE_KEY, level_of, receive, unique
+from tests.helpers import TEST_CODE_KEY, eventually, level_of, receive, unique
 from tests.integration.test_orders import order_request
 
 
@@ -92,21 +93,34 @@ async def test_a_web_order_is_picked_made_ready_and_collected_on_screen(
     await expect(page.get_by_text("Handed over. The order is collected.")).to_be_visible()
     await expect(page.get_by_text("Status: Collected")).to_be_visible()
 
-    for each, qty in ((sku, 2), (other, 1)):
-        level = await level_of(world.stock.stub, each, HOME)
-        assert (level.on_hand, level.reserved) == (3, 0), f"{each}: {qty} handed over"
+    async def committed() -> bool:  # stock commits the units when orders tells it (NATS)
+        levels = [await level_of(world.stock.stub, each, HOME) for each in (sku, other)]
+        return all((lv.on_hand, lv.reserved) == (3, 0) for lv in levels)
+
+    await eventually(committed, within=10)
+    got = await world.orders.stub.GetOrder(opb.GetOrderRequest(id=order.id))
+    assert got.order.status == opb.ORDER_STATUS_FULFILLED
 
 
 async def test_an_associate_cannot_open_another_stores_queue(world: World, page: Page) -> None:
     theirs = await web_order_for_pickup(world, OTHER, {unique("SOCK"): 1})
+
+    async def their_task() -> ppb.PickupTask | None:
+        queue = await world.pickup.stub.ListPickups(ppb.ListPickupsRequest(store_id=OTHER))
+        return next((t for t in queue.tasks if t.order_id == theirs.id), None)
+
+    task = await eventually(their_task, within=10)
     await sign_in(page, world.url, "associate")
+    refusal = page.get_by_role("main").get_by_role("alert")
     await page.goto(f"{world.url}/s/{OTHER}/pickup")
-    await expect(page.get_by_role("main").get_by_role("alert")).to_contain_text(
-        f"works at {HOME} only"
-    )
+    await expect(refusal).to_contain_text(f"works at {HOME} only")
     await expect(page.get_by_text(theirs.id)).to_have_count(0)
-    await page.goto(f"{world.url}/s/{OTHER}/pickup/{unique('task')}")
-    await expect(page.get_by_role("main").get_by_role("alert")).to_be_visible()
+    await page.goto(f"{world.url}/s/{OTHER}/pickup/{task.id}")
+    await expect(refusal).to_contain_text(f"works at {HOME} only")
+    answer = await page.request.post(f"{world.url}/s/{OTHER}/pickup/{task.id}/start")
+    assert f"works at {HOME} only" in await answer.text()
+    still = await world.pickup.stub.GetPickup(ppb.GetPickupRequest(id=task.id))
+    assert still.task.status == ppb.PICKUP_STATUS_PLACED
 
 
 async def test_five_wrong_codes_lock_the_task_and_a_manager_unlocks_it(
@@ -128,7 +142,8 @@ async def test_five_wrong_codes_lock_the_task_and_a_manager_unlocks_it(
     locked = page.get_by_role("region", name=re.compile("Locked"))
     await expect(locked.get_by_role("link", name=f"Order {order.id}")).to_be_visible()
     await locked.get_by_role("link", name=f"Order {order.id}").click()
-    await page.get_by_role("button", name="Unlock").click()
+    unlock = page.get_by_role("button", name="Unlock")
+    await unlock.click()
     await expect(page.get_by_text("Unlocked.")).to_be_visible()
     await expect(page.get_by_label("Customer's pickup code")).to_be_focused()
 

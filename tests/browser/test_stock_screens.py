@@ -18,7 +18,7 @@ async def test_a_manager_counts_and_adjusts_a_sku_and_the_ledger_shows_both(
     sku = unique("BELT")
     await receive(world.stock.stub, sku, HOME, 7)
     await sign_in(page, world.url, "manager")
-    await page.goto(f"{world.url}/s/{HOME}/stock/{sku}")
+    await page.goto(f"{world.url}/s/{HOME}/stock/item?sku={sku}")
     await page.get_by_label("Units counted on the shelf").fill("5")
     await page.get_by_label("Units counted on the shelf").press("Enter")
     await expect(page.get_by_role("status")).to_have_text("Counted 5: on hand is now 5.")

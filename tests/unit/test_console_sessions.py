@@ -71,8 +71,8 @@ def test_an_unbound_person_keeps_the_store_they_chose_and_a_bound_one_cannot_cha
     sessions = Sessions(KEY, TOKENS, 60)
     olga = sessions.sign_in("olga")
     assert olga.may_choose_store and olga.store == ""
-    chose = type(olga)(olga.token, olga.caller, "STORE-9")
+    chose = type(olga)(olga.token, olga.caller, "STORE-9", olga.ends)
     assert sessions.open(sessions.seal(chose)).store == "STORE-9"  # type: ignore[union-attr]
     anna = sessions.sign_in("anna")
-    moved = type(anna)(anna.token, anna.caller, "STORE-9")
+    moved = type(anna)(anna.token, anna.caller, "STORE-9", anna.ends)
     assert sessions.open(sessions.seal(moved)).store == "STORE-1"  # type: ignore[union-attr]

@@ -66,3 +66,9 @@ def test_a_service_away_is_said_so_and_counts_as_down() -> None:
     refused = words_for("returns", _Error(grpc.StatusCode.UNAVAILABLE, "connection refused"))
     assert refused.service_down
     assert refused.words == "The returns service is not answering right now. Try again soon."
+
+
+def test_a_role_the_access_table_refuses_is_told_what_to_do_not_which_rpc() -> None:
+    said = "the associate role may not call /omni.pickup.v1.PickupService/UnlockPickup"
+    refused = words_for("pickup", _Error(grpc.StatusCode.PERMISSION_DENIED, said))
+    assert refused.words == "As associate you cannot do this. Ask a store manager."

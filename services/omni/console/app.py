@@ -24,11 +24,11 @@ from omni.console.live import HintListener, Hints, LiveStreams
 from omni.console.sessions import Sessions
 from omni.console.settings import ConsoleSettings
 from omni.console.views import aisle, counter, pickup, signin, status, stock
-from omni.console.web import HERE, Console, render
+from omni.console.web import HERE, Console, refuse
 from omni.platform.auth import Tokens
 
 log = logging.getLogger(__name__)
-STORE = "/s/{store}"
+STORE = "/s/{store:path}"  # a location id may hold "/"
 
 
 def routes() -> list[Route | Mount]:
@@ -52,13 +52,13 @@ def routes() -> list[Route | Mount]:
         Route(f"{STORE}/counter/orders/{{order}}/review", counter.review, methods=post),
         Route(f"{STORE}/counter/orders/{{order}}/confirm", counter.confirm, methods=post),
         Route(f"{STORE}/aisle", aisle.aisle_page, methods=get),
-        Route(f"{STORE}/aisle/{{sku}}/live", aisle.aisle_live, methods=get),
-        Route(f"{STORE}/aisle/{{sku}}/order", aisle.sell, methods=post),
+        Route(f"{STORE}/aisle/live", aisle.aisle_live, methods=get),  # ?sku=
+        Route(f"{STORE}/aisle/order", aisle.sell, methods=post),
         Route(f"{STORE}/orders/{{order}}/live", aisle.order_live, methods=get),
         Route(f"{STORE}/stock", stock.stock_page, methods=get),
         Route(f"{STORE}/stock/live", stock.stock_live, methods=get),
-        Route(f"{STORE}/stock/{{sku}}", stock.sku_page, methods=get),
-        Route(f"{STORE}/stock/{{sku}}/{{action}}", stock.change, methods=post),
+        Route(f"{STORE}/stock/item", stock.sku_page, methods=get),  # ?sku=
+        Route(f"{STORE}/stock/item/{{action}}", stock.change, methods=post),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 
@@ -92,14 +92,12 @@ class SecurityHeaders:
 async def _not_found(request: Request, exc: Exception) -> Response:
     code = exc.status_code if isinstance(exc, HTTPException) else 404
     words = "There is no such page." if code == 404 else "That cannot be done here."
-    return render(request, "error.html", code, message=words)
+    return refuse(request, words, code)
 
 
 async def _broken(request: Request, exc: Exception) -> Response:
     log.exception("console: %s %s failed", request.method, request.url.path, exc_info=exc)
-    return render(
-        request, "error.html", 500, message="Something went wrong on this page. Try again."
-    )
+    return refuse(request, "Something went wrong on this page. Try again.", 500)
 
 
 def build(settings: ConsoleSettings) -> Starlette:

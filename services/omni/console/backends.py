@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -34,6 +35,10 @@ _THEIR_WORDS = {
 }
 
 
+# How a service's access table refuses a role: "the associate role may not call /omni…/X".
+_ROLE_REFUSED = re.compile(r"^the (\w+) role may not call ")
+
+
 class Refused(Exception):
     """A service said no, or could not be reached; `words` are for the person."""
 
@@ -47,11 +52,20 @@ class Refused(Exception):
     def service_down(self) -> bool:
         return self.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 
+    @property
+    def final(self) -> bool:
+        """The service refused and did nothing. Otherwise (a timeout, an outage, a bug) the
+        action may have happened: a retry must send the same idempotency key."""
+        return self.code in _THEIR_WORDS or self.code == grpc.StatusCode.UNAUTHENTICATED
+
 
 def words_for(service: str, exc: grpc.RpcError) -> Refused:
     """One refusal, said so that an associate at a busy counter knows what to do."""
     code: grpc.StatusCode = exc.code()
     details = (exc.details() or "").strip()
+    role = _ROLE_REFUSED.match(details) if code == grpc.StatusCode.PERMISSION_DENIED else None
+    if role:  # the access table's refusal names an RPC; say it for a person
+        return Refused(service, code, f"As {role[1]} you cannot do this. Ask a store manager.")
     if code in _THEIR_WORDS and details:
         text = details[0].upper() + details[1:]
         return Refused(service, code, text if text.endswith(".") else text + ".")

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+import time
 from collections.abc import AsyncGenerator, AsyncIterator
 
 import nats
@@ -45,13 +46,21 @@ class LiveStreams:
     def close(self) -> None:
         self.closing.set()
 
-    def response(self, events: AsyncGenerator[str]) -> StreamingResponse:
+    def response(self, events: AsyncGenerator[str], until: float) -> StreamingResponse:
+        """The stream, until the console stops or `until` (time.time(): the session's end;
+        the browser's reconnect then finds no session and is told to stop)."""
         return StreamingResponse(
-            self._until_closing(events), media_type="text/event-stream", headers=_NO_BUFFER
+            self._until_closing(events, until),
+            media_type="text/event-stream",
+            headers=_NO_BUFFER,
         )
 
-    async def _until_closing(self, events: AsyncGenerator[str]) -> AsyncIterator[str]:
-        closing = asyncio.ensure_future(self.closing.wait())
+    async def _over(self, until: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.closing.wait(), max(0.0, until - time.time()))
+
+    async def _until_closing(self, events: AsyncGenerator[str], until: float) -> AsyncIterator[str]:
+        closing = asyncio.ensure_future(self._over(until))
         following: asyncio.Future[str] | None = None
         try:
             while not self.closing.is_set():

@@ -33,6 +33,7 @@ class Session:
     token: str
     caller: Caller
     store: str  # the store they work at now ("" until an unbound person picks one)
+    ends: float  # when the session is over (time.time())
 
     @property
     def role(self) -> Role:
@@ -63,7 +64,7 @@ class Sessions:
                 f"A {caller.role.value} token is for a machine, not a person, "
                 "and cannot sign in here. Use your own associate or manager token."
             )
-        return Session(token, caller, caller.store)
+        return Session(token, caller, caller.store, time.time() + self.lifetime)
 
     def seal(self, session: Session, started: float | None = None) -> str:
         body = {"t": session.token, "s": session.store, "at": started or time.time()}
@@ -87,7 +88,7 @@ class Sessions:
         if caller is None or caller.role not in PEOPLE:
             return None
         store = caller.store or str(body.get("s", ""))
-        return Session(str(body["t"]), caller, store)
+        return Session(str(body["t"]), caller, store, started + self.lifetime)
 
     def _body(self, cookie: str) -> dict[str, object]:
         raw = self._fernet.decrypt(cookie.encode(), ttl=self.lifetime)

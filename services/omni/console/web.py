@@ -90,16 +90,37 @@ def go(request: Request, url: str) -> Response:
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def signed_in(handler: Handler) -> Handler:
-    """The page needs a session; without one (or a stale one) the person signs in first."""
+def refuse(request: Request, words: str, status: int = 200, title: str = "") -> HTMLResponse:
+    """A refusal in words: a whole page, or for an htmx request the fragment it swaps in."""
+    if is_htmx(request):
+        return render(request, "_refused.html", status, refusal=words)
+    return render(request, "error.html", status, message=words, title=title)
 
+
+def same_origin(handler: Handler) -> Handler:
+    """A form posted from another site is refused (beside SameSite cookies, a second guard)."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: Request) -> Response:
+        if request.method not in ("GET", "HEAD") and not _same_origin(request):
+            return refuse(request, "This form came from another site.", 403)
+        return await handler(request)
+
+    return wrapper
+
+
+def signed_in(handler: Handler) -> Handler:
+    """The page needs a session; without one (or a stale one) the person signs in first. A
+    live page's event stream is told to stop (204) rather than sent to the sign-in page."""
+
+    @same_origin
     @functools.wraps(handler)
     async def wrapper(request: Request) -> Response:
         found = console(request).sessions.open(request.cookies.get(COOKIE))
         if found is None:
+            if "text/event-stream" in request.headers.get("accept", ""):
+                return Response(status_code=204)
             return go(request, "/signin?next=" + _here(request))
-        if request.method not in ("GET", "HEAD") and not _same_origin(request):
-            return render(request, "error.html", 403, message="This form came from elsewhere.")
         request.state.session = found
         return await handler(request)
 
@@ -112,7 +133,6 @@ def _here(request: Request) -> str:
 
 
 def _same_origin(request: Request) -> bool:
-    """Forms are posted from our own pages (with SameSite cookies, a second guard)."""
     origin = request.headers.get("origin") or request.headers.get("referer")
     if not origin:
         return True

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 
+import grpc
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -86,7 +87,7 @@ async def aisle_page(request: Request) -> Response:
 @signed_in
 async def aisle_live(request: Request) -> Response:
     """Server-sent events: the availability panel again whenever a level of the SKU moves."""
-    store, sku = request.path_params["store"], request.path_params["sku"]
+    store, sku = request.path_params["store"], request.query_params.get("sku", "")[:200]
     app, who = console(request), session(request)
 
     async def events() -> AsyncGenerator[str]:
@@ -99,7 +100,7 @@ async def aisle_live(request: Request) -> Response:
             await asyncio.sleep(2)  # the stream broke (a replica went away): watch again
             yield KEEPALIVE
 
-    return app.live.response(events())
+    return app.live.response(events(), who.ends)
 
 
 async def _panels(app: Console, who: Session, store: str, sku: str) -> AsyncIterator[str]:
@@ -123,8 +124,9 @@ async def _panels(app: Console, who: Session, store: str, sku: str) -> AsyncIter
 @signed_in
 async def sell(request: Request) -> Response:
     """PlaceOrder for the customer at the counter (channel POS)."""
-    store, sku = request.path_params["store"], request.path_params["sku"]
+    store = request.path_params["store"]
     app, who, form = console(request), session(request), await fields(request)
+    sku = form.get("sku", "")
     context: dict[str, object] = {"store": store}
     placed = _order_request(form, sku, app.settings.currency)
     if isinstance(placed, str):
@@ -132,12 +134,24 @@ async def sell(request: Request) -> Response:
     try:
         reply = await app.backends.call("orders", app.backends.orders.PlaceOrder, placed, who.token)
     except Refused as exc:
-        return render(
-            request, "_sale.html", refusal=exc.words, fresh_key=new_key("sale"), **context
-        )
-    order = reply.order
-    fresh = new_key("sale") if order.status == opb.ORDER_STATUS_REJECTED else ""
-    return render(request, "_sale.html", order=order, fresh_key=fresh, O=opb, **context)
+        # Refused: the next press is a new sale. Otherwise the order may have been placed:
+        # pressing again must send the same key, so the customer is not sold it twice.
+        words = _SENT_BEFORE if exc.code == grpc.StatusCode.ALREADY_EXISTS else exc.words
+        fresh = new_key("sale") if exc.final else ""
+        return render(request, "_sale.html", refusal=words, fresh_key=fresh, **context)
+    return render(request, "_sale.html", O=opb, **_decided(reply.order), **context)
+
+
+def _decided(order: opb.Order) -> dict[str, object]:
+    """An order to show; once stock has decided it, the form's next press is a new sale."""
+    decided = order.status != opb.ORDER_STATUS_PENDING
+    return {"order": order, "fresh_key": new_key("sale") if decided else ""}
+
+
+_SENT_BEFORE = (
+    "This sale was sent before with other details. Check them, then press Place order again "
+    "to place it as a new sale."
+)
 
 
 def _order_request(form: Mapping[str, str], sku: str, currency: str) -> opb.PlaceOrderRequest | str:
@@ -175,7 +189,9 @@ async def order_live(request: Request) -> Response:
                 async for update in app.backends.stream(
                     "orders", app.backends.orders.WatchOrder, watch, who.token
                 ):
-                    html = fragment("_sale.html", store=store, order=update.order, O=opb, live=True)
+                    html = fragment(
+                        "_sale.html", store=store, O=opb, live=True, **_decided(update.order)
+                    )
                     yield sse("order", html)
                     if update.order.status != opb.ORDER_STATUS_PENDING:
                         yield sse("decided", "")  # the page closes the stream on this
@@ -184,4 +200,4 @@ async def order_live(request: Request) -> Response:
                 yield sse("order", fragment("_refused.html", refusal=exc.words))
             await asyncio.sleep(2)
 
-    return app.live.response(events())
+    return app.live.response(events(), who.ends)

@@ -17,6 +17,10 @@ from omni.orders.v1 import orders_pb2 as opb
 from omni.returns.v1 import returns_pb2 as rpb
 from omni.stock.v1 import stock_pb2
 
+_SENT_BEFORE = (
+    "This return was sent before with other quantities. Check the order, then confirm again "
+    "to take it as a new return."
+)
 REASONS = ("Changed mind", "Wrong size", "Faulty", "Not as described", "Arrived damaged", "Other")
 _NOT_AN_ORDER = {grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT}
 
@@ -208,16 +212,16 @@ async def _take(request: Request, confirm: bool) -> Response:
         return render(
             request, "_return_result.html", refund=refund, key=new_key("return"), **context
         )
+    key = form.get("key", "")
     try:
-        rma = await _return_at_counter(request, order, lines, form.get("key", ""), override)
+        rma = await _return_at_counter(request, order, lines, key, override)
     except Refused as exc:
+        # Refused: a retry is a new return. Otherwise it may have been taken: the same key,
+        # so that confirming again cannot refund twice.
+        again = new_key("return") if exc.final else key
+        words = _SENT_BEFORE if exc.code == grpc.StatusCode.ALREADY_EXISTS else exc.words
         return render(
-            request,
-            "_return_result.html",
-            refund=refund,
-            refusal=exc.words,
-            key=new_key("return"),
-            **context,
+            request, "_return_result.html", refund=refund, refusal=words, key=again, **context
         )
     return render(request, "_return_result.html", rma=rma, **context)
 

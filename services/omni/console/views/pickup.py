@@ -83,7 +83,7 @@ async def queue_live(request: Request) -> Response:
                 seen = app.hints.generation(store)
                 await asyncio.sleep(0.1)  # a burst of events, one look
 
-    return app.live.response(events())
+    return app.live.response(events(), who.ends)
 
 
 @signed_in

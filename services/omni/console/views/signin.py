@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from omni.console.backends import Refused
 from omni.console.sessions import COOKIE, PEOPLE, Session, SignInRefused
-from omni.console.web import console, fields, go, render, session, signed_in
+from omni.console.web import console, fields, go, render, same_origin, session, signed_in
 from omni.stock.v1 import stock_pb2
 
 
@@ -19,6 +19,7 @@ async def signin_page(request: Request) -> Response:
     return render(request, "signin.html", next=_next(request), dev=_dev_tokens(request))
 
 
+@same_origin
 async def sign_in(request: Request) -> Response:
     form = await fields(request)
     app = console(request)
@@ -36,6 +37,7 @@ async def sign_in(request: Request) -> Response:
     return _start(request, found, _next(request) if found.store else "/store")
 
 
+@same_origin
 async def sign_out(request: Request) -> Response:
     response = go(request, "/signin")
     response.delete_cookie(COOKIE, path="/")
@@ -67,7 +69,7 @@ async def choose_store(request: Request) -> Response:
         return go(request, "/")
     cookie = request.cookies[COOKIE]
     started = console(request).sessions.started(cookie)
-    return _start(request, Session(who.token, who.caller, store), "/", started)
+    return _start(request, Session(who.token, who.caller, store, who.ends), "/", started)
 
 
 @signed_in

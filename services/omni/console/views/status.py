@@ -5,10 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from omni.console.web import console, render
+from omni.console.web import console, render, signed_in
 
 
+@signed_in
 async def status_strip(request: Request) -> Response:
+    """Polled by every page: also what sends a page whose session ended to the sign-in."""
     return render(request, "_status.html", status=await console(request).backends.status())
 
 

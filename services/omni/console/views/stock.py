@@ -101,12 +101,12 @@ async def stock_live(request: Request) -> Response:
             await asyncio.sleep(2)  # the watch broke (or nothing to watch yet): again
             yield KEEPALIVE
 
-    return app.live.response(events())
+    return app.live.response(events(), who.ends)
 
 
 @signed_in
 async def sku_page(request: Request) -> Response:
-    store, sku = request.path_params["store"], request.path_params["sku"]
+    store, sku = request.path_params["store"], request.query_params.get("sku", "")[:200]
     return render(
         request,
         "sku.html",
@@ -136,6 +136,8 @@ async def _sku_context(app: Console, who: Session, store: str, sku: str) -> dict
         context["level"] = next(iter(level.levels), None)
     elif isinstance(level, Refused):
         context["refusal"] = level.words
+    # The ledger, and the count and adjustment beside it, for whom stock shows it (managers).
+    context["manages"] = isinstance(ledger, spb.ListMovementsResponse)
     if isinstance(ledger, spb.ListMovementsResponse):
         context["movements"] = list(reversed(ledger.movements))  # newest first
     elif isinstance(ledger, Refused) and ledger.code != grpc.StatusCode.PERMISSION_DENIED:
@@ -194,8 +196,9 @@ CHANGES: dict[str, Change] = {"count": _count, "adjust": _adjust}
 @signed_in
 async def change(request: Request) -> Response:
     """A manager's count or adjustment; the page redrawn with what it did."""
-    store, sku = request.path_params["store"], request.path_params["sku"]
+    store = request.path_params["store"]
     app, who, form = console(request), session(request), await fields(request)
+    sku = form.get("sku", "")
     done, refusal = "", ""
     step = CHANGES.get(request.path_params["action"])
     if step is None:
