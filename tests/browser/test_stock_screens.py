@@ -72,3 +72,21 @@ async def test_a_store_with_more_skus_than_a_page_is_read_page_by_page(
     await expect(page.get_by_role("link", name="Next page")).to_have_count(0)
     await receive(world.stock.stub, f"{prefix}-2", HOME, 1)  # the second page is live too
     await expect(page.get_by_role("row", name=f"{prefix}-2 4 0 0 0 4")).to_be_visible()
+
+
+async def test_a_sku_new_to_the_store_appears_on_an_open_stock_page(
+    world: World, page: Page
+) -> None:
+    prefix = unique("GLOVE")
+    await receive(world.stock.stub, f"{prefix}-A", HOME, 1)
+    await sign_in(page, world.url, "associate")
+    await page.goto(f"{world.url}/s/{HOME}/stock?prefix={prefix}")
+    await expect(page.get_by_role("row", name=f"{prefix}-A 1 0 0 0 1")).to_be_visible()
+    await page.evaluate("window.notReloaded = true")
+    await receive(world.stock.stub, f"{prefix}-B", HOME, 4)
+    await expect(page.get_by_role("row", name=f"{prefix}-B 4 0 0 0 4")).to_be_visible(
+        timeout=20_000  # looked for every 5 s
+    )
+    await receive(world.stock.stub, f"{prefix}-B", HOME, 1)  # and that row is live too
+    await expect(page.get_by_role("row", name=f"{prefix}-B 5 0 0 0 5")).to_be_visible()
+    assert await page.evaluate("window.notReloaded === true")

@@ -23,7 +23,7 @@ from omni.console.backends import Backends
 from omni.console.live import HintListener, Hints, LiveStreams
 from omni.console.sessions import Sessions
 from omni.console.settings import ConsoleSettings
-from omni.console.views import aisle, counter, pickup, signin, status, stock
+from omni.console.views import aisle, counter, pickup, signin, status, stock, stock_live
 from omni.console.web import HERE, Console, refuse
 from omni.platform.auth import Tokens
 
@@ -56,7 +56,7 @@ def routes() -> list[Route | Mount]:
         Route(f"{STORE}/aisle/order", aisle.sell, methods=post),
         Route(f"{STORE}/orders/{{order}}/live", aisle.order_live, methods=get),
         Route(f"{STORE}/stock", stock.stock_page, methods=get),
-        Route(f"{STORE}/stock/live", stock.stock_live, methods=get),
+        Route(f"{STORE}/stock/live", stock_live.stock_live, methods=get),
         Route(f"{STORE}/stock/item", stock.sku_page, methods=get),  # ?sku=
         Route(f"{STORE}/stock/item/{{action}}", stock.change, methods=post),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

@@ -4,7 +4,7 @@ adjustment."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -13,13 +13,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from omni.console.backends import Refused, attempt
-from omni.console.live import KEEPALIVE, sse
 from omni.console.sessions import Session
 from omni.console.web import (
     Console,
     console,
     fields,
-    fragment,
     new_key,
     render,
     session,
@@ -76,32 +74,6 @@ async def stock_page(request: Request) -> Response:
     except Refused as exc:
         context |= {"levels": [], "refusal": exc.words}
     return render(request, "stock.html", **context)
-
-
-@signed_in
-async def stock_live(request: Request) -> Response:
-    """Server-sent events: each shown level's row again when it changes."""
-    shelf, app, who = Shelf.of(request), console(request), session(request)
-
-    async def events() -> AsyncGenerator[str]:
-        while True:
-            try:
-                skus = [lvl.sku for lvl in (await levels_at(app, who, shelf)).levels]
-                if skus:
-                    watch = spb.WatchAvailabilityRequest(skus=skus, location_ids=[shelf.store])
-                    async for update in app.backends.stream(
-                        "stock", app.backends.stock.WatchAvailability, watch, who.token
-                    ):
-                        if update.HasField("level"):
-                            row = fragment("_level.html", store=shelf.store, level=update.level)
-                            yield sse(f"level-{update.level.sku}", row)
-                        yield sse("stock-note", "")
-            except Refused as exc:
-                yield sse("stock-note", fragment("_refused.html", refusal=exc.words))
-            await asyncio.sleep(2)  # the watch broke (or nothing to watch yet): again
-            yield KEEPALIVE
-
-    return app.live.response(events(), who.ends)
 
 
 @signed_in

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterable
 from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+from nats.errors import Error as NatsError
 
 from omni.platform.errors import Unavailable
 from omni.platform.messaging import NatsLink
@@ -171,15 +172,16 @@ class AvailabilityHub:
         if channel:  # a changed view must reach this watcher even when no level changes
             subjects.append(CHANNEL_VIEWS_SUBJECT)
         # Subscribe before reading the snapshot, so that no change falls between the two.
-        await self._subscribe(subjects)
         self._watchers.add(watcher)
+        taken: list[str] = []
         try:
+            await self._subscribe(subjects, taken)
             await self._snapshot(watcher)
             async for update in watcher.updates():
                 yield update
         finally:
             self._watchers.discard(watcher)
-            await self._unsubscribe(subjects)
+            await self._unsubscribe(taken)
 
     async def resync(self) -> None:
         """After NATS was away (changes may have been missed): current levels from the database."""
@@ -221,13 +223,28 @@ class AvailabilityHub:
         for watcher in self._watchers:
             watcher.offer(level)
 
-    async def _subscribe(self, subjects: list[str]) -> None:
+    async def _subscribe(self, subjects: list[str], taken: list[str]) -> None:
+        """Subscribes (shared between watchers); `taken` collects what to give back."""
         assert self._link.nc is not None
+        new = False
         for subject in subjects:
             sub, count = self._subscriptions.get(subject, (None, 0))
             if sub is None:
-                sub = await self._link.nc.subscribe(subject, cb=self._on_change)
+                sub, new = await self._link.nc.subscribe(subject, cb=self._on_change), True
             self._subscriptions[subject] = (sub, count + 1)
+            taken.append(subject)
+        if new:
+            await self._subscribed()
+
+    async def _subscribed(self) -> None:
+        """subscribe() only queues the SUB; a change published before NATS has it would be
+        lost between a watcher's snapshot and its first update. A round trip makes sure
+        NATS has it before the snapshot is read."""
+        assert self._link.nc is not None
+        try:
+            await self._link.nc.flush(timeout=2)
+        except (NatsError, TimeoutError) as exc:
+            raise Unavailable("availability updates are unavailable (NATS did not answer)") from exc
 
     async def _unsubscribe(self, subjects: list[str]) -> None:
         for subject in subjects:
