@@ -33,6 +33,7 @@ async def test_a_late_return_needs_a_manager_who_says_why(
     await sign_in(manager, world.url, "manager")
     await manager.goto(f"{world.url}/s/{HOME}/counter/orders/{order.id}")
     await manager.get_by_label(f"Sellable units of {sku}").fill("1")
+    await manager.get_by_text("Outside the return window?").click()
     await manager.get_by_label("Take it anyway (manager override)").check()
     await manager.get_by_role("button", name="Review refund").click()
     await expect(manager.get_by_role("main").get_by_role("alert")).to_have_text(

@@ -3,6 +3,7 @@ and handed over against the customer's code; stock is checked over gRPC afterwar
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from nats.js.api import DeliverPolicy
@@ -65,7 +66,11 @@ async def test_a_web_order_is_picked_made_ready_and_collected_on_screen(
     await scan(page, "NOT-ON-THIS-ORDER")
     await expect(page.get_by_role("main").get_by_role("alert")).to_contain_text("NOT-ON-THIS-ORDER")
     await scan(page, other)
-    await expect(page.get_by_text(f"Picked 1 of {other} (1 of 1).")).to_be_visible()
+    await expect(page.get_by_role("status")).to_have_text(f"Picked 1 of {other} (1 of 1).")
+    # Every scan's answer stays listed, the refused one too, though a later one followed.
+    log = page.get_by_role("list", name="Last scans")
+    await expect(log.get_by_role("listitem")).to_have_count(4)
+    await expect(log).to_contain_text("NOT-ON-THIS-ORDER: Task")
     await shot(page, "pickup-task-picking")
 
     events = await world.pickup.app.nats.js.subscribe(
@@ -159,6 +164,7 @@ async def test_a_unit_missing_from_the_shelf_is_reported_and_the_task_can_still_
     await scan(page, sku)
     await page.get_by_label("Missing item").select_option(gone)
     await page.get_by_label("Units not on the shelf").fill("1")
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))  # "sure?"
     await page.get_by_role("button", name="Report missing").click()
     await expect(page.get_by_role("status")).to_contain_text(f"Reported 1 of {gone} missing.")
     await expect(page.get_by_role("row", name=f"{gone} 1 0 1")).to_be_visible()  # 1 missing

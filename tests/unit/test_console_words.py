@@ -29,6 +29,11 @@ def test_money_reads_in_the_currencys_own_units(minor: int, currency: str, shown
         ("4.5", "JPY", None),
         ("-1", "USD", None),
         ("12,5x", "USD", None),
+        ("19,99", "USD", None),  # a decimal comma is refused, not read as 1999
+        ("1,29", "USD", None),
+        ("12,345,678", "USD", 1234567800),
+        ("$49.99", "USD", None),
+        ("49.", "USD", None),
         ("", "USD", None),
         ("9" * 20, "USD", None),
     ],

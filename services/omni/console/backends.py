@@ -39,6 +39,20 @@ _THEIR_WORDS = {
 _ROLE_REFUSED = re.compile(r"^the (\w+) role may not call ")
 
 
+_HTTP = {
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.FAILED_PRECONDITION: 409,
+    grpc.StatusCode.ABORTED: 409,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 503,
+}
+
+
 class Refused(Exception):
     """A service said no, or could not be reached; `words` are for the person."""
 
@@ -51,6 +65,11 @@ class Refused(Exception):
     @property
     def service_down(self) -> bool:
         return self.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+    @property
+    def http_status(self) -> int:
+        """The HTTP status of a page that could not be shown for this refusal."""
+        return _HTTP.get(self.code, 500)
 
     @property
     def final(self) -> bool:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
+from markupsafe import Markup
 
 from omni.orders.v1 import orders_pb2
 from omni.pickup.v1 import pickup_pb2
@@ -25,14 +27,19 @@ def money(minor: int, currency: str) -> str:
     return f"{minor / 10**places:,.{places}f} {currency}"
 
 
+# 49.99, 1,299.00, 1299: a comma only between groups of three digits (so "19,99", which
+# elsewhere means 19.99, is refused rather than read as 1999).
+_AMOUNT = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
+
+
 def to_minor(text: str, currency: str) -> int | None:
-    """ "49.99" → 4999 (None when it is not an amount of that currency)."""
-    cleaned = text.strip().replace(",", "")
-    whole, _, frac = cleaned.partition(".")
-    places = digits(currency)
-    if not whole.isdigit() or len(whole) > 12 or (frac and not frac.isdigit()):
+    """An amount as typed ("49.99") in minor units (4999); None if it is not one."""
+    found = _AMOUNT.match(text.strip())
+    if found is None:
         return None
-    if len(frac) > places:
+    whole, frac = found[1].replace(",", ""), found[2] or ""
+    places = digits(currency)
+    if len(whole) > 12 or len(frac) > places:
         return None
     return int(whole) * 10**places + int(frac.ljust(places, "0") or 0)
 
@@ -56,9 +63,14 @@ def ago(ts: Timestamp, now: datetime | None = None) -> str:
     return f"{int(seconds // 86400)} days ago"
 
 
-def stamp(ts: Timestamp) -> str:
+def stamp(ts: Timestamp) -> Markup:
+    """A moment, in UTC, as a <time> the page shows in the device's time zone."""
     then = when(ts)
-    return then.strftime("%Y-%m-%d %H:%M UTC") if then else ""
+    if then is None:
+        return Markup("")
+    return Markup('<time datetime="{}">{}</time>').format(
+        then.isoformat(), then.strftime("%Y-%m-%d %H:%M UTC")
+    )
 
 
 def _named(enum_name: str, prefix: str) -> str:

@@ -22,7 +22,7 @@
     var scan = scans.shift();
     var done = function () { sending = false; sendNext(); };
     htmx.ajax("POST", scan.url, { target: "#task-state", swap: "innerHTML", values: scan.values })
-      .then(done, done);
+      .then(function () { logScan(scan.values.code); done(); }, done);
   }
 
   document.addEventListener("submit", function (event) {
@@ -37,13 +37,48 @@
     sendNext();
   }, true);
 
-  // After any swap, the field a person would type into next has the focus.
+  // Each scan's answer stays in a short list, so a refused scan in a quick burst is seen
+  // even when the next one's answer replaces the message.
+  function logScan(code) {
+    var log = document.getElementById("scan-log");
+    var said = document.querySelector("#task-state .done, #task-state .refused");
+    if (!log || !said) { return; }
+    var item = document.createElement("li");
+    item.className = said.className;
+    item.textContent = code + ": " + said.textContent;
+    log.insertBefore(item, log.firstChild);
+    while (log.children.length > 5) { log.removeChild(log.lastChild); }
+  }
+
+  // A reviewed return is for the quantities reviewed: changing one withdraws the review.
+  document.addEventListener("input", function (event) {
+    var form = event.target.form;
+    var review = form && form.getAttribute("data-review");
+    if (review && document.querySelector(review)) { document.querySelector(review).innerHTML = ""; }
+  });
+
+  // Times as the person reads them: in the device's own time zone.
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (time) {
+      var at = new Date(time.getAttribute("datetime"));
+      if (!isNaN(at)) {
+        time.textContent = at.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
+
+  // After a swap: local times, and the next field or button has the focus: what the new
+  // content asks for (autofocus), else the scan field when nothing else has it.
   document.addEventListener("htmx:afterSettle", function (event) {
-    var wanted = event.detail.elt.querySelector("[autofocus]") ||
-      document.querySelector("[data-scan] input[name=code]");
+    localTimes(event.detail.elt);
+    var asked = event.detail.elt.querySelector("[autofocus]");
+    var scan = document.querySelector("[data-scan] input[name=code]");
     var active = document.activeElement;
-    if (wanted && (!active || active === document.body || !document.body.contains(active))) {
-      wanted.focus();
+    if (asked) {
+      asked.focus();
+    } else if (scan && (!active || active === document.body || !document.body.contains(active))) {
+      scan.focus();
     }
   });
 })();

@@ -43,7 +43,24 @@ async def where(app: Console, who: Session, store: str, sku: str) -> dict[str, o
         ),
     )
     network = next((n.available for n in levels.network if n.sku == sku), 0)
-    return panel(store, sku, list(locations.locations), list(levels.levels), network)
+    shown = panel(store, sku, list(locations.locations), list(levels.levels), network)
+    here = shown["here"]
+    regions = sorted({loc.region for loc in locations.locations if loc.region})
+    return shown | {
+        "known": bool(levels.levels),  # stock of it recorded somewhere, ever
+        "regions": regions,
+        "region": here.region if isinstance(here, spb.Location) else "",
+        "pickup_choices": pickup_choices(store, shown),
+    }
+
+
+def pickup_choices(store: str, shown: dict[str, object]) -> list[tuple[spb.Location, int]]:
+    """Stores a customer may collect at, those that have it first (this store before others)."""
+    here, others = shown["here"], shown["stores"]
+    choices = [(here, int(str(shown["here_available"])))] if isinstance(here, spb.Location) else []
+    choices += [(s["location"], s["available"]) for s in others]  # type: ignore[attr-defined]
+    choices = [(loc, n) for loc, n in choices if loc.pickup]
+    return sorted(choices, key=lambda c: (c[1] == 0, c[0].id != store))
 
 
 def panel(
@@ -77,8 +94,16 @@ async def aisle_page(request: Request) -> Response:
     if typed:
         try:
             sku = await sku_for(app.backends, typed, who.token)
-            context |= await where(app, who, store, sku)
-            context |= {"key": new_key("sale"), "currency": app.settings.currency}
+            found = await where(app, who, store, sku)
+            if not found["known"] and sku.upper() != sku:  # typed in lower case, perhaps
+                upper = await where(app, who, store, sku.upper())
+                found = upper if upper["known"] else found
+            context |= found | {"key": new_key("sale"), "currency": app.settings.currency}
+            if not found["known"]:
+                context["refusal"] = (
+                    f"No stock of {found['sku']} is recorded anywhere. Check the SKU, or scan "
+                    "the barcode."
+                )
         except Refused as exc:
             context["refusal"] = exc.words
     return render(request, "aisle.html", **context)

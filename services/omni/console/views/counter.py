@@ -121,7 +121,7 @@ async def order_page(request: Request) -> Response:
         return render(
             request,
             "error.html",
-            200,
+            exc.http_status,
             store=store,
             section="counter",
             title="This order cannot be shown",

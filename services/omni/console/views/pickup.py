@@ -21,6 +21,7 @@ from omni.console.web import (
     go,
     is_htmx,
     new_key,
+    refuse,
     render,
     session,
     signed_in,
@@ -98,7 +99,7 @@ async def task_page(request: Request) -> Response:
         return render(
             request,
             "error.html",
-            200,
+            exc.http_status,
             store=store,
             section="pickup",
             title="This pickup cannot be shown",
@@ -127,7 +128,7 @@ async def act(request: Request) -> Response:
     app, who, form = console(request), session(request), await fields(request)
     step = STEPS.get(action)
     if step is None:
-        return render(request, "error.html", 404, message="There is no such step.")
+        return refuse(request, "There is no such step.", 404)
     try:
         task, result = await step(app, who, task_id, form)
         shown = _shown(task, result=result)
@@ -140,7 +141,7 @@ async def act(request: Request) -> Response:
                 who.token,
             )
         except Refused:
-            return render(request, "error.html", 200, store=store, message=exc.words)
+            return refuse(request, exc.words, exc.http_status)
         shown = _shown(reply.task, refusal=exc.words)
     if not is_htmx(request):
         return go(request, f"/s/{store}/pickup/{task_id}")

@@ -3,6 +3,7 @@ it did, said in words."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 
 import grpc
@@ -57,6 +58,9 @@ async def handover(app: Console, who: Session, task: str, form: Mapping[str, str
     code = form.get("code", "").strip()
     if not code:
         raise Refused("pickup", _BLANK, "Type the code the customer shows you.")
+    if not _CODE_SHAPE.fullmatch(code.replace("-", "").replace(" ", "")):
+        # Not a code at all (a mistyped field, a scanned barcode): no try is used up on it.
+        raise Refused("pickup", _BLANK, "A pickup code has 8 letters and digits, like ABCD-2345.")
     req = pb.CompletePickupRequest(id=task, code=code, associate_id=who.caller.subject)
     reply = await app.backends.call("pickup", app.backends.pickup.CompletePickup, req, who.token)
     return reply.task, "Handed over. The order is collected."
@@ -69,8 +73,11 @@ async def unlock(app: Console, who: Session, task: str, form: Mapping[str, str])
 
 
 def _count(text: str) -> int:
-    """A typed number of units; anything else is 0, which the service refuses in words."""
-    return int(text) if text.strip().isdigit() and len(text.strip()) < 10 else 0
+    """A typed number of units (1 or more)."""
+    typed = text.strip()
+    if not typed.isdigit() or len(typed) > 6 or int(typed) == 0:
+        raise Refused("pickup", _BLANK, "Enter how many units are missing (1 or more).")
+    return int(typed)
 
 
 _POLICY = {
@@ -79,6 +86,7 @@ _POLICY = {
     pb.SHORTAGE_POLICY_CANCEL: "They are cancelled and refunded.",
 }
 _BLANK = grpc.StatusCode.INVALID_ARGUMENT
+_CODE_SHAPE = re.compile(r"[A-Za-z0-9]{8}")
 
 STEPS: dict[str, Step] = {
     "start": start,

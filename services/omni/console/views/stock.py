@@ -19,6 +19,7 @@ from omni.console.web import (
     console,
     fields,
     new_key,
+    refuse,
     render,
     session,
     signed_in,
@@ -174,7 +175,7 @@ async def change(request: Request) -> Response:
     done, refusal = "", ""
     step = CHANGES.get(request.path_params["action"])
     if step is None:
-        return render(request, "error.html", 404, message="There is no such change.")
+        return refuse(request, "There is no such change.", 404)
     try:
         done = await step(app, who, store, sku, form)
     except Refused as exc:

@@ -55,10 +55,11 @@ class _Changed(Exception):
 async def _follow(
     app: Console, who: Session, shelf: Shelf, shown: list[str] | None
 ) -> AsyncGenerator[str]:
-    """Rows as their levels change, until the page's SKUs change (raises _Changed)."""
+    """Rows as their levels change, until the page's SKUs change (raises _Changed; also
+    at first, so that a page drawn while stock was away fills in when it is back)."""
     page = await levels_at(app, who, shelf)
     skus = [level.sku for level in page.levels]
-    if shown is not None and skus != shown:
+    if skus != shown:
         rows = fragment("_levels.html", store=shelf.store, levels=page.levels, shelf=shelf)
         raise _Changed(skus, rows)
     yield sse("stock-note", "")

@@ -133,7 +133,11 @@ async def complete_pickup(uow: UnitOfWork, cmd: commands.CompletePickup) -> Pick
         left = max(0, MAX_WRONG_CODES - task.failed_attempts)
         raise PermissionDenied(
             "wrong pickup code"
-            + (f"; {left} more tries before the task locks" if left else "; the task is locked")
+            + (
+                f"; {left} more {'try' if left == 1 else 'tries'} before the task locks"
+                if left
+                else "; the task is locked"
+            )
         )
     return task
 
