@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.async_api import Browser, Page, expect
 
+from omni.console.views import counter as counter_view
 from omni.orders.v1 import orders_pb2 as opb
 from tests.browser.conftest import HOME, TABLET, WAREHOUSE, World, shot, sign_in
 from tests.helpers import eventually, level_of, receive, unique
@@ -92,3 +94,18 @@ async def test_more_than_can_come_back_is_refused_in_words_and_nothing_changes(
         f"Only 1 of {sku} can come back."
     )
     await expect(page.get_by_role("button", name="Confirm return and refund")).to_have_count(0)
+
+
+async def test_a_customers_older_orders_are_a_page_away(
+    world: World, page: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(counter_view, "ORDERS_PAGE", 1)
+    customer = unique("cust")
+    first = await shipped_web_order(world, customer, unique("TIE"), 1)
+    second = await shipped_web_order(world, customer, unique("TIE"), 1)
+    await sign_in(page, world.url, "associate")
+    await page.goto(f"{world.url}/s/{HOME}/counter?q={customer}")
+    await expect(page.get_by_role("link", name=f"Order {second.id}")).to_be_visible()  # newest
+    await expect(page.get_by_role("link", name=f"Order {first.id}")).to_have_count(0)
+    await page.get_by_role("link", name="Older orders").click()
+    await expect(page.get_by_role("link", name=f"Order {first.id}")).to_be_visible()

@@ -170,3 +170,14 @@ async def test_a_unit_missing_from_the_shelf_is_reported_and_the_task_can_still_
     await expect(page.get_by_role("row", name=f"{gone} 1 0 1")).to_be_visible()  # 1 missing
     await page.get_by_role("button", name="Mark ready").click()
     await expect(page.get_by_text("Status: Ready")).to_be_visible()
+
+
+async def test_a_customer_at_the_counter_is_found_in_the_queue_by_name(
+    world: World, page: Page
+) -> None:
+    theirs = await web_order_for_pickup(world, HOME, {unique("SOCK"): 1})
+    await sign_in(page, world.url, "associate")
+    await page.get_by_label("Find a pickup by customer or order").fill(theirs.id[-6:].upper())
+    await page.get_by_label("Find a pickup by customer or order").press("Enter")
+    await expect(page.get_by_role("link", name=re.compile(r"^Order "))).to_have_count(1)
+    await expect(page.get_by_role("link", name=f"Order {theirs.id}")).to_be_visible()

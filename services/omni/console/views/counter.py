@@ -22,6 +22,7 @@ _SENT_BEFORE = (
     "to take it as a new return."
 )
 REASONS = ("Changed mind", "Wrong size", "Faulty", "Not as described", "Arrived damaged", "Other")
+ORDERS_PAGE = 50  # a customer's orders per page, newest first
 _NOT_AN_ORDER = {grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT}
 
 
@@ -29,16 +30,19 @@ _NOT_AN_ORDER = {grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT}
 async def find(request: Request) -> Response:
     """Orders by customer id or order id (both are tried: people type either)."""
     store, typed = request.path_params["store"], request.query_params.get("q", "").strip()[:200]
+    after = request.query_params.get("after", "")[:200]  # the page token of older orders
     app, who = console(request), session(request)
     orders: list[opb.Order] = []
-    refusal = ""
+    refusal, older = "", ""
     if typed:
         listed, one = await asyncio.gather(
             attempt(
                 app.backends.call(
                     "orders",
                     app.backends.orders.ListOrders,
-                    opb.ListOrdersRequest(customer_id=typed, page_size=50),
+                    opb.ListOrdersRequest(
+                        customer_id=typed, page_size=ORDERS_PAGE, page_token=after
+                    ),
                     who.token,
                 )
             ),
@@ -52,6 +56,7 @@ async def find(request: Request) -> Response:
             orders.append(one.order)
         if isinstance(listed, opb.ListOrdersResponse):
             orders += [o for o in listed.orders if o.id != typed]
+            older = listed.next_page_token
         refusal = _worth_saying(listed, one) if not orders else ""
     return render(
         request,
@@ -62,6 +67,7 @@ async def find(request: Request) -> Response:
         orders=orders,
         refusal=refusal,
         searched=bool(typed),
+        older=older,
     )
 
 

@@ -40,8 +40,9 @@ LOOK_AGAIN = 5.0
 RETRY = 2.0  # after a refusal (the service away, most likely)
 
 
-async def queue_of(app: Console, who: Session, store: str) -> dict[str, object]:
-    """What the queue partial shows: the tasks by status, or the service's refusal."""
+async def queue_of(app: Console, who: Session, store: str, find: str = "") -> dict[str, object]:
+    """What the queue partial shows: the tasks by status (those whose customer or order
+    holds `find`, if given), or the service's refusal."""
     try:
         replies = await asyncio.gather(
             *(
@@ -56,14 +57,22 @@ async def queue_of(app: Console, who: Session, store: str) -> dict[str, object]:
         )
     except Refused as exc:
         return {"refusal": exc.words, "groups": []}
-    groups = [(title, list(r.tasks)) for (_, title), r in zip(QUEUE, replies, strict=True)]
-    return {"groups": groups, "refusal": ""}
+    wanted = find.strip().lower()
+    groups = [
+        (title, [t for t in r.tasks if _holds(t, wanted)], bool(r.next_page_token))
+        for (_, title), r in zip(QUEUE, replies, strict=True)
+    ]
+    return {"groups": groups, "refusal": "", "find": find}
+
+
+def _holds(task: pb.PickupTask, wanted: str) -> bool:
+    return not wanted or wanted in task.customer_id.lower() or wanted in task.order_id.lower()
 
 
 @signed_in
 async def queue_page(request: Request) -> Response:
-    store = request.path_params["store"]
-    shown = await queue_of(console(request), session(request), store)
+    store, find = request.path_params["store"], request.query_params.get("q", "")[:100]
+    shown = await queue_of(console(request), session(request), store, find)
     return render(request, "pickup.html", section="pickup", store=store, **shown)
 
 
@@ -71,11 +80,12 @@ async def queue_page(request: Request) -> Response:
 async def queue_live(request: Request) -> Response:
     """Server-sent events: the queue again whenever it changes (hinted by pickup events)."""
     store, who, app = request.path_params["store"], session(request), console(request)
+    find = request.query_params.get("q", "")[:100]
 
     async def events() -> AsyncGenerator[str]:
         shown, seen = "", app.hints.generation(store)
         while True:
-            queue = await queue_of(app, who, store)
+            queue = await queue_of(app, who, store, find)
             html = fragment("_queue.html", store=store, **queue)
             yield sse("queue", html) if html != shown else KEEPALIVE
             shown = html
