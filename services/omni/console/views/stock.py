@@ -133,6 +133,13 @@ async def _count(app: Console, who: Session, store: str, sku: str, form: Mapping
     reply = await app.backends.scan_once(scan, who.token)
     if reply.HasField("error"):
         raise Refused("stock", grpc.StatusCode.FAILED_PRECONDITION, reply.error.message)
+    level = next(iter(reply.levels.levels), None)
+    if level is not None and level.on_hand < level.reserved:
+        short = level.reserved - level.on_hand
+        return (
+            f"Counted {counted}: on hand is now {counted}, below the {level.reserved} units "
+            f"held for orders; {short} of them are not on the shelf."
+        )
     return f"Counted {counted}: on hand is now {counted}."
 
 
