@@ -3,14 +3,12 @@ NATS_URL, shared with the services)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from omni.platform.auth import Tokens
+from omni.platform.settings import FernetKey, TokenList
 
 
 class ConsoleSettings(BaseSettings):
@@ -29,7 +27,7 @@ class ConsoleSettings(BaseSettings):
     grpc_ca_file: str = ""
     # Seals the session cookie (a Fernet key: 32 url-safe base64 bytes), the same on every
     # replica, from a secret. Required: a session must not be forgeable.
-    session_key: str
+    session_key: FernetKey
     # A session ends this long after sign-in (a shift), or at sign-out.
     session_seconds: int = Field(8 * 3600, gt=0)
     # Cookies only over HTTPS; off for the plain-HTTP embedded run.
@@ -38,7 +36,7 @@ class ConsoleSettings(BaseSettings):
     dev_signin: bool = False
     # The currency an endless-aisle sale is priced in.
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
-    auth_tokens: str = Field("", validation_alias=AliasChoices("OMNI_AUTH_TOKENS"))
+    auth_tokens: TokenList = Field("", validation_alias=AliasChoices("OMNI_AUTH_TOKENS"))
     nats_url: str = Field(
         "nats://127.0.0.1:4222", validation_alias=AliasChoices("NATS_URL", "OMNI_NATS_URL")
     )
@@ -47,22 +45,3 @@ class ConsoleSettings(BaseSettings):
     log_format: Literal["json", "text"] = Field(
         "json", validation_alias=AliasChoices("OMNI_LOG_FORMAT")
     )
-
-    @field_validator("session_key")
-    @classmethod
-    def _a_fernet_key(cls, value: str) -> str:
-        try:
-            if len(base64.urlsafe_b64decode(value.encode())) == 32:
-                return value
-        except (binascii.Error, ValueError):
-            pass
-        raise ValueError("must be 32 url-safe base64-encoded bytes (a Fernet key)")
-
-    @field_validator("auth_tokens")
-    @classmethod
-    def _valid_tokens(cls, value: str) -> str:
-        try:
-            Tokens.parse(value)
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise ValueError(f"OMNI_AUTH_TOKENS is not a valid token list: {exc}") from None
-        return value

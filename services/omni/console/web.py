@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from omni.console import words
-from omni.console.backends import Backends
+from omni.console.backends import Backends, Refused
 from omni.console.live import Hints, LiveStreams
 from omni.console.sessions import COOKIE, Session, Sessions
 from omni.console.settings import ConsoleSettings
@@ -95,6 +95,11 @@ def refuse(request: Request, words: str, status: int = 200, title: str = "") -> 
     if is_htmx(request):
         return render(request, "_refused.html", status, refusal=words)
     return render(request, "error.html", status, message=words, title=title)
+
+
+def cannot_show(request: Request, title: str, exc: Refused, **nav: str) -> HTMLResponse:
+    """A page whose subject a service would not give: its title, and why, in words."""
+    return render(request, "error.html", exc.http_status, title=title, message=exc.words, **nav)
 
 
 def same_origin(handler: Handler) -> Handler:

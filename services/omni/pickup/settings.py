@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
-from pydantic import Field, field_validator
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from omni.platform.settings import ServiceSettings
+from omni.platform.settings import FernetKey, ServiceSettings
 
 
 class PickupSettings(ServiceSettings):
@@ -25,17 +22,4 @@ class PickupSettings(ServiceSettings):
     expiry_interval_seconds: float = 1.0
     # The key (Fernet: 32 url-safe base64 bytes) that seals pickup codes for the notification
     # system, which holds the same key. Required: without it no customer could learn a code.
-    code_key: str
-
-    @field_validator("code_key")
-    @classmethod
-    def _a_fernet_key(cls, value: str) -> str:
-        try:
-            if len(base64.urlsafe_b64decode(value.encode())) == 32:
-                return value
-        except (binascii.Error, ValueError):
-            pass
-        raise ValueError(
-            "must be 32 url-safe base64-encoded bytes (make one with "
-            '`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key())"`)'
-        )
+    code_key: FernetKey

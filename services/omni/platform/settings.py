@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ssl
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import grpc
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AfterValidator, AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from omni.platform.auth import Tokens
+
+
+def fernet_key(value: str) -> str:
+    """A Fernet key (32 url-safe base64 bytes), or a ValueError saying how to make one."""
+    try:
+        if len(base64.urlsafe_b64decode(value.encode())) == 32:
+            return value
+    except (binascii.Error, ValueError):
+        pass
+    raise ValueError(
+        "must be 32 url-safe base64-encoded bytes (make one with "
+        '`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key())"`)'
+    )
+
+
+def token_list(value: str) -> str:
+    """OMNI_AUTH_TOKENS as given, if it parses (see omni.platform.auth)."""
+    try:
+        Tokens.parse(value)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ValueError(f"OMNI_AUTH_TOKENS is not a valid token list: {exc}") from None
+    return value
+
+
+FernetKey = Annotated[str, AfterValidator(fernet_key)]
+TokenList = Annotated[str, AfterValidator(token_list)]
 
 
 class ServiceSettings(BaseSettings):
@@ -46,16 +74,7 @@ class ServiceSettings(BaseSettings):
     tls_key_file: str = Field("", validation_alias=AliasChoices("OMNI_TLS_KEY_FILE"))
     nats_ca_file: str = Field("", validation_alias=AliasChoices("OMNI_NATS_CA_FILE"))
     # Bearer tokens and their roles (JSON; see omni.platform.auth). Empty: every call refused.
-    auth_tokens: str = Field("", validation_alias=AliasChoices("OMNI_AUTH_TOKENS"))
-
-    @field_validator("auth_tokens")
-    @classmethod
-    def _valid_tokens(cls, value: str) -> str:
-        try:
-            Tokens.parse(value)
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise ValueError(f"OMNI_AUTH_TOKENS is not a valid token list: {exc}") from None
-        return value
+    auth_tokens: TokenList = Field("", validation_alias=AliasChoices("OMNI_AUTH_TOKENS"))
 
     @model_validator(mode="after")
     def _whole_key_pair(self) -> ServiceSettings:

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from omni.console.backends import Refused, attempt
-from omni.console.web import console, fields, new_key, render, session, signed_in
+from omni.console.web import cannot_show, console, fields, new_key, render, session, signed_in
 from omni.orders.v1 import orders_pb2 as opb
 from omni.returns.v1 import returns_pb2 as rpb
 from omni.stock.v1 import stock_pb2
@@ -124,14 +124,8 @@ async def order_page(request: Request) -> Response:
             "orders", app.backends.orders.GetOrder, opb.GetOrderRequest(id=order_id), who.token
         )
     except Refused as exc:
-        return render(
-            request,
-            "error.html",
-            exc.http_status,
-            store=store,
-            section="counter",
-            title="This order cannot be shown",
-            message=exc.words,
+        return cannot_show(
+            request, "This order cannot be shown", exc, store=store, section="counter"
         )
     return render(
         request,

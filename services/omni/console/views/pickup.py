@@ -15,6 +15,7 @@ from omni.console.sessions import Session
 from omni.console.views.pickup_steps import STEPS
 from omni.console.web import (
     Console,
+    cannot_show,
     console,
     fields,
     fragment,
@@ -106,14 +107,8 @@ async def task_page(request: Request) -> Response:
             "pickup", app.backends.pickup.GetPickup, pb.GetPickupRequest(id=task_id), who.token
         )
     except Refused as exc:
-        return render(
-            request,
-            "error.html",
-            exc.http_status,
-            store=store,
-            section="pickup",
-            title="This pickup cannot be shown",
-            message=exc.words,
+        return cannot_show(
+            request, "This pickup cannot be shown", exc, store=store, section="pickup"
         )
     return render(request, "task.html", section="pickup", store=store, **_shown(reply.task))
 
