@@ -158,6 +158,10 @@ async def test_calls_while_the_database_drops_connections_answer_ok_or_unavailab
                 pb.ReceiveStockRequest(sku=sku, location_id="L1", quantity=1), timeout=10
             ),
             lambda n: stock.stub.GetAvailability(pb.GetAvailabilityRequest(skus=[sku]), timeout=10),
+            lambda n: stock.stub.ListLevels(pb.ListLevelsRequest(location_id="L1"), timeout=10),
+            lambda n: stock.stub.LookupBarcodes(
+                pb.LookupBarcodesRequest(codes=["123"]), timeout=10
+            ),
         ]
         codes: Counter[grpc.StatusCode] = Counter()
         dropping = True

@@ -3,15 +3,11 @@ SKUs barcodes stand for, and a manager's count (one COUNT scan) at their own sto
 
 from __future__ import annotations
 
-import asyncio
-from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import grpc
 import pytest
-from sqlalchemy.engine import make_url
 
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as pb
@@ -227,52 +223,3 @@ async def test_a_manager_s_count_at_another_store_is_refused_and_changes_nothing
     assert reply.error.code == DENIED.value[0]
     assert "works at STORE-1 only" in reply.error.message
     assert await level_of(stock.stub, "A-01", OTHER) == before
-
-
-async def drop_connections(url: str) -> None:
-    """Ends every other session on the database (as a failover or a restart would)."""
-    admin = await asyncpg.connect(
-        make_url(url).set(drivername="postgresql").render_as_string(False)
-    )
-    try:
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-    finally:
-        await admin.close()
-
-
-@pytest.mark.postgres
-async def test_listing_and_lookups_while_the_database_drops_connections_are_ok_or_unavailable(
-    postgres_url: str, nats_server: EmbeddedNats
-) -> None:
-    async with running_stock(postgres_url, nats_server.url) as stock:
-        await add_location(stock.stub, OWN)
-        await receive(stock.stub, "A-01", OWN, 1)
-        listing = pb.ListLevelsRequest(location_id=OWN, page_size=1)
-        lookup = pb.LookupBarcodesRequest(codes=["123"])
-        codes: Counter[grpc.StatusCode] = Counter()
-        dropping = True
-
-        async def caller(n: int) -> None:
-            while dropping:
-                n += 1
-                call = (
-                    stock.stub.ListLevels(listing) if n % 2 else stock.stub.LookupBarcodes(lookup)
-                )
-                try:
-                    await call
-                    codes[grpc.StatusCode.OK] += 1
-                except grpc.aio.AioRpcError as error:
-                    codes[error.code()] += 1
-
-        callers = [asyncio.create_task(caller(i)) for i in range(12)]
-        for _ in range(10):
-            await asyncio.sleep(0.1)
-            await drop_connections(postgres_url)
-        dropping = False
-        await asyncio.gather(*callers)
-        assert set(codes) <= {grpc.StatusCode.OK, grpc.StatusCode.UNAVAILABLE}, codes
-        assert codes[grpc.StatusCode.UNAVAILABLE] > 0, "no connection was dropped under a call"
-        assert [lv.sku for lv in (await stock.stub.ListLevels(listing)).levels] == ["A-01"]
