@@ -22,6 +22,8 @@ async def test_a_manager_counts_and_adjusts_a_sku_and_the_ledger_shows_both(
     await page.get_by_label("Units counted on the shelf").fill("5")
     await page.get_by_label("Units counted on the shelf").press("Enter")
     await expect(page.get_by_role("status")).to_have_text("Counted 5: on hand is now 5.")
+    # Redrawn, the page hands the focus to the count again once it has settled.
+    await expect(page.get_by_label("Units counted on the shelf")).to_be_focused()
     await page.get_by_label("Change in units (e.g. -2)").fill("-1")
     await page.get_by_label("Why").fill("found torn")
     await page.get_by_role("button", name="Adjust").click()

@@ -68,16 +68,14 @@
   }
   document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
 
-  // After a swap: local times, and the next field or button has the focus: what the new
-  // content asks for (autofocus), else the scan field when nothing else has it.
+  // After a swap: local times, and the scan field has the focus when nothing else has it.
+  // (htmx itself focuses what new content marks autofocus; focusing again here, later,
+  // would take the focus from a person who has moved on to the next field.)
   document.addEventListener("htmx:afterSettle", function (event) {
     localTimes(event.detail.elt);
-    var asked = event.detail.elt.querySelector("[autofocus]");
     var scan = document.querySelector("[data-scan] input[name=code]");
     var active = document.activeElement;
-    if (asked) {
-      asked.focus();
-    } else if (scan && (!active || active === document.body || !document.body.contains(active))) {
+    if (scan && (!active || active === document.body || !document.body.contains(active))) {
       scan.focus();
     }
   });

@@ -4,6 +4,7 @@ adjustment."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -51,6 +52,11 @@ class Shelf:
         return urlencode({"prefix": self.prefix, "after": self.after})
 
 
+def drawn(skus: list[str]) -> str:
+    """A short fingerprint of the SKUs a page drew, so its live stream knows them."""
+    return hashlib.sha256("\n".join(skus).encode()).hexdigest()[:16]
+
+
 async def levels_at(app: Console, who: Session, shelf: Shelf) -> spb.ListLevelsResponse:
     return await app.backends.call(
         "stock",
@@ -71,7 +77,8 @@ async def stock_page(request: Request) -> Response:
     context: dict[str, object] = {"section": "stock", "store": shelf.store, "shelf": shelf}
     try:
         page = await levels_at(console(request), session(request), shelf)
-        context |= {"levels": list(page.levels), "after": page.next_page_token}
+        skus = [level.sku for level in page.levels]
+        context |= {"levels": page.levels, "after": page.next_page_token, "drawn": drawn(skus)}
     except Refused as exc:
         context |= {"levels": [], "refusal": exc.words}
     return render(request, "stock.html", **context)

@@ -13,11 +13,12 @@ from starlette.responses import Response
 from omni.console.backends import Refused
 from omni.console.live import KEEPALIVE, sse
 from omni.console.sessions import Session
-from omni.console.views.stock import Shelf, levels_at
+from omni.console.views.stock import Shelf, drawn, levels_at
 from omni.console.web import Console, console, fragment, session, signed_in
 from omni.stock.v1 import stock_pb2 as spb
 
 RELIST = 5.0  # seconds between looks for SKUs new to the page (or gone)
+SETTLE = 0.3  # seconds a browser is given to take in redrawn rows
 Update = spb.WatchAvailabilityResponse | Refused
 
 
@@ -25,16 +26,20 @@ Update = spb.WatchAvailabilityResponse | Refused
 async def stock_live(request: Request) -> Response:
     """Server-sent events for the stock page."""
     shelf, app, who = Shelf.of(request), console(request), session(request)
+    page_drew = request.query_params.get("drawn", "")
 
     async def events() -> AsyncGenerator[str]:
-        shown: list[str] | None = None
+        shown = page_drew
         while True:
             try:
                 async for event in _follow(app, who, shelf, shown):
                     yield event
             except _Changed as change:
-                shown = change.skus
+                shown = drawn(change.skus)
                 yield sse("levels", change.html)
+                # New rows listen once the browser has settled them; their values come with
+                # the watch's first snapshot, so waiting a moment loses nothing.
+                await asyncio.sleep(SETTLE)
                 continue
             except Refused as exc:
                 yield sse("stock-note", fragment("_refused.html", refusal=exc.words))
@@ -52,14 +57,12 @@ class _Changed(Exception):
         self.skus, self.html = skus, html
 
 
-async def _follow(
-    app: Console, who: Session, shelf: Shelf, shown: list[str] | None
-) -> AsyncGenerator[str]:
-    """Rows as their levels change, until the page's SKUs change (raises _Changed; also
-    at first, so that a page drawn while stock was away fills in when it is back)."""
+async def _follow(app: Console, who: Session, shelf: Shelf, shown: str) -> AsyncGenerator[str]:
+    """Rows as their levels change, until the page's SKUs are not those `shown` (their
+    fingerprint; raises _Changed, also at first for a page drawn while stock was away)."""
     page = await levels_at(app, who, shelf)
     skus = [level.sku for level in page.levels]
-    if skus != shown:
+    if drawn(skus) != shown:
         rows = fragment("_levels.html", store=shelf.store, levels=page.levels, shelf=shelf)
         raise _Changed(skus, rows)
     yield sse("stock-note", "")
