@@ -29,6 +29,8 @@ GETS = [
     "/s/{h}/stock?prefix={v}",
     "/s/{h}/stock/item?sku={v}",
     "/signin?next={v}",
+    "/orders?customer={v}&channel={v}&status={v}&day={v}&after={v}",
+    "/orders/{v}",
 ]
 POSTS = [
     ("/s/{h}/pickup/{v}/pick", ("code", "scan_id")),
@@ -42,6 +44,9 @@ POSTS = [
     ("/s/{h}/stock/item/count", ("sku", "counted", "key")),
     ("/s/{h}/stock/item/adjust", ("sku", "delta", "reason", "key")),
     ("/s/{h}/stock/item/{v}", ("sku",)),
+    ("/orders/{v}/cancel", ("reason",)),
+    ("/orders/{v}/ship", ("key", "location", "ship:X", "carrier", "tracking")),
+    ("/orders/{v}/{v}", ()),
     ("/store", ("store",)),
     ("/signin", ("token",)),
 ]

@@ -23,7 +23,7 @@ from omni.console.backends import Backends
 from omni.console.live import HintListener, Hints, LiveStreams
 from omni.console.sessions import Sessions
 from omni.console.settings import ConsoleSettings
-from omni.console.views import aisle, counter, pickup, signin, status, stock, stock_live
+from omni.console.views import aisle, counter, desk, pickup, signin, status, stock, stock_live
 from omni.console.web import HERE, Console, refuse
 from omni.platform.auth import Tokens
 
@@ -55,6 +55,10 @@ def routes() -> list[Route | Mount]:
         Route(f"{STORE}/aisle/live", aisle.aisle_live, methods=get),  # ?sku=
         Route(f"{STORE}/aisle/order", aisle.sell, methods=post),
         Route(f"{STORE}/orders/{{order}}/live", aisle.order_live, methods=get),
+        Route("/orders", desk.desk, methods=get),
+        Route("/orders/{order}", desk.order_page, methods=get),
+        Route("/orders/{order}/live", desk.order_live, methods=get),
+        Route("/orders/{order}/{action}", desk.act, methods=post),
         Route(f"{STORE}/stock", stock.stock_page, methods=get),
         Route(f"{STORE}/stock/live", stock_live.stock_live, methods=get),
         Route(f"{STORE}/stock/item", stock.sku_page, methods=get),  # ?sku=
