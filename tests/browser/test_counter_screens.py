@@ -109,3 +109,24 @@ async def test_a_customers_older_orders_are_a_page_away(
     await expect(page.get_by_role("link", name=f"Order {first.id}")).to_have_count(0)
     await page.get_by_role("link", name="Older orders").click()
     await expect(page.get_by_role("link", name=f"Order {first.id}")).to_be_visible()
+
+
+async def test_a_confirmation_sent_twice_takes_one_return_and_refunds_once(
+    world: World, page: Page
+) -> None:
+    customer, sku = unique("cust"), unique("BAG")
+    order = await shipped_web_order(world, customer, sku, 1)
+    await sign_in(page, world.url, "associate")
+    confirm = f"{world.url}/s/{HOME}/counter/orders/{order.id}/confirm"
+    form = {f"sellable:{sku}": "1", f"reason:{sku}": "Faulty", "key": unique("console-return")}
+    first = await (await page.request.post(confirm, form=form)).text()
+    again = await (await page.request.post(confirm, form=form)).text()  # a resend
+    taken = re.compile(r"Return (\S+) taken")
+    assert taken.search(first) and taken.search(again), again
+    assert taken.search(first)[1] == taken.search(again)[1]  # the same return  # type: ignore[index]
+
+    async def returned_once() -> bool:
+        got = (await world.orders.stub.GetOrder(opb.GetOrderRequest(id=order.id))).order
+        return got.lines[0].returned == 1
+
+    await eventually(returned_once, within=5)

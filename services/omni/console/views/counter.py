@@ -153,7 +153,9 @@ class Chosen:
         return self.sellable + self.damaged
 
 
-def chosen(order: opb.Order, form: Mapping[str, str]) -> tuple[list[Chosen], str]:
+def chosen(
+    order: opb.Order, form: Mapping[str, str], check_left: bool = True
+) -> tuple[list[Chosen], str]:
     """The lines chosen on the form, checked against what can come back; or why not."""
     picked = []
     for item in returnable(order):
@@ -161,7 +163,7 @@ def chosen(order: opb.Order, form: Mapping[str, str]) -> tuple[list[Chosen], str
         sellable, damaged = _units(form.get(f"sellable:{sku}")), _units(form.get(f"damaged:{sku}"))
         if sellable is None or damaged is None:
             return [], f"Enter a whole number of units for {sku}."
-        if sellable + damaged > item.left:
+        if check_left and sellable + damaged > item.left:
             return [], f"Only {item.left} of {sku} can come back."
         reason = form.get(f"reason:{sku}", "")
         if sellable + damaged:
@@ -200,7 +202,9 @@ async def _take(request: Request, confirm: bool) -> Response:
         ).order
     except Refused as exc:
         return render(request, "_return_result.html", refusal=exc.words, **context)
-    lines, problem = chosen(order, form)
+    # Confirming again after an answer that never came: the return may have been taken
+    # already (the order then shows it returned); the service replays it by its key.
+    lines, problem = chosen(order, form, check_left=not confirm)
     override = form.get("override_reason", "").strip() if form.get("override") else ""
     if form.get("override") and not override:
         problem = problem or "Say why the return is taken outside the window."
