@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import uvicorn
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from omni.console.app import ConsoleServer
@@ -91,7 +92,8 @@ async def world(
     nats_for_module: EmbeddedNats,
 ) -> AsyncIterator[World]:
     """Every service on its own SQLite file, the demo's shape of network, and the console.
-    A test module may set RETURNS_SETTINGS (e.g. a short return window)."""
+    A test module may set RETURNS_SETTINGS (e.g. a short return window) and
+    CONSOLE_SETTINGS (e.g. CORS origins)."""
     db = tmp_path_factory.mktemp("db")
     url = nats_for_module.url
     async with (
@@ -113,7 +115,8 @@ async def world(
             "pickup_target": f"127.0.0.1:{pickup.app.port}",
             "returns_target": f"127.0.0.1:{returns.app.port}",
         }
-        async with console_running(nats_url=url, **targets) as console_url:
+        extra = getattr(request.module, "CONSOLE_SETTINGS", {})
+        async with console_running(nats_url=url, **targets, **extra) as console_url:
             yield World(stock, orders, pickup, returns, nats_for_module, console_url)
 
 
@@ -129,14 +132,20 @@ async def console_running(**settings: object) -> AsyncIterator[str]:
         auth_tokens=AUTH_TOKENS,
         **settings,  # type: ignore[arg-type]
     )
-    server = ConsoleServer(config)
+    async with uvicorn_serving(ConsoleServer(config)):
+        yield f"http://127.0.0.1:{port}"
+
+
+@asynccontextmanager
+async def uvicorn_serving(server: uvicorn.Server) -> AsyncIterator[None]:
+    """A uvicorn server in this process, from started to stopped."""
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():
-            serving.result()
+            serving.result()  # it failed to start: say why
         await asyncio.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield
     finally:
         server.should_exit = True
         await serving

@@ -19,6 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from omni.console.api import fronts
 from omni.console.backends import Backends
 from omni.console.live import HintListener, Hints, LiveStreams
 from omni.console.sessions import Sessions
@@ -112,9 +113,12 @@ def build(settings: ConsoleSettings) -> Starlette:
     )
     listener = HintListener(settings.nats_url, hints, tls)
 
+    api: dict[str, ASGIApp] = {}  # filled once the channels exist (they need the loop)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         backends = Backends(settings)
+        api.update(fronts(backends.services(), settings.cors_origins))
         sessions = Sessions(settings.session_key, tokens, settings.session_seconds)
         app.state.console = Console(settings, sessions, backends, hints, live)
         listener.start()
@@ -131,7 +135,24 @@ def build(settings: ConsoleSettings) -> Starlette:
         lifespan=lifespan,
     )
     web.state.live = live
+    web.state.api = api
     return web
+
+
+class PagesAndApi:
+    """The HTTP/JSON API at the services' own paths (/omni.stock.v1.StockService/...), the
+    pages everywhere else."""
+
+    def __init__(self, web: Starlette) -> None:
+        self.web = web
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            front = self.web.state.api.get(scope["path"].split("/", 2)[1])
+            if front is not None:
+                await front(scope, receive, send)
+                return
+        await self.web(scope, receive, send)
 
 
 class ConsoleServer(uvicorn.Server):
@@ -141,7 +162,7 @@ class ConsoleServer(uvicorn.Server):
         self.web = build(settings)
         super().__init__(
             uvicorn.Config(
-                self.web,
+                PagesAndApi(self.web),
                 host=settings.http_host,
                 port=settings.http_port,
                 log_config=None,  # our own log format

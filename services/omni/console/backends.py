@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
+from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from omni.console.settings import ConsoleSettings
-from omni.orders.v1 import orders_pb2_grpc
-from omni.pickup.v1 import pickup_pb2_grpc
-from omni.returns.v1 import returns_pb2_grpc
-from omni.stock.v1 import stock_pb2_grpc
+from omni.orders.v1 import orders_pb2, orders_pb2_grpc
+from omni.pickup.v1 import pickup_pb2, pickup_pb2_grpc
+from omni.returns.v1 import returns_pb2, returns_pb2_grpc
+from omni.stock.v1 import stock_pb2, stock_pb2_grpc
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -139,6 +140,16 @@ class Backends:
         # Failed checks in a row; a service not yet seen serving starts one down.
         self._failed: dict[str, int] = dict.fromkeys(NAMES, 1)
         self._status_at = 0.0
+
+    def services(self) -> dict[str, tuple[ServiceDescriptor, grpc.aio.Channel]]:
+        """Each service's descriptor and channel (for the HTTP/JSON front, omni.console.api)."""
+        files = {
+            "stock": stock_pb2.DESCRIPTOR.services_by_name["StockService"],
+            "orders": orders_pb2.DESCRIPTOR.services_by_name["OrdersService"],
+            "pickup": pickup_pb2.DESCRIPTOR.services_by_name["PickupService"],
+            "returns": returns_pb2.DESCRIPTOR.services_by_name["ReturnsService"],
+        }
+        return {name: (files[name], self._channels[name]) for name in NAMES}
 
     async def close(self) -> None:
         await asyncio.gather(*(ch.close(None) for ch in self._channels.values()))

@@ -34,6 +34,9 @@ class ConsoleSettings(BaseSettings):
     secure_cookies: bool = True
     # The sign-in page offers one button per configured token (the embedded run only).
     dev_signin: bool = False
+    # Web origins whose pages may call the HTTP/JSON API from a browser (CORS), e.g.
+    # ["https://shop.example.com"]; none by default.
+    cors_origins: list[str] = Field(default_factory=list)
     # The currency an endless-aisle sale is priced in.
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
     auth_tokens: TokenList = Field("", validation_alias=AliasChoices("OMNI_AUTH_TOKENS"))
