@@ -60,6 +60,9 @@ async def test_every_rpc_answers_json_with_the_same_tokens_and_refusals_as_grpc(
     assert body["message"] == "skus must name at least one id"
     status, body = await asyncio.to_thread(call, world, f"{STOCK}/GetAvailability", b"{not json")
     assert (status, body["code"]) == (400, "invalid_argument")
+    huge = json.dumps({"skus": ["A" * 60] * 40_000}).encode()  # 2.5 MB, over the 1 MiB limit
+    status, body = await asyncio.to_thread(call, world, f"{STOCK}/GetAvailability", huge)
+    assert (status, body["code"]) == (429, "resource_exhausted")
 
 
 async def test_a_short_reservation_carries_its_short_lines_as_details(world: World) -> None:
