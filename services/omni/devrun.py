@@ -224,7 +224,8 @@ Omni is running (Ctrl-C stops it).
   pickup            127.0.0.1:{pickup}   omni.pickup.v1.PickupService
                     (pickup codes are sealed with the key in pickup-code.key)
   returns           127.0.0.1:{returns}   omni.returns.v1.ReturnsService
-  console           http://127.0.0.1:{console}   the store web app (a sign-in button per token)
+  console           http://127.0.0.1:{console}   the store web app (a sign-in button per token),
+                    and every RPC over HTTP/JSON (Connect; README: Calling the API)
 
 Every call needs a bearer token; the dev tokens, one per role and per demo store's staff
 (also in dev-tokens.json; the console signs people in with the same ones):
