@@ -7,6 +7,7 @@ order's way through every service."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,3 +66,10 @@ def configure(service: str, level: str, fmt: str) -> None:
             logging.Formatter("%(asctime)s %(levelname)s %(service)s %(name)s: %(message)s")
         )
     logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+def configure_from_environment(service: str) -> None:
+    """`configure` from OMNI_LOG_LEVEL and OMNI_LOG_FORMAT alone (for commands, such as
+    `migrate`, that read no other setting)."""
+    fmt = os.environ.get("OMNI_LOG_FORMAT", "json")
+    configure(service, os.environ.get("OMNI_LOG_LEVEL", "INFO"), fmt)

@@ -9,17 +9,16 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import grpc
 import uvloop
 from opentelemetry.sdk.trace import TracerProvider
-from pydantic import ValidationError
 from sqlalchemy import Table, text
 
-from omni.platform import deadletters, logs, metrics, migrations, tracing
+from omni.platform import deadletters, logs, metrics, migrations, replicas, tracing
 from omni.platform.auth import Access, Tokens, authorize
 from omni.platform.db import create_engine
 from omni.platform.grpc_server import (
@@ -32,12 +31,13 @@ from omni.platform.grpc_server import (
 from omni.platform.messaging import NatsLink, StreamSpec
 from omni.platform.outbox import OutboxRelay
 from omni.platform.retention import prune
-from omni.platform.settings import ServiceSettings
+from omni.platform.settings import ServiceSettings, read_database_url, read_settings
 from omni.platform.streams import CONSUMER_FAILURES, DEAD_LETTERS
-from omni.platform.tasks import TaskGroup, repeat
+from omni.platform.tasks import TaskGroup, repeat, reraise_if_cancelled
 
 log = logging.getLogger(__name__)
 S = TypeVar("S", bound=ServiceSettings)
+S_contra = TypeVar("S_contra", bound=ServiceSettings, contravariant=True)
 
 
 class Service:
@@ -115,6 +115,7 @@ class Service:
             self.tasks.spawn("metrics", repeat("sampling metrics", self._sample, 5.0))
         await self.health.refresh()
         self.tasks.spawn("health", self.health.run())
+        self.tasks.spawn("heartbeat", repeat("heartbeat", self._heartbeat, replicas.EVERY_SECONDS))
         self.server, self.port = await start_server(
             host=self.settings.grpc_host,
             port=self.settings.grpc_port,
@@ -149,6 +150,17 @@ class Service:
     async def _sample(self) -> None:
         metrics.OUTBOX_PENDING.labels(self.name).set(await self.relay.pending())
         await self.sample()
+
+    async def _heartbeat(self) -> None:
+        """Tells the operations dashboard this replica is here (omni.platform.replicas)."""
+        if self.nats.connected():
+            assert self.nats.nc is not None
+            try:
+                outbox = await asyncio.wait_for(self.relay.pending(), 2.0)
+            except Exception as exc:  # the database is away: said as failing, backlog unknown
+                reraise_if_cancelled(exc)
+                outbox = -1
+            await replicas.announce(self.nats.nc, self.name, self.health.failing, outbox)
 
     async def _connect_nats(self) -> None:
         await self.nats.run()
@@ -192,9 +204,18 @@ async def serve(service: Service) -> None:
     await service.stop()
 
 
-def main(prog: str, settings_type: type[S], build: Callable[[S], Service]) -> None:
+class ServiceType(Protocol[S_contra]):
+    """A Service subclass: built from its settings, with its migrations."""
+
+    migrations: str
+
+    def __call__(self, settings: S_contra, /) -> Service: ...
+
+
+def main(prog: str, settings_type: type[S], build: ServiceType[S]) -> None:
     """`omni-<service> [serve|migrate|dead-letters]`: reads the settings, then serves,
-    migrates, or lists and replays the service's dead letters."""
+    migrates, or lists and replays the service's dead letters. `migrate` reads only the
+    database URL: a migration job needs no other secret."""
     parser = argparse.ArgumentParser(
         prog=prog, description=f"Runs {prog}, migrates its database, or replays dead letters."
     )
@@ -203,11 +224,11 @@ def main(prog: str, settings_type: type[S], build: Callable[[S], Service]) -> No
     commands.add_parser("migrate", help="migrate the database, then exit")
     deadletters.add_command(commands)
     args = parser.parse_args()
-    try:
-        settings = settings_type()
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise SystemExit(f"{prog}: bad setting ({problems}); see README, Configuration") from None
+    if args.command == "migrate":
+        logs.configure_from_environment(prog.removeprefix("omni-"))
+        uvloop.run(migrations.upgrade(read_database_url(prog, settings_type), build.migrations))
+        return
+    settings = read_settings(prog, settings_type)
     service = build(settings)
     logs.configure(service.name, settings.log_level, settings.log_format)
     if args.command == "dead-letters":
@@ -217,4 +238,4 @@ def main(prog: str, settings_type: type[S], build: Callable[[S], Service]) -> No
             settings.nats_url, service.name, [DEAD_LETTERS], replicas, tls=settings.nats_tls()
         )
         raise SystemExit(uvloop.run(deadletters.command(link, args)))
-    uvloop.run(service.migrate() if args.command == "migrate" else serve(service))
+    uvloop.run(serve(service))

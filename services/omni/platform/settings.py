@@ -4,15 +4,39 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import ssl
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 import grpc
-from pydantic import AfterValidator, AliasChoices, Field, model_validator
+from pydantic import AfterValidator, AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from omni.platform.auth import Tokens
+
+AnySettings = TypeVar("AnySettings", bound=BaseSettings)
+
+
+def read_settings(prog: str, settings_type: type[AnySettings]) -> AnySettings:
+    """The settings from the environment; a bad or missing one stops `prog` with a line that
+    names it (no traceback)."""
+    try:
+        return settings_type()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SystemExit(f"{prog}: bad setting ({problems}); see README, Configuration") from None
+
+
+def read_database_url(prog: str, settings_type: type[BaseSettings]) -> str:
+    """Only the database URL of these settings (<prefix>DATABASE_URL, else its default): what
+    `migrate` needs, so that a migration job holds no other secret."""
+    name = f"{settings_type.model_config.get('env_prefix', '')}DATABASE_URL"
+    default = settings_type.model_fields["database_url"].default
+    url = os.environ.get(name) or (default if isinstance(default, str) else "")
+    if not url:
+        raise SystemExit(f"{prog}: bad setting ({name} is required); see README, Configuration")
+    return url
 
 
 def fernet_key(value: str) -> str:
