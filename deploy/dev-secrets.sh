@@ -8,9 +8,10 @@ pg="$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f -
 apply() { kubectl -n "$ns" create secret generic "$@" --dry-run=client -o yaml | kubectl apply -f -; }
 apply postgres-admin --from-literal=password="$pg"
-for svc in stock orders pickup returns; do
-  apply "omni-$svc-database" \
-    --from-literal=url="postgresql+asyncpg://omni:$pg@postgres:5432/$svc"
+# A database URL for each service and for the console (its dashboard's read model).
+for db in stock orders pickup returns console; do
+  apply "omni-$db-database" \
+    --from-literal=url="postgresql+asyncpg://omni:$pg@postgres:5432/$db"
 done
 # A Fernet key: 32 random bytes, url-safe base64 (pickup codes, the console's session cookie).
 key32() { python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'; }

@@ -45,6 +45,8 @@ def main() -> None:
     data_dir = Path(os.environ.get("OMNI_DATA_DIR", ".omni")).resolve()
     os.environ.setdefault("OMNI_PICKUP_CODE_KEY", _key(data_dir / "pickup-code.key"))
     os.environ.setdefault("OMNI_CONSOLE_SESSION_KEY", _key(data_dir / "console-session.key"))
+    # The console's read model (the operations dashboard), beside the services' databases.
+    os.environ.setdefault("OMNI_CONSOLE_DATABASE_URL", f"sqlite+aiosqlite:///{data_dir}/console.db")
     tokens = _dev_tokens(data_dir)
     nats: EmbeddedNats | None = None
     nats_url = os.environ.get("NATS_URL", "")
@@ -225,6 +227,7 @@ Omni is running (Ctrl-C stops it).
                     (pickup codes are sealed with the key in pickup-code.key)
   returns           127.0.0.1:{returns}   omni.returns.v1.ReturnsService
   console           http://127.0.0.1:{console}   the store web app (a sign-in button per token),
+                    with the operations dashboard at /dashboard (sign in as a manager),
                     and every RPC over HTTP/JSON (Connect; README: Calling the API)
 
 Every call needs a bearer token; the dev tokens, one per role and per demo store's staff

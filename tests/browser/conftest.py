@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -56,7 +57,11 @@ class World:
     pickup: Pickup
     returns: Returns
     nats: EmbeddedNats
-    url: str  # the console
+    console: RunningConsole
+
+    @property
+    def url(self) -> str:
+        return self.console.url
 
 
 @pytest.fixture(scope="module")
@@ -116,34 +121,77 @@ async def world(
             "returns_target": f"127.0.0.1:{returns.app.port}",
         }
         extra = getattr(request.module, "CONSOLE_SETTINGS", {})
-        async with console_running(nats_url=url, **targets, **extra) as console_url:
-            yield World(stock, orders, pickup, returns, nats_for_module, console_url)
+        console = RunningConsole(_console_settings(nats_url=url, **targets, **extra))
+        await console.start()
+        try:
+            yield World(stock, orders, pickup, returns, nats_for_module, console)
+        finally:
+            await console.stop()
 
 
-@asynccontextmanager
-async def console_running(**settings: object) -> AsyncIterator[str]:
-    """The console in this process on a free port, as `omni-console` runs it; its URL."""
-    port = free_port()
-    config = ConsoleSettings(
+def _console_settings(**settings: object) -> ConsoleSettings:
+    """The console's settings on a free port, with its own read-model database."""
+    settings.setdefault(
+        "database_url", f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='console-')}/console.db"
+    )
+    return ConsoleSettings(
         http_host="127.0.0.1",
-        http_port=port,
+        http_port=free_port(),
         session_key=SESSION_KEY,
         secure_cookies=False,
         auth_tokens=AUTH_TOKENS,
         **settings,  # type: ignore[arg-type]
     )
-    async with uvicorn_serving(ConsoleServer(config)):
-        yield f"http://127.0.0.1:{port}"
+
+
+class RunningConsole:
+    """The console in this process, as `omni-console` runs it; stopped and started again on
+    the same port and database by `restart`."""
+
+    def __init__(self, settings: ConsoleSettings) -> None:
+        self.settings = settings
+        self.url = f"http://127.0.0.1:{settings.http_port}"
+        self._server: ConsoleServer | None = None
+        self._serving: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._server = ConsoleServer(self.settings)
+        self._serving = asyncio.create_task(self._server.serve())
+        await _started(self._server, self._serving)
+
+    async def stop(self) -> None:
+        if self._server is not None and self._serving is not None:
+            self._server.should_exit = True
+            await self._serving
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+
+@asynccontextmanager
+async def console_running(**settings: object) -> AsyncIterator[str]:
+    """A console of its own, for as long as the block runs; its URL."""
+    console = RunningConsole(_console_settings(**settings))
+    await console.start()
+    try:
+        yield console.url
+    finally:
+        await console.stop()
+
+
+async def _started(server: uvicorn.Server, serving: asyncio.Task[None]) -> None:
+    while not server.started:
+        if serving.done():
+            serving.result()  # it failed to start: say why
+        await asyncio.sleep(0.02)
 
 
 @asynccontextmanager
 async def uvicorn_serving(server: uvicorn.Server) -> AsyncIterator[None]:
     """A uvicorn server in this process, from started to stopped."""
     serving = asyncio.create_task(server.serve())
-    while not server.started:
-        if serving.done():
-            serving.result()  # it failed to start: say why
-        await asyncio.sleep(0.02)
+    await _started(server, serving)
     try:
         yield
     finally:

@@ -54,12 +54,22 @@ async def test_an_orders_timeline_follows_a_pickup_order_to_collected_live(
     await page.get_by_role("button", name="Find").click()
     await page.get_by_role("link", name=f"Order {order.id}").click()
     timeline = page.get_by_role("list", name="Timeline")
-    await expect(timeline).to_contain_text("Placed")
-    await expect(timeline).to_contain_text(f"Confirmed: from {HOME}")
+    await expect(timeline).to_contain_text("Placed through Web: 1 unit, 19.99 EUR")
+    await expect(timeline).to_contain_text(f"Confirmed: 1 unit from {HOME}")
     await page.evaluate("window.notReloaded = true")
 
     await collect_over_grpc(world, order)
-    await expect(timeline).to_contain_text(f"Collected at {HOME}: 1 units")
+    # Each step from its own service's event, in the order they happened.
+    steps = timeline.get_by_role("listitem")
+    await expect(steps).to_contain_text(
+        [
+            "Placed through Web",
+            f"Confirmed: 1 unit from {HOME}",
+            f"Picking started at {HOME}",
+            f"Ready for collection at {HOME}",
+            f"Collected at {HOME}: 1 unit",
+        ]
+    )
     await expect(page.locator("#timeline")).to_contain_text("Fulfilled")
     await expect(page.get_by_role("row", name=f"{sku} 1 19.99 EUR 1 at {HOME} 1 0")).to_be_visible()
     await expect(page.get_by_role("button", name="Record shipment")).to_have_count(0)
@@ -101,7 +111,7 @@ async def test_a_shipment_is_recorded_by_whom_the_service_lets_and_refused_in_wo
         "Shipment recorded. Stock commits its units."
     )
     await expect(page.get_by_role("list", name="Timeline")).to_contain_text(
-        f"Shipped from {WAREHOUSE}: 1 units"
+        f"Shipped from {WAREHOUSE} by UPS: 1 unit"
     )
     await expect(page.locator("#timeline")).to_contain_text("Partially fulfilled")
 

@@ -8,6 +8,7 @@ import importlib.metadata
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import zipfile
@@ -28,10 +29,11 @@ BIN = Path(sys.executable).parent
 SERVICES = ("stock", "orders", "pickup", "returns")
 OVERLAYS = ("dev", "production")
 CONSOLE = "omni-console"
+CONSOLE_MIGRATION = "omni-migrate-console"
 
 
-def _run(*args: str, stdin: str | None = None) -> str:
-    done = subprocess.run(args, input=stdin, capture_output=True, text=True, check=False)
+def _run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(args, input=stdin, capture_output=True, text=True, check=False, env=env)
     assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -59,6 +61,10 @@ def _env(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {e["name"]: e for e in container.get("env", [])}
 
 
+def _secrets(container: dict[str, Any]) -> set[str]:
+    return {name for name, e in _env(container).items() if "valueFrom" in e}
+
+
 @pytest.mark.parametrize("name", OVERLAYS)
 def test_each_overlay_validates_strictly_against_the_kubernetes_schemas(name: str) -> None:
     _run(str(BIN / "kubernetes-validate"), "--strict", "--quiet", "-", stdin=_build(name))
@@ -76,10 +82,26 @@ def test_each_service_has_its_deployment_service_account_budget_autoscaler_and_m
             _named(docs, "HorizontalPodAutoscaler")[name]["spec"]["scaleTargetRef"]["name"] == name
         )
         job = _named(docs, "Job")[f"omni-migrate-{svc}"]
-        assert job["spec"]["template"]["spec"]["containers"][0]["command"] == [name]
+        [migrate] = job["spec"]["template"]["spec"]["containers"]
+        assert migrate["command"] == [name]
+        # No secret but its database's (`migrate` reads nothing else).
+        assert _secrets(migrate) == {f"OMNI_{svc.upper()}_DATABASE_URL"}
 
 
-def test_the_console_has_its_deployment_service_account_budget_autoscaler_and_no_migration(
+@pytest.mark.parametrize("module", [*(f"omni.{svc}" for svc in SERVICES), "omni.console"])
+def test_migrate_needs_only_the_database_url(module: str, tmp_path: Path) -> None:
+    """What a migration Job gives it: the URL, and no other setting (no key, no token)."""
+    name = module.removeprefix("omni.")
+    env = {
+        "PATH": os.environ["PATH"],
+        f"OMNI_{name.upper()}_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/db",
+    }
+    _run(sys.executable, "-m", module, "migrate", env=env)
+    with sqlite3.connect(tmp_path / "db") as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone()
+
+
+def test_the_console_has_its_deployment_service_account_budget_autoscaler_and_migration(
     overlay: tuple[str, list[dict[str, Any]]],
 ) -> None:
     _, docs = overlay
@@ -98,7 +120,6 @@ def test_the_console_has_its_deployment_service_account_budget_autoscaler_and_no
     assert (port["name"], port["port"], port["targetPort"]) == ("http", 80, "http")
     hpa = _named(docs, "HorizontalPodAutoscaler")[CONSOLE]["spec"]
     assert hpa["scaleTargetRef"]["name"] == CONSOLE
-    assert not [j for j in _named(docs, "Job") if "console" in j], "the console has no database"
     env = _env(pod["containers"][0])
     for svc in SERVICES:
         assert env[f"OMNI_CONSOLE_{svc.upper()}_TARGET"]["value"] == f"omni-{svc}:50051"
@@ -106,6 +127,24 @@ def test_the_console_has_its_deployment_service_account_budget_autoscaler_and_no
     secrets = {n: e["valueFrom"]["secretKeyRef"] for n, e in env.items() if "valueFrom" in e}
     assert secrets["OMNI_CONSOLE_SESSION_KEY"] == {"name": "omni-console-session-key", "key": "key"}
     assert secrets["OMNI_AUTH_TOKENS"] == {"name": "omni-auth-tokens", "key": "tokens"}
+    # Its own database (the dashboard's read model), migrated by its Job, as the services' are.
+    database = {"name": "omni-console-database", "key": "url"}
+    assert secrets["OMNI_CONSOLE_DATABASE_URL"] == database
+    assert env["OMNI_CONSOLE_MIGRATE_ON_START"]["value"] == "false"
+    job = _named(docs, "Job")[CONSOLE_MIGRATION]
+    assert _pod_labels(docs, "Job", CONSOLE_MIGRATION)["app.kubernetes.io/component"] == (
+        "migration"
+    )
+    job_pod = job["spec"]["template"]["spec"]
+    assert job_pod["serviceAccountName"] == CONSOLE
+    [migrate] = job_pod["containers"]
+    assert (migrate["command"], migrate["args"]) == ([CONSOLE], ["migrate"])
+    job_env = _env(migrate)
+    assert job_env["OMNI_CONSOLE_DATABASE_URL"]["valueFrom"]["secretKeyRef"] == database
+    assert _secrets(migrate) == {"OMNI_CONSOLE_DATABASE_URL"}
+    [source] = migrate["envFrom"]
+    assert source["configMapRef"]["name"].startswith("omni-shared")
+    assert [n for n in _named(docs, "Job") if "console" in n] == [CONSOLE_MIGRATION]
     # NATS_URL and the rest of the shared settings, as the services get them.
     [source] = pod["containers"][0]["envFrom"]
     assert source["configMapRef"]["name"].startswith("omni-shared")
@@ -158,6 +197,8 @@ def test_the_namespace_denies_by_default_and_opens_only_named_paths(
     assert ports == {50051, 9090}
     console = policies[CONSOLE]["spec"]
     assert _selects(console["podSelector"], _pod_labels(docs, "Deployment", CONSOLE))
+    # Its migration Job's pods are `migration` ones (omni-migrations), not the web pods.
+    assert not _selects(console["podSelector"], _pod_labels(docs, "Job", CONSOLE_MIGRATION))
     assert set(console["policyTypes"]) == {"Ingress", "Egress"}
     # Into the console: only its HTTP port, only from the ingress controllers' namespaces.
     [rule] = console["ingress"]
@@ -176,7 +217,8 @@ def test_production_has_tls_replicated_nats_and_no_secret_in_plain_text() -> Non
     assert nats["spec"]["replicas"] == 3
     config = next(d for d in docs if d["metadata"]["name"].startswith("nats-config"))
     assert "cluster" in config["data"]["nats.conf"] and "tls" in config["data"]["nats.conf"]
-    assert len(_named(docs, "Cluster")) == len(SERVICES)  # a PostgreSQL per service
+    # A PostgreSQL per service, and the console's.
+    assert set(_named(docs, "Cluster")) == {f"omni-{o}-db" for o in (*SERVICES, "console")}
     for name, deployment in _named(docs, "Deployment").items():
         for env in deployment["spec"]["template"]["spec"]["containers"][0].get("env", []):
             if any(word in env["name"] for word in ("TOKEN", "KEY", "DATABASE_URL")):
@@ -235,18 +277,29 @@ def _egress_allowed(
 def test_the_console_reaches_the_services_and_nats_and_they_admit_it(
     overlay: tuple[str, list[dict[str, Any]]],
 ) -> None:
-    _, docs = overlay
+    name, docs = overlay
     console = _pod_labels(docs, "Deployment", CONSOLE)
+    migration = _pod_labels(docs, "Job", CONSOLE_MIGRATION)
     nats = _pod_labels(docs, "StatefulSet", "nats")
     for svc in SERVICES:
         server = _pod_labels(docs, "Deployment", f"omni-{svc}")
         assert _egress_allowed(docs, console, server, 50051), svc
         assert f"Deployment {CONSOLE}" in _allowed_in(docs, server, 50051), svc
         assert f"Deployment {CONSOLE}" not in _allowed_in(docs, server, 9090), svc
+        assert not _egress_allowed(docs, migration, server, 50051), svc
     assert _egress_allowed(docs, console, nats, 4222)
     assert f"Deployment {CONSOLE}" in _allowed_in(docs, nats, 4222)
-    # It owns no data: no way to a database, nor to NATS's cluster port.
-    assert not _egress_allowed(docs, console, {"omni.io/database": "true"}, 5432)
+    # Its own PostgreSQL, as the services reach theirs (and its migration Job, as theirs do);
+    # production's database-console admits them (see the test of each database's callers).
+    database = {"omni.io/database": "true"}
+    assert _egress_allowed(docs, console, database, 5432)
+    assert _egress_allowed(docs, migration, database, 5432)
+    if name == "dev":
+        postgres = _pod_labels(docs, "StatefulSet", "postgres")
+        admitted = {f"Deployment {CONSOLE}", f"Job {CONSOLE_MIGRATION}"}
+        assert admitted <= _allowed_in(docs, postgres, 5432)
+    # The migration Job reaches nothing else; nor does the console reach NATS's cluster port.
+    assert not _egress_allowed(docs, migration, nats, 4222)
     assert not _egress_allowed(docs, console, nats, 6222)
     # No workload of the namespace may call the console (only the ingress controllers).
     assert _allowed_in(docs, console, 8080) == set()
@@ -278,6 +331,12 @@ def test_in_production_every_grpc_and_nats_connection_finds_its_certificate_file
         assert secret["secretName"] == "omni-services-tls"
         # The CA alone: the services' private key stays out of the pod that faces browsers.
         assert secret["items"] == [{"key": "ca.crt", "path": PurePosixPath(path).name}]
+    # Its migration Job reads the same settings: the CA NATS_CA_FILE names, and only that.
+    job = _named(docs, "Job")[CONSOLE_MIGRATION]["spec"]["template"]["spec"]
+    assert [v["secret"] for v in job["volumes"] if "secret" in v] == [
+        {"secretName": "omni-services-tls", "items": [{"key": "ca.crt", "path": "ca.crt"}]}
+    ]
+    assert _mounted_secret(job, shared["OMNI_NATS_CA_FILE"])["secretName"] == "omni-services-tls"
     # The services' certificate names the host the console dials.
     [certificate] = [
         c
@@ -325,7 +384,7 @@ def test_in_production_every_secret_read_comes_from_the_store_or_cert_manager() 
     made = {e["spec"]["target"]["name"] for e in _named(docs, "ExternalSecret").values()}
     made |= {c["spec"]["secretName"] for c in _named(docs, "Certificate").values()}
     read = _secrets_read(docs)
-    assert "omni-console-session-key" in read
+    assert {"omni-console-session-key", "omni-console-database"} <= read
     assert read <= made, read - made
 
 
@@ -356,20 +415,27 @@ def test_dev_secrets_makes_every_secret_the_dev_overlay_reads_and_a_fernet_sessi
     assert _secrets_read(docs) <= set(made), _secrets_read(docs) - set(made)
     [literal] = [w for w in made["omni-console-session-key"] if w.startswith("--from-literal=")]
     Fernet(literal.removeprefix("--from-literal=key="))  # raises unless a valid Fernet key
+    # Each database URL (the services' and the console's) names one the dev PostgreSQL creates.
+    init = _named(docs, "ConfigMap")["postgres-init"]["data"]["databases.sql"]
+    created = set(re.findall(r"CREATE DATABASE (\w+);", init))
+    for owner in (*SERVICES, "console"):
+        [url] = [w for w in made[f"omni-{owner}-database"] if w.startswith("--from-literal=")]
+        assert url.rsplit("/", 1)[1] == owner, url
+        assert owner in created, f"the dev PostgreSQL does not create {owner}"
 
 
 def test_in_production_each_database_is_reachable_only_by_its_own_service() -> None:
     docs = [doc for doc in yaml.safe_load_all(_build("production")) if doc]
-    for svc in SERVICES:
-        cluster = _named(docs, "Cluster")[f"omni-{svc}-db"]
+    for owner in (*SERVICES, "console"):  # the console's database: the console's alone
+        cluster = _named(docs, "Cluster")[f"omni-{owner}-db"]
         # CloudNativePG labels each instance with its cluster, and adds the inherited labels.
         instance = {
-            "cnpg.io/cluster": f"omni-{svc}-db",
+            "cnpg.io/cluster": f"omni-{owner}-db",
             **cluster["spec"]["inheritedMetadata"]["labels"],
         }
         assert _allowed_in(docs, instance, 5432) == {
-            f"Deployment omni-{svc}",
-            f"Job omni-migrate-{svc}",
+            f"Deployment omni-{owner}",
+            f"Job omni-migrate-{owner}",
         }
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-import ssl
 from collections.abc import AsyncIterator
 
 import uvicorn
@@ -21,10 +20,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omni.console.api import fronts
 from omni.console.backends import Backends
+from omni.console.figures.model import ReadModel
 from omni.console.live import HintListener, Hints, LiveStreams
 from omni.console.sessions import Sessions
 from omni.console.settings import ConsoleSettings
-from omni.console.views import aisle, counter, desk, pickup, signin, status, stock, stock_live
+from omni.console.views import (
+    aisle,
+    counter,
+    dashboard,
+    desk,
+    pickup,
+    signin,
+    status,
+    stock,
+    stock_live,
+)
 from omni.console.web import HERE, Console, refuse
 from omni.platform.auth import Tokens
 
@@ -56,6 +66,8 @@ def routes() -> list[Route | Mount]:
         Route(f"{STORE}/aisle/live", aisle.aisle_live, methods=get),  # ?sku=
         Route(f"{STORE}/aisle/order", aisle.sell, methods=post),
         Route(f"{STORE}/orders/{{order}}/live", aisle.order_live, methods=get),
+        Route("/dashboard", dashboard.dashboard, methods=get),
+        Route("/dashboard/live", dashboard.dashboard_live, methods=get),
         Route("/orders", desk.desk, methods=get),
         Route("/orders/{order}", desk.order_page, methods=get),
         Route("/orders/{order}/live", desk.order_live, methods=get),
@@ -108,10 +120,7 @@ async def _broken(request: Request, exc: Exception) -> Response:
 def build(settings: ConsoleSettings) -> Starlette:
     tokens = Tokens.parse(settings.auth_tokens)
     hints, live = Hints(), LiveStreams()
-    tls = (
-        ssl.create_default_context(cafile=settings.nats_ca_file) if settings.nats_ca_file else None
-    )
-    listener = HintListener(settings.nats_url, hints, tls)
+    listener = HintListener(hints)
 
     api: dict[str, ASGIApp] = {}  # filled once the channels exist (they need the loop)
 
@@ -120,12 +129,13 @@ def build(settings: ConsoleSettings) -> Starlette:
         backends = Backends(settings)
         api.update(fronts(backends.services(), settings.cors_origins))
         sessions = Sessions(settings.session_key, tokens, settings.session_seconds)
-        app.state.console = Console(settings, sessions, backends, hints, live)
-        listener.start()
+        figures = ReadModel(settings, [(listener.subject, listener.on_pickup)])
+        await figures.start()
+        app.state.console = Console(settings, sessions, backends, hints, live, figures)
         try:
             yield
         finally:
-            await listener.stop()
+            await figures.stop()
             await backends.close()
 
     web = Starlette(

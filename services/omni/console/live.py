@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 
-import nats
-from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from starlette.responses import StreamingResponse
 
 from omni.pickup.v1 import messaging_pb2 as pickup_events
 
-log = logging.getLogger(__name__)
 PICKUP_EVENTS = "pickup.events.>"
 
 
@@ -105,42 +100,15 @@ class Hints:
 
 
 class HintListener:
-    """Subscribes to pickup events (plain NATS, nothing durable: a hint lost costs a few
-    seconds) for as long as the console runs, connecting whenever NATS is there."""
+    """Turns pickup events (plain NATS, nothing durable: a hint lost costs a few seconds) into
+    hints for the store they concern."""
 
-    def __init__(self, url: str, hints: Hints, tls: ssl.SSLContext | None) -> None:
-        self._url, self._hints, self._tls = url, hints, tls
-        self._client: NatsClient | None = None
-        self._task: asyncio.Task[None] | None = None
+    subject = PICKUP_EVENTS
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._connect(), name="console-hints")
+    def __init__(self, hints: Hints) -> None:
+        self._hints = hints
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._client is not None and not self._client.is_closed:
-            await self._client.close()
-
-    async def _connect(self) -> None:
-        while self._client is None:
-            try:
-                self._client = await nats.connect(
-                    self._url,
-                    name="omni-console",
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=0.5,
-                    connect_timeout=2,
-                    tls=self._tls,
-                )
-            except Exception as exc:  # NATS not there yet: pages still look again by themselves
-                log.warning("nats: %s; live hints off until it answers", exc)
-                await asyncio.sleep(2)
-        await self._client.subscribe(PICKUP_EVENTS, cb=self._on_pickup)
-
-    async def _on_pickup(self, msg: Msg) -> None:
+    async def on_pickup(self, msg: Msg) -> None:
         event = pickup_events.PickupChanged()
         try:
             event.ParseFromString(msg.data)

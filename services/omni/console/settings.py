@@ -18,6 +18,12 @@ class ConsoleSettings(BaseSettings):
 
     http_host: str = "0.0.0.0"  # a web app serves its network
     http_port: int = 8080
+    # The console's own database: the dashboard's read model (SQLAlchemy URL, e.g.
+    # postgresql+asyncpg://... or sqlite+aiosqlite:///console.db), migrated on start.
+    database_url: str
+    migrate_on_start: bool = True
+    # The dashboard's stock alert: SKUs with at most this many units available network-wide.
+    low_stock_at: int = Field(5, ge=0)
     # Each service's gRPC address (in Kubernetes its Service, e.g. omni-stock:50051).
     stock_target: str = "127.0.0.1:50051"
     orders_target: str = "127.0.0.1:50052"

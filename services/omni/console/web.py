@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from omni.console import words
 from omni.console.backends import Backends, Refused
+from omni.console.figures.model import ReadModel
 from omni.console.live import Hints, LiveStreams
 from omni.console.sessions import COOKIE, Session, Sessions
 from omni.console.settings import ConsoleSettings
@@ -35,6 +36,8 @@ TEMPLATES.filters.update(
     order_status=words.order_status,
     pickup_status=words.pickup_status,
     channel=words.channel,
+    channel_named=words.channel_named,
+    duration=words.duration,
     movement=words.movement,
 )
 # Longest text a form field may carry into a request; the services check the rest.
@@ -50,6 +53,7 @@ class Console:
     backends: Backends
     hints: Hints
     live: LiveStreams
+    figures: ReadModel
 
 
 def console(request: Request) -> Console:

@@ -93,6 +93,26 @@ def channel(value: int) -> str:
     return names.get(value) or _named(stock_pb2.Channel.Name(value), "CHANNEL_")
 
 
+def channel_named(name: str) -> str:
+    """A channel by its name without prefix ("WEB", as the read model keeps it)."""
+    try:
+        return channel(stock_pb2.Channel.Value(f"CHANNEL_{name}"))
+    except ValueError:
+        return name.replace("_", " ").capitalize() or "Unknown"
+
+
+def duration(seconds: float | None) -> str:
+    """412.0 → "6 min 52 s"; None → "—"."""
+    if seconds is None:
+        return "—"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    return f"{whole // 3600} h {whole % 3600 // 60} min"
+
+
 def movement(value: int) -> str:
     return _named(stock_pb2.MovementKind.Name(value), "MOVEMENT_KIND_")
 

@@ -57,12 +57,14 @@
     if (review && document.querySelector(review)) { document.querySelector(review).innerHTML = ""; }
   });
 
-  // Times as the person reads them: in the device's own time zone.
+  // Times as the person reads them: in the device's own time zone (to the second where steps
+  // follow each other closely: class "precise").
   function localTimes(root) {
     root.querySelectorAll("time[datetime]").forEach(function (time) {
       var at = new Date(time.getAttribute("datetime"));
       if (!isNaN(at)) {
-        time.textContent = at.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+        var style = time.classList.contains("precise") ? "medium" : "short";
+        time.textContent = at.toLocaleString([], { dateStyle: "medium", timeStyle: style });
       }
     });
   }

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from omni.console import words
 from omni.console.backends import Refused, attempt
+from omni.console.figures import reading
 from omni.console.live import KEEPALIVE, sse
 from omni.console.web import (
+    Console,
     cannot_show,
     console,
     fields,
@@ -25,6 +27,7 @@ from omni.console.web import (
     signed_in,
 )
 from omni.orders.v1 import orders_pb2 as opb
+from omni.platform.db import is_connection_error
 from omni.stock.v1 import stock_pb2 as spb
 
 PAGE = 50
@@ -80,31 +83,15 @@ def _on(order: opb.Order, day: str) -> bool:
     return not day or (placed is not None and placed.astimezone(UTC).date().isoformat() == day)
 
 
-def timeline(order: opb.Order) -> list[tuple[datetime | None, str]]:
-    """What happened to the order, in order, in words."""
-    steps: list[tuple[datetime | None, str]] = [(words.when(order.created_at), "Placed")]
-    where = sorted({a.location_id for line in order.lines for a in line.allocations})
-    if order.status == opb.ORDER_STATUS_REJECTED:
-        steps.append((words.when(order.updated_at), f"Rejected: {order.reason or 'short'}"))
-    elif where:
-        steps.append((None, "Confirmed: from " + ", ".join(where)))
-    pickup = order.HasField("pickup")
-    for shipment in order.shipments:
-        done = (
-            "Collected at"
-            if pickup and shipment.location_id == order.pickup.location_id
-            else "Shipped from"
-        )
-        units = sum(line.quantity for line in shipment.lines)
-        steps.append(
-            (words.when(shipment.shipped_at), f"{done} {shipment.location_id}: {units} units")
-        )
-    if order.status == opb.ORDER_STATUS_CANCELLED:
-        steps.append((words.when(order.updated_at), f"Cancelled: {order.reason}"))
-    returned = sum(line.returned for line in order.lines)
-    if returned:
-        steps.append((None, f"Returned: {returned} units"))
-    return steps
+async def timeline(app: Console, order_id: str) -> dict[str, object]:
+    """What happened to the order, in words, from the events of every service (the console's
+    read model): placed, confirmed where, ready, shipped or collected, returned, refunded."""
+    try:
+        return {"steps": await reading.timeline_of(app.figures.engine, order_id)}
+    except Exception as exc:
+        if not is_connection_error(exc):
+            raise
+        return {"steps": [], "steps_missing": "The timeline cannot be read now."}
 
 
 @signed_in
@@ -116,13 +103,13 @@ async def order_page(request: Request) -> Response:
         )
     except Refused as exc:
         return cannot_show(request, "This order cannot be shown", exc, section="desk")
-    return render(request, "desk_order.html", section="desk", **_shown(reply.order))
+    steps = await timeline(app, order_id)
+    return render(request, "desk_order.html", section="desk", **_shown(reply.order), **steps)
 
 
 def _shown(order: opb.Order, done: str = "", refusal: str = "") -> dict[str, object]:
     return {
         "order": order,
-        "steps": timeline(order),
         "done": done,
         "refusal": refusal,
         "key": new_key("shipment"),
@@ -141,24 +128,52 @@ def _shown(order: opb.Order, done: str = "", refusal: str = "") -> dict[str, obj
 
 @signed_in
 async def order_live(request: Request) -> Response:
-    """Server-sent events: the order's timeline again on every change."""
+    """Server-sent events: the order and its timeline again on every change: the order as
+    WatchOrder gives it, the timeline as the read model gets each service's events (a pickup
+    made ready, a refund) looked at every second."""
     order_id, app, who = request.path_params["order"], console(request), session(request)
 
     async def events() -> AsyncGenerator[str]:
         watch = opb.WatchOrderRequest(id=order_id)
+        drawn = ""
         while True:
             try:
-                async for update in app.backends.stream(
-                    "orders", app.backends.orders.WatchOrder, watch, who.token
-                ):
-                    shown = _shown(update.order) | {"live": True}
-                    yield sse("timeline", fragment("_timeline.html", **shown))
+                async for order in _order_or_tick(app, watch, who.token):
+                    shown = _shown(order) | {"live": True} | await timeline(app, order_id)
+                    html = fragment("_timeline.html", **shown)
+                    if html != drawn:
+                        drawn = html
+                        yield sse("timeline", html)
             except Refused as exc:
+                drawn = ""
                 yield sse("timeline", fragment("_refused.html", refusal=exc.words))
             await asyncio.sleep(2)
             yield KEEPALIVE
 
     return app.live.response(events(), who.ends)
+
+
+async def _order_or_tick(
+    app: Console, watch: opb.WatchOrderRequest, token: str
+) -> AsyncGenerator[opb.Order]:
+    """The order on each change, and again every second between changes."""
+    updates = aiter(app.backends.stream("orders", app.backends.orders.WatchOrder, watch, token))
+    order: opb.Order | None = None
+    following = asyncio.ensure_future(anext(updates))
+    try:
+        while True:
+            done, _ = await asyncio.wait({following}, timeout=1.0)
+            if done:
+                try:
+                    order = following.result().order
+                except StopAsyncIteration:
+                    return
+                following = asyncio.ensure_future(anext(updates))
+            if order is not None:
+                yield order
+    finally:
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
 
 
 @signed_in
@@ -188,8 +203,10 @@ async def act(request: Request) -> Response:
         )
         if isinstance(got, Refused):
             return refuse(request, exc.words, exc.http_status)
-        return render(request, "_desk_order.html", **_shown(got.order, refusal=exc.words))
-    return render(request, "_desk_order.html", **_shown(order, done=done))
+        order, done, refusal = got.order, "", exc.words
+    else:
+        refusal = ""
+    return render(request, "_desk_order.html", **_shown(order, done, refusal))
 
 
 def _shipment(order_id: str, form: Mapping[str, str]) -> opb.RecordShipmentRequest:

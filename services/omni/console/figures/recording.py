@@ -1,0 +1,421 @@
+"""Applying the services' events to the read model, each exactly once.
+
+Every handler turns one event into changes made in one transaction with the record that this
+consumer handled the event (`processed_events`), so a redelivery changes nothing. Events of
+one stream are handled concurrently and may arrive in any order: counters are sums (which
+commute), a task's or a level's row is only replaced by a later `version`, and a timeline step
+is a row of its own, sorted by when it happened.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from google.protobuf.message import DecodeError, Message
+from nats.aio.msg import Msg
+from sqlalchemy import Table, and_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from omni.console import words
+from omni.console.figures.tables import (
+    levels,
+    network,
+    orders,
+    pickups,
+    processed,
+    returned_units,
+    sales_by_minute,
+    sales_by_product,
+    timeline,
+)
+from omni.orders.v1 import messaging_pb2 as orders_msg
+from omni.orders.v1 import orders_pb2 as opb
+from omni.pickup.v1 import messaging_pb2 as pickup_msg
+from omni.pickup.v1 import pickup_pb2 as ppb
+from omni.platform import streams
+from omni.platform.consumer import DurableConsumer, unhandled
+from omni.platform.db import with_retries, write_transaction
+from omni.platform.messaging import NatsLink
+from omni.returns.v1 import messaging_pb2 as returns_msg
+from omni.stock.v1 import messaging_pb2 as stock_msg
+from omni.stock.v1 import stock_pb2 as spb
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=Message)
+Change = Callable[[AsyncConnection], Awaitable[Any]]
+# The carrier of a pickup order's hand-over (a shipment from the store to the customer).
+PICKUP_CARRIER = "customer pickup"
+
+
+# The streams the read model follows, each through one durable consumer shared by replicas.
+FOLLOWED = {
+    "console-orders": streams.ORDERS_EVENTS,
+    "console-pickup": streams.PICKUP_EVENTS,
+    "console-returns": streams.RETURNS_EVENTS,
+    "console-availability": streams.STOCK_AVAILABILITY,
+}
+
+
+class Recorder:
+    """The read model's consumers: one durable consumer per stream, shared by replicas."""
+
+    def __init__(self, engine: AsyncEngine, link: NatsLink) -> None:
+        self._engine = engine
+        self._link = link
+
+    def consumers(self) -> list[DurableConsumer]:
+        handlers = {
+            "console-orders": self.on_order,
+            "console-pickup": self.on_pickup,
+            "console-returns": self.on_return,
+            "console-availability": self.on_level,
+        }
+        return [
+            DurableConsumer(
+                self._link,
+                stream=stream.name,
+                subject=stream.subjects[0],
+                durable=durable,
+                handler=handlers[durable],
+                batch=16,  # the console is a small process; a backlog drains in turns
+            )
+            for durable, stream in FOLLOWED.items()
+        ]
+
+    async def on_order(self, msg: Msg) -> None:
+        event = _parse(orders_msg.OrderChanged, msg)
+        if event is None:
+            return
+        order, kind = event.order, _kind(msg)
+        changes: list[Change] = [_seen(order)]
+        if kind == "confirmed":
+            changes += _sold(order)
+        step = order_step(kind, event)
+        if step:
+            changes.append(_step(event.event_id, order.id, event.occurred_at, kind, step))
+        await self._once("console-orders", event.event_id, changes)
+
+    async def on_pickup(self, msg: Msg) -> None:
+        event = _parse(pickup_msg.PickupChanged, msg)
+        if event is None:
+            return
+        task, kind = event.task, _kind(msg)
+        changes = [_task(task)]
+        if kind == "ready":
+            changes.append(_ready_at(task.id, _time(event.occurred_at)))
+        step = pickup_step(kind, task)
+        if step:
+            changes.append(_step(event.event_id, task.order_id, event.occurred_at, kind, step))
+        await self._once("console-pickup", event.event_id, changes)
+
+    async def on_return(self, msg: Msg) -> None:
+        event = _parse(returns_msg.ReturnChanged, msg)
+        if event is None:
+            return
+        rma, kind = event.rma, _kind(msg)
+        changes: list[Change] = []
+        if kind == "received":
+            changes.append(_received(event))
+        step = return_step(kind, event)
+        if step:
+            changes.append(_step(event.event_id, rma.order_id, event.occurred_at, kind, step))
+        await self._once("console-returns", event.event_id, changes)
+
+    async def on_level(self, msg: Msg) -> None:
+        """The latest availability of a (location, SKU): replaced only by a later version, so
+        nothing needs recording (a redelivery is not later)."""
+        event = _parse(stock_msg.StockLevelChanged, msg)
+        if event is None:
+            return
+        await self._run([_level(event.level)])
+
+    async def _once(self, consumer: str, event_id: str, changes: list[Change]) -> None:
+        async def claimed(conn: AsyncConnection) -> None:
+            if await unhandled(conn, processed, consumer, [event_id]):
+                for change in changes:
+                    await change(conn)
+
+        await self._run([claimed])
+
+    async def _run(self, changes: list[Change]) -> None:
+        async def work() -> None:
+            async with write_transaction(self._engine) as conn:
+                for change in changes:
+                    await change(conn)
+
+        await with_retries(work)
+
+
+def _parse(kind: type[M], msg: Msg) -> M | None:
+    """The event, or None (logged: a malformed message cannot be counted, and is dropped)."""
+    try:
+        event = kind.FromString(msg.data)
+    except DecodeError:
+        log.error("read model: %s is not a %s; dropped", msg.subject, kind.__name__)
+        return None
+    if not getattr(event, "event_id", "x"):
+        log.error("read model: %s has no event id; dropped", msg.subject)
+        return None
+    return event
+
+
+def _kind(msg: Msg) -> str:
+    return msg.subject.rsplit(".", 1)[-1]
+
+
+def _time(ts: Any) -> datetime:
+    return words.when(ts) or datetime.now(UTC)
+
+
+def _channel(channel: int) -> str:
+    return spb.Channel.Name(channel).removeprefix("CHANNEL_")
+
+
+# Statements, each for one kind of change
+
+
+def _insert(conn: AsyncConnection, table: Table) -> Any:
+    return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
+
+
+def _seen(order: opb.Order) -> Change:
+    """The order's channel and when it was placed (the same in every event of it)."""
+    row = {
+        "order_id": order.id,
+        "channel": _channel(order.channel),
+        "placed_at": _time(order.created_at),
+    }
+
+    async def change(conn: AsyncConnection) -> None:
+        await conn.execute(_insert(conn, orders).values(row).on_conflict_do_nothing())
+
+    return change
+
+
+def _adding(table: Table, keys: dict[str, Any], amounts: dict[str, int]) -> Change:
+    """Adds `amounts` to the row at `keys` (created at zero)."""
+
+    async def change(conn: AsyncConnection) -> None:
+        stmt = _insert(conn, table).values({**keys, **amounts})
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={c: table.c[c] + stmt.excluded[c] for c in amounts},
+            )
+        )
+
+    return change
+
+
+def _sold(order: opb.Order) -> list[Change]:
+    """A confirmed order: its value (GMV: gross, before cancellations and returns) counted in
+    the minute it was placed, and each product's units and revenue on that day."""
+    placed = _time(order.created_at)
+    minute = placed.replace(second=0, microsecond=0)
+    changes = [
+        _adding(
+            sales_by_minute,
+            {"minute": minute, "channel": _channel(order.channel), "currency": order.currency},
+            {"orders": 1, "amount": order.total},
+        )
+    ]
+    units: Counter[str] = Counter()
+    revenue: Counter[str] = Counter()
+    for line in order.lines:
+        units[line.sku] += line.quantity
+        revenue[line.sku] += line.quantity * line.unit_price
+    for sku in units:
+        keys = {"day": placed.date(), "sku": sku, "currency": order.currency}
+        changes.append(
+            _adding(sales_by_product, keys, {"units": units[sku], "amount": revenue[sku]})
+        )
+    return changes
+
+
+def _latest(table: Table, row: dict[str, Any], keys: tuple[str, ...]) -> Change:
+    """Inserts the row, or replaces the stored one if `row` has a later `version`."""
+
+    async def change(conn: AsyncConnection) -> None:
+        stmt = _insert(conn, table).values(row)
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={c: stmt.excluded[c] for c in row if c not in keys},
+                where=table.c.version < stmt.excluded.version,
+            )
+        )
+
+    return change
+
+
+def _level(level: spb.StockLevel) -> Change:
+    """The level, if later than the one kept, and the SKU's network total moved by as much."""
+    key = and_(levels.c.location_id == level.location_id, levels.c.sku == level.sku)
+
+    async def change(conn: AsyncConnection) -> None:
+        placeholder = {"location_id": level.location_id, "sku": level.sku}
+        await conn.execute(
+            _insert(conn, levels)
+            .values(**placeholder, available=0, version=-1)
+            .on_conflict_do_nothing()
+        )
+        kept = select(levels.c.available, levels.c.version).where(key).with_for_update()
+        available, version = (await conn.execute(kept)).one()
+        if version >= level.version:
+            return  # an older change, arriving late
+        await conn.execute(
+            update(levels).where(key).values(available=level.available, version=level.version)
+        )
+        moved = {"available": level.available - available}
+        await _adding(network, {"sku": level.sku}, moved)(conn)
+
+    return change
+
+
+def _task(task: ppb.PickupTask) -> Change:
+    hold = words.when(task.hold_until)
+    row = {
+        "task_id": task.id,
+        "order_id": task.order_id,
+        "store_id": task.store_id,
+        "status": ppb.PickupStatus.Name(task.status).removeprefix("PICKUP_STATUS_"),
+        "version": task.version,
+        "created_at": _time(task.created_at),
+        "hold_until": hold,
+    }
+    return _latest(pickups, row, ("task_id",))
+
+
+def _ready_at(task_id: str, at: datetime) -> Change:
+    """When the task first became READY (whichever of its events arrives first)."""
+
+    async def change(conn: AsyncConnection) -> None:
+        first = and_(pickups.c.task_id == task_id, pickups.c.ready_at.is_(None))
+        await conn.execute(update(pickups).where(first).values(ready_at=at))
+
+    return change
+
+
+def _received(event: returns_msg.ReturnChanged) -> Change:
+    """Units received back, by the reason given for their line."""
+    rma = event.rma
+    reasons = {line.sku: line.reason for line in rma.lines}
+    units: Counter[str] = Counter()
+    for line in event.received:
+        units[reasons.get(line.sku) or "unspecified"] += line.quantity
+    rows = [
+        {
+            "event_id": event.event_id,
+            "order_id": rma.order_id,
+            "returned_via": _channel(rma.channel),
+            "reason": reason[:200],
+            "units": count,
+            "received_at": _time(event.occurred_at),
+        }
+        for reason, count in units.items()
+    ]
+
+    async def change(conn: AsyncConnection) -> None:
+        if rows:
+            await conn.execute(returned_units.insert(), rows)
+
+    return change
+
+
+def _step(event_id: str, order_id: str, ts: Any, step: str, said: str) -> Change:
+    row = {"event_id": event_id, "order_id": order_id, "at": _time(ts), "step": step}
+    row["words"] = said[:500]
+
+    async def change(conn: AsyncConnection) -> None:
+        await conn.execute(_insert(conn, timeline).values(row).on_conflict_do_nothing())
+
+    return change
+
+
+# A timeline's steps in words
+
+
+def order_step(kind: str, event: orders_msg.OrderChanged) -> str:
+    """What the order event says happened, or "" (a step another service tells better)."""
+    order = event.order
+    units = sum(line.quantity for line in order.lines)
+    if kind == "placed":
+        where = (
+            f"for collection at {order.pickup.location_id}"
+            if order.HasField("pickup")
+            else f"to ship to {order.ship.region or 'the customer'}"
+        )
+        channel, total = words.channel(order.channel), words.money(order.total, order.currency)
+        return f"Placed through {channel}: {_units(units)}, {total}, {where}"
+    if kind in ("confirmed", "reallocated"):
+        verb = "Confirmed" if kind == "confirmed" else "Re-allocated"
+        return f"{verb}: {_allocations(order)}"
+    if kind == "rejected":
+        return f"Rejected: {order.reason or 'not enough stock'}"
+    if kind == "cancelled":
+        refund = (
+            f"; {words.money(event.refund_due, order.currency)} to refund"
+            if event.refund_due
+            else ""
+        )
+        return f"Cancelled: {order.reason or 'no reason given'}{refund}"
+    if kind == "shipped":
+        shipment = event.shipment
+        count = sum(line.quantity for line in shipment.lines)
+        if shipment.carrier == PICKUP_CARRIER:
+            return f"Collected at {shipment.location_id}: {_units(count)}"
+        tracking = f" ({shipment.tracking_number})" if shipment.tracking_number else ""
+        return (
+            f"Shipped from {shipment.location_id} by {shipment.carrier}{tracking}: {_units(count)}"
+        )
+    if kind == "shortage":
+        return "Units missing at the pickup store: finding them elsewhere"
+    return ""  # returned: told by the returns service's received and refund_issued
+
+
+def _allocations(order: opb.Order) -> str:
+    at: defaultdict[str, int] = defaultdict(int)
+    for line in order.lines:
+        for allocation in line.allocations:
+            at[allocation.location_id] += allocation.quantity
+    return ", ".join(f"{_units(n)} from {where}" for where, n in sorted(at.items())) or "—"
+
+
+def _units(n: int) -> str:
+    return f"{n} unit" if n == 1 else f"{n} units"
+
+
+def pickup_step(kind: str, task: ppb.PickupTask) -> str:
+    if kind == "picking":
+        return f"Picking started at {task.store_id}"
+    if kind == "ready":
+        return f"Ready for collection at {task.store_id}"
+    if kind == "locked":
+        return f"Hand-over locked at {task.store_id} after wrong pickup codes"
+    if kind == "expired":
+        return f"Not collected at {task.store_id} in time"
+    return ""  # placed, collected, cancelled...: the order's own events tell them
+
+
+def return_step(kind: str, event: returns_msg.ReturnChanged) -> str:
+    rma = event.rma
+    if kind == "received":
+        count = sum(line.quantity for line in event.received)
+        via = words.channel(rma.channel)
+        return f"Returned at {rma.location_id or 'the warehouse'} through {via}: {_units(count)}"
+    if kind == "refund_issued":
+        return f"Refunded {words.money(event.refund, rma.currency)}"
+    if kind == "authorized":
+        count = sum(line.quantity for line in rma.lines)
+        return f"Return authorised: {_units(count)}"
+    return ""
+
+
+# Kept as long as events are (7 days), plus a day: an event replayed later was handled.
+PROCESSED_KEPT = timedelta(days=8)
