@@ -38,6 +38,7 @@ lint: protos
 	$(VENV)/bin/ruff check services tests
 	$(VENV)/bin/ruff format --check services tests
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-logo  # the import contracts in pyproject.toml
 	$(VENV)/bin/buf lint protos
 	@# Once a release is tagged (v*), its protos are the contract: nothing may break them.
 	@last=$$(git describe --tags --abbrev=0 --match 'v*' 2>/dev/null || true); \
@@ -73,4 +74,4 @@ chaos: protos
 	$(PY) -m tests.chaos $(CHAOS_ARGS)
 
 clean:
-	rm -rf $(VENV) $(PROTO_OUT) .omni services/omni/*/v1 .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(PROTO_OUT) .omni services/omni/*/v1 .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache

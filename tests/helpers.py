@@ -19,6 +19,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.orders.app import OrdersApp
 from omni.orders.settings import OrdersSettings
 from omni.orders.v1 import orders_pb2_grpc
@@ -287,7 +288,7 @@ async def ledger_fold(
             return fold(movements, sku, location_id)
 
 
-def short_lines(error: grpc.aio.AioRpcError) -> list[pb.ShortLine]:
+def short_lines(error: grpc.aio.AioRpcError) -> list[cpb.ShortLine]:
     """The InsufficientStock detail carried by a FAILED_PRECONDITION."""
     status = rpc_status.from_call(error)
     assert status is not None, "no google.rpc.Status detail on the error"

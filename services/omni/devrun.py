@@ -228,7 +228,7 @@ Omni is running (Ctrl-C stops it).
   returns           127.0.0.1:{returns}   omni.returns.v1.ReturnsService
   console           http://127.0.0.1:{console}   the store web app (a sign-in button per token),
                     with the operations dashboard at /dashboard (sign in as a manager),
-                    and every RPC over HTTP/JSON (Connect; README: Calling the API)
+                    and every RPC over HTTP/JSON (Connect; docs/api.md)
 
 Every call needs a bearer token; the dev tokens, one per role and per demo store's staff
 (also in dev-tokens.json; the console signs people in with the same ones):

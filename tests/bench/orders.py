@@ -7,6 +7,7 @@ import itertools
 import random
 from collections import Counter
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import orders_pb2 as opb
 from omni.orders.v1 import orders_pb2_grpc
 from omni.stock.v1 import stock_pb2 as pb
@@ -48,14 +49,14 @@ async def bench_orders(
             skus = random.sample(SKUS, random.randint(1, 3))
             request = opb.PlaceOrderRequest(
                 idempotency_key=f"checkout-{next(keys)}",
-                channel=pb.CHANNEL_WEB,
+                channel=cpb.CHANNEL_WEB,
                 customer_id=f"c-{i % 1000}",
                 currency="EUR",
                 lines=[
                     opb.PlaceOrderLine(sku=s, quantity=random.randint(1, 3), unit_price=999)
                     for s in skus
                 ],
-                ship=opb.ShipTo(region="eu"),
+                ship=cpb.ShipTo(region="eu"),
             )
             order = (await stubs[i % len(stubs)].PlaceOrder(request, timeout=10)).order
             if order.status != opb.ORDER_STATUS_CONFIRMED:

@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.console.views import counter as counter_view
 from omni.orders.v1 import orders_pb2 as opb
 from tests.browser.conftest import HOME, TABLET, WAREHOUSE, World, shot, sign_in
@@ -17,7 +18,7 @@ from tests.integration.test_orders import order_request
 async def shipped_web_order(world: World, customer: str, sku: str, qty: int) -> opb.Order:
     """Bought on the web, shipped from the warehouse, known to returns."""
     await receive(world.stock.stub, sku, WAREHOUSE, qty + 5)
-    request = order_request(unique("web"), {sku: qty}, price=2500, ship=opb.ShipTo(region="east"))
+    request = order_request(unique("web"), {sku: qty}, price=2500, ship=cpb.ShipTo(region="east"))
     request.customer_id = customer
     order = (await world.orders.stub.PlaceOrder(request)).order
     assert order.status == opb.ORDER_STATUS_CONFIRMED

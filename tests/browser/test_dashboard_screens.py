@@ -8,10 +8,10 @@ import asyncio
 import grpc
 from playwright.async_api import Page, expect
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.console.figures.recording import FOLLOWED
 from omni.orders.v1 import orders_pb2 as opb
 from omni.returns.v1 import returns_pb2 as rpb
-from omni.stock.v1 import stock_pb2 as spb
 from tests.browser.conftest import HOME, OTHER, WAREHOUSE, World, shot, sign_in
 from tests.browser.test_desk_screens import collect_over_grpc
 from tests.browser.test_pickup_screens import web_order_for_pickup
@@ -25,7 +25,7 @@ CONSOLE_SETTINGS = {"currency": "EUR", "low_stock_at": 2}
 async def place(world: World, lines: dict[str, int], *, price: int, channel: int) -> opb.Order:
     for sku, qty in lines.items():
         await receive(world.stock.stub, sku, WAREHOUSE, qty)
-    request = order_request(unique("o"), lines, price=price, ship=opb.ShipTo(region="east"))
+    request = order_request(unique("o"), lines, price=price, ship=cpb.ShipTo(region="east"))
     request.channel = channel  # type: ignore[assignment]
     order = (await world.orders.stub.PlaceOrder(request)).order
     assert order.status == opb.ORDER_STATUS_CONFIRMED
@@ -48,8 +48,8 @@ async def test_the_order_counter_and_the_channel_chart_move_as_orders_come_in_ov
     await page.evaluate("window.notReloaded = true")
 
     for _ in range(2):
-        await place(world, {unique("MUG"): 1}, price=1000, channel=spb.CHANNEL_WEB)
-    await place(world, {unique("MUG"): 1}, price=1000, channel=spb.CHANNEL_POS)
+        await place(world, {unique("MUG"): 1}, price=1000, channel=cpb.CHANNEL_WEB)
+    await place(world, {unique("MUG"): 1}, price=1000, channel=cpb.CHANNEL_POS)
 
     await expect(page.locator("#orders-hour")).to_have_text(str(before + 3))
     await expect(web).to_have_attribute("data-total", str(web_before + 2))
@@ -63,10 +63,10 @@ async def test_the_leaderboard_ranks_products_by_revenue_across_channels(
     world: World, page: Page
 ) -> None:
     cheap_many, dear_one, middle = unique("SOCK"), unique("COAT"), unique("BELT")
-    await place(world, {cheap_many: 9}, price=100, channel=spb.CHANNEL_WEB)  # 9.00, 9 units
-    await place(world, {dear_one: 1}, price=9_000, channel=spb.CHANNEL_POS)  # 90.00, 1 unit
-    await place(world, {middle: 2}, price=2_000, channel=spb.CHANNEL_APP)  # 40.00
-    await place(world, {middle: 1}, price=2_000, channel=spb.CHANNEL_WEB)  # +20.00
+    await place(world, {cheap_many: 9}, price=100, channel=cpb.CHANNEL_WEB)  # 9.00, 9 units
+    await place(world, {dear_one: 1}, price=9_000, channel=cpb.CHANNEL_POS)  # 90.00, 1 unit
+    await place(world, {middle: 2}, price=2_000, channel=cpb.CHANNEL_APP)  # 40.00
+    await place(world, {middle: 1}, price=2_000, channel=cpb.CHANNEL_WEB)  # +20.00
 
     await sign_in(page, world.url, "manager")
     await page.goto(world.url + "/dashboard")
@@ -85,7 +85,7 @@ async def test_the_leaderboard_ranks_products_by_revenue_across_channels(
 async def test_a_restarted_console_reading_every_event_again_shows_the_same_totals(
     world: World, page: Page
 ) -> None:
-    await place(world, {unique("LAMP"): 2}, price=4_550, channel=spb.CHANNEL_WEB)
+    await place(world, {unique("LAMP"): 2}, price=4_550, channel=cpb.CHANNEL_WEB)
     await sign_in(page, world.url, "manager")
     await page.goto(world.url + "/dashboard")
     await _settled(world)
@@ -142,7 +142,7 @@ async def test_pickup_returns_stock_and_health_come_from_the_events_of_every_ser
         create=rpb.CreateReturnRequest(
             idempotency_key=unique("ret"),
             order_id=bought.id,
-            channel=spb.CHANNEL_POS,
+            channel=cpb.CHANNEL_POS,
             location_id=HOME,
             lines=[rpb.CreateReturnLine(sku=sku, quantity=1, reason="too small")],
         ),

@@ -9,6 +9,7 @@ import re
 from nats.js.api import DeliverPolicy
 from playwright.async_api import Page, expect
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import orders_pb2 as opb
 from omni.pickup.service_layer.codes import Sealer
 from omni.pickup.v1 import messaging_pb2 as pickup_msg
@@ -79,7 +80,7 @@ async def test_an_orders_timeline_follows_a_pickup_order_to_collected_live(
 
 async def ship_order(world: World, sku: str) -> opb.Order:
     await receive(world.stock.stub, sku, WAREHOUSE, 5)
-    request = order_request(unique("web"), {sku: 2}, ship=opb.ShipTo(region="east"))
+    request = order_request(unique("web"), {sku: 2}, ship=cpb.ShipTo(region="east"))
     order = (await world.orders.stub.PlaceOrder(request)).order
     assert order.status == opb.ORDER_STATUS_CONFIRMED
     return order

@@ -9,6 +9,7 @@ import re
 from nats.js.api import DeliverPolicy
 from playwright.async_api import Page, expect
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import orders_pb2 as opb
 from omni.pickup.service_layer.codes import Sealer
 from omni.pickup.v1 import messaging_pb2 as pickup_msg
@@ -23,7 +24,7 @@ async def web_order_for_pickup(world: World, store: str, lines: dict[str, int]) 
     """A web storefront's pickup order, placed over gRPC as a storefront does."""
     for sku, qty in lines.items():
         await receive(world.stock.stub, sku, store, qty + 3)
-    request = order_request(unique("web"), lines, pickup=opb.PickupAt(location_id=store))
+    request = order_request(unique("web"), lines, pickup=cpb.PickupAt(location_id=store))
     order = (await world.orders.stub.PlaceOrder(request)).order
     assert order.status == opb.ORDER_STATUS_CONFIRMED
     return order

@@ -16,6 +16,7 @@ from typing import Any
 
 import grpc
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import orders_pb2 as opb
 from omni.orders.v1 import orders_pb2_grpc
 from omni.stock.v1 import stock_pb2 as pb
@@ -98,13 +99,13 @@ def order_request(key: str, rng: random.Random, hot: str) -> opb.PlaceOrderReque
     skus = set(rng.sample([*PLENTIFUL, hot, hot], rng.choice((1, 2))))
     return opb.PlaceOrderRequest(
         idempotency_key=key,
-        channel=pb.CHANNEL_WEB,
+        channel=cpb.CHANNEL_WEB,
         customer_id=key,  # one customer per request: the orders of a key can be listed
         currency="EUR",
         lines=[
             opb.PlaceOrderLine(sku=s, quantity=rng.choice((1, 2)), unit_price=100) for s in skus
         ],
-        ship=opb.ShipTo(region=rng.choice(REGIONS)),
+        ship=cpb.ShipTo(region=rng.choice(REGIONS)),
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import grpc
 import pytest
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import orders_pb2 as opb
 from omni.orders.v1 import orders_pb2_grpc
 from omni.pickup.v1 import pickup_pb2 as ppb
@@ -96,7 +97,7 @@ async def test_make_run_serves_demo_stock_that_can_be_reserved_and_allocated(
                 idempotency_key="e2e-order-1",
                 reference="order-1",
                 lines=[pb.AllocateLine(sku="SNEAKER-42", quantity=2)],
-                pickup=pb.PickupAt(location_id="STORE-SF"),
+                pickup=cpb.PickupAt(location_id="STORE-SF"),
             )
         )
         assert [(ln.location_id, ln.quantity) for ln in pickup.reservation.lines] == [
@@ -119,11 +120,11 @@ async def test_make_run_serves_demo_stock_that_can_be_reserved_and_allocated(
             placed = await orders.PlaceOrder(
                 opb.PlaceOrderRequest(
                     idempotency_key="e2e-checkout-1",
-                    channel=pb.CHANNEL_WEB,
+                    channel=cpb.CHANNEL_WEB,
                     customer_id="c-1",
                     currency="USD",
                     lines=[opb.PlaceOrderLine(sku="JEANS-32-32", quantity=2, unit_price=4999)],
-                    ship=opb.ShipTo(region="us-east"),  # same region: priority decides
+                    ship=cpb.ShipTo(region="us-east"),  # same region: priority decides
                 ),
                 timeout=10,
             )
@@ -159,7 +160,7 @@ async def test_make_run_serves_demo_stock_that_can_be_reserved_and_allocated(
                     create=rpb.CreateReturnRequest(
                         idempotency_key="e2e-return-1",
                         order_id=order.id,
-                        channel=pb.CHANNEL_POS,
+                        channel=cpb.CHANNEL_POS,
                         lines=[rpb.CreateReturnLine(sku="JEANS-32-32", quantity=2, reason="fit")],
                         location_id="STORE-NYC",
                     ),
@@ -204,11 +205,11 @@ async def test_make_run_turns_a_pickup_order_into_a_store_task(make_run: Running
         reply = await orders.PlaceOrder(
             opb.PlaceOrderRequest(
                 idempotency_key="e2e-bopis-1",
-                channel=pb.CHANNEL_APP,
+                channel=cpb.CHANNEL_APP,
                 customer_id="c-2",
                 currency="USD",
                 lines=[opb.PlaceOrderLine(sku="TSHIRT-BLK-M", quantity=1, unit_price=1500)],
-                pickup=opb.PickupAt(location_id="STORE-NYC"),
+                pickup=cpb.PickupAt(location_id="STORE-NYC"),
             ),
             timeout=10,
         )

@@ -9,6 +9,7 @@ import grpc
 import pytest
 from nats.js.api import DeliverPolicy
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.platform.messaging import MSG_ID_HEADER
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import messaging_pb2 as msg_pb
@@ -52,7 +53,7 @@ def plan(reservation: pb.Reservation) -> dict[tuple[str, str], int]:
     return {(ln.sku, ln.location_id): ln.quantity for ln in reservation.lines}
 
 
-NORTH = pb.ShipTo(region="north", latitude=59.0, longitude=18.0)
+NORTH = cpb.ShipTo(region="north", latitude=59.0, longitude=18.0)
 
 
 async def test_a_ship_order_is_filled_from_one_location_the_nearest(stock: Stock) -> None:
@@ -76,7 +77,7 @@ async def test_a_pickup_order_reserves_at_its_store_only(stock: Stock) -> None:
     a = unique("A")
     await receive(stock.stub, a, "STORE-1", 1)
     await receive(stock.stub, a, "WH-NEAR", 50)
-    pickup = pb.PickupAt(location_id="STORE-1")
+    pickup = cpb.PickupAt(location_id="STORE-1")
     reply = await stock.stub.Allocate(allocate_request("o1", {a: 1}, pickup=pickup))
     assert plan(reply.reservation) == {(a, "STORE-1"): 1}
     with pytest.raises(grpc.aio.AioRpcError) as short:
@@ -175,7 +176,7 @@ async def test_a_durable_allocate_refused_outright_is_answered_with_its_reason(
     rejected = await js.subscribe(
         "stock.events.allocation_rejected", deliver_policy=DeliverPolicy.NEW
     )
-    command = allocate_request("order-9", {"SKU-1": 1}, pickup=pb.PickupAt(location_id="GONE"))
+    command = allocate_request("order-9", {"SKU-1": 1}, pickup=cpb.PickupAt(location_id="GONE"))
     await js.publish("stock.commands.allocate", command.SerializeToString())
     event = msg_pb.AllocationRejected.FromString((await rejected.next_msg(5)).data)
     assert (event.idempotency_key, list(event.lines)) == ("order-9", [])

@@ -16,6 +16,7 @@ from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
 from nats.js.api import DeliverPolicy
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.orders.entrypoints.grpc_api import ACCESS as ORDERS_ACCESS
 from omni.orders.v1 import orders_pb2 as opb
 from omni.orders.v1 import orders_pb2_grpc
@@ -163,7 +164,7 @@ async def reservation(shop: Shop, store: str) -> str:
 
 async def pickup_order(shop: Shop, store: str) -> tuple[opb.Order, ppb.PickupTask]:
     """A confirmed order of two units to pick up at `store`, and its task there."""
-    pickup = opb.PickupAt(location_id=store)
+    pickup = cpb.PickupAt(location_id=store)
     request = order_request(unique("k"), {await stocked(shop, store): 2}, pickup=pickup)
     order = (await shop.orders.stub.PlaceOrder(request, timeout=10)).order
     assert order.status == opb.ORDER_STATUS_CONFIRMED
@@ -241,7 +242,7 @@ def return_request(order_id: str, sku: str, store: str) -> rpb.CreateReturnReque
     return rpb.CreateReturnRequest(
         idempotency_key=unique("ret"),
         order_id=order_id,
-        channel=spb.CHANNEL_POS,
+        channel=cpb.CHANNEL_POS,
         lines=[rpb.CreateReturnLine(sku=sku, quantity=1, reason="too small")],
         location_id=store,
     )
@@ -400,7 +401,7 @@ NETWORK_CASES: dict[str, Build] = {
     "orders/PlaceOrder": lambda shop, store: _with_sku(
         shop,
         store,
-        lambda sku: order_request("aisle-1", {sku: 1}, pickup=opb.PickupAt(location_id=store)),
+        lambda sku: order_request("aisle-1", {sku: 1}, pickup=cpb.PickupAt(location_id=store)),
     ),
     "orders/GetOrder": lambda shop, store: _then(
         pickup_order(shop, store), lambda made: opb.GetOrderRequest(id=made[0].id)
@@ -415,7 +416,7 @@ UNBOUND_CASES: dict[str, Build] = {
     "stock/SetChannelView": lambda shop, store: _ready(
         spb.SetChannelViewRequest(
             view=spb.ChannelView(
-                channel=spb.CHANNEL_MARKETPLACE,
+                channel=cpb.CHANNEL_MARKETPLACE,
                 buffers=[spb.ChannelBuffer(location_kind=spb.LOCATION_KIND_STORE, units=2)],
             )
         )

@@ -9,6 +9,7 @@ import grpc
 import pytest
 from sqlalchemy import func, select
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.adapters import tables
 from omni.stock.v1 import messaging_pb2 as msg_pb
@@ -197,7 +198,7 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
     (
         "Allocate",
         pb.AllocateRequest(
-            idempotency_key="k", lines=[pb.AllocateLine(sku="SKU-1", quantity=1)], ship=pb.ShipTo()
+            idempotency_key="k", lines=[pb.AllocateLine(sku="SKU-1", quantity=1)], ship=cpb.ShipTo()
         ),
         INVALID,
     ),
@@ -206,7 +207,7 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
         pb.AllocateRequest(
             idempotency_key="k",
             lines=[pb.AllocateLine(sku="SKU-1", quantity=1)],
-            ship=pb.ShipTo(region="eu", latitude=1),
+            ship=cpb.ShipTo(region="eu", latitude=1),
         ),
         INVALID,
     ),
@@ -215,7 +216,7 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
         pb.AllocateRequest(
             idempotency_key="k",
             lines=[pb.AllocateLine(sku="SKU-1", quantity=1)],
-            pickup=pb.PickupAt(),
+            pickup=cpb.PickupAt(),
         ),
         INVALID,
     ),
@@ -224,7 +225,7 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
         pb.AllocateRequest(
             idempotency_key="k",
             lines=[pb.AllocateLine(sku="SKU-1", quantity=1)],
-            pickup=pb.PickupAt(location_id="NOPE"),
+            pickup=cpb.PickupAt(location_id="NOPE"),
         ),
         NOT_FOUND,
     ),
@@ -233,11 +234,11 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
         pb.AllocateRequest(
             idempotency_key="",
             lines=[pb.AllocateLine(sku="SKU-1", quantity=1)],
-            ship=pb.ShipTo(region="eu"),
+            ship=cpb.ShipTo(region="eu"),
         ),
         INVALID,
     ),
-    ("Allocate", pb.AllocateRequest(idempotency_key="k", ship=pb.ShipTo(region="eu")), INVALID),
+    ("Allocate", pb.AllocateRequest(idempotency_key="k", ship=cpb.ShipTo(region="eu")), INVALID),
 ]
 NUL = "PO\x007"  # PostgreSQL cannot store a NUL: it must be refused before it gets there
 

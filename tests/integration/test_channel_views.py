@@ -7,11 +7,12 @@ import asyncio
 import grpc
 import pytest
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.stock.v1 import stock_pb2 as pb
 from tests.helpers import Stock, add_location, receive, unique
 
 STORE, WAREHOUSE = pb.LOCATION_KIND_STORE, pb.LOCATION_KIND_WAREHOUSE
-MARKETPLACE = pb.CHANNEL_MARKETPLACE
+MARKETPLACE = cpb.CHANNEL_MARKETPLACE
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ async def test_a_channel_sees_each_level_less_its_buffer_never_below_zero(
     await a.stub.SetChannelView(view(MARKETPLACE, STORE=2))
 
     assert await seen(a, sku, MARKETPLACE) == ({"WH": 10, "ST": 3}, 13)
-    assert await seen(a, sku, pb.CHANNEL_WEB) == ({"WH": 10, "ST": 5}, 15)  # no view: no buffer
+    assert await seen(a, sku, cpb.CHANNEL_WEB) == ({"WH": 10, "ST": 5}, 15)  # no view: no buffer
     assert await seen(a, sku) == ({"WH": 10, "ST": 5}, 15)  # no channel: the level itself
 
     await a.stub.AdjustStock(pb.AdjustStockRequest(sku=sku, location_id="ST", delta=-4))
@@ -57,11 +58,11 @@ async def test_channel_views_are_stored_and_replaced_whole(replicas: list[Stock]
     a, b = replicas
     await a.stub.SetChannelView(view(MARKETPLACE, STORE=2, WAREHOUSE=1))
     await a.stub.SetChannelView(view(MARKETPLACE, STORE=3))
-    await a.stub.SetChannelView(view(pb.CHANNEL_POS, WAREHOUSE=5))
+    await a.stub.SetChannelView(view(cpb.CHANNEL_POS, WAREHOUSE=5))
     listed = (await b.stub.ListChannelViews(pb.ListChannelViewsRequest())).views
     assert {(v.channel, b.location_kind, b.units) for v in listed for b in v.buffers} == {
         (MARKETPLACE, STORE, 3),
-        (pb.CHANNEL_POS, WAREHOUSE, 5),
+        (cpb.CHANNEL_POS, WAREHOUSE, 5),
     }
 
 
@@ -69,7 +70,7 @@ async def test_bad_channel_views_are_refused_and_change_nothing(replicas: list[S
     a, _ = replicas
     await a.stub.SetChannelView(view(MARKETPLACE, STORE=2))
     bad = [
-        view(pb.CHANNEL_UNSPECIFIED, STORE=1),
+        view(cpb.CHANNEL_UNSPECIFIED, STORE=1),
         view(99, STORE=1),
         view(MARKETPLACE, STORE=-1),
         pb.SetChannelViewRequest(

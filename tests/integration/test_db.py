@@ -1,4 +1,4 @@
-"""omni.platform.db.run: prebuilt statements, straight on asyncpg on PostgreSQL, must behave
+"""omni.platform.driver.run: prebuilt statements, straight on asyncpg on PostgreSQL, must behave
 as conn.execute does: inside the transaction, with the same errors."""
 
 from __future__ import annotations
@@ -19,12 +19,11 @@ from omni.platform.clock import utcnow
 from omni.platform.db import (
     UTCDateTime,
     create_engine,
-    insert_ignoring_conflicts,
     is_connection_error,
     is_retryable,
-    run,
     write_transaction,
 )
+from omni.platform.driver import insert_ignoring_conflicts, run
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as pb
 from tests.helpers import add_location, receive, running_stock, unique

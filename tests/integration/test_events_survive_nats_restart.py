@@ -10,7 +10,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from omni.platform.messaging import MSG_ID_HEADER
 from omni.platform.natsserver import EmbeddedNats
-from omni.stock.adapters.events import availability_subject
+from omni.platform.streams import availability_subject
 from omni.stock.v1 import messaging_pb2 as msg_pb
 from omni.stock.v1 import stock_pb2 as pb
 from tests.helpers import add_location, eventually, receive, running_stock, unique

@@ -25,6 +25,7 @@ from hypothesis import Phase, given, seed, settings
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import orders_pb2 as opb
 from omni.pickup.v1 import pickup_pb2 as ppb
 from omni.platform.natsserver import EmbeddedNats
@@ -50,7 +51,7 @@ EXAMPLES = int(os.environ.get("OMNI_FUZZ_EXAMPLES", "150"))
 SEED = int(os.environ.get("OMNI_FUZZ_SEED", "0"))
 BUGS = (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN)
 RPCS = "omni_rpc_total"  # the services' count of finished calls, by status code
-MAX_STATUS_MESSAGE_BYTES = 1000  # README, Errors
+MAX_STATUS_MESSAGE_BYTES = 1000  # docs/api.md, Errors
 # Half the calls as a trusted system, half as the other roles (store-bound ones at STORE-1).
 ROLES = st.just("service") | st.sampled_from([r for r in TOKENS if r != "service"])
 UNARY_TIMEOUT = 10.0  # a unary call not answered by then hangs (PlaceOrder waits ~tens of ms)
@@ -269,7 +270,7 @@ async def test_orders_answers_any_request_with_a_clear_status_and_stays_serving(
                 lines=[opb.ShipmentLine(sku=A, quantity=1)],
             )
         )
-        at_store = {"pickup": opb.PickupAt(location_id=STORE)}
+        at_store = {"pickup": cpb.PickupAt(location_id=STORE)}
         pickup = (await orders.stub.PlaceOrder(order_request("order-2", {B: 1}, **at_store))).order
         page = await orders.stub.ListOrders(opb.ListOrdersRequest(page_size=1))
         pool |= {

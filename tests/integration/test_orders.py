@@ -10,6 +10,7 @@ import grpc
 import pytest
 from nats.js.api import DeliverPolicy
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import messaging_pb2 as orders_msg
 from omni.orders.v1 import orders_pb2 as opb
 from omni.platform.natsserver import EmbeddedNats
@@ -27,7 +28,7 @@ from tests.helpers import (
     unique,
 )
 
-NORTH = opb.ShipTo(region="north", latitude=59.3, longitude=18.1)
+NORTH = cpb.ShipTo(region="north", latitude=59.3, longitude=18.1)
 
 
 @dataclass
@@ -64,7 +65,7 @@ def order_request(
 ) -> opb.PlaceOrderRequest:
     return opb.PlaceOrderRequest(
         idempotency_key=key,
-        channel=spb.CHANNEL_WEB,
+        channel=cpb.CHANNEL_WEB,
         customer_id="cust-1",
         currency="EUR",
         lines=[opb.PlaceOrderLine(sku=s, quantity=q, unit_price=price) for s, q in lines.items()],
@@ -109,7 +110,7 @@ async def test_a_pickup_order_is_reserved_at_its_store_only(shop: Shop) -> None:
     a = unique("A")
     await receive(shop.stock.stub, a, "WH-N", 10)
     await receive(shop.stock.stub, a, "STORE-1", 1)
-    pickup = opb.PickupAt(location_id="STORE-1")
+    pickup = cpb.PickupAt(location_id="STORE-1")
     order = await place(shop, order_request(unique("k"), {a: 1}, pickup=pickup))
     assert order.status == opb.ORDER_STATUS_CONFIRMED
     assert allocations(order) == {(a, "STORE-1"): 1}
@@ -134,7 +135,7 @@ async def test_a_pickup_order_for_a_store_that_takes_none_is_rejected_with_the_r
 ) -> None:
     a = unique("A")
     await receive(shop.stock.stub, a, "WH-N", 5)
-    pickup = opb.PickupAt(location_id="WH-N")
+    pickup = cpb.PickupAt(location_id="WH-N")
     order = await place(shop, order_request(unique("k"), {a: 1}, pickup=pickup))
     assert order.status == opb.ORDER_STATUS_REJECTED
     assert "WH-N" in order.reason and not order.short_lines
@@ -275,11 +276,11 @@ async def test_orders_are_listed_newest_first_by_customer_channel_and_status(sho
     assert listed == [o.id for o in reversed(placed)]
     rejected = await shop.orders.stub.ListOrders(
         opb.ListOrdersRequest(
-            customer_id=customer, channel=spb.CHANNEL_WEB, status=opb.ORDER_STATUS_REJECTED
+            customer_id=customer, channel=cpb.CHANNEL_WEB, status=opb.ORDER_STATUS_REJECTED
         )
     )
     assert [o.id for o in rejected.orders] == [o.id for o in reversed(placed[3:])]
     pos = await shop.orders.stub.ListOrders(
-        opb.ListOrdersRequest(customer_id=customer, channel=spb.CHANNEL_POS)
+        opb.ListOrdersRequest(customer_id=customer, channel=cpb.CHANNEL_POS)
     )
     assert not pos.orders

@@ -10,10 +10,10 @@ import grpc
 import pytest
 from sqlalchemy import func, select
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.orders.adapters import tables
 from omni.orders.v1 import orders_pb2 as pb
 from omni.platform.natsserver import EmbeddedNats
-from omni.stock.v1 import stock_pb2 as spb
 from tests.conftest import NewDatabase
 from tests.helpers import Orders, assert_text_refused, eventually, running_orders
 
@@ -21,13 +21,13 @@ INVALID = grpc.StatusCode.INVALID_ARGUMENT
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
 LONG = "x" * 65
 LINE = pb.PlaceOrderLine(sku="SKU-1", quantity=1, unit_price=100)
-SHIP = pb.ShipTo(region="north")
+SHIP = cpb.ShipTo(region="north")
 
 
 def order(**fields: Any) -> pb.PlaceOrderRequest:
     defaults: dict[str, Any] = {
         "idempotency_key": "k-1",
-        "channel": spb.CHANNEL_WEB,
+        "channel": cpb.CHANNEL_WEB,
         "customer_id": "c-1",
         "currency": "EUR",
         "lines": [LINE],
@@ -70,7 +70,7 @@ def _b64(text: str) -> str:
 CASES: list[tuple[str, Any, grpc.StatusCode]] = [
     ("PlaceOrder", order(idempotency_key=""), INVALID),
     ("PlaceOrder", order(idempotency_key=LONG), INVALID),
-    ("PlaceOrder", order(channel=spb.CHANNEL_UNSPECIFIED), INVALID),
+    ("PlaceOrder", order(channel=cpb.CHANNEL_UNSPECIFIED), INVALID),
     ("PlaceOrder", order(channel=99), INVALID),
     ("PlaceOrder", order(customer_id=""), INVALID),
     ("PlaceOrder", order(customer_id="has space"), INVALID),
@@ -93,11 +93,11 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
     ("PlaceOrder", order(lines=[line(sku="")]), INVALID),
     ("PlaceOrder", order(lines=[line(), line(quantity=2)]), INVALID),
     ("PlaceOrder", no_fulfilment(), INVALID),
-    ("PlaceOrder", order(ship=pb.ShipTo()), INVALID),
-    ("PlaceOrder", order(ship=pb.ShipTo(region="n", latitude=1)), INVALID),
-    ("PlaceOrder", order(ship=pb.ShipTo(region="n", latitude=91, longitude=0)), INVALID),
-    ("PlaceOrder", order(ship=pb.ShipTo(region="n", latitude=float("nan"), longitude=0)), INVALID),
-    ("PlaceOrder", order(pickup=pb.PickupAt()), INVALID),
+    ("PlaceOrder", order(ship=cpb.ShipTo()), INVALID),
+    ("PlaceOrder", order(ship=cpb.ShipTo(region="n", latitude=1)), INVALID),
+    ("PlaceOrder", order(ship=cpb.ShipTo(region="n", latitude=91, longitude=0)), INVALID),
+    ("PlaceOrder", order(ship=cpb.ShipTo(region="n", latitude=float("nan"), longitude=0)), INVALID),
+    ("PlaceOrder", order(pickup=cpb.PickupAt()), INVALID),
     ("GetOrder", pb.GetOrderRequest(), INVALID),
     ("GetOrder", pb.GetOrderRequest(id="ord_missing"), NOT_FOUND),
     ("ListOrders", pb.ListOrdersRequest(page_size=-1), INVALID),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import orders_pb2 as opb
 from omni.platform.messaging import MSG_ID_HEADER
 from omni.platform.natsserver import EmbeddedNats
@@ -148,7 +149,7 @@ async def test_a_reservation_for_an_order_never_stored_is_released(
             idempotency_key="order:ord_lost",
             reference="ord_lost",
             lines=[spb.AllocateLine(sku=sku, quantity=2)],
-            ship=spb.ShipTo(region="north"),
+            ship=cpb.ShipTo(region="north"),
         )
         await orders.app.nats.js.publish(
             "stock.commands.allocate", command.SerializeToString(), headers={MSG_ID_HEADER: "x1"}

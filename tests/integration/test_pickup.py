@@ -11,6 +11,7 @@ import grpc
 import pytest
 from nats.js.api import DeliverPolicy
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import orders_pb2 as opb
 from omni.pickup.service_layer.codes import Sealer
 from omni.pickup.v1 import messaging_pb2 as pickup_msg
@@ -37,7 +38,7 @@ from tests.helpers import (
 from tests.integration.test_orders import order_request
 
 STORE = "STORE-1"
-AT_STORE = {"pickup": opb.PickupAt(location_id=STORE)}
+AT_STORE = {"pickup": cpb.PickupAt(location_id=STORE)}
 DENIED = grpc.StatusCode.PERMISSION_DENIED
 
 

@@ -11,6 +11,7 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from nats.aio.msg import Msg
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.console.figures import reading
 from omni.console.figures.model import migrate
 from omni.console.figures.recording import Recorder
@@ -55,7 +56,7 @@ def _order(
             )
             for sku, (q, p) in lines.items()
         ],
-        pickup=opb.PickupAt(location_id="STORE-1"),
+        pickup=cpb.PickupAt(location_id="STORE-1"),
         created_at=_ts(placed),
         total=sum(q * p for q, p in lines.values()),
     )
@@ -90,13 +91,13 @@ def _history() -> list[tuple[str, Msg]]:
     """A web pickup order placed, confirmed, made ready, collected and partly returned at a
     store; a POS order; and a stock level changing twice (by consumer)."""
     web = _order(
-        "O1", spb.CHANNEL_WEB, {"MUG": (2, 1000), "CUP": (1, 500)}, NOW - timedelta(minutes=5)
+        "O1", cpb.CHANNEL_WEB, {"MUG": (2, 1000), "CUP": (1, 500)}, NOW - timedelta(minutes=5)
     )
-    pos = _order("O2", spb.CHANNEL_POS, {"CUP": (4, 500)}, NOW - timedelta(minutes=4))
+    pos = _order("O2", cpb.CHANNEL_POS, {"CUP": (4, 500)}, NOW - timedelta(minutes=4))
     rma = rpb.Return(
         id="R1",
         order_id="O1",
-        channel=spb.CHANNEL_POS,
+        channel=cpb.CHANNEL_POS,
         location_id="STORE-1",
         currency="EUR",
         lines=[rpb.ReturnLine(sku="MUG", quantity=1, reason="chipped")],

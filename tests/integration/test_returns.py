@@ -13,6 +13,7 @@ import grpc
 import pytest
 from nats.js.api import DeliverPolicy
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import messaging_pb2 as orders_msg
 from omni.orders.v1 import orders_pb2 as opb
 from omni.platform.errors import NotFound, Unavailable
@@ -96,7 +97,7 @@ async def shipped_order(shop: Shop, sku: str, qty: int) -> opb.Order:
 
 
 def return_request(
-    order_id: str, lines: dict[str, int], location_id: str, channel: int = spb.CHANNEL_POS
+    order_id: str, lines: dict[str, int], location_id: str, channel: int = cpb.CHANNEL_POS
 ) -> rpb.CreateReturnRequest:
     return rpb.CreateReturnRequest(
         idempotency_key=unique("ret"),
@@ -179,11 +180,11 @@ async def test_returns_on_two_visits_add_up_and_a_third_beyond_the_order_is_refu
 ) -> None:
     a = unique("A")
     order = await shipped_order(shop, a, 3)
-    first = await create(shop, return_request(order.id, {a: 1}, "STORE-1", spb.CHANNEL_POS))
+    first = await create(shop, return_request(order.id, {a: 1}, "STORE-1", cpb.CHANNEL_POS))
     await shop.returns.stub.ReceiveReturn(
         rpb.ReceiveReturnRequest(id=first.id, lines=[arrived(a, 1, rpb.CONDITION_SELLABLE, "x")])
     )
-    second = await create(shop, return_request(order.id, {a: 1}, "STORE-2", spb.CHANNEL_WEB))
+    second = await create(shop, return_request(order.id, {a: 1}, "STORE-2", cpb.CHANNEL_WEB))
     await shop.returns.stub.ReceiveReturn(
         rpb.ReceiveReturnRequest(id=second.id, lines=[arrived(a, 1, rpb.CONDITION_DAMAGED, "y")])
     )

@@ -10,13 +10,13 @@ import grpc
 import pytest
 from sqlalchemy import func, select
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.platform.clock import utcnow
 from omni.platform.natsserver import EmbeddedNats
 from omni.returns.adapters import tables
 from omni.returns.domain.model import KnownLocation, KnownOrder, SoldLine
 from omni.returns.service_layer import handlers
 from omni.returns.v1 import returns_pb2 as pb
-from omni.stock.v1 import stock_pb2 as spb
 from tests.conftest import NewDatabase
 from tests.helpers import Returns, assert_text_refused, eventually, running_returns
 
@@ -29,7 +29,7 @@ def create(**fields: Any) -> pb.CreateReturnRequest:
     defaults: dict[str, Any] = {
         "idempotency_key": "k-1",
         "order_id": "ord_1",
-        "channel": spb.CHANNEL_POS,
+        "channel": cpb.CHANNEL_POS,
         "lines": [pb.CreateReturnLine(sku="A", quantity=1, reason="fit")],
         "location_id": "STORE-1",
     }

@@ -1,7 +1,8 @@
 """The stock rules as a plain in-memory model: what each command should answer and leave behind.
 
-Written from the rules (SPEC.md §2 and the README), not from the service's code: levels are
-four counters and a version, a reservation is its lines' held, committed and released units.
+Written from the rules (docs/architecture.md and docs/api.md), not from the service's code:
+levels are four counters and a version, a reservation is its lines' held, committed and
+released units.
 Where the rules say nothing, the model takes the domain's choice, marked "(as the domain
 does)". A method either returns the expected answer (and changes the model) or raises the
 error the service must raise (and changes nothing). Time is whole hours on the model's clock.

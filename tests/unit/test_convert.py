@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from omni.stock.convert import timestamp
+from omni.platform.wire import timestamp
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The sourcing policy (SPEC.md §2 "Allocation"), as a table of cases."""
+"""The sourcing policy (docs/api.md, "Stock in a few words"), as a table of cases."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ import pytest
 from google.protobuf import struct_pb2, wrappers_pb2
 from google.protobuf.message import Message
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import orders_pb2 as opb
 from omni.platform import validation as check
 from omni.platform.errors import InvalidArgument
@@ -41,7 +42,7 @@ def nul_keyed_struct() -> struct_pb2.Struct:
             "lines[1].reason",
         ),
         (pb.GetAvailabilityRequest(skus=["A", "B", "C\x00"]), "skus[2]"),
-        (pb.AllocateRequest(pickup=pb.PickupAt(location_id="S\x00")), "pickup.location_id"),
+        (pb.AllocateRequest(pickup=cpb.PickupAt(location_id="S\x00")), "pickup.location_id"),
         (
             rpb.ReturnAtCounterRequest(
                 create=rpb.CreateReturnRequest(override=rpb.Override(reason="x\x00"))
@@ -69,8 +70,8 @@ def test_the_walk_names_the_string_that_holds_a_nul_at_any_depth(
     [
         pb.ReceiveStockRequest(sku="S", location_id="L1", quantity=1, reference="PO 1"),
         # Zero bytes on the wire that are not in a string: a double, an empty message.
-        pb.AllocateRequest(ship=pb.ShipTo(region="eu", latitude=0.0, longitude=0.0)),
-        opb.PlaceOrderRequest(pickup=opb.PickupAt()),
+        pb.AllocateRequest(ship=cpb.ShipTo(region="eu", latitude=0.0, longitude=0.0)),
+        opb.PlaceOrderRequest(pickup=cpb.PickupAt()),
         wrappers_pb2.BytesValue(value=b"\x00 bytes may hold anything"),
     ],
 )

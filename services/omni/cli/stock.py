@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 from grpc_status import rpc_status
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.platform import client
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
@@ -120,7 +121,7 @@ async def _reserve(args: argparse.Namespace) -> None:
     print(f"reserved {held} as {res.id} (key {key})")
 
 
-def _short_lines(exc: grpc.aio.AioRpcError) -> list[pb.ShortLine]:
+def _short_lines(exc: grpc.aio.AioRpcError) -> list[cpb.ShortLine]:
     status = rpc_status.from_call(exc)  # type: ignore[arg-type]
     if status is None or not status.details:
         return []

@@ -10,11 +10,12 @@ from typing import Any
 import grpc
 
 from omni.cli.stock import COLUMNS, level_rows, table
+from omni.common.v1 import common_pb2 as cpb
 from omni.platform import client
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 
-CHANNELS = [name.removeprefix("CHANNEL_").lower() for name in pb.Channel.keys()[1:]]
+CHANNELS = [name.removeprefix("CHANNEL_").lower() for name in cpb.Channel.keys()[1:]]
 
 
 def add_parser(commands: Any) -> None:
@@ -26,7 +27,7 @@ def add_parser(commands: Any) -> None:
 
 
 async def _watch(args: argparse.Namespace) -> None:
-    channel: Any = pb.Channel.Value(f"CHANNEL_{args.channel.upper()}") if args.channel else 0
+    channel: Any = cpb.Channel.Value(f"CHANNEL_{args.channel.upper()}") if args.channel else 0
     request = pb.WatchAvailabilityRequest(
         skus=args.skus, location_ids=args.location, channel=channel
     )

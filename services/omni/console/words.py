@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from google.protobuf.timestamp_pb2 import Timestamp
 from markupsafe import Markup
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import orders_pb2
 from omni.pickup.v1 import pickup_pb2
 from omni.stock.v1 import stock_pb2
@@ -87,16 +88,16 @@ def pickup_status(value: int) -> str:
 
 def channel(value: int) -> str:
     names: dict[int, str] = {
-        stock_pb2.CHANNEL_CALL_CENTER: "Call centre",
-        stock_pb2.CHANNEL_POS: "Store (POS)",
+        cpb.CHANNEL_CALL_CENTER: "Call centre",
+        cpb.CHANNEL_POS: "Store (POS)",
     }
-    return names.get(value) or _named(stock_pb2.Channel.Name(value), "CHANNEL_")
+    return names.get(value) or _named(cpb.Channel.Name(value), "CHANNEL_")
 
 
 def channel_named(name: str) -> str:
     """A channel by its name without prefix ("WEB", as the read model keeps it)."""
     try:
-        return channel(stock_pb2.Channel.Value(f"CHANNEL_{name}"))
+        return channel(cpb.Channel.Value(f"CHANNEL_{name}"))
     except ValueError:
         return name.replace("_", " ").capitalize() or "Unknown"
 

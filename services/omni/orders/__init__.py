@@ -1,1 +1,2 @@
-"""The orders service: placing, allocating, shipping and cancelling orders (SPEC.md §3)."""
+"""The orders service: placing, allocating, shipping and cancelling orders (see
+docs/architecture.md, "How an order is decided")."""

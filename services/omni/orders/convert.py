@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.orders.domain.model import (
     Delivery,
-    Fulfilment,
-    NearLocation,
     OrderStatus,
     PickupAt,
     Shipment,
@@ -14,21 +13,19 @@ from omni.orders.domain.model import (
 )
 from omni.orders.domain.order import Order
 from omni.orders.v1 import orders_pb2 as pb
-from omni.stock import convert as stock_convert
-from omni.stock.domain.channels import Channel
-from omni.stock.v1 import stock_pb2 as stock_pb
+from omni.platform.channels import Channel
+from omni.platform.wire import CHANNELS, timestamp
 
 # The wire enum is named after the domain's: ORDER_STATUS_<X>.
 STATUSES = {s: getattr(pb, f"ORDER_STATUS_{s.value}") for s in OrderStatus}
 STATUSES_FROM_PROTO = {v: k for k, v in STATUSES.items()}
 DELIVERIES = {d: getattr(pb, f"DELIVERY_{d.value}") for d in Delivery}
-timestamp = stock_convert.timestamp
 
 
 def order_to_proto(order: Order) -> pb.Order:
     msg = pb.Order(
         id=order.id,
-        channel=stock_convert.CHANNELS[Channel(order.channel)],
+        channel=CHANNELS[Channel(order.channel)],
         customer_id=order.customer_id,
         currency=order.currency,
         lines=[
@@ -54,7 +51,7 @@ def order_to_proto(order: Order) -> pb.Order:
         ],
         status=STATUSES[order.status],
         short_lines=[
-            stock_pb.ShortLine(
+            cpb.ShortLine(
                 sku=s.sku, location_id=s.location_id, requested=s.requested, available=s.available
             )
             for s in order.short_lines
@@ -74,8 +71,8 @@ def order_to_proto(order: Order) -> pb.Order:
     return msg
 
 
-def ship_to_proto(ship: ShipTo) -> pb.ShipTo:
-    return pb.ShipTo(region=ship.region, latitude=ship.latitude, longitude=ship.longitude)
+def ship_to_proto(ship: ShipTo) -> cpb.ShipTo:
+    return cpb.ShipTo(region=ship.region, latitude=ship.latitude, longitude=ship.longitude)
 
 
 def shipment_to_proto(shipment: Shipment) -> pb.Shipment:
@@ -91,23 +88,5 @@ def shipment_to_proto(shipment: Shipment) -> pb.Shipment:
     return msg
 
 
-def short_line(msg: stock_pb.ShortLine) -> ShortLine:
+def short_line(msg: cpb.ShortLine) -> ShortLine:
     return ShortLine(msg.sku, msg.location_id, msg.requested, msg.available)
-
-
-def fulfilment_to_stock(
-    fulfilment: Fulfilment | NearLocation, request: stock_pb.AllocateRequest
-) -> None:
-    """Sets an AllocateRequest's fulfilment from an order's (or a re-allocation's)."""
-    if isinstance(fulfilment, PickupAt):
-        request.pickup.location_id = fulfilment.location_id
-    elif isinstance(fulfilment, NearLocation):
-        request.near.location_id = fulfilment.location_id
-    else:
-        request.ship.CopyFrom(
-            stock_pb.ShipTo(
-                region=fulfilment.region,
-                latitude=fulfilment.latitude,
-                longitude=fulfilment.longitude,
-            )
-        )

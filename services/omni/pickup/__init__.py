@@ -1,1 +1,2 @@
-"""The pickup service: buy online, pick up in store (SPEC.md §4)."""
+"""The pickup service: buy online, pick up in store (see docs/architecture.md, "Buy online,
+pick up in store")."""

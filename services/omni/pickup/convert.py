@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from omni.pickup.domain.model import PickupStatus, PickupTask, ShortagePolicy
 from omni.pickup.v1 import pickup_pb2 as pb
-from omni.stock.convert import timestamp
+from omni.platform.wire import timestamp
 
 # The wire enums are named after the domain's: PICKUP_STATUS_<X>, SHORTAGE_POLICY_<X>.
 STATUSES = {s: getattr(pb, f"PICKUP_STATUS_{s.value}") for s in PickupStatus}

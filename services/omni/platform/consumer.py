@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from omni.platform import deadletters, metrics, tracing
 from omni.platform.clock import utcnow
-from omni.platform.db import insert_ignoring_conflicts, is_connection_error
+from omni.platform.db import is_connection_error
+from omni.platform.driver import insert_ignoring_conflicts
 from omni.platform.errors import Conflict, Unavailable
 from omni.platform.logs import NATS_HEADER, request_scope
 from omni.platform.messaging import NatsLink

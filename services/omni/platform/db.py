@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
-from sqlalchemy import ColumnElement, DateTime, Table, any_, bindparam, event, func, select
+from sqlalchemy import ColumnElement, DateTime, any_, bindparam, event
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.sql import Executable
-from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.types import TypeDecorator
 
 from omni.platform.errors import Conflict, OmniError, Unavailable
@@ -102,150 +95,12 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
             yield conn
 
 
-async def insert_ignoring_conflicts(
-    conn: AsyncConnection, table: Table, rows: Sequence[Params], key: str
-) -> set[Any]:
-    """Inserts rows whose primary key is free; returns the `key` values actually inserted.
-
-    On PostgreSQL a row being inserted by a concurrent transaction makes this wait for it,
-    so a key is owned by exactly one transaction.
-    """
-    if not rows:
-        return set()
-    columns = tuple(rows[0])
-    if conn.dialect.name == "postgresql":
-        # One parameter per column, an array of every row's value: one statement to prepare
-        # whatever the row count, run straight on asyncpg.
-        arrays = {c: [row[c] for row in rows] for c in columns}
-        return {r[key] for r in await run(conn, _claiming_arrays(table, columns, key), arrays)}
-    # Rows as executemany parameters: one cached statement whatever the row count (SQLAlchemy
-    # still sends them as one multi-row INSERT ... RETURNING).
-    stmt = _claiming_rows(table, key)
-    return set((await conn.execute(stmt, rows)).scalars())
-
-
-@functools.cache
-def _claiming_rows(table: Table, key: str) -> ReturningInsert[Any]:
-    return sqlite_insert(table).on_conflict_do_nothing().returning(table.c[key])
-
-
-@functools.cache
-def _claiming_arrays(table: Table, columns: tuple[str, ...], key: str) -> ReturningInsert[Any]:
-    source = select(
-        *(func.unnest(bindparam(c, type_=ARRAY(table.c[c].type))).label(c) for c in columns)
-    )
-    insert = pg_insert(table).from_select(list(columns), source)
-    return insert.on_conflict_do_nothing().returning(table.c[key])
-
-
 def one_of(dialect: Dialect, column: ColumnElement[Any], values: list[Any]) -> ColumnElement[bool]:
     """`column IN values`. On PostgreSQL `column = ANY(:array)`: one parameter, where an IN list
     costs a bound parameter per value to render, and a statement to prepare per list length."""
     if dialect.name == "postgresql":
         return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
     return column.in_(values)
-
-
-@dataclass(frozen=True, slots=True)
-class _Compiled:
-    statement: Executable  # held, so that its id (the cache key) is never reused
-    sql: str
-    names: tuple[str, ...]  # the bound parameters, in the order of $1, $2, ...
-    processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, bind processor)
-
-    def args(self, params: Params) -> list[Any]:
-        values = [params[name] for name in self.names]
-        for i, process in self.processors:
-            values[i] = process(values[i])
-        return values
-
-
-_COMPILED: dict[tuple[int, tuple[str, ...], bool], _Compiled] = {}
-
-
-async def run(
-    conn: AsyncConnection, statement: Executable, params: Params | Sequence[Params]
-) -> Sequence[Params]:
-    """Runs a prebuilt statement in `conn`'s transaction: with one parameter set it returns
-    the rows (as mappings), with a list of them (executemany) nothing.
-
-    On PostgreSQL the statement, compiled by SQLAlchemy once, goes straight to asyncpg: per
-    statement, SQLAlchemy's execution layer (a greenlet switch, an execution context, a result,
-    a dict per row) costs more CPU than asyncpg and the statement together. Meant for the few
-    statements a hot path repeats, each built once (a module constant, or cached): its
-    compiled form is kept for good. Errors are SQLAlchemy's, as from `conn.execute`.
-    """
-    if conn.dialect.name != "postgresql":
-        result = await conn.execute(statement, params)
-        if not isinstance(params, Mapping) or not result.returns_rows:
-            return []
-        return [dict(row) for row in result.mappings()]
-    if isinstance(params, Mapping):
-        one = _compiled(conn.dialect, statement, params, many=False)
-        return await _on_driver(
-            conn, one.sql, lambda driver: driver.fetch(one.sql, *one.args(params))
-        )
-    if not params:
-        return []
-    many = _compiled(conn.dialect, statement, params[0], many=True)
-    args = [many.args(p) for p in params]
-    await _on_driver(conn, many.sql, lambda driver: driver.executemany(many.sql, args))
-    return []
-
-
-async def _on_driver(conn: AsyncConnection, sql: str, call: Callable[[Any], Awaitable[Any]]) -> Any:
-    """`call(asyncpg connection)` in `conn`'s transaction; any error (beginning included) is
-    raised as SQLAlchemy's, and a broken connection is invalidated, never reused."""
-    raw = await conn.get_raw_connection()
-    adapted: Any = raw.dbapi_connection
-    try:
-        # Private state of the pinned SQLAlchemy's adapter; a test checks these rows roll
-        # back. The adapter begins lazily, at its first statement: begin it here.
-        if adapted._transaction is None:
-            await adapted._start_transaction()
-        return await call(raw.driver_connection)
-    except Exception as exc:
-        raise await _as_sqlalchemy_error(conn, adapted, sql, exc) from exc
-
-
-def _compiled(dialect: Dialect, statement: Executable, first: Params, many: bool) -> _Compiled:
-    key = (id(statement), tuple(first), many)
-    found = _COMPILED.get(key)
-    if found is None:
-        found = _COMPILED[key] = _compile(dialect, statement, first, many)
-    return found
-
-
-def _compile(dialect: Dialect, statement: Executable, first: Params, many: bool) -> _Compiled:
-    compiled = statement.compile(  # type: ignore[attr-defined]
-        dialect=dialect, column_keys=list(first), for_executemany=many
-    )
-    names = tuple(compiled.positiontup or ())
-    processors = compiled._bind_processors  # what SQLAlchemy applies itself
-    processing = tuple(
-        (i, processors[n]) for i, n in enumerate(names) if processors.get(n) is not None
-    )
-    return _Compiled(statement, str(compiled), names, processing)
-
-
-async def _as_sqlalchemy_error(
-    conn: AsyncConnection, adapted: Any, sql: str, exc: Exception
-) -> Exception:
-    """The error `conn.execute` would have raised (so retries and status mapping see it)."""
-    try:
-        adapted._handle_exception(exc)  # raises the DB-API form of `exc`
-    except Exception as dbapi_error:
-        exc = dbapi_error
-    dialect = conn.dialect
-    closed = dialect.is_disconnect(exc, adapted, None)  # type: ignore[arg-type]  # it is closed
-    lost = closed or is_connection_error(exc)
-    if lost:
-        with contextlib.suppress(Exception):  # it is broken already; the error says so
-            await conn.invalidate()
-    error = DBAPIError.instance(
-        sql, None, exc, dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=dialect
-    )
-    return error
 
 
 # How a database error is taken, by kind (never by its message): the database is away

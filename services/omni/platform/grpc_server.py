@@ -15,12 +15,13 @@ from google.protobuf import any_pb2
 from google.protobuf.message import Message
 from google.rpc import status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_health.v1._async import HealthServicer
+from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]  # public
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from grpc_status import rpc_status
 
 from omni.platform import auth, errors, logs, tracing, validation
 from omni.platform.db import DATABASE_AWAY, is_connection_error
+from omni.platform.generic_handlers import GenericOnly
 from omni.platform.tasks import repeat, reraise_if_cancelled
 
 log = logging.getLogger(__name__)
@@ -246,7 +247,7 @@ class HealthReporter:
     LIVENESS, SERVING from the first check until graceful shutdown."""
 
     def __init__(self, service_names: Sequence[str], checks: dict[str, Check]) -> None:
-        self.servicer = HealthServicer()
+        self.servicer = health_aio.HealthServicer()
         self._names = ["", *service_names]
         self._checks = checks
         self.failing: list[str] = []
@@ -289,25 +290,6 @@ class Limits:
     max_concurrent_rpcs: int = 2000
 
 
-class _GenericOnly:
-    """The server as generated `add_*_to_server` functions see it: methods served only through
-    their service's generic handler, which those functions add too.
-
-    For a method also "registered", grpc.aio keeps a pending request future, and for every
-    incoming call waits on all of them at once: with the stock service's 20-odd methods that
-    wait cost about 40 us of CPU per call, a sixth of a Reserve (make bench).
-    """
-
-    def __init__(self, server: grpc.aio.Server) -> None:
-        self._server = server
-
-    def add_generic_rpc_handlers(self, handlers: Sequence[grpc.GenericRpcHandler]) -> None:
-        self._server.add_generic_rpc_handlers(handlers)
-
-    def add_registered_method_handlers(self, _service: str, _handlers: dict[str, Any]) -> None:
-        """Left out on purpose: the generic handler added with them serves these methods."""
-
-
 async def start_server(
     *,
     host: str,
@@ -336,7 +318,7 @@ async def start_server(
         ],
         maximum_concurrent_rpcs=limits.max_concurrent_rpcs,
     )
-    handlers: Any = _GenericOnly(server)
+    handlers: Any = GenericOnly(server)
     register(handlers)
     health_pb2_grpc.add_HealthServicer_to_server(health.servicer, handlers)
     reflected = [

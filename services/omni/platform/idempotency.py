@@ -11,7 +11,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from omni.platform.clock import utcnow
-from omni.platform.db import insert_ignoring_conflicts
+from omni.platform.driver import insert_ignoring_conflicts
 from omni.platform.errors import AlreadyExists
 
 

@@ -14,7 +14,8 @@ from sqlalchemy import Insert, Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from omni.platform.clock import utcnow
-from omni.platform.db import one_of, run, write_transaction
+from omni.platform.db import one_of, write_transaction
+from omni.platform.driver import run
 from omni.platform.origin import Origin
 from omni.platform.tasks import reraise_if_cancelled
 

@@ -18,7 +18,16 @@ import uvloop
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import Table, text
 
-from omni.platform import deadletters, logs, metrics, migrations, replicas, tracing
+from omni.platform import (
+    deadletters,
+    driver,
+    generic_handlers,
+    logs,
+    metrics,
+    migrations,
+    replicas,
+    tracing,
+)
 from omni.platform.auth import Access, Tokens, authorize
 from omni.platform.db import create_engine
 from omni.platform.grpc_server import (
@@ -102,6 +111,9 @@ class Service:
         await migrations.upgrade(self.settings.database_url, self.migrations)
 
     async def start(self) -> None:
+        # The two speed-ups that lean on libraries' internals: stop now if an upgrade broke them.
+        driver.self_check()
+        generic_handlers.self_check()
         if self.settings.otlp_endpoint:  # first: the tasks spawned below trace with it
             self.tracer = tracing.start(self.name, self.settings.otlp_endpoint)
         if self.settings.migrate_on_start:

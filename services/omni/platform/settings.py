@@ -25,7 +25,7 @@ def read_settings(prog: str, settings_type: type[AnySettings]) -> AnySettings:
         return settings_type()
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise SystemExit(f"{prog}: bad setting ({problems}); see README, Configuration") from None
+        raise SystemExit(f"{prog}: bad setting ({problems}); see docs/configuration.md") from None
 
 
 def read_database_url(prog: str, settings_type: type[BaseSettings]) -> str:
@@ -35,7 +35,7 @@ def read_database_url(prog: str, settings_type: type[BaseSettings]) -> str:
     default = settings_type.model_fields["database_url"].default
     url = os.environ.get(name) or (default if isinstance(default, str) else "")
     if not url:
-        raise SystemExit(f"{prog}: bad setting ({name} is required); see README, Configuration")
+        raise SystemExit(f"{prog}: bad setting ({name} is required); see docs/configuration.md")
     return url
 
 

@@ -1,4 +1,5 @@
-"""Every JetStream stream of the system, in one place.
+"""Every JetStream stream and event subject of the system, in one place (the catalogue of
+what each carries: docs/events.md).
 
 A service declares the streams it publishes to and the ones it consumes from (declaring is
 idempotent), so it can start before the service that owns them and lose nothing meanwhile.
@@ -7,6 +8,24 @@ idempotent), so it can start before the service that owns them and lose nothing 
 from __future__ import annotations
 
 from omni.platform.messaging import StreamSpec
+
+STOCK_EVENTS_PREFIX = "stock.events."
+AVAILABILITY_PREFIX = "stock.availability."
+ORDERS_EVENTS_PREFIX = "orders.events."
+PICKUP_EVENTS_PREFIX = "pickup.events."
+RETURNS_EVENTS_PREFIX = "returns.events."
+STOCK_COMMAND = "stock.commands.{}"
+
+
+def availability_subject(location_id: str, sku: str) -> str:
+    """Where a level's changes are published; subscribe with "*" for either token."""
+    return f"{AVAILABILITY_PREFIX}{subject_token(location_id)}.{subject_token(sku)}"
+
+
+def subject_token(value: str) -> str:
+    """Ids may contain "." (a NATS token separator); "%" cannot occur in ids, so this is safe."""
+    return value.replace(".", "%2E") if value != "*" else value
+
 
 STOCK_EVENTS = StreamSpec("STOCK_EVENTS", ["stock.events.>"])
 # The latest change of each (location, sku): the current availability, replayable.

@@ -37,13 +37,7 @@ def platform_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
         Column("traceparent", String(128), nullable=True),
         Column("created_at", UTCDateTime, nullable=False),
     )
-    processed = Table(
-        "processed_events",
-        metadata,
-        Column("consumer", String(64), primary_key=True),
-        Column("event_id", String(64), primary_key=True),
-        Column("processed_at", UTCDateTime, nullable=False),
-    )
+    processed = processed_events(metadata)
     idempotency = Table(
         "idempotency_keys",
         metadata,
@@ -55,6 +49,17 @@ def platform_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
         Column("created_at", UTCDateTime, nullable=False),
     )
     return outbox, processed, idempotency
+
+
+def processed_events(metadata: MetaData) -> Table:
+    """Which consumer handled which event (omni.platform.consumer.unhandled)."""
+    return Table(
+        "processed_events",
+        metadata,
+        Column("consumer", String(64), primary_key=True),
+        Column("event_id", String(64), primary_key=True),
+        Column("processed_at", UTCDateTime, nullable=False),
+    )
 
 
 def add_outbox_request_id() -> None:

@@ -1,1 +1,2 @@
-"""The returns service: return anything, anywhere, through any channel (SPEC.md §5)."""
+"""The returns service: return anything, anywhere, through any channel (see
+docs/architecture.md, "Returns, from any channel to any location")."""

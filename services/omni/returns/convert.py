@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from omni.platform.channels import Channel
+from omni.platform.wire import CHANNELS, timestamp
 from omni.returns.domain.model import Condition, Received, Return, ReturnStatus
 from omni.returns.v1 import returns_pb2 as pb
-from omni.stock import convert as stock_convert
-from omni.stock.domain.channels import Channel
 
 # The wire enums are named after the domain's: RETURN_STATUS_<X>, CONDITION_<X>.
 STATUSES = {s: getattr(pb, f"RETURN_STATUS_{s.value}") for s in ReturnStatus}
@@ -19,7 +19,7 @@ def return_to_proto(rma: Return) -> pb.Return:
         id=rma.id,
         order_id=rma.order_id,
         customer_id=rma.customer_id,
-        channel=stock_convert.CHANNELS[Channel(rma.channel)],
+        channel=CHANNELS[Channel(rma.channel)],
         location_id=rma.location_id,
         status=STATUSES[rma.status],
         lines=[
@@ -36,8 +36,8 @@ def return_to_proto(rma: Return) -> pb.Return:
         ],
         currency=rma.currency,
         refunded=rma.refunded,
-        created_at=stock_convert.timestamp(rma.created_at),
-        updated_at=stock_convert.timestamp(rma.updated_at),
+        created_at=timestamp(rma.created_at),
+        updated_at=timestamp(rma.updated_at),
         version=rma.version,
     )
     if rma.override:

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.console import words
 from omni.console.figures.tables import (
     levels,
@@ -174,7 +175,7 @@ def _time(ts: Any) -> datetime:
 
 
 def _channel(channel: int) -> str:
-    return spb.Channel.Name(channel).removeprefix("CHANNEL_")
+    return cpb.Channel.Name(channel).removeprefix("CHANNEL_")
 
 
 # Statements, each for one kind of change

@@ -5,18 +5,14 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Date, Index, MetaData, String, Table
 
 from omni.platform.db import UTCDateTime
-from omni.platform.tables import SequenceId
+from omni.platform.tables import SequenceId, processed_events
 
 metadata = MetaData()
 
 # Which consumer handled which event: recorded with the event's effect, in one transaction.
-processed = Table(
-    "processed_events",
-    metadata,
-    Column("consumer", String(64), primary_key=True),
-    Column("event_id", String(64), primary_key=True),
-    Column("processed_at", UTCDateTime, nullable=False, index=True),
-)
+processed = processed_events(metadata)
+# Pruned by age every minute: found by an index, not by reading the whole table.
+Index("ix_processed_events_processed_at", processed.c.processed_at)
 
 # Each order seen: the channel it was bought through (returns are matched against it).
 orders = Table(

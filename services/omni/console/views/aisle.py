@@ -10,6 +10,7 @@ import grpc
 from starlette.requests import Request
 from starlette.responses import Response
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.console import words
 from omni.console.backends import Refused
 from omni.console.live import KEEPALIVE, sse
@@ -38,7 +39,7 @@ async def where(app: Console, who: Session, store: str, sku: str) -> dict[str, o
         app.backends.call(
             "stock",
             app.backends.stock.GetAvailability,
-            spb.GetAvailabilityRequest(skus=[sku], channel=spb.CHANNEL_POS),
+            spb.GetAvailabilityRequest(skus=[sku], channel=cpb.CHANNEL_POS),
             who.token,
         ),
     )
@@ -134,7 +135,7 @@ async def _panels(app: Console, who: Session, store: str, sku: str) -> AsyncIter
     )
     levels: dict[str, spb.StockLevel] = {}
     network = 0
-    watch = spb.WatchAvailabilityRequest(skus=[sku], channel=spb.CHANNEL_POS)
+    watch = spb.WatchAvailabilityRequest(skus=[sku], channel=cpb.CHANNEL_POS)
     async for update in app.backends.stream(
         "stock", app.backends.stock.WatchAvailability, watch, who.token
     ):
@@ -189,7 +190,7 @@ def _order_request(form: Mapping[str, str], sku: str, currency: str) -> opb.Plac
         return f"Enter the price of one unit in {currency}, e.g. 49.99."
     request = opb.PlaceOrderRequest(
         idempotency_key=form.get("key", ""),
-        channel=spb.CHANNEL_POS,
+        channel=cpb.CHANNEL_POS,
         customer_id=form.get("customer", "").strip(),
         currency=currency,
         lines=[opb.PlaceOrderLine(sku=sku, quantity=int(quantity), unit_price=price)],

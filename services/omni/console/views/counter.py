@@ -11,11 +11,11 @@ import grpc
 from starlette.requests import Request
 from starlette.responses import Response
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.console.backends import Refused, attempt
 from omni.console.web import cannot_show, console, fields, new_key, render, session, signed_in
 from omni.orders.v1 import orders_pb2 as opb
 from omni.returns.v1 import returns_pb2 as rpb
-from omni.stock.v1 import stock_pb2
 
 _SENT_BEFORE = (
     "This return was sent before with other quantities. Check the order, then confirm again "
@@ -237,7 +237,7 @@ async def _return_at_counter(
     create = rpb.CreateReturnRequest(
         idempotency_key=key,
         order_id=order.id,
-        channel=stock_pb2.CHANNEL_POS,
+        channel=cpb.CHANNEL_POS,
         location_id=store,
         lines=[
             rpb.CreateReturnLine(sku=c.sku, quantity=c.quantity, reason=c.reason) for c in lines

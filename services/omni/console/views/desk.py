@@ -10,6 +10,7 @@ from datetime import UTC
 from starlette.requests import Request
 from starlette.responses import Response
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.console import words
 from omni.console.backends import Refused, attempt
 from omni.console.figures import reading
@@ -31,7 +32,7 @@ from omni.platform.db import is_connection_error
 from omni.stock.v1 import stock_pb2 as spb
 
 PAGE = 50
-CHANNELS = [c for c in spb.Channel.values() if c]
+CHANNELS = [c for c in cpb.Channel.values() if c]
 STATUSES = [s for s in opb.OrderStatus.values() if s]
 
 
@@ -44,7 +45,7 @@ async def desk(request: Request) -> Response:
     app, who = console(request), session(request)
     listing = opb.ListOrdersRequest(
         customer_id=customer,
-        channel=spb.Channel.Name(channel),
+        channel=cpb.Channel.Name(channel),
         status=opb.OrderStatus.Name(status),
         page_size=PAGE,
         page_token=query.get("after", "")[:200],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.orders import convert
 from omni.orders.domain.events import (
     AllocateStock,
@@ -11,13 +12,12 @@ from omni.orders.domain.events import (
     ReleaseStock,
     WriteOffStock,
 )
+from omni.orders.domain.model import Fulfilment, NearLocation, PickupAt
 from omni.orders.v1 import messaging_pb2 as msg
 from omni.platform.clock import new_id, utcnow
 from omni.platform.outbox import OutboxMessage
+from omni.platform.streams import ORDERS_EVENTS_PREFIX, STOCK_COMMAND
 from omni.stock.v1 import stock_pb2 as stock_pb
-
-EVENT_PREFIX = "orders.events."
-STOCK_COMMAND = "stock.commands.{}"
 
 
 def to_outbox(event: Event) -> OutboxMessage:
@@ -33,14 +33,16 @@ def to_outbox(event: Event) -> OutboxMessage:
             )
             if shipment is not None:
                 payload.shipment.CopyFrom(convert.shipment_to_proto(shipment))
-            return OutboxMessage(event_id, EVENT_PREFIX + change.value, payload.SerializeToString())
+            return OutboxMessage(
+                event_id, ORDERS_EVENTS_PREFIX + change.value, payload.SerializeToString()
+            )
         case AllocateStock(order_id, key, lines, fulfilment):
             request = stock_pb.AllocateRequest(
                 idempotency_key=key,
                 reference=order_id,
                 lines=[stock_pb.AllocateLine(sku=sku, quantity=qty) for sku, qty in lines],
             )
-            convert.fulfilment_to_stock(fulfilment, request)
+            _fulfilment_to_stock(fulfilment, request)
             return _command(event_id, "allocate", request.SerializeToString())
         case ReleaseStock(reservation_id, lines, key):
             release = stock_pb.ReleaseRequest(
@@ -70,3 +72,21 @@ def _command(event_id: str, name: str, payload: bytes) -> OutboxMessage:
 
 def _stock_lines(lines: tuple[tuple[str, str, int], ...]) -> list[stock_pb.CommitLine]:
     return [stock_pb.CommitLine(sku=s, location_id=loc, quantity=q) for s, loc, q in lines]
+
+
+def _fulfilment_to_stock(
+    fulfilment: Fulfilment | NearLocation, request: stock_pb.AllocateRequest
+) -> None:
+    """Sets an AllocateRequest's fulfilment from an order's (or a re-allocation's)."""
+    if isinstance(fulfilment, PickupAt):
+        request.pickup.location_id = fulfilment.location_id
+    elif isinstance(fulfilment, NearLocation):
+        request.near.location_id = fulfilment.location_id
+    else:
+        request.ship.CopyFrom(
+            cpb.ShipTo(
+                region=fulfilment.region,
+                latitude=fulfilment.latitude,
+                longitude=fulfilment.longitude,
+            )
+        )

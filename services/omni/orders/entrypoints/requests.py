@@ -11,8 +11,7 @@ from omni.orders.v1 import orders_pb2 as pb
 from omni.platform import validation as check
 from omni.platform.clock import utcnow
 from omni.platform.errors import InvalidArgument
-from omni.stock import convert as stock_convert
-from omni.stock.v1 import stock_pb2 as stock_pb
+from omni.platform.wire import channel, required_channel
 
 _CURRENCY = re.compile(r"[A-Z]{3}")  # fullmatch: "$" would let "EUR\n" pass
 MAX_UNIT_PRICE = 10**12  # minor units: ten billion in a two-decimal currency
@@ -39,7 +38,7 @@ def place_order(msg: pb.PlaceOrderRequest) -> commands.PlaceOrder:
         )
     return commands.PlaceOrder(
         idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
-        channel=channel(msg.channel, required=True),
+        channel=required_channel(msg.channel),
         customer_id=check.identifier("customer_id", msg.customer_id),
         currency=msg.currency,
         lines=lines,
@@ -64,17 +63,6 @@ def _fulfilment(msg: pb.PlaceOrderRequest) -> Fulfilment:
     raise InvalidArgument("a fulfilment is required: ship (a destination) or pickup (a store)")
 
 
-def channel(value: int, *, required: bool = False) -> str:
-    """The channel's name, or "" for CHANNEL_UNSPECIFIED when it is optional."""
-    if value == stock_pb.CHANNEL_UNSPECIFIED and not required:
-        return ""
-    if value not in stock_convert.CHANNELS_FROM_PROTO:
-        raise InvalidArgument(
-            "channel must be one of " + ", ".join(stock_pb.Channel.keys()[1:]) + f", got {value}"
-        )
-    return stock_convert.CHANNELS_FROM_PROTO[value].value
-
-
 def status(value: int) -> str:
     if value == pb.ORDER_STATUS_UNSPECIFIED:
         return ""
@@ -87,7 +75,7 @@ def list_orders(msg: pb.ListOrdersRequest) -> commands.ListOrders:
     size = check.page_size(msg.page_size)
     return commands.ListOrders(
         customer_id=check.optional_identifier("customer_id", msg.customer_id),
-        channel=channel(msg.channel),
+        channel=channel(msg.channel) or "",
         status=status(msg.status),
         page_size=size,
         page_token=check.text("page_token", msg.page_token),

@@ -17,11 +17,11 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
 
-from omni.orders.adapters.events import EVENT_PREFIX
 from omni.orders.v1 import messaging_pb2 as msg_pb
 from omni.orders.v1 import orders_pb2 as pb
 from omni.platform.messaging import NatsLink
 from omni.platform.outbox import OutboxMessage
+from omni.platform.streams import ORDERS_EVENTS_PREFIX
 from omni.platform.tasks import repeat
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class OrderHub:
 
     async def subscribe(self) -> None:
         assert self._link.nc is not None
-        await self._link.nc.subscribe(EVENT_PREFIX + ">", cb=self._on_message)
+        await self._link.nc.subscribe(ORDERS_EVENTS_PREFIX + ">", cb=self._on_message)
 
     @contextlib.contextmanager
     def watch(self, order_id: str) -> Iterator[OrderWatch]:
@@ -105,7 +105,7 @@ class OrderHub:
     def committed(self, messages: Sequence[OutboxMessage]) -> None:
         """The unit of work's hook: this replica's own changes, right after commit."""
         for message in messages:
-            if message.subject.startswith(EVENT_PREFIX):
+            if message.subject.startswith(ORDERS_EVENTS_PREFIX):
                 self._deliver(message.payload)
 
     async def _on_message(self, msg: Msg) -> None:

@@ -7,9 +7,8 @@ from omni.pickup.domain.events import Event
 from omni.pickup.v1 import messaging_pb2 as msg
 from omni.platform.clock import new_id, utcnow
 from omni.platform.outbox import OutboxMessage
-from omni.stock.convert import timestamp
-
-EVENT_PREFIX = "pickup.events."
+from omni.platform.streams import PICKUP_EVENTS_PREFIX
+from omni.platform.wire import timestamp
 
 
 def to_outbox(event: Event) -> OutboxMessage:
@@ -29,4 +28,6 @@ def to_outbox(event: Event) -> OutboxMessage:
                 policy=convert.POLICIES[event.shortage.policy],
             )
         )
-    return OutboxMessage(event_id, EVENT_PREFIX + event.change.value, payload.SerializeToString())
+    return OutboxMessage(
+        event_id, PICKUP_EVENTS_PREFIX + event.change.value, payload.SerializeToString()
+    )

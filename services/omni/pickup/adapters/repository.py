@@ -20,7 +20,7 @@ from omni.pickup.domain.model import (
     ShortagePolicy,
 )
 from omni.platform.clock import utcnow
-from omni.platform.db import insert_ignoring_conflicts
+from omni.platform.driver import insert_ignoring_conflicts
 from omni.platform.pages import PageToken
 
 

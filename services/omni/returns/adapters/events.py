@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from omni.platform.clock import new_id, utcnow
 from omni.platform.outbox import OutboxMessage
+from omni.platform.streams import RETURNS_EVENTS_PREFIX
+from omni.platform.wire import timestamp
 from omni.returns import convert
 from omni.returns.domain.events import Event, RestockStock, ReturnChanged
 from omni.returns.v1 import messaging_pb2 as msg
-from omni.stock.convert import timestamp
 from omni.stock.v1 import stock_pb2 as stock_pb
-
-EVENT_PREFIX = "returns.events."
 
 
 def to_outbox(event: Event) -> OutboxMessage:
@@ -24,7 +23,9 @@ def to_outbox(event: Event) -> OutboxMessage:
                 received=[convert.received_to_proto(r) for r in received],
                 refund=refund,
             )
-            return OutboxMessage(event_id, EVENT_PREFIX + change.value, payload.SerializeToString())
+            return OutboxMessage(
+                event_id, RETURNS_EVENTS_PREFIX + change.value, payload.SerializeToString()
+            )
         case RestockStock(location_id, lines, key, reference):
             request = stock_pb.RestockRequest(
                 location_id=location_id,

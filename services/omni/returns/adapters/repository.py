@@ -12,7 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from omni.platform.clock import utcnow
-from omni.platform.db import insert_ignoring_conflicts
+from omni.platform.driver import insert_ignoring_conflicts
 from omni.platform.pages import PageToken
 from omni.returns.adapters.tables import known_locations, known_orders, return_scans, returns
 from omni.returns.domain.model import (

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from omni.orders.entrypoints.requests import channel
 from omni.platform import validation as check
 from omni.platform.errors import InvalidArgument
+from omni.platform.wire import required_channel
 from omni.returns import convert
 from omni.returns.domain import commands
 from omni.returns.domain.model import Override, Received
@@ -34,7 +34,7 @@ def create_return(msg: pb.CreateReturnRequest) -> commands.CreateReturn:
     return commands.CreateReturn(
         idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
         order_id=check.identifier("order_id", msg.order_id),
-        channel=channel(msg.channel, required=True),
+        channel=required_channel(msg.channel),
         lines=lines,
         location_id=check.identifier("location_id", msg.location_id),
         override=override,

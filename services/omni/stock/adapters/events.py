@@ -6,6 +6,7 @@ from google.protobuf.message import Message
 
 from omni.platform.clock import new_id, utcnow
 from omni.platform.outbox import OutboxMessage
+from omni.platform.streams import AVAILABILITY_PREFIX, STOCK_EVENTS_PREFIX, availability_subject
 from omni.stock import convert
 from omni.stock.domain.events import (
     AllocationRejected,
@@ -18,19 +19,6 @@ from omni.stock.domain.events import (
     StockReserved,
 )
 from omni.stock.v1 import messaging_pb2 as msg
-
-SUBJECT_PREFIX = "stock.events."
-AVAILABILITY_PREFIX = "stock.availability."
-
-
-def availability_subject(location_id: str, sku: str) -> str:
-    """Where a level's changes are published; subscribe with "*" for either token."""
-    return f"{AVAILABILITY_PREFIX}{subject_token(location_id)}.{subject_token(sku)}"
-
-
-def subject_token(value: str) -> str:
-    """Ids may contain "." (a NATS token separator); "%" cannot occur in ids, so this is safe."""
-    return value.replace(".", "%2E") if value != "*" else value
 
 
 def to_outbox(event: Event) -> OutboxMessage:
@@ -74,5 +62,5 @@ def to_outbox(event: Event) -> OutboxMessage:
     payload.event_id = event_id
     convert.set_time(payload.occurred_at, utcnow())
     if not subject.startswith(AVAILABILITY_PREFIX):
-        subject = SUBJECT_PREFIX + subject
+        subject = STOCK_EVENTS_PREFIX + subject
     return OutboxMessage(event_id, subject, payload.SerializeToString())

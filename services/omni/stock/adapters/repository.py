@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from omni.platform.clock import utcnow
-from omni.platform.db import insert_ignoring_conflicts, run
+from omni.platform.driver import insert_ignoring_conflicts, run
 from omni.stock.adapters.tables import (
     barcodes,
     channel_buffers,
@@ -73,7 +73,7 @@ _LOCK_BOTH = _locking(
     )
 )
 # PostgreSQL, for the usual cases (keys, or SKUs anywhere): arrays for parameters, one
-# prepared statement whatever the count, run straight on asyncpg (see omni.platform.db.run).
+# prepared statement whatever the count, run straight on asyncpg (see omni.platform.driver).
 _KEY_ARRAYS = (
     func.unnest(bindparam("skus", type_=ARRAY(String)), bindparam("locations", type_=ARRAY(String)))
     .table_valued("sku", "location_id")

@@ -1,20 +1,14 @@
-"""Channel views: what each sales channel may sell of a level (SPEC.md §2 "Channel view")."""
+"""Channel views: what each sales channel may sell of a level (docs/api.md, "Channel views")."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 
+from omni.platform.channels import Channel
 from omni.stock.domain.model import LocationKind
 
-
-class Channel(StrEnum):
-    WEB = "WEB"
-    APP = "APP"
-    POS = "POS"
-    MARKETPLACE = "MARKETPLACE"
-    CALL_CENTER = "CALL_CENTER"
+__all__ = ["Channel", "ChannelView"]
 
 
 @dataclass(frozen=True, slots=True)

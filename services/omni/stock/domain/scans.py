@@ -1,4 +1,4 @@
-"""What each scanner scan does to stock (SPEC.md §2 "Scans")."""
+"""What each scanner scan does to stock (docs/api.md, "Scanners")."""
 
 from __future__ import annotations
 

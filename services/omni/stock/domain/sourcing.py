@@ -1,4 +1,4 @@
-"""Sourcing: which locations fill an order's lines (SPEC.md §2 "Allocation")."""
+"""Sourcing: which locations fill an order's lines (docs/api.md, "Stock in a few words")."""
 
 from __future__ import annotations
 

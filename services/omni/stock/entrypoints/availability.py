@@ -20,8 +20,9 @@ from nats.errors import Error as NatsError
 
 from omni.platform.errors import Unavailable
 from omni.platform.messaging import NatsLink
+from omni.platform.streams import STOCK_EVENTS_PREFIX, availability_subject
+from omni.platform.wire import CHANNELS_FROM_PROTO
 from omni.stock import convert
-from omni.stock.adapters.events import SUBJECT_PREFIX, availability_subject
 from omni.stock.domain.channels import Channel, ChannelView
 from omni.stock.domain.model import Location, StockLevel
 from omni.stock.service_layer import queries
@@ -31,7 +32,7 @@ from omni.stock.v1 import stock_pb2 as pb
 
 log = logging.getLogger(__name__)
 Key = tuple[str, str]  # (sku, location_id)
-CHANNEL_VIEWS_SUBJECT = SUBJECT_PREFIX + "channel_view_changed"
+CHANNEL_VIEWS_SUBJECT = STOCK_EVENTS_PREFIX + "channel_view_changed"
 
 
 class Watcher:
@@ -212,7 +213,7 @@ class AvailabilityHub:
         try:
             if msg.subject == CHANNEL_VIEWS_SUBJECT:
                 changed = msg_pb.ChannelViewChanged.FromString(msg.data).view
-                channel = convert.CHANNELS_FROM_PROTO.get(changed.channel)
+                channel = CHANNELS_FROM_PROTO.get(changed.channel)
                 for watcher in [w for w in self._watchers if w.channel == channel]:
                     await self._snapshot(watcher)
                 return

@@ -36,7 +36,6 @@ from omni.stock.v1 import stock_pb2 as pb
 log = logging.getLogger(__name__)
 
 ALLOCATE_REQUEST_SUBJECT = "stock.rpc.allocate"
-COMMAND_SUBJECT = "stock.commands.{}"
 STREAMS = [streams.STOCK_EVENTS, streams.STOCK_AVAILABILITY, streams.STOCK_COMMANDS]
 
 
@@ -83,7 +82,7 @@ class StockNatsApi:
             DurableConsumer(
                 self._link,
                 stream=streams.STOCK_COMMANDS.name,
-                subject=COMMAND_SUBJECT.format(name),
+                subject=streams.STOCK_COMMAND.format(name),
                 durable=f"stock-{name}",
                 handler=self._command_handler(name),
             )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.platform import validation as check
 from omni.platform.errors import InvalidArgument
+from omni.platform.wire import channel, required_channel
 from omni.stock import convert
 from omni.stock.domain import commands
 from omni.stock.domain.channels import Channel, ChannelView
@@ -40,15 +42,6 @@ def location(msg: pb.Location) -> Location:
     )
 
 
-def channel(value: int, *, required: bool = False) -> Channel | None:
-    """A sales channel; CHANNEL_UNSPECIFIED means none unless one is required."""
-    if value in convert.CHANNELS_FROM_PROTO:
-        return convert.CHANNELS_FROM_PROTO[value]
-    if value == pb.CHANNEL_UNSPECIFIED and not required:
-        return None
-    raise InvalidArgument(f"channel must be one of {', '.join(pb.Channel.keys()[1:])}")
-
-
 def channel_view(msg: pb.ChannelView) -> ChannelView:
     buffers: dict[LocationKind, int] = {}
     for i, buffer in enumerate(msg.buffers):
@@ -58,9 +51,7 @@ def channel_view(msg: pb.ChannelView) -> ChannelView:
         if kind in buffers:
             raise InvalidArgument(f"buffers[{i}]: {kind.value} is given twice")
         buffers[kind] = check.non_negative(f"buffers[{i}].units", buffer.units)
-    found = channel(msg.channel, required=True)
-    assert found is not None
-    return ChannelView(found, buffers)
+    return ChannelView(required_channel(msg.channel), buffers)
 
 
 def receive(msg: pb.ReceiveStockRequest) -> commands.ReceiveStock:
@@ -334,5 +325,5 @@ def movements_after(page_token: str) -> int:
     return int(page_token)
 
 
-def _opt(msg: pb.Location | pb.ShipTo, name: str) -> float | None:
+def _opt(msg: pb.Location | cpb.ShipTo, name: str) -> float | None:
     return getattr(msg, name) if msg.HasField(name) else None
