@@ -1,5 +1,6 @@
-"""`omni-console [serve|migrate]` (or `python -m omni.console`): serves the store web app, or
-brings its database (the dashboard's read model) to the current schema and exits."""
+"""`omni-console [serve|migrate|dead-letters]` (or `python -m omni.console`): serves the store
+web app, brings its database (the dashboard's read model) to the current schema and exits, or
+lists and replays the events its read model set aside."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import argparse
 import uvloop
 
 from omni.console.app import ConsoleServer
-from omni.console.figures.model import migrate
+from omni.console.figures.model import migrate, nats_tls
 from omni.console.settings import ConsoleSettings
-from omni.platform import logs
+from omni.platform import deadletters, logs
+from omni.platform.messaging import NatsLink
 from omni.platform.settings import read_database_url, read_settings
 
 
@@ -21,6 +23,7 @@ def main() -> None:
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="serve (the default)")
     commands.add_parser("migrate", help="migrate the database, then exit")
+    deadletters.add_command(commands)
     args = parser.parse_args()
     if args.command == "migrate":  # only the database URL: the job holds no other secret
         logs.configure_from_environment("console")
@@ -28,6 +31,10 @@ def main() -> None:
         return
     settings = read_settings("omni-console", ConsoleSettings)
     logs.configure("console", settings.log_level, settings.log_format)
+    if args.command == "dead-letters":
+        # Declares no stream: the services own DEAD_LETTERS (and its replicas).
+        link = NatsLink(settings.nats_url, "console", [], 1, tls=nats_tls(settings))
+        raise SystemExit(uvloop.run(deadletters.command(link, args)))
     ConsoleServer(settings).run()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from markupsafe import Markup
@@ -46,7 +47,13 @@ def to_minor(text: str, currency: str) -> int | None:
 
 
 def when(ts: Timestamp) -> datetime | None:
-    return ts.ToDatetime(tzinfo=UTC) if ts.seconds or ts.nanos else None
+    """The moment, or None if there is none (or one no calendar holds)."""
+    if not (ts.seconds or ts.nanos):
+        return None
+    try:
+        return ts.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        return None
 
 
 def ago(ts: Timestamp, now: datetime | None = None) -> str:
@@ -74,16 +81,22 @@ def stamp(ts: Timestamp) -> Markup:
     )
 
 
-def _named(enum_name: str, prefix: str) -> str:
-    return enum_name.removeprefix(prefix).replace("_", " ").capitalize()
+def _named(enum: Any, value: int, prefix: str) -> str:
+    """An enum value in words; one this console does not know yet (a newer service's) by
+    its number."""
+    try:
+        name = str(enum.Name(value))
+    except ValueError:
+        return f"Unknown ({value})"
+    return name.removeprefix(prefix).replace("_", " ").capitalize()
 
 
 def order_status(value: int) -> str:
-    return _named(orders_pb2.OrderStatus.Name(value), "ORDER_STATUS_")
+    return _named(orders_pb2.OrderStatus, value, "ORDER_STATUS_")
 
 
 def pickup_status(value: int) -> str:
-    return _named(pickup_pb2.PickupStatus.Name(value), "PICKUP_STATUS_")
+    return _named(pickup_pb2.PickupStatus, value, "PICKUP_STATUS_")
 
 
 def channel(value: int) -> str:
@@ -91,7 +104,7 @@ def channel(value: int) -> str:
         cpb.CHANNEL_CALL_CENTER: "Call centre",
         cpb.CHANNEL_POS: "Store (POS)",
     }
-    return names.get(value) or _named(cpb.Channel.Name(value), "CHANNEL_")
+    return names.get(value) or _named(cpb.Channel, value, "CHANNEL_")
 
 
 def channel_named(name: str) -> str:
@@ -115,7 +128,7 @@ def duration(seconds: float | None) -> str:
 
 
 def movement(value: int) -> str:
-    return _named(stock_pb2.MovementKind.Name(value), "MOVEMENT_KIND_")
+    return _named(stock_pb2.MovementKind, value, "MOVEMENT_KIND_")
 
 
 def km_between(a: stock_pb2.Location, b: stock_pb2.Location) -> float | None:

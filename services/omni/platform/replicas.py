@@ -52,7 +52,7 @@ class Heartbeat:
                 outbox=int(said["outbox"]),
                 at=float(said["at"]),
             )
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError):
             return None
 
 

@@ -28,9 +28,10 @@ def subject_token(value: str) -> str:
 
 
 STOCK_EVENTS = StreamSpec("STOCK_EVENTS", ["stock.events.>"])
-# The latest change of each (location, sku): the current availability, replayable.
+# The latest change of each (location, sku): the current availability, replayable. Kept
+# however old (max age 0): a level that has not changed for a week is still the current one.
 STOCK_AVAILABILITY = StreamSpec(
-    "STOCK_AVAILABILITY", ["stock.availability.>"], max_msgs_per_subject=1
+    "STOCK_AVAILABILITY", ["stock.availability.>"], max_msgs_per_subject=1, max_age_seconds=0.0
 )
 # Commands for stock (allocate, release, commit); each is taken by one stock replica.
 STOCK_COMMANDS = StreamSpec("STOCK_COMMANDS", ["stock.commands.>"], work_queue=True)

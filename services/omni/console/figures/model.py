@@ -2,31 +2,70 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
+from alembic.script import ScriptDirectory
 from nats.aio.msg import Msg
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omni.console.figures.health import Replicas, Streams, stream_health
-from omni.console.figures.recording import PROCESSED_KEPT, Recorder
-from omni.console.figures.tables import processed, sales_by_minute
+from omni.console.figures.recording import PROCESSED_KEPT, WRITERS, Recorder
+from omni.console.figures.tables import (
+    orders,
+    pickups,
+    processed,
+    returned_units,
+    sales_by_minute,
+    timeline,
+)
 from omni.console.settings import ConsoleSettings
 from omni.platform import migrations
 from omni.platform.db import create_engine
 from omni.platform.messaging import NatsLink
 from omni.platform.retention import prune
-from omni.platform.tasks import TaskGroup, repeat
+from omni.platform.tasks import TaskGroup, repeat, reraise_if_cancelled
 
 log = logging.getLogger(__name__)
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 # Per-minute figures are shown for the last hour; a week is kept for a look back.
 MINUTES_KEPT = timedelta(days=7)
+# Timelines, pickups and returns are kept a quarter (an order's page falls back to what the
+# order itself says after that); products' daily figures stay (a row per SKU sold a day).
+TIMELINES_KEPT = timedelta(days=92)
+KEPT_FOR_TIMELINES = [
+    (timeline, "at"),
+    (orders, "placed_at"),
+    (pickups, "created_at"),
+    (returned_units, "received_at"),
+]
 Subscription = tuple[str, Callable[[Msg], Awaitable[None]]]
+# How often consumers waiting for the schema look again.
+SCHEMA_POLL_SECONDS = 5.0
+T = TypeVar("T")
+
+
+class Recent(Generic[T]):
+    """A value worked out at most once per `fresh` seconds, whoever asks and however many ask
+    at once (e.g. the dashboard's figures, for every open dashboard of this replica)."""
+
+    def __init__(self, fresh: float) -> None:
+        self._fresh = fresh
+        self._lock = asyncio.Lock()
+        self._value: tuple[float, T] | None = None
+
+    async def get(self, work: Callable[[], Awaitable[T]]) -> T:
+        async with self._lock:
+            if self._value is None or time.monotonic() - self._value[0] >= self._fresh:
+                self._value = (time.monotonic(), await work())
+            return self._value[1]
 
 
 class ReadModel:
@@ -35,18 +74,18 @@ class ReadModel:
 
     def __init__(self, settings: ConsoleSettings, subscriptions: list[Subscription]) -> None:
         self._settings = settings
-        self.engine: AsyncEngine = create_engine(settings.database_url, pool_size=5)
-        tls = (
-            ssl.create_default_context(cafile=settings.nats_ca_file)
-            if settings.nats_ca_file
-            else None
-        )
+        # Writers (the consumers) and readers (pages) have pools of their own: a backlog being
+        # handled never keeps a page waiting for a connection.
+        self.writer: AsyncEngine = create_engine(settings.database_url, pool_size=WRITERS)
+        self.engine: AsyncEngine = create_engine(settings.database_url, pool_size=3)
         # The console declares no stream (the services own them): its consumers wait for them.
-        self.link = NatsLink(settings.nats_url, "console", [], 1, tls=tls)
+        self.link = NatsLink(settings.nats_url, "console", [], 1, tls=nats_tls(settings))
         self.replicas = Replicas()
+        self.dashboard: Recent[dict[str, Any]] = Recent(fresh=1.5)
         self._subscriptions = [*subscriptions, (self.replicas.subject, self.replicas.on_heartbeat)]
         self._tasks = TaskGroup()
         self._streams: tuple[float, Streams] | None = None
+        self._asking = asyncio.Lock()  # one question to JetStream at a time
 
     async def start(self) -> None:
         if self._settings.migrate_on_start:
@@ -57,31 +96,65 @@ class ReadModel:
     async def stop(self) -> None:
         await self._tasks.stop()
         await self.link.close()
+        await self.writer.dispose()
         await self.engine.dispose()
 
     async def streams(self) -> Streams | None:
         """Consumer lag and dead letters, asked of JetStream at most every 2 s; None while
         NATS is away."""
-        if self._streams is not None and time.monotonic() - self._streams[0] < 2.0:
-            return self._streams[1]
-        if not self.link.connected():
-            return None
-        found = await stream_health(self.link.js)
-        self._streams = (time.monotonic(), found)
-        return found
+        async with self._asking:  # viewers arriving together share one answer
+            if self._streams is not None and time.monotonic() - self._streams[0] < 2.0:
+                return self._streams[1]
+            if not self.link.connected():
+                return None
+            found = await stream_health(self.link.js)
+            self._streams = (time.monotonic(), found)
+            return found
 
     async def _follow(self) -> None:
         await self.link.run()
         assert self.link.nc is not None
         for subject, callback in self._subscriptions:
             await self.link.nc.subscribe(subject, cb=callback)
-        for consumer in Recorder(self.engine, self.link).consumers():
+        # Events handled before the tables exist would fail, again and again, and be set
+        # aside: the consumers wait for `omni-console migrate` (or a start that migrates).
+        await _schema_ready(self.writer)
+        for consumer in Recorder(self.writer, self.link).consumers():
             self._tasks.spawn(f"read model {consumer}", consumer.run())
 
     async def _prune(self) -> None:
-        await prune(self.engine, processed, "processed_at", PROCESSED_KEPT)
-        await prune(self.engine, sales_by_minute, "minute", MINUTES_KEPT)
+        await prune(self.writer, processed, "processed_at", PROCESSED_KEPT)
+        await prune(self.writer, sales_by_minute, "minute", MINUTES_KEPT)
+        for table, stamp in KEPT_FOR_TIMELINES:
+            await prune(self.writer, table, stamp, TIMELINES_KEPT)
 
 
 async def migrate(url: str) -> None:
     await migrations.upgrade(url, MIGRATIONS)
+
+
+def nats_tls(settings: ConsoleSettings) -> ssl.SSLContext | None:
+    """A context trusting NATS's CA, if one is configured."""
+    if not settings.nats_ca_file:
+        return None
+    return ssl.create_default_context(cafile=settings.nats_ca_file)
+
+
+async def _schema_ready(engine: AsyncEngine) -> None:
+    """Returns once the database's schema is at this code's head revision."""
+    head = ScriptDirectory.from_config(migrations.config(MIGRATIONS)).get_current_head()
+    said = False
+    while True:
+        try:
+            async with engine.connect() as conn:
+                found = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+            if [row[0] for row in found] == [head]:
+                return
+        except Exception as exc:  # no table yet, or the database is away: look again
+            reraise_if_cancelled(exc)
+        if not said:
+            log.warning(
+                "read model: the database is not at schema %s; run `omni-console migrate`", head
+            )
+            said = True
+        await asyncio.sleep(SCHEMA_POLL_SECONDS)

@@ -24,6 +24,7 @@ from omni.console.figures.tables import (
 
 HOUR_MINUTES = 60
 OPEN_TASKS = ("PLACED", "PICKING", "READY", "LOCKED")
+WAITING_FOR_CUSTOMER = ("READY", "LOCKED")  # locked: ready, but a manager must unlock it
 
 
 @dataclass
@@ -118,7 +119,8 @@ async def pickup_figures(engine: AsyncEngine, now: datetime) -> Pickups:
         select(placed, t.ready_at)
         .select_from(pickups.outerjoin(orders, orders.c.order_id == t.order_id))
         .where(t.ready_at >= now - timedelta(days=1))
-        .limit(20_000)
+        .order_by(t.ready_at.desc())
+        .limit(20_000)  # the latest, on a day busier than that
     )
     async with engine.connect() as conn:
         tasks = (await conn.execute(open_tasks)).all()
@@ -126,8 +128,9 @@ async def pickup_figures(engine: AsyncEngine, now: datetime) -> Pickups:
     counts: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     soon = now + timedelta(hours=1)
     for store, status, hold_until in tasks:
-        counts[store][1 if status == "READY" else 0] += 1
-        if status == "READY" and hold_until is not None and hold_until <= soon:
+        waiting = status in WAITING_FOR_CUSTOMER
+        counts[store][1 if waiting else 0] += 1
+        if waiting and hold_until is not None and now <= hold_until <= soon:
             counts[store][2] += 1
     waits = sorted(max(0.0, (at - since).total_seconds()) for since, at in times)
     return Pickups(

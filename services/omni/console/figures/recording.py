@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from google.protobuf.message import DecodeError, Message
 from nats.aio.msg import Msg
-from sqlalchemy import Table, and_, select, update
+from sqlalchemy import Table, and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -50,6 +50,9 @@ from omni.stock.v1 import stock_pb2 as spb
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=Message)
 Change = Callable[[AsyncConnection], Awaitable[Any]]
+# Connections the consumers write with, and so events handled at once per stream: each event
+# is one short transaction, and more would only wait on each other's locks.
+WRITERS = 4
 # The carrier of a pickup order's hand-over (a shipment from the store to the customer).
 PICKUP_CARRIER = "customer pickup"
 
@@ -84,7 +87,7 @@ class Recorder:
                 subject=stream.subjects[0],
                 durable=durable,
                 handler=handlers[durable],
-                batch=16,  # the console is a small process; a backlog drains in turns
+                batch=WRITERS,  # as many at once as there are connections to write with
             )
             for durable, stream in FOLLOWED.items()
         ]
@@ -171,11 +174,26 @@ def _kind(msg: Msg) -> str:
 
 
 def _time(ts: Any) -> datetime:
+    """The event's time; now, if it carries none (or one out of range)."""
     return words.when(ts) or datetime.now(UTC)
 
 
+def _name(enum: Any, value: int, prefix: str) -> str:
+    """An enum value's name without its prefix; a value this console does not know yet (a
+    newer service's) by its number, rather than failing on the event."""
+    try:
+        return str(enum.Name(value)).removeprefix(prefix)
+    except ValueError:
+        return f"UNKNOWN_{value}"
+
+
 def _channel(channel: int) -> str:
-    return cpb.Channel.Name(channel).removeprefix("CHANNEL_")
+    return _name(cpb.Channel, channel, "CHANNEL_")
+
+
+def _text(value: str, length: int) -> str:
+    """Text as a column holds it: no NUL (PostgreSQL refuses it), cut to the column's length."""
+    return value.replace("\x00", "")[:length]
 
 
 # Statements, each for one kind of change
@@ -188,7 +206,7 @@ def _insert(conn: AsyncConnection, table: Table) -> Any:
 def _seen(order: opb.Order) -> Change:
     """The order's channel and when it was placed (the same in every event of it)."""
     row = {
-        "order_id": order.id,
+        "order_id": _text(order.id, 64),
         "channel": _channel(order.channel),
         "placed_at": _time(order.created_at),
     }
@@ -214,6 +232,10 @@ def _adding(table: Table, keys: dict[str, Any], amounts: dict[str, int]) -> Chan
     return change
 
 
+def _currency(order: opb.Order) -> str:
+    return _text(order.currency, 3)
+
+
 def _sold(order: opb.Order) -> list[Change]:
     """A confirmed order: its value (GMV: gross, before cancellations and returns) counted in
     the minute it was placed, and each product's units and revenue on that day."""
@@ -222,7 +244,7 @@ def _sold(order: opb.Order) -> list[Change]:
     changes = [
         _adding(
             sales_by_minute,
-            {"minute": minute, "channel": _channel(order.channel), "currency": order.currency},
+            {"minute": minute, "channel": _channel(order.channel), "currency": _currency(order)},
             {"orders": 1, "amount": order.total},
         )
     ]
@@ -231,8 +253,10 @@ def _sold(order: opb.Order) -> list[Change]:
     for line in order.lines:
         units[line.sku] += line.quantity
         revenue[line.sku] += line.quantity * line.unit_price
-    for sku in units:
-        keys = {"day": placed.date(), "sku": sku, "currency": order.currency}
+    # Rows always taken in one order (the minute's, then products by SKU): two orders with the
+    # same products in other orders never wait on each other in a cycle (a deadlock).
+    for sku in sorted(units):
+        keys = {"day": placed.date(), "sku": _text(sku, 64), "currency": _currency(order)}
         changes.append(
             _adding(sales_by_product, keys, {"units": units[sku], "amount": revenue[sku]})
         )
@@ -257,10 +281,11 @@ def _latest(table: Table, row: dict[str, Any], keys: tuple[str, ...]) -> Change:
 
 def _level(level: spb.StockLevel) -> Change:
     """The level, if later than the one kept, and the SKU's network total moved by as much."""
-    key = and_(levels.c.location_id == level.location_id, levels.c.sku == level.sku)
+    where, sku = _text(level.location_id, 64), _text(level.sku, 64)
+    key = and_(levels.c.location_id == where, levels.c.sku == sku)
 
     async def change(conn: AsyncConnection) -> None:
-        placeholder = {"location_id": level.location_id, "sku": level.sku}
+        placeholder = {"location_id": where, "sku": sku}
         await conn.execute(
             _insert(conn, levels)
             .values(**placeholder, available=0, version=-1)
@@ -274,7 +299,7 @@ def _level(level: spb.StockLevel) -> Change:
             update(levels).where(key).values(available=level.available, version=level.version)
         )
         moved = {"available": level.available - available}
-        await _adding(network, {"sku": level.sku}, moved)(conn)
+        await _adding(network, {"sku": sku}, moved)(conn)
 
     return change
 
@@ -282,10 +307,10 @@ def _level(level: spb.StockLevel) -> Change:
 def _task(task: ppb.PickupTask) -> Change:
     hold = words.when(task.hold_until)
     row = {
-        "task_id": task.id,
-        "order_id": task.order_id,
-        "store_id": task.store_id,
-        "status": ppb.PickupStatus.Name(task.status).removeprefix("PICKUP_STATUS_"),
+        "task_id": _text(task.id, 64),
+        "order_id": _text(task.order_id, 64),
+        "store_id": _text(task.store_id, 64),
+        "status": _name(ppb.PickupStatus, task.status, "PICKUP_STATUS_"),
         "version": task.version,
         "created_at": _time(task.created_at),
         "hold_until": hold,
@@ -294,10 +319,11 @@ def _task(task: ppb.PickupTask) -> Change:
 
 
 def _ready_at(task_id: str, at: datetime) -> Change:
-    """When the task first became READY (whichever of its events arrives first)."""
+    """When the task first became READY (the earliest, whichever event arrives first)."""
 
     async def change(conn: AsyncConnection) -> None:
-        first = and_(pickups.c.task_id == task_id, pickups.c.ready_at.is_(None))
+        later = or_(pickups.c.ready_at.is_(None), pickups.c.ready_at > at)
+        first = and_(pickups.c.task_id == task_id, later)
         await conn.execute(update(pickups).where(first).values(ready_at=at))
 
     return change
@@ -312,10 +338,10 @@ def _received(event: returns_msg.ReturnChanged) -> Change:
         units[reasons.get(line.sku) or "unspecified"] += line.quantity
     rows = [
         {
-            "event_id": event.event_id,
-            "order_id": rma.order_id,
+            "event_id": _text(event.event_id, 64),
+            "order_id": _text(rma.order_id, 64),
             "returned_via": _channel(rma.channel),
-            "reason": reason[:200],
+            "reason": _text(reason, 200),
             "units": count,
             "received_at": _time(event.occurred_at),
         }
@@ -330,8 +356,8 @@ def _received(event: returns_msg.ReturnChanged) -> Change:
 
 
 def _step(event_id: str, order_id: str, ts: Any, step: str, said: str) -> Change:
-    row = {"event_id": event_id, "order_id": order_id, "at": _time(ts), "step": step}
-    row["words"] = said[:500]
+    row = {"event_id": _text(event_id, 64), "order_id": _text(order_id, 64), "at": _time(ts)}
+    row |= {"step": _text(step, 32), "words": _text(said, 500)}
 
     async def change(conn: AsyncConnection) -> None:
         await conn.execute(_insert(conn, timeline).values(row).on_conflict_do_nothing())

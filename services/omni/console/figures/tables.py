@@ -20,7 +20,7 @@ orders = Table(
     metadata,
     Column("order_id", String(64), primary_key=True),
     Column("channel", String(32), nullable=False),
-    Column("placed_at", UTCDateTime, nullable=False),
+    Column("placed_at", UTCDateTime, nullable=False, index=True),  # pruned by age
 )
 
 # Confirmed orders and their value (GMV) per minute they were placed, per channel.
@@ -54,7 +54,7 @@ pickups = Table(
     Column("store_id", String(64), nullable=False),
     Column("status", String(32), nullable=False),
     Column("version", BigInteger, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False, index=True),  # pruned by age
     Column("ready_at", UTCDateTime, nullable=True),
     Column("hold_until", UTCDateTime, nullable=True),
     Index("ix_pickups_status_store", "status", "store_id"),
@@ -99,7 +99,7 @@ timeline = Table(
     metadata,
     Column("event_id", String(64), primary_key=True),
     Column("order_id", String(64), nullable=False),
-    Column("at", UTCDateTime, nullable=False),
+    Column("at", UTCDateTime, nullable=False, index=True),  # pruned by age
     Column("step", String(32), nullable=False),
     Column("words", String(500), nullable=False),
     Index("ix_timeline_order", "order_id", "at"),

@@ -5,6 +5,7 @@ health, live, for managers and the service role. Figures come from the console's
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from omni.platform.auth import Role
 from omni.platform.db import is_connection_error
 from omni.stock.v1 import stock_pb2 as spb
 
+log = logging.getLogger(__name__)
 VIEWERS = (Role.MANAGER, Role.SERVICE)
 REFRESH_SECONDS = 2.0
 RETURNS_DAYS = 7
@@ -59,14 +61,17 @@ async def dashboard_live(request: Request) -> Response:
 
 
 async def _figures(app: Console, token: str) -> dict[str, Any]:
-    """Everything the dashboard shows; what cannot be read now is said in words."""
+    """Everything the dashboard shows, worked out once for every dashboard open on this
+    replica (ListLocations asked with the first viewer's token: every viewer may list them)."""
+    return await app.figures.dashboard.get(lambda: _work_out(app, token))
+
+
+async def _work_out(app: Console, token: str) -> dict[str, Any]:
+    """What cannot be read now is said in words."""
     now = datetime.now(UTC)
     currency = app.settings.currency
-    figures: dict[str, Any] = {
-        "currency": currency,
-        "now": now,
-        "threshold": app.settings.low_stock_at,
-    }
+    threshold = app.settings.low_stock_at
+    figures: dict[str, Any] = {"currency": currency, "now": now, "threshold": threshold}
     try:
         engine = app.figures.engine
         sales = await reading.sales_last_hour(engine, currency, now)
@@ -77,17 +82,20 @@ async def _figures(app: Console, token: str) -> dict[str, Any]:
             "leaders": await reading.leaderboard(engine, now.date(), currency),
             "pickups": await reading.pickup_figures(engine, now),
             "returns": await reading.returns_figures(engine, now - timedelta(days=RETURNS_DAYS)),
-            "low": await reading.low_stock(engine, app.settings.low_stock_at),
+            "low": await reading.low_stock(engine, threshold),
             "out": await reading.out_of_stock(engine, await _pickup_stores(app, token)),
         }
     except Exception as exc:
         if not is_connection_error(exc):
-            raise
-        figures["unreadable"] = "The dashboard's figures cannot be read now (its database is away)."
+            log.exception("the dashboard's figures cannot be read")
+        figures["unreadable"] = (
+            "The dashboard's figures cannot be read now. They come back by themselves."
+        )
     figures["replicas"] = app.figures.replicas.current()
     try:
         figures["streams"] = await app.figures.streams()
-    except Exception:  # NATS went away mid-question: said as unknown
+    except Exception as exc:  # NATS went away mid-question: said as unknown
+        log.info("consumer lag not known now: %s", exc)
         figures["streams"] = None
     return figures
 

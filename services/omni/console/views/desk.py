@@ -4,8 +4,10 @@ timeline, live, and the actions the person's role may take on it (the service de
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncGenerator, Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,6 +33,7 @@ from omni.orders.v1 import orders_pb2 as opb
 from omni.platform.db import is_connection_error
 from omni.stock.v1 import stock_pb2 as spb
 
+log = logging.getLogger(__name__)
 PAGE = 50
 CHANNELS = [c for c in cpb.Channel.values() if c]
 STATUSES = [s for s in opb.OrderStatus.values() if s]
@@ -84,15 +87,26 @@ def _on(order: opb.Order, day: str) -> bool:
     return not day or (placed is not None and placed.astimezone(UTC).date().isoformat() == day)
 
 
-async def timeline(app: Console, order_id: str) -> dict[str, object]:
+async def timeline(app: Console, order: opb.Order) -> dict[str, object]:
     """What happened to the order, in words, from the events of every service (the console's
-    read model): placed, confirmed where, ready, shipped or collected, returned, refunded."""
+    read model): placed, confirmed where, ready, shipped or collected, returned, refunded. When
+    the read model has none of them (an order older than it keeps, or it cannot be read now),
+    what the order itself says: when it was placed, and where it is now."""
     try:
-        return {"steps": await reading.timeline_of(app.figures.engine, order_id)}
+        steps = await reading.timeline_of(app.figures.engine, order.id)
     except Exception as exc:
         if not is_connection_error(exc):
-            raise
-        return {"steps": [], "steps_missing": "The timeline cannot be read now."}
+            log.exception("the timeline of %s cannot be read", order.id)
+        steps = []
+    return {"steps": steps or _from_order(order)}
+
+
+def _from_order(order: opb.Order) -> list[tuple[datetime, str]]:
+    placed, now = words.when(order.created_at), words.when(order.updated_at)
+    steps = [(placed, f"Placed through {words.channel(order.channel)}")]
+    if now is not None and order.status != opb.ORDER_STATUS_PENDING:
+        steps.append((now, f"{words.order_status(order.status)} (earlier steps not on record)"))
+    return [(at, said) for at, said in steps if at is not None]
 
 
 @signed_in
@@ -104,7 +118,7 @@ async def order_page(request: Request) -> Response:
         )
     except Refused as exc:
         return cannot_show(request, "This order cannot be shown", exc, section="desk")
-    steps = await timeline(app, order_id)
+    steps = await timeline(app, reply.order)
     return render(request, "desk_order.html", section="desk", **_shown(reply.order), **steps)
 
 
@@ -139,12 +153,13 @@ async def order_live(request: Request) -> Response:
         drawn = ""
         while True:
             try:
-                async for order in _order_or_tick(app, watch, who.token):
-                    shown = _shown(order) | {"live": True} | await timeline(app, order_id)
-                    html = fragment("_timeline.html", **shown)
-                    if html != drawn:
-                        drawn = html
-                        yield sse("timeline", html)
+                async with contextlib.aclosing(_order_or_tick(app, watch, who.token)) as orders:
+                    async for order in orders:
+                        shown = _shown(order) | {"live": True} | await timeline(app, order)
+                        html = fragment("_timeline.html", **shown)
+                        if html != drawn:
+                            drawn = html
+                            yield sse("timeline", html)
             except Refused as exc:
                 drawn = ""
                 yield sse("timeline", fragment("_refused.html", refusal=exc.words))
