@@ -1,4 +1,5 @@
-# The one interface a newcomer needs: `make run`, `make test`, `make protos`, `make lint`, `make bench`.
+# The one interface a newcomer needs: `make run`, `make test` (`make test-fast`: seconds),
+# `make protos`, `make lint`, `make bench`.
 # Everything is installed into .venv by these targets; nothing needs installing by hand.
 
 PYTHON  ?= python3
@@ -10,7 +11,7 @@ PROTO_OUT := services/.protos-generated
 # Tests may use a PostgreSQL you already run: OMNI_TEST_POSTGRES_URL=postgresql://...
 PYTEST_ARGS ?=
 
-.PHONY: run test lint protos bench chaos soak clean venv chromium screenshots
+.PHONY: run test test-fast lint protos bench chaos soak clean venv chromium screenshots
 
 venv: $(INSTALLED)
 
@@ -47,6 +48,10 @@ lint: protos
 
 test: lint chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The fast tier alone: every rule against the domain, no database, NATS or browser (seconds).
+test-fast: protos
+	$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
 
 # The console's browser tests drive the system's Chromium (Playwright cannot download its
 # own browsers here); installed once with apt-get when missing. OMNI_CHROMIUM names another.

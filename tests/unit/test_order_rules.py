@@ -1,0 +1,112 @@
+"""The order's transitions, on the aggregate alone (no database, no NATS): placed, confirmed
+or rejected once, shipped from where it was allocated, cancelled releasing exactly what did
+not ship, each change an event and each request to stock a command kept apart from them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from omni.orders.domain.events import AllocateStock, CommitStock, OrderChange, ReleaseStock
+from omni.orders.domain.model import OrderLine, OrderStatus, Shipment, ShipTo, ShortLine
+from omni.orders.domain.order import Order
+from omni.platform.errors import AlreadyExists, FailedPrecondition
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def order() -> Order:
+    placed = Order(
+        id="ord_1",
+        channel="WEB",
+        customer_id="c",
+        currency="USD",
+        lines=[OrderLine("MUG", 3, 1000), OrderLine("CUP", 1, 500)],
+        fulfilment=ShipTo("east"),
+        created_at=T0,
+        updated_at=T0,
+    )
+    placed.placed()
+    return placed
+
+
+def confirmed() -> Order:
+    o = order()
+    plan = (("MUG", "WH-1", 2), ("MUG", "STORE-1", 1), ("CUP", "WH-1", 1))
+    o.confirm(o.allocation_key, "res_000000000001", plan, T0)
+    return o
+
+
+def changes(o: Order) -> list[OrderChange]:
+    return [e.change for e in o.events if hasattr(e, "change")]
+
+
+def commands(o: Order, kind: type) -> list[object]:
+    return [e for e in o.events if isinstance(e, kind)]
+
+
+def test_placing_asks_stock_to_allocate_once_under_the_orders_own_key() -> None:
+    o = order()
+    [ask] = commands(o, AllocateStock)
+    assert (ask.idempotency_key, ask.lines) == ("order:ord_1", (("MUG", 3), ("CUP", 1)))
+    assert changes(o) == [OrderChange.PLACED] and o.total == 3500
+
+
+def test_a_decision_is_taken_once_and_a_late_second_one_changes_nothing() -> None:
+    o = confirmed()
+    assert o.status is OrderStatus.CONFIRMED
+    version = o.version
+    o.reject(o.allocation_key, [ShortLine("MUG", "", 3, 0)], "", T0)  # arrives late
+    assert (o.status, o.version) == (OrderStatus.CONFIRMED, version)
+
+
+def test_a_rejection_says_what_was_short() -> None:
+    o = order()
+    o.reject(o.allocation_key, [ShortLine("MUG", "", 3, 1)], "", T0)
+    assert o.status is OrderStatus.REJECTED
+    assert o.reason == "not enough stock for MUG (1 of 3 available)"
+
+
+def test_units_ship_only_from_where_they_were_allocated_and_each_shipment_once() -> None:
+    o = confirmed()
+    with pytest.raises(FailedPrecondition):
+        o.ship(Shipment("box-1", "STORE-1", (("MUG", 2),)), T0)  # one is held there
+    o.ship(Shipment("box-1", "WH-1", (("MUG", 2), ("CUP", 1)), "ups"), T0)
+    assert o.status is OrderStatus.PARTIALLY_FULFILLED
+    [commit] = commands(o, CommitStock)
+    assert commit.lines == (("MUG", "WH-1", 2), ("CUP", "WH-1", 1))
+    o.ship(Shipment("box-1", "WH-1", (("MUG", 2), ("CUP", 1)), "ups"), T0)  # resent
+    assert len(commands(o, CommitStock)) == 1
+    with pytest.raises(AlreadyExists, match="use a new shipment id"):
+        o.ship(Shipment("box-1", "WH-1", (("CUP", 1),), "ups"), T0)
+    o.ship(Shipment("box-2", "STORE-1", (("MUG", 1),)), T0)
+    assert o.status is OrderStatus.FULFILLED
+
+
+def test_cancelling_releases_exactly_what_has_not_shipped_and_refunds_it() -> None:
+    o = confirmed()
+    o.ship(Shipment("box-1", "WH-1", (("MUG", 2),)), T0)
+    o.cancel("customer called", T0)
+    [release] = commands(o, ReleaseStock)
+    assert sorted(release.lines or ()) == [("CUP", "WH-1", 1), ("MUG", "STORE-1", 1)]
+    assert o.events[-1].refund_due == 1000 + 500  # type: ignore[union-attr]
+    o.cancel("again", T0)  # harmless
+    assert len(commands(o, ReleaseStock)) == 1 and o.reason == "customer called"
+
+
+def test_a_finished_order_cannot_be_cancelled() -> None:
+    o = confirmed()
+    o.ship(Shipment("box-1", "WH-1", (("MUG", 2), ("CUP", 1))), T0)
+    o.ship(Shipment("box-2", "STORE-1", (("MUG", 1),)), T0)
+    with pytest.raises(FailedPrecondition, match="only a PENDING, CONFIRMED or"):
+        o.cancel("too late", T0)
+
+
+def test_stock_allocated_for_an_order_cancelled_meanwhile_goes_straight_back() -> None:
+    o = order()
+    o.cancel("changed my mind", T0)
+    o.confirm(o.allocation_key, "res_000000000002", (("MUG", "WH-1", 3),), T0)
+    assert o.status is OrderStatus.CANCELLED
+    [release] = commands(o, ReleaseStock)
+    assert (release.reservation_id, release.lines) == ("res_000000000002", None)
