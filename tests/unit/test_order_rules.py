@@ -110,3 +110,14 @@ def test_stock_allocated_for_an_order_cancelled_meanwhile_goes_straight_back() -
     assert o.status is OrderStatus.CANCELLED
     [release] = commands(o, ReleaseStock)
     assert (release.reservation_id, release.lines) == ("res_000000000002", None)
+
+
+def test_a_confirmation_delivered_again_allocates_nothing_more() -> None:
+    o = confirmed()
+    version = o.version
+    o.confirm(o.allocation_key, "res_000000000001", (("MUG", "WH-1", 3), ("CUP", "WH-1", 1)), T0)
+    assert o.version == version
+    assert [(a.location_id, a.quantity) for a in o.lines[0].allocations] == [
+        ("WH-1", 2),
+        ("STORE-1", 1),
+    ]

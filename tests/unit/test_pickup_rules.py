@@ -131,3 +131,45 @@ def test_a_task_cannot_skip_picking() -> None:
         task().mark_ready("hash", "sealed", HOLD, T0)
     with pytest.raises(FailedPrecondition, match="only a READY task can be collected"):
         task().complete(code_matches=True, now=T0)
+
+
+def test_an_ended_task_never_expires_and_a_locked_one_does() -> None:
+    collected = ready(task())
+    collected.complete(code_matches=True, now=T0)
+    assert not collected.expire(HOLD + timedelta(days=1))
+    assert collected.status is PickupStatus.COLLECTED
+    locked = ready(task())
+    for _ in range(MAX_WRONG_CODES):
+        locked.complete(code_matches=False, now=T0)
+    assert locked.expire(HOLD)
+    assert locked.status is PickupStatus.EXPIRED
+
+
+def test_the_refund_of_an_expired_task_is_what_it_held_at_each_lines_price() -> None:
+    t = PickupTask(
+        id="pck_2",
+        order_id="ord_2",
+        store_id="STORE-1",
+        customer_id="c",
+        currency="USD",
+        lines=[PickupLine("MUG", 3, unit_price=1000), PickupLine("CUP", 2, unit_price=250)],
+        created_at=T0,
+        updated_at=T0,
+    )
+    t.start_picking("anna", T0)
+    t.pick("MUG", 2, T0)
+    t.report_shortage("MUG", 1, ShortagePolicy.SHIP_TO_HOME, T0)  # never in this store
+    t.pick("CUP", 2, T0)
+    t.mark_ready("hash", "sealed", HOLD, T0)
+    assert t.expire(HOLD)
+    assert t.events[-1].refund_due == 2 * 1000 + 2 * 250
+
+
+def test_units_picked_keep_a_task_open_when_the_rest_is_missing() -> None:
+    t = task(MUG=2)
+    t.start_picking("anna", T0)
+    t.pick("MUG", 1, T0)
+    t.report_shortage("MUG", 1, ShortagePolicy.CANCEL, T0)
+    assert t.status is PickupStatus.PICKING  # the picked unit is still to be handed over
+    t.mark_ready("hash", "sealed", HOLD, T0)
+    assert t.status is PickupStatus.READY

@@ -113,3 +113,35 @@ def test_more_than_expected_or_an_unknown_sku_changes_nothing() -> None:
         [],
     )
     assert not rules.receive(rma, [Received("MUG", 0, Condition.SELLABLE, "s1")], SHIPPED)
+
+
+def test_one_bad_entry_in_a_receipt_changes_nothing_of_the_good_ones() -> None:
+    rma = a_return(1)
+    mixed = [
+        Received("MUG", 1, Condition.SELLABLE, "s1"),
+        Received("HAT", 1, Condition.SELLABLE, "s2"),
+    ]
+    with pytest.raises(InvalidArgument):
+        rules.receive(rma, mixed, SHIPPED)
+    assert (rma.lines[0].sellable, rma.refunded, rma.events) == (0, 0, [])
+
+
+def test_entries_for_one_sku_count_together_against_what_is_expected() -> None:
+    rma = a_return(1)
+    twice = [
+        Received("MUG", 1, Condition.SELLABLE, "s1"),
+        Received("MUG", 1, Condition.DAMAGED, "s2"),
+    ]
+    with pytest.raises(FailedPrecondition, match="expects 1 more of MUG, not 2"):
+        rules.receive(rma, twice, SHIPPED)
+    assert rma.lines[0].sellable == rma.lines[0].damaged == 0
+
+
+def test_units_that_never_arrived_may_still_be_returned_later() -> None:
+    earlier = a_return(2)
+    rules.receive(earlier, [Received("MUG", 2, Condition.MISSING, "s1")], SHIPPED)
+    assert check({"MUG": 3}, at=SHIPPED, earlier=[earlier]) is None  # the 2 missing do not count
+
+
+def test_a_location_that_takes_returns_is_accepted() -> None:
+    rules.check_location(KnownLocation("STORE-1", accepts_returns=True), "STORE-1")

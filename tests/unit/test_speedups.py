@@ -1,6 +1,6 @@
-"""The start-up self-checks of the two speed-ups that lean on libraries' internals
-(omni.platform.driver, omni.platform.generic_handlers): they pass on the pinned libraries, and
-stop a service with a message naming what is gone when they do not."""
+"""The checks of the two speed-ups that lean on libraries' internals (omni.platform.driver,
+omni.platform.generic_handlers): they pass on the pinned libraries, and stop a service with a
+message naming what is gone when they do not."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from typing import Any
 import grpc
 import pytest
 
-from omni.platform import driver, generic_handlers
+from omni.platform import driver
+from omni.platform.generic_handlers import GenericOnly
+from omni.stock.v1 import stock_pb2_grpc
 
 
-def test_both_pass_on_the_pinned_libraries() -> None:
+def test_the_driver_check_passes_on_the_pinned_sqlalchemy() -> None:
     driver.self_check()
-    generic_handlers.self_check()
 
 
 def test_the_driver_check_names_what_an_upgrade_took_away(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -26,10 +27,23 @@ def test_the_driver_check_names_what_an_upgrade_took_away(monkeypatch: pytest.Mo
         driver.self_check()
 
 
-def test_the_handler_check_stops_when_generated_code_only_registers_methods() -> None:
+async def test_generated_code_adds_a_generic_handler_for_every_method() -> None:
+    server = GenericOnly(grpc.aio.server())
+    stock_pb2_grpc.add_StockServiceServicer_to_server(  # our own generated code
+        stock_pb2_grpc.StockServiceServicer(),
+        server,  # type: ignore[arg-type]
+    )
+    server.verify()
+
+
+async def test_methods_only_registered_stop_the_server_naming_them() -> None:
     def registers_only(servicer: Any, server: Any) -> None:
         handlers = {"Check": grpc.unary_unary_rpc_method_handler(servicer.Check)}
         server.add_registered_method_handlers("grpc.health.v1.Health", handlers)
 
-    with pytest.raises(SystemExit, match="no longer add a generic handler"):
-        generic_handlers.self_check(registers_only)
+    server = GenericOnly(grpc.aio.server())
+    registers_only(type("Servicer", (), {"Check": lambda *_: None})(), server)
+    with pytest.raises(
+        SystemExit, match=r"no generic handler serves /grpc\.health\.v1\.Health/Check"
+    ):
+        server.verify()

@@ -17,8 +17,9 @@ from nats.aio.msg import Msg
 from starlette.responses import StreamingResponse
 
 from omni.pickup.v1 import messaging_pb2 as pickup_events
+from omni.platform.streams import PICKUP_EVENTS_PREFIX
 
-PICKUP_EVENTS = "pickup.events.>"
+PICKUP_EVENTS = PICKUP_EVENTS_PREFIX + ">"
 
 
 def sse(event: str, html: str) -> str:

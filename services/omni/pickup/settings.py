@@ -16,7 +16,7 @@ class PickupSettings(ServiceSettings):
     database_url: str = "sqlite+aiosqlite:///.omni/pickup.db"
     grpc_port: int = 50053
     metrics_port: int = 9093
-    # How long a READY order is held for the customer (SPEC: 3 days by default).
+    # How long a READY order is held for the customer (3 days by default).
     hold_seconds: float = Field(3 * 24 * 3600.0, gt=0)
     # How often tasks past their hold are expired.
     expiry_interval_seconds: float = 1.0

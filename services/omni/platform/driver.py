@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,9 @@ def self_check() -> None:
         if not hasattr(adapter, name) and name not in slots
     ]
     missing += [f"SQLCompiler.{name}" for name in COMPILER_NEEDS if not hasattr(SQLCompiler, name)]
+    begin = getattr(adapter, "_start_transaction", None)
+    if begin is not None and not inspect.iscoroutinefunction(begin):
+        missing.append(f"{adapter.__name__}._start_transaction as a coroutine")
     if missing:
         raise SystemExit(
             f"SQLAlchemy {sqlalchemy.__version__} has no {', '.join(missing)}, which the direct "

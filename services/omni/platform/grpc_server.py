@@ -318,8 +318,8 @@ async def start_server(
         ],
         maximum_concurrent_rpcs=limits.max_concurrent_rpcs,
     )
-    handlers: Any = GenericOnly(server)
-    register(handlers)
+    handlers = GenericOnly(server)
+    register(handlers)  # type: ignore[arg-type]  # the part of a server generated code uses
     health_pb2_grpc.add_HealthServicer_to_server(health.servicer, handlers)
     reflected = [
         *service_names,
@@ -330,6 +330,7 @@ async def start_server(
         reflection.aio.ReflectionServicer(reflected),  # type: ignore[attr-defined]  # in __all__
         handlers,
     )
+    handlers.verify()  # stops here if a method would go unserved (generic_handlers.py)
     address = f"{host}:{port}"
     if credentials is None:
         bound = server.add_insecure_port(address)

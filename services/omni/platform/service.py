@@ -21,7 +21,6 @@ from sqlalchemy import Table, text
 from omni.platform import (
     deadletters,
     driver,
-    generic_handlers,
     logs,
     metrics,
     migrations,
@@ -111,9 +110,10 @@ class Service:
         await migrations.upgrade(self.settings.database_url, self.migrations)
 
     async def start(self) -> None:
-        # The two speed-ups that lean on libraries' internals: stop now if an upgrade broke them.
-        driver.self_check()
-        generic_handlers.self_check()
+        # The direct asyncpg path leans on SQLAlchemy's internals: stop now if an upgrade broke
+        # them (the generic-only gRPC handlers are checked as the server starts).
+        if self.engine.dialect.name == "postgresql":
+            driver.self_check()
         if self.settings.otlp_endpoint:  # first: the tasks spawned below trace with it
             self.tracer = tracing.start(self.name, self.settings.otlp_endpoint)
         if self.settings.migrate_on_start:

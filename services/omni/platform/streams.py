@@ -15,6 +15,9 @@ ORDERS_EVENTS_PREFIX = "orders.events."
 PICKUP_EVENTS_PREFIX = "pickup.events."
 RETURNS_EVENTS_PREFIX = "returns.events."
 STOCK_COMMAND = "stock.commands.{}"
+# Request/reply (core NATS, a queue group of the answering service's replicas).
+STOCK_ALLOCATE_REQUEST = "stock.rpc.allocate"
+ORDERS_GET_REQUEST = "orders.rpc.get"
 
 
 def availability_subject(location_id: str, sku: str) -> str:

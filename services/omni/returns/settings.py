@@ -16,5 +16,5 @@ class ReturnsSettings(ServiceSettings):
     database_url: str = "sqlite+aiosqlite:///.omni/returns.db"
     grpc_port: int = 50054
     metrics_port: int = 9094
-    # How long after fulfilment a line may be returned without a manager (SPEC: 30 days).
+    # How long after fulfilment a line may be returned without a manager (30 days).
     window_seconds: float = Field(30 * 24 * 3600.0, gt=0)

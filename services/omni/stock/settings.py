@@ -16,7 +16,7 @@ class StockSettings(ServiceSettings):
     database_url: str = "sqlite+aiosqlite:///.omni/stock.db"
     grpc_port: int = 50051
     metrics_port: int = 9091
-    # How often due reservations are expired (SPEC: "within about a second").
+    # How often due reservations are expired (promised "within about a second").
     expiry_interval_seconds: float = 0.5
     # Reserve/Allocate requests decided per transaction, and such transactions in flight per
     # process. One keeps batches large (a commit and a set of statements serve many callers);

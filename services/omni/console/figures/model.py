@@ -27,7 +27,7 @@ from omni.console.figures.tables import (
     timeline,
 )
 from omni.console.settings import ConsoleSettings
-from omni.platform import migrations
+from omni.platform import driver, migrations
 from omni.platform.db import create_engine
 from omni.platform.messaging import NatsLink
 from omni.platform.retention import prune
@@ -88,6 +88,8 @@ class ReadModel:
         self._asking = asyncio.Lock()  # one question to JetStream at a time
 
     async def start(self) -> None:
+        if self.writer.dialect.name == "postgresql":
+            driver.self_check()  # its handled-event claims go straight to asyncpg
         if self._settings.migrate_on_start:
             await migrate(self._settings.database_url)
         self._tasks.spawn("nats", self._follow())
@@ -141,20 +143,31 @@ def nats_tls(settings: ConsoleSettings) -> ssl.SSLContext | None:
 
 
 async def _schema_ready(engine: AsyncEngine) -> None:
-    """Returns once the database's schema is at this code's head revision."""
-    head = ScriptDirectory.from_config(migrations.config(MIGRATIONS)).get_current_head()
+    """Returns once the database's schema is this code's, or a newer one (a replica of the
+    previous release restarting after the next release migrated)."""
+    scripts = ScriptDirectory.from_config(migrations.config(MIGRATIONS))
+    head = scripts.get_current_head()
     said = False
     while True:
         try:
             async with engine.connect() as conn:
                 found = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
-            if [row[0] for row in found] == [head]:
+            if found and _at_least(scripts, str(found[0][0]), head):
                 return
         except Exception as exc:  # no table yet, or the database is away: look again
             reraise_if_cancelled(exc)
         if not said:
-            log.warning(
-                "read model: the database is not at schema %s; run `omni-console migrate`", head
-            )
+            log.warning("read model: database not at schema %s: run `omni-console migrate`", head)
             said = True
         await asyncio.sleep(SCHEMA_POLL_SECONDS)
+
+
+def _at_least(scripts: ScriptDirectory, current: str, head: str | None) -> bool:
+    """`current` is `head`, or a revision this code does not know (a later release's)."""
+    if current == head:
+        return True
+    try:
+        scripts.get_revision(current)
+    except Exception:  # unknown here: written by a newer release
+        return True
+    return False

@@ -41,7 +41,7 @@ from omni.returns.v1 import returns_pb2 as returns_pb
 from omni.stock.v1 import messaging_pb2 as stock_msg
 
 log = logging.getLogger(__name__)
-GET_ORDER_SUBJECT = "orders.rpc.get"
+GET_ORDER_SUBJECT = streams.ORDERS_GET_REQUEST
 
 # Published to, and consumed from: declared here too so the order of start-up is free.
 STREAMS = [
@@ -60,12 +60,20 @@ class OrdersNatsApi:
 
     def consumers(self) -> list[DurableConsumer]:
         subscriptions = [
-            (streams.STOCK_EVENTS, "stock.events.reserved", self._on_reserved),
-            (streams.STOCK_EVENTS, "stock.events.allocation_rejected", self._on_rejected),
-            (streams.PICKUP_EVENTS, "pickup.events.collected", self._on_pickup),
-            (streams.PICKUP_EVENTS, "pickup.events.expired", self._on_pickup),
-            (streams.PICKUP_EVENTS, "pickup.events.shortage", self._on_pickup),
-            (streams.RETURNS_EVENTS, "returns.events.refund_issued", self._on_return),
+            (streams.STOCK_EVENTS, streams.STOCK_EVENTS_PREFIX + "reserved", self._on_reserved),
+            (
+                streams.STOCK_EVENTS,
+                streams.STOCK_EVENTS_PREFIX + "allocation_rejected",
+                self._on_rejected,
+            ),
+            (streams.PICKUP_EVENTS, streams.PICKUP_EVENTS_PREFIX + "collected", self._on_pickup),
+            (streams.PICKUP_EVENTS, streams.PICKUP_EVENTS_PREFIX + "expired", self._on_pickup),
+            (streams.PICKUP_EVENTS, streams.PICKUP_EVENTS_PREFIX + "shortage", self._on_pickup),
+            (
+                streams.RETURNS_EVENTS,
+                streams.RETURNS_EVENTS_PREFIX + "refund_issued",
+                self._on_return,
+            ),
         ]
         return [
             DurableConsumer(

@@ -38,7 +38,7 @@ def place_order(msg: pb.PlaceOrderRequest) -> commands.PlaceOrder:
         )
     return commands.PlaceOrder(
         idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
-        channel=required_channel(msg.channel),
+        channel=required_channel(msg.channel).value,  # a str, as the command (and its hash) had
         customer_id=check.identifier("customer_id", msg.customer_id),
         currency=msg.currency,
         lines=lines,
@@ -73,9 +73,10 @@ def status(value: int) -> str:
 
 def list_orders(msg: pb.ListOrdersRequest) -> commands.ListOrders:
     size = check.page_size(msg.page_size)
+    wanted = channel(msg.channel)
     return commands.ListOrders(
         customer_id=check.optional_identifier("customer_id", msg.customer_id),
-        channel=channel(msg.channel) or "",
+        channel=wanted.value if wanted else "",
         status=status(msg.status),
         page_size=size,
         page_token=check.text("page_token", msg.page_token),

@@ -58,7 +58,7 @@ class PickupNatsApi:
             DurableConsumer(
                 self._link,
                 stream=streams.ORDERS_EVENTS.name,
-                subject=f"orders.events.{name}",
+                subject=streams.ORDERS_EVENTS_PREFIX + name,
                 durable=f"pickup-orders-{name}",
                 handler=self._handler(handle),
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from omni.platform.clock import new_id, utcnow
 from omni.platform.outbox import OutboxMessage
-from omni.platform.streams import RETURNS_EVENTS_PREFIX
+from omni.platform.streams import RETURNS_EVENTS_PREFIX, STOCK_COMMAND
 from omni.platform.wire import timestamp
 from omni.returns import convert
 from omni.returns.domain.events import Event, RestockStock, ReturnChanged
@@ -35,4 +35,4 @@ def to_outbox(event: Event) -> OutboxMessage:
                 actor="returns",
             )
             payload_bytes = request.SerializeToString()
-            return OutboxMessage(event_id, "stock.commands.restock", payload_bytes)
+            return OutboxMessage(event_id, STOCK_COMMAND.format("restock"), payload_bytes)

@@ -30,7 +30,7 @@ STREAMS = [
     streams.STOCK_COMMANDS,
 ]
 ORDERS_DURABLE = "returns-orders"
-GET_ORDER_SUBJECT = "orders.rpc.get"  # answered by the orders service
+GET_ORDER_SUBJECT = streams.ORDERS_GET_REQUEST  # answered by the orders service
 LOCATIONS_DURABLE = "returns-locations"
 
 
@@ -62,11 +62,14 @@ class ReturnsNatsApi:
     def consumers(self) -> list[DurableConsumer]:
         return [
             self._consumer(
-                streams.ORDERS_EVENTS.name, "orders.events.>", ORDERS_DURABLE, self._on_order
+                streams.ORDERS_EVENTS.name,
+                streams.ORDERS_EVENTS_PREFIX + ">",
+                ORDERS_DURABLE,
+                self._on_order,
             ),
             self._consumer(
                 streams.STOCK_EVENTS.name,
-                "stock.events.location_changed",
+                streams.STOCK_EVENTS_PREFIX + "location_changed",
                 LOCATIONS_DURABLE,
                 self._on_location,
             ),

@@ -34,7 +34,7 @@ def create_return(msg: pb.CreateReturnRequest) -> commands.CreateReturn:
     return commands.CreateReturn(
         idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
         order_id=check.identifier("order_id", msg.order_id),
-        channel=required_channel(msg.channel),
+        channel=required_channel(msg.channel).value,  # a str, as the command (and its hash) had
         lines=lines,
         location_id=check.identifier("location_id", msg.location_id),
         override=override,

@@ -35,7 +35,7 @@ from omni.stock.v1 import stock_pb2 as pb
 
 log = logging.getLogger(__name__)
 
-ALLOCATE_REQUEST_SUBJECT = "stock.rpc.allocate"
+ALLOCATE_REQUEST_SUBJECT = streams.STOCK_ALLOCATE_REQUEST
 STREAMS = [streams.STOCK_EVENTS, streams.STOCK_AVAILABILITY, streams.STOCK_COMMANDS]
 
 
