@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from omni.platform import auth, origin, outbox
-from omni.platform.db import write_transaction
+from omni.platform.db import with_retries, write_transaction
 from omni.platform.outbox import OutboxMessage
 
 
@@ -23,6 +24,8 @@ class RecordsEvents(Protocol):
 
 Tx = TypeVar("Tx", bound=RecordsEvents)
 Reader = TypeVar("Reader")
+T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class UnitOfWork(Generic[Tx, Reader]):
@@ -77,6 +80,25 @@ class UnitOfWork(Generic[Tx, Reader]):
         async with self.engine.connect() as conn:
             yield self._read(conn)
             await conn.rollback()
+
+
+def in_transaction(
+    handler: Callable[Concatenate[Tx, P], Awaitable[T]],
+) -> Callable[Concatenate[UnitOfWork[Tx, Any], P], Awaitable[T]]:
+    """A handler written against one transaction — load, decide through the domain, save —
+    run as the platform runs every one: called with the service's unit of work, in a
+    transaction of it (events to the outbox), rerun from the start on a deadlock or a lost
+    race (omni.platform.db.with_retries)."""
+
+    @functools.wraps(handler)
+    async def run(uow: UnitOfWork[Tx, Any], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        async def attempt() -> T:
+            async with uow.transaction() as tx:
+                return await handler(tx, *args, **kwargs)
+
+        return await with_retries(attempt)
+
+    return run
 
 
 def _stamped(message: OutboxMessage, source: origin.Origin) -> OutboxMessage:

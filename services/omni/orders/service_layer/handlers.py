@@ -14,8 +14,8 @@ from omni.orders.service_layer.unit_of_work import Transaction, UnitOfWork
 from omni.platform.auth import current_caller
 from omni.platform.clock import utcnow
 from omni.platform.consumer import unhandled
-from omni.platform.db import with_retries
 from omni.platform.errors import NotFound
+from omni.platform.unit_of_work import in_transaction
 
 log = logging.getLogger(__name__)
 # Events of pickup and returns this service has applied (their ids are unique).
@@ -44,16 +44,14 @@ async def record_shipment(uow: UnitOfWork, cmd: commands.RecordShipment) -> Orde
     return await _change(uow, cmd.order_id, lambda order: order.ship(cmd.shipment, utcnow()))
 
 
-async def _change(uow: UnitOfWork, order_id: str, change: Callable[[Order], None]) -> Order:
-    async def work() -> Order:
-        async with uow.transaction() as tx:
-            order = await _get(tx, order_id, lock=True)
-            change(order)
-            if order.events:
-                await tx.save([order])
-            return order
-
-    return await with_retries(work)
+@in_transaction
+async def _change(tx: Transaction, order_id: str, change: Callable[[Order], None]) -> Order:
+    """A change of one order, as the domain decides it."""
+    order = await _get(tx, order_id, lock=True)
+    change(order)
+    if order.events:
+        await tx.save([order])
+    return order
 
 
 async def _get(tx: Transaction, order_id: str, *, lock: bool = False) -> Order:
@@ -85,14 +83,17 @@ async def follow(
             case commands.UnitsReturned():
                 order.returned(change.lines, now)
 
-    async def work() -> None:
-        async with uow.transaction() as tx:
-            ids = [change.event_id]
-            if not await unhandled(tx.conn, tables.processed_events, FOLLOWED, ids):
-                return
-            order = await _get(tx, change.order_id, lock=True)
-            apply(order)
-            if order.events:
-                await tx.save([order])
+    await _follow(uow, change.event_id, change.order_id, apply)
 
-    await with_retries(work)
+
+@in_transaction
+async def _follow(
+    tx: Transaction, event_id: str, order_id: str, apply: Callable[[Order], None]
+) -> None:
+    """Another service's event applied to its order, once."""
+    if not await unhandled(tx.conn, tables.processed_events, FOLLOWED, [event_id]):
+        return
+    order = await _get(tx, order_id, lock=True)
+    apply(order)
+    if order.events:
+        await tx.save([order])

@@ -1,4 +1,5 @@
-"""One handler per pickup command, each one transaction: load and lock, decide, save."""
+"""One handler per pickup command, each one transaction: load and lock, decide, save (the
+platform runs it: omni.platform.unit_of_work.in_transaction)."""
 
 from __future__ import annotations
 
@@ -14,46 +15,38 @@ from omni.pickup.service_layer.unit_of_work import Transaction, UnitOfWork
 from omni.platform.auth import current_caller
 from omni.platform.clock import new_id, utcnow
 from omni.platform.consumer import unhandled
-from omni.platform.db import with_retries
 from omni.platform.errors import NotFound, PermissionDenied
+from omni.platform.unit_of_work import in_transaction
 
 log = logging.getLogger(__name__)
 ORDERS_CONSUMER = "pickup-orders"
 
 
-async def open_task(uow: UnitOfWork, cmd: commands.OpenTask) -> None:
+@in_transaction
+async def open_task(tx: Transaction, cmd: commands.OpenTask) -> None:
     """A confirmed pickup order becomes a task at its store, once."""
-
-    async def work() -> None:
-        async with uow.transaction() as tx:
-            if await _seen(tx, cmd.event_id):
-                return
-            task = _new_task(cmd)
-            task.placed()
-            await tx.add(task)  # no-op if the order has a task (e.g. cancelled already)
-
-    await with_retries(work)
+    if await _seen(tx, cmd.event_id):
+        return
+    task = _new_task(cmd)
+    task.placed()
+    await tx.add(task)  # no-op if the order has a task (e.g. cancelled already)
 
 
-async def cancel_task(uow: UnitOfWork, cmd: commands.CancelTask) -> None:
+@in_transaction
+async def cancel_task(tx: Transaction, cmd: commands.CancelTask) -> None:
     """The order was cancelled: so is its task, even one the confirmation has not opened yet."""
-
-    async def work() -> None:
-        async with uow.transaction() as tx:
-            if await _seen(tx, cmd.event_id):
-                return
-            order_id = cmd.opened.order_id
-            task = await tx.repo.for_order(order_id, lock=True)
-            if task is None:
-                opened = _new_task(cmd.opened)
-                opened.placed()
-                # Lost a race with the confirmation: cancel the task it opened instead.
-                task = opened if await tx.add(opened) else await tx.repo.for_order(order_id)
-            assert task is not None
-            task.cancel(utcnow())
-            await tx.save([task])
-
-    await with_retries(work)
+    if await _seen(tx, cmd.event_id):
+        return
+    order_id = cmd.opened.order_id
+    task = await tx.repo.for_order(order_id, lock=True)
+    if task is None:
+        opened = _new_task(cmd.opened)
+        opened.placed()
+        # Lost a race with the confirmation: cancel the task it opened instead.
+        task = opened if await tx.add(opened) else await tx.repo.for_order(order_id)
+    assert task is not None
+    task.cancel(utcnow())
+    await tx.save([task])
 
 
 def _new_task(cmd: commands.OpenTask) -> PickupTask:
@@ -78,33 +71,27 @@ async def start_picking(uow: UnitOfWork, task_id: str, associate_id: str) -> Pic
     return await _change(uow, task_id, lambda t, now: t.start_picking(associate_id, now))
 
 
-async def record_pick(uow: UnitOfWork, cmd: commands.RecordPick) -> tuple[PickupTask, bool]:
+@in_transaction
+async def record_pick(tx: Transaction, cmd: commands.RecordPick) -> tuple[PickupTask, bool]:
     """The task after the pick, and whether the scan had been recorded already."""
-
-    async def work() -> tuple[PickupTask, bool]:
-        async with uow.transaction() as tx:
-            task = await _get(tx, cmd.task_id, lock=True)
-            if not await tx.repo.record_pick(task.id, cmd.scan_id, cmd.sku, cmd.quantity):
-                return task, True
-            task.pick(cmd.sku, cmd.quantity, utcnow())
-            await tx.save([task])
-            return task, False
-
-    return await with_retries(work)
+    task = await _get(tx, cmd.task_id, lock=True)
+    if not await tx.repo.record_pick(task.id, cmd.scan_id, cmd.sku, cmd.quantity):
+        return task, True
+    task.pick(cmd.sku, cmd.quantity, utcnow())
+    await tx.save([task])
+    return task, False
 
 
+@in_transaction
 async def report_shortage(
-    uow: UnitOfWork, cmd: commands.ReportShortage
+    tx: Transaction, cmd: commands.ReportShortage
 ) -> tuple[PickupTask, ShortagePolicy]:
-    async def work() -> tuple[PickupTask, ShortagePolicy]:
-        async with uow.transaction() as tx:
-            task = await _get(tx, cmd.task_id, lock=True)
-            policy = await tx.repo.shortage_policy(task.store_id)
-            task.report_shortage(cmd.sku, cmd.missing, policy, utcnow())
-            await tx.save([task])
-            return task, policy
-
-    return await with_retries(work)
+    """Units not on the shelf: the store's policy says what becomes of them."""
+    task = await _get(tx, cmd.task_id, lock=True)
+    policy = await tx.repo.shortage_policy(task.store_id)
+    task.report_shortage(cmd.sku, cmd.missing, policy, utcnow())
+    await tx.save([task])
+    return task, policy
 
 
 async def mark_ready(
@@ -146,40 +133,30 @@ async def unlock(uow: UnitOfWork, task_id: str) -> PickupTask:
     return await _change(uow, task_id, lambda t, now: t.unlock(now))
 
 
-async def expire_due(uow: UnitOfWork, now: datetime, limit: int = 100) -> int:
+@in_transaction
+async def expire_due(tx: Transaction, now: datetime, limit: int = 100) -> int:
     """Expires held tasks past their deadline; returns how many. Safe on every replica."""
-
-    async def work() -> int:
-        async with uow.transaction() as tx:
-            expired = [t for t in await tx.repo.due(now, limit) if t.expire(now)]
-            await tx.save(expired)
-            return len(expired)
-
-    return await with_retries(work)
+    expired = [t for t in await tx.repo.due(now, limit) if t.expire(now)]
+    await tx.save(expired)
+    return len(expired)
 
 
-async def set_store_policy(uow: UnitOfWork, cmd: commands.SetStorePolicy) -> ShortagePolicy:
+@in_transaction
+async def set_store_policy(tx: Transaction, cmd: commands.SetStorePolicy) -> ShortagePolicy:
     current_caller().require_store(cmd.store_id)
-
-    async def work() -> ShortagePolicy:
-        async with uow.transaction() as tx:
-            await tx.repo.set_shortage_policy(cmd.store_id, cmd.shortage)
-            return cmd.shortage
-
-    return await with_retries(work)
+    await tx.repo.set_shortage_policy(cmd.store_id, cmd.shortage)
+    return cmd.shortage
 
 
+@in_transaction
 async def _change(
-    uow: UnitOfWork, task_id: str, change: Callable[[PickupTask, datetime], None]
+    tx: Transaction, task_id: str, change: Callable[[PickupTask, datetime], None]
 ) -> PickupTask:
-    async def work() -> PickupTask:
-        async with uow.transaction() as tx:
-            task = await _get(tx, task_id, lock=True)
-            change(task, utcnow())
-            await tx.save([task])
-            return task
-
-    return await with_retries(work)
+    """A change of one task, as the domain decides it."""
+    task = await _get(tx, task_id, lock=True)
+    change(task, utcnow())
+    await tx.save([task])
+    return task
 
 
 async def _get(tx: Transaction, task_id: str, *, lock: bool = False) -> PickupTask:

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from omni.platform.auth import Role, current_caller
 from omni.platform.clock import new_id, utcnow
-from omni.platform.db import with_retries
 from omni.platform.errors import NotFound, OmniError, Unavailable
 from omni.platform.idempotency import request_hash
+from omni.platform.unit_of_work import in_transaction
 from omni.returns.domain import commands, rules
 from omni.returns.domain.events import ReturnChange, ReturnChanged
 from omni.returns.domain.model import KnownLocation, KnownOrder, Override, Return
@@ -23,22 +23,15 @@ CaughtUp = Callable[[], Awaitable[bool]]
 FetchOrder = Callable[[str], Awaitable[KnownOrder | None]]
 
 
-async def learn_order(uow: UnitOfWork, order: KnownOrder) -> None:
+@in_transaction
+async def learn_order(tx: Transaction, order: KnownOrder) -> None:
     """An order as one of its events told it; an older version than known changes nothing."""
-
-    async def work() -> None:
-        async with uow.transaction() as tx:
-            await tx.repo.learn_order(order)
-
-    await with_retries(work)
+    await tx.repo.learn_order(order)
 
 
-async def learn_location(uow: UnitOfWork, location: KnownLocation) -> None:
-    async def work() -> None:
-        async with uow.transaction() as tx:
-            await tx.repo.learn_location(location)
-
-    await with_retries(work)
+@in_transaction
+async def learn_location(tx: Transaction, location: KnownLocation) -> None:
+    await tx.repo.learn_location(location)
 
 
 async def create_return(
@@ -63,7 +56,7 @@ async def create_return(
         if caller.role is Role.MANAGER:  # recorded as who it really was
             cmd = replace(cmd, override=Override(caller.subject, cmd.override.reason))
     try:
-        return await with_retries(lambda: _create(uow, cmd, window))
+        return await _create(uow, cmd, window)
     except rules.UnknownLocation as refused:
         await _final_unless_lagging(refused, locations_caught_up)
         raise
@@ -72,7 +65,7 @@ async def create_return(
         if fresh is not None:
             await learn_order(uow, fresh)
     try:
-        return await with_retries(lambda: _create(uow, cmd, window))
+        return await _create(uow, cmd, window)
     except rules.UnknownLocation as refused:
         await _final_unless_lagging(refused, locations_caught_up)
         raise
@@ -86,52 +79,48 @@ async def _final_unless_lagging(refused: OmniError, caught_up: CaughtUp) -> None
         ) from refused
 
 
-async def _create(uow: UnitOfWork, cmd: commands.CreateReturn, window: timedelta) -> Return:
-    async with uow.transaction() as tx:
-        [claim] = await keys.claim(tx.conn, "return", [(cmd.idempotency_key, request_hash(cmd))])
-        if isinstance(claim, OmniError):
-            raise claim
-        if claim.stored is not None:
-            return await _get(tx, claim.stored["return_id"])
-        rules.check_location(await tx.repo.location(cmd.location_id), cmd.location_id)
-        # Locked: one return at a time per order, so two cannot both take the last units.
-        order = rules.check_order(await tx.repo.order(cmd.order_id, lock=True), cmd.order_id)
-        now = utcnow()
-        earlier = await tx.repo.for_order(order.id)
-        asked = [(sku, qty) for sku, qty, _ in cmd.lines]
-        override = rules.check_lines(order, asked, earlier, now, window, cmd.override)
-        rma = Return(
-            id=new_id("rma"),
-            order_id=order.id,
-            customer_id=order.customer_id,
-            channel=cmd.channel,
-            location_id=cmd.location_id,
-            currency=order.currency,
-            lines=[rules.new_line(sku, qty, reason, order) for sku, qty, reason in cmd.lines],
-            created_at=now,
-            updated_at=now,
-            override=override,
-        )
-        rma.events.append(ReturnChanged(rma, ReturnChange.AUTHORIZED))
-        await tx.add(rma)
-        await keys.store(tx.conn, {claim.key: {"return_id": rma.id}})
-        return rma
+@in_transaction
+async def _create(tx: Transaction, cmd: commands.CreateReturn, window: timedelta) -> Return:
+    [claim] = await keys.claim(tx.conn, "return", [(cmd.idempotency_key, request_hash(cmd))])
+    if isinstance(claim, OmniError):
+        raise claim
+    if claim.stored is not None:
+        return await _get(tx, claim.stored["return_id"])
+    rules.check_location(await tx.repo.location(cmd.location_id), cmd.location_id)
+    # Locked: one return at a time per order, so two cannot both take the last units.
+    order = rules.check_order(await tx.repo.order(cmd.order_id, lock=True), cmd.order_id)
+    now = utcnow()
+    earlier = await tx.repo.for_order(order.id)
+    asked = [(sku, qty) for sku, qty, _ in cmd.lines]
+    override = rules.check_lines(order, asked, earlier, now, window, cmd.override)
+    rma = Return(
+        id=new_id("rma"),
+        order_id=order.id,
+        customer_id=order.customer_id,
+        channel=cmd.channel,
+        location_id=cmd.location_id,
+        currency=order.currency,
+        lines=[rules.new_line(sku, qty, reason, order) for sku, qty, reason in cmd.lines],
+        created_at=now,
+        updated_at=now,
+        override=override,
+    )
+    rma.events.append(ReturnChanged(rma, ReturnChange.AUTHORIZED))
+    await tx.add(rma)
+    await keys.store(tx.conn, {claim.key: {"return_id": rma.id}})
+    return rma
 
 
-async def receive_return(uow: UnitOfWork, cmd: commands.ReceiveReturn) -> Return:
+@in_transaction
+async def receive_return(tx: Transaction, cmd: commands.ReceiveReturn) -> Return:
     """Takes in what arrived; lines whose scan id was seen before are skipped."""
-
-    async def work() -> Return:
-        async with uow.transaction() as tx:
-            rma = await _get(tx, cmd.return_id, lock=True)
-            current_caller().require_store(rma.location_id)  # received where it is brought
-            fresh = await tx.repo.fresh_scans(rma.id, [r.scan_id for r in cmd.received])
-            received = [r for r in cmd.received if r.scan_id in fresh]
-            if rules.receive(rma, received, utcnow()):
-                await tx.save(rma)
-            return rma
-
-    return await with_retries(work)
+    rma = await _get(tx, cmd.return_id, lock=True)
+    current_caller().require_store(rma.location_id)  # received where it is brought
+    fresh = await tx.repo.fresh_scans(rma.id, [r.scan_id for r in cmd.received])
+    received = [r for r in cmd.received if r.scan_id in fresh]
+    if rules.receive(rma, received, utcnow()):
+        await tx.save(rma)
+    return rma
 
 
 async def _get(tx: Transaction, return_id: str, *, lock: bool = False) -> Return:

@@ -7,8 +7,8 @@ from dataclasses import asdict
 from datetime import datetime
 
 from omni.platform.auth import current_caller
-from omni.platform.db import with_retries
 from omni.platform.errors import AlreadyExists, NotFound
+from omni.platform.unit_of_work import in_transaction
 from omni.platform.validation import listed
 from omni.stock.domain import book as ops
 from omni.stock.domain import commands
@@ -33,27 +33,21 @@ async def update_location(uow: UnitOfWork, cmd: commands.UpdateLocation) -> Loca
     return await _save_location(uow, cmd.location, create=False)
 
 
-async def _save_location(uow: UnitOfWork, location: Location, *, create: bool) -> Location:
-    async def work() -> Location:
-        async with uow.transaction() as tx:
-            if create and not await tx.repo.add_location(location):
-                raise AlreadyExists(f"location {location.id} already exists")
-            if not create and not await tx.repo.update_location(location):
-                raise NotFound(f"location {location.id} does not exist")
-            tx.record(LocationChanged(location))
-            return location
-
-    return await with_retries(work)
+@in_transaction
+async def _save_location(tx: Transaction, location: Location, *, create: bool) -> Location:
+    if create and not await tx.repo.add_location(location):
+        raise AlreadyExists(f"location {location.id} already exists")
+    if not create and not await tx.repo.update_location(location):
+        raise NotFound(f"location {location.id} does not exist")
+    tx.record(LocationChanged(location))
+    return location
 
 
-async def set_channel_view(uow: UnitOfWork, cmd: commands.SetChannelView) -> ChannelView:
-    async def work() -> ChannelView:
-        async with uow.transaction() as tx:
-            await tx.repo.set_channel_view(cmd.view)
-            tx.record(ChannelViewChanged(cmd.view))
-            return cmd.view
-
-    return await with_retries(work)
+@in_transaction
+async def set_channel_view(tx: Transaction, cmd: commands.SetChannelView) -> ChannelView:
+    await tx.repo.set_channel_view(cmd.view)
+    tx.record(ChannelViewChanged(cmd.view))
+    return cmd.view
 
 
 async def receive_stock(uow: UnitOfWork, cmd: commands.ReceiveStock) -> StockLevel:
@@ -100,8 +94,9 @@ async def set_safety_stock(uow: UnitOfWork, cmd: commands.SetSafetyStock) -> Sto
     return await _change_level(uow, "safety", cmd, set_safety)
 
 
+@in_transaction
 async def _change_level(
-    uow: UnitOfWork,
+    tx: Transaction,
     operation: str,
     cmd: commands.ReceiveStock | commands.AdjustStock | commands.SetSafetyStock,
     change: Callable[[ops.LevelBook], None],
@@ -109,61 +104,48 @@ async def _change_level(
     """Locks one level (creating it at zero), applies `change`, answers the new level."""
     current_caller().require_store(cmd.location_id)
     key = getattr(cmd, "idempotency_key", "")
-
-    async def work() -> StockLevel:
-        async with uow.transaction() as tx:
-            if key:
-                [answer] = await idempotency.claim(
-                    tx.conn, operation, [(key, idempotency.request_hash(cmd))]
-                )
-                if isinstance(answer, Exception):
-                    raise answer
-                if answer.stored is not None:
-                    return StockLevel(**answer.stored)
-            await require_locations(tx, {cmd.location_id})
-            await tx.repo.ensure_levels([(cmd.sku, cmd.location_id)])
-            book = ops.LevelBook(await tx.repo.lock_levels([(cmd.sku, cmd.location_id)]))
-            change(book)
-            await tx.save_book(book)
-            level = book.level(cmd.sku, cmd.location_id)
-            if key:
-                await idempotency.store(
-                    tx.conn, {idempotency.scoped(operation, key): asdict(level)}
-                )
-            return level
-
-    return await with_retries(work)
+    if key:
+        [answer] = await idempotency.claim(
+            tx.conn, operation, [(key, idempotency.request_hash(cmd))]
+        )
+        if isinstance(answer, Exception):
+            raise answer
+        if answer.stored is not None:
+            return StockLevel(**answer.stored)
+    await require_locations(tx, {cmd.location_id})
+    await tx.repo.ensure_levels([(cmd.sku, cmd.location_id)])
+    book = ops.LevelBook(await tx.repo.lock_levels([(cmd.sku, cmd.location_id)]))
+    change(book)
+    await tx.save_book(book)
+    level = book.level(cmd.sku, cmd.location_id)
+    if key:
+        await idempotency.store(tx.conn, {idempotency.scoped(operation, key): asdict(level)})
+    return level
 
 
-async def restock(uow: UnitOfWork, cmd: commands.Restock) -> list[StockLevel]:
+@in_transaction
+async def restock(tx: Transaction, cmd: commands.Restock) -> list[StockLevel]:
     """Returned units back on hand (or counted damaged) at a location, once per key."""
-
-    async def work() -> list[StockLevel]:
-        async with uow.transaction() as tx:
-            [answer] = await idempotency.claim(
-                tx.conn, "restock", [(cmd.idempotency_key, idempotency.request_hash(cmd))]
-            )
-            if isinstance(answer, Exception):
-                raise answer
-            if answer.stored is not None:
-                return [StockLevel(**level) for level in answer.stored["levels"]]
-            await require_locations(tx, {cmd.location_id})
-            keys = [(sku, cmd.location_id) for sku, _, _ in cmd.lines]
-            await tx.repo.ensure_levels(keys)
-            book = ops.LevelBook(await tx.repo.lock_levels(keys))
-            for sku, qty, damaged in cmd.lines:
-                kind = MovementKind.DAMAGE if damaged else MovementKind.RESTOCK
-                delta = {"damaged": qty} if damaged else {"on_hand": qty}
-                book.apply(
-                    sku, cmd.location_id, kind, reference=cmd.reference, actor=cmd.actor, **delta
-                )
-            await tx.save_book(book)
-            levels = book.changed_levels()
-            stored = {"levels": [asdict(level) for level in levels]}
-            await idempotency.store(tx.conn, {answer.key: stored})
-            return levels
-
-    return await with_retries(work)
+    [answer] = await idempotency.claim(
+        tx.conn, "restock", [(cmd.idempotency_key, idempotency.request_hash(cmd))]
+    )
+    if isinstance(answer, Exception):
+        raise answer
+    if answer.stored is not None:
+        return [StockLevel(**level) for level in answer.stored["levels"]]
+    await require_locations(tx, {cmd.location_id})
+    keys = [(sku, cmd.location_id) for sku, _, _ in cmd.lines]
+    await tx.repo.ensure_levels(keys)
+    book = ops.LevelBook(await tx.repo.lock_levels(keys))
+    for sku, qty, damaged in cmd.lines:
+        kind = MovementKind.DAMAGE if damaged else MovementKind.RESTOCK
+        delta = {"damaged": qty} if damaged else {"on_hand": qty}
+        book.apply(sku, cmd.location_id, kind, reference=cmd.reference, actor=cmd.actor, **delta)
+    await tx.save_book(book)
+    levels = book.changed_levels()
+    stored = {"levels": [asdict(level) for level in levels]}
+    await idempotency.store(tx.conn, {answer.key: stored})
+    return levels
 
 
 async def release(uow: UnitOfWork, cmd: commands.Release) -> Reservation:
@@ -191,69 +173,57 @@ async def write_off(uow: UnitOfWork, cmd: commands.WriteOff) -> Reservation:
     return await _settle(uow, "write_off", cmd, correct)
 
 
+@in_transaction
 async def _settle(
-    uow: UnitOfWork,
+    tx: Transaction,
     operation: str,
     cmd: commands.Release | commands.Commit | commands.WriteOff,
     change: Callable[[ops.LevelBook, Reservation], ReservationChange | None],
 ) -> Reservation:
     """Locks a reservation and its levels, applies `change` once per idempotency key."""
-
-    async def work() -> Reservation:
-        async with uow.transaction() as tx:
-            key = cmd.idempotency_key
-            if key:
-                [answer] = await idempotency.claim(
-                    tx.conn, operation, [(key, idempotency.request_hash(cmd))]
-                )
-                if isinstance(answer, Exception):
-                    raise answer
-                if answer.stored is not None:  # done before: answer as it is now
-                    res = (await _lock_reservation(tx, cmd.reservation_id))[0]
-                    _require_at_store(res, cmd.lines)
-                    return res
-            res, book = await _lock_reservation(tx, cmd.reservation_id)
+    key = cmd.idempotency_key
+    if key:
+        [answer] = await idempotency.claim(
+            tx.conn, operation, [(key, idempotency.request_hash(cmd))]
+        )
+        if isinstance(answer, Exception):
+            raise answer
+        if answer.stored is not None:  # done before: answer as it is now
+            res = (await _lock_reservation(tx, cmd.reservation_id))[0]
             _require_at_store(res, cmd.lines)
-            made = change(book, res)
-            if made is not None:
-                await tx.save_book(book)
-                await _save_reservation(tx, res, made)
-            if key:
-                scoped = idempotency.scoped(operation, key)
-                await idempotency.store(tx.conn, {scoped: {"reservation_id": res.id}})
             return res
+    res, book = await _lock_reservation(tx, cmd.reservation_id)
+    _require_at_store(res, cmd.lines)
+    made = change(book, res)
+    if made is not None:
+        await tx.save_book(book)
+        await _save_reservation(tx, res, made)
+    if key:
+        scoped = idempotency.scoped(operation, key)
+        await idempotency.store(tx.conn, {scoped: {"reservation_id": res.id}})
+    return res
 
-    return await with_retries(work)
 
-
-async def reject_allocation(uow: UnitOfWork, reference: str, key: str, reason: str) -> None:
+@in_transaction
+async def reject_allocation(tx: Transaction, reference: str, key: str, reason: str) -> None:
     """Announces an allocation refused outright (no short lines, a reason)."""
-
-    async def work() -> None:
-        async with uow.transaction() as tx:
-            tx.record(AllocationRejected(reference, key, [], reason))
-
-    await with_retries(work)
+    tx.record(AllocationRejected(reference, key, [], reason))
 
 
-async def expire_due(uow: UnitOfWork, now: datetime, limit: int = 200) -> int:
+@in_transaction
+async def expire_due(tx: Transaction, now: datetime, limit: int = 200) -> int:
     """Releases reservations whose time ran out; returns how many. Safe on every replica."""
-
-    async def work() -> int:
-        async with uow.transaction() as tx:
-            ids = await tx.repo.due_reservation_ids(now, limit)
-            if not ids:
-                return 0
-            found = await tx.repo.get_reservations(ids, lock=True, skip_locked=True)
-            due = [r for r in found.values() if r.is_due(now)]
-            book = ops.LevelBook(await tx.repo.lock_levels(_keys(due)))
-            for res in due:
-                ops.release(book, res, expired=True)
-                await _save_reservation(tx, res, ReservationChange.EXPIRED)
-            await tx.save_book(book)
-            return len(due)
-
-    return await with_retries(work)
+    ids = await tx.repo.due_reservation_ids(now, limit)
+    if not ids:
+        return 0
+    found = await tx.repo.get_reservations(ids, lock=True, skip_locked=True)
+    due = [r for r in found.values() if r.is_due(now)]
+    book = ops.LevelBook(await tx.repo.lock_levels(_keys(due)))
+    for res in due:
+        ops.release(book, res, expired=True)
+        await _save_reservation(tx, res, ReservationChange.EXPIRED)
+    await tx.save_book(book)
+    return len(due)
 
 
 async def require_locations(tx: Transaction, ids: set[str]) -> dict[str, Location]:

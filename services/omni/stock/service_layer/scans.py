@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from omni.platform.auth import current_caller
-from omni.platform.db import with_retries
 from omni.platform.errors import FailedPrecondition, NotFound
+from omni.platform.unit_of_work import in_transaction
 from omni.stock.domain import scans
 from omni.stock.domain.book import LevelBook
 from omni.stock.domain.commands import ApplyScan, RegisterBarcodes
@@ -35,33 +35,34 @@ async def apply_scan(uow: UnitOfWork, scan: ApplyScan) -> ScanOutcome:
     result so a resend gets it again; malformed or unknown input raises and keeps nothing.
     A store's scanner scans at its store only: a MOVE to another store is refused too."""
     current_caller().require_stores(loc for _, loc in scans.scan_keys(scan))
-    return await with_retries(lambda: _apply(uow, scan))
+    return await _apply(uow, idempotency.request_hash(scan), scan)
 
 
-async def _apply(uow: UnitOfWork, scan: ApplyScan) -> ScanOutcome:
-    fingerprint = idempotency.request_hash(scan)  # as sent: a resend matches it exactly
-    async with uow.transaction() as tx:
-        scan = await _with_sku(tx, scan)
-        keys = scans.scan_keys(scan)
-        await require_locations(tx, {loc for _, loc in keys})
-        [answer] = await idempotency.claim(tx.conn, OPERATION, [(_key(scan), fingerprint)])
-        if isinstance(answer, Exception):
-            raise answer
-        if answer.stored is not None:
-            return _replay(answer.stored)
-        await tx.repo.ensure_levels(keys)
-        book = LevelBook(await tx.repo.lock_levels(keys))
-        try:
-            scans.apply_scan(book, scan)
-        except FailedPrecondition as refused:
-            await idempotency.store(tx.conn, {answer.key: {"refused": refused.message}})
-            return ScanOutcome([], refused)
-        await tx.save_book(book)
-        levels = [book.snapshot(k) for k in keys]
-        if short := scans.count_shortage(book, scan):
-            tx.record(CountShortage(levels[0], scan.quantity, short))
-        await idempotency.store(tx.conn, {answer.key: {"levels": [asdict(lv) for lv in levels]}})
-        return ScanOutcome(levels)
+@in_transaction
+async def _apply(tx: Transaction, fingerprint: str, scan: ApplyScan) -> ScanOutcome:
+    """`fingerprint`: the scan as sent (a resend matches it exactly), before its barcode is
+    looked up."""
+    scan = await _with_sku(tx, scan)
+    keys = scans.scan_keys(scan)
+    await require_locations(tx, {loc for _, loc in keys})
+    [answer] = await idempotency.claim(tx.conn, OPERATION, [(_key(scan), fingerprint)])
+    if isinstance(answer, Exception):
+        raise answer
+    if answer.stored is not None:
+        return _replay(answer.stored)
+    await tx.repo.ensure_levels(keys)
+    book = LevelBook(await tx.repo.lock_levels(keys))
+    try:
+        scans.apply_scan(book, scan)
+    except FailedPrecondition as refused:
+        await idempotency.store(tx.conn, {answer.key: {"refused": refused.message}})
+        return ScanOutcome([], refused)
+    await tx.save_book(book)
+    levels = [book.snapshot(k) for k in keys]
+    if short := scans.count_shortage(book, scan):
+        tx.record(CountShortage(levels[0], scan.quantity, short))
+    await idempotency.store(tx.conn, {answer.key: {"levels": [asdict(lv) for lv in levels]}})
+    return ScanOutcome(levels)
 
 
 async def _with_sku(tx: Transaction, scan: ApplyScan) -> ApplyScan:
@@ -74,13 +75,10 @@ async def _with_sku(tx: Transaction, scan: ApplyScan) -> ApplyScan:
     return replace(scan, sku=sku)
 
 
-async def register_barcodes(uow: UnitOfWork, cmd: RegisterBarcodes) -> int:
-    async def work() -> int:
-        async with uow.transaction() as tx:
-            await tx.repo.register_barcodes(cmd.pairs)
-            return len(cmd.pairs)
-
-    return await with_retries(work)
+@in_transaction
+async def register_barcodes(tx: Transaction, cmd: RegisterBarcodes) -> int:
+    await tx.repo.register_barcodes(cmd.pairs)
+    return len(cmd.pairs)
 
 
 def _key(scan: ApplyScan) -> str:
