@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from omni.orders.domain.events import AllocateStock, CommitStock, OrderChange, ReleaseStock
+from omni.orders.domain.events import OrderChange
 from omni.orders.domain.model import OrderLine, OrderStatus, Shipment, ShipTo, ShortLine
 from omni.orders.domain.order import Order
+from omni.orders.domain.outgoing import AllocateStock, CommitStock, ReleaseStock
 from omni.platform.errors import AlreadyExists, FailedPrecondition
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -43,7 +44,8 @@ def changes(o: Order) -> list[OrderChange]:
 
 
 def commands(o: Order, kind: type) -> list[object]:
-    return [e for e in o.events if isinstance(e, kind)]
+    """What the order asked of stock (kept apart from its events)."""
+    return [c for c in o.commands if isinstance(c, kind)]
 
 
 def test_placing_asks_stock_to_allocate_once_under_the_orders_own_key() -> None:

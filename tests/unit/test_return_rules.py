@@ -8,17 +8,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from omni.platform.errors import FailedPrecondition, InvalidArgument
-from omni.returns.domain import rules
-from omni.returns.domain.events import RestockStock, ReturnChange, ReturnChanged
+from omni.returns.domain.events import ReturnChange, ReturnChanged
 from omni.returns.domain.model import (
     Condition,
     KnownLocation,
     KnownOrder,
+    NotFulfilled,
     Override,
     Received,
     Return,
     ReturnStatus,
     SoldLine,
+    UnknownLocation,
+    UnknownOrder,
 )
 
 SHIPPED = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -32,48 +34,72 @@ ORDER = KnownOrder(
 )
 
 
-def a_return(qty: int = 2) -> Return:
-    line = rules.new_line("MUG", qty, "chipped", ORDER)
-    return Return("rma_1", "ord_1", "c", "POS", "STORE-1", "USD", [line], SHIPPED, SHIPPED)
+STORE = KnownLocation("STORE-1", accepts_returns=True)
 
 
-def check(
+def opened(
     asked: dict[str, int],
     *,
-    at: datetime,
+    at: datetime = SHIPPED,
     earlier: list[Return] | None = None,
     override: Override | None = None,
-) -> Override | None:
-    return rules.check_lines(ORDER, asked.items(), earlier or [], at, WINDOW, override)
+    order: KnownOrder | None = ORDER,
+    location: KnownLocation | None = STORE,
+) -> Return:
+    return Return.open(
+        "rma_1",
+        order_id="ord_1",
+        channel="POS",
+        location_id=location.id if location else "STORE-9",
+        lines=[(sku, qty, "chipped") for sku, qty in asked.items()],
+        override=override,
+        order=order,
+        location=location,
+        earlier=earlier or [],
+        now=at,
+        window=WINDOW,
+    )
+
+
+def a_return(qty: int = 2) -> Return:
+    rma = opened({"MUG": qty})
+    rma.events.clear()
+    return rma
 
 
 def test_up_to_what_was_fulfilled_may_come_back_counting_earlier_returns() -> None:
-    assert check({"MUG": 3}, at=SHIPPED) is None
-    with pytest.raises(rules.NotFulfilled, match=r"only 1 of MUG .* can still be returned"):
-        check({"MUG": 2}, at=SHIPPED, earlier=[a_return(2)])
-    with pytest.raises(rules.NotFulfilled, match="HAT of order ord_1 has not been fulfilled"):
-        check({"HAT": 1}, at=SHIPPED)
+    rma = opened({"MUG": 3})
+    assert (rma.status, rma.lines[0].unit_price, rma.override) == (
+        ReturnStatus.AUTHORIZED,
+        1500,
+        None,
+    )
+    assert [e.change for e in rma.events] == [ReturnChange.AUTHORIZED]
+    with pytest.raises(NotFulfilled, match=r"only 1 of MUG .* can still be returned"):
+        opened({"MUG": 2}, earlier=[a_return(2)])
+    with pytest.raises(NotFulfilled, match="HAT of order ord_1 has not been fulfilled"):
+        opened({"HAT": 1})
     with pytest.raises(FailedPrecondition, match="no line for SOCK"):
-        check({"SOCK": 1}, at=SHIPPED)
+        opened({"SOCK": 1})
 
 
 def test_after_the_window_only_a_managers_override_opens_it_and_is_recorded() -> None:
     late = SHIPPED + WINDOW + timedelta(seconds=1)
-    assert check({"MUG": 1}, at=SHIPPED + WINDOW) is None  # the last moment still counts
+    assert opened({"MUG": 1}, at=SHIPPED + WINDOW).override is None  # the last moment counts
     with pytest.raises(FailedPrecondition, match="window for MUG closed on 2026-12-01"):
-        check({"MUG": 1}, at=late)
+        opened({"MUG": 1}, at=late)
     override = Override("boss", "loyal customer")
-    assert check({"MUG": 1}, at=late, override=override) == override
-    assert check({"MUG": 1}, at=SHIPPED, override=override) is None  # not needed: not kept
+    assert opened({"MUG": 1}, at=late, override=override).override == override
+    assert opened({"MUG": 1}, override=override).override is None  # not needed: not kept
 
 
 def test_a_location_must_be_known_and_take_returns() -> None:
-    with pytest.raises(rules.UnknownLocation):
-        rules.check_location(None, "STORE-9")
+    with pytest.raises(UnknownLocation):
+        opened({"MUG": 1}, location=None)
     with pytest.raises(FailedPrecondition, match="does not accept returns"):
-        rules.check_location(KnownLocation("WH-1", accepts_returns=False), "WH-1")
-    with pytest.raises(rules.UnknownOrder):
-        rules.check_order(None, "ord_9")
+        opened({"MUG": 1}, location=KnownLocation("WH-1", accepts_returns=False))
+    with pytest.raises(UnknownOrder):
+        opened({"MUG": 1}, order=None)
 
 
 def test_a_receipt_refunds_sellable_and_damaged_units_and_restocks_them_where_received() -> None:
@@ -82,9 +108,9 @@ def test_a_receipt_refunds_sellable_and_damaged_units_and_restocks_them_where_re
         Received("MUG", 1, Condition.SELLABLE, "s1"),
         Received("MUG", 1, Condition.DAMAGED, "s2"),
     ]
-    assert rules.receive(rma, got, SHIPPED)
+    assert rma.receive(got, SHIPPED)
     assert (rma.status, rma.refunded) == (ReturnStatus.RECEIVED, 3000)
-    restock = next(e for e in rma.events if isinstance(e, RestockStock))
+    [restock] = rma.commands  # asked of stock, apart from the return's own events
     assert (restock.location_id, restock.lines) == (
         "STORE-1",
         (("MUG", 1, False), ("MUG", 1, True)),
@@ -95,24 +121,24 @@ def test_a_receipt_refunds_sellable_and_damaged_units_and_restocks_them_where_re
 
 def test_missing_units_are_neither_refunded_nor_restocked() -> None:
     rma = a_return(2)
-    assert rules.receive(rma, [Received("MUG", 1, Condition.MISSING, "s1")], SHIPPED)
+    assert rma.receive([Received("MUG", 1, Condition.MISSING, "s1")], SHIPPED)
     assert (rma.status, rma.refunded) == (ReturnStatus.PARTIALLY_RECEIVED, 0)
-    assert not [e for e in rma.events if isinstance(e, RestockStock)]
+    assert not rma.commands
 
 
 def test_more_than_expected_or_an_unknown_sku_changes_nothing() -> None:
     rma = a_return(1)
     with pytest.raises(FailedPrecondition, match="expects 1 more of MUG, not 2"):
-        rules.receive(rma, [Received("MUG", 2, Condition.SELLABLE, "s1")], SHIPPED)
+        rma.receive([Received("MUG", 2, Condition.SELLABLE, "s1")], SHIPPED)
     with pytest.raises(InvalidArgument, match="no line for HAT"):
-        rules.receive(rma, [Received("HAT", 1, Condition.SELLABLE, "s1")], SHIPPED)
+        rma.receive([Received("HAT", 1, Condition.SELLABLE, "s1")], SHIPPED)
     assert (rma.status, rma.refunded, rma.version, rma.events) == (
         ReturnStatus.AUTHORIZED,
         0,
         1,
         [],
     )
-    assert not rules.receive(rma, [Received("MUG", 0, Condition.SELLABLE, "s1")], SHIPPED)
+    assert not rma.receive([Received("MUG", 0, Condition.SELLABLE, "s1")], SHIPPED)
 
 
 def test_one_bad_entry_in_a_receipt_changes_nothing_of_the_good_ones() -> None:
@@ -122,8 +148,8 @@ def test_one_bad_entry_in_a_receipt_changes_nothing_of_the_good_ones() -> None:
         Received("HAT", 1, Condition.SELLABLE, "s2"),
     ]
     with pytest.raises(InvalidArgument):
-        rules.receive(rma, mixed, SHIPPED)
-    assert (rma.lines[0].sellable, rma.refunded, rma.events) == (0, 0, [])
+        rma.receive(mixed, SHIPPED)
+    assert (rma.lines[0].sellable, rma.refunded, rma.events, rma.commands) == (0, 0, [], [])
 
 
 def test_entries_for_one_sku_count_together_against_what_is_expected() -> None:
@@ -133,15 +159,15 @@ def test_entries_for_one_sku_count_together_against_what_is_expected() -> None:
         Received("MUG", 1, Condition.DAMAGED, "s2"),
     ]
     with pytest.raises(FailedPrecondition, match="expects 1 more of MUG, not 2"):
-        rules.receive(rma, twice, SHIPPED)
+        rma.receive(twice, SHIPPED)
     assert rma.lines[0].sellable == rma.lines[0].damaged == 0
 
 
 def test_units_that_never_arrived_may_still_be_returned_later() -> None:
     earlier = a_return(2)
-    rules.receive(earlier, [Received("MUG", 2, Condition.MISSING, "s1")], SHIPPED)
-    assert check({"MUG": 3}, at=SHIPPED, earlier=[earlier]) is None  # the 2 missing do not count
+    earlier.receive([Received("MUG", 2, Condition.MISSING, "s1")], SHIPPED)
+    assert opened({"MUG": 3}, earlier=[earlier])  # the 2 missing do not count
 
 
 def test_a_location_that_takes_returns_is_accepted() -> None:
-    rules.check_location(KnownLocation("STORE-1", accepts_returns=True), "STORE-1")
+    assert opened({"MUG": 1}, location=KnownLocation("STORE-2", accepts_returns=True))

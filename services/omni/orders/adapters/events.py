@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from omni.common.v1 import common_pb2 as cpb
 from omni.orders import convert
-from omni.orders.domain.events import (
+from omni.orders.domain.events import OrderChanged
+from omni.orders.domain.model import Fulfilment, NearLocation, PickupAt
+from omni.orders.domain.outgoing import (
     AllocateStock,
+    Command,
     CommitStock,
-    Event,
-    OrderChanged,
     ReleaseStock,
     WriteOffStock,
 )
-from omni.orders.domain.model import Fulfilment, NearLocation, PickupAt
 from omni.orders.v1 import messaging_pb2 as msg
 from omni.platform.clock import new_id, utcnow
 from omni.platform.outbox import OutboxMessage
@@ -20,7 +20,7 @@ from omni.platform.streams import ORDERS_EVENTS_PREFIX, STOCK_COMMAND
 from omni.stock.v1 import stock_pb2 as stock_pb
 
 
-def to_outbox(event: Event) -> OutboxMessage:
+def to_outbox(event: OrderChanged | Command) -> OutboxMessage:
     """The subject and payload for one event or command, with a fresh message id."""
     event_id = new_id("evt")
     match event:

@@ -1,4 +1,5 @@
-"""What the orders service tells others: facts about orders, and commands for stock."""
+"""What the orders service tells others: facts about orders (what it asks of stock is in
+`outgoing`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from omni.orders.domain.model import Fulfilment, NearLocation, Shipment
+    from omni.orders.domain.model import Shipment
     from omni.orders.domain.order import Order
 
 
@@ -35,42 +36,4 @@ class OrderChanged:
     refund_due: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class AllocateStock:
-    """Asks stock to choose locations and reserve, once per key."""
-
-    order_id: str
-    idempotency_key: str
-    lines: tuple[tuple[str, int], ...]  # (sku, quantity)
-    fulfilment: Fulfilment | NearLocation
-
-
-@dataclass(frozen=True, slots=True)
-class ReleaseStock:
-    """Gives units back: these (sku, location, quantity), or all still held (None)."""
-
-    reservation_id: str
-    lines: tuple[tuple[str, str, int], ...] | None
-    idempotency_key: str
-
-
-@dataclass(frozen=True, slots=True)
-class CommitStock:
-    """Units shipped or handed over: stock takes them off hand."""
-
-    reservation_id: str
-    lines: tuple[tuple[str, str, int], ...]
-    idempotency_key: str
-
-
-@dataclass(frozen=True, slots=True)
-class WriteOffStock:
-    """Held units that are not there after all: stock corrects the level (a ledger entry)."""
-
-    reservation_id: str
-    lines: tuple[tuple[str, str, int], ...]
-    idempotency_key: str
-    actor: str
-
-
-Event = OrderChanged | AllocateStock | ReleaseStock | CommitStock | WriteOffStock
+Event = OrderChanged

@@ -7,15 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from omni.orders.domain.events import (
-    AllocateStock,
-    CommitStock,
-    Event,
-    OrderChange,
-    OrderChanged,
-    ReleaseStock,
-    WriteOffStock,
-)
+from omni.orders.domain.events import Event, OrderChange, OrderChanged
 from omni.orders.domain.model import (
     ALLOCATION_KEY_PREFIX,
     CANCELLABLE,
@@ -31,6 +23,13 @@ from omni.orders.domain.model import (
     Shipment,
     ShortLine,
 )
+from omni.orders.domain.outgoing import (
+    AllocateStock,
+    Command,
+    CommitStock,
+    ReleaseStock,
+    WriteOffStock,
+)
 from omni.platform.errors import AlreadyExists, FailedPrecondition
 
 Lines = tuple[tuple[str, str, int], ...]  # (sku, location, quantity)
@@ -40,7 +39,8 @@ Lines = tuple[tuple[str, str, int], ...]  # (sku, location, quantity)
 
 @dataclass(slots=True)
 class Order:
-    """Every change bumps `version` and records what it raised in `events`."""
+    """Every change bumps `version` and records its events in `events`, and what it asks of
+    stock in `commands`."""
 
     id: str
     channel: str
@@ -59,6 +59,12 @@ class Order:
     shortages: int = 0  # shortages reported so far (numbers the keys of what they ask of stock)
     version: int = 1
     events: list[Event] = field(default_factory=list, repr=False, compare=False)
+    commands: list[Command] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def raised(self) -> list[Event | Command]:
+        """What this transaction's changes raised: events and commands, to be saved."""
+        return [*self.events, *self.commands]
 
     @property
     def total(self) -> int:
@@ -76,7 +82,7 @@ class Order:
         """Announces a new order and asks stock to allocate it."""
         self._changed(OrderChange.PLACED, self.updated_at)
         lines = tuple((ln.sku, ln.quantity) for ln in self.lines)
-        self.events.append(AllocateStock(self.id, self.allocation_key, lines, self.fulfilment))
+        self.commands.append(AllocateStock(self.id, self.allocation_key, lines, self.fulfilment))
 
     def confirm(self, key: str, reservation_id: str, plan: Lines, now: datetime) -> None:
         """Stock allocated under `key`: `plan` says which location holds how many of each SKU.
@@ -89,7 +95,7 @@ class Order:
             return
         if self.status is OrderStatus.CANCELLED and not self.reservation_id:
             self.reservation_id = reservation_id
-            self.events.append(ReleaseStock(reservation_id, None, f"cancel:{key}"))
+            self.commands.append(ReleaseStock(reservation_id, None, f"cancel:{key}"))
             return
         if self.status is not OrderStatus.PENDING:
             return
@@ -129,7 +135,7 @@ class Order:
                     held[a.reservation_id].append((ln.sku, a.location_id, a.unshipped))
         for reservation_id, lines in held.items():
             key = f"cancel:{self.id}:{reservation_id[-12:]}"
-            self.events.append(ReleaseStock(reservation_id, tuple(lines), key))
+            self.commands.append(ReleaseStock(reservation_id, tuple(lines), key))
         refund = self._unshipped_value()
         self.reallocations.clear()  # their reservations are released when they arrive
         self.reason = reason or "cancelled"
@@ -161,7 +167,7 @@ class Order:
                 commits[allocation.reservation_id].append((sku, allocation.location_id, qty))
         for reservation_id, lines in commits.items():
             key = f"ship:{self.id}:{len(self.shipments)}:{reservation_id[-12:]}"
-            self.events.append(CommitStock(reservation_id, tuple(lines), key))
+            self.commands.append(CommitStock(reservation_id, tuple(lines), key))
         self._settle()
         self._changed(OrderChange.SHIPPED, now, shipment=shipment)
 
@@ -191,7 +197,7 @@ class Order:
             allocation.quantity -= qty
             key = f"short:{self.id}:{self.shortages}:{allocation.reservation_id[-12:]}"
             lines = ((sku, store_id, qty),)
-            self.events.append(WriteOffStock(allocation.reservation_id, lines, key, actor))
+            self.commands.append(WriteOffStock(allocation.reservation_id, lines, key, actor))
         line = self.line(sku)
         assert line is not None
         refund = 0
@@ -202,7 +208,7 @@ class Order:
             key = f"{self.allocation_key}:r{self.shortages}"
             self.reallocations.append(Reallocation(key, sku, missing, delivery))
             near = NearLocation(store_id)
-            self.events.append(AllocateStock(self.id, key, ((sku, missing),), near))
+            self.commands.append(AllocateStock(self.id, key, ((sku, missing),), near))
         self._settle()
         self._changed(OrderChange.SHORTAGE, now, refund_due=refund)
 
@@ -220,7 +226,7 @@ class Order:
         pending = self._pending(key)
         if pending is None:
             if self.status is OrderStatus.CANCELLED:  # not wanted any more
-                self.events.append(ReleaseStock(reservation_id, None, f"cancel:{key}"))
+                self.commands.append(ReleaseStock(reservation_id, None, f"cancel:{key}"))
             return
         self.reallocations.remove(pending)
         self._allocate(reservation_id, plan, pending.delivery)

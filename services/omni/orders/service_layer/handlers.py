@@ -49,7 +49,7 @@ async def _change(tx: Transaction, order_id: str, change: Callable[[Order], None
     """A change of one order, as the domain decides it."""
     order = await _get(tx, order_id, lock=True)
     change(order)
-    if order.events:
+    if order.raised:
         await tx.save([order])
     return order
 
@@ -95,5 +95,5 @@ async def _follow(
         return
     order = await _get(tx, order_id, lock=True)
     apply(order)
-    if order.events:
+    if order.raised:
         await tx.save([order])

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from omni.orders.adapters import tables
 from omni.orders.domain import commands
-from omni.orders.domain.events import ReleaseStock
 from omni.orders.domain.model import OrderLine
 from omni.orders.domain.order import Order
+from omni.orders.domain.outgoing import ReleaseStock
 from omni.orders.service_layer.unit_of_work import Transaction, UnitOfWork, keys
 from omni.platform.clock import utcnow
 from omni.platform.consumer import unhandled
@@ -48,7 +48,7 @@ async def _place_orders(uow: UnitOfWork, batch: list[Placement]) -> list[Order |
                 replays[i] = claim.stored["order_id"]
             elif claim.first == i:  # the first request with this key in the batch
                 outcomes[i] = order = _new_order(cmd, order_id, now)
-                attribute(order.events, of_batch_item(i))
+                attribute(order.raised, of_batch_item(i))
                 results[claim.key] = {"order_id": order_id}
         await tx.add([o for o in outcomes.values() if isinstance(o, Order)])
         await keys.store(tx.conn, results)
@@ -110,8 +110,8 @@ async def _apply_decisions(
             except OmniError as exc:  # a decision that can never apply; the rest go on
                 log.error("stock's decision on order %s not applied: %s", order.id, exc)
                 outcomes[i] = exc
-            attribute(order.events, of_batch_item(i))  # earlier ones keep their own
-            if order.events:
+            attribute(order.raised, of_batch_item(i))  # earlier ones keep their own
+            if order.raised:
                 changed[order.id] = order
         await tx.save(list(changed.values()))
     return outcomes

@@ -12,6 +12,7 @@ from omni.orders.adapters.events import to_outbox
 from omni.orders.adapters.repository import OrderRepository
 from omni.orders.domain.events import Event
 from omni.orders.domain.order import Order
+from omni.orders.domain.outgoing import Command
 from omni.platform import unit_of_work
 from omni.platform.idempotency import Keys
 from omni.platform.outbox import OutboxMessage
@@ -23,7 +24,7 @@ keys = Keys(tables.idempotency_keys)
 class Transaction:
     conn: AsyncConnection
     repo: OrderRepository
-    events: list[Event] = field(default_factory=list)
+    events: list[Event | Command] = field(default_factory=list)  # for the outbox, in order
 
     async def add(self, new: Sequence[Order]) -> None:
         await self.repo.add(new)
@@ -35,8 +36,9 @@ class Transaction:
 
     def _collect(self, touched: Sequence[Order]) -> None:
         for order in touched:
-            self.events.extend(order.events)
+            self.events.extend(order.raised)
             order.events.clear()
+            order.commands.clear()
 
 
 class UnitOfWork(unit_of_work.UnitOfWork[Transaction, OrderRepository]):

@@ -7,12 +7,13 @@ from omni.platform.outbox import OutboxMessage
 from omni.platform.streams import RETURNS_EVENTS_PREFIX, STOCK_COMMAND
 from omni.platform.wire import timestamp
 from omni.returns import convert
-from omni.returns.domain.events import Event, RestockStock, ReturnChanged
+from omni.returns.domain.events import ReturnChanged
+from omni.returns.domain.outgoing import RestockStock
 from omni.returns.v1 import messaging_pb2 as msg
 from omni.stock.v1 import stock_pb2 as stock_pb
 
 
-def to_outbox(event: Event) -> OutboxMessage:
+def to_outbox(event: ReturnChanged | RestockStock) -> OutboxMessage:
     event_id = new_id("evt")
     match event:
         case ReturnChanged(rma, change, received, refund):

@@ -1,4 +1,5 @@
-"""What the returns service tells others: facts about returns, and restocks for stock."""
+"""What the returns service tells others: facts about returns (what it asks of other services
+is in `outgoing`)."""
 
 from __future__ import annotations
 
@@ -28,14 +29,4 @@ class ReturnChanged:
     refund: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class RestockStock:
-    """Units taken in at a location: (sku, quantity, damaged) per line."""
-
-    location_id: str
-    lines: tuple[tuple[str, int, bool], ...]
-    idempotency_key: str
-    reference: str
-
-
-Event = ReturnChanged | RestockStock
+Event = ReturnChanged

@@ -11,9 +11,16 @@ from omni.platform.clock import new_id, utcnow
 from omni.platform.errors import NotFound, OmniError, Unavailable
 from omni.platform.idempotency import request_hash
 from omni.platform.unit_of_work import in_transaction
-from omni.returns.domain import commands, rules
-from omni.returns.domain.events import ReturnChange, ReturnChanged
-from omni.returns.domain.model import KnownLocation, KnownOrder, Override, Return
+from omni.returns.domain import commands
+from omni.returns.domain.model import (
+    KnownLocation,
+    KnownOrder,
+    NotFulfilled,
+    Override,
+    Return,
+    UnknownLocation,
+    UnknownOrder,
+)
 from omni.returns.service_layer.unit_of_work import Transaction, UnitOfWork, keys
 
 # Whether this service has read every location event published so far.
@@ -57,16 +64,16 @@ async def create_return(
             cmd = replace(cmd, override=Override(caller.subject, cmd.override.reason))
     try:
         return await _create(uow, cmd, window)
-    except rules.UnknownLocation as refused:
+    except UnknownLocation as refused:
         await _final_unless_lagging(refused, locations_caught_up)
         raise
-    except (rules.UnknownOrder, rules.NotFulfilled):
+    except (UnknownOrder, NotFulfilled):
         fresh = await fetch_order(cmd.order_id)  # the orders service's own answer
         if fresh is not None:
             await learn_order(uow, fresh)
     try:
         return await _create(uow, cmd, window)
-    except rules.UnknownLocation as refused:
+    except UnknownLocation as refused:
         await _final_unless_lagging(refused, locations_caught_up)
         raise
 
@@ -86,26 +93,22 @@ async def _create(tx: Transaction, cmd: commands.CreateReturn, window: timedelta
         raise claim
     if claim.stored is not None:
         return await _get(tx, claim.stored["return_id"])
-    rules.check_location(await tx.repo.location(cmd.location_id), cmd.location_id)
+    location = await tx.repo.location(cmd.location_id)
     # Locked: one return at a time per order, so two cannot both take the last units.
-    order = rules.check_order(await tx.repo.order(cmd.order_id, lock=True), cmd.order_id)
-    now = utcnow()
-    earlier = await tx.repo.for_order(order.id)
-    asked = [(sku, qty) for sku, qty, _ in cmd.lines]
-    override = rules.check_lines(order, asked, earlier, now, window, cmd.override)
-    rma = Return(
-        id=new_id("rma"),
-        order_id=order.id,
-        customer_id=order.customer_id,
+    order = await tx.repo.order(cmd.order_id, lock=True)
+    rma = Return.open(
+        new_id("rma"),
+        order_id=cmd.order_id,
         channel=cmd.channel,
         location_id=cmd.location_id,
-        currency=order.currency,
-        lines=[rules.new_line(sku, qty, reason, order) for sku, qty, reason in cmd.lines],
-        created_at=now,
-        updated_at=now,
-        override=override,
+        lines=cmd.lines,
+        override=cmd.override,
+        order=order,
+        location=location,
+        earlier=await tx.repo.for_order(cmd.order_id),
+        now=utcnow(),
+        window=window,
     )
-    rma.events.append(ReturnChanged(rma, ReturnChange.AUTHORIZED))
     await tx.add(rma)
     await keys.store(tx.conn, {claim.key: {"return_id": rma.id}})
     return rma
@@ -118,7 +121,7 @@ async def receive_return(tx: Transaction, cmd: commands.ReceiveReturn) -> Return
     current_caller().require_store(rma.location_id)  # received where it is brought
     fresh = await tx.repo.fresh_scans(rma.id, [r.scan_id for r in cmd.received])
     received = [r for r in cmd.received if r.scan_id in fresh]
-    if rules.receive(rma, received, utcnow()):
+    if rma.receive(received, utcnow()):
         await tx.save(rma)
     return rma
 

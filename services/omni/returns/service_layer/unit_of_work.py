@@ -15,6 +15,7 @@ from omni.returns.adapters.events import to_outbox
 from omni.returns.adapters.repository import ReturnsRepository
 from omni.returns.domain.events import Event
 from omni.returns.domain.model import Return
+from omni.returns.domain.outgoing import Command
 
 keys = Keys(tables.idempotency_keys)
 
@@ -23,7 +24,7 @@ keys = Keys(tables.idempotency_keys)
 class Transaction:
     conn: AsyncConnection
     repo: ReturnsRepository
-    events: list[Event] = field(default_factory=list)
+    events: list[Event | Command] = field(default_factory=list)  # for the outbox, in order
 
     async def add(self, rma: Return) -> None:
         await self.repo.add(rma)
@@ -34,8 +35,10 @@ class Transaction:
         self._collect(rma)
 
     def _collect(self, rma: Return) -> None:
-        self.events.extend(rma.events)  # type: ignore[arg-type]
+        self.events.extend(rma.events)
+        self.events.extend(rma.commands)
         rma.events.clear()
+        rma.commands.clear()
 
 
 class UnitOfWork(unit_of_work.UnitOfWork[Transaction, ReturnsRepository]):

@@ -1,0 +1,51 @@
+"""What the orders service asks stock to do (durable commands), kept apart from its own
+events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from omni.orders.domain.model import Fulfilment, NearLocation
+
+
+@dataclass(frozen=True, slots=True)
+class AllocateStock:
+    """Asks stock to choose locations and reserve, once per key."""
+
+    order_id: str
+    idempotency_key: str
+    lines: tuple[tuple[str, int], ...]  # (sku, quantity)
+    fulfilment: Fulfilment | NearLocation
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseStock:
+    """Gives units back: these (sku, location, quantity), or all still held (None)."""
+
+    reservation_id: str
+    lines: tuple[tuple[str, str, int], ...] | None
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommitStock:
+    """Units shipped or handed over: stock takes them off hand."""
+
+    reservation_id: str
+    lines: tuple[tuple[str, str, int], ...]
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOffStock:
+    """Held units that are not there after all: stock corrects the level (a ledger entry)."""
+
+    reservation_id: str
+    lines: tuple[tuple[str, str, int], ...]
+    idempotency_key: str
+    actor: str
+
+
+Command = AllocateStock | ReleaseStock | CommitStock | WriteOffStock
