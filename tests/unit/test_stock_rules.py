@@ -8,6 +8,7 @@ import pytest
 
 from omni.platform.errors import FailedPrecondition
 from omni.stock.domain import book as ops
+from omni.stock.domain.events import ReservationChange
 from omni.stock.domain.model import (
     InsufficientStock,
     MovementKind,
@@ -106,6 +107,10 @@ def test_release_gives_back_what_is_held_and_a_second_release_is_harmless() -> N
     assert ops.release(book, res) is False
     assert book.level("A", "L1").reserved == 0 and res.status is ReservationStatus.RELEASED
     assert [c.movement.kind for c in book.changes] == [MovementKind.RESERVE, MovementKind.RELEASE]
+    # The book records the reservation's change once: the harmless second release raises none.
+    assert [(e.reservation.id, e.change) for e in book.events] == [
+        ("r1", ReservationChange.RELEASED)
+    ]
 
 
 def test_expiry_is_recorded_as_its_own_movement_kind() -> None:
@@ -122,6 +127,7 @@ def test_expiry_is_recorded_as_its_own_movement_kind() -> None:
     ops.release(book, res, expired=True)
     assert res.status is ReservationStatus.EXPIRED
     assert book.changes[-1].movement.kind is MovementKind.EXPIRE
+    assert [e.change for e in book.events] == [ReservationChange.EXPIRED]
 
 
 def test_partial_commits_ship_units_and_the_last_one_completes_the_reservation() -> None:
@@ -140,6 +146,7 @@ def test_partial_commits_ship_units_and_the_last_one_completes_the_reservation()
     ops.commit(book, res, None)
     assert res.status is ReservationStatus.COMMITTED
     assert book.level("A", "L1").reserved == 0 and book.level("B", "L1").on_hand == 4
+    assert [e.change for e in book.events] == [ReservationChange.COMMITTED] * 2  # each commit
 
 
 def test_committing_more_than_is_held_or_a_released_reservation_is_refused() -> None:

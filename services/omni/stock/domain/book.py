@@ -1,4 +1,5 @@
-"""Operations on the levels one transaction has locked: reserve, release, commit, receive."""
+"""Operations on the levels one transaction has locked: reserve, release, commit, receive.
+The book records what they change: each movement of a level, and each reservation's change."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from omni.platform.errors import FailedPrecondition
+from omni.stock.domain.events import ReservationChange, ReservationChanged
 from omni.stock.domain.model import (
     InsufficientStock,
     Movement,
@@ -31,11 +33,13 @@ class LevelChanged:
 
 
 class LevelBook:
-    """The levels a transaction holds locked, and every change made to them, in order."""
+    """The levels a transaction holds locked, every change made to them, in order, and the
+    reservations that changed with them (`events`)."""
 
     def __init__(self, levels: Iterable[StockLevel] = ()) -> None:
         self._levels = {(lv.sku, lv.location_id): lv for lv in levels}
         self.changes: list[LevelChanged] = []
+        self.events: list[ReservationChanged] = []
 
     def level(self, sku: str, location_id: str) -> StockLevel:
         """The level, or a zero level if this (sku, location) has never held stock."""
@@ -128,6 +132,8 @@ def release(
             reservation.line(sku, loc).released += qty
     if all(line.outstanding == 0 for line in reservation.lines):
         reservation.status = ReservationStatus.EXPIRED if expired else ReservationStatus.RELEASED
+    change = ReservationChange.EXPIRED if expired else ReservationChange.RELEASED
+    book.events.append(ReservationChanged(reservation, change))
     return True
 
 
@@ -155,6 +161,7 @@ def write_off(
         reservation.line(sku, loc).released += qty
     if all(line.outstanding == 0 for line in reservation.lines):
         reservation.status = ReservationStatus.RELEASED
+    book.events.append(ReservationChanged(reservation, ReservationChange.RELEASED))
 
 
 def _check_held(reservation: Reservation, requested: dict[Key, int], action: str) -> None:
@@ -193,6 +200,7 @@ def commit(
             reservation.line(sku, loc).committed += qty
     if all(line.outstanding == 0 for line in reservation.lines):
         reservation.status = ReservationStatus.COMMITTED
+    book.events.append(ReservationChanged(reservation, ReservationChange.COMMITTED))
     return {k: q for k, q in requested.items() if q}
 
 

@@ -1,4 +1,5 @@
-"""Facts the stock service publishes (past tense); handlers record them in their transaction."""
+"""Facts the stock service publishes (past tense): the level book records the changes of levels
+and reservations it makes; handlers record the rest in their transaction."""
 
 from __future__ import annotations
 

@@ -17,8 +17,6 @@ from omni.stock.domain.events import (
     AllocationRejected,
     ChannelViewChanged,
     LocationChanged,
-    ReservationChange,
-    ReservationChanged,
 )
 from omni.stock.domain.model import Location, MovementKind, Reservation, StockLevel
 from omni.stock.service_layer import idempotency
@@ -149,26 +147,23 @@ async def restock(tx: Transaction, cmd: commands.Restock) -> list[StockLevel]:
 
 
 async def release(uow: UnitOfWork, cmd: commands.Release) -> Reservation:
-    def give_back(book: ops.LevelBook, res: Reservation) -> ReservationChange | None:
+    def give_back(book: ops.LevelBook, res: Reservation) -> None:
         requested = ops.merge_lines(cmd.lines) if cmd.lines is not None else None
-        return ReservationChange.RELEASED if ops.release(book, res, requested) else None
+        ops.release(book, res, requested)  # nothing, if it holds nothing any more
 
     return await _settle(uow, "release", cmd, give_back)
 
 
 async def commit(uow: UnitOfWork, cmd: commands.Commit) -> Reservation:
-    def hand_over(book: ops.LevelBook, res: Reservation) -> ReservationChange:
-        requested = ops.merge_lines(cmd.lines) if cmd.lines is not None else None
-        ops.commit(book, res, requested)
-        return ReservationChange.COMMITTED
+    def hand_over(book: ops.LevelBook, res: Reservation) -> None:
+        ops.commit(book, res, ops.merge_lines(cmd.lines) if cmd.lines is not None else None)
 
     return await _settle(uow, "commit", cmd, hand_over)
 
 
 async def write_off(uow: UnitOfWork, cmd: commands.WriteOff) -> Reservation:
-    def correct(book: ops.LevelBook, res: Reservation) -> ReservationChange:
+    def correct(book: ops.LevelBook, res: Reservation) -> None:
         ops.write_off(book, res, ops.merge_lines(cmd.lines), cmd.actor)
-        return ReservationChange.RELEASED
 
     return await _settle(uow, "write_off", cmd, correct)
 
@@ -178,7 +173,7 @@ async def _settle(
     tx: Transaction,
     operation: str,
     cmd: commands.Release | commands.Commit | commands.WriteOff,
-    change: Callable[[ops.LevelBook, Reservation], ReservationChange | None],
+    change: Callable[[ops.LevelBook, Reservation], None],
 ) -> Reservation:
     """Locks a reservation and its levels, applies `change` once per idempotency key."""
     key = cmd.idempotency_key
@@ -194,10 +189,10 @@ async def _settle(
             return res
     res, book = await _lock_reservation(tx, cmd.reservation_id)
     _require_at_store(res, cmd.lines)
-    made = change(book, res)
-    if made is not None:
+    change(book, res)
+    if book.events:  # the reservation changed (a release of nothing changes nothing)
+        await tx.repo.save_reservation(res)
         await tx.save_book(book)
-        await _save_reservation(tx, res, made)
     if key:
         scoped = idempotency.scoped(operation, key)
         await idempotency.store(tx.conn, {scoped: {"reservation_id": res.id}})
@@ -221,7 +216,7 @@ async def expire_due(tx: Transaction, now: datetime, limit: int = 200) -> int:
     book = ops.LevelBook(await tx.repo.lock_levels(_keys(due)))
     for res in due:
         ops.release(book, res, expired=True)
-        await _save_reservation(tx, res, ReservationChange.EXPIRED)
+        await tx.repo.save_reservation(res)
     await tx.save_book(book)
     return len(due)
 
@@ -252,11 +247,6 @@ def _require_at_store(res: Reservation, lines: tuple[tuple[str, str, int], ...] 
         current_caller().require_stores(line.location_id for line in res.lines)
     else:
         current_caller().require_stores(loc for _, loc, _ in lines)
-
-
-async def _save_reservation(tx: Transaction, res: Reservation, change: ReservationChange) -> None:
-    await tx.repo.save_reservation(res)
-    tx.record(ReservationChanged(res, change))
 
 
 def _keys(items: list[Reservation]) -> set[ops.Key]:

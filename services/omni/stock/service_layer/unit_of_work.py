@@ -26,10 +26,14 @@ class Transaction:
         self.events.extend(events)
 
     async def save_book(self, book: LevelBook) -> None:
-        """Saves changed levels and their ledger rows, and one event per changed level."""
+        """Saves changed levels and their ledger rows, and one event per changed level; then
+        the reservations' changes the book recorded (the reservations are saved by the
+        caller, with the repository)."""
         await self.repo.save_changes(book.changes, book.changed_levels())
         for key, movements in book.movements_by_level().items():
             self.events.append(StockLevelChanged(book.snapshot(key), tuple(movements)))
+        self.events.extend(book.events)
+        book.events.clear()
 
 
 class UnitOfWork(unit_of_work.UnitOfWork[Transaction, StockRepository]):
