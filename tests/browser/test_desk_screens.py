@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, timedelta
 
 from nats.js.api import DeliverPolicy
 from playwright.async_api import Page, expect
@@ -132,3 +133,17 @@ async def test_an_order_is_cancelled_from_the_desk_after_a_confirmation(
     await expect(page.get_by_role("list", name="Timeline")).to_contain_text(
         re.compile("Cancelled: customer called")
     )
+
+
+async def test_orders_are_found_by_the_day_they_were_placed(world: World, page: Page) -> None:
+    order = await ship_order(world, unique("KEY"))
+    placed = order.created_at.ToDatetime(tzinfo=UTC).date()
+    await sign_in(page, world.url, "manager")
+    await page.goto(world.url + "/orders")
+    rows = page.get_by_role("link", name=f"Order {order.id}")
+    for day, found in ((placed, 1), (placed - timedelta(days=1), 0)):
+        await page.get_by_label("Placed on (UTC day)").fill(day.isoformat())
+        await page.get_by_role("button", name="Find").click()
+        await expect(rows).to_have_count(found)
+    await page.goto(world.url + "/orders?day=2026-13-40")
+    await expect(page.get_by_role("alert")).to_have_text("Placed on must be a date (YYYY-MM-DD).")

@@ -284,3 +284,30 @@ async def test_orders_are_listed_newest_first_by_customer_channel_and_status(sho
         opb.ListOrdersRequest(customer_id=customer, channel=cpb.CHANNEL_POS)
     )
     assert not pos.orders
+
+
+async def test_orders_are_listed_by_when_they_were_placed_across_pages(shop: Shop) -> None:
+    """The time range is the service's filter: every page holds only orders in it."""
+    a = unique("A")
+    await receive(shop.stock.stub, a, "WH-N", 3)
+    customer = unique("cust")
+    placed = []
+    for _ in range(3):
+        request = order_request(unique("k"), {a: 1})
+        request.customer_id = customer
+        placed.append(await place(shop, request))
+    middle = placed[1].created_at
+    since = opb.ListOrdersRequest(customer_id=customer, placed_from=middle, page_size=1)
+    listed, token = [], ""
+    while True:
+        since.page_token = token
+        page = await shop.orders.stub.ListOrders(since)
+        listed += [o.id for o in page.orders]
+        token = page.next_page_token
+        if not token:
+            break
+    assert listed == [placed[2].id, placed[1].id]
+    before = await shop.orders.stub.ListOrders(
+        opb.ListOrdersRequest(customer_id=customer, placed_before=middle)
+    )
+    assert [o.id for o in before.orders] == [placed[0].id]

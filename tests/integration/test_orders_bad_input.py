@@ -8,6 +8,7 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import func, select
 
 from omni.common.v1 import common_pb2 as cpb
@@ -104,6 +105,15 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
     ("ListOrders", pb.ListOrdersRequest(page_size=501), INVALID),
     ("ListOrders", pb.ListOrdersRequest(status=99), INVALID),
     ("ListOrders", pb.ListOrdersRequest(channel=42), INVALID),
+    ("ListOrders", pb.ListOrdersRequest(placed_from=Timestamp(seconds=10**12)), INVALID),
+    ("ListOrders", pb.ListOrdersRequest(placed_before=Timestamp(nanos=-1)), INVALID),
+    (
+        "ListOrders",
+        pb.ListOrdersRequest(
+            placed_from=Timestamp(seconds=100), placed_before=Timestamp(seconds=50)
+        ),
+        INVALID,
+    ),
     ("ListOrders", pb.ListOrdersRequest(customer_id="has space"), INVALID),
     ("ListOrders", pb.ListOrdersRequest(page_token="!!not a token"), INVALID),
     ("ListOrders", pb.ListOrdersRequest(page_token="bm90fGE="), INVALID),

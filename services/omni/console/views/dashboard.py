@@ -122,7 +122,8 @@ class Line:
 @dataclass(frozen=True)
 class Chart:
     lines: list[Line]
-    peak: int
+    peak: int  # the highest point of any line: the top of the scale
+    busiest: int  # the busiest minute, every channel together
 
 
 def _chart(series: dict[str, list[int]]) -> Chart:
@@ -137,4 +138,5 @@ def _chart(series: dict[str, list[int]]) -> Chart:
             for i, v in enumerate(values)
         )
         lines.append(Line(channel, words.channel_named(channel), points, sum(values), colour % 6))
-    return Chart(lines, peak)
+    busiest = max(map(sum, zip(*series.values(), strict=True)), default=0)
+    return Chart(lines, peak, busiest)

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncGenerator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -64,14 +64,18 @@ async def desk(request: Request) -> Response:
         "O": opb,
         "S": spb,
     }
+    if day:
+        start = _day(day)
+        if start is None:
+            context |= {"orders": [], "refusal": "Placed on must be a date (YYYY-MM-DD)."}
+            return render(request, "desk.html", **context)
+        listing.placed_from.FromDatetime(start)  # the orders service filters: every page
+        listing.placed_before.FromDatetime(start + timedelta(days=1))
     try:
         reply = await app.backends.call(
             "orders", app.backends.orders.ListOrders, listing, who.token
         )
-        context |= {
-            "orders": [o for o in reply.orders if _on(o, day)],
-            "older": reply.next_page_token,
-        }
+        context |= {"orders": list(reply.orders), "older": reply.next_page_token}
     except Refused as exc:
         context |= {"orders": [], "refusal": exc.words}
     return render(request, "desk.html", **context)
@@ -81,10 +85,12 @@ def _enum(text: str | None, allowed: list[int]) -> int:
     return int(text) if text and text.isdigit() and int(text) in allowed else 0
 
 
-def _on(order: opb.Order, day: str) -> bool:
-    """Placed on `day` (YYYY-MM-DD, UTC), or any day when none is given."""
-    placed = words.when(order.created_at)
-    return not day or (placed is not None and placed.astimezone(UTC).date().isoformat() == day)
+def _day(text: str) -> datetime | None:
+    """The start (UTC) of the day `text` names (YYYY-MM-DD), or None if it names none."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 async def timeline(app: Console, order: opb.Order) -> dict[str, object]:

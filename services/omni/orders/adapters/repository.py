@@ -53,10 +53,22 @@ class OrderRepository:
         return {row.id: _order(row) for row in rows}
 
     async def page(
-        self, *, customer_id: str, channel: str, status: str, size: int, token: str
+        self,
+        *,
+        customer_id: str,
+        channel: str,
+        status: str,
+        size: int,
+        token: str,
+        placed_from: datetime | None = None,
+        placed_before: datetime | None = None,
     ) -> tuple[list[Order], str]:
         """Newest first; returns a page and the token of the next one ("" if none)."""
         query = select(orders).order_by(orders.c.created_at.desc(), orders.c.id.desc())
+        if placed_from is not None:
+            query = query.where(orders.c.created_at >= placed_from)
+        if placed_before is not None:
+            query = query.where(orders.c.created_at < placed_before)
         for column, value in (
             (orders.c.customer_id, customer_id),
             (orders.c.channel, channel),

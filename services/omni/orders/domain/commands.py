@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from omni.orders.domain.model import Delivery, Fulfilment, Shipment, ShortLine
 
@@ -36,6 +37,8 @@ class ListOrders:
     status: str = ""
     page_size: int = 50
     page_token: str = ""
+    placed_from: datetime | None = None  # at or after
+    placed_before: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from omni.orders import convert
 from omni.orders.domain import commands
@@ -74,13 +75,32 @@ def status(value: int) -> str:
 def list_orders(msg: pb.ListOrdersRequest) -> commands.ListOrders:
     size = check.page_size(msg.page_size)
     wanted = channel(msg.channel)
+    placed_from = _moment("placed_from", msg, "placed_from")
+    placed_before = _moment("placed_before", msg, "placed_before")
+    if placed_from and placed_before and placed_before <= placed_from:
+        raise InvalidArgument("placed_before must come after placed_from")
     return commands.ListOrders(
         customer_id=check.optional_identifier("customer_id", msg.customer_id),
         channel=wanted.value if wanted else "",
         status=status(msg.status),
         page_size=size,
         page_token=check.text("page_token", msg.page_token),
+        placed_from=placed_from,
+        placed_before=placed_before,
     )
+
+
+def _moment(name: str, msg: pb.ListOrdersRequest, field: str) -> datetime | None:
+    """A timestamp field, if set; one no calendar holds is refused."""
+    if not msg.HasField(field):
+        return None
+    ts = getattr(msg, field)
+    try:
+        if not 0 <= ts.nanos < 1_000_000_000:
+            raise ValueError
+        return ts.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise InvalidArgument(f"{name} is not a valid time") from None
 
 
 def cancel_order(msg: pb.CancelOrderRequest) -> commands.CancelOrder:

@@ -30,4 +30,6 @@ async def list_orders(uow: UnitOfWork, query: commands.ListOrders) -> tuple[list
             status=query.status,
             size=query.page_size,
             token=query.page_token,
+            placed_from=query.placed_from,
+            placed_before=query.placed_before,
         )
