@@ -121,7 +121,8 @@ async def world(
             "returns_target": f"127.0.0.1:{returns.app.port}",
         }
         extra = getattr(request.module, "CONSOLE_SETTINGS", {})
-        console = RunningConsole(_console_settings(nats_url=url, **targets, **extra))
+        folder = tmp_path_factory.mktemp("console")
+        console = RunningConsole(_console_settings(folder, nats_url=url, **targets, **extra))
         await console.start()
         try:
             yield World(stock, orders, pickup, returns, nats_for_module, console)
@@ -129,11 +130,9 @@ async def world(
             await console.stop()
 
 
-def _console_settings(**settings: object) -> ConsoleSettings:
-    """The console's settings on a free port, with its own read-model database."""
-    settings.setdefault(
-        "database_url", f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='console-')}/console.db"
-    )
+def _console_settings(folder: Path, **settings: object) -> ConsoleSettings:
+    """The console's settings on a free port, its read-model database in `folder`."""
+    settings.setdefault("database_url", f"sqlite+aiosqlite:///{folder}/console.db")
     return ConsoleSettings(
         http_host="127.0.0.1",
         http_port=free_port(),
@@ -172,12 +171,13 @@ class RunningConsole:
 @asynccontextmanager
 async def console_running(**settings: object) -> AsyncIterator[str]:
     """A console of its own, for as long as the block runs; its URL."""
-    console = RunningConsole(_console_settings(**settings))
-    await console.start()
-    try:
-        yield console.url
-    finally:
-        await console.stop()
+    with tempfile.TemporaryDirectory(prefix="console-") as folder:
+        console = RunningConsole(_console_settings(Path(folder), **settings))
+        await console.start()
+        try:
+            yield console.url
+        finally:
+            await console.stop()
 
 
 async def _started(server: uvicorn.Server, serving: asyncio.Task[None]) -> None:
