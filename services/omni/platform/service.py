@@ -160,18 +160,19 @@ class Service:
             await asyncio.to_thread(self.tracer.shutdown)  # sends the spans still buffered
 
     async def _sample(self) -> None:
-        metrics.OUTBOX_PENDING.labels(self.name).set(await self.relay.pending())
-        await self.sample()
+        await self.sample()  # the outbox backlog is counted by the heartbeat, once for both
 
     async def _heartbeat(self) -> None:
-        """Tells the operations dashboard this replica is here (omni.platform.replicas)."""
+        """Counts the events waiting in the outbox (the omni_outbox_pending gauge) and tells
+        the operations dashboard this replica is here (omni.platform.replicas)."""
+        try:
+            outbox = await asyncio.wait_for(self.relay.pending(), 2.0)
+            metrics.OUTBOX_PENDING.labels(self.name).set(outbox)
+        except Exception as exc:  # the database is away: said as failing, backlog unknown
+            reraise_if_cancelled(exc)
+            outbox = -1
         if self.nats.connected():
             assert self.nats.nc is not None
-            try:
-                outbox = await asyncio.wait_for(self.relay.pending(), 2.0)
-            except Exception as exc:  # the database is away: said as failing, backlog unknown
-                reraise_if_cancelled(exc)
-                outbox = -1
             await replicas.announce(self.nats.nc, self.name, self.health.failing, outbox)
 
     async def _connect_nats(self) -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
 
@@ -11,8 +10,6 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from omni.platform.replicas import GONE_AFTER, SUBJECT, Heartbeat
-
-log = logging.getLogger(__name__)
 
 
 class Replicas:
