@@ -8,11 +8,21 @@ import pytest
 
 from omni.platform.errors import FailedPrecondition
 from omni.stock.domain import book as ops
-from omni.stock.domain.events import ReservationChange
+from omni.stock.domain import scans
+from omni.stock.domain.commands import ApplyScan
+from omni.stock.domain.events import (
+    AllocationRejected,
+    CountShortage,
+    ReservationChange,
+    ReservationChanged,
+    StockReserved,
+)
 from omni.stock.domain.model import (
     InsufficientStock,
     MovementKind,
     ReservationStatus,
+    ScanKind,
+    ShortLine,
     StockLevel,
     fold,
 )
@@ -64,6 +74,7 @@ def test_reserve_holds_every_line_when_all_are_available() -> None:
         book,
         reservation_id="r1",
         reference="o1",
+        key="k1",
         lines={("A", "L1"): 5, ("B", "L1"): 2},
         now=NOW,
         expires_at=None,
@@ -79,6 +90,7 @@ def test_reserve_short_on_one_line_changes_nothing_and_names_every_short_line() 
             book,
             reservation_id="r1",
             reference="o1",
+            key="k1",
             lines={("A", "L1"): 1, ("B", "L1"): 3, ("C", "L1"): 1},
             now=NOW,
             expires_at=None,
@@ -101,15 +113,22 @@ def test_lines_naming_the_same_sku_and_location_are_added_up() -> None:
 def test_release_gives_back_what_is_held_and_a_second_release_is_harmless() -> None:
     book = book_with(A=(5, 0, 0))
     res = ops.reserve(
-        book, reservation_id="r1", reference="", lines={("A", "L1"): 4}, now=NOW, expires_at=None
+        book,
+        reservation_id="r1",
+        reference="",
+        key="k1",
+        lines={("A", "L1"): 4},
+        now=NOW,
+        expires_at=None,
     )
     assert ops.release(book, res) is True
     assert ops.release(book, res) is False
     assert book.level("A", "L1").reserved == 0 and res.status is ReservationStatus.RELEASED
     assert [c.movement.kind for c in book.changes] == [MovementKind.RESERVE, MovementKind.RELEASE]
     # The book records the reservation's change once: the harmless second release raises none.
-    assert [(e.reservation.id, e.change) for e in book.events] == [
-        ("r1", ReservationChange.RELEASED)
+    assert book.events == [
+        StockReserved(res, "k1"),
+        ReservationChanged(res, ReservationChange.RELEASED),
     ]
 
 
@@ -119,6 +138,7 @@ def test_expiry_is_recorded_as_its_own_movement_kind() -> None:
         book,
         reservation_id="r1",
         reference="",
+        key="k1",
         lines={("A", "L1"): 1},
         now=NOW,
         expires_at=NOW + timedelta(seconds=1),
@@ -127,7 +147,7 @@ def test_expiry_is_recorded_as_its_own_movement_kind() -> None:
     ops.release(book, res, expired=True)
     assert res.status is ReservationStatus.EXPIRED
     assert book.changes[-1].movement.kind is MovementKind.EXPIRE
-    assert [e.change for e in book.events] == [ReservationChange.EXPIRED]
+    assert book.events[1:] == [ReservationChanged(res, ReservationChange.EXPIRED)]
 
 
 def test_partial_commits_ship_units_and_the_last_one_completes_the_reservation() -> None:
@@ -136,6 +156,7 @@ def test_partial_commits_ship_units_and_the_last_one_completes_the_reservation()
         book,
         reservation_id="r1",
         reference="",
+        key="k1",
         now=NOW,
         expires_at=None,
         lines={("A", "L1"): 3, ("B", "L1"): 1},
@@ -146,13 +167,19 @@ def test_partial_commits_ship_units_and_the_last_one_completes_the_reservation()
     ops.commit(book, res, None)
     assert res.status is ReservationStatus.COMMITTED
     assert book.level("A", "L1").reserved == 0 and book.level("B", "L1").on_hand == 4
-    assert [e.change for e in book.events] == [ReservationChange.COMMITTED] * 2  # each commit
+    assert book.events[1:] == [ReservationChanged(res, ReservationChange.COMMITTED)] * 2
 
 
 def test_committing_more_than_is_held_or_a_released_reservation_is_refused() -> None:
     book = book_with(A=(5, 0, 0))
     res = ops.reserve(
-        book, reservation_id="r1", reference="", lines={("A", "L1"): 2}, now=NOW, expires_at=None
+        book,
+        reservation_id="r1",
+        reference="",
+        key="k1",
+        lines={("A", "L1"): 2},
+        now=NOW,
+        expires_at=None,
     )
     with pytest.raises(FailedPrecondition, match="holds 2"):
         ops.commit(book, res, {("A", "L1"): 3})
@@ -164,7 +191,13 @@ def test_committing_more_than_is_held_or_a_released_reservation_is_refused() -> 
 def test_a_committed_reservation_cannot_be_released() -> None:
     book = book_with(A=(5, 0, 0))
     res = ops.reserve(
-        book, reservation_id="r1", reference="", lines={("A", "L1"): 1}, now=NOW, expires_at=None
+        book,
+        reservation_id="r1",
+        reference="",
+        key="k1",
+        lines={("A", "L1"): 1},
+        now=NOW,
+        expires_at=None,
     )
     ops.commit(book, res, None)
     with pytest.raises(FailedPrecondition, match="already committed"):
@@ -180,7 +213,13 @@ def test_held_units_a_count_found_missing_leave_reserved_without_going_below_zer
     units ends the reservation and leaves on_hand at 0, instead of being refused for good."""
     book = book_with(A=(2, 0, 0))
     res = ops.reserve(
-        book, reservation_id="r1", reference="o1", lines={("A", "L1"): 2}, now=NOW, expires_at=None
+        book,
+        reservation_id="r1",
+        reference="o1",
+        key="k1",
+        lines={("A", "L1"): 2},
+        now=NOW,
+        expires_at=None,
     )
     book.apply("A", "L1", MovementKind.COUNT, on_hand=-2)  # counted 0 on the shelf
     if settle == "write_off":
@@ -195,7 +234,13 @@ def test_held_units_a_count_found_missing_leave_reserved_without_going_below_zer
 def test_a_short_pick_after_a_count_writes_off_the_missing_and_ships_the_rest() -> None:
     book = book_with(A=(5, 0, 0))
     res = ops.reserve(
-        book, reservation_id="r1", reference="o1", lines={("A", "L1"): 3}, now=NOW, expires_at=None
+        book,
+        reservation_id="r1",
+        reference="o1",
+        key="k1",
+        lines={("A", "L1"): 3},
+        now=NOW,
+        expires_at=None,
     )
     book.apply("A", "L1", MovementKind.COUNT, on_hand=-4)  # 1 on the shelf: 2 reserved missing
     ops.write_off(book, res, {("A", "L1"): 2}, actor="anna")  # the associate finds just 1
@@ -203,3 +248,86 @@ def test_a_short_pick_after_a_count_writes_off_the_missing_and_ships_the_rest() 
     assert (level.on_hand, level.reserved) == (1, 1)
     ops.commit(book, res, None)  # the customer takes the one found
     assert (level.on_hand, level.reserved) == (0, 0) and res.status is ReservationStatus.COMMITTED
+
+
+def test_a_reservation_made_is_recorded_with_its_key_after_its_level_changes() -> None:
+    book = book_with(A=(5, 0, 0))
+    res = ops.reserve(
+        book,
+        reservation_id="r1",
+        reference="o1",
+        key="k1",
+        lines={("A", "L1"): 2},
+        now=NOW,
+        expires_at=None,
+    )
+    assert book.events == [StockReserved(res, "k1")]
+    assert [c.movement.kind for c in book.changes] == [MovementKind.RESERVE]
+
+
+def test_an_allocation_short_of_stock_is_announced_and_a_plain_reservation_is_not() -> None:
+    def hold(book: ops.LevelBook, allocating: bool) -> None:
+        lines = {("A", "L1"): 2}
+        if allocating:
+            ops.allocate(
+                book,
+                reservation_id="r1",
+                reference="o1",
+                key="k1",
+                source=lambda: lines,
+                now=NOW,
+                expires_at=None,
+            )
+        else:
+            ops.reserve(
+                book,
+                reservation_id="r1",
+                reference="o1",
+                key="k1",
+                lines=lines,
+                now=NOW,
+                expires_at=None,
+            )
+
+    for allocating, announced in ((True, 1), (False, 0)):
+        book = book_with(A=(1, 0, 0))
+        with pytest.raises(InsufficientStock) as short:
+            hold(book, allocating)
+        assert book.events == [AllocationRejected("o1", "k1", short.value.lines)][:announced]
+        assert book.changes == []
+
+
+def test_an_allocation_no_plan_can_source_is_announced() -> None:
+    def nowhere() -> ops.LevelPlan:
+        raise InsufficientStock([ShortLine("A", "", 3, 0)])
+
+    book = ops.LevelBook()
+    with pytest.raises(InsufficientStock):
+        ops.allocate(
+            book,
+            reservation_id="r1",
+            reference="o1",
+            key="k1",
+            source=nowhere,
+            now=NOW,
+            expires_at=None,
+        )
+    assert book.events == [AllocationRejected("o1", "k1", [ShortLine("A", "", 3, 0)])]
+
+
+def test_an_allocation_refused_outright_is_announced_with_its_reason() -> None:
+    book = ops.LevelBook()
+    ops.refuse_allocation(book, "o1", "k1", "store S9 does not take pickup orders")
+    assert book.events == [
+        AllocationRejected("o1", "k1", [], "store S9 does not take pickup orders")
+    ]
+
+
+def test_a_count_below_what_is_reserved_is_recorded_as_a_shortage() -> None:
+    book = book_with(A=(5, 4, 0))
+    count = ApplyScan("s1", "gun-1", ScanKind.COUNT, "A", "L1", quantity=1)
+    scans.apply_scan(book, count)
+    assert book.events == [CountShortage(book.level("A", "L1"), counted=1, short=3)]
+    enough = book_with(A=(5, 4, 0))
+    scans.apply_scan(enough, ApplyScan("s2", "gun-1", ScanKind.COUNT, "A", "L1", quantity=4))
+    assert enough.events == [] and enough.level("A", "L1").on_hand == 4

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -38,6 +39,53 @@ async def unhandled(
     now = utcnow()
     rows = [{"consumer": consumer, "event_id": e, "processed_at": now} for e in set(event_ids)]
     return set(await insert_ignoring_conflicts(conn, processed, rows, "event_id"))
+
+
+async def first_deliveries(
+    conn: AsyncConnection, processed: Table, consumer: str, event_ids: Sequence[str]
+) -> list[bool]:
+    """For a batch of events handled in one transaction: whether each is to be applied, i.e.
+    not handled before, nor earlier in the same batch (see `unhandled`)."""
+    fresh = await unhandled(conn, processed, consumer, list(event_ids))
+    firsts: list[bool] = []
+    for event_id in event_ids:
+        firsts.append(event_id in fresh)
+        fresh.discard(event_id)
+    return firsts
+
+
+class FromEvent(Protocol):
+    @property
+    def event_id(self) -> str: ...
+
+
+class HasConnection(Protocol):
+    @property
+    def conn(self) -> AsyncConnection: ...
+
+
+Tx = TypeVar("Tx", bound=HasConnection)
+E = TypeVar("E", bound=FromEvent)
+P = ParamSpec("P")
+EventHandler = Callable[Concatenate[Tx, E, P], Awaitable[None]]
+
+
+def once_per_event(
+    processed: Table, consumer: str
+) -> Callable[[EventHandler[Tx, E, P]], EventHandler[Tx, E, P]]:
+    """A handler of what another service's event asks `(tx, command, ...)`, applied once per
+    event however often it is delivered: the event's id is recorded in the handler's
+    transaction (`unhandled`), and a delivery seen before changes nothing."""
+
+    def decorate(handler: EventHandler[Tx, E, P]) -> EventHandler[Tx, E, P]:
+        @functools.wraps(handler)
+        async def run(tx: Tx, command: E, /, *args: P.args, **kwargs: P.kwargs) -> None:
+            if await unhandled(tx.conn, processed, consumer, [command.event_id]):
+                await handler(tx, command, *args, **kwargs)
+
+        return run
+
+    return decorate
 
 
 def redelivery_delay(attempt: int, exc: BaseException) -> float:

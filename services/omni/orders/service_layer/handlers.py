@@ -13,13 +13,15 @@ from omni.orders.domain.order import Order
 from omni.orders.service_layer.unit_of_work import Transaction, UnitOfWork
 from omni.platform.auth import current_caller
 from omni.platform.clock import utcnow
-from omni.platform.consumer import unhandled
+from omni.platform.consumer import once_per_event
 from omni.platform.errors import NotFound
 from omni.platform.unit_of_work import in_transaction
 
 log = logging.getLogger(__name__)
 # Events of pickup and returns this service has applied (their ids are unique).
 FOLLOWED = "orders-followed"
+# What other services' events ask of an order.
+Followed = commands.PickupOutcome | commands.PickupShortage | commands.UnitsReturned
 
 
 async def cancel_order(uow: UnitOfWork, cmd: commands.CancelOrder) -> Order:
@@ -61,10 +63,7 @@ async def _get(tx: Transaction, order_id: str, *, lock: bool = False) -> Order:
     return order
 
 
-async def follow(
-    uow: UnitOfWork,
-    change: commands.PickupOutcome | commands.PickupShortage | commands.UnitsReturned,
-) -> None:
+async def follow(uow: UnitOfWork, change: Followed) -> None:
     """Collected: the units are handed over (stock commits them). Expired: cancelled.
     Shortage: stock writes the units off at the store; they are re-allocated or cancelled.
     Returned (from returns): the units count as returned."""
@@ -83,17 +82,14 @@ async def follow(
             case commands.UnitsReturned():
                 order.returned(change.lines, now)
 
-    await _follow(uow, change.event_id, change.order_id, apply)
+    await _follow(uow, change, apply)
 
 
 @in_transaction
-async def _follow(
-    tx: Transaction, event_id: str, order_id: str, apply: Callable[[Order], None]
-) -> None:
-    """Another service's event applied to its order, once."""
-    if not await unhandled(tx.conn, tables.processed_events, FOLLOWED, [event_id]):
-        return
-    order = await _get(tx, order_id, lock=True)
+@once_per_event(tables.processed_events, FOLLOWED)
+async def _follow(tx: Transaction, change: Followed, apply: Callable[[Order], None]) -> None:
+    """Another service's event applied to its order."""
+    order = await _get(tx, change.order_id, lock=True)
     apply(order)
     if order.raised:
         await tx.save([order])

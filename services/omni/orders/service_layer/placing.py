@@ -13,10 +13,10 @@ from omni.orders.domain.order import Order
 from omni.orders.domain.outgoing import ReleaseStock
 from omni.orders.service_layer.unit_of_work import Transaction, UnitOfWork, keys
 from omni.platform.clock import utcnow
-from omni.platform.consumer import unhandled
+from omni.platform.consumer import first_deliveries
 from omni.platform.db import with_retries
 from omni.platform.errors import OmniError
-from omni.platform.idempotency import Claim, request_hash
+from omni.platform.idempotency import KeyedBatch, request_hash
 from omni.platform.origin import of_batch_item
 from omni.platform.outbox import attribute
 
@@ -26,43 +26,28 @@ DECISIONS_CONSUMER = "orders-allocation"
 Placement = tuple[commands.PlaceOrder, str]
 
 
-async def place_orders(uow: UnitOfWork, batch: list[Placement]) -> list[Order | OmniError]:
+async def place_orders(uow: UnitOfWork, placements: list[Placement]) -> list[Order | OmniError]:
     """Stores each new order PENDING with its allocate command for stock, once per key;
     a key seen before answers its order as it is now. One outcome per request, in order."""
-    return await with_retries(lambda: _place_orders(uow, batch))
+    return await with_retries(lambda: _place_orders(uow, placements))
 
 
-async def _place_orders(uow: UnitOfWork, batch: list[Placement]) -> list[Order | OmniError]:
+async def _place_orders(uow: UnitOfWork, placements: list[Placement]) -> list[Order | OmniError]:
+    batch: KeyedBatch[Order] = KeyedBatch(
+        keys, "place", [(cmd.idempotency_key, request_hash(cmd)) for cmd, _ in placements]
+    )
     async with uow.transaction() as tx:
-        claims = await keys.claim(
-            tx.conn, "place", [(cmd.idempotency_key, request_hash(cmd)) for cmd, _ in batch]
-        )
+        await batch.claim(tx.conn, lambda i: {"order_id": placements[i][1]})
         now = utcnow()
-        outcomes: dict[int, Order | OmniError] = {}
-        replays: dict[int, str] = {}
-        results = {}
-        for i, ((cmd, order_id), claim) in enumerate(zip(batch, claims, strict=True)):
-            if isinstance(claim, OmniError):
-                outcomes[i] = claim
-            elif claim.stored is not None:
-                replays[i] = claim.stored["order_id"]
-            elif claim.first == i:  # the first request with this key in the batch
-                outcomes[i] = order = _new_order(cmd, order_id, now)
-                attribute(order.raised, of_batch_item(i))
-                results[claim.key] = {"order_id": order_id}
-        await tx.add([o for o in outcomes.values() if isinstance(o, Order)])
-        await keys.store(tx.conn, results)
-        found = await tx.repo.get_many(set(replays.values()))
-        outcomes.update({i: found[order_id] for i, order_id in replays.items()})
-    # A key repeated within the batch shares its first request's outcome.
-    return [
-        outcomes[i] if i in outcomes else outcomes[_first(claims[i])] for i in range(len(batch))
-    ]
-
-
-def _first(claim: Claim | OmniError) -> int:
-    assert isinstance(claim, Claim)
-    return claim.first
+        placed = []
+        for i in batch.todo:
+            placed.append(order := _new_order(*placements[i], now))
+            batch.decided(i, order, raised=order.raised)
+        await tx.add(placed)
+        found = await tx.repo.get_many({saved["order_id"] for saved in batch.replays.values()})
+        for i, saved in batch.replays.items():
+            batch.replayed(i, found[saved["order_id"]])
+        return await batch.finish(tx.conn)
 
 
 def _new_order(cmd: commands.PlaceOrder, order_id: str, now: datetime) -> Order:
@@ -93,13 +78,12 @@ async def _apply_decisions(
     outcomes: list[OmniError | None] = [None] * len(decisions)
     async with uow.transaction() as tx:
         ids = [d.event_id for d in decisions]
-        fresh = await unhandled(tx.conn, tables.processed_events, DECISIONS_CONSUMER, ids)
+        first = await first_deliveries(tx.conn, tables.processed_events, DECISIONS_CONSUMER, ids)
         orders = await tx.repo.get_many({d.order_id for d in decisions}, lock=True)
         changed: dict[str, Order] = {}
         for i, decision in enumerate(decisions):
-            if decision.event_id not in fresh:
+            if not first[i]:
                 continue  # handled before, or earlier in this batch
-            fresh.discard(decision.event_id)
             order = orders.get(decision.order_id)
             if order is None:
                 _release_orphan(tx, decision)

@@ -14,7 +14,7 @@ from omni.pickup.service_layer import codes
 from omni.pickup.service_layer.unit_of_work import Transaction, UnitOfWork
 from omni.platform.auth import current_caller
 from omni.platform.clock import new_id, utcnow
-from omni.platform.consumer import unhandled
+from omni.platform.consumer import once_per_event
 from omni.platform.errors import NotFound, PermissionDenied
 from omni.platform.unit_of_work import in_transaction
 
@@ -23,20 +23,18 @@ ORDERS_CONSUMER = "pickup-orders"
 
 
 @in_transaction
+@once_per_event(tables.processed_events, ORDERS_CONSUMER)
 async def open_task(tx: Transaction, cmd: commands.OpenTask) -> None:
-    """A confirmed pickup order becomes a task at its store, once."""
-    if await _seen(tx, cmd.event_id):
-        return
+    """A confirmed pickup order becomes a task at its store."""
     task = _new_task(cmd)
     task.placed()
     await tx.add(task)  # no-op if the order has a task (e.g. cancelled already)
 
 
 @in_transaction
+@once_per_event(tables.processed_events, ORDERS_CONSUMER)
 async def cancel_task(tx: Transaction, cmd: commands.CancelTask) -> None:
     """The order was cancelled: so is its task, even one the confirmation has not opened yet."""
-    if await _seen(tx, cmd.event_id):
-        return
     order_id = cmd.opened.order_id
     task = await tx.repo.for_order(order_id, lock=True)
     if task is None:
@@ -61,10 +59,6 @@ def _new_task(cmd: commands.OpenTask) -> PickupTask:
         created_at=now,
         updated_at=now,
     )
-
-
-async def _seen(tx: Transaction, event_id: str) -> bool:
-    return not await unhandled(tx.conn, tables.processed_events, ORDERS_CONSUMER, [event_id])
 
 
 async def start_picking(uow: UnitOfWork, task_id: str, associate_id: str) -> PickupTask:

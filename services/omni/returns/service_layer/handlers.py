@@ -9,7 +9,7 @@ from datetime import timedelta
 from omni.platform.auth import Role, current_caller
 from omni.platform.clock import new_id, utcnow
 from omni.platform.errors import NotFound, OmniError, Unavailable
-from omni.platform.idempotency import request_hash
+from omni.platform.idempotency import Saved, once
 from omni.platform.unit_of_work import in_transaction
 from omni.returns.domain import commands
 from omni.returns.domain.model import (
@@ -86,13 +86,13 @@ async def _final_unless_lagging(refused: OmniError, caught_up: CaughtUp) -> None
         ) from refused
 
 
+async def _opened_before(tx: Transaction, cmd: commands.CreateReturn, saved: Saved) -> Return:
+    return await _get(tx, saved["return_id"])
+
+
 @in_transaction
+@once(keys, "return", saved=lambda rma: {"return_id": rma.id}, replay=_opened_before)
 async def _create(tx: Transaction, cmd: commands.CreateReturn, window: timedelta) -> Return:
-    [claim] = await keys.claim(tx.conn, "return", [(cmd.idempotency_key, request_hash(cmd))])
-    if isinstance(claim, OmniError):
-        raise claim
-    if claim.stored is not None:
-        return await _get(tx, claim.stored["return_id"])
     location = await tx.repo.location(cmd.location_id)
     # Locked: one return at a time per order, so two cannot both take the last units.
     order = await tx.repo.order(cmd.order_id, lock=True)
@@ -110,7 +110,6 @@ async def _create(tx: Transaction, cmd: commands.CreateReturn, window: timedelta
         window=window,
     )
     await tx.add(rma)
-    await keys.store(tx.conn, {claim.key: {"return_id": rma.id}})
     return rma
 
 

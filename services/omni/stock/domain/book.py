@@ -3,12 +3,18 @@ The book records what they change: each movement of a level, and each reservatio
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from omni.platform.errors import FailedPrecondition
-from omni.stock.domain.events import ReservationChange, ReservationChanged
+from omni.stock.domain.events import (
+    AllocationRejected,
+    CountShortage,
+    ReservationChange,
+    ReservationChanged,
+    StockReserved,
+)
 from omni.stock.domain.model import (
     InsufficientStock,
     Movement,
@@ -21,6 +27,7 @@ from omni.stock.domain.model import (
 )
 
 Key = tuple[str, str]  # (sku, location_id)
+BookEvent = ReservationChanged | StockReserved | AllocationRejected | CountShortage
 LevelPlan = dict[Key, int]  # units per (sku, location_id)
 
 
@@ -33,13 +40,14 @@ class LevelChanged:
 
 
 class LevelBook:
-    """The levels a transaction holds locked, every change made to them, in order, and the
-    reservations that changed with them (`events`)."""
+    """The levels a transaction holds locked, every change made to them, in order, and what
+    the operations on them decided (`events`: reservations made, changed or refused, counts
+    short of what is reserved). Each level's change becomes its event when the book is saved."""
 
     def __init__(self, levels: Iterable[StockLevel] = ()) -> None:
         self._levels = {(lv.sku, lv.location_id): lv for lv in levels}
         self.changes: list[LevelChanged] = []
-        self.events: list[ReservationChanged] = []
+        self.events: list[BookEvent] = []
 
     def level(self, sku: str, location_id: str) -> StockLevel:
         """The level, or a zero level if this (sku, location) has never held stock."""
@@ -86,11 +94,13 @@ def reserve(
     *,
     reservation_id: str,
     reference: str,
+    key: str,
     lines: dict[Key, int],
     now: datetime,
     expires_at: datetime | None,
 ) -> Reservation:
-    """Holds every line or raises InsufficientStock naming each short line; never partial."""
+    """Holds every line or raises InsufficientStock naming each short line; never partial.
+    `key`: the request's idempotency key, told with the reservation made."""
     short = [
         ShortLine(sku, loc, qty, book.level(sku, loc).available)
         for (sku, loc), qty in lines.items()
@@ -100,13 +110,49 @@ def reserve(
         raise InsufficientStock(short)
     for (sku, loc), qty in lines.items():
         book.apply(sku, loc, MovementKind.RESERVE, reserved=qty, reference=reservation_id)
-    return Reservation(
+    reservation = Reservation(
         id=reservation_id,
         reference=reference,
         lines=[ReservationLine(sku, loc, qty) for (sku, loc), qty in lines.items()],
         created_at=now,
         expires_at=expires_at,
     )
+    book.events.append(StockReserved(reservation, key))
+    return reservation
+
+
+def allocate(
+    book: LevelBook,
+    *,
+    reservation_id: str,
+    reference: str,
+    key: str,
+    source: Callable[[], dict[Key, int]],
+    now: datetime,
+    expires_at: datetime | None,
+) -> Reservation:
+    """Reserves where `source` plans (omni.stock.domain.sourcing). Not enough stock, found by
+    the plan or by the reservation, is announced as well as raised: the order waits for it."""
+    try:
+        lines = source()
+        return reserve(
+            book,
+            reservation_id=reservation_id,
+            reference=reference,
+            key=key,
+            lines=lines,
+            now=now,
+            expires_at=expires_at,
+        )
+    except InsufficientStock as short:
+        book.events.append(AllocationRejected(reference, key, short.lines))
+        raise
+
+
+def refuse_allocation(book: LevelBook, reference: str, key: str, reason: str) -> None:
+    """An allocation refused outright (a bad request, an unknown store): announced with its
+    reason, so that its sender is never left waiting."""
+    book.events.append(AllocationRejected(reference, key, [], reason))
 
 
 def release(

@@ -1,5 +1,6 @@
-"""Facts the stock service publishes (past tense): the level book records the changes of levels
-and reservations it makes; handlers record the rest in their transaction."""
+"""Facts the stock service publishes (past tense). The level book (omni.stock.domain.book)
+records what its operations decide: levels changed, reservations made, changed or refused,
+counts short. Locations and channel views are announced whole each time one is saved."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from omni.platform.errors import FailedPrecondition
 from omni.stock.domain.book import Key, LevelBook
 from omni.stock.domain.commands import ApplyScan
+from omni.stock.domain.events import CountShortage
 from omni.stock.domain.model import MovementKind, ScanKind
 
 
@@ -32,6 +33,8 @@ def apply_scan(book: LevelBook, scan: ApplyScan) -> None:
         case ScanKind.COUNT:
             if qty != level.on_hand:
                 book.apply(sku, here, MovementKind.COUNT, on_hand=qty - level.on_hand, **note)
+            if level.reserved > level.on_hand:  # the count found fewer than are promised
+                book.events.append(CountShortage(level.copy(), qty, level.reserved - qty))
         case ScanKind.MOVE:
             if qty > level.available:
                 raise FailedPrecondition(
@@ -43,11 +46,3 @@ def apply_scan(book: LevelBook, scan: ApplyScan) -> None:
             book.apply(sku, here, MovementKind.DAMAGE, on_hand=-qty, damaged=qty, **note)
         case ScanKind.ADJUST:
             book.apply(sku, here, MovementKind.ADJUSTMENT, on_hand=qty, **note)
-
-
-def count_shortage(book: LevelBook, scan: ApplyScan) -> int:
-    """After a COUNT: units reserved there that the count did not find (0 if none)."""
-    if scan.kind is not ScanKind.COUNT:
-        return 0
-    level = book.level(scan.sku, scan.location_id)
-    return max(0, level.reserved - level.on_hand)

@@ -7,23 +7,20 @@ transaction: no other writer on any replica can slip between the check and the w
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from datetime import timedelta
-from typing import Any
 
 from omni.platform.clock import new_id, utcnow
 from omni.platform.db import with_retries
 from omni.platform.errors import FailedPrecondition, NotFound, OmniError
-from omni.platform.origin import of_batch_item
-from omni.platform.outbox import attribute
+from omni.platform.idempotency import KeyedBatch, request_hash
 from omni.platform.validation import listed
 from omni.stock.domain import book as ops
 from omni.stock.domain import sourcing
 from omni.stock.domain.commands import Allocate, Reserve
-from omni.stock.domain.events import AllocationRejected, StockReserved
 from omni.stock.domain.model import InsufficientStock, Location, Reservation, ShortLine
 from omni.stock.domain.sourcing import Destination
-from omni.stock.service_layer import idempotency
-from omni.stock.service_layer.unit_of_work import Transaction, UnitOfWork
+from omni.stock.service_layer.unit_of_work import Transaction, UnitOfWork, keys
 
 Request = Reserve | Allocate
 Outcome = Reservation | OmniError
@@ -41,82 +38,66 @@ async def reserve_many(
 
 
 async def _reserve_many(uow: UnitOfWork, requests: list[Request], known: set[str]) -> list[Outcome]:
-    outcomes: list[Outcome | None] = [None] * len(requests)
+    batch: KeyedBatch[Reservation] = KeyedBatch(
+        keys, OPERATION, [(r.idempotency_key, request_hash(r)) for r in requests]
+    )
     async with uow.transaction() as tx:
         locations = await _sourcing_locations(tx, requests)
         known.update(locations)
         unknown = {loc for r in requests for loc in _named_locations(r)} - known
         if unknown:
             known.update(await tx.repo.locations(unknown))
-        valid = [i for i, r in enumerate(requests) if not _record_unknown(i, r, known, outcomes)]
+        for i, req in enumerate(requests):
+            if missing := sorted(_named_locations(req) - known):
+                batch.refuse(i, NotFound(f"unknown location(s): {listed(missing, quote=False)}"))
         # Each claim is saved with its success already (the usual outcome), so only a refusal
         # needs its result written afterwards.
-        reservation_ids = {i: new_id("res") for i in valid}
-        answers = await idempotency.claim(
-            tx.conn,
-            OPERATION,
-            [(requests[i].idempotency_key, idempotency.request_hash(requests[i])) for i in valid],
-            [{"reservation_id": reservation_ids[i]} for i in valid],
-        )
-        owned: list[int] = []
-        replays: dict[int, dict[str, Any]] = {}
-        for i, answer in zip(valid, answers, strict=True):
-            if isinstance(answer, OmniError):
-                outcomes[i] = answer
-            elif answer.stored is not None:
-                replays[i] = answer.stored
-            elif valid[answer.first] == i:
-                owned.append(i)
-        book = ops.LevelBook(await tx.repo.lock_levels(*_keys_to_lock(requests, owned)))
-        results: dict[str, dict[str, Any]] = {}
-        for i in owned:
-            raised = len(tx.events)
-            outcomes[i], result = _decide(tx, book, requests[i], locations, reservation_ids[i])
-            if not isinstance(outcomes[i], Reservation):
-                results[_scoped(requests[i])] = result
-            attribute(tx.events[raised:], of_batch_item(i))
+        reservation_ids = {i: new_id("res") for i in range(len(requests))}
+        await batch.claim(tx.conn, lambda i: {"reservation_id": reservation_ids[i]})
+        book = ops.LevelBook(await tx.repo.lock_levels(*_keys_to_lock(requests, batch.todo)))
+        made: list[Reservation] = []
+        for i in batch.todo:
+            with batch.serving(i, book.events):
+                try:
+                    made.append(_reserve(book, requests[i], locations, reservation_ids[i]))
+                    batch.decided(i, made[-1])
+                except InsufficientStock as short:
+                    batch.decided(i, short, {"short": [list(astuple(s)) for s in short.lines]})
+                except FailedPrecondition as exc:  # e.g. the pickup store takes no pickups
+                    batch.decided(i, exc, {"refused": exc.message})
         await tx.save_book(book)
-        await tx.repo.add_reservations([o for o in outcomes if isinstance(o, Reservation)])
-        await idempotency.store(tx.conn, results)
-        await _load_replays(tx, replays, outcomes)
-    return [_outcome_of(i, requests, outcomes) for i in range(len(requests))]
+        await tx.repo.add_reservations(made)
+        await _replay(tx, batch)
+        return await batch.finish(tx.conn)
 
 
-def _decide(
-    tx: Transaction,
-    book: ops.LevelBook,
-    req: Request,
-    locations: dict[str, Location],
-    reservation_id: str,
-) -> tuple[Outcome, dict[str, Any]]:
+def _reserve(
+    book: ops.LevelBook, req: Request, locations: dict[str, Location], reservation_id: str
+) -> Reservation:
     now = utcnow()
-    expires = now + timedelta(seconds=req.ttl_seconds) if req.ttl_seconds else None
-    try:
-        plan = _plan(book, req, locations)
-        res = ops.reserve(
+    expires_at = now + timedelta(seconds=req.ttl_seconds) if req.ttl_seconds else None
+    if isinstance(req, Reserve):
+        return ops.reserve(
             book,
             reservation_id=reservation_id,
             reference=req.reference,
-            lines=plan,
+            key=req.idempotency_key,
+            lines=ops.merge_lines(req.lines),
             now=now,
-            expires_at=expires,
+            expires_at=expires_at,
         )
-    except InsufficientStock as short:
-        if isinstance(req, Allocate):
-            tx.record(AllocationRejected(req.reference, req.idempotency_key, short.lines))
-        return short, {
-            "short": [[s.sku, s.location_id, s.requested, s.available] for s in short.lines]
-        }
-    except FailedPrecondition as exc:  # e.g. the pickup store does not take pickup orders
-        return exc, {"refused": exc.message}
-    tx.record(StockReserved(res, req.idempotency_key))
-    return res, {"reservation_id": res.id}
+    return ops.allocate(
+        book,
+        reservation_id=reservation_id,
+        reference=req.reference,
+        key=req.idempotency_key,
+        source=lambda: _source(book, req, locations),
+        now=now,
+        expires_at=expires_at,
+    )
 
 
-def _plan(book: ops.LevelBook, req: Request, locations: dict[str, Location]) -> ops.LevelPlan:
-    if isinstance(req, Reserve):
-        return ops.merge_lines(req.lines)
-
+def _source(book: ops.LevelBook, req: Allocate, locations: dict[str, Location]) -> ops.LevelPlan:
     def available(sku: str, location_id: str) -> int:
         return book.level(sku, location_id).available
 
@@ -149,17 +130,10 @@ def _named_locations(req: Request) -> set[str]:
     return {loc for loc in (req.pickup_location_id, req.near_location_id) if loc}
 
 
-def _record_unknown(i: int, req: Request, known: set[str], outcomes: list[Outcome | None]) -> bool:
-    missing = sorted(_named_locations(req) - known)
-    if missing:
-        outcomes[i] = NotFound(f"unknown location(s): {listed(missing, quote=False)}")
-    return bool(missing)
-
-
-def _keys_to_lock(requests: list[Request], owned: list[int]) -> tuple[set[ops.Key], set[str]]:
+def _keys_to_lock(requests: list[Request], todo: list[int]) -> tuple[set[ops.Key], set[str]]:
     keys: set[ops.Key] = set()
     any_location: set[str] = set()
-    for i in owned:
+    for i in todo:
         req = requests[i]
         if isinstance(req, Reserve):
             keys.update((sku, loc) for sku, loc, _ in req.lines)
@@ -170,31 +144,14 @@ def _keys_to_lock(requests: list[Request], owned: list[int]) -> tuple[set[ops.Ke
     return keys, any_location
 
 
-async def _load_replays(
-    tx: Transaction, replays: dict[int, dict[str, Any]], outcomes: list[Outcome | None]
-) -> None:
-    ids = {s["reservation_id"] for s in replays.values() if "reservation_id" in s}
+async def _replay(tx: Transaction, batch: KeyedBatch[Reservation]) -> None:
+    """Requests done before answer as they were decided: a reservation as it is now."""
+    ids = {saved["reservation_id"] for saved in batch.replays.values() if "reservation_id" in saved}
     found = await tx.repo.get_reservations(ids) if ids else {}
-    for i, stored in replays.items():
-        outcomes[i] = _replay(stored, found)
-
-
-def _replay(stored: dict[str, Any], found: dict[str, Reservation]) -> Outcome:
-    if "reservation_id" in stored:
-        return found[stored["reservation_id"]]
-    if "short" in stored:
-        return InsufficientStock([ShortLine(*line) for line in stored["short"]])
-    return FailedPrecondition(stored["refused"])
-
-
-def _outcome_of(i: int, requests: list[Request], outcomes: list[Outcome | None]) -> Outcome:
-    """A request that repeated a key earlier in the same batch shares that request's outcome."""
-    if outcomes[i] is not None:
-        return outcomes[i]  # type: ignore[return-value]
-    key = _scoped(requests[i])
-    first = next(j for j, r in enumerate(requests) if _scoped(r) == key and outcomes[j] is not None)
-    return outcomes[first]  # type: ignore[return-value]
-
-
-def _scoped(req: Request) -> str:
-    return idempotency.scoped(OPERATION, req.idempotency_key)
+    for i, saved in batch.replays.items():
+        if "reservation_id" in saved:
+            batch.replayed(i, found[saved["reservation_id"]])
+        elif "short" in saved:
+            batch.replayed(i, InsufficientStock([ShortLine(*line) for line in saved["short"]]))
+        else:
+            batch.replayed(i, FailedPrecondition(saved["refused"]))

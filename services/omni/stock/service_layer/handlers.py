@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
+from typing import TypeVar
 
 from omni.platform.auth import current_caller
 from omni.platform.errors import AlreadyExists, NotFound
+from omni.platform.idempotency import Saved, once
 from omni.platform.unit_of_work import in_transaction
 from omni.platform.validation import listed
 from omni.stock.domain import book as ops
 from omni.stock.domain import commands
 from omni.stock.domain.channels import ChannelView
-from omni.stock.domain.events import (
-    AllocationRejected,
-    ChannelViewChanged,
-    LocationChanged,
-)
 from omni.stock.domain.model import Location, MovementKind, Reservation, StockLevel
-from omni.stock.service_layer import idempotency
-from omni.stock.service_layer.unit_of_work import Transaction, UnitOfWork
+from omni.stock.service_layer.unit_of_work import Transaction, UnitOfWork, keys
+
+Cmd = TypeVar("Cmd")
+Settle = TypeVar("Settle", commands.Release, commands.Commit, commands.WriteOff)
 
 
 async def create_location(uow: UnitOfWork, cmd: commands.CreateLocation) -> Location:
@@ -33,176 +31,172 @@ async def update_location(uow: UnitOfWork, cmd: commands.UpdateLocation) -> Loca
 
 @in_transaction
 async def _save_location(tx: Transaction, location: Location, *, create: bool) -> Location:
-    if create and not await tx.repo.add_location(location):
+    if create and not await tx.add_location(location):
         raise AlreadyExists(f"location {location.id} already exists")
-    if not create and not await tx.repo.update_location(location):
+    if not create and not await tx.update_location(location):
         raise NotFound(f"location {location.id} does not exist")
-    tx.record(LocationChanged(location))
     return location
 
 
 @in_transaction
 async def set_channel_view(tx: Transaction, cmd: commands.SetChannelView) -> ChannelView:
-    await tx.repo.set_channel_view(cmd.view)
-    tx.record(ChannelViewChanged(cmd.view))
+    await tx.set_channel_view(cmd.view)
     return cmd.view
 
 
-async def receive_stock(uow: UnitOfWork, cmd: commands.ReceiveStock) -> StockLevel:
-    def receive(book: ops.LevelBook) -> None:
-        book.apply(
-            cmd.sku,
-            cmd.location_id,
-            MovementKind.RECEIPT,
-            on_hand=cmd.quantity,
-            reference=cmd.reference,
-            actor=cmd.actor,
-        )
+async def _level_again(tx: Transaction, cmd: Cmd, saved: Saved) -> StockLevel:
+    return StockLevel(**saved)
 
-    return await _change_level(uow, "receive", cmd, receive)
+
+def _levels_saved(levels: list[StockLevel]) -> Saved:
+    return {"levels": [asdict(level) for level in levels]}
+
+
+async def _levels_again(tx: Transaction, cmd: Cmd, saved: Saved) -> list[StockLevel]:
+    return [StockLevel(**level) for level in saved["levels"]]
+
+
+async def _reservation_again(tx: Transaction, cmd: Settle, saved: Saved) -> Reservation:
+    """Settled before: the reservation as it is now."""
+    res = (await _lock_reservation(tx, cmd.reservation_id))[0]
+    _require_at_store(res, cmd.lines)
+    return res
+
+
+def _reservation_saved(res: Reservation) -> Saved:
+    return {"reservation_id": res.id}
+
+
+async def receive_stock(uow: UnitOfWork, cmd: commands.ReceiveStock) -> StockLevel:
+    current_caller().require_store(cmd.location_id)
+    return await _receive(uow, cmd)
+
+
+@in_transaction
+@once(keys, "receive", saved=asdict, replay=_level_again)
+async def _receive(tx: Transaction, cmd: commands.ReceiveStock) -> StockLevel:
+    book = await _lock_level(tx, cmd.sku, cmd.location_id)
+    book.apply(
+        cmd.sku,
+        cmd.location_id,
+        MovementKind.RECEIPT,
+        on_hand=cmd.quantity,
+        reference=cmd.reference,
+        actor=cmd.actor,
+    )
+    return await _saved_level(tx, book, cmd.sku, cmd.location_id)
 
 
 async def adjust_stock(uow: UnitOfWork, cmd: commands.AdjustStock) -> StockLevel:
-    def adjust(book: ops.LevelBook) -> None:
+    current_caller().require_store(cmd.location_id)
+    return await _adjust(uow, cmd)
+
+
+@in_transaction
+@once(keys, "adjust", saved=asdict, replay=_level_again)
+async def _adjust(tx: Transaction, cmd: commands.AdjustStock) -> StockLevel:
+    book = await _lock_level(tx, cmd.sku, cmd.location_id)
+    book.apply(
+        cmd.sku,
+        cmd.location_id,
+        MovementKind.ADJUSTMENT,
+        on_hand=cmd.delta,
+        reference=cmd.reason,
+        actor=cmd.actor,
+    )
+    return await _saved_level(tx, book, cmd.sku, cmd.location_id)
+
+
+@in_transaction
+async def set_safety_stock(tx: Transaction, cmd: commands.SetSafetyStock) -> StockLevel:
+    current_caller().require_store(cmd.location_id)
+    book = await _lock_level(tx, cmd.sku, cmd.location_id)
+    delta = cmd.safety_stock - book.level(cmd.sku, cmd.location_id).safety_stock
+    if delta:
         book.apply(
             cmd.sku,
             cmd.location_id,
             MovementKind.ADJUSTMENT,
-            on_hand=cmd.delta,
-            reference=cmd.reason,
+            safety_stock=delta,
+            reference="safety stock",
             actor=cmd.actor,
         )
-
-    return await _change_level(uow, "adjust", cmd, adjust)
-
-
-async def set_safety_stock(uow: UnitOfWork, cmd: commands.SetSafetyStock) -> StockLevel:
-    def set_safety(book: ops.LevelBook) -> None:
-        delta = cmd.safety_stock - book.level(cmd.sku, cmd.location_id).safety_stock
-        if delta:
-            book.apply(
-                cmd.sku,
-                cmd.location_id,
-                MovementKind.ADJUSTMENT,
-                safety_stock=delta,
-                reference="safety stock",
-                actor=cmd.actor,
-            )
-
-    return await _change_level(uow, "safety", cmd, set_safety)
+    return await _saved_level(tx, book, cmd.sku, cmd.location_id)
 
 
-@in_transaction
-async def _change_level(
-    tx: Transaction,
-    operation: str,
-    cmd: commands.ReceiveStock | commands.AdjustStock | commands.SetSafetyStock,
-    change: Callable[[ops.LevelBook], None],
-) -> StockLevel:
-    """Locks one level (creating it at zero), applies `change`, answers the new level."""
-    current_caller().require_store(cmd.location_id)
-    key = getattr(cmd, "idempotency_key", "")
-    if key:
-        [answer] = await idempotency.claim(
-            tx.conn, operation, [(key, idempotency.request_hash(cmd))]
-        )
-        if isinstance(answer, Exception):
-            raise answer
-        if answer.stored is not None:
-            return StockLevel(**answer.stored)
-    await require_locations(tx, {cmd.location_id})
-    await tx.repo.ensure_levels([(cmd.sku, cmd.location_id)])
-    book = ops.LevelBook(await tx.repo.lock_levels([(cmd.sku, cmd.location_id)]))
-    change(book)
+async def _lock_level(tx: Transaction, sku: str, location_id: str) -> ops.LevelBook:
+    """One level locked (created at zero if new), at a location that exists."""
+    await require_locations(tx, {location_id})
+    await tx.repo.ensure_levels([(sku, location_id)])
+    return ops.LevelBook(await tx.repo.lock_levels([(sku, location_id)]))
+
+
+async def _saved_level(tx: Transaction, book: ops.LevelBook, sku: str, loc: str) -> StockLevel:
     await tx.save_book(book)
-    level = book.level(cmd.sku, cmd.location_id)
-    if key:
-        await idempotency.store(tx.conn, {idempotency.scoped(operation, key): asdict(level)})
-    return level
+    return book.level(sku, loc)
 
 
 @in_transaction
+@once(keys, "restock", saved=_levels_saved, replay=_levels_again)
 async def restock(tx: Transaction, cmd: commands.Restock) -> list[StockLevel]:
-    """Returned units back on hand (or counted damaged) at a location, once per key."""
-    [answer] = await idempotency.claim(
-        tx.conn, "restock", [(cmd.idempotency_key, idempotency.request_hash(cmd))]
-    )
-    if isinstance(answer, Exception):
-        raise answer
-    if answer.stored is not None:
-        return [StockLevel(**level) for level in answer.stored["levels"]]
+    """Returned units back on hand (or counted damaged) at a location."""
     await require_locations(tx, {cmd.location_id})
-    keys = [(sku, cmd.location_id) for sku, _, _ in cmd.lines]
-    await tx.repo.ensure_levels(keys)
-    book = ops.LevelBook(await tx.repo.lock_levels(keys))
+    levels = [(sku, cmd.location_id) for sku, _, _ in cmd.lines]
+    await tx.repo.ensure_levels(levels)
+    book = ops.LevelBook(await tx.repo.lock_levels(levels))
     for sku, qty, damaged in cmd.lines:
         kind = MovementKind.DAMAGE if damaged else MovementKind.RESTOCK
         delta = {"damaged": qty} if damaged else {"on_hand": qty}
         book.apply(sku, cmd.location_id, kind, reference=cmd.reference, actor=cmd.actor, **delta)
     await tx.save_book(book)
-    levels = book.changed_levels()
-    stored = {"levels": [asdict(level) for level in levels]}
-    await idempotency.store(tx.conn, {answer.key: stored})
-    return levels
-
-
-async def release(uow: UnitOfWork, cmd: commands.Release) -> Reservation:
-    def give_back(book: ops.LevelBook, res: Reservation) -> None:
-        requested = ops.merge_lines(cmd.lines) if cmd.lines is not None else None
-        ops.release(book, res, requested)  # nothing, if it holds nothing any more
-
-    return await _settle(uow, "release", cmd, give_back)
-
-
-async def commit(uow: UnitOfWork, cmd: commands.Commit) -> Reservation:
-    def hand_over(book: ops.LevelBook, res: Reservation) -> None:
-        ops.commit(book, res, ops.merge_lines(cmd.lines) if cmd.lines is not None else None)
-
-    return await _settle(uow, "commit", cmd, hand_over)
-
-
-async def write_off(uow: UnitOfWork, cmd: commands.WriteOff) -> Reservation:
-    def correct(book: ops.LevelBook, res: Reservation) -> None:
-        ops.write_off(book, res, ops.merge_lines(cmd.lines), cmd.actor)
-
-    return await _settle(uow, "write_off", cmd, correct)
+    return book.changed_levels()
 
 
 @in_transaction
-async def _settle(
-    tx: Transaction,
-    operation: str,
-    cmd: commands.Release | commands.Commit | commands.WriteOff,
-    change: Callable[[ops.LevelBook, Reservation], None],
-) -> Reservation:
-    """Locks a reservation and its levels, applies `change` once per idempotency key."""
-    key = cmd.idempotency_key
-    if key:
-        [answer] = await idempotency.claim(
-            tx.conn, operation, [(key, idempotency.request_hash(cmd))]
-        )
-        if isinstance(answer, Exception):
-            raise answer
-        if answer.stored is not None:  # done before: answer as it is now
-            res = (await _lock_reservation(tx, cmd.reservation_id))[0]
-            _require_at_store(res, cmd.lines)
-            return res
+@once(keys, "release", saved=_reservation_saved, replay=_reservation_again)
+async def release(tx: Transaction, cmd: commands.Release) -> Reservation:
+    """Gives back what the reservation still holds, or the lines named (nothing, if it holds
+    nothing any more)."""
     res, book = await _lock_reservation(tx, cmd.reservation_id)
     _require_at_store(res, cmd.lines)
-    change(book, res)
+    requested = ops.merge_lines(cmd.lines) if cmd.lines is not None else None
+    ops.release(book, res, requested)
+    return await _saved_reservation(tx, res, book)
+
+
+@in_transaction
+@once(keys, "commit", saved=_reservation_saved, replay=_reservation_again)
+async def commit(tx: Transaction, cmd: commands.Commit) -> Reservation:
+    """Hands over what the reservation holds, or the lines named."""
+    res, book = await _lock_reservation(tx, cmd.reservation_id)
+    _require_at_store(res, cmd.lines)
+    ops.commit(book, res, ops.merge_lines(cmd.lines) if cmd.lines is not None else None)
+    return await _saved_reservation(tx, res, book)
+
+
+@in_transaction
+@once(keys, "write_off", saved=_reservation_saved, replay=_reservation_again)
+async def write_off(tx: Transaction, cmd: commands.WriteOff) -> Reservation:
+    """Held units found missing: written off the level and the reservation."""
+    res, book = await _lock_reservation(tx, cmd.reservation_id)
+    _require_at_store(res, cmd.lines)
+    ops.write_off(book, res, ops.merge_lines(cmd.lines), cmd.actor)
+    return await _saved_reservation(tx, res, book)
+
+
+async def _saved_reservation(tx: Transaction, res: Reservation, book: ops.LevelBook) -> Reservation:
     if book.events:  # the reservation changed (a release of nothing changes nothing)
         await tx.repo.save_reservation(res)
         await tx.save_book(book)
-    if key:
-        scoped = idempotency.scoped(operation, key)
-        await idempotency.store(tx.conn, {scoped: {"reservation_id": res.id}})
     return res
 
 
 @in_transaction
 async def reject_allocation(tx: Transaction, reference: str, key: str, reason: str) -> None:
     """Announces an allocation refused outright (no short lines, a reason)."""
-    tx.record(AllocationRejected(reference, key, [], reason))
+    book = ops.LevelBook()
+    ops.refuse_allocation(book, reference, key, reason)
+    await tx.save_book(book)
 
 
 @in_transaction

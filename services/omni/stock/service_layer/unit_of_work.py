@@ -8,12 +8,17 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from omni.platform import unit_of_work
+from omni.platform.idempotency import Keys
 from omni.platform.outbox import OutboxMessage
 from omni.stock.adapters import tables
 from omni.stock.adapters.events import to_outbox
 from omni.stock.adapters.repository import StockRepository
 from omni.stock.domain.book import LevelBook
-from omni.stock.domain.events import Event, StockLevelChanged
+from omni.stock.domain.channels import ChannelView
+from omni.stock.domain.events import ChannelViewChanged, Event, LocationChanged, StockLevelChanged
+from omni.stock.domain.model import Location
+
+keys = Keys(tables.idempotency_keys)
 
 
 @dataclass
@@ -22,8 +27,25 @@ class Transaction:
     repo: StockRepository
     events: list[Event] = field(default_factory=list)
 
-    def record(self, *events: Event) -> None:
-        self.events.extend(events)
+    # Locations and channel views are plain records, not aggregates: each one saved is
+    # announced whole, so that every service's copy of it stays the same.
+    async def add_location(self, location: Location) -> bool:
+        """False if the id is taken."""
+        added = await self.repo.add_location(location)
+        if added:
+            self.events.append(LocationChanged(location))
+        return added
+
+    async def update_location(self, location: Location) -> bool:
+        """False if there is no such location."""
+        updated = await self.repo.update_location(location)
+        if updated:
+            self.events.append(LocationChanged(location))
+        return updated
+
+    async def set_channel_view(self, view: ChannelView) -> None:
+        await self.repo.set_channel_view(view)
+        self.events.append(ChannelViewChanged(view))
 
     async def save_book(self, book: LevelBook) -> None:
         """Saves changed levels and their ledger rows, and one event per changed level; then
