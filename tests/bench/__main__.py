@@ -28,7 +28,7 @@ from tests.bench.propagation import bench_propagation
 from tests.bench.scans import bench_scans
 from tests.bench.transaction import transaction_cpu_us
 from tests.conftest import create_postgres_database, postgres_admin
-from tests.helpers import free_port, wait_serving
+from tests.helpers.processes import free_port, wait_serving
 
 SPREAD_SKUS = 1000
 PLENTY = 10**6

@@ -17,7 +17,8 @@ import grpc
 from omni.platform import client
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
-from tests.helpers import PROCESS_ENV, TOKENS
+from tests.helpers.processes import PROCESS_ENV
+from tests.helpers.running import TOKENS
 
 
 @dataclass

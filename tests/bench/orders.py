@@ -13,7 +13,8 @@ from omni.orders.v1 import orders_pb2_grpc
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 from tests.bench.harness import Outcome, Result, drive, open_channels, seed, server
-from tests.helpers import eventually, free_port, wait_serving
+from tests.helpers.checks import eventually
+from tests.helpers.processes import free_port, wait_serving
 
 SKUS = [f"ITEM-{i:03d}" for i in range(200)]
 PLENTY = 10**6

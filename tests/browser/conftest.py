@@ -21,20 +21,20 @@ from omni.console.app import ConsoleServer
 from omni.console.settings import ConsoleSettings
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as spb
-from tests.helpers import (
+from tests.helpers.processes import free_port
+from tests.helpers.running import (
     AUTH_TOKENS,
     TOKENS,
     Orders,
     Pickup,
     Returns,
     Stock,
-    add_location,
-    free_port,
     running_orders,
     running_pickup,
     running_returns,
     running_stock,
 )
+from tests.helpers.stock import add_location
 
 HOME, OTHER, WAREHOUSE = "STORE-1", "STORE-2", "WH-1"
 SESSION_KEY = "q8lO3Sx2F3rYbJr7aTQK0mJ6bqNSlWcDPk3rdD0n1Mc="

@@ -7,7 +7,8 @@ import re
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import OTHER, WAREHOUSE, World, shot, sign_in
-from tests.helpers import receive, unique
+from tests.helpers.checks import unique
+from tests.helpers.stock import receive
 
 
 async def test_an_endless_aisle_order_for_pickup_at_another_store_ends_confirmed(

@@ -11,7 +11,8 @@ from omni.common.v1 import common_pb2 as cpb
 from omni.console.views import counter as counter_view
 from omni.orders.v1 import orders_pb2 as opb
 from tests.browser.conftest import HOME, TABLET, WAREHOUSE, World, shot, sign_in
-from tests.helpers import eventually, level_of, receive, unique
+from tests.helpers.checks import eventually, unique
+from tests.helpers.stock import level_of, receive
 from tests.integration.test_orders import order_request
 
 

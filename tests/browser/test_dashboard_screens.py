@@ -16,7 +16,8 @@ from omni.returns.v1 import returns_pb2 as rpb
 from tests.browser.conftest import HOME, OTHER, WAREHOUSE, World, shot, sign_in
 from tests.browser.test_desk_screens import collect_over_grpc
 from tests.browser.test_pickup_screens import web_order_for_pickup
-from tests.helpers import eventually, receive, unique
+from tests.helpers.checks import eventually, unique
+from tests.helpers.stock import receive
 from tests.integration.test_orders import order_request
 
 # The orders these tests place are in EUR; the dashboard shows one currency.

@@ -17,7 +17,9 @@ from omni.pickup.v1 import messaging_pb2 as pickup_msg
 from omni.pickup.v1 import pickup_pb2 as ppb
 from tests.browser.conftest import HOME, WAREHOUSE, World, shot, sign_in
 from tests.browser.test_pickup_screens import web_order_for_pickup
-from tests.helpers import TEST_CODE_KEY, TOKENS, eventually, receive, unique
+from tests.helpers.checks import eventually, unique
+from tests.helpers.running import TEST_CODE_KEY, TOKENS
+from tests.helpers.stock import receive
 from tests.integration.test_orders import order_request
 
 

@@ -21,7 +21,10 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from tests.browser.conftest import WAREHOUSE, World, uvicorn_serving
-from tests.helpers import TOKENS, free_port, receive, unique
+from tests.helpers.checks import unique
+from tests.helpers.processes import free_port
+from tests.helpers.running import TOKENS
+from tests.helpers.stock import receive
 
 SHOP_PORT = free_port()
 SHOP = f"http://127.0.0.1:{SHOP_PORT}"

@@ -8,7 +8,8 @@ from playwright.async_api import Page, expect
 
 from omni.platform.natsserver import EmbeddedNats
 from tests.browser.conftest import HOME, console_running, sign_in
-from tests.helpers import free_port, running_pickup
+from tests.helpers.processes import free_port
+from tests.helpers.running import running_pickup
 
 
 async def test_a_queue_page_says_pickup_is_down_and_recovers_when_it_is_back(

@@ -10,7 +10,7 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.browser.conftest import HOME, TABLET, World, sign_in
 from tests.browser.test_counter_screens import shipped_web_order
-from tests.helpers import unique
+from tests.helpers.checks import unique
 
 RETURNS_SETTINGS = {"window_seconds": 1.0}  # every return here is late
 

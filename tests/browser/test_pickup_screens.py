@@ -16,7 +16,9 @@ from omni.pickup.v1 import messaging_pb2 as pickup_msg
 from omni.pickup.v1 import pickup_pb2 as ppb
 from omni.stock.v1 import stock_pb2 as spb
 from tests.browser.conftest import HOME, OTHER, World, shot, sign_in
-from tests.helpers import TEST_CODE_KEY, eventually, level_of, receive, unique
+from tests.helpers.checks import eventually, unique
+from tests.helpers.running import TEST_CODE_KEY
+from tests.helpers.stock import level_of, receive
 from tests.integration.test_orders import order_request
 
 

@@ -6,7 +6,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import HOME, World, shot, sign_in
-from tests.helpers import TOKENS
+from tests.helpers.running import TOKENS
 
 
 @pytest.mark.parametrize("role", ["storefront", "scanner"])

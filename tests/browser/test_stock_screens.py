@@ -9,7 +9,8 @@ from playwright.async_api import Page, expect
 
 from omni.console.views import stock as stock_view
 from tests.browser.conftest import HOME, World, shot, sign_in
-from tests.helpers import level_of, receive, unique
+from tests.helpers.checks import unique
+from tests.helpers.stock import level_of, receive
 
 
 async def test_a_manager_counts_and_adjusts_a_sku_and_the_ledger_shows_both(

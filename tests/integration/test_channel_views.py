@@ -9,7 +9,9 @@ import pytest
 
 from omni.common.v1 import common_pb2 as cpb
 from omni.stock.v1 import stock_pb2 as pb
-from tests.helpers import Stock, add_location, receive, unique
+from tests.helpers.checks import unique
+from tests.helpers.running import Stock
+from tests.helpers.stock import add_location, receive
 
 STORE, WAREHOUSE = pb.LOCATION_KIND_STORE, pb.LOCATION_KIND_WAREHOUSE
 MARKETPLACE = cpb.CHANNEL_MARKETPLACE

@@ -15,7 +15,10 @@ import pytest
 from omni.cli import scan
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2_grpc
-from tests.helpers import TOKENS, Stock, add_location, free_port, level_of, running_stock, unique
+from tests.helpers.checks import unique
+from tests.helpers.processes import free_port
+from tests.helpers.running import TOKENS, Stock, running_stock
+from tests.helpers.stock import add_location, level_of
 
 OMNI = [sys.executable, "-c", "from omni.cli import main; main()"]
 

@@ -27,7 +27,7 @@ from omni.platform.errors import Conflict, Unavailable
 from omni.platform.messaging import MSG_ID_HEADER, NatsLink, StreamSpec
 from omni.platform.natsserver import EmbeddedNats
 from omni.platform.streams import CONSUMER_FAILURES, DEAD_LETTERS
-from tests.helpers import eventually
+from tests.helpers.checks import eventually
 from tests.integration.conftest import PROCESSED, TALLY
 
 EVENTS = StreamSpec("TEST_EVENTS", ["test.events.>"])

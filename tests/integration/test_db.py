@@ -26,7 +26,9 @@ from omni.platform.db import (
 from omni.platform.driver import insert_ignoring_conflicts, run
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as pb
-from tests.helpers import add_location, receive, running_stock, unique
+from tests.helpers.checks import unique
+from tests.helpers.running import running_stock
+from tests.helpers.stock import add_location, receive
 from tests.integration.test_reservations import reserve_request
 
 metadata = MetaData()

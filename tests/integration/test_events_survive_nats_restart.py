@@ -13,7 +13,9 @@ from omni.platform.natsserver import EmbeddedNats
 from omni.platform.streams import availability_subject
 from omni.stock.v1 import messaging_pb2 as msg_pb
 from omni.stock.v1 import stock_pb2 as pb
-from tests.helpers import add_location, eventually, receive, running_stock, unique
+from tests.helpers.checks import eventually, unique
+from tests.helpers.running import running_stock
+from tests.helpers.stock import add_location, receive
 
 PAYLOADS = {
     "stock.events.reserved": msg_pb.StockReserved,

@@ -34,15 +34,8 @@ from omni.returns.v1 import returns_pb2 as rpb
 from omni.stock.v1 import stock_pb2 as spb
 from tests import fuzzing
 from tests.conftest import NewDatabase
-from tests.helpers import (
-    TOKENS,
-    Stock,
-    add_location,
-    authorized,
-    receive,
-    running_orders,
-    running_stock,
-)
+from tests.helpers.running import TOKENS, Stock, authorized, running_orders, running_stock
+from tests.helpers.stock import add_location, receive
 from tests.integration.test_orders import order_request
 from tests.integration.test_pickup import bopis, order_for_pickup, ready_with_code, task_of
 from tests.integration.test_returns import create, return_request, shipped_order, shop_running

@@ -11,7 +11,7 @@ import pytest
 
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as pb
-from tests.helpers import running_stock
+from tests.helpers.running import running_stock
 
 
 async def test_oversized_requests_and_calls_beyond_the_limit_are_refused(

@@ -12,7 +12,8 @@ import pytest
 
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as pb
-from tests.helpers import add_location, receive, running_stock
+from tests.helpers.running import running_stock
+from tests.helpers.stock import add_location, receive
 
 
 def scrape(port: int) -> str:

@@ -16,17 +16,9 @@ from omni.orders.v1 import orders_pb2 as opb
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as spb
 from tests.conftest import NewDatabase
-from tests.helpers import (
-    Orders,
-    Stock,
-    add_location,
-    eventually,
-    level_of,
-    receive,
-    running_orders,
-    running_stock,
-    unique,
-)
+from tests.helpers.checks import eventually, unique
+from tests.helpers.running import Orders, Stock, running_orders, running_stock
+from tests.helpers.stock import add_location, level_of, receive
 
 NORTH = cpb.ShipTo(region="north", latitude=59.3, longitude=18.1)
 

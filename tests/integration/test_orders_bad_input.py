@@ -16,7 +16,8 @@ from omni.orders.adapters import tables
 from omni.orders.v1 import orders_pb2 as pb
 from omni.platform.natsserver import EmbeddedNats
 from tests.conftest import NewDatabase
-from tests.helpers import Orders, assert_text_refused, eventually, running_orders
+from tests.helpers.checks import assert_text_refused, eventually
+from tests.helpers.running import Orders, running_orders
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 NOT_FOUND = grpc.StatusCode.NOT_FOUND

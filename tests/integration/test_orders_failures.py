@@ -10,17 +10,10 @@ from omni.platform.messaging import MSG_ID_HEADER
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as spb
 from tests.conftest import NewDatabase
-from tests.helpers import (
-    Orders,
-    add_location,
-    eventually,
-    free_port,
-    level_of,
-    receive,
-    running_orders,
-    running_stock,
-    unique,
-)
+from tests.helpers.checks import eventually, unique
+from tests.helpers.processes import free_port
+from tests.helpers.running import Orders, running_orders, running_stock
+from tests.helpers.stock import add_location, level_of, receive
 from tests.integration.test_orders import order_request
 
 # PlaceOrder gives up waiting quickly: these tests want the PENDING answer.

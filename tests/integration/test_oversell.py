@@ -16,19 +16,10 @@ from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 from omni.stock.v1.messaging_pb2 import StockReserved
-from tests.helpers import (
-    add_location,
-    authorized,
-    free_port,
-    ledger_fold,
-    level_of,
-    migrate_database,
-    receive,
-    running_stock,
-    start_process,
-    unique,
-    wait_serving,
-)
+from tests.helpers.checks import unique
+from tests.helpers.processes import free_port, migrate_database, start_process, wait_serving
+from tests.helpers.running import authorized, running_stock
+from tests.helpers.stock import add_location, ledger_fold, level_of, receive
 
 UNITS = 50
 BUYERS = 300

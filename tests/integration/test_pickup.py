@@ -19,22 +19,17 @@ from omni.pickup.v1 import pickup_pb2 as ppb
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as spb
 from tests.conftest import NewDatabase
-from tests.helpers import (
+from tests.helpers.checks import eventually, unique
+from tests.helpers.running import (
     TEST_CODE_KEY,
     Orders,
     Pickup,
     Stock,
-    add_location,
-    as_domain,
-    eventually,
-    ledger_fold,
-    level_of,
-    receive,
     running_orders,
     running_pickup,
     running_stock,
-    unique,
 )
+from tests.helpers.stock import add_location, as_domain, ledger_fold, level_of, receive
 from tests.integration.test_orders import order_request
 
 STORE = "STORE-1"

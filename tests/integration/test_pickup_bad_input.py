@@ -14,7 +14,8 @@ from omni.pickup.adapters import tables
 from omni.pickup.v1 import pickup_pb2 as pb
 from omni.platform.natsserver import EmbeddedNats
 from tests.conftest import NewDatabase
-from tests.helpers import Pickup, assert_text_refused, eventually, running_pickup
+from tests.helpers.checks import assert_text_refused, eventually
+from tests.helpers.running import Pickup, running_pickup
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 NOT_FOUND = grpc.StatusCode.NOT_FOUND

@@ -8,7 +8,8 @@ import pytest
 from omni.orders.v1 import orders_pb2 as opb
 from omni.pickup.v1 import pickup_pb2 as ppb
 from omni.stock.v1 import stock_pb2 as spb
-from tests.helpers import as_domain, eventually, ledger_fold, level_of, receive, unique
+from tests.helpers.checks import eventually, unique
+from tests.helpers.stock import as_domain, ledger_fold, level_of, receive
 from tests.integration.test_pickup import (
     STORE,
     Bopis,

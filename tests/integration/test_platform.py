@@ -28,7 +28,9 @@ from omni.platform.natsserver import EmbeddedNats
 from omni.platform.retention import prune
 from omni.stock.app import MIGRATIONS
 from omni.stock.v1 import stock_pb2 as pb
-from tests.helpers import eventually, free_port, running_stock
+from tests.helpers.checks import eventually
+from tests.helpers.processes import free_port
+from tests.helpers.running import running_stock
 from tests.integration.conftest import OUTBOX, PROCESSED
 
 

@@ -33,7 +33,7 @@ from omni.returns.v1 import messaging_pb2 as returns_msg
 from omni.returns.v1 import returns_pb2 as rpb
 from omni.stock.v1 import messaging_pb2 as stock_msg
 from omni.stock.v1 import stock_pb2 as spb
-from tests.helpers import eventually
+from tests.helpers.checks import eventually
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 _ids = itertools.count()

@@ -10,18 +10,9 @@ import pytest
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import messaging_pb2 as msg_pb
 from omni.stock.v1 import stock_pb2 as pb
-from tests.helpers import (
-    Stock,
-    add_location,
-    as_domain,
-    eventually,
-    ledger_fold,
-    level_of,
-    receive,
-    running_stock,
-    short_lines,
-    unique,
-)
+from tests.helpers.checks import eventually, unique
+from tests.helpers.running import Stock, running_stock
+from tests.helpers.stock import add_location, as_domain, ledger_fold, level_of, receive, short_lines
 
 
 @pytest.fixture

@@ -25,19 +25,16 @@ from omni.returns.v1 import messaging_pb2 as returns_msg
 from omni.returns.v1 import returns_pb2 as rpb
 from omni.stock.v1 import stock_pb2 as spb
 from tests.conftest import NewDatabase
-from tests.helpers import (
+from tests.helpers.checks import eventually, unique
+from tests.helpers.running import (
     Orders,
     Returns,
     Stock,
-    add_location,
-    eventually,
-    level_of,
-    receive,
     running_orders,
     running_returns,
     running_stock,
-    unique,
 )
+from tests.helpers.stock import add_location, level_of, receive
 from tests.integration.test_orders import order_request
 
 PRICE = 1999

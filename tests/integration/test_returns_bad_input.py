@@ -18,7 +18,8 @@ from omni.returns.domain.model import KnownLocation, KnownOrder, SoldLine
 from omni.returns.service_layer import handlers
 from omni.returns.v1 import returns_pb2 as pb
 from tests.conftest import NewDatabase
-from tests.helpers import Returns, assert_text_refused, eventually, running_returns
+from tests.helpers.checks import assert_text_refused, eventually
+from tests.helpers.running import Returns, running_returns
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 NOT_FOUND = grpc.StatusCode.NOT_FOUND

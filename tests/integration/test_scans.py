@@ -8,14 +8,9 @@ import pytest
 from omni.stock.v1 import messaging_pb2 as msg_pb
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
-from tests.helpers import (
-    Stock,
-    add_location,
-    as_domain,
-    ledger_fold,
-    level_of,
-    unique,
-)
+from tests.helpers.checks import unique
+from tests.helpers.running import Stock
+from tests.helpers.stock import add_location, as_domain, ledger_fold, level_of
 
 K = pb.ScanKind
 OK, INVALID, FAILED = (

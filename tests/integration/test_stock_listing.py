@@ -12,7 +12,8 @@ import pytest
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
-from tests.helpers import Stock, add_location, authorized, level_of, receive, running_stock
+from tests.helpers.running import Stock, authorized, running_stock
+from tests.helpers.stock import add_location, level_of, receive
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 DENIED = grpc.StatusCode.PERMISSION_DENIED

@@ -19,7 +19,8 @@ from omni.platform.natsserver import EmbeddedNats
 from omni.stock.app import StockApp
 from omni.stock.settings import StockSettings
 from omni.stock.v1 import stock_pb2, stock_pb2_grpc
-from tests.helpers import TEST_SETTINGS, TOKENS, eventually
+from tests.helpers.checks import eventually
+from tests.helpers.running import TEST_SETTINGS, TOKENS
 
 
 def _name(common: str) -> x509.Name:

@@ -19,7 +19,9 @@ from omni.platform import logs
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as pb
 from tests.conftest import NewDatabase
-from tests.helpers import add_location, eventually, receive, running_orders, running_stock, unique
+from tests.helpers.checks import eventually, unique
+from tests.helpers.running import running_orders, running_stock
+from tests.helpers.stock import add_location, receive
 from tests.integration.test_orders import NORTH, order_request
 
 

@@ -20,6 +20,7 @@ from omni.stock.domain.events import (
 from omni.stock.domain.model import (
     InsufficientStock,
     MovementKind,
+    Reservation,
     ReservationStatus,
     ScanKind,
     ShortLine,
@@ -28,6 +29,21 @@ from omni.stock.domain.model import (
 )
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def hold(
+    book: ops.LevelBook, lines: ops.LevelPlan, expires_at: datetime | None = None
+) -> Reservation:
+    """Reservation r1 for order o1 (idempotency key k1), made now."""
+    return ops.reserve(
+        book,
+        reservation_id="r1",
+        reference="o1",
+        key="k1",
+        lines=lines,
+        now=NOW,
+        expires_at=expires_at,
+    )
 
 
 def book_with(**levels: tuple[int, int, int]) -> ops.LevelBook:
@@ -70,15 +86,7 @@ def test_folding_the_ledger_from_zero_gives_the_level() -> None:
 
 def test_reserve_holds_every_line_when_all_are_available() -> None:
     book = book_with(A=(5, 0, 0), B=(3, 1, 0))
-    res = ops.reserve(
-        book,
-        reservation_id="r1",
-        reference="o1",
-        key="k1",
-        lines={("A", "L1"): 5, ("B", "L1"): 2},
-        now=NOW,
-        expires_at=None,
-    )
+    res = hold(book, {("A", "L1"): 5, ("B", "L1"): 2})
     assert res.status is ReservationStatus.ACTIVE
     assert book.level("A", "L1").available == 0 and book.level("B", "L1").reserved == 3
 
@@ -86,15 +94,7 @@ def test_reserve_holds_every_line_when_all_are_available() -> None:
 def test_reserve_short_on_one_line_changes_nothing_and_names_every_short_line() -> None:
     book = book_with(A=(5, 0, 0), B=(3, 1, 0), C=(1, 0, 1))
     with pytest.raises(InsufficientStock) as short:
-        ops.reserve(
-            book,
-            reservation_id="r1",
-            reference="o1",
-            key="k1",
-            lines={("A", "L1"): 1, ("B", "L1"): 3, ("C", "L1"): 1},
-            now=NOW,
-            expires_at=None,
-        )
+        hold(book, {("A", "L1"): 1, ("B", "L1"): 3, ("C", "L1"): 1})
     assert [(s.sku, s.requested, s.available) for s in short.value.lines] == [
         ("B", 3, 2),
         ("C", 1, 0),
@@ -112,15 +112,7 @@ def test_lines_naming_the_same_sku_and_location_are_added_up() -> None:
 
 def test_release_gives_back_what_is_held_and_a_second_release_is_harmless() -> None:
     book = book_with(A=(5, 0, 0))
-    res = ops.reserve(
-        book,
-        reservation_id="r1",
-        reference="",
-        key="k1",
-        lines={("A", "L1"): 4},
-        now=NOW,
-        expires_at=None,
-    )
+    res = hold(book, {("A", "L1"): 4})
     assert ops.release(book, res) is True
     assert ops.release(book, res) is False
     assert book.level("A", "L1").reserved == 0 and res.status is ReservationStatus.RELEASED
@@ -134,15 +126,7 @@ def test_release_gives_back_what_is_held_and_a_second_release_is_harmless() -> N
 
 def test_expiry_is_recorded_as_its_own_movement_kind() -> None:
     book = book_with(A=(5, 0, 0))
-    res = ops.reserve(
-        book,
-        reservation_id="r1",
-        reference="",
-        key="k1",
-        lines={("A", "L1"): 1},
-        now=NOW,
-        expires_at=NOW + timedelta(seconds=1),
-    )
+    res = hold(book, {("A", "L1"): 1}, expires_at=NOW + timedelta(seconds=1))
     assert not res.is_due(NOW) and res.is_due(NOW + timedelta(seconds=1))
     ops.release(book, res, expired=True)
     assert res.status is ReservationStatus.EXPIRED
@@ -152,15 +136,7 @@ def test_expiry_is_recorded_as_its_own_movement_kind() -> None:
 
 def test_partial_commits_ship_units_and_the_last_one_completes_the_reservation() -> None:
     book = book_with(A=(5, 0, 0), B=(5, 0, 0))
-    res = ops.reserve(
-        book,
-        reservation_id="r1",
-        reference="",
-        key="k1",
-        now=NOW,
-        expires_at=None,
-        lines={("A", "L1"): 3, ("B", "L1"): 1},
-    )
+    res = hold(book, {("A", "L1"): 3, ("B", "L1"): 1})
     ops.commit(book, res, {("A", "L1"): 2})
     assert res.status is ReservationStatus.ACTIVE
     assert (book.level("A", "L1").on_hand, book.level("A", "L1").reserved) == (3, 1)
@@ -172,15 +148,7 @@ def test_partial_commits_ship_units_and_the_last_one_completes_the_reservation()
 
 def test_committing_more_than_is_held_or_a_released_reservation_is_refused() -> None:
     book = book_with(A=(5, 0, 0))
-    res = ops.reserve(
-        book,
-        reservation_id="r1",
-        reference="",
-        key="k1",
-        lines={("A", "L1"): 2},
-        now=NOW,
-        expires_at=None,
-    )
+    res = hold(book, {("A", "L1"): 2})
     with pytest.raises(FailedPrecondition, match="holds 2"):
         ops.commit(book, res, {("A", "L1"): 3})
     ops.release(book, res)
@@ -190,15 +158,7 @@ def test_committing_more_than_is_held_or_a_released_reservation_is_refused() -> 
 
 def test_a_committed_reservation_cannot_be_released() -> None:
     book = book_with(A=(5, 0, 0))
-    res = ops.reserve(
-        book,
-        reservation_id="r1",
-        reference="",
-        key="k1",
-        lines={("A", "L1"): 1},
-        now=NOW,
-        expires_at=None,
-    )
+    res = hold(book, {("A", "L1"): 1})
     ops.commit(book, res, None)
     with pytest.raises(FailedPrecondition, match="already committed"):
         ops.release(book, res)
@@ -212,15 +172,7 @@ def test_held_units_a_count_found_missing_leave_reserved_without_going_below_zer
     """Counted 0 with 2 reserved (a count shortage): writing off (or shipping) the 2 held
     units ends the reservation and leaves on_hand at 0, instead of being refused for good."""
     book = book_with(A=(2, 0, 0))
-    res = ops.reserve(
-        book,
-        reservation_id="r1",
-        reference="o1",
-        key="k1",
-        lines={("A", "L1"): 2},
-        now=NOW,
-        expires_at=None,
-    )
+    res = hold(book, {("A", "L1"): 2})
     book.apply("A", "L1", MovementKind.COUNT, on_hand=-2)  # counted 0 on the shelf
     if settle == "write_off":
         ops.write_off(book, res, {("A", "L1"): 2}, actor="anna")
@@ -233,15 +185,7 @@ def test_held_units_a_count_found_missing_leave_reserved_without_going_below_zer
 
 def test_a_short_pick_after_a_count_writes_off_the_missing_and_ships_the_rest() -> None:
     book = book_with(A=(5, 0, 0))
-    res = ops.reserve(
-        book,
-        reservation_id="r1",
-        reference="o1",
-        key="k1",
-        lines={("A", "L1"): 3},
-        now=NOW,
-        expires_at=None,
-    )
+    res = hold(book, {("A", "L1"): 3})
     book.apply("A", "L1", MovementKind.COUNT, on_hand=-4)  # 1 on the shelf: 2 reserved missing
     ops.write_off(book, res, {("A", "L1"): 2}, actor="anna")  # the associate finds just 1
     level = book.level("A", "L1")
@@ -252,21 +196,13 @@ def test_a_short_pick_after_a_count_writes_off_the_missing_and_ships_the_rest() 
 
 def test_a_reservation_made_is_recorded_with_its_key_after_its_level_changes() -> None:
     book = book_with(A=(5, 0, 0))
-    res = ops.reserve(
-        book,
-        reservation_id="r1",
-        reference="o1",
-        key="k1",
-        lines={("A", "L1"): 2},
-        now=NOW,
-        expires_at=None,
-    )
+    res = hold(book, {("A", "L1"): 2})
     assert book.events == [StockReserved(res, "k1")]
     assert [c.movement.kind for c in book.changes] == [MovementKind.RESERVE]
 
 
 def test_an_allocation_short_of_stock_is_announced_and_a_plain_reservation_is_not() -> None:
-    def hold(book: ops.LevelBook, allocating: bool) -> None:
+    def ask(book: ops.LevelBook, allocating: bool) -> None:
         lines = {("A", "L1"): 2}
         if allocating:
             ops.allocate(
@@ -279,20 +215,12 @@ def test_an_allocation_short_of_stock_is_announced_and_a_plain_reservation_is_no
                 expires_at=None,
             )
         else:
-            ops.reserve(
-                book,
-                reservation_id="r1",
-                reference="o1",
-                key="k1",
-                lines=lines,
-                now=NOW,
-                expires_at=None,
-            )
+            hold(book, lines)
 
     for allocating, announced in ((True, 1), (False, 0)):
         book = book_with(A=(1, 0, 0))
         with pytest.raises(InsufficientStock) as short:
-            hold(book, allocating)
+            ask(book, allocating)
         assert book.events == [AllocationRejected("o1", "k1", short.value.lines)][:announced]
         assert book.changes == []
 

@@ -11,14 +11,14 @@ from omni.orders.domain import commands
 from omni.orders.domain.model import OrderLine
 from omni.orders.domain.order import Order
 from omni.orders.domain.outgoing import ReleaseStock
-from omni.orders.service_layer.unit_of_work import Transaction, UnitOfWork, keys
+from omni.orders.service_layer.unit_of_work import Transaction, keys
 from omni.platform.clock import utcnow
 from omni.platform.consumer import first_deliveries
-from omni.platform.db import with_retries
 from omni.platform.errors import OmniError
 from omni.platform.idempotency import KeyedBatch, request_hash
 from omni.platform.origin import of_batch_item
 from omni.platform.outbox import attribute
+from omni.platform.unit_of_work import in_transaction
 
 log = logging.getLogger(__name__)
 DECISIONS_CONSUMER = "orders-allocation"
@@ -26,28 +26,24 @@ DECISIONS_CONSUMER = "orders-allocation"
 Placement = tuple[commands.PlaceOrder, str]
 
 
-async def place_orders(uow: UnitOfWork, placements: list[Placement]) -> list[Order | OmniError]:
+@in_transaction
+async def place_orders(tx: Transaction, placements: list[Placement]) -> list[Order | OmniError]:
     """Stores each new order PENDING with its allocate command for stock, once per key;
     a key seen before answers its order as it is now. One outcome per request, in order."""
-    return await with_retries(lambda: _place_orders(uow, placements))
-
-
-async def _place_orders(uow: UnitOfWork, placements: list[Placement]) -> list[Order | OmniError]:
     batch: KeyedBatch[Order] = KeyedBatch(
         keys, "place", [(cmd.idempotency_key, request_hash(cmd)) for cmd, _ in placements]
     )
-    async with uow.transaction() as tx:
-        await batch.claim(tx.conn, lambda i: {"order_id": placements[i][1]})
-        now = utcnow()
-        placed = []
-        for i in batch.todo:
-            placed.append(order := _new_order(*placements[i], now))
-            batch.decided(i, order, raised=order.raised)
-        await tx.add(placed)
-        found = await tx.repo.get_many({saved["order_id"] for saved in batch.replays.values()})
-        for i, saved in batch.replays.items():
-            batch.replayed(i, found[saved["order_id"]])
-        return await batch.finish(tx.conn)
+    await batch.claim(tx.conn, lambda i: {"order_id": placements[i][1]})
+    now = utcnow()
+    placed = []
+    for i in batch.todo:
+        placed.append(order := _new_order(*placements[i], now))
+        batch.decided(i, order, raised=order.raised)
+    await tx.add(placed)
+    found = await tx.repo.get_many({saved["order_id"] for saved in batch.replays.values()})
+    for i, saved in batch.replays.items():
+        batch.replayed(i, found[saved["order_id"]])
+    return await batch.finish(tx.conn)
 
 
 def _new_order(cmd: commands.PlaceOrder, order_id: str, now: datetime) -> Order:
@@ -65,39 +61,33 @@ def _new_order(cmd: commands.PlaceOrder, order_id: str, now: datetime) -> Order:
     return order
 
 
+@in_transaction
 async def apply_decisions(
-    uow: UnitOfWork, decisions: list[commands.StockDecision]
+    tx: Transaction, decisions: list[commands.StockDecision]
 ) -> list[OmniError | None]:
     """Confirms or rejects each decided order, once per event, in one transaction."""
-    return await with_retries(lambda: _apply_decisions(uow, decisions))
-
-
-async def _apply_decisions(
-    uow: UnitOfWork, decisions: list[commands.StockDecision]
-) -> list[OmniError | None]:
     outcomes: list[OmniError | None] = [None] * len(decisions)
-    async with uow.transaction() as tx:
-        ids = [d.event_id for d in decisions]
-        first = await first_deliveries(tx.conn, tables.processed_events, DECISIONS_CONSUMER, ids)
-        orders = await tx.repo.get_many({d.order_id for d in decisions}, lock=True)
-        changed: dict[str, Order] = {}
-        for i, decision in enumerate(decisions):
-            if not first[i]:
-                continue  # handled before, or earlier in this batch
-            order = orders.get(decision.order_id)
-            if order is None:
-                _release_orphan(tx, decision)
-                attribute(tx.events[-1:], of_batch_item(i))
-                continue
-            try:
-                _decide(order, decision)
-            except OmniError as exc:  # a decision that can never apply; the rest go on
-                log.error("stock's decision on order %s not applied: %s", order.id, exc)
-                outcomes[i] = exc
-            attribute(order.raised, of_batch_item(i))  # earlier ones keep their own
-            if order.raised:
-                changed[order.id] = order
-        await tx.save(list(changed.values()))
+    ids = [d.event_id for d in decisions]
+    first = await first_deliveries(tx.conn, tables.processed_events, DECISIONS_CONSUMER, ids)
+    orders = await tx.repo.get_many({d.order_id for d in decisions}, lock=True)
+    changed: dict[str, Order] = {}
+    for i, decision in enumerate(decisions):
+        if not first[i]:
+            continue  # handled before, or earlier in this batch
+        order = orders.get(decision.order_id)
+        if order is None:
+            _release_orphan(tx, decision)
+            attribute(tx.events[-1:], of_batch_item(i))
+            continue
+        try:
+            _decide(order, decision)
+        except OmniError as exc:  # a decision that can never apply; the rest go on
+            log.error("stock's decision on order %s not applied: %s", order.id, exc)
+            outcomes[i] = exc
+        attribute(order.raised, of_batch_item(i))  # earlier ones keep their own
+        if order.raised:
+            changed[order.id] = order
+    await tx.save(list(changed.values()))
     return outcomes
 
 

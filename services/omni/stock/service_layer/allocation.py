@@ -11,64 +11,58 @@ from dataclasses import astuple
 from datetime import timedelta
 
 from omni.platform.clock import new_id, utcnow
-from omni.platform.db import with_retries
 from omni.platform.errors import FailedPrecondition, NotFound, OmniError
 from omni.platform.idempotency import KeyedBatch, request_hash
+from omni.platform.unit_of_work import in_transaction
 from omni.platform.validation import listed
 from omni.stock.domain import book as ops
 from omni.stock.domain import sourcing
 from omni.stock.domain.commands import Allocate, Reserve
 from omni.stock.domain.model import InsufficientStock, Location, Reservation, ShortLine
 from omni.stock.domain.sourcing import Destination
-from omni.stock.service_layer.unit_of_work import Transaction, UnitOfWork, keys
+from omni.stock.service_layer.unit_of_work import Transaction, keys
 
 Request = Reserve | Allocate
 Outcome = Reservation | OmniError
 OPERATION = "reserve"  # Reserve and Allocate share one key space: both hold stock for a key.
 
 
-async def reserve_many(
-    uow: UnitOfWork, requests: list[Request], known_locations: set[str]
-) -> list[Outcome]:
+@in_transaction
+async def reserve_many(tx: Transaction, requests: list[Request], known: set[str]) -> list[Outcome]:
     """One outcome per request, in order: its reservation, or the error it alone caused.
 
-    `known_locations` caches ids known to exist; locations are never deleted, so it only grows.
+    `known` caches location ids known to exist; locations are never deleted, so it only grows.
     """
-    return await with_retries(lambda: _reserve_many(uow, requests, known_locations))
-
-
-async def _reserve_many(uow: UnitOfWork, requests: list[Request], known: set[str]) -> list[Outcome]:
     batch: KeyedBatch[Reservation] = KeyedBatch(
         keys, OPERATION, [(r.idempotency_key, request_hash(r)) for r in requests]
     )
-    async with uow.transaction() as tx:
-        locations = await _sourcing_locations(tx, requests)
-        known.update(locations)
-        unknown = {loc for r in requests for loc in _named_locations(r)} - known
-        if unknown:
-            known.update(await tx.repo.locations(unknown))
-        for i, req in enumerate(requests):
-            if missing := sorted(_named_locations(req) - known):
-                batch.refuse(i, NotFound(f"unknown location(s): {listed(missing, quote=False)}"))
-        # Each claim is saved with its success already (the usual outcome), so only a refusal
-        # needs its result written afterwards.
-        reservation_ids = {i: new_id("res") for i in range(len(requests))}
-        await batch.claim(tx.conn, lambda i: {"reservation_id": reservation_ids[i]})
-        book = ops.LevelBook(await tx.repo.lock_levels(*_keys_to_lock(requests, batch.todo)))
-        made: list[Reservation] = []
-        for i in batch.todo:
-            with batch.serving(i, book.events):
-                try:
-                    made.append(_reserve(book, requests[i], locations, reservation_ids[i]))
-                    batch.decided(i, made[-1])
-                except InsufficientStock as short:
-                    batch.decided(i, short, {"short": [list(astuple(s)) for s in short.lines]})
-                except FailedPrecondition as exc:  # e.g. the pickup store takes no pickups
-                    batch.decided(i, exc, {"refused": exc.message})
-        await tx.save_book(book)
-        await tx.repo.add_reservations(made)
-        await _replay(tx, batch)
-        return await batch.finish(tx.conn)
+    locations = await _sourcing_locations(tx, requests)
+    known.update(locations)
+    unknown = {loc for r in requests for loc in _named_locations(r)} - known
+    if unknown:
+        known.update(await tx.repo.locations(unknown))
+    for i, req in enumerate(requests):
+        if missing := sorted(_named_locations(req) - known):
+            batch.refuse(i, NotFound(f"unknown location(s): {listed(missing, quote=False)}"))
+    # Each claim is saved with its success already (the usual outcome), so only a refusal
+    # needs its result written afterwards.
+    reservation_ids = {i: new_id("res") for i in range(len(requests))}
+    await batch.claim(tx.conn, lambda i: {"reservation_id": reservation_ids[i]})
+    book = ops.LevelBook(await tx.repo.lock_levels(*_keys_to_lock(requests, batch.todo)))
+    made: list[Reservation] = []
+    for i in batch.todo:
+        with batch.serving(i, book.events):
+            try:
+                made.append(_reserve(book, requests[i], locations, reservation_ids[i]))
+                batch.decided(i, made[-1])
+            except InsufficientStock as short:
+                batch.decided(i, short, {"short": [list(astuple(s)) for s in short.lines]})
+            except FailedPrecondition as exc:  # e.g. the pickup store takes no pickups
+                batch.decided(i, exc, {"refused": exc.message})
+    await tx.save_book(book)
+    await tx.repo.add_reservations(made)
+    await _replay(tx, batch)
+    return await batch.finish(tx.conn)
 
 
 def _reserve(

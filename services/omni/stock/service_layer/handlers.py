@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from typing import TypeVar
@@ -75,16 +76,8 @@ async def receive_stock(uow: UnitOfWork, cmd: commands.ReceiveStock) -> StockLev
 @in_transaction
 @once(keys, "receive", saved=asdict, replay=_level_again)
 async def _receive(tx: Transaction, cmd: commands.ReceiveStock) -> StockLevel:
-    book = await _lock_level(tx, cmd.sku, cmd.location_id)
-    book.apply(
-        cmd.sku,
-        cmd.location_id,
-        MovementKind.RECEIPT,
-        on_hand=cmd.quantity,
-        reference=cmd.reference,
-        actor=cmd.actor,
-    )
-    return await _saved_level(tx, book, cmd.sku, cmd.location_id)
+    move = {"on_hand": cmd.quantity, "reference": cmd.reference, "actor": cmd.actor}
+    return await _change_level(tx, cmd.sku, cmd.location_id, MovementKind.RECEIPT, move)
 
 
 async def adjust_stock(uow: UnitOfWork, cmd: commands.AdjustStock) -> StockLevel:
@@ -95,45 +88,42 @@ async def adjust_stock(uow: UnitOfWork, cmd: commands.AdjustStock) -> StockLevel
 @in_transaction
 @once(keys, "adjust", saved=asdict, replay=_level_again)
 async def _adjust(tx: Transaction, cmd: commands.AdjustStock) -> StockLevel:
-    book = await _lock_level(tx, cmd.sku, cmd.location_id)
-    book.apply(
-        cmd.sku,
-        cmd.location_id,
-        MovementKind.ADJUSTMENT,
-        on_hand=cmd.delta,
-        reference=cmd.reason,
-        actor=cmd.actor,
-    )
-    return await _saved_level(tx, book, cmd.sku, cmd.location_id)
+    move = {"on_hand": cmd.delta, "reference": cmd.reason, "actor": cmd.actor}
+    return await _change_level(tx, cmd.sku, cmd.location_id, MovementKind.ADJUSTMENT, move)
 
 
 @in_transaction
 async def set_safety_stock(tx: Transaction, cmd: commands.SetSafetyStock) -> StockLevel:
     current_caller().require_store(cmd.location_id)
-    book = await _lock_level(tx, cmd.sku, cmd.location_id)
-    delta = cmd.safety_stock - book.level(cmd.sku, cmd.location_id).safety_stock
-    if delta:
-        book.apply(
-            cmd.sku,
-            cmd.location_id,
-            MovementKind.ADJUSTMENT,
-            safety_stock=delta,
-            reference="safety stock",
-            actor=cmd.actor,
-        )
-    return await _saved_level(tx, book, cmd.sku, cmd.location_id)
+
+    def delta(level: StockLevel) -> dict[str, object] | None:
+        change = cmd.safety_stock - level.safety_stock
+        if not change:
+            return None  # already so: no movement
+        return {"safety_stock": change, "reference": "safety stock", "actor": cmd.actor}
+
+    return await _change_level(tx, cmd.sku, cmd.location_id, MovementKind.ADJUSTMENT, delta)
 
 
-async def _lock_level(tx: Transaction, sku: str, location_id: str) -> ops.LevelBook:
-    """One level locked (created at zero if new), at a location that exists."""
+async def _change_level(
+    tx: Transaction,
+    sku: str,
+    location_id: str,
+    kind: MovementKind,
+    movement: dict[str, object] | Callable[[StockLevel], dict[str, object] | None],
+) -> StockLevel:
+    """Locks one level (created at zero if new, at a location that exists), makes one
+    movement of it (given, or worked out from the level; none if it changes nothing) and
+    answers the level after."""
     await require_locations(tx, {location_id})
     await tx.repo.ensure_levels([(sku, location_id)])
-    return ops.LevelBook(await tx.repo.lock_levels([(sku, location_id)]))
-
-
-async def _saved_level(tx: Transaction, book: ops.LevelBook, sku: str, loc: str) -> StockLevel:
+    book = ops.LevelBook(await tx.repo.lock_levels([(sku, location_id)]))
+    level = book.level(sku, location_id)
+    deltas = movement(level) if callable(movement) else movement
+    if deltas is not None:
+        book.apply(sku, location_id, kind, **deltas)
     await tx.save_book(book)
-    return book.level(sku, loc)
+    return level
 
 
 @in_transaction
