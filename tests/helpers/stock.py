@@ -70,6 +70,7 @@ async def ledger_fold(
                 m.reference,
                 m.actor,
                 m.version,
+                m.incoming_delta,
             )
             for m in page.movements
         ]
@@ -97,4 +98,5 @@ def as_domain(level: pb.StockLevel) -> StockLevel:
         level.safety_stock,
         level.damaged,
         level.version,
+        level.incoming,
     )

@@ -28,7 +28,9 @@ from omni.pickup.v1 import pickup_pb2 as ppb
 from omni.pickup.v1 import pickup_pb2_grpc
 from omni.platform import client
 from omni.platform.auth import Access, Role, Rule, Scope, Tokens, at_store
+from omni.platform.clock import utcnow
 from omni.platform.natsserver import EmbeddedNats
+from omni.platform.wire import timestamp
 from omni.returns.entrypoints.grpc_api import ACCESS as RETURNS_ACCESS
 from omni.returns.v1 import returns_pb2 as rpb
 from omni.returns.v1 import returns_pb2_grpc
@@ -157,6 +159,19 @@ async def reservation(shop: Shop, store: str) -> str:
     line = spb.ReserveLine(sku=await stocked(shop, store), location_id=store, quantity=1)
     request = spb.ReserveRequest(idempotency_key=unique("k"), reference="cart", lines=[line])
     return (await shop.stock.stub.Reserve(request)).reservation.id
+
+
+def new_purchase_order(shop: Shop, store: str) -> spb.CreatePurchaseOrderRequest:
+    line = spb.NewPurchaseOrderLine(sku=new_sku(shop), quantity=2, expected_at=timestamp(utcnow()))
+    return spb.CreatePurchaseOrderRequest(
+        idempotency_key=unique("po"), location_id=store, supplier="Acme", lines=[line]
+    )
+
+
+async def purchase_order(shop: Shop, store: str) -> spb.PurchaseOrder:
+    """An open purchase order of two units of a new SKU, due at `store`."""
+    request = new_purchase_order(shop, store)
+    return (await shop.stock.stub.CreatePurchaseOrder(request)).purchase_order
 
 
 async def pickup_order(shop: Shop, store: str) -> tuple[opb.Order, ppb.PickupTask]:
@@ -341,6 +356,21 @@ STORE_CASES: dict[str, Build] = {
         shop, store, lambda sku: spb.ListMovementsRequest(sku=sku, location_id=store)
     ),
     "stock/Scan": _scan,
+    "stock/CreatePurchaseOrder": lambda shop, store: _ready(new_purchase_order(shop, store)),
+    "stock/ReceivePurchaseOrder": lambda shop, store: _then(
+        purchase_order(shop, store),
+        lambda po: spb.ReceivePurchaseOrderRequest(
+            id=po.id,
+            idempotency_key=unique("k"),
+            lines=[spb.ReceivedLine(sku=po.lines[0].sku, quantity=1)],
+        ),
+    ),
+    "stock/CancelPurchaseOrder": lambda shop, store: _then(
+        purchase_order(shop, store), lambda po: spb.CancelPurchaseOrderRequest(id=po.id)
+    ),
+    "stock/ClosePurchaseOrder": lambda shop, store: _then(
+        purchase_order(shop, store), lambda po: spb.ClosePurchaseOrderRequest(id=po.id)
+    ),
     "stock/Commit": lambda shop, store: _then(
         reservation(shop, store), lambda rid: spb.CommitRequest(reservation_id=rid)
     ),
@@ -395,6 +425,12 @@ NETWORK_CASES: dict[str, Build] = {
         shop, store, lambda sku: spb.ListLevelsRequest(location_id=store, sku_prefix=sku)
     ),
     "stock/LookupBarcodes": lambda shop, store: _ready(spb.LookupBarcodesRequest(codes=["0001"])),
+    "stock/GetPurchaseOrder": lambda shop, store: _then(
+        purchase_order(shop, store), lambda po: spb.GetPurchaseOrderRequest(id=po.id)
+    ),
+    "stock/ListPurchaseOrders": lambda shop, store: _ready(
+        spb.ListPurchaseOrdersRequest(location_id=store)
+    ),
     "orders/PlaceOrder": lambda shop, store: _with_sku(
         shop,
         store,

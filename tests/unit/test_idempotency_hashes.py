@@ -10,6 +10,8 @@ from omni.orders.v1 import orders_pb2 as opb
 from omni.platform.idempotency import request_hash
 from omni.returns.entrypoints import requests as returns
 from omni.returns.v1 import returns_pb2 as rpb
+from omni.stock.entrypoints import requests as stock
+from omni.stock.v1 import stock_pb2 as spb
 
 
 def test_a_place_order_hashes_as_it_always_has() -> None:
@@ -40,5 +42,25 @@ def test_a_return_hashes_as_it_always_has() -> None:
 
 
 # As computed by the code before omni.common.v1 and platform.wire (commit 6ffe6cb).
+
+
+def test_a_scan_hashes_as_it_did_before_it_could_name_a_purchase_order() -> None:
+    """ApplyScan.purchase_order_id was added later (omni.platform.fingerprints.added): left
+    empty, it leaves the fingerprint as it was; set, it changes it."""
+    scan = spb.ScanRequest(
+        scan_id="s-1",
+        device_id="gun-7",
+        kind=spb.SCAN_KIND_RECEIVE,
+        sku="JEANS-32-32",
+        location_id="STORE-NYC",
+        quantity=12,
+        reference="asn-9",
+    )
+    assert request_hash(stock.scan(scan)) == SCAN
+    scan.purchase_order_id = "po_1"
+    assert request_hash(stock.scan(scan)) != SCAN
+
+
 PLACE_ORDER = "3b4a42abf05d880ba61eb62ccdd0a903c8759b9631d648e59f00169387caab04"
 CREATE_RETURN = "ef39b84f12054cff64a0a82194f4fce94adc407974ffadad5f8beda600ddf8a4"
+SCAN = "1a77b933f0560ee4982717b0c461f3e4ed5c06335549b668bfd7a9676ab2e4c3"

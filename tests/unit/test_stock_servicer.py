@@ -10,6 +10,8 @@ import grpc
 import pytest
 
 from omni.common.v1 import common_pb2 as cpb
+from omni.platform.clock import utcnow
+from omni.platform.wire import timestamp
 from omni.stock.app import StockApp
 from omni.stock.settings import StockSettings
 from omni.stock.v1 import stock_pb2 as pb
@@ -123,3 +125,24 @@ async def test_bad_input_is_invalid_argument_and_changes_nothing(stock: Stock) -
     unknown = await stock.call("ReceiveStock", pb.ReceiveStockRequest(sku="A", location_id="X"))
     assert unknown.code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND)
     assert (await level(stock, "A", "WH-NEAR")).on_hand == 0
+
+
+async def test_a_purchase_order_s_units_are_incoming_then_on_hand(stock: Stock) -> None:
+    line = pb.NewPurchaseOrderLine(sku="A", quantity=5, expected_at=timestamp(utcnow()))
+    create = pb.CreatePurchaseOrderRequest(
+        idempotency_key="po-1", location_id="STORE-1", supplier="Acme", lines=[line]
+    )
+    po = (await stock.ok("CreatePurchaseOrder", create, role="manager")).purchase_order
+    assert (await level(stock, "A", "STORE-1")).incoming == 5
+    arrived = pb.ReceivePurchaseOrderRequest(
+        id=po.id, idempotency_key="r-1", lines=[pb.ReceivedLine(sku="A", quantity=5)]
+    )
+    for _ in range(2):  # resent: once
+        received = await stock.ok("ReceivePurchaseOrder", arrived, role="associate")
+    assert received.purchase_order.status == pb.PURCHASE_ORDER_STATUS_RECEIVED
+    now = await level(stock, "A", "STORE-1")
+    assert (now.on_hand, now.incoming, now.available) == (5, 0, 5)
+    close = pb.ClosePurchaseOrderRequest(id=po.id)
+    assert (await stock.call("ClosePurchaseOrder", close, role="associate")).code is (
+        grpc.StatusCode.PERMISSION_DENIED
+    )

@@ -8,11 +8,10 @@ effect it guards, or neither does."""
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy import Table, bindparam, select, update
@@ -21,20 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from omni.platform.clock import utcnow
 from omni.platform.driver import insert_ignoring_conflicts
 from omni.platform.errors import AlreadyExists, OmniError
+from omni.platform.fingerprints import request_hash
 from omni.platform.origin import of_batch_item
 from omni.platform.outbox import attribute
 
 Saved = dict[str, Any]  # a request's result as kept with its key (JSON)
-
-
-def request_hash(command: Any) -> str:
-    """A fingerprint of a command's content, its idempotency key left out.
-
-    Commands are frozen dataclasses of strings, numbers and tuples, so repr is canonical.
-    """
-    content = [getattr(command, f.name) for f in fields(command) if f.name != "idempotency_key"]
-    blob = repr((type(command).__name__, content))
-    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,3 +42,14 @@ def set_time(field: Timestamp, value: datetime) -> None:
     since = (value if value.tzinfo else value.replace(tzinfo=UTC)) - _EPOCH
     field.seconds = since.days * 86_400 + since.seconds
     field.nanos = since.microseconds * 1000
+
+
+def time_from(field: str, value: Timestamp) -> datetime:
+    """A request's timestamp; one no calendar holds (nanos out of range, year 0 or 10000)
+    is InvalidArgument naming the field."""
+    try:
+        if not 0 <= value.nanos < 1_000_000_000:
+            raise ValueError
+        return value.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise InvalidArgument(f"{field} is not a valid time") from None

@@ -7,6 +7,7 @@ from datetime import datetime
 from omni.common.v1 import common_pb2 as cpb
 from omni.platform.wire import CHANNELS, set_time
 from omni.stock.domain.channels import ChannelView
+from omni.stock.domain.events import Units
 from omni.stock.domain.model import (
     Location,
     LocationKind,
@@ -18,6 +19,7 @@ from omni.stock.domain.model import (
     ShortLine,
     StockLevel,
 )
+from omni.stock.domain.purchasing import PurchaseOrder, PurchaseOrderStatus
 from omni.stock.v1 import stock_pb2 as pb
 
 LOCATION_KINDS = {
@@ -28,6 +30,10 @@ LOCATION_KINDS_FROM_PROTO = {v: k for k, v in LOCATION_KINDS.items()}
 # The wire enums are named after the domain's: RESERVATION_STATUS_<X>, MOVEMENT_KIND_<X>.
 RESERVATION_STATUSES = {s: getattr(pb, f"RESERVATION_STATUS_{s.value}") for s in ReservationStatus}
 MOVEMENT_KINDS = {k: getattr(pb, f"MOVEMENT_KIND_{k.value}") for k in MovementKind}
+PURCHASE_ORDER_STATUSES = {
+    s: getattr(pb, f"PURCHASE_ORDER_STATUS_{s.value}") for s in PurchaseOrderStatus
+}
+PURCHASE_ORDER_STATUSES_FROM_PROTO = {v: k for k, v in PURCHASE_ORDER_STATUSES.items()}
 
 
 SCAN_KINDS_FROM_PROTO = {getattr(pb, f"SCAN_KIND_{k.value}"): k for k in ScanKind}
@@ -75,6 +81,7 @@ def level_to_proto(
     msg.damaged = level.damaged
     msg.available = level.available if available is None else available
     msg.version = level.version
+    msg.incoming = level.incoming
     return msg
 
 
@@ -93,6 +100,7 @@ def movement_to_proto(
     msg.reference = m.reference
     msg.actor = m.actor
     msg.version = m.version
+    msg.incoming_delta = m.incoming_delta
     if at is not None:
         set_time(msg.occurred_at, at)
     return msg
@@ -124,3 +132,25 @@ def short_lines_to_proto(lines: list[ShortLine]) -> list[cpb.ShortLine]:
         )
         for s in lines
     ]
+
+
+def purchase_order_to_proto(
+    po: PurchaseOrder, into: pb.PurchaseOrder | None = None
+) -> pb.PurchaseOrder:
+    msg = pb.PurchaseOrder() if into is None else into
+    msg.id = po.id
+    msg.location_id = po.location_id
+    msg.supplier = po.supplier
+    msg.reference = po.reference
+    msg.status = PURCHASE_ORDER_STATUSES[po.status]
+    for line in po.lines:
+        added = msg.lines.add(sku=line.sku, quantity=line.quantity, received=line.received)
+        set_time(added.expected_at, line.expected_at)
+    set_time(msg.created_at, po.created_at)
+    set_time(msg.updated_at, po.updated_at)
+    msg.version = po.version
+    return msg
+
+
+def units_to_proto(units: Units) -> list[pb.ReceivedLine]:
+    return [pb.ReceivedLine(sku=sku, quantity=qty) for sku, qty in units]

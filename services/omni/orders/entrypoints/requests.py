@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 
 from omni.orders import convert
 from omni.orders.domain import commands
@@ -12,7 +12,7 @@ from omni.orders.v1 import orders_pb2 as pb
 from omni.platform import validation as check
 from omni.platform.clock import utcnow
 from omni.platform.errors import InvalidArgument
-from omni.platform.wire import channel, required_channel
+from omni.platform.wire import channel, required_channel, time_from
 
 _CURRENCY = re.compile(r"[A-Z]{3}")  # fullmatch: "$" would let "EUR\n" pass
 MAX_UNIT_PRICE = 10**12  # minor units: ten billion in a two-decimal currency
@@ -92,15 +92,7 @@ def list_orders(msg: pb.ListOrdersRequest) -> commands.ListOrders:
 
 def _moment(name: str, msg: pb.ListOrdersRequest, field: str) -> datetime | None:
     """A timestamp field, if set; one no calendar holds is refused."""
-    if not msg.HasField(field):
-        return None
-    ts = getattr(msg, field)
-    try:
-        if not 0 <= ts.nanos < 1_000_000_000:
-            raise ValueError
-        return ts.ToDatetime(tzinfo=UTC)
-    except (ValueError, OverflowError):
-        raise InvalidArgument(f"{name} is not a valid time") from None
+    return time_from(name, getattr(msg, field)) if msg.HasField(field) else None
 
 
 def cancel_order(msg: pb.CancelOrderRequest) -> commands.CancelOrder:

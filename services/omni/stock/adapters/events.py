@@ -14,6 +14,7 @@ from omni.stock.domain.events import (
     CountShortage,
     Event,
     LocationChanged,
+    PurchaseOrderChanged,
     ReservationChanged,
     StockLevelChanged,
     StockReserved,
@@ -59,6 +60,14 @@ def to_outbox(event: Event) -> OutboxMessage:
         case LocationChanged(location):
             subject = "location_changed"
             payload = msg.LocationChanged(location=convert.location_to_proto(location))
+        case PurchaseOrderChanged(po, change, received, over_received, reason):
+            subject = f"purchase_order.{change.value}"
+            payload = changed_po = msg.PurchaseOrderChanged(
+                received=convert.units_to_proto(received),
+                over_received=convert.units_to_proto(over_received),
+                reason=reason,
+            )
+            convert.purchase_order_to_proto(po, into=changed_po.purchase_order)
     payload.event_id = event_id
     convert.set_time(payload.occurred_at, utcnow())
     if not subject.startswith(AVAILABILITY_PREFIX):

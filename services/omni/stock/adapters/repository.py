@@ -26,11 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from omni.platform.clock import utcnow
 from omni.platform.driver import insert_ignoring_conflicts, run
+from omni.platform.pages import PageToken
 from omni.stock.adapters.tables import (
     barcodes,
     channel_buffers,
     locations,
     movements,
+    purchase_order_lines,
+    purchase_orders,
     reservation_lines,
     reservations,
     stock_levels,
@@ -47,8 +50,9 @@ from omni.stock.domain.model import (
     ReservationStatus,
     StockLevel,
 )
+from omni.stock.domain.purchasing import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 
-_LEVEL_COLUMNS = ("on_hand", "reserved", "safety_stock", "damaged", "version")
+_LEVEL_COLUMNS = ("on_hand", "reserved", "safety_stock", "damaged", "version", "incoming")
 
 # The statements of every reservation batch, built once: SQLAlchemy then finds their compiled
 # form without rebuilding and re-keying them on every call (a tenth of a batch's time).
@@ -361,6 +365,122 @@ class StockRepository:
         )
         return list((await self.conn.execute(query)).scalars())
 
+    # Purchase orders -------------------------------------------------------------------
+
+    async def add_purchase_order(self, po: PurchaseOrder) -> None:
+        await self.conn.execute(insert(purchase_orders), _purchase_order_row(po))
+        await self.conn.execute(
+            insert(purchase_order_lines), [_po_line_row(po.id, line) for line in po.lines]
+        )
+
+    async def purchase_order(self, po_id: str, *, lock: bool = False) -> PurchaseOrder | None:
+        query = select(purchase_orders).where(purchase_orders.c.id == po_id)
+        if lock:
+            query = query.with_for_update()
+        head = (await self.conn.execute(query)).mappings().first()
+        if head is None:
+            return None
+        return (await self._with_lines([head]))[0]
+
+    async def save_purchase_order(self, po: PurchaseOrder) -> None:
+        """Writes a changed order's status, version and received counts."""
+        row = _purchase_order_row(po)
+        await self.conn.execute(
+            update(purchase_orders)
+            .where(purchase_orders.c.id == po.id)
+            .values(status=row["status"], version=row["version"], updated_at=row["updated_at"])
+        )
+        stmt = (
+            update(purchase_order_lines)
+            .where(
+                and_(
+                    purchase_order_lines.c.purchase_order_id == po.id,
+                    purchase_order_lines.c.sku == bindparam("k_sku"),
+                )
+            )
+            .values(received=bindparam("received"))
+        )
+        await self.conn.execute(
+            stmt, [{"k_sku": line.sku, "received": line.received} for line in po.lines]
+        )
+
+    async def purchase_orders_at(
+        self, location_id: str, status: PurchaseOrderStatus | None, token: str, size: int
+    ) -> tuple[list[PurchaseOrder], str]:
+        """Newest first; a page and the token of the next one ("" if none)."""
+        table = purchase_orders
+        query = (
+            select(table)
+            .where(table.c.location_id == location_id)
+            .order_by(table.c.created_at.desc(), table.c.id.desc())
+        )
+        if status is not None:
+            query = query.where(table.c.status == status.value)
+        if token:
+            created, last_id = PageToken.read(token)
+            query = query.where(
+                or_(
+                    table.c.created_at < created,
+                    and_(table.c.created_at == created, table.c.id < last_id),
+                )
+            )
+        heads = list((await self.conn.execute(query.limit(size + 1))).mappings())
+        found = await self._with_lines(heads[:size])
+        more = len(heads) > size
+        return found, PageToken.after(found[-1].created_at, found[-1].id) if more else ""
+
+    async def _with_lines(self, heads: list[Any]) -> list[PurchaseOrder]:
+        if not heads:
+            return []
+        lines: dict[str, list[PurchaseOrderLine]] = {h["id"]: [] for h in heads}
+        query = (
+            select(purchase_order_lines)
+            .where(purchase_order_lines.c.purchase_order_id.in_(list(lines)))
+            .order_by(purchase_order_lines.c.purchase_order_id, purchase_order_lines.c.sku)
+        )
+        for r in (await self.conn.execute(query)).mappings():
+            lines[r["purchase_order_id"]].append(
+                PurchaseOrderLine(r["sku"], r["quantity"], r["expected_at"], r["received"])
+            )
+        return [_purchase_order(h, lines[h["id"]]) for h in heads]
+
+
+def _purchase_order_row(po: PurchaseOrder) -> dict[str, Any]:
+    return {
+        "id": po.id,
+        "location_id": po.location_id,
+        "supplier": po.supplier,
+        "reference": po.reference,
+        "status": po.status.value,
+        "created_at": po.created_at,
+        "updated_at": po.updated_at,
+        "version": po.version,
+    }
+
+
+def _po_line_row(po_id: str, line: PurchaseOrderLine) -> dict[str, Any]:
+    return {
+        "purchase_order_id": po_id,
+        "sku": line.sku,
+        "quantity": line.quantity,
+        "received": line.received,
+        "expected_at": line.expected_at,
+    }
+
+
+def _purchase_order(h: Any, lines: list[PurchaseOrderLine]) -> PurchaseOrder:
+    return PurchaseOrder(
+        id=h["id"],
+        location_id=h["location_id"],
+        supplier=h["supplier"],
+        reference=h["reference"],
+        lines=lines,
+        created_at=h["created_at"],
+        updated_at=h["updated_at"],
+        status=PurchaseOrderStatus(h["status"]),
+        version=h["version"],
+    )
+
 
 def _location(r: Any) -> Location:
     return Location(
@@ -401,6 +521,7 @@ def _level(r: Any) -> StockLevel:
         safety_stock=r["safety_stock"],
         damaged=r["damaged"],
         version=r["version"],
+        incoming=r["incoming"],
     )
 
 
@@ -416,6 +537,7 @@ def _movement_row(m: Movement) -> dict[str, Any]:
         "reference": m.reference,
         "actor": m.actor,
         "version": m.version,
+        "incoming_delta": m.incoming_delta,
     }
 
 
@@ -431,6 +553,7 @@ def _movement(r: Any) -> Movement:
         r["reference"],
         r["actor"],
         r["version"],
+        r["incoming_delta"],
     )
 
 

@@ -50,11 +50,13 @@ stock_levels = Table(
     Column("damaged", BigInteger, nullable=False),
     Column("version", BigInteger, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("incoming", BigInteger, nullable=False, server_default="0"),
     # The database refuses what the domain must never do, whatever the code path.
     CheckConstraint(
         "on_hand >= 0 AND reserved >= 0 AND safety_stock >= 0 AND damaged >= 0",
         name="ck_stock_levels_non_negative",
     ),
+    CheckConstraint("incoming >= 0", name="ck_stock_levels_incoming_non_negative"),
     Index("ix_stock_levels_location_sku", "location_id", "sku"),  # ListLevels
 )
 
@@ -73,6 +75,7 @@ movements = Table(
     Column("actor", String(128), nullable=False),
     Column("version", BigInteger, nullable=False),
     Column("occurred_at", UTCDateTime, nullable=False),
+    Column("incoming_delta", BigInteger, nullable=False, server_default="0"),
     # One movement per version of a level: a lost update cannot hide in the ledger.
     UniqueConstraint("sku", "location_id", "version", name="uq_movements_level_version"),
 )
@@ -116,4 +119,31 @@ reservation_lines = Table(
     Column("quantity", BigInteger, nullable=False),
     Column("committed", BigInteger, nullable=False),
     Column("released", BigInteger, nullable=False),
+)
+
+purchase_orders = Table(
+    "purchase_orders",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("location_id", String(64), ForeignKey("locations.id"), nullable=False),
+    Column("supplier", String(128), nullable=False),
+    Column("reference", String(128), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Index(
+        "ix_purchase_orders_location_created", "location_id", "created_at", "id"
+    ),  # ListPurchaseOrders
+)
+
+purchase_order_lines = Table(
+    "purchase_order_lines",
+    metadata,
+    Column("purchase_order_id", String(64), ForeignKey("purchase_orders.id"), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("quantity", BigInteger, nullable=False),
+    Column("received", BigInteger, nullable=False),
+    Column("expected_at", UTCDateTime, nullable=False),
+    CheckConstraint("quantity > 0 AND received >= 0", name="ck_purchase_order_lines_quantities"),
 )

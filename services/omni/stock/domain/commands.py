@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from omni.platform.fingerprints import added
 from omni.stock.domain.channels import ChannelView
 from omni.stock.domain.model import Location, ScanKind
 from omni.stock.domain.sourcing import Destination
@@ -55,6 +57,7 @@ class ApplyScan:
     target_location_id: str = ""
     reference: str = ""
     barcode: str = ""  # instead of sku, resolved through the registered barcodes
+    purchase_order_id: str = added("")  # RECEIVE: the purchase order the units arrive on
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,3 +124,31 @@ class Commit:
     reservation_id: str
     lines: tuple[tuple[str, str, int], ...] | None = None  # None: everything still held
     idempotency_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CreatePurchaseOrder:
+    idempotency_key: str
+    location_id: str
+    supplier: str
+    reference: str
+    lines: tuple[tuple[str, int, datetime], ...]  # (sku, quantity, expected_at)
+    actor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivePurchaseOrder:
+    purchase_order_id: str
+    idempotency_key: str
+    lines: tuple[tuple[str, int], ...]  # (sku, quantity)
+    actor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EndPurchaseOrder:
+    """Cancel (nothing will come) or close (the rest will not come)."""
+
+    purchase_order_id: str
+    cancel: bool
+    reason: str = ""
+    actor: str = ""

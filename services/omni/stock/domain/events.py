@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from omni.stock.domain.channels import ChannelView
 from omni.stock.domain.model import Location, Movement, Reservation, ShortLine, StockLevel
+
+if TYPE_CHECKING:
+    from omni.stock.domain.purchasing import PurchaseOrder
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,27 @@ class ChannelViewChanged:
     view: ChannelView
 
 
+class PurchaseOrderChange(StrEnum):
+    CREATED = "created"
+    RECEIVED = "received"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+Units = tuple[tuple[str, int], ...]  # (sku, quantity)
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderChanged:
+    """A purchase order as one change left it (a snapshot: later changes do not show)."""
+
+    purchase_order: PurchaseOrder
+    change: PurchaseOrderChange
+    received: Units = ()
+    over_received: Units = ()
+    reason: str = ""
+
+
 Event = (
     StockLevelChanged
     | StockReserved
@@ -74,4 +99,5 @@ Event = (
     | LocationChanged
     | ChannelViewChanged
     | CountShortage
+    | PurchaseOrderChanged
 )

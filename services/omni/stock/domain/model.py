@@ -42,6 +42,7 @@ class MovementKind(StrEnum):
     COMMIT = "COMMIT"
     RESTOCK = "RESTOCK"
     DAMAGE = "DAMAGE"
+    INBOUND = "INBOUND"  # supply due here (a purchase order) expected, or no longer expected
 
 
 class ScanKind(StrEnum):
@@ -67,11 +68,15 @@ class Movement:
     reference: str
     actor: str
     version: int
+    incoming_delta: int = 0
 
 
 @dataclass(slots=True)
 class StockLevel:
-    """Stock of one SKU at one location. Every change goes through `apply`."""
+    """Stock of one SKU at one location. Every change goes through `apply`.
+
+    `incoming`: units on open purchase orders due here, not received yet. They are not on
+    hand, so not `available`."""
 
     sku: str
     location_id: str
@@ -80,6 +85,7 @@ class StockLevel:
     safety_stock: int = 0
     damaged: int = 0
     version: int = 0
+    incoming: int = 0
 
     @property
     def available(self) -> int:
@@ -95,6 +101,7 @@ class StockLevel:
             self.safety_stock,
             self.damaged,
             self.version,
+            self.incoming,
         )
 
     def apply(
@@ -105,6 +112,7 @@ class StockLevel:
         reserved: int = 0,
         damaged: int = 0,
         safety_stock: int = 0,
+        incoming: int = 0,
         reference: str = "",
         actor: str = "",
     ) -> Movement:
@@ -114,14 +122,15 @@ class StockLevel:
             self.reserved + reserved,
             self.damaged + damaged,
             self.safety_stock + safety_stock,
+            self.incoming + incoming,
         )
         if min(after) < 0:
             raise FailedPrecondition(
                 f"{kind.value.lower()} of {self.sku} at {self.location_id} would leave "
                 f"on_hand={after[0]}, reserved={after[1]}, damaged={after[2]}, "
-                f"safety_stock={after[3]}; none may be negative"
+                f"safety_stock={after[3]}, incoming={after[4]}; none may be negative"
             )
-        self.on_hand, self.reserved, self.damaged, self.safety_stock = after
+        self.on_hand, self.reserved, self.damaged, self.safety_stock, self.incoming = after
         self.version += 1
         return Movement(
             self.sku,
@@ -134,6 +143,7 @@ class StockLevel:
             reference,
             actor,
             self.version,
+            incoming,
         )
 
 
@@ -145,6 +155,7 @@ def fold(movements: list[Movement], sku: str, location_id: str) -> StockLevel:
         level.reserved += m.reserved_delta
         level.damaged += m.damaged_delta
         level.safety_stock += m.safety_stock_delta
+        level.incoming += m.incoming_delta
         level.version += 1
     return level
 

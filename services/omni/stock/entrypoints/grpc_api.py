@@ -16,7 +16,7 @@ from omni.stock.domain import commands
 from omni.stock.domain.model import InsufficientStock
 from omni.stock.entrypoints import requests
 from omni.stock.entrypoints.availability import AvailabilityHub
-from omni.stock.service_layer import handlers, queries, scans
+from omni.stock.service_layer import handlers, purchasing, queries, scans
 from omni.stock.service_layer.services import StockServices
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
@@ -57,6 +57,14 @@ ACCESS: Access = {
     # The locations it takes units from: the lines named, else every line of the reservation.
     "Commit": at_store(Role.ASSOCIATE, Role.MANAGER),
     "GetReservation": at_store(*_READERS),  # one holding something at the caller's store
+    # Purchase orders: the location they deliver to. Staff see what is coming anywhere (a
+    # customer asks); a store's associates receive its deliveries, its manager orders.
+    "CreatePurchaseOrder": at_store(Role.MANAGER),
+    "GetPurchaseOrder": network(Role.ASSOCIATE, Role.MANAGER),
+    "ListPurchaseOrders": network(Role.ASSOCIATE, Role.MANAGER),
+    "ReceivePurchaseOrder": at_store(Role.ASSOCIATE, Role.MANAGER),
+    "CancelPurchaseOrder": at_store(Role.MANAGER),
+    "ClosePurchaseOrder": at_store(Role.MANAGER),
 }
 
 
@@ -232,3 +240,51 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
     ) -> pb.GetReservationResponse:
         res = await queries.get_reservation(self._s.uow, check.identifier("id", request.id))
         return pb.GetReservationResponse(reservation=convert.reservation_to_proto(res))
+
+    async def CreatePurchaseOrder(
+        self, request: pb.CreatePurchaseOrderRequest, context: Ctx
+    ) -> pb.CreatePurchaseOrderResponse:
+        cmd = requests.create_purchase_order(request)
+        po = await purchasing.create_purchase_order(self._s.uow, cmd)
+        return pb.CreatePurchaseOrderResponse(purchase_order=convert.purchase_order_to_proto(po))
+
+    async def GetPurchaseOrder(
+        self, request: pb.GetPurchaseOrderRequest, context: Ctx
+    ) -> pb.GetPurchaseOrderResponse:
+        po = await queries.get_purchase_order(self._s.uow, check.identifier("id", request.id))
+        return pb.GetPurchaseOrderResponse(purchase_order=convert.purchase_order_to_proto(po))
+
+    async def ListPurchaseOrders(
+        self, request: pb.ListPurchaseOrdersRequest, context: Ctx
+    ) -> pb.ListPurchaseOrdersResponse:
+        page = requests.list_purchase_orders(request)
+        found, token = await queries.purchase_orders_at(self._s.uow, page)
+        return pb.ListPurchaseOrdersResponse(
+            purchase_orders=[convert.purchase_order_to_proto(po) for po in found],
+            next_page_token=token,
+        )
+
+    async def ReceivePurchaseOrder(
+        self, request: pb.ReceivePurchaseOrderRequest, context: Ctx
+    ) -> pb.ReceivePurchaseOrderResponse:
+        cmd = requests.receive_purchase_order(request)
+        receipt = await purchasing.receive_purchase_order(self._s.uow, cmd)
+        return pb.ReceivePurchaseOrderResponse(
+            purchase_order=convert.purchase_order_to_proto(receipt.purchase_order),
+            levels=[convert.level_to_proto(level) for level in receipt.levels],
+            over_received=convert.units_to_proto(receipt.over_received),
+        )
+
+    async def CancelPurchaseOrder(
+        self, request: pb.CancelPurchaseOrderRequest, context: Ctx
+    ) -> pb.CancelPurchaseOrderResponse:
+        cmd = requests.end_purchase_order(request, cancel=True)
+        po = await purchasing.end_purchase_order(self._s.uow, cmd)
+        return pb.CancelPurchaseOrderResponse(purchase_order=convert.purchase_order_to_proto(po))
+
+    async def ClosePurchaseOrder(
+        self, request: pb.ClosePurchaseOrderRequest, context: Ctx
+    ) -> pb.ClosePurchaseOrderResponse:
+        cmd = requests.end_purchase_order(request, cancel=False)
+        po = await purchasing.end_purchase_order(self._s.uow, cmd)
+        return pb.ClosePurchaseOrderResponse(purchase_order=convert.purchase_order_to_proto(po))

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import timedelta
 
 from omni.common.v1 import common_pb2 as cpb
 from omni.platform import validation as check
+from omni.platform.clock import utcnow
 from omni.platform.errors import InvalidArgument
-from omni.platform.wire import channel, required_channel
+from omni.platform.wire import channel, required_channel, time_from
 from omni.stock import convert
 from omni.stock.domain import commands
 from omni.stock.domain.channels import Channel, ChannelView
 from omni.stock.domain.model import Location, LocationKind, ScanKind
 from omni.stock.domain.sourcing import Destination
-from omni.stock.service_layer.queries import LevelsPage
+from omni.stock.service_layer.queries import LevelsPage, PurchaseOrdersPage
 from omni.stock.v1 import stock_pb2 as pb
 
 MAX_TTL_SECONDS = 30 * 24 * 3600
@@ -238,6 +240,8 @@ def scan(msg: pb.ScanRequest) -> commands.ApplyScan:
         raise InvalidArgument("target_location_id is for MOVE scans only")
     if bool(msg.sku) == bool(msg.barcode):
         raise InvalidArgument("give either sku or barcode")
+    if msg.purchase_order_id and kind is not ScanKind.RECEIVE:
+        raise InvalidArgument("purchase_order_id is for RECEIVE scans only")
     return commands.ApplyScan(
         scan_id=check.identifier("scan_id", msg.scan_id),
         device_id=check.identifier("device_id", msg.device_id),
@@ -248,6 +252,7 @@ def scan(msg: pb.ScanRequest) -> commands.ApplyScan:
         quantity=quantity,
         target_location_id=target,
         reference=check.text("reference", msg.reference, max_length=MAX_NOTE),
+        purchase_order_id=check.optional_identifier("purchase_order_id", msg.purchase_order_id),
     )
 
 
@@ -327,3 +332,78 @@ def movements_after(page_token: str) -> int:
 
 def _opt(msg: pb.Location | cpb.ShipTo, name: str) -> float | None:
     return getattr(msg, name) if msg.HasField(name) else None
+
+
+# The furthest ahead a purchase order's units may be expected: past that, a mistyped year.
+MAX_EXPECTED_AHEAD = timedelta(days=3 * 366)
+
+
+def create_purchase_order(msg: pb.CreatePurchaseOrderRequest) -> commands.CreatePurchaseOrder:
+    check.lines("lines", msg.lines)
+    check.each_once("sku", (line.sku for line in msg.lines))
+    latest = utcnow() + MAX_EXPECTED_AHEAD
+    lines = []
+    for i, line in enumerate(msg.lines):
+        if not line.HasField("expected_at"):
+            raise InvalidArgument(f"lines[{i}].expected_at is required")
+        expected_at = time_from(f"lines[{i}].expected_at", line.expected_at)
+        if expected_at > latest:
+            raise InvalidArgument(f"lines[{i}].expected_at is more than three years ahead")
+        lines.append(
+            (
+                check.identifier(f"lines[{i}].sku", line.sku),
+                check.quantity(f"lines[{i}].quantity", line.quantity),
+                expected_at,
+            )
+        )
+    return commands.CreatePurchaseOrder(
+        idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
+        location_id=check.identifier("location_id", msg.location_id),
+        supplier=check.text("supplier", msg.supplier, required=True, max_length=MAX_NOTE),
+        reference=check.text("reference", msg.reference, max_length=MAX_NOTE),
+        lines=tuple(lines),
+    )
+
+
+def receive_purchase_order(
+    msg: pb.ReceivePurchaseOrderRequest,
+) -> commands.ReceivePurchaseOrder:
+    check.lines("lines", msg.lines)
+    return commands.ReceivePurchaseOrder(
+        purchase_order_id=check.identifier("id", msg.id),
+        idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
+        lines=tuple(
+            (
+                check.identifier(f"lines[{i}].sku", line.sku),
+                check.quantity(f"lines[{i}].quantity", line.quantity),
+            )
+            for i, line in enumerate(msg.lines)
+        ),
+        actor=check.text("actor", msg.actor, max_length=MAX_NOTE),
+    )
+
+
+def end_purchase_order(
+    msg: pb.CancelPurchaseOrderRequest | pb.ClosePurchaseOrderRequest, *, cancel: bool
+) -> commands.EndPurchaseOrder:
+    return commands.EndPurchaseOrder(
+        purchase_order_id=check.identifier("id", msg.id),
+        cancel=cancel,
+        reason=check.text("reason", msg.reason, max_length=check.MAX_TEXT_LENGTH),
+    )
+
+
+def list_purchase_orders(msg: pb.ListPurchaseOrdersRequest) -> PurchaseOrdersPage:
+    status = None
+    if msg.status != pb.PURCHASE_ORDER_STATUS_UNSPECIFIED:
+        status = convert.PURCHASE_ORDER_STATUSES_FROM_PROTO.get(msg.status)
+        if status is None:
+            raise InvalidArgument(
+                "status must be one of " + ", ".join(pb.PurchaseOrderStatus.keys()[1:])
+            )
+    return PurchaseOrdersPage(
+        location_id=check.identifier("location_id", msg.location_id),
+        status=status,
+        token=msg.page_token,  # checked where it is read (omni.platform.pages)
+        size=check.page_size(msg.page_size),
+    )

@@ -10,6 +10,7 @@ from omni.platform.errors import NotFound
 from omni.stock.adapters.repository import StockRepository
 from omni.stock.domain.channels import Channel, ChannelView
 from omni.stock.domain.model import Location, Movement, Reservation, StockLevel
+from omni.stock.domain.purchasing import PurchaseOrder, PurchaseOrderStatus
 from omni.stock.service_layer.unit_of_work import UnitOfWork
 
 
@@ -27,6 +28,34 @@ class LevelsPage:
     sku_prefix: str  # "": every SKU
     after_sku: str  # "": from the first
     size: int
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrdersPage:
+    """Which page of one location's purchase orders to read, newest first."""
+
+    location_id: str
+    status: PurchaseOrderStatus | None  # None: every status
+    token: str  # "": the first page
+    size: int
+
+
+async def purchase_orders_at(
+    uow: UnitOfWork, page: PurchaseOrdersPage
+) -> tuple[list[PurchaseOrder], str]:
+    """A page of the location's purchase orders and the next page's token ("": none)."""
+    async with uow.reader() as repo:
+        if not await repo.locations([page.location_id]):
+            raise NotFound(f"location {page.location_id} does not exist")
+        return await repo.purchase_orders_at(page.location_id, page.status, page.token, page.size)
+
+
+async def get_purchase_order(uow: UnitOfWork, purchase_order_id: str) -> PurchaseOrder:
+    async with uow.reader() as repo:
+        po = await repo.purchase_order(purchase_order_id)
+    if po is None:
+        raise NotFound(f"purchase order {purchase_order_id} does not exist")
+    return po
 
 
 async def levels_at(uow: UnitOfWork, page: LevelsPage) -> tuple[list[StockLevel], str]:

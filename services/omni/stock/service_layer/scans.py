@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import asdict, dataclass, replace
 
 from omni.platform.auth import current_caller
+from omni.platform.clock import utcnow
 from omni.platform.errors import FailedPrecondition, NotFound
 from omni.platform.idempotency import Saved, once
 from omni.platform.unit_of_work import in_transaction
@@ -13,6 +14,7 @@ from omni.stock.domain import scans
 from omni.stock.domain.book import LevelBook
 from omni.stock.domain.commands import ApplyScan, RegisterBarcodes
 from omni.stock.domain.model import StockLevel
+from omni.stock.service_layer import purchasing
 from omni.stock.service_layer.handlers import require_locations
 from omni.stock.service_layer.unit_of_work import Transaction, UnitOfWork, keys
 
@@ -61,13 +63,22 @@ async def _apply(tx: Transaction, scan: ApplyScan) -> ScanOutcome:
     scan = await _with_sku(tx, scan)
     levels = scans.scan_keys(scan)
     await require_locations(tx, {loc for _, loc in levels})
+    po = None
+    if scan.purchase_order_id:  # a RECEIVE on a purchase order
+        po = await purchasing.arriving_on(tx, scan.purchase_order_id, scan.location_id)
     await tx.repo.ensure_levels(levels)
     book = LevelBook(await tx.repo.lock_levels(levels))
     try:
-        scans.apply_scan(book, scan)
+        if po is None:
+            scans.apply_scan(book, scan)
+        else:
+            po.receive(book, ((scan.sku, scan.quantity),), scan.device_id, utcnow())
     except FailedPrecondition as refused:
         return ScanOutcome([], refused)
-    await tx.save_book(book)
+    if po is None:
+        await tx.save_book(book)
+    else:
+        await tx.save_purchase_order(po, book)
     return ScanOutcome([book.snapshot(level) for level in levels])
 
 

@@ -17,6 +17,7 @@ from omni.stock.domain.book import LevelBook
 from omni.stock.domain.channels import ChannelView
 from omni.stock.domain.events import ChannelViewChanged, Event, LocationChanged, StockLevelChanged
 from omni.stock.domain.model import Location
+from omni.stock.domain.purchasing import PurchaseOrder
 
 keys = Keys(tables.idempotency_keys)
 
@@ -26,6 +27,20 @@ class Transaction:
     conn: AsyncConnection
     repo: StockRepository
     events: list[Event] = field(default_factory=list)
+
+    async def add_purchase_order(self, po: PurchaseOrder, book: LevelBook) -> None:
+        """Saves a new purchase order with the levels it made incoming, and its events."""
+        await self.repo.add_purchase_order(po)
+        await self._saved(po, book)
+
+    async def save_purchase_order(self, po: PurchaseOrder, book: LevelBook) -> None:
+        await self.repo.save_purchase_order(po)
+        await self._saved(po, book)
+
+    async def _saved(self, po: PurchaseOrder, book: LevelBook) -> None:
+        await self.save_book(book)
+        self.events.extend(po.events)
+        po.events.clear()
 
     # Locations and channel views are plain records, not aggregates: each one saved is
     # announced whole, so that every service's copy of it stays the same.
