@@ -18,7 +18,7 @@ from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 from tests.helpers.checks import unique
 from tests.helpers.running import Stock, authorized
-from tests.helpers.stock import add_location, as_domain, ledger_fold, level_of
+from tests.helpers.stock import add_location, as_domain, ledger_fold, level_of, receive
 from tests.integration.test_scans import code, scan, send
 
 S = pb.PurchaseOrderStatus
@@ -270,3 +270,37 @@ async def test_only_the_store_s_own_staff_receive_its_deliveries(replicas: list[
         assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED  # managers order
     level = await level_of(a.stub, sku, "WH-1")
     assert (level.on_hand, level.incoming) == (0, 2)
+
+
+async def test_what_may_be_promised_by_a_time_counts_the_supply_due_by_then(
+    replicas: list[Stock],
+) -> None:
+    a, b = replicas
+    sku = unique("A")
+    await receive(a.stub, sku, "WH-1", 3)
+    soon = (await a.stub.CreatePurchaseOrder(new_order("WH-1", 2, **{sku: 5}))).purchase_order
+    later = (await a.stub.CreatePurchaseOrder(new_order("WH-2", 10, **{sku: 4}))).purchase_order
+
+    async def promised(days: float, *locations: str) -> tuple[dict[str, int], int, list[int]]:
+        request = pb.GetAvailabilityRequest(
+            skus=[sku], location_ids=locations, by=timestamp(utcnow() + timedelta(days=days))
+        )
+        reply = await b.stub.GetAvailability(request)
+        per_location = {p.location_id: p.available for p in reply.promised}
+        return per_location, reply.network_promised[0].available, [s.quantity for s in reply.supply]
+
+    assert (await level_of(b.stub, sku, "WH-1")).available == 3  # the shelf alone
+    assert await promised(1) == ({"WH-1": 3, "WH-2": 0}, 3, [5, 4])
+    assert await promised(3) == ({"WH-1": 8, "WH-2": 0}, 8, [5, 4])
+    assert await promised(11) == ({"WH-1": 8, "WH-2": 4}, 12, [5, 4])
+    assert await promised(11, "WH-2") == ({"WH-2": 4}, 12, [4])
+    await a.stub.ReceivePurchaseOrder(receipt(soon.id, "r1", **{sku: 2}))
+    await a.stub.ClosePurchaseOrder(pb.ClosePurchaseOrderRequest(id=later.id))
+    assert await promised(11) == ({"WH-1": 8, "WH-2": 0}, 8, [3])  # 5 on hand, 3 to come
+    plain = await b.stub.GetAvailability(pb.GetAvailabilityRequest(skus=[sku]))
+    assert not plain.promised and not plain.supply and plain.network[0].available == 5
+    bad = pb.GetAvailabilityRequest(skus=[sku], by=timestamp(utcnow()))
+    bad.by.nanos = 2_000_000_000
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await b.stub.GetAvailability(bad)
+    assert (refused.value.code(), refused.value.details()) == (INVALID, "by is not a valid time")

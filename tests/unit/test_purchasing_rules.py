@@ -10,8 +10,14 @@ import pytest
 from omni.platform.errors import FailedPrecondition, InvalidArgument
 from omni.stock.domain.book import LevelBook
 from omni.stock.domain.events import PurchaseOrderChange
-from omni.stock.domain.model import MovementKind, fold
-from omni.stock.domain.purchasing import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
+from omni.stock.domain.model import MovementKind, StockLevel, fold
+from omni.stock.domain.purchasing import (
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderStatus,
+    Supply,
+    due_by,
+)
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 DUE = NOW + timedelta(days=3)
@@ -106,3 +112,15 @@ def test_cancel_before_anything_arrives_and_close_after() -> None:
     a = other.level("A", "WH-1")
     assert (po.status, a.on_hand, a.incoming) == (PurchaseOrderStatus.CLOSED, 2, 0)
     assert po.version == 3  # created, received, closed
+
+
+def test_supply_due_by_a_time_makes_up_for_missing_reserved_units_first() -> None:
+    level = StockLevel("A", "WH-1", on_hand=2, reserved=5)  # a count found 3 missing
+    supply = [
+        Supply("A", "WH-1", DUE, 10, "po_1"),
+        Supply("A", "WH-1", DUE + timedelta(days=7), 4, "po_2"),
+        Supply("A", "WH-2", DUE, 6, "po_3"),
+    ]
+    assert due_by(supply, DUE) == {("A", "WH-1"): 10, ("A", "WH-2"): 6}
+    assert level.available == 0 and level.available_with(10) == 7
+    assert due_by(supply, NOW) == {}

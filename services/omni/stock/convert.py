@@ -19,7 +19,7 @@ from omni.stock.domain.model import (
     ShortLine,
     StockLevel,
 )
-from omni.stock.domain.purchasing import PurchaseOrder, PurchaseOrderStatus
+from omni.stock.domain.purchasing import PurchaseOrder, PurchaseOrderStatus, Supply
 from omni.stock.v1 import stock_pb2 as pb
 
 LOCATION_KINDS = {
@@ -154,3 +154,24 @@ def purchase_order_to_proto(
 
 def units_to_proto(units: Units) -> list[pb.ReceivedLine]:
     return [pb.ReceivedLine(sku=sku, quantity=qty) for sku, qty in units]
+
+
+def promise_to_proto(
+    levels: dict[tuple[str, str], int],
+    network: dict[str, int],
+    supply: list[Supply],
+    into: pb.GetAvailabilityResponse,
+) -> None:
+    """What may be promised by a time, into GetAvailability's answer."""
+    for (sku, location_id), units in sorted(levels.items()):
+        into.promised.add(sku=sku, location_id=location_id, available=units)
+    for sku, units in network.items():
+        into.network_promised.add(sku=sku, available=units)
+    for entry in supply:
+        added = into.supply.add(
+            sku=entry.sku,
+            location_id=entry.location_id,
+            quantity=entry.quantity,
+            purchase_order_id=entry.purchase_order_id,
+        )
+        set_time(added.expected_at, entry.expected_at)

@@ -50,7 +50,13 @@ from omni.stock.domain.model import (
     ReservationStatus,
     StockLevel,
 )
-from omni.stock.domain.purchasing import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
+from omni.stock.domain.purchasing import (
+    EXPECTING,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderStatus,
+    Supply,
+)
 
 _LEVEL_COLUMNS = ("on_hand", "reserved", "safety_stock", "damaged", "version", "incoming")
 
@@ -428,6 +434,27 @@ class StockRepository:
         found = await self._with_lines(heads[:size])
         more = len(heads) > size
         return found, PageToken.after(found[-1].created_at, found[-1].id) if more else ""
+
+    async def supply(self, skus: Collection[str]) -> list[Supply]:
+        """What open purchase orders still expect of these SKUs, soonest first."""
+        lines, heads = purchase_order_lines, purchase_orders
+        query = (
+            select(
+                lines.c.sku,
+                heads.c.location_id,
+                lines.c.expected_at,
+                (lines.c.quantity - lines.c.received).label("outstanding"),
+                heads.c.id,
+            )
+            .join(heads, heads.c.id == lines.c.purchase_order_id)
+            .where(
+                lines.c.sku.in_(list(skus)),
+                heads.c.status.in_([status.value for status in EXPECTING]),
+                lines.c.quantity > lines.c.received,
+            )
+            .order_by(lines.c.expected_at, lines.c.sku, heads.c.location_id, heads.c.id)
+        )
+        return [Supply(*row) for row in (await self.conn.execute(query)).all()]
 
     async def _with_lines(self, heads: list[Any]) -> list[PurchaseOrder]:
         if not heads:

@@ -91,6 +91,11 @@ class StockLevel:
     def available(self) -> int:
         return max(0, self.on_hand - self.reserved - self.safety_stock)
 
+    def available_with(self, due: int) -> int:
+        """What may be promised once `due` more units have arrived (they make up for units
+        reserved but missing first)."""
+        return max(0, self.on_hand + due - self.reserved - self.safety_stock)
+
     def copy(self) -> StockLevel:
         """This state, apart from later changes (a third of dataclasses.replace's cost)."""
         return StockLevel(

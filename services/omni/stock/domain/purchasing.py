@@ -201,3 +201,26 @@ class PurchaseOrder:
     def keys(self) -> list[tuple[str, str]]:
         """The levels this order's units land in."""
         return [(line.sku, self.location_id) for line in self.lines]
+
+
+@dataclass(frozen=True, slots=True)
+class Supply:
+    """Units an open purchase order still expects of a SKU at a location, at a time."""
+
+    sku: str
+    location_id: str
+    expected_at: datetime
+    quantity: int
+    purchase_order_id: str
+
+
+def due_by(supply: Sequence[Supply], by: datetime) -> dict[tuple[str, str], int]:
+    """Units expected at or before `by`, per (sku, location): what may be promised then
+    beyond what is on the shelf. (Late supply — expected before now, not yet received — is
+    counted as due: it is promised until the order is closed or re-dated.)"""
+    due: dict[tuple[str, str], int] = {}
+    for entry in supply:
+        if entry.expected_at <= by:
+            key = (entry.sku, entry.location_id)
+            due[key] = due.get(key, 0) + entry.quantity
+    return due

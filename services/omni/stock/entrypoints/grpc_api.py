@@ -11,6 +11,7 @@ from omni.platform.auth import Access, Role, at_store, network, unbound
 from omni.platform.errors import OmniError
 from omni.platform.grpc_server import Refused, refused_per_message, status_for
 from omni.platform.tasks import reraise_if_cancelled
+from omni.platform.wire import time_from
 from omni.stock import convert
 from omni.stock.domain import commands
 from omni.stock.domain.model import InsufficientStock
@@ -149,11 +150,16 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         skus = requests.query_keys("skus", list(request.skus), required=True)
         locations = requests.query_keys("location_ids", list(request.location_ids), required=False)
         channel = requests.channel(request.channel)
-        view = await queries.availability(self._s.uow, skus, locations, channel)
-        return pb.GetAvailabilityResponse(
+        by = time_from("by", request.by) if request.HasField("by") else None
+        view = await queries.availability(self._s.uow, skus, locations, channel, by)
+        reply = pb.GetAvailabilityResponse(
             levels=[convert.level_to_proto(lv, seen) for lv, seen in view.levels],
             network=[pb.NetworkAvailability(sku=s, available=n) for s, n in view.network.items()],
         )
+        if view.promise is not None:
+            promise = view.promise
+            convert.promise_to_proto(promise.levels, promise.network, promise.supply, into=reply)
+        return reply
 
     async def WatchAvailability(
         self, request: pb.WatchAvailabilityRequest, context: Ctx

@@ -10,14 +10,25 @@ from omni.platform.errors import NotFound
 from omni.stock.adapters.repository import StockRepository
 from omni.stock.domain.channels import Channel, ChannelView
 from omni.stock.domain.model import Location, Movement, Reservation, StockLevel
-from omni.stock.domain.purchasing import PurchaseOrder, PurchaseOrderStatus
+from omni.stock.domain.purchasing import PurchaseOrder, PurchaseOrderStatus, Supply, due_by
 from omni.stock.service_layer.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    """What may be promised by a time: per (sku, location) and network-wide, beside the
+    supply still expected (each SKU's timeline)."""
+
+    levels: dict[tuple[str, str], int]
+    network: dict[str, int]
+    supply: list[Supply]
 
 
 @dataclass(frozen=True, slots=True)
 class Availability:
     levels: list[tuple[StockLevel, int]]  # each level, and its availability as the caller sees it
     network: dict[str, int]  # sku -> available over locations that ship
+    promise: Promise | None = None  # by a time, when one was asked
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,26 +113,48 @@ async def get_reservation(uow: UnitOfWork, reservation_id: str) -> Reservation:
 
 
 async def availability(
-    uow: UnitOfWork, skus: list[str], location_ids: list[str], channel: Channel | None = None
+    uow: UnitOfWork,
+    skus: list[str],
+    location_ids: list[str],
+    channel: Channel | None = None,
+    by: datetime | None = None,
 ) -> Availability:
     """Levels of the SKUs (at the given locations, or everywhere) and network availability,
-    as `channel` sees them when one is given."""
+    as `channel` sees them when one is given; and, `by` a time, what may be promised then."""
     async with uow.reader() as repo:
         places = await repo.locations()
         view = await channel_view(repo, channel)
         every_level = await repo.read_levels(skus)
+        supply = await repo.supply(skus) if by is not None else []
+    wanted = set(location_ids)
 
-    def seen(level: StockLevel) -> int:
+    def seen(level: StockLevel, due: int = 0) -> int:
         place = places.get(level.location_id)
-        return view.available(level.available, place.kind if place else None)
+        units = level.available_with(due) if due else level.available
+        return view.available(units, place.kind if place else None)
+
+    def ships(level: StockLevel) -> bool:
+        return level.location_id in places and places[level.location_id].ships
 
     network = dict.fromkeys(skus, 0)
     for level in every_level:
-        if level.location_id in places and places[level.location_id].ships:
+        if ships(level):
             network[level.sku] += seen(level)
-    wanted = set(location_ids)
     levels = [(lv, seen(lv)) for lv in every_level if not wanted or lv.location_id in wanted]
-    return Availability(levels, network)
+    if by is None:
+        return Availability(levels, network)
+    due = due_by(supply, by)
+    promised = {
+        (lv.sku, lv.location_id): seen(lv, due.get((lv.sku, lv.location_id), 0))
+        for lv in every_level
+    }
+    network_promised = dict.fromkeys(skus, 0)
+    for level in every_level:
+        if ships(level):
+            network_promised[level.sku] += promised[(level.sku, level.location_id)]
+    asked = {key: units for key, units in promised.items() if not wanted or key[1] in wanted}
+    timeline = [entry for entry in supply if not wanted or entry.location_id in wanted]
+    return Availability(levels, network, Promise(asked, network_promised, timeline))
 
 
 async def channel_view(repo: StockRepository, channel: Channel | None) -> ChannelView:
