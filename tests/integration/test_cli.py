@@ -172,3 +172,43 @@ async def test_scan_reads_barcodes_when_told_to(stock: Stock) -> None:
     )
     assert code == 0 and "RECEIVE 4006381333931 4: ok: L1 on_hand=4" in out
     assert (await level_of(stock.stub, sku, "L1")).on_hand == 4
+
+
+async def test_purchase_orders_from_csv_files_and_a_large_receipt_in_parts(
+    stock: Stock, tmp_path: Path
+) -> None:
+    env = target(stock)
+    skus = [unique("SKU") for _ in range(200)]
+    order = tmp_path / "order.csv"
+    order.write_text("sku,quantity,expected\n" + "".join(f"{s},3,2026-12-24\n" for s in skus))
+    code, out, err = await omni(env, "po", "create", "L1", str(order), "--supplier", "Acme")
+    assert code == 0, err
+    po_id = out.split()[0]
+    assert po_id.startswith("po_") and "OPEN" in out and "2026-12-24" in out
+    assert (await level_of(stock.stub, skus[0], "L1")).incoming == 3
+    again = await omni(env, "po", "create", "L1", str(order), "--supplier", "Acme")
+    assert again[1].split()[0] == po_id  # the same file again: the same order
+
+    arrived = tmp_path / "arrived.csv"  # 450 lines, sent in three parts
+    arrived.write_text("".join(f"{s},1\n" for s in [*skus, *skus, *skus[:50]]))
+    for _ in range(2):  # run twice: counted once
+        code, out, err = await omni(env, "po", "receive", po_id, str(arrived))
+        assert code == 0, err
+        assert "PARTIALLY_RECEIVED" in out
+    first, last = [await level_of(stock.stub, s, "L1") for s in (skus[0], skus[-1])]
+    assert (first.on_hand, first.incoming, last.on_hand, last.incoming) == (3, 0, 2, 1)
+    stranger = tmp_path / "stranger.csv"
+    stranger.write_text(f"{unique('SKU')},1\n")
+    code, _, err = await omni(env, "po", "receive", po_id, str(stranger))
+    assert code == 1 and "does not list" in err
+
+    code, out, _ = await omni(env, "po", "list", "L1", "--status", "PARTIALLY_RECEIVED")
+    assert code == 0 and po_id in out
+    code, out, _ = await omni(env, "po", "close", po_id, "--reason", "short shipped")
+    assert code == 0 and "CLOSED" in out
+    assert (await level_of(stock.stub, skus[-1], "L1")).incoming == 0
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sku,quantity\nA,two\n")
+    code, _, err = await omni(env, "po", "receive", po_id, str(bad))
+    assert code == 1 and "bad.csv:2: the quantity must be a whole number above 0" in err

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import grpc
 
-from omni.cli import scan, stock, watch
+from omni.cli import purchasing, scan, stock, watch
 
 DEFAULT_STOCK = os.environ.get("OMNI_STOCK_TARGET", "127.0.0.1:50051")
 
@@ -32,6 +32,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     scan.add_parser(commands)
     watch.add_parser(commands)
     stock.add_parser(commands)
+    purchasing.add_parser(commands)
     args = parser.parse_args(argv)
     try:
         asyncio.run(args.run(args))

@@ -1,0 +1,248 @@
+"""`omni po list|show|create|receive|close|cancel`: purchase orders from a terminal, their lines
+from CSV files.
+
+create: `sku,quantity,expected` per line (`expected` a date, YYYY-MM-DD, or a full ISO time);
+receive: `sku,quantity` per line. A first line that names the columns is skipped. A large
+receipt is sent in parts of at most 200 lines, with a progress bar; each part's idempotency
+key comes from the order, the file's content and the part, so running the same file again
+(after an interruption, say) counts nothing twice. Give `--key` to receive an identical file
+again on purpose."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from omni.platform import client
+from omni.platform.wire import timestamp
+from omni.stock.v1 import stock_pb2 as pb
+from omni.stock.v1 import stock_pb2_grpc
+
+PART = 200  # lines per request (the API's limit)
+STATUS_NAMES = {
+    v: k.removeprefix("PURCHASE_ORDER_STATUS_") for k, v in pb.PurchaseOrderStatus.items()
+}
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "po",
+        help="purchase orders: stock on its way",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = parser.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="a location's purchase orders, newest first")
+    listing.add_argument("location")
+    listing.add_argument(
+        "--status", choices=[n for n in STATUS_NAMES.values() if n != "UNSPECIFIED"]
+    )
+    listing.set_defaults(run=_list)
+    show = actions.add_parser("show", help="one purchase order, line by line")
+    show.add_argument("id")
+    show.set_defaults(run=_show)
+    create = actions.add_parser(
+        "create", help="a purchase order from a CSV of sku,quantity,expected"
+    )
+    create.add_argument("location")
+    create.add_argument("csv", type=Path)
+    create.add_argument("--supplier", required=True)
+    create.add_argument("--reference", default="", help="the supplier's or your own PO number")
+    create.add_argument("--key", default="", help="idempotency key (default: from the file)")
+    create.set_defaults(run=_create)
+    receive = actions.add_parser("receive", help="units that arrived, from a CSV of sku,quantity")
+    receive.add_argument("id")
+    receive.add_argument("csv", type=Path)
+    receive.add_argument("--key", default="", help="set to receive the same file again")
+    receive.set_defaults(run=_receive)
+    for name, verb in (("close", "what has not come will not"), ("cancel", "nothing will come")):
+        end = actions.add_parser(name, help=verb)
+        end.add_argument("id")
+        end.add_argument("--reason", default="")
+        end.set_defaults(run=_close if name == "close" else _cancel)
+
+
+def _rows(path: Path, columns: int) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of each data line; a header line is skipped."""
+    from omni.cli import CliError
+
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            for number, cells in enumerate(csv.reader(f), start=1):
+                cells = [c.strip() for c in cells]
+                if not any(cells):
+                    continue
+                if number == 1 and not cells[1].lstrip("-").isdigit():
+                    continue  # the header
+                if len(cells) < columns:
+                    raise CliError(f"{path}:{number}: expected {columns} columns, got {len(cells)}")
+                yield number, cells
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {path}: {exc}") from None
+    except IndexError:
+        raise CliError(f"{path}:1: expected at least two columns") from None
+
+
+def _quantity(path: Path, number: int, text: str) -> int:
+    from omni.cli import CliError
+
+    if not text.isdigit() or int(text) == 0:
+        raise CliError(
+            f"{path}:{number}: the quantity must be a whole number above 0, not {text!r}"
+        )
+    return int(text)
+
+
+def _expected(path: Path, number: int, text: str) -> datetime:
+    from omni.cli import CliError
+
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"{path}:{number}: {text!r} is not a date (YYYY-MM-DD)") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _out() -> Console:
+    """Standard output; piped into a file or another program, lines are never cut short."""
+    return Console() if sys.stdout.isatty() else Console(width=1000)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def _print(po: pb.PurchaseOrder, console: Console) -> None:
+    console.print(
+        f"{po.id}  {STATUS_NAMES[po.status]}  at {po.location_id}  from {po.supplier}"
+        + (f"  ({po.reference})" if po.reference else "")
+    )
+    lines = Table("SKU", "ORDERED", "RECEIVED", "EXPECTED", box=None)
+    for line in po.lines:
+        due = line.expected_at.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M")
+        lines.add_row(line.sku, str(line.quantity), str(line.received), due)
+    console.print(lines)
+
+
+async def _list(args: argparse.Namespace) -> None:
+    status = f"PURCHASE_ORDER_STATUS_{args.status}" if args.status else None
+    table = Table("ID", "STATUS", "SUPPLIER", "REFERENCE", "LINES", "UNITS", "RECEIVED", box=None)
+    async with client.channel(args.stock, args.token) as channel:
+        stub = stock_pb2_grpc.StockServiceStub(channel)
+        token = ""
+        while True:
+            page = await stub.ListPurchaseOrders(
+                pb.ListPurchaseOrdersRequest(
+                    location_id=args.location, status=status, page_token=token, page_size=500
+                )
+            )
+            for po in page.purchase_orders:
+                table.add_row(
+                    po.id,
+                    STATUS_NAMES[po.status],
+                    po.supplier,
+                    po.reference,
+                    str(len(po.lines)),
+                    str(sum(line.quantity for line in po.lines)),
+                    str(sum(line.received for line in po.lines)),
+                )
+            token = page.next_page_token
+            if not token:
+                break
+    _out().print(table)
+
+
+async def _show(args: argparse.Namespace) -> None:
+    async with client.channel(args.stock, args.token) as channel:
+        stub = stock_pb2_grpc.StockServiceStub(channel)
+        reply = await stub.GetPurchaseOrder(pb.GetPurchaseOrderRequest(id=args.id))
+    _print(reply.purchase_order, _out())
+
+
+async def _create(args: argparse.Namespace) -> None:
+    from omni.cli import CliError
+
+    lines = [
+        pb.NewPurchaseOrderLine(
+            sku=cells[0],
+            quantity=_quantity(args.csv, number, cells[1]),
+            expected_at=timestamp(_expected(args.csv, number, cells[2])),
+        )
+        for number, cells in _rows(args.csv, 3)
+    ]
+    if not lines:
+        raise CliError(f"{args.csv} has no lines")
+    if len(lines) > PART:
+        raise CliError(f"{args.csv} has {len(lines)} lines; a purchase order holds {PART} at most")
+    key = args.key or f"cli-po:{args.location}:{_digest(args.csv)}"
+    async with client.channel(args.stock, args.token) as channel:
+        stub = stock_pb2_grpc.StockServiceStub(channel)
+        reply = await stub.CreatePurchaseOrder(
+            pb.CreatePurchaseOrderRequest(
+                idempotency_key=key,
+                location_id=args.location,
+                supplier=args.supplier,
+                reference=args.reference,
+                lines=lines,
+            )
+        )
+    _print(reply.purchase_order, _out())
+
+
+async def _receive(args: argparse.Namespace) -> None:
+    from omni.cli import CliError
+
+    lines = [
+        pb.ReceivedLine(sku=cells[0], quantity=_quantity(args.csv, number, cells[1]))
+        for number, cells in _rows(args.csv, 2)
+    ]
+    if not lines:
+        raise CliError(f"{args.csv} has no lines")
+    stem = args.key or f"cli-rcv:{args.id}:{_digest(args.csv)}"
+    parts = [lines[i : i + PART] for i in range(0, len(lines), PART)]
+    console = Console(stderr=True)
+    over: dict[str, int] = {}
+    async with client.channel(args.stock, args.token) as channel:
+        stub = stock_pb2_grpc.StockServiceStub(channel)
+        with Progress(console=console, transient=True) as progress:
+            bar = progress.add_task(f"receiving {len(lines)} lines", total=len(lines))
+            for i, part in enumerate(parts):
+                reply = await stub.ReceivePurchaseOrder(
+                    pb.ReceivePurchaseOrderRequest(
+                        id=args.id, idempotency_key=f"{stem}:{i}", lines=part, actor="omni-cli"
+                    )
+                )
+                for extra in reply.over_received:
+                    over[extra.sku] = over.get(extra.sku, 0) + extra.quantity
+                progress.advance(bar, len(part))
+    _print(reply.purchase_order, _out())
+    if over:
+        _out().print("over-received: " + ", ".join(f"{s} {q}" for s, q in over.items()))
+
+
+async def _close(args: argparse.Namespace) -> None:
+    async with client.channel(args.stock, args.token) as channel:
+        stub = stock_pb2_grpc.StockServiceStub(channel)
+        reply = await stub.ClosePurchaseOrder(
+            pb.ClosePurchaseOrderRequest(id=args.id, reason=args.reason)
+        )
+    _print(reply.purchase_order, _out())
+
+
+async def _cancel(args: argparse.Namespace) -> None:
+    async with client.channel(args.stock, args.token) as channel:
+        stub = stock_pb2_grpc.StockServiceStub(channel)
+        reply = await stub.CancelPurchaseOrder(
+            pb.CancelPurchaseOrderRequest(id=args.id, reason=args.reason)
+        )
+    _print(reply.purchase_order, _out())
