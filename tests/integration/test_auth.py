@@ -174,6 +174,25 @@ async def purchase_order(shop: Shop, store: str) -> spb.PurchaseOrder:
     return (await shop.stock.stub.CreatePurchaseOrder(request)).purchase_order
 
 
+async def new_transfer(shop: Shop, origin: str, destination: str) -> spb.CreateTransferRequest:
+    line = spb.NewTransferLine(sku=await stocked(shop, origin), quantity=1)
+    return spb.CreateTransferRequest(
+        idempotency_key=unique("trf"), origin_id=origin, destination_id=destination, lines=[line]
+    )
+
+
+async def transfer(shop: Shop, origin: str, destination: str, *, step: int = 0) -> spb.Transfer:
+    """A transfer of one unit from `origin` to `destination`: a draft (step 0), ready (1) or
+    shipped (2)."""
+    stub = shop.stock.stub
+    made = (await stub.CreateTransfer(await new_transfer(shop, origin, destination))).transfer
+    if step >= 1:
+        made = (await stub.ReadyTransfer(spb.ReadyTransferRequest(id=made.id))).transfer
+    if step >= 2:
+        made = (await stub.ShipTransfer(spb.ShipTransferRequest(id=made.id))).transfer
+    return made
+
+
 async def pickup_order(shop: Shop, store: str) -> tuple[opb.Order, ppb.PickupTask]:
     """A confirmed order of two units to pick up at `store`, and its task there."""
     pickup = cpb.PickupAt(location_id=store)
@@ -357,6 +376,35 @@ STORE_CASES: dict[str, Build] = {
     ),
     "stock/Scan": _scan,
     "stock/CreatePurchaseOrder": lambda shop, store: _ready(new_purchase_order(shop, store)),
+    "stock/CreateTransfer": lambda shop, store: new_transfer(shop, store, WAREHOUSE),
+    "stock/ReadyTransfer": lambda shop, store: _then(
+        transfer(
+            shop,
+            store,
+            WAREHOUSE,
+        ),
+        lambda t: spb.ReadyTransferRequest(id=t.id),
+    ),
+    "stock/ShipTransfer": lambda shop, store: _then(
+        transfer(shop, store, WAREHOUSE, step=1),
+        lambda t: spb.ShipTransferRequest(id=t.id),
+    ),
+    "stock/CancelTransfer": lambda shop, store: _then(
+        transfer(
+            shop,
+            store,
+            WAREHOUSE,
+        ),
+        lambda t: spb.CancelTransferRequest(id=t.id),
+    ),
+    "stock/ReceiveTransfer": lambda shop, store: _then(
+        transfer(shop, WAREHOUSE, store, step=2),
+        lambda t: spb.ReceiveTransferRequest(
+            id=t.id,
+            idempotency_key=unique("k"),
+            lines=[spb.ArrivedLine(sku=t.lines[0].sku, accepted=1)],
+        ),
+    ),
     "stock/ReceivePurchaseOrder": lambda shop, store: _then(
         purchase_order(shop, store),
         lambda po: spb.ReceivePurchaseOrderRequest(
@@ -425,6 +473,15 @@ NETWORK_CASES: dict[str, Build] = {
         shop, store, lambda sku: spb.ListLevelsRequest(location_id=store, sku_prefix=sku)
     ),
     "stock/LookupBarcodes": lambda shop, store: _ready(spb.LookupBarcodesRequest(codes=["0001"])),
+    "stock/GetTransfer": lambda shop, store: _then(
+        transfer(
+            shop,
+            store,
+            WAREHOUSE,
+        ),
+        lambda t: spb.GetTransferRequest(id=t.id),
+    ),
+    "stock/ListTransfers": lambda shop, store: _ready(spb.ListTransfersRequest(location_id=store)),
     "stock/GetPurchaseOrder": lambda shop, store: _then(
         purchase_order(shop, store), lambda po: spb.GetPurchaseOrderRequest(id=po.id)
     ),

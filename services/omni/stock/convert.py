@@ -20,6 +20,7 @@ from omni.stock.domain.model import (
     StockLevel,
 )
 from omni.stock.domain.purchasing import PurchaseOrder, PurchaseOrderStatus, Supply
+from omni.stock.domain.transfers import Transfer, TransferStatus
 from omni.stock.v1 import stock_pb2 as pb
 
 LOCATION_KINDS = {
@@ -34,6 +35,8 @@ PURCHASE_ORDER_STATUSES = {
     s: getattr(pb, f"PURCHASE_ORDER_STATUS_{s.value}") for s in PurchaseOrderStatus
 }
 PURCHASE_ORDER_STATUSES_FROM_PROTO = {v: k for k, v in PURCHASE_ORDER_STATUSES.items()}
+TRANSFER_STATUSES = {s: getattr(pb, f"TRANSFER_STATUS_{s.value}") for s in TransferStatus}
+TRANSFER_STATUSES_FROM_PROTO = {v: k for k, v in TRANSFER_STATUSES.items()}
 
 
 SCAN_KINDS_FROM_PROTO = {getattr(pb, f"SCAN_KIND_{k.value}"): k for k in ScanKind}
@@ -175,3 +178,21 @@ def promise_to_proto(
             purchase_order_id=entry.purchase_order_id,
         )
         set_time(added.expected_at, entry.expected_at)
+
+
+def transfer_to_proto(t: Transfer, into: pb.Transfer | None = None) -> pb.Transfer:
+    msg = pb.Transfer() if into is None else into
+    msg.id = t.id
+    msg.origin_id = t.origin_id
+    msg.destination_id = t.destination_id
+    msg.reference = t.reference
+    msg.status = TRANSFER_STATUSES[t.status]
+    for line in t.lines:
+        msg.lines.add(
+            sku=line.sku, quantity=line.quantity, accepted=line.accepted, rejected=line.rejected
+        )
+    msg.reservation_id = t.reservation_id
+    set_time(msg.created_at, t.created_at)
+    set_time(msg.updated_at, t.updated_at)
+    msg.version = t.version
+    return msg

@@ -18,8 +18,10 @@ from omni.stock.domain.events import (
     ReservationChanged,
     StockLevelChanged,
     StockReserved,
+    TransferChanged,
 )
 from omni.stock.v1 import messaging_pb2 as msg
+from omni.stock.v1 import stock_pb2 as pb
 
 
 def to_outbox(event: Event) -> OutboxMessage:
@@ -68,6 +70,16 @@ def to_outbox(event: Event) -> OutboxMessage:
                 reason=reason,
             )
             convert.purchase_order_to_proto(po, into=changed_po.purchase_order)
+        case TransferChanged(transfer, change, arrivals, reason):
+            subject = f"transfer.{change.value}"
+            payload = moved = msg.TransferChanged(
+                arrived=[
+                    pb.ArrivedLine(sku=sku, accepted=accepted, rejected=rejected)
+                    for sku, accepted, rejected in arrivals
+                ],
+                reason=reason,
+            )
+            convert.transfer_to_proto(transfer, into=moved.transfer)
     payload.event_id = event_id
     convert.set_time(payload.occurred_at, utcnow())
     if not subject.startswith(AVAILABILITY_PREFIX):

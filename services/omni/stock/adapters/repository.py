@@ -37,6 +37,8 @@ from omni.stock.adapters.tables import (
     reservation_lines,
     reservations,
     stock_levels,
+    transfer_lines,
+    transfers,
 )
 from omni.stock.domain.book import Key, LevelChanged
 from omni.stock.domain.channels import Channel, ChannelView
@@ -57,6 +59,7 @@ from omni.stock.domain.purchasing import (
     PurchaseOrderStatus,
     Supply,
 )
+from omni.stock.domain.transfers import Transfer, TransferLine, TransferStatus
 
 _LEVEL_COLUMNS = ("on_hand", "reserved", "safety_stock", "damaged", "version", "incoming")
 
@@ -470,6 +473,121 @@ class StockRepository:
                 PurchaseOrderLine(r["sku"], r["quantity"], r["expected_at"], r["received"])
             )
         return [_purchase_order(h, lines[h["id"]]) for h in heads]
+
+    # Transfers -------------------------------------------------------------------------
+
+    async def add_transfer(self, transfer: Transfer) -> None:
+        await self.conn.execute(insert(transfers), _transfer_row(transfer))
+        await self.conn.execute(
+            insert(transfer_lines),
+            [
+                {
+                    "transfer_id": transfer.id,
+                    "sku": ln.sku,
+                    "quantity": ln.quantity,
+                    "accepted": ln.accepted,
+                    "rejected": ln.rejected,
+                }
+                for ln in transfer.lines
+            ],
+        )
+
+    async def transfer(self, transfer_id: str, *, lock: bool = False) -> Transfer | None:
+        query = select(transfers).where(transfers.c.id == transfer_id)
+        if lock:
+            query = query.with_for_update()
+        head = (await self.conn.execute(query)).mappings().first()
+        return None if head is None else (await self._transfer_lines([head]))[0]
+
+    async def save_transfer(self, transfer: Transfer) -> None:
+        row = _transfer_row(transfer)
+        await self.conn.execute(
+            update(transfers)
+            .where(transfers.c.id == transfer.id)
+            .values({k: row[k] for k in ("status", "reservation_id", "version", "updated_at")})
+        )
+        stmt = (
+            update(transfer_lines)
+            .where(
+                and_(
+                    transfer_lines.c.transfer_id == transfer.id,
+                    transfer_lines.c.sku == bindparam("k_sku"),
+                )
+            )
+            .values(accepted=bindparam("accepted"), rejected=bindparam("rejected"))
+        )
+        await self.conn.execute(
+            stmt,
+            [
+                {"k_sku": ln.sku, "accepted": ln.accepted, "rejected": ln.rejected}
+                for ln in transfer.lines
+            ],
+        )
+
+    async def transfers_at(
+        self, location_id: str, status: TransferStatus | None, token: str, size: int
+    ) -> tuple[list[Transfer], str]:
+        """From or to the location, newest first; a page and the next page's token."""
+        t = transfers
+        query = (
+            select(t)
+            .where(or_(t.c.origin_id == location_id, t.c.destination_id == location_id))
+            .order_by(t.c.created_at.desc(), t.c.id.desc())
+        )
+        if status is not None:
+            query = query.where(t.c.status == status.value)
+        if token:
+            created, last_id = PageToken.read(token)
+            query = query.where(
+                or_(t.c.created_at < created, and_(t.c.created_at == created, t.c.id < last_id))
+            )
+        heads = list((await self.conn.execute(query.limit(size + 1))).mappings())
+        found = await self._transfer_lines(heads[:size])
+        more = len(heads) > size
+        return found, PageToken.after(found[-1].created_at, found[-1].id) if more else ""
+
+    async def _transfer_lines(self, heads: list[Any]) -> list[Transfer]:
+        if not heads:
+            return []
+        lines: dict[str, list[TransferLine]] = {h["id"]: [] for h in heads}
+        query = (
+            select(transfer_lines)
+            .where(transfer_lines.c.transfer_id.in_(list(lines)))
+            .order_by(transfer_lines.c.transfer_id, transfer_lines.c.sku)
+        )
+        for r in (await self.conn.execute(query)).mappings():
+            lines[r["transfer_id"]].append(
+                TransferLine(r["sku"], r["quantity"], r["accepted"], r["rejected"])
+            )
+        return [
+            Transfer(
+                id=h["id"],
+                origin_id=h["origin_id"],
+                destination_id=h["destination_id"],
+                reference=h["reference"],
+                lines=lines[h["id"]],
+                created_at=h["created_at"],
+                updated_at=h["updated_at"],
+                status=TransferStatus(h["status"]),
+                reservation_id=h["reservation_id"],
+                version=h["version"],
+            )
+            for h in heads
+        ]
+
+
+def _transfer_row(t: Transfer) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "origin_id": t.origin_id,
+        "destination_id": t.destination_id,
+        "reference": t.reference,
+        "status": t.status.value,
+        "reservation_id": t.reservation_id,
+        "created_at": t.created_at,
+        "updated_at": t.updated_at,
+        "version": t.version,
+    }
 
 
 def _purchase_order_row(po: PurchaseOrder) -> dict[str, Any]:

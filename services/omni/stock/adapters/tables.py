@@ -147,3 +147,34 @@ purchase_order_lines = Table(
     Column("expected_at", UTCDateTime, nullable=False),
     CheckConstraint("quantity > 0 AND received >= 0", name="ck_purchase_order_lines_quantities"),
 )
+
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("origin_id", String(64), ForeignKey("locations.id"), nullable=False),
+    Column("destination_id", String(64), ForeignKey("locations.id"), nullable=False),
+    Column("reference", String(128), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("reservation_id", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    # ListTransfers: a location's, from it or to it, newest first.
+    Index("ix_transfers_origin_created", "origin_id", "created_at", "id"),
+    Index("ix_transfers_destination_created", "destination_id", "created_at", "id"),
+)
+
+transfer_lines = Table(
+    "transfer_lines",
+    metadata,
+    Column("transfer_id", String(64), ForeignKey("transfers.id"), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("quantity", BigInteger, nullable=False),
+    Column("accepted", BigInteger, nullable=False),
+    Column("rejected", BigInteger, nullable=False),
+    CheckConstraint(
+        "quantity > 0 AND accepted >= 0 AND rejected >= 0 AND accepted + rejected <= quantity",
+        name="ck_transfer_lines_quantities",
+    ),
+)

@@ -152,3 +152,27 @@ class EndPurchaseOrder:
     cancel: bool
     reason: str = ""
     actor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CreateTransfer:
+    idempotency_key: str
+    origin_id: str
+    destination_id: str
+    reference: str
+    lines: tuple[tuple[str, int], ...]  # (sku, quantity)
+    ready: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveTransfer:
+    transfer_id: str
+    idempotency_key: str
+    lines: tuple[tuple[str, int, int], ...]  # (sku, accepted, rejected)
+    actor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTransfer:
+    transfer_id: str
+    reason: str = ""

@@ -13,6 +13,7 @@ from omni.stock.domain.model import Location, Movement, Reservation, ShortLine, 
 
 if TYPE_CHECKING:
     from omni.stock.domain.purchasing import PurchaseOrder
+    from omni.stock.domain.transfers import Transfer
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,24 @@ class PurchaseOrderChanged:
     reason: str = ""
 
 
+class TransferChange(StrEnum):
+    CREATED = "created"
+    READY = "ready"
+    SHIPPED = "shipped"
+    RECEIVED = "received"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class TransferChanged:
+    """A transfer as one change left it; a receipt names its (sku, accepted, rejected)."""
+
+    transfer: Transfer
+    change: TransferChange
+    arrivals: tuple[tuple[str, int, int], ...] = ()
+    reason: str = ""
+
+
 Event = (
     StockLevelChanged
     | StockReserved
@@ -100,4 +119,5 @@ Event = (
     | ChannelViewChanged
     | CountShortage
     | PurchaseOrderChanged
+    | TransferChanged
 )

@@ -17,7 +17,7 @@ from omni.stock.domain import commands
 from omni.stock.domain.model import InsufficientStock
 from omni.stock.entrypoints import requests
 from omni.stock.entrypoints.availability import AvailabilityHub
-from omni.stock.service_layer import handlers, purchasing, queries, scans
+from omni.stock.service_layer import handlers, purchasing, queries, scans, transfers
 from omni.stock.service_layer.services import StockServices
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
@@ -66,6 +66,15 @@ ACCESS: Access = {
     "ReceivePurchaseOrder": at_store(Role.ASSOCIATE, Role.MANAGER),
     "CancelPurchaseOrder": at_store(Role.MANAGER),
     "ClosePurchaseOrder": at_store(Role.MANAGER),
+    # Transfers: the origin sends (its manager asks, its associates pack and ship), the
+    # destination receives; staff see them anywhere.
+    "CreateTransfer": at_store(Role.MANAGER),
+    "GetTransfer": network(Role.ASSOCIATE, Role.MANAGER),
+    "ListTransfers": network(Role.ASSOCIATE, Role.MANAGER),
+    "ReadyTransfer": at_store(Role.ASSOCIATE, Role.MANAGER),
+    "ShipTransfer": at_store(Role.ASSOCIATE, Role.MANAGER),
+    "ReceiveTransfer": at_store(Role.ASSOCIATE, Role.MANAGER),
+    "CancelTransfer": at_store(Role.MANAGER),
 }
 
 
@@ -294,3 +303,49 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         cmd = requests.end_purchase_order(request, cancel=False)
         po = await purchasing.end_purchase_order(self._s.uow, cmd)
         return pb.ClosePurchaseOrderResponse(purchase_order=convert.purchase_order_to_proto(po))
+
+    async def CreateTransfer(
+        self, request: pb.CreateTransferRequest, context: Ctx
+    ) -> pb.CreateTransferResponse:
+        made = await transfers.create_transfer(self._s.uow, requests.create_transfer(request))
+        return pb.CreateTransferResponse(transfer=convert.transfer_to_proto(made))
+
+    async def GetTransfer(
+        self, request: pb.GetTransferRequest, context: Ctx
+    ) -> pb.GetTransferResponse:
+        found = await queries.get_transfer(self._s.uow, check.identifier("id", request.id))
+        return pb.GetTransferResponse(transfer=convert.transfer_to_proto(found))
+
+    async def ListTransfers(
+        self, request: pb.ListTransfersRequest, context: Ctx
+    ) -> pb.ListTransfersResponse:
+        found, token = await queries.transfers_at(self._s.uow, requests.list_transfers(request))
+        return pb.ListTransfersResponse(
+            transfers=[convert.transfer_to_proto(t) for t in found], next_page_token=token
+        )
+
+    async def ReadyTransfer(
+        self, request: pb.ReadyTransferRequest, context: Ctx
+    ) -> pb.ReadyTransferResponse:
+        ready = await transfers.ready_transfer(self._s.uow, check.identifier("id", request.id))
+        return pb.ReadyTransferResponse(transfer=convert.transfer_to_proto(ready))
+
+    async def ShipTransfer(
+        self, request: pb.ShipTransferRequest, context: Ctx
+    ) -> pb.ShipTransferResponse:
+        shipped = await transfers.ship_transfer(self._s.uow, check.identifier("id", request.id))
+        return pb.ShipTransferResponse(transfer=convert.transfer_to_proto(shipped))
+
+    async def ReceiveTransfer(
+        self, request: pb.ReceiveTransferRequest, context: Ctx
+    ) -> pb.ReceiveTransferResponse:
+        cmd = requests.receive_transfer(request)
+        received = await transfers.receive_transfer(self._s.uow, cmd)
+        return pb.ReceiveTransferResponse(transfer=convert.transfer_to_proto(received))
+
+    async def CancelTransfer(
+        self, request: pb.CancelTransferRequest, context: Ctx
+    ) -> pb.CancelTransferResponse:
+        cmd = requests.cancel_transfer(request)
+        cancelled = await transfers.cancel_transfer(self._s.uow, cmd)
+        return pb.CancelTransferResponse(transfer=convert.transfer_to_proto(cancelled))

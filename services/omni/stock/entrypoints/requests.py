@@ -16,7 +16,7 @@ from omni.stock.domain import commands
 from omni.stock.domain.channels import Channel, ChannelView
 from omni.stock.domain.model import Location, LocationKind, ScanKind
 from omni.stock.domain.sourcing import Destination
-from omni.stock.service_layer.queries import LevelsPage, PurchaseOrdersPage
+from omni.stock.service_layer.queries import LevelsPage, PurchaseOrdersPage, TransfersPage
 from omni.stock.v1 import stock_pb2 as pb
 
 MAX_TTL_SECONDS = 30 * 24 * 3600
@@ -402,6 +402,65 @@ def list_purchase_orders(msg: pb.ListPurchaseOrdersRequest) -> PurchaseOrdersPag
                 "status must be one of " + ", ".join(pb.PurchaseOrderStatus.keys()[1:])
             )
     return PurchaseOrdersPage(
+        location_id=check.identifier("location_id", msg.location_id),
+        status=status,
+        token=msg.page_token,  # checked where it is read (omni.platform.pages)
+        size=check.page_size(msg.page_size),
+    )
+
+
+def create_transfer(msg: pb.CreateTransferRequest) -> commands.CreateTransfer:
+    check.lines("lines", msg.lines)
+    check.each_once("sku", (line.sku for line in msg.lines))
+    return commands.CreateTransfer(
+        idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
+        origin_id=check.identifier("origin_id", msg.origin_id),
+        destination_id=check.identifier("destination_id", msg.destination_id),
+        reference=check.text("reference", msg.reference, max_length=MAX_NOTE),
+        lines=tuple(
+            (
+                check.identifier(f"lines[{i}].sku", line.sku),
+                check.quantity(f"lines[{i}].quantity", line.quantity),
+            )
+            for i, line in enumerate(msg.lines)
+        ),
+        ready=msg.ready,
+    )
+
+
+def receive_transfer(msg: pb.ReceiveTransferRequest) -> commands.ReceiveTransfer:
+    check.lines("lines", msg.lines)
+    lines = []
+    for i, line in enumerate(msg.lines):
+        accepted = check.non_negative(f"lines[{i}].accepted", line.accepted)
+        rejected = check.non_negative(f"lines[{i}].rejected", line.rejected)
+        if accepted + rejected == 0:
+            raise InvalidArgument(f"lines[{i}] receives nothing: give accepted or rejected units")
+        lines.append((check.identifier(f"lines[{i}].sku", line.sku), accepted, rejected))
+    return commands.ReceiveTransfer(
+        transfer_id=check.identifier("id", msg.id),
+        idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
+        lines=tuple(lines),
+        actor=check.text("actor", msg.actor, max_length=MAX_NOTE),
+    )
+
+
+def cancel_transfer(msg: pb.CancelTransferRequest) -> commands.CancelTransfer:
+    return commands.CancelTransfer(
+        transfer_id=check.identifier("id", msg.id),
+        reason=check.text("reason", msg.reason, max_length=check.MAX_TEXT_LENGTH),
+    )
+
+
+def list_transfers(msg: pb.ListTransfersRequest) -> TransfersPage:
+    status = None
+    if msg.status != pb.TRANSFER_STATUS_UNSPECIFIED:
+        status = convert.TRANSFER_STATUSES_FROM_PROTO.get(msg.status)
+        if status is None:
+            raise InvalidArgument(
+                "status must be one of " + ", ".join(pb.TransferStatus.keys()[1:])
+            )
+    return TransfersPage(
         location_id=check.identifier("location_id", msg.location_id),
         status=status,
         token=msg.page_token,  # checked where it is read (omni.platform.pages)

@@ -11,6 +11,7 @@ from omni.stock.adapters.repository import StockRepository
 from omni.stock.domain.channels import Channel, ChannelView
 from omni.stock.domain.model import Location, Movement, Reservation, StockLevel
 from omni.stock.domain.purchasing import PurchaseOrder, PurchaseOrderStatus, Supply, due_by
+from omni.stock.domain.transfers import Transfer, TransferStatus
 from omni.stock.service_layer.unit_of_work import UnitOfWork
 
 
@@ -59,6 +60,31 @@ async def purchase_orders_at(
         if not await repo.locations([page.location_id]):
             raise NotFound(f"location {page.location_id} does not exist")
         return await repo.purchase_orders_at(page.location_id, page.status, page.token, page.size)
+
+
+@dataclass(frozen=True, slots=True)
+class TransfersPage:
+    """Which page of the transfers from or to a location to read, newest first."""
+
+    location_id: str
+    status: TransferStatus | None
+    token: str
+    size: int
+
+
+async def transfers_at(uow: UnitOfWork, page: TransfersPage) -> tuple[list[Transfer], str]:
+    async with uow.reader() as repo:
+        if not await repo.locations([page.location_id]):
+            raise NotFound(f"location {page.location_id} does not exist")
+        return await repo.transfers_at(page.location_id, page.status, page.token, page.size)
+
+
+async def get_transfer(uow: UnitOfWork, transfer_id: str) -> Transfer:
+    async with uow.reader() as repo:
+        transfer = await repo.transfer(transfer_id)
+    if transfer is None:
+        raise NotFound(f"transfer {transfer_id} does not exist")
+    return transfer
 
 
 async def get_purchase_order(uow: UnitOfWork, purchase_order_id: str) -> PurchaseOrder:

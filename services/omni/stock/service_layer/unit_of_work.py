@@ -18,6 +18,7 @@ from omni.stock.domain.channels import ChannelView
 from omni.stock.domain.events import ChannelViewChanged, Event, LocationChanged, StockLevelChanged
 from omni.stock.domain.model import Location
 from omni.stock.domain.purchasing import PurchaseOrder
+from omni.stock.domain.transfers import Transfer
 
 keys = Keys(tables.idempotency_keys)
 
@@ -37,10 +38,20 @@ class Transaction:
         await self.repo.save_purchase_order(po)
         await self._saved(po, book)
 
-    async def _saved(self, po: PurchaseOrder, book: LevelBook) -> None:
+    async def add_transfer(self, transfer: Transfer, book: LevelBook) -> None:
+        await self.repo.add_transfer(transfer)
+        await self._saved(transfer, book)
+
+    async def save_transfer(self, transfer: Transfer, book: LevelBook) -> None:
+        """Saves a changed transfer, the levels it moved and its events (its reservation at
+        the origin is saved by the caller, with the repository)."""
+        await self.repo.save_transfer(transfer)
+        await self._saved(transfer, book)
+
+    async def _saved(self, aggregate: PurchaseOrder | Transfer, book: LevelBook) -> None:
         await self.save_book(book)
-        self.events.extend(po.events)
-        po.events.clear()
+        self.events.extend(aggregate.events)
+        aggregate.events.clear()
 
     # Locations and channel views are plain records, not aggregates: each one saved is
     # announced whole, so that every service's copy of it stays the same.

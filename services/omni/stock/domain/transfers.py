@@ -1,0 +1,220 @@
+"""Transfers: units moved between two locations, with a time in transit.
+
+DRAFT (nothing held) → READY_TO_SHIP (the units reserved at the origin, as any reservation:
+no one else can sell them) → IN_TRANSIT (they leave the origin's on_hand and are incoming at
+the destination) → PARTIALLY_RECEIVED → RECEIVED. Each line is received as accepted units (on
+hand at the destination) and rejected ones (arrived unsellable: counted damaged there);
+more than a line still expects is refused, since the origin counted what left. DRAFT and
+READY_TO_SHIP may be CANCELLED (the units held are released); once shipped, they are on their
+way and must be received."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from omni.platform.errors import FailedPrecondition, InvalidArgument
+from omni.stock.domain import book as ops
+from omni.stock.domain.book import LevelBook
+from omni.stock.domain.events import TransferChange, TransferChanged
+from omni.stock.domain.model import MovementKind, Reservation
+
+
+class TransferStatus(StrEnum):
+    DRAFT = "DRAFT"
+    READY_TO_SHIP = "READY_TO_SHIP"
+    IN_TRANSIT = "IN_TRANSIT"
+    PARTIALLY_RECEIVED = "PARTIALLY_RECEIVED"
+    RECEIVED = "RECEIVED"
+    CANCELLED = "CANCELLED"
+
+
+ARRIVING = frozenset({TransferStatus.IN_TRANSIT, TransferStatus.PARTIALLY_RECEIVED})
+
+
+@dataclass(slots=True)
+class TransferLine:
+    sku: str
+    quantity: int
+    accepted: int = 0
+    rejected: int = 0
+
+    @property
+    def outstanding(self) -> int:
+        return self.quantity - self.accepted - self.rejected
+
+
+Arrival = tuple[str, int, int]  # (sku, accepted, rejected)
+
+
+@dataclass(slots=True)
+class Transfer:
+    id: str
+    origin_id: str
+    destination_id: str
+    reference: str
+    lines: list[TransferLine]
+    created_at: datetime
+    updated_at: datetime
+    status: TransferStatus = TransferStatus.DRAFT
+    reservation_id: str = ""
+    version: int = 0
+    events: list[TransferChanged] = field(default_factory=list)
+
+    @classmethod
+    def draft(
+        cls,
+        *,
+        id: str,
+        origin_id: str,
+        destination_id: str,
+        reference: str,
+        lines: Sequence[TransferLine],
+        now: datetime,
+    ) -> Transfer:
+        if origin_id == destination_id:
+            raise InvalidArgument("a transfer goes from one location to another")
+        skus = [line.sku for line in lines]
+        if len(set(skus)) != len(skus):
+            raise InvalidArgument("each SKU may appear once per transfer")
+        transfer = cls(id, origin_id, destination_id, reference, list(lines), now, now, version=1)
+        transfer._changed(TransferChange.CREATED, now, first=True)
+        return transfer
+
+    @property
+    def key(self) -> str:
+        """The idempotency key of the units it holds at the origin."""
+        return f"transfer:{self.id}"
+
+    def line(self, sku: str) -> TransferLine | None:
+        return next((line for line in self.lines if line.sku == sku), None)
+
+    def ready(self, book: LevelBook, reservation_id: str, now: datetime) -> Reservation | None:
+        """Holds the units at the origin (InsufficientStock if they are not there). None (no
+        change) if it is ready or on its way already."""
+        if self.status is not TransferStatus.DRAFT:
+            self._refuse_if(TransferStatus.CANCELLED, "made ready")
+            return None
+        held = ops.reserve(
+            book,
+            reservation_id=reservation_id,
+            reference=self.id,
+            key=self.key,
+            lines={(line.sku, self.origin_id): line.quantity for line in self.lines},
+            now=now,
+            expires_at=None,
+        )
+        self.reservation_id = held.id
+        self.status = TransferStatus.READY_TO_SHIP
+        self._changed(TransferChange.READY, now)
+        return held
+
+    def ship(self, book: LevelBook, held: Reservation | None, now: datetime) -> bool:
+        """The units leave the origin (its on_hand and reserved: `held`, its reservation) and
+        are incoming at the destination. False (no change) if they are on their way already."""
+        if self.status is not TransferStatus.READY_TO_SHIP:
+            self._refuse_if(TransferStatus.CANCELLED, "shipped")
+            self._refuse_if(TransferStatus.DRAFT, "shipped before it is ready")
+            return False
+        assert held is not None, "a ready transfer holds its units"
+        ops.commit(book, held, None)
+        for line in self.lines:
+            book.apply(
+                line.sku,
+                self.destination_id,
+                MovementKind.INBOUND,
+                incoming=line.quantity,
+                reference=self.id,
+            )
+        self.status = TransferStatus.IN_TRANSIT
+        self._changed(TransferChange.SHIPPED, now)
+        return True
+
+    def receive(
+        self, book: LevelBook, arrivals: Sequence[Arrival], actor: str, now: datetime
+    ) -> None:
+        """Units taken in at the destination: accepted on hand, rejected counted damaged."""
+        if self.status not in ARRIVING:
+            raise FailedPrecondition(
+                f"transfer {self.id} is {self.status.value}: only a shipped transfer is received"
+            )
+        wanted: dict[str, int] = {}
+        for sku, accepted, rejected in arrivals:
+            wanted[sku] = wanted.get(sku, 0) + accepted + rejected
+        for sku, units in wanted.items():
+            line = self.line(sku)
+            if line is None:
+                raise FailedPrecondition(f"transfer {self.id} does not carry {sku}")
+            if units > line.outstanding:
+                raise FailedPrecondition(
+                    f"transfer {self.id} still carries {line.outstanding} of {sku}, not {units}; "
+                    "count again, or receive the extra units with ReceiveStock"
+                )
+        for sku, accepted, rejected in arrivals:
+            book.apply(
+                sku,
+                self.destination_id,
+                MovementKind.TRANSFER_IN,
+                on_hand=accepted,
+                damaged=rejected,
+                incoming=-(accepted + rejected),
+                reference=self.id,
+                actor=actor,
+            )
+            line = self.line(sku)
+            assert line is not None
+            line.accepted += accepted
+            line.rejected += rejected
+        done = all(line.outstanding == 0 for line in self.lines)
+        self.status = TransferStatus.RECEIVED if done else TransferStatus.PARTIALLY_RECEIVED
+        self._changed(TransferChange.RECEIVED, now, arrivals=tuple(arrivals))
+
+    def cancel(self, book: LevelBook, held: Reservation | None, reason: str, now: datetime) -> bool:
+        """Before it ships: the units held at the origin go back. False if cancelled already."""
+        if self.status is TransferStatus.CANCELLED:
+            return False
+        if self.status not in (TransferStatus.DRAFT, TransferStatus.READY_TO_SHIP):
+            raise FailedPrecondition(
+                f"transfer {self.id} is {self.status.value}: its units are on their way; "
+                "receive them (rejected, if they must not be sold)"
+            )
+        if held is not None:
+            ops.release(book, held)
+        self.status = TransferStatus.CANCELLED
+        self._changed(TransferChange.CANCELLED, now, reason=reason)
+        return True
+
+    def _refuse_if(self, status: TransferStatus, action: str) -> None:
+        if self.status is status:
+            raise FailedPrecondition(f"transfer {self.id} is {status.value}: it cannot be {action}")
+
+    def _changed(
+        self,
+        change: TransferChange,
+        now: datetime,
+        *,
+        first: bool = False,
+        arrivals: tuple[Arrival, ...] = (),
+        reason: str = "",
+    ) -> None:
+        if not first:
+            self.version += 1
+            self.updated_at = now
+        self.events.append(TransferChanged(self.snapshot(), change, arrivals, reason))
+
+    def snapshot(self) -> Transfer:
+        lines = [TransferLine(ln.sku, ln.quantity, ln.accepted, ln.rejected) for ln in self.lines]
+        return Transfer(
+            self.id,
+            self.origin_id,
+            self.destination_id,
+            self.reference,
+            lines,
+            self.created_at,
+            self.updated_at,
+            self.status,
+            self.reservation_id,
+            self.version,
+        )
