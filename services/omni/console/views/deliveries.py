@@ -1,0 +1,237 @@
+"""Deliveries at this store: purchase orders due here and transfers on their way, each received
+by scanning what arrived, one unit (or a few) at a time."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from starlette.requests import Request
+from starlette.responses import Response
+
+from omni.console.backends import Refused, attempt
+from omni.console.sessions import Session
+from omni.console.views.scanning import sku_for
+from omni.console.web import (
+    Console,
+    cannot_show,
+    console,
+    fields,
+    new_key,
+    refuse,
+    render,
+    session,
+    signed_in,
+)
+from omni.stock.v1 import stock_pb2 as spb
+
+EXPECTING_PO = (spb.PURCHASE_ORDER_STATUS_OPEN, spb.PURCHASE_ORDER_STATUS_PARTIALLY_RECEIVED)
+ARRIVING = (spb.TRANSFER_STATUS_IN_TRANSIT, spb.TRANSFER_STATUS_PARTIALLY_RECEIVED)
+MAX_UNITS = 10_000  # more in one go is a typing slip
+
+
+@signed_in
+async def deliveries_page(request: Request) -> Response:
+    store = request.path_params["store"]
+    app, who = console(request), session(request)
+    calls = [
+        _call(
+            app,
+            who,
+            "ListPurchaseOrders",
+            spb.ListPurchaseOrdersRequest(location_id=store, status=s),
+        )
+        for s in EXPECTING_PO
+    ] + [
+        _call(app, who, "ListTransfers", spb.ListTransfersRequest(location_id=store, status=s))
+        for s in ARRIVING
+    ]
+    found = await asyncio.gather(*(attempt(c) for c in calls))
+    refusal = next((f.words for f in found if isinstance(f, Refused)), "")
+    orders = [
+        po
+        for f in found[:2]
+        if isinstance(f, spb.ListPurchaseOrdersResponse)
+        for po in f.purchase_orders
+    ]
+    coming = [
+        t
+        for f in found[2:]
+        if isinstance(f, spb.ListTransfersResponse)
+        for t in f.transfers
+        if t.destination_id == store
+    ]
+    return render(
+        request,
+        "deliveries.html",
+        section="deliveries",
+        store=store,
+        orders=orders,
+        transfers=coming,
+        refusal=refusal,
+    )
+
+
+@signed_in
+async def delivery_page(request: Request) -> Response:
+    store, kind, ident = (request.path_params[k] for k in ("store", "kind", "id"))
+    app, who = console(request), session(request)
+    title = "Purchase order" if kind == "po" else "Transfer"
+    if kind not in KINDS:
+        return refuse(request, "There is no such page.", 404)
+    try:
+        delivery = await _load(app, who, kind, ident)
+    except Refused as exc:
+        return cannot_show(request, f"{title} {ident}", exc, store=store)
+    if delivery.store != store:
+        return refuse(request, f"{title} {ident} is not delivered to {store}.", 404)
+    return render(
+        request,
+        "delivery.html",
+        section="deliveries",
+        store=store,
+        d=delivery,
+        key=new_key("receive"),
+        first=True,
+    )
+
+
+@signed_in
+async def receive(request: Request) -> Response:
+    """One scan of what arrived: received at once, the delivery redrawn with what it did."""
+    store, kind, ident = (request.path_params[k] for k in ("store", "kind", "id"))
+    if kind not in KINDS:
+        return refuse(request, "There is no such page.", 404)
+    app, who, form = console(request), session(request), await fields(request)
+    done, refusal = "", ""
+    try:
+        done = await _receive(app, who, kind, ident, form)
+    except Refused as exc:
+        refusal = exc.words
+    try:
+        delivery = await _load(app, who, kind, ident)
+    except Refused as exc:
+        return refuse(request, exc.words, exc.http_status)
+    return render(
+        request,
+        "_delivery.html",
+        store=store,
+        d=delivery,
+        key=new_key("receive"),
+        done=done,
+        refusal=refusal,
+    )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A purchase order or a transfer as the receiving screen shows it."""
+
+    kind: str  # "po" or "transfer"
+    id: str
+    store: str  # where it is delivered
+    source: str  # the supplier, or the location it comes from
+    reference: str
+    status: str
+    lines: list[tuple[str, int, int, int]]  # (sku, expected in all, received, still to come)
+    open: bool  # still expecting units
+
+    @property
+    def expected(self) -> int:
+        return sum(line[3] for line in self.lines)
+
+
+KINDS = ("po", "transfer")
+
+
+async def _load(app: Console, who: Session, kind: str, ident: str) -> Delivery:
+    if kind == "po":
+        po = (
+            await _call(app, who, "GetPurchaseOrder", spb.GetPurchaseOrderRequest(id=ident))
+        ).purchase_order
+        return Delivery(
+            "po",
+            po.id,
+            po.location_id,
+            f"from {po.supplier}",
+            po.reference,
+            spb.PurchaseOrderStatus.Name(po.status).removeprefix("PURCHASE_ORDER_STATUS_"),
+            [
+                (ln.sku, ln.quantity, ln.received, max(0, ln.quantity - ln.received))
+                for ln in po.lines
+            ],
+            po.status in EXPECTING_PO,
+        )
+    t = (await _call(app, who, "GetTransfer", spb.GetTransferRequest(id=ident))).transfer
+    return Delivery(
+        "transfer",
+        t.id,
+        t.destination_id,
+        f"from {t.origin_id}",
+        t.reference,
+        spb.TransferStatus.Name(t.status).removeprefix("TRANSFER_STATUS_"),
+        [
+            (
+                ln.sku,
+                ln.quantity,
+                ln.accepted + ln.rejected,
+                ln.quantity - ln.accepted - ln.rejected,
+            )
+            for ln in t.lines
+        ],
+        t.status in ARRIVING,
+    )
+
+
+async def _receive(
+    app: Console, who: Session, kind: str, ident: str, form: Mapping[str, str]
+) -> str:
+    typed = form.get("code", "").strip()
+    if not typed:
+        raise _form_says("Scan the item, or type its SKU.")
+    units_text = form.get("units", "1").strip() or "1"
+    if not units_text.isdigit() or not 0 < int(units_text) <= MAX_UNITS:
+        raise _form_says(f"Enter how many units arrived: 1 to {MAX_UNITS}.")
+    units = int(units_text)
+    sku = await sku_for(app.backends, typed, who.token)
+    key = form.get("key", "")
+    damaged = form.get("condition") == "damaged"
+    if kind == "po":
+        reply = await _call(
+            app,
+            who,
+            "ReceivePurchaseOrder",
+            spb.ReceivePurchaseOrderRequest(
+                id=ident,
+                idempotency_key=key,
+                lines=[spb.ReceivedLine(sku=sku, quantity=units)],
+                actor=who.caller.subject,
+            ),
+        )
+        over = sum(o.quantity for o in reply.over_received)
+        said = f"Received {units} of {sku}."
+        return said + (f" {over} more than the order expected: tell the buyer." if over else "")
+    accepted, rejected = (0, units) if damaged else (units, 0)
+    await _call(
+        app,
+        who,
+        "ReceiveTransfer",
+        spb.ReceiveTransferRequest(
+            id=ident,
+            idempotency_key=key,
+            lines=[spb.ArrivedLine(sku=sku, accepted=accepted, rejected=rejected)],
+            actor=who.caller.subject,
+        ),
+    )
+    return f"Received {units} of {sku}" + (" as damaged." if damaged else ".")
+
+
+async def _call(app: Console, who: Session, method: str, request: object) -> Any:
+    return await app.backends.call("stock", getattr(app.backends.stock, method), request, who.token)
+
+
+def _form_says(words: str) -> Refused:
+    return Refused("console", grpc.StatusCode.INVALID_ARGUMENT, words)
