@@ -18,7 +18,7 @@ from omni.stock.v1 import stock_pb2_grpc
 from tests.helpers.checks import unique
 from tests.helpers.processes import free_port
 from tests.helpers.running import TOKENS, Stock, running_stock
-from tests.helpers.stock import add_location, level_of
+from tests.helpers.stock import add_location, level_of, receive
 
 OMNI = [sys.executable, "-c", "from omni.cli import main; main()"]
 
@@ -211,4 +211,37 @@ async def test_purchase_orders_from_csv_files_and_a_large_receipt_in_parts(
     bad = tmp_path / "bad.csv"
     bad.write_text("sku,quantity\nA,two\n")
     code, _, err = await omni(env, "po", "receive", po_id, str(bad))
-    assert code == 1 and "bad.csv:2: the quantity must be a whole number above 0" in err
+    assert code == 1 and "bad.csv:2: units must be a whole number from 1" in err
+
+
+async def test_a_transfer_from_a_csv_held_shipped_and_received_in_parts(
+    stock: Stock, tmp_path: Path
+) -> None:
+    env = target(stock)
+    await add_location(stock.stub, "L2")
+    skus = [unique("SKU") for _ in range(250)]
+    for sku in skus[:3]:
+        await receive(stock.stub, sku, "L1", 2)
+    few = tmp_path / "few.csv"
+    few.write_text("sku,quantity\n" + "".join(f"{s},2\n" for s in skus[:3]))
+    code, out, err = await omni(env, "transfer", "create", "L1", "L2", str(few), "--ready")
+    assert code == 0, err
+    transfer_id = out.split()[0]
+    assert transfer_id.startswith("trf_") and "READY_TO_SHIP  L1 → L2" in out
+    code, out, _ = await omni(env, "transfer", "ship", transfer_id)
+    assert code == 0 and "IN_TRANSIT" in out
+    arrived = tmp_path / "arrived.csv"
+    arrived.write_text("".join(f"{s},1,1\n" for s in skus[:3]))
+    for _ in range(2):  # run twice: counted once
+        code, out, err = await omni(env, "transfer", "receive", transfer_id, str(arrived))
+        assert code == 0, err
+    assert "RECEIVED" in out
+    level = await level_of(stock.stub, skus[0], "L2")
+    assert (level.on_hand, level.damaged, level.incoming) == (1, 1, 0)
+    code, out, _ = await omni(env, "transfer", "list", "L2", "--status", "RECEIVED")
+    assert code == 0 and transfer_id in out
+
+    many = tmp_path / "many.csv"  # more lines than one request takes: refused as a whole
+    many.write_text("".join(f"{s},1\n" for s in skus))
+    code, _, err = await omni(env, "transfer", "create", "L1", "L2", str(many))
+    assert code == 1 and "at most 200" in err

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 
 import grpc
 
-from omni.cli import purchasing, scan, stock, watch
+from omni.cli import purchasing, scan, stock, transfers, watch
+from omni.cli.sheets import CliError
 
 DEFAULT_STOCK = os.environ.get("OMNI_STOCK_TARGET", "127.0.0.1:50051")
 
@@ -33,6 +34,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     watch.add_parser(commands)
     stock.add_parser(commands)
     purchasing.add_parser(commands)
+    transfers.add_parser(commands)
     args = parser.parse_args(argv)
     try:
         asyncio.run(args.run(args))
@@ -42,7 +44,3 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(f"omni: {exc.code().name.lower().replace('_', ' ')}: {exc.details()}")
     except CliError as exc:
         sys.exit(f"omni: {exc}")
-
-
-class CliError(Exception):
-    """A mistake in what was typed: shown as one line."""

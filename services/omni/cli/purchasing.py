@@ -11,11 +11,7 @@ again on purpose."""
 from __future__ import annotations
 
 import argparse
-import csv
-import hashlib
-import sys
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +19,12 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from omni.cli.sheets import PART, CliError, key_for, moment, out, parts, quantity, rows
 from omni.platform import client
 from omni.platform.wire import timestamp
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 
-PART = 200  # lines per request (the API's limit)
 STATUS_NAMES = {
     v: k.removeprefix("PURCHASE_ORDER_STATUS_") for k, v in pb.PurchaseOrderStatus.items()
 }
@@ -72,56 +68,6 @@ def add_parser(commands: Any) -> None:
         end.set_defaults(run=_close if name == "close" else _cancel)
 
 
-def _rows(path: Path, columns: int) -> Iterator[tuple[int, list[str]]]:
-    """(line number, cells) of each data line; a header line is skipped."""
-    from omni.cli import CliError
-
-    try:
-        with path.open(newline="", encoding="utf-8") as f:
-            for number, cells in enumerate(csv.reader(f), start=1):
-                cells = [c.strip() for c in cells]
-                if not any(cells):
-                    continue
-                if number == 1 and not cells[1].lstrip("-").isdigit():
-                    continue  # the header
-                if len(cells) < columns:
-                    raise CliError(f"{path}:{number}: expected {columns} columns, got {len(cells)}")
-                yield number, cells
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"cannot read {path}: {exc}") from None
-    except IndexError:
-        raise CliError(f"{path}:1: expected at least two columns") from None
-
-
-def _quantity(path: Path, number: int, text: str) -> int:
-    from omni.cli import CliError
-
-    if not text.isdigit() or int(text) == 0:
-        raise CliError(
-            f"{path}:{number}: the quantity must be a whole number above 0, not {text!r}"
-        )
-    return int(text)
-
-
-def _expected(path: Path, number: int, text: str) -> datetime:
-    from omni.cli import CliError
-
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise CliError(f"{path}:{number}: {text!r} is not a date (YYYY-MM-DD)") from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def _out() -> Console:
-    """Standard output; piped into a file or another program, lines are never cut short."""
-    return Console() if sys.stdout.isatty() else Console(width=1000)
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-
-
 def _print(po: pb.PurchaseOrder, console: Console) -> None:
     console.print(
         f"{po.id}  {STATUS_NAMES[po.status]}  at {po.location_id}  from {po.supplier}"
@@ -159,32 +105,30 @@ async def _list(args: argparse.Namespace) -> None:
             token = page.next_page_token
             if not token:
                 break
-    _out().print(table)
+    out().print(table)
 
 
 async def _show(args: argparse.Namespace) -> None:
     async with client.channel(args.stock, args.token) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         reply = await stub.GetPurchaseOrder(pb.GetPurchaseOrderRequest(id=args.id))
-    _print(reply.purchase_order, _out())
+    _print(reply.purchase_order, out())
 
 
 async def _create(args: argparse.Namespace) -> None:
-    from omni.cli import CliError
-
     lines = [
         pb.NewPurchaseOrderLine(
             sku=cells[0],
-            quantity=_quantity(args.csv, number, cells[1]),
-            expected_at=timestamp(_expected(args.csv, number, cells[2])),
+            quantity=quantity(args.csv, number, cells[1]),
+            expected_at=timestamp(moment(args.csv, number, cells[2])),
         )
-        for number, cells in _rows(args.csv, 3)
+        for number, cells in rows(args.csv, 3)
     ]
     if not lines:
         raise CliError(f"{args.csv} has no lines")
     if len(lines) > PART:
         raise CliError(f"{args.csv} has {len(lines)} lines; a purchase order holds {PART} at most")
-    key = args.key or f"cli-po:{args.location}:{_digest(args.csv)}"
+    key = args.key or key_for("po", args.location, args.csv)
     async with client.channel(args.stock, args.token) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         reply = await stub.CreatePurchaseOrder(
@@ -196,27 +140,25 @@ async def _create(args: argparse.Namespace) -> None:
                 lines=lines,
             )
         )
-    _print(reply.purchase_order, _out())
+    _print(reply.purchase_order, out())
 
 
 async def _receive(args: argparse.Namespace) -> None:
-    from omni.cli import CliError
-
     lines = [
-        pb.ReceivedLine(sku=cells[0], quantity=_quantity(args.csv, number, cells[1]))
-        for number, cells in _rows(args.csv, 2)
+        pb.ReceivedLine(sku=cells[0], quantity=quantity(args.csv, number, cells[1]))
+        for number, cells in rows(args.csv, 2)
     ]
     if not lines:
         raise CliError(f"{args.csv} has no lines")
-    stem = args.key or f"cli-rcv:{args.id}:{_digest(args.csv)}"
-    parts = [lines[i : i + PART] for i in range(0, len(lines), PART)]
+    stem = args.key or key_for("rcv", args.id, args.csv)
+    chunks = parts(lines)
     console = Console(stderr=True)
     over: dict[str, int] = {}
     async with client.channel(args.stock, args.token) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         with Progress(console=console, transient=True) as progress:
             bar = progress.add_task(f"receiving {len(lines)} lines", total=len(lines))
-            for i, part in enumerate(parts):
+            for i, part in enumerate(chunks):
                 reply = await stub.ReceivePurchaseOrder(
                     pb.ReceivePurchaseOrderRequest(
                         id=args.id, idempotency_key=f"{stem}:{i}", lines=part, actor="omni-cli"
@@ -225,9 +167,9 @@ async def _receive(args: argparse.Namespace) -> None:
                 for extra in reply.over_received:
                     over[extra.sku] = over.get(extra.sku, 0) + extra.quantity
                 progress.advance(bar, len(part))
-    _print(reply.purchase_order, _out())
+    _print(reply.purchase_order, out())
     if over:
-        _out().print("over-received: " + ", ".join(f"{s} {q}" for s, q in over.items()))
+        out().print("over-received: " + ", ".join(f"{s} {q}" for s, q in over.items()))
 
 
 async def _close(args: argparse.Namespace) -> None:
@@ -236,7 +178,7 @@ async def _close(args: argparse.Namespace) -> None:
         reply = await stub.ClosePurchaseOrder(
             pb.ClosePurchaseOrderRequest(id=args.id, reason=args.reason)
         )
-    _print(reply.purchase_order, _out())
+    _print(reply.purchase_order, out())
 
 
 async def _cancel(args: argparse.Namespace) -> None:
@@ -245,4 +187,4 @@ async def _cancel(args: argparse.Namespace) -> None:
         reply = await stub.CancelPurchaseOrder(
             pb.CancelPurchaseOrderRequest(id=args.id, reason=args.reason)
         )
-    _print(reply.purchase_order, _out())
+    _print(reply.purchase_order, out())

@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 from grpc_status import rpc_status
 
+from omni.cli.sheets import CliError
 from omni.common.v1 import common_pb2 as cpb
 from omni.platform import client
 from omni.stock.v1 import stock_pb2 as pb
@@ -87,8 +88,6 @@ async def _receive(args: argparse.Namespace) -> None:
 
 
 async def _reserve(args: argparse.Namespace) -> None:
-    from omni.cli import CliError
-
     lines = []
     for text in args.lines:
         sku, _, rest = text.partition("@")
