@@ -51,6 +51,7 @@ async def test_an_associate_receives_a_purchase_order_by_scanning_each_item(
     await scan.fill(other)
     await scan.press("Enter")
     await expect(page.get_by_role("alert")).to_contain_text(f"does not list {other}")
+    await expect(scan).to_be_focused()  # redrawn and settled: ready again
     await page.get_by_label("Units").fill("2")
     await scan.fill(sku)
     await scan.press("Enter")
@@ -92,3 +93,36 @@ async def test_a_transfer_from_the_warehouse_is_received_and_a_damaged_item_coun
     await expect(page.get_by_role("status")).to_have_text(f"Received 1 of {sku} as damaged.")
     level = await level_of(world.stock.stub, sku, HOME)
     assert (level.on_hand, level.damaged, level.incoming) == (1, 1, 0)
+
+
+async def test_a_transfer_leaving_the_store_is_held_then_shipped_from_the_list(
+    world: World, page: Page
+) -> None:
+    sku = unique("CAP")
+    await receive(world.stock.stub, sku, HOME, 3)
+    made = await world.stock.stub.CreateTransfer(
+        spb.CreateTransferRequest(
+            idempotency_key=unique("trf"),
+            origin_id=HOME,
+            destination_id=WAREHOUSE,
+            reference="end of season",
+            lines=[spb.NewTransferLine(sku=sku, quantity=2)],
+        )
+    )
+    transfer_id = made.transfer.id
+    await sign_in(page, world.url, "associate")
+    await page.goto(f"{world.url}/s/{HOME}/deliveries")
+    leaving = page.get_by_role("table", name="Transfers leaving here")
+    row = leaving.get_by_role("row", name=re.compile(transfer_id))
+    await row.get_by_role("button", name="Hold the units").click()
+    await expect(page.get_by_role("status")).to_have_text(
+        f"Transfer {transfer_id} is held, ready to ship."
+    )
+    assert (await level_of(world.stock.stub, sku, HOME)).reserved == 2
+    await row.get_by_role("button", name="Ship").click()
+    await expect(page.get_by_role("status")).to_have_text(
+        f"Transfer {transfer_id} has left the store."
+    )
+    await expect(leaving.get_by_role("row", name=re.compile(transfer_id))).to_have_count(0)
+    level = await level_of(world.stock.stub, sku, HOME)
+    assert (level.on_hand, level.reserved) == (1, 0)

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import grpc
 from starlette.requests import Request
@@ -20,6 +21,7 @@ from omni.console.web import (
     cannot_show,
     console,
     fields,
+    go,
     new_key,
     refuse,
     render,
@@ -30,6 +32,7 @@ from omni.stock.v1 import stock_pb2 as spb
 
 EXPECTING_PO = (spb.PURCHASE_ORDER_STATUS_OPEN, spb.PURCHASE_ORDER_STATUS_PARTIALLY_RECEIVED)
 ARRIVING = (spb.TRANSFER_STATUS_IN_TRANSIT, spb.TRANSFER_STATUS_PARTIALLY_RECEIVED)
+LEAVING = (spb.TRANSFER_STATUS_DRAFT, spb.TRANSFER_STATUS_READY_TO_SHIP)
 MAX_UNITS = 10_000  # more in one go is a typing slip
 
 
@@ -49,6 +52,10 @@ async def deliveries_page(request: Request) -> Response:
         _call(app, who, "ListTransfers", spb.ListTransfersRequest(location_id=store, status=s))
         for s in ARRIVING
     ]
+    calls += [
+        _call(app, who, "ListTransfers", spb.ListTransfersRequest(location_id=store, status=s))
+        for s in LEAVING
+    ]
     found = await asyncio.gather(*(attempt(c) for c in calls))
     refusal = next((f.words for f in found if isinstance(f, Refused)), "")
     orders = [
@@ -57,13 +64,9 @@ async def deliveries_page(request: Request) -> Response:
         if isinstance(f, spb.ListPurchaseOrdersResponse)
         for po in f.purchase_orders
     ]
-    coming = [
-        t
-        for f in found[2:]
-        if isinstance(f, spb.ListTransfersResponse)
-        for t in f.transfers
-        if t.destination_id == store
-    ]
+    moving = [t for f in found[2:] if isinstance(f, spb.ListTransfersResponse) for t in f.transfers]
+    coming = [t for t in moving if t.destination_id == store and t.status in ARRIVING]
+    leaving = [t for t in moving if t.origin_id == store and t.status in LEAVING]
     return render(
         request,
         "deliveries.html",
@@ -71,8 +74,32 @@ async def deliveries_page(request: Request) -> Response:
         store=store,
         orders=orders,
         transfers=coming,
+        leaving=leaving,
+        DRAFT=spb.TRANSFER_STATUS_DRAFT,
         refusal=refusal,
+        done=request.query_params.get("done", "")[:200],
     )
+
+
+@signed_in
+async def send(request: Request) -> Response:
+    """A transfer leaving the store: its units held (ready), or shipped."""
+    store, ident, step = (request.path_params[k] for k in ("store", "id", "step"))
+    app, who = console(request), session(request)
+    if step not in SENDING:
+        return refuse(request, "There is no such step.", 404)
+    method, request_type, said = SENDING[step]
+    try:
+        await _call(app, who, method, request_type(id=ident))
+    except Refused as exc:
+        return refuse(request, exc.words, exc.http_status, title=f"Transfer {ident}")
+    return go(request, f"/s/{store}/deliveries?" + urlencode({"done": said.format(ident)}))
+
+
+SENDING: dict[str, tuple[str, Any, str]] = {
+    "ready": ("ReadyTransfer", spb.ReadyTransferRequest, "Transfer {} is held, ready to ship."),
+    "ship": ("ShipTransfer", spb.ShipTransferRequest, "Transfer {} has left the store."),
+}
 
 
 @signed_in
