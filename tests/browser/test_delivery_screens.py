@@ -3,16 +3,21 @@ arrived, as an associate does at the back door."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+from pathlib import Path
 
 from playwright.async_api import Page, expect
 
 from omni.platform.clock import utcnow
+from omni.platform.natsserver import EmbeddedNats
 from omni.platform.wire import timestamp
 from omni.stock.v1 import stock_pb2 as spb
-from tests.browser.conftest import HOME, WAREHOUSE, World, shot, sign_in
+from tests.browser.conftest import HOME, WAREHOUSE, World, console_running, shot, sign_in
 from tests.helpers.checks import unique
-from tests.helpers.stock import level_of, receive
+from tests.helpers.processes import free_port
+from tests.helpers.running import running_stock
+from tests.helpers.stock import add_location, level_of, receive
 
 
 async def test_an_associate_receives_a_purchase_order_by_scanning_each_item(
@@ -126,3 +131,46 @@ async def test_a_transfer_leaving_the_store_is_held_then_shipped_from_the_list(
     await expect(leaving.get_by_role("row", name=re.compile(transfer_id))).to_have_count(0)
     level = await level_of(world.stock.stub, sku, HOME)
     assert (level.on_hand, level.reserved) == (1, 0)
+
+
+async def test_a_scan_stock_did_not_answer_is_offered_again_and_received_once(
+    page: Page, nats_for_module: EmbeddedNats, tmp_path: Path
+) -> None:
+    ports = {name: free_port() for name in ("stock", "orders", "pickup", "returns")}
+    targets = {f"{name}_target": f"127.0.0.1:{port}" for name, port in ports.items()}
+    database = f"sqlite+aiosqlite:///{tmp_path / 'stock.db'}"
+    sku = unique("JEANS")
+    async with console_running(nats_url=nats_for_module.url, **targets) as url:
+        async with running_stock(database, nats_for_module.url, grpc_port=ports["stock"]) as stock:
+            await add_location(stock.stub, HOME, kind=spb.LOCATION_KIND_STORE)
+            line = spb.NewPurchaseOrderLine(sku=sku, quantity=2, expected_at=timestamp(utcnow()))
+            created = await stock.stub.CreatePurchaseOrder(
+                spb.CreatePurchaseOrderRequest(
+                    idempotency_key="po-1", location_id=HOME, supplier="Acme", lines=[line]
+                )
+            )
+            po_id = created.purchase_order.id
+            await sign_in(page, url, "associate")
+            await page.goto(f"{url}/s/{HOME}/deliveries/po/{po_id}")
+            scan = page.get_by_label("Scan the item, or type its SKU")
+            await scan.fill(sku)
+        # Stock is away as the scan is sent: it may or may not have gone through.
+        key = page.locator("#delivery input[name=key]")
+        sent_with = await key.input_value()
+        await scan.press("Enter")
+        await expect(page.locator("#delivery").get_by_role("alert")).to_contain_text(
+            "Press Receive to send the same scan again."
+        )
+        await expect(scan).to_have_value(sku)
+        await expect(key).to_have_value(sent_with)  # sent again, it cannot count twice
+        async with running_stock(
+            database, nats_for_module.url, grpc_port=ports["stock"], migrate_on_start=False
+        ) as stock:
+            done = page.get_by_role("status")
+            for _ in range(10):  # pressed again until stock answers, as a person would
+                await page.get_by_role("button", name="Receive").click()
+                with contextlib.suppress(AssertionError):
+                    await expect(done).to_have_text(f"Received 1 of {sku}.", timeout=2_000)
+                    break
+            await expect(done).to_have_text(f"Received 1 of {sku}.")
+            assert (await level_of(stock.stub, sku, HOME)).on_hand == 1

@@ -86,7 +86,7 @@ ROLE_TOKENS = {
     Role.MANAGER: "manager-anywhere",
     Role.SERVICE: "service",
 }
-# The test tokens bound to a store (tests/helpers.py): each works at OWN, never at OTHER.
+# The test tokens bound to a store (tests/helpers/running.py): each works at OWN, never at OTHER.
 OWN, OTHER, WAREHOUSE = "STORE-1", "STORE-2", "WH-1"
 BOUND = {Role.ASSOCIATE: "associate", Role.MANAGER: "manager", Role.SCANNER: "scanner-store"}
 
@@ -396,6 +396,9 @@ STORE_CASES: dict[str, Build] = {
             WAREHOUSE,
         ),
         lambda t: spb.CancelTransferRequest(id=t.id),
+    ),
+    "stock/CloseTransfer": lambda shop, store: _then(
+        transfer(shop, WAREHOUSE, store, step=2), lambda t: spb.CloseTransferRequest(id=t.id)
     ),
     "stock/ReceiveTransfer": lambda shop, store: _then(
         transfer(shop, WAREHOUSE, store, step=2),

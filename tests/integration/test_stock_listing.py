@@ -17,7 +17,8 @@ from tests.helpers.stock import add_location, level_of, receive
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 DENIED = grpc.StatusCode.PERMISSION_DENIED
-OWN, OTHER = "STORE-1", "STORE-2"  # the test manager's store (tests/helpers.py), and another
+# The test manager's store (tests/helpers/running.py), and another.
+OWN, OTHER = "STORE-1", "STORE-2"
 # SKUs at OWN, given out of order; "A_" and "a-" must not match the prefix "A-" (no LIKE).
 AT_OWN = ["A-03", "B-01", "A-01", "A_01", "a-01", "A-02", "C-01"]
 

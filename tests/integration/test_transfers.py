@@ -185,3 +185,46 @@ async def test_bad_input_is_refused_by_field(replicas: list[Stock]) -> None:
             await getattr(a.stub, rpc)(request)
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, refused.value.details()
         assert words in (refused.value.details() or "")
+
+
+async def test_a_transfer_s_held_units_move_only_with_the_transfer(replicas: list[Stock]) -> None:
+    a, _ = replicas
+    sku = unique("A")
+    await receive(a.stub, sku, "WH-1", 10)
+    made = (await a.stub.CreateTransfer(new_transfer("t1", ready=True, **{sku: 5}))).transfer
+    hold = made.reservation_id
+    line = pb.CommitLine(sku=sku, location_id="WH-1", quantity=3)
+    for call in (
+        a.stub.Release(pb.ReleaseRequest(reservation_id=hold, lines=[line], idempotency_key="k")),
+        a.stub.Release(pb.ReleaseRequest(reservation_id=hold)),
+        a.stub.Commit(pb.CommitRequest(reservation_id=hold)),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await call
+        assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert f"transfer {made.id}" in (refused.value.details() or "")
+    await a.stub.ShipTransfer(pb.ShipTransferRequest(id=made.id))
+    await a.stub.ReceiveTransfer(arrival(made.id, "r1", sku, 5))
+    total = [await level_of(a.stub, sku, where) for where in ("WH-1", "STORE-1")]
+    assert sum(level.on_hand for level in total) == 10  # nothing made, nothing lost
+
+
+async def test_what_never_arrives_is_given_up_by_closing_the_transfer(
+    replicas: list[Stock],
+) -> None:
+    a, b = replicas
+    sku = unique("A")
+    await receive(a.stub, sku, "WH-1", 4)
+    made = (await a.stub.CreateTransfer(new_transfer("t1", ready=True, **{sku: 4}))).transfer
+    with pytest.raises(grpc.aio.AioRpcError) as too_soon:
+        await a.stub.CloseTransfer(pb.CloseTransferRequest(id=made.id))
+    assert too_soon.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    await a.stub.ShipTransfer(pb.ShipTransferRequest(id=made.id))
+    await a.stub.ReceiveTransfer(arrival(made.id, "r1", sku, 3))
+    for stub in (a.stub, b.stub):  # twice: harmless
+        closed = await stub.CloseTransfer(pb.CloseTransferRequest(id=made.id, reason="lost"))
+        assert closed.transfer.status == T.TRANSFER_STATUS_CLOSED
+    assert await levels(a, sku) == ((0, 0, 0), (3, 0, 0))
+    assert await ledger_fold(a.stub, sku, "STORE-1") == as_domain(
+        await level_of(a.stub, sku, "STORE-1")
+    )

@@ -161,7 +161,7 @@ async def _receive(args: argparse.Namespace) -> None:
             for i, part in enumerate(chunks):
                 reply = await stub.ReceivePurchaseOrder(
                     pb.ReceivePurchaseOrderRequest(
-                        id=args.id, idempotency_key=f"{stem}:{i}", lines=part, actor="omni-cli"
+                        id=args.id, idempotency_key=f"{stem}:{i}", lines=part
                     )
                 )
                 for extra in reply.over_received:

@@ -37,7 +37,7 @@ def rows(path: Path, columns: int) -> Iterator[tuple[int, list[str]]]:
                     continue
                 if len(cells) < columns:
                     raise CliError(f"{path}:{number}: expected {columns} columns, got {len(cells)}")
-                if number == 1 and not cells[1].lstrip("-").isdigit():
+                if number == 1 and not cells[1].lstrip("-").isdecimal():
                     continue  # the header
                 yield number, cells
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
@@ -46,7 +46,7 @@ def rows(path: Path, columns: int) -> Iterator[tuple[int, list[str]]]:
 
 def quantity(path: Path, number: int, text: str, *, zero: bool = False) -> int:
     """A whole number of units from a cell (above 0, unless `zero` may be given)."""
-    if not text.isdigit() or len(text) > 9 or (int(text) == 0 and not zero):
+    if not text.isdecimal() or len(text) > 9 or (int(text) == 0 and not zero):
         least = 0 if zero else 1
         raise CliError(f"{path}:{number}: units must be a whole number from {least}: {text!r}")
     return int(text)

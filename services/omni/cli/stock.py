@@ -92,7 +92,7 @@ async def _reserve(args: argparse.Namespace) -> None:
     for text in args.lines:
         sku, _, rest = text.partition("@")
         location, _, qty = rest.partition("=")
-        if not (sku and location and qty.lstrip("-").isdigit()):
+        if not (sku and location and qty.lstrip("-").isdecimal()):
             raise CliError(f"{text!r} is not SKU@LOCATION=QTY")
         lines.append(pb.ReserveLine(sku=sku, location_id=location, quantity=int(qty)))
     key = args.key or f"cli-{uuid.uuid4().hex[:12]}"

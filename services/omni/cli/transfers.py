@@ -136,9 +136,7 @@ async def _receive(args: argparse.Namespace) -> None:
             bar = progress.add_task(f"receiving {len(lines)} lines", total=len(lines))
             for i, part in enumerate(parts(lines)):
                 reply = await stub.ReceiveTransfer(
-                    pb.ReceiveTransferRequest(
-                        id=args.id, idempotency_key=f"{stem}:{i}", lines=part, actor="omni-cli"
-                    )
+                    pb.ReceiveTransferRequest(id=args.id, idempotency_key=f"{stem}:{i}", lines=part)
                 )
                 progress.advance(bar, len(part))
     _print(reply.transfer, out())

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from omni.platform import deadletters, metrics, tracing
 from omni.platform.clock import utcnow
-from omni.platform.db import is_connection_error
+from omni.platform.db import HasConnection, is_connection_error
 from omni.platform.driver import insert_ignoring_conflicts
 from omni.platform.errors import Conflict, Unavailable
 from omni.platform.logs import NATS_HEADER, request_scope
@@ -57,11 +57,6 @@ async def first_deliveries(
 class FromEvent(Protocol):
     @property
     def event_id(self) -> str: ...
-
-
-class HasConnection(Protocol):
-    @property
-    def conn(self) -> AsyncConnection: ...
 
 
 Tx = TypeVar("Tx", bound=HasConnection)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import asyncpg
 from sqlalchemy import ColumnElement, DateTime, any_, bindparam, event
@@ -194,3 +194,10 @@ async def with_retries(
             await asyncio.sleep(delay)
             delay *= 2
     raise AssertionError("unreachable")
+
+
+class HasConnection(Protocol):
+    """A handler's transaction: whatever else it offers, the connection it runs on."""
+
+    @property
+    def conn(self) -> AsyncConnection: ...

@@ -12,12 +12,13 @@ import json
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from omni.platform.clock import utcnow
+from omni.platform.db import HasConnection
 from omni.platform.driver import insert_ignoring_conflicts
 from omni.platform.errors import AlreadyExists, OmniError
 from omni.platform.fingerprints import request_hash
@@ -110,11 +111,6 @@ class Keys:
             return
         rows = [{"k": k, "result": json.dumps(v)} for k, v in results.items()]
         await conn.execute(self._store, rows)
-
-
-class HasConnection(Protocol):
-    @property
-    def conn(self) -> AsyncConnection: ...
 
 
 Tx = TypeVar("Tx", bound=HasConnection)

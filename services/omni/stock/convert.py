@@ -164,8 +164,11 @@ def promise_to_proto(
     network: dict[str, int],
     supply: list[Supply],
     into: pb.GetAvailabilityResponse,
+    *,
+    with_orders: bool,
 ) -> None:
-    """What may be promised by a time, into GetAvailability's answer."""
+    """What may be promised by a time, into GetAvailability's answer (`with_orders`: naming
+    the purchase order behind each supply entry)."""
     for (sku, location_id), units in sorted(levels.items()):
         into.promised.add(sku=sku, location_id=location_id, available=units)
     for sku, units in network.items():
@@ -175,7 +178,7 @@ def promise_to_proto(
             sku=entry.sku,
             location_id=entry.location_id,
             quantity=entry.quantity,
-            purchase_order_id=entry.purchase_order_id,
+            purchase_order_id=entry.purchase_order_id if with_orders else "",
         )
         set_time(added.expected_at, entry.expected_at)
 

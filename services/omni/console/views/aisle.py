@@ -184,7 +184,7 @@ def _order_request(form: Mapping[str, str], sku: str, currency: str) -> opb.Plac
     """The order the form describes, or what is wrong with the form, in words."""
     quantity = form.get("quantity", "").strip()
     price = words.to_minor(form.get("price", ""), currency)
-    if not quantity.isdigit() or not 0 < int(quantity) < 10_000:
+    if not quantity.isdecimal() or not 0 < int(quantity) < 10_000:
         return "Enter how many units the customer wants."
     if price is None:
         return f"Enter the price of one unit in {currency}, e.g. 49.99."

@@ -173,7 +173,7 @@ def chosen(
 
 def _units(text: str | None) -> int | None:
     text = (text or "0").strip() or "0"
-    return int(text) if text.isdigit() and len(text) < 7 else None
+    return int(text) if text.isdecimal() and len(text) < 7 else None
 
 
 @signed_in

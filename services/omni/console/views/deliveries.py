@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import grpc
 from starlette.requests import Request
@@ -21,7 +20,6 @@ from omni.console.web import (
     cannot_show,
     console,
     fields,
-    go,
     new_key,
     refuse,
     render,
@@ -34,28 +32,26 @@ EXPECTING_PO = (spb.PURCHASE_ORDER_STATUS_OPEN, spb.PURCHASE_ORDER_STATUS_PARTIA
 ARRIVING = (spb.TRANSFER_STATUS_IN_TRANSIT, spb.TRANSFER_STATUS_PARTIALLY_RECEIVED)
 LEAVING = (spb.TRANSFER_STATUS_DRAFT, spb.TRANSFER_STATUS_READY_TO_SHIP)
 MAX_UNITS = 10_000  # more in one go is a typing slip
+PAGE = 500  # of each kind: a store's deliveries in flight
 
 
 @signed_in
 async def deliveries_page(request: Request) -> Response:
-    store = request.path_params["store"]
+    return await _deliveries(request, request.path_params["store"])
+
+
+async def _deliveries(request: Request, store: str, done: str = "") -> Response:
     app, who = console(request), session(request)
-    calls = [
-        _call(
-            app,
-            who,
-            "ListPurchaseOrders",
-            spb.ListPurchaseOrdersRequest(location_id=store, status=s),
-        )
+    asked_orders = [
+        spb.ListPurchaseOrdersRequest(location_id=store, status=s, page_size=PAGE)
         for s in EXPECTING_PO
-    ] + [
-        _call(app, who, "ListTransfers", spb.ListTransfersRequest(location_id=store, status=s))
-        for s in ARRIVING
     ]
-    calls += [
-        _call(app, who, "ListTransfers", spb.ListTransfersRequest(location_id=store, status=s))
-        for s in LEAVING
+    asked_transfers = [
+        spb.ListTransfersRequest(location_id=store, status=s, page_size=PAGE)
+        for s in (*ARRIVING, *LEAVING)
     ]
+    calls = [_call(app, who, "ListPurchaseOrders", r) for r in asked_orders]
+    calls += [_call(app, who, "ListTransfers", r) for r in asked_transfers]
     found = await asyncio.gather(*(attempt(c) for c in calls))
     refusal = next((f.words for f in found if isinstance(f, Refused)), "")
     orders = [
@@ -77,7 +73,7 @@ async def deliveries_page(request: Request) -> Response:
         leaving=leaving,
         DRAFT=spb.TRANSFER_STATUS_DRAFT,
         refusal=refusal,
-        done=request.query_params.get("done", "")[:200],
+        done=done,
     )
 
 
@@ -93,7 +89,7 @@ async def send(request: Request) -> Response:
         await _call(app, who, method, request_type(id=ident))
     except Refused as exc:
         return refuse(request, exc.words, exc.http_status, title=f"Transfer {ident}")
-    return go(request, f"/s/{store}/deliveries?" + urlencode({"done": said.format(ident)}))
+    return await _deliveries(request, store, done=said.format(ident))  # again: harmless
 
 
 SENDING: dict[str, tuple[str, Any, str]] = {
@@ -120,8 +116,11 @@ async def delivery_page(request: Request) -> Response:
         "delivery.html",
         section="deliveries",
         store=store,
+        kind=kind,
+        ident=ident,
         d=delivery,
         key=new_key("receive"),
+        again={},
         first=True,
     )
 
@@ -133,23 +132,30 @@ async def receive(request: Request) -> Response:
     if kind not in KINDS:
         return refuse(request, "There is no such page.", 404)
     app, who, form = console(request), session(request), await fields(request)
-    done, refusal = "", ""
+    done, refusal, retry = "", "", False
     try:
         done = await _receive(app, who, kind, ident, form)
     except Refused as exc:
         refusal = exc.words
+        # Not refused but unanswered: it may have gone through. The same scan, with the same
+        # key, is offered again, so that sending it again cannot receive it twice.
+        retry = not exc.final
+    delivery: Delivery | None = None
     try:
         delivery = await _load(app, who, kind, ident)
-    except Refused as exc:
-        return refuse(request, exc.words, exc.http_status)
+    except Refused as exc:  # the form stays, to send again once stock answers
+        refusal = refusal or exc.words
     return render(
         request,
         "_delivery.html",
         store=store,
+        kind=kind,
+        ident=ident,
         d=delivery,
-        key=new_key("receive"),
+        key=form.get("key", "") if retry else new_key("receive"),
+        again=form if retry else {},
         done=done,
-        refusal=refusal,
+        refusal=refusal + (" Press Receive to send the same scan again." if retry else ""),
     )
 
 
@@ -220,7 +226,7 @@ async def _receive(
     if not typed:
         raise _form_says("Scan the item, or type its SKU.")
     units_text = form.get("units", "1").strip() or "1"
-    if not units_text.isdigit() or not 0 < int(units_text) <= MAX_UNITS:
+    if not units_text.isdecimal() or not 0 < int(units_text) <= MAX_UNITS:
         raise _form_says(f"Enter how many units arrived: 1 to {MAX_UNITS}.")
     units = int(units_text)
     sku = await sku_for(app.backends, typed, who.token)

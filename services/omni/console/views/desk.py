@@ -82,7 +82,7 @@ async def desk(request: Request) -> Response:
 
 
 def _enum(text: str | None, allowed: list[int]) -> int:
-    return int(text) if text and text.isdigit() and int(text) in allowed else 0
+    return int(text) if text and text.isdecimal() and int(text) in allowed else 0
 
 
 def _day(text: str) -> datetime | None:
@@ -235,7 +235,7 @@ def _shipment(order_id: str, form: Mapping[str, str]) -> opb.RecordShipmentReque
     lines = []
     for name, value in form.items():
         units = value.strip()
-        if name.startswith("ship:") and units.isdigit() and len(units) <= 6 and int(units) > 0:
+        if name.startswith("ship:") and units.isdecimal() and len(units) <= 6 and int(units) > 0:
             lines.append(opb.ShipmentLine(sku=name.removeprefix("ship:"), quantity=int(value)))
     return opb.RecordShipmentRequest(
         order_id=order_id,

@@ -75,7 +75,7 @@ async def unlock(app: Console, who: Session, task: str, form: Mapping[str, str])
 def _count(text: str) -> int:
     """A typed number of units (1 or more)."""
     typed = text.strip()
-    if not typed.isdigit() or len(typed) > 6 or int(typed) == 0:
+    if not typed.isdecimal() or len(typed) > 6 or int(typed) == 0:
         raise Refused("pickup", _BLANK, "Enter how many units are missing (1 or more).")
     return int(typed)
 

@@ -127,7 +127,7 @@ async def _sku_context(app: Console, who: Session, store: str, sku: str) -> dict
 
 async def _count(app: Console, who: Session, store: str, sku: str, form: Mapping[str, str]) -> str:
     counted = form.get("counted", "").strip()
-    if not counted.isdigit() or len(counted) > 9:
+    if not counted.isdecimal() or len(counted) > 9:
         raise _form_says("Enter the number of units you counted.")
     scan = spb.ScanRequest(
         scan_id=form.get("key", ""),
@@ -153,7 +153,7 @@ async def _count(app: Console, who: Session, store: str, sku: str, form: Mapping
 async def _adjust(app: Console, who: Session, store: str, sku: str, form: Mapping[str, str]) -> str:
     text = form.get("delta", "").strip()
     number = text.removeprefix("-").removeprefix("+")
-    if not number.isdigit() or len(number) > 9 or int(number) == 0:
+    if not number.isdecimal() or len(number) > 9 or int(number) == 0:
         raise _form_says("Enter the change in units, e.g. -2 or 3.")
     delta = -int(number) if text.startswith("-") else int(number)
     await app.backends.call(

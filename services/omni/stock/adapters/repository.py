@@ -10,6 +10,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
+    Table,
     and_,
     any_,
     bindparam,
@@ -61,6 +62,7 @@ from omni.stock.domain.purchasing import (
 )
 from omni.stock.domain.transfers import Transfer, TransferLine, TransferStatus
 
+MAX_SUPPLY = 1000
 _LEVEL_COLUMNS = ("on_hand", "reserved", "safety_stock", "damaged", "version", "incoming")
 
 # The statements of every reservation batch, built once: SQLAlchemy then finds their compiled
@@ -425,21 +427,13 @@ class StockRepository:
         )
         if status is not None:
             query = query.where(table.c.status == status.value)
-        if token:
-            created, last_id = PageToken.read(token)
-            query = query.where(
-                or_(
-                    table.c.created_at < created,
-                    and_(table.c.created_at == created, table.c.id < last_id),
-                )
-            )
-        heads = list((await self.conn.execute(query.limit(size + 1))).mappings())
-        found = await self._with_lines(heads[:size])
-        more = len(heads) > size
+        heads, more = await self._newest_first(query, table, token, size)
+        found = await self._with_lines(heads)
         return found, PageToken.after(found[-1].created_at, found[-1].id) if more else ""
 
     async def supply(self, skus: Collection[str]) -> list[Supply]:
-        """What open purchase orders still expect of these SKUs, soonest first."""
+        """What open purchase orders still expect of these SKUs, soonest first (the first
+        MAX_SUPPLY entries: further ahead than that no promise is made)."""
         lines, heads = purchase_order_lines, purchase_orders
         query = (
             select(
@@ -456,6 +450,7 @@ class StockRepository:
                 lines.c.quantity > lines.c.received,
             )
             .order_by(lines.c.expected_at, lines.c.sku, heads.c.location_id, heads.c.id)
+            .limit(MAX_SUPPLY)
         )
         return [Supply(*row) for row in (await self.conn.execute(query)).all()]
 
@@ -536,15 +531,25 @@ class StockRepository:
         )
         if status is not None:
             query = query.where(t.c.status == status.value)
+        heads, more = await self._newest_first(query, t, token, size)
+        found = await self._transfer_lines(heads)
+        return found, PageToken.after(found[-1].created_at, found[-1].id) if more else ""
+
+    async def _newest_first(
+        self, query: Select[Any], table: Table, token: str, size: int
+    ) -> tuple[list[Any], bool]:
+        """A page of rows ordered by (created_at, id), newest first, from after the item a
+        page token names; and whether more follow."""
         if token:
             created, last_id = PageToken.read(token)
             query = query.where(
-                or_(t.c.created_at < created, and_(t.c.created_at == created, t.c.id < last_id))
+                or_(
+                    table.c.created_at < created,
+                    and_(table.c.created_at == created, table.c.id < last_id),
+                )
             )
-        heads = list((await self.conn.execute(query.limit(size + 1))).mappings())
-        found = await self._transfer_lines(heads[:size])
-        more = len(heads) > size
-        return found, PageToken.after(found[-1].created_at, found[-1].id) if more else ""
+        rows = list((await self.conn.execute(query.limit(size + 1))).mappings())
+        return rows[:size], len(rows) > size
 
     async def _transfer_lines(self, heads: list[Any]) -> list[Transfer]:
         if not heads:

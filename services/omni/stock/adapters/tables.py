@@ -146,6 +146,7 @@ purchase_order_lines = Table(
     Column("received", BigInteger, nullable=False),
     Column("expected_at", UTCDateTime, nullable=False),
     CheckConstraint("quantity > 0 AND received >= 0", name="ck_purchase_order_lines_quantities"),
+    Index("ix_purchase_order_lines_sku", "sku"),  # a SKU's supply (available to promise)
 )
 
 transfers = Table(

@@ -174,5 +174,7 @@ class ReceiveTransfer:
 
 @dataclass(frozen=True, slots=True)
 class CancelTransfer:
+    """Cancel (before it ships) or close (what has not arrived will not)."""
+
     transfer_id: str
     reason: str = ""

@@ -98,6 +98,7 @@ class TransferChange(StrEnum):
     SHIPPED = "shipped"
     RECEIVED = "received"
     CANCELLED = "cancelled"
+    CLOSED = "closed"
 
 
 @dataclass(frozen=True, slots=True)

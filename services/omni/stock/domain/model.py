@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from omni.platform.errors import FailedPrecondition
 
@@ -75,8 +77,8 @@ class Movement:
 class StockLevel:
     """Stock of one SKU at one location. Every change goes through `apply`.
 
-    `incoming`: units on open purchase orders due here, not received yet. They are not on
-    hand, so not `available`."""
+    `incoming`: units on their way here (open purchase orders, shipped transfers), not
+    received yet. They are not on hand, so not `available`."""
 
     sku: str
     location_id: str
@@ -95,6 +97,13 @@ class StockLevel:
         """What may be promised once `due` more units have arrived (they make up for units
         reserved but missing first)."""
         return max(0, self.on_hand + due - self.reserved - self.safety_stock)
+
+    @classmethod
+    def restored(cls, saved: Mapping[str, Any]) -> StockLevel:
+        """A level as kept with an idempotency key; fields a later version added (or an
+        earlier one lacked) are left out or take their defaults, so a replay through either
+        version works."""
+        return cls(**{f.name: saved[f.name] for f in fields(cls) if f.name in saved})
 
     def copy(self) -> StockLevel:
         """This state, apart from later changes (a third of dataclasses.replace's cost)."""

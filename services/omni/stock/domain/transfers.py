@@ -5,8 +5,8 @@ no one else can sell them) → IN_TRANSIT (they leave the origin's on_hand and a
 the destination) → PARTIALLY_RECEIVED → RECEIVED. Each line is received as accepted units (on
 hand at the destination) and rejected ones (arrived unsellable: counted damaged there);
 more than a line still expects is refused, since the origin counted what left. DRAFT and
-READY_TO_SHIP may be CANCELLED (the units held are released); once shipped, they are on their
-way and must be received."""
+READY_TO_SHIP may be CANCELLED (the units held are released); once shipped, they are received,
+and what never arrives is given up by closing the transfer (CLOSED)."""
 
 from __future__ import annotations
 
@@ -29,9 +29,17 @@ class TransferStatus(StrEnum):
     PARTIALLY_RECEIVED = "PARTIALLY_RECEIVED"
     RECEIVED = "RECEIVED"
     CANCELLED = "CANCELLED"
+    CLOSED = "CLOSED"  # received in part; the rest will not come (lost on the way)
 
 
 ARRIVING = frozenset({TransferStatus.IN_TRANSIT, TransferStatus.PARTIALLY_RECEIVED})
+# The ids of the reservations that hold a transfer's units start so: only the transfer's own
+# steps may ship or release them (omni.stock.service_layer.handlers refuses the rest).
+HOLD_PREFIX = "hold"
+
+
+def is_transfer_hold(reservation_id: str) -> bool:
+    return reservation_id.startswith(HOLD_PREFIX + "_")
 
 
 @dataclass(slots=True)
@@ -119,6 +127,11 @@ class Transfer:
             self._refuse_if(TransferStatus.DRAFT, "shipped before it is ready")
             return False
         assert held is not None, "a ready transfer holds its units"
+        still_held = {line.sku: line.outstanding for line in held.lines}
+        if still_held != {line.sku: line.quantity for line in self.lines}:
+            raise FailedPrecondition(
+                f"transfer {self.id}: its reservation {held.id} no longer holds its units"
+            )
         ops.commit(book, held, None)
         for line in self.lines:
             book.apply(
@@ -171,6 +184,30 @@ class Transfer:
         self.status = TransferStatus.RECEIVED if done else TransferStatus.PARTIALLY_RECEIVED
         self._changed(TransferChange.RECEIVED, now, arrivals=tuple(arrivals))
 
+    def close(self, book: LevelBook, reason: str, actor: str, now: datetime) -> bool:
+        """What has not arrived will not (lost on the way): no longer incoming at the
+        destination. False if it is closed already."""
+        if self.status is TransferStatus.CLOSED:
+            return False
+        if self.status not in ARRIVING:
+            raise FailedPrecondition(
+                f"transfer {self.id} is {self.status.value}: only a transfer on its way can be "
+                "closed"
+            )
+        for line in self.lines:
+            if line.outstanding:
+                book.apply(
+                    line.sku,
+                    self.destination_id,
+                    MovementKind.INBOUND,
+                    incoming=-line.outstanding,
+                    reference=self.id,
+                    actor=actor,
+                )
+        self.status = TransferStatus.CLOSED
+        self._changed(TransferChange.CLOSED, now, reason=reason)
+        return True
+
     def cancel(self, book: LevelBook, held: Reservation | None, reason: str, now: datetime) -> bool:
         """Before it ships: the units held at the origin go back. False if cancelled already."""
         if self.status is TransferStatus.CANCELLED:
@@ -178,7 +215,7 @@ class Transfer:
         if self.status not in (TransferStatus.DRAFT, TransferStatus.READY_TO_SHIP):
             raise FailedPrecondition(
                 f"transfer {self.id} is {self.status.value}: its units are on their way; "
-                "receive them (rejected, if they must not be sold)"
+                "receive what arrives, then close it"
             )
         if held is not None:
             ops.release(book, held)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import grpc
 
 from omni.platform import validation as check
-from omni.platform.auth import Access, Role, at_store, network, unbound
+from omni.platform.auth import Access, Role, at_store, current_caller, network, unbound
 from omni.platform.errors import OmniError
 from omni.platform.grpc_server import Refused, refused_per_message, status_for
 from omni.platform.tasks import reraise_if_cancelled
@@ -27,6 +27,7 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["StockService"].full_name
 MAX_PAGE_SIZE = 1000
 
 _READERS = (Role.STOREFRONT, Role.ASSOCIATE, Role.MANAGER)
+PURCHASE_ORDER_READERS = (Role.ASSOCIATE, Role.MANAGER, Role.SERVICE)
 # Who may call what, and where (omni.platform.auth.Scope): a caller bound to a store acts
 # there only on STORE rules (the location checked in the service layer), anywhere on NETWORK
 # ones, and never on UNBOUND ones, which change every store at once.
@@ -61,7 +62,7 @@ ACCESS: Access = {
     # Purchase orders: the location they deliver to. Staff see what is coming anywhere (a
     # customer asks); a store's associates receive its deliveries, its manager orders.
     "CreatePurchaseOrder": at_store(Role.MANAGER),
-    "GetPurchaseOrder": network(Role.ASSOCIATE, Role.MANAGER),
+    "GetPurchaseOrder": network(*PURCHASE_ORDER_READERS),
     "ListPurchaseOrders": network(Role.ASSOCIATE, Role.MANAGER),
     "ReceivePurchaseOrder": at_store(Role.ASSOCIATE, Role.MANAGER),
     "CancelPurchaseOrder": at_store(Role.MANAGER),
@@ -75,6 +76,7 @@ ACCESS: Access = {
     "ShipTransfer": at_store(Role.ASSOCIATE, Role.MANAGER),
     "ReceiveTransfer": at_store(Role.ASSOCIATE, Role.MANAGER),
     "CancelTransfer": at_store(Role.MANAGER),
+    "CloseTransfer": at_store(Role.MANAGER),  # at the destination: the rest is lost
 }
 
 
@@ -167,7 +169,12 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         )
         if view.promise is not None:
             promise = view.promise
-            convert.promise_to_proto(promise.levels, promise.network, promise.supply, into=reply)
+            # The timeline's dates and units serve every reader; which purchase order brings
+            # them is for those who may read purchase orders.
+            orders = current_caller().role in PURCHASE_ORDER_READERS
+            convert.promise_to_proto(
+                promise.levels, promise.network, promise.supply, into=reply, with_orders=orders
+            )
         return reply
 
     async def WatchAvailability(
@@ -349,3 +356,10 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         cmd = requests.cancel_transfer(request)
         cancelled = await transfers.cancel_transfer(self._s.uow, cmd)
         return pb.CancelTransferResponse(transfer=convert.transfer_to_proto(cancelled))
+
+    async def CloseTransfer(
+        self, request: pb.CloseTransferRequest, context: Ctx
+    ) -> pb.CloseTransferResponse:
+        cmd = requests.cancel_transfer(request)
+        closed = await transfers.close_transfer(self._s.uow, cmd)
+        return pb.CloseTransferResponse(transfer=convert.transfer_to_proto(closed))

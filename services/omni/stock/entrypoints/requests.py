@@ -445,7 +445,9 @@ def receive_transfer(msg: pb.ReceiveTransferRequest) -> commands.ReceiveTransfer
     )
 
 
-def cancel_transfer(msg: pb.CancelTransferRequest) -> commands.CancelTransfer:
+def cancel_transfer(
+    msg: pb.CancelTransferRequest | pb.CloseTransferRequest,
+) -> commands.CancelTransfer:
     return commands.CancelTransfer(
         transfer_id=check.identifier("id", msg.id),
         reason=check.text("reason", msg.reason, max_length=check.MAX_TEXT_LENGTH),

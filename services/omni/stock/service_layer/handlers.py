@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from omni.platform.auth import current_caller
-from omni.platform.errors import AlreadyExists, NotFound
+from omni.platform.errors import AlreadyExists, FailedPrecondition, NotFound
 from omni.platform.idempotency import Saved, once
 from omni.platform.unit_of_work import in_transaction
 from omni.platform.validation import listed
@@ -16,6 +16,7 @@ from omni.stock.domain import book as ops
 from omni.stock.domain import commands
 from omni.stock.domain.channels import ChannelView
 from omni.stock.domain.model import Location, MovementKind, Reservation, StockLevel
+from omni.stock.domain.transfers import is_transfer_hold
 from omni.stock.service_layer.unit_of_work import Transaction, UnitOfWork, keys
 
 Cmd = TypeVar("Cmd")
@@ -46,7 +47,7 @@ async def set_channel_view(tx: Transaction, cmd: commands.SetChannelView) -> Cha
 
 
 async def _level_again(tx: Transaction, cmd: Cmd, saved: Saved) -> StockLevel:
-    return StockLevel(**saved)
+    return StockLevel.restored(saved)
 
 
 def _levels_saved(levels: list[StockLevel]) -> Saved:
@@ -54,7 +55,7 @@ def _levels_saved(levels: list[StockLevel]) -> Saved:
 
 
 async def _levels_again(tx: Transaction, cmd: Cmd, saved: Saved) -> list[StockLevel]:
-    return [StockLevel(**level) for level in saved["levels"]]
+    return [StockLevel.restored(level) for level in saved["levels"]]
 
 
 async def _reservation_again(tx: Transaction, cmd: Settle, saved: Saved) -> Reservation:
@@ -116,8 +117,7 @@ async def _change_level(
     movement of it (given, or worked out from the level; none if it changes nothing) and
     answers the level after."""
     await require_locations(tx, {location_id})
-    await tx.repo.ensure_levels([(sku, location_id)])
-    book = ops.LevelBook(await tx.repo.lock_levels([(sku, location_id)]))
+    book = await tx.locked_book([(sku, location_id)])
     level = book.level(sku, location_id)
     deltas = movement(level) if callable(movement) else movement
     if deltas is not None:
@@ -131,9 +131,7 @@ async def _change_level(
 async def restock(tx: Transaction, cmd: commands.Restock) -> list[StockLevel]:
     """Returned units back on hand (or counted damaged) at a location."""
     await require_locations(tx, {cmd.location_id})
-    levels = [(sku, cmd.location_id) for sku, _, _ in cmd.lines]
-    await tx.repo.ensure_levels(levels)
-    book = ops.LevelBook(await tx.repo.lock_levels(levels))
+    book = await tx.locked_book((sku, cmd.location_id) for sku, _, _ in cmd.lines)
     for sku, qty, damaged in cmd.lines:
         kind = MovementKind.DAMAGE if damaged else MovementKind.RESTOCK
         delta = {"damaged": qty} if damaged else {"on_hand": qty}
@@ -221,6 +219,11 @@ async def _lock_reservation(
     if reservation_id not in found:
         raise NotFound(f"reservation {reservation_id} does not exist")
     res = found[reservation_id]
+    if is_transfer_hold(res.id):
+        raise FailedPrecondition(
+            f"reservation {res.id} holds the units of transfer {res.reference}: ship or "
+            "cancel the transfer instead"
+        )
     return res, ops.LevelBook(await tx.repo.lock_levels(_keys([res])))
 
 

@@ -125,6 +125,4 @@ async def _get(tx: Transaction, po_id: str, *, lock: bool = False) -> PurchaseOr
 
 async def _locked(tx: Transaction, location_id: str, skus: list[str]) -> LevelBook:
     """The levels of `skus` at the location, created at zero if new, locked."""
-    levels = [(sku, location_id) for sku in skus]
-    await tx.repo.ensure_levels(levels)
-    return LevelBook(await tx.repo.lock_levels(levels))
+    return await tx.locked_book((sku, location_id) for sku in skus)

@@ -11,7 +11,6 @@ from omni.platform.errors import FailedPrecondition, NotFound
 from omni.platform.idempotency import Saved, once
 from omni.platform.unit_of_work import in_transaction
 from omni.stock.domain import scans
-from omni.stock.domain.book import LevelBook
 from omni.stock.domain.commands import ApplyScan, RegisterBarcodes
 from omni.stock.domain.model import StockLevel
 from omni.stock.service_layer import purchasing
@@ -47,7 +46,7 @@ def _saved(outcome: ScanOutcome) -> Saved:
 async def _again(tx: Transaction, scan: ApplyScan, saved: Saved) -> ScanOutcome:
     if "refused" in saved:
         return ScanOutcome([], FailedPrecondition(saved["refused"]), duplicate=True)
-    return ScanOutcome([StockLevel(**level) for level in saved["levels"]], duplicate=True)
+    return ScanOutcome([StockLevel.restored(level) for level in saved["levels"]], duplicate=True)
 
 
 def _key(scan: ApplyScan) -> str:
@@ -66,8 +65,7 @@ async def _apply(tx: Transaction, scan: ApplyScan) -> ScanOutcome:
     po = None
     if scan.purchase_order_id:  # a RECEIVE on a purchase order
         po = await purchasing.arriving_on(tx, scan.purchase_order_id, scan.location_id)
-    await tx.repo.ensure_levels(levels)
-    book = LevelBook(await tx.repo.lock_levels(levels))
+    book = await tx.locked_book(levels)
     try:
         if po is None:
             scans.apply_scan(book, scan)

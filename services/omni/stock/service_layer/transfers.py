@@ -12,7 +12,7 @@ from omni.platform.unit_of_work import in_transaction
 from omni.stock.domain import commands
 from omni.stock.domain.book import LevelBook
 from omni.stock.domain.model import Reservation
-from omni.stock.domain.transfers import Transfer, TransferLine
+from omni.stock.domain.transfers import HOLD_PREFIX, Transfer, TransferLine
 from omni.stock.service_layer.handlers import require_locations
 from omni.stock.service_layer.unit_of_work import Transaction, UnitOfWork, keys
 
@@ -39,7 +39,7 @@ async def _create(tx: Transaction, cmd: commands.CreateTransfer) -> Transfer:
         now=utcnow(),
     )
     book = await _origin_levels(tx, transfer) if cmd.ready else LevelBook()
-    held = transfer.ready(book, new_id("res"), utcnow()) if cmd.ready else None
+    held = transfer.ready(book, new_id(HOLD_PREFIX), utcnow()) if cmd.ready else None
     if held is not None:
         await tx.repo.add_reservations([held])
     await tx.add_transfer(transfer, book)
@@ -51,7 +51,7 @@ async def ready_transfer(tx: Transaction, transfer_id: str) -> Transfer:
     transfer = await _get(tx, transfer_id, lock=True)
     current_caller().require_store(transfer.origin_id)
     book = await _origin_levels(tx, transfer)
-    held = transfer.ready(book, new_id("res"), utcnow())
+    held = transfer.ready(book, new_id(HOLD_PREFIX), utcnow())
     if held is not None:
         await tx.repo.add_reservations([held])
         await tx.save_transfer(transfer, book)
@@ -70,10 +70,6 @@ async def ship_transfer(tx: Transaction, transfer_id: str) -> Transfer:
     return transfer
 
 
-async def receive_transfer(uow: UnitOfWork, cmd: commands.ReceiveTransfer) -> Transfer:
-    return await _receive(uow, cmd)
-
-
 async def _received_before(
     tx: Transaction, cmd: commands.ReceiveTransfer, saved: Saved
 ) -> Transfer:
@@ -84,12 +80,10 @@ async def _received_before(
 
 @in_transaction
 @once(keys, "transfer_receive", saved=lambda t: {"transfer_id": t.id}, replay=_received_before)
-async def _receive(tx: Transaction, cmd: commands.ReceiveTransfer) -> Transfer:
+async def receive_transfer(tx: Transaction, cmd: commands.ReceiveTransfer) -> Transfer:
     transfer = await _get(tx, cmd.transfer_id, lock=True)
     current_caller().require_store(transfer.destination_id)  # received where it arrives
-    levels = sorted({(sku, transfer.destination_id) for sku, _, _ in cmd.lines})
-    await tx.repo.ensure_levels(levels)
-    book = LevelBook(await tx.repo.lock_levels(levels))
+    book = await tx.locked_book((sku, transfer.destination_id) for sku, _, _ in cmd.lines)
     transfer.receive(book, cmd.lines, cmd.actor or current_caller().subject, utcnow())
     await tx.save_transfer(transfer, book)
     return transfer
@@ -103,6 +97,18 @@ async def cancel_transfer(tx: Transaction, cmd: commands.CancelTransfer) -> Tran
     if transfer.cancel(book, held, cmd.reason, utcnow()):
         if held is not None:
             await tx.repo.save_reservation(held)
+        await tx.save_transfer(transfer, book)
+    return transfer
+
+
+@in_transaction
+async def close_transfer(tx: Transaction, cmd: commands.CancelTransfer) -> Transfer:
+    """What has not arrived will not: given up where it was expected."""
+    transfer = await _get(tx, cmd.transfer_id, lock=True)
+    current_caller().require_store(transfer.destination_id)
+    levels = [(line.sku, transfer.destination_id) for line in transfer.lines]
+    book = LevelBook(await tx.repo.lock_levels(levels))
+    if transfer.close(book, cmd.reason, current_caller().subject, utcnow()):
         await tx.save_transfer(transfer, book)
     return transfer
 
@@ -130,7 +136,5 @@ async def _held(
         held = found[transfer.reservation_id]
     levels = {(line.sku, transfer.origin_id) for line in transfer.lines}
     if both_ends:
-        ends = {(line.sku, transfer.destination_id) for line in transfer.lines}
-        await tx.repo.ensure_levels(ends)
-        levels |= ends
-    return held, LevelBook(await tx.repo.lock_levels(levels))
+        levels |= {(line.sku, transfer.destination_id) for line in transfer.lines}
+    return held, await tx.locked_book(levels)

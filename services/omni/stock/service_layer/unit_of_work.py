@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -13,7 +13,7 @@ from omni.platform.outbox import OutboxMessage
 from omni.stock.adapters import tables
 from omni.stock.adapters.events import to_outbox
 from omni.stock.adapters.repository import StockRepository
-from omni.stock.domain.book import LevelBook
+from omni.stock.domain.book import Key, LevelBook
 from omni.stock.domain.channels import ChannelView
 from omni.stock.domain.events import ChannelViewChanged, Event, LocationChanged, StockLevelChanged
 from omni.stock.domain.model import Location
@@ -72,6 +72,12 @@ class Transaction:
     async def set_channel_view(self, view: ChannelView) -> None:
         await self.repo.set_channel_view(view)
         self.events.append(ChannelViewChanged(view))
+
+    async def locked_book(self, keys: Iterable[Key]) -> LevelBook:
+        """The levels of `keys`, created at zero where new, locked (in key order)."""
+        wanted = set(keys)
+        await self.repo.ensure_levels(wanted)
+        return LevelBook(await self.repo.lock_levels(wanted))
 
     async def save_book(self, book: LevelBook) -> None:
         """Saves changed levels and their ledger rows, and one event per changed level; then

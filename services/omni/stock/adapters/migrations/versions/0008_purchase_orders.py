@@ -57,9 +57,11 @@ def upgrade() -> None:
             "quantity > 0 AND received >= 0", name="ck_purchase_order_lines_quantities"
         ),
     )
+    op.create_index("ix_purchase_order_lines_sku", "purchase_order_lines", ["sku"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_purchase_order_lines_sku", table_name="purchase_order_lines")
     op.drop_table("purchase_order_lines")
     op.drop_index("ix_purchase_orders_location_created", table_name="purchase_orders")
     op.drop_table("purchase_orders")
