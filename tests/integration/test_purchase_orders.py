@@ -304,3 +304,39 @@ async def test_what_may_be_promised_by_a_time_counts_the_supply_due_by_then(
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await b.stub.GetAvailability(bad)
     assert (refused.value.code(), refused.value.details()) == (INVALID, "by is not a valid time")
+
+
+async def test_a_watch_by_a_time_follows_what_may_be_promised_through_either_replica(
+    replicas: list[Stock],
+) -> None:
+    a, b = replicas
+    sku = unique("A")
+    await receive(a.stub, sku, "WH-1", 1)
+    by = timestamp(utcnow() + timedelta(days=5))
+    watch = b.stub.WatchAvailability(
+        pb.WatchAvailabilityRequest(skus=[sku], location_ids=["WH-1"], by=by)
+    )
+    promised: dict[str, int] = {}
+
+    async def until(location: int, network: int) -> None:
+        while promised.get("WH-1") != location or promised.get("network") != network:
+            update = await asyncio.wait_for(watch.read(), 10)
+            if update.HasField("promised"):
+                promised[update.promised.location_id] = update.promised.available
+            elif update.HasField("network_promised"):
+                promised["network"] = update.network_promised.available
+
+    await until(1, 1)  # the shelf alone, first
+    po = (await a.stub.CreatePurchaseOrder(new_order("WH-1", 2, **{sku: 5}))).purchase_order
+    await until(6, 6)
+    await a.stub.CreatePurchaseOrder(new_order("WH-1", 9, **{sku: 7}))  # due after the time
+    await a.stub.ReceivePurchaseOrder(receipt(po.id, "r1", **{sku: 2}))
+    hold = pb.ReserveRequest(
+        idempotency_key=unique("k"),
+        lines=[pb.ReserveLine(sku=sku, location_id="WH-1", quantity=2)],
+    )
+    await a.stub.Reserve(hold)
+    await until(4, 4)  # 3 on hand + 3 due - 2 reserved
+    await a.stub.ClosePurchaseOrder(pb.ClosePurchaseOrderRequest(id=po.id))
+    await until(1, 1)
+    watch.cancel()

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from datetime import datetime
 
 from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
@@ -25,6 +26,7 @@ from omni.platform.wire import CHANNELS_FROM_PROTO
 from omni.stock import convert
 from omni.stock.domain.channels import Channel, ChannelView
 from omni.stock.domain.model import Location, StockLevel
+from omni.stock.domain.purchasing import due_by
 from omni.stock.service_layer import queries
 from omni.stock.service_layer.unit_of_work import UnitOfWork
 from omni.stock.v1 import messaging_pb2 as msg_pb
@@ -33,6 +35,35 @@ from omni.stock.v1 import stock_pb2 as pb
 log = logging.getLogger(__name__)
 Key = tuple[str, str]  # (sku, location_id)
 CHANNEL_VIEWS_SUBJECT = STOCK_EVENTS_PREFIX + "channel_view_changed"
+
+
+class Promises:
+    """With a `by` time: what a watcher's keys, and its SKUs network-wide, may promise by then
+    — each level's availability plus the supply due there by then (omni.stock.domain.purchasing
+    .due_by), kept up to date as levels change; the supply is read again by the hub when a
+    level's incoming units change."""
+
+    def __init__(self, by: datetime) -> None:
+        self.by = by
+        self.due: dict[Key, int] = {}
+        self.levels: dict[Key, pb.StockLevel] = {}
+        self.sent: dict[Key, int] = {}
+        self.network_sent: dict[str, int] = {}
+
+    def set_due(self, skus: Iterable[str], due: dict[Key, int]) -> None:
+        """What is now due by the time at each location of these SKUs."""
+        wanted = set(skus)
+        self.due = {k: v for k, v in self.due.items() if k[0] not in wanted} | due
+
+    def incoming_changed(self, level: pb.StockLevel) -> bool:
+        """Whether the supply due may have changed with this level (its incoming moved)."""
+        known = self.levels.get((level.sku, level.location_id))
+        return known is None or known.incoming != level.incoming
+
+    def promised(self, level: pb.StockLevel, seen: Callable[[int, str], int]) -> int:
+        due = self.due.get((level.sku, level.location_id), 0)
+        units = max(0, level.on_hand + due - level.reserved - level.safety_stock)
+        return seen(units, level.location_id)
 
 
 class Watcher:
@@ -49,7 +80,11 @@ class Watcher:
         location_ids: Iterable[str],
         view: ChannelView | None = None,
         places: dict[str, Location] | None = None,
+        by: datetime | None = None,
     ) -> None:
+        self.promises = Promises(by) if by is not None else None
+        self._promised_pending: dict[Key, int] = {}
+        self._network_promised_pending: dict[str, int] = {}
         self.skus = set(skus)
         self.location_ids = set(location_ids)  # empty: every location
         self.view = view
@@ -76,6 +111,8 @@ class Watcher:
         """
         if level.sku not in self.skus:
             return
+        if self.promises is not None:
+            self._promise(level)
         if self.view is not None and not as_seen:
             level = self._as_seen(level)
         self._count_for_network(level)
@@ -103,6 +140,42 @@ class Watcher:
             if self._network_sent or self._network_pending:  # after the first values
                 self.settle_network()
 
+    def _promise(self, level: pb.StockLevel) -> None:
+        """Takes a level (as stored, not as a channel sees it) into what may be promised."""
+        promises = self.promises
+        assert promises is not None
+        key = (level.sku, level.location_id)
+        known = promises.levels.get(key)
+        if known is not None and known.version > level.version:
+            return
+        promises.levels[key] = level
+        self.repromise(level.sku)
+
+    def repromise(self, sku: str) -> None:
+        """Queues what changed in the SKU's promises (after a level, or the supply due)."""
+        promises = self.promises
+        assert promises is not None
+        network = 0
+        for (each, location_id), level in promises.levels.items():
+            if each != sku:
+                continue
+            units = promises.promised(level, self._seen)
+            place = self.places.get(location_id)
+            if place is not None and place.ships:
+                network += units
+            if self.wants(sku, location_id) and units != promises.sent.get((sku, location_id)):
+                self._promised_pending[(sku, location_id)] = units
+                self._ready.set()
+        if network != promises.network_sent.get(sku):
+            self._network_promised_pending[sku] = network
+            self._ready.set()
+
+    def _seen(self, units: int, location_id: str) -> int:
+        if self.view is None:
+            return units
+        place = self.places.get(location_id)
+        return self.view.available(units, place.kind if place else None)
+
     def _as_seen(self, level: pb.StockLevel) -> pb.StockLevel:
         assert self.view is not None
         place = self.places.get(level.location_id)
@@ -113,8 +186,13 @@ class Watcher:
 
     @property
     def waiting(self) -> int:
-        """Updates held for this watcher: never more than its keys plus its SKUs."""
-        return len(self._pending) + len(self._network_pending)
+        """Updates held for this watcher: never more than twice its keys plus its SKUs."""
+        return (
+            len(self._pending)
+            + len(self._network_pending)
+            + len(self._promised_pending)
+            + len(self._network_promised_pending)
+        )
 
     async def updates(self) -> AsyncIterator[pb.WatchAvailabilityResponse]:
         """Each key's newest level, then changed network availabilities, as the reader is
@@ -133,6 +211,27 @@ class Watcher:
                     self._network_sent[sku] = total
                     network = pb.NetworkAvailability(sku=sku, available=total)
                     yield pb.WatchAvailabilityResponse(network=network)
+            if self.promises is not None:
+                async for update in self._promised_updates(self.promises):
+                    yield update
+
+    async def _promised_updates(
+        self, promises: Promises
+    ) -> AsyncIterator[pb.WatchAvailabilityResponse]:
+        keys, self._promised_pending = self._promised_pending, {}
+        networks, self._network_promised_pending = self._network_promised_pending, {}
+        for (sku, location_id), units in keys.items():
+            if units != promises.sent.get((sku, location_id)):
+                promises.sent[(sku, location_id)] = units
+                promised = pb.PromisedAvailability(
+                    sku=sku, location_id=location_id, available=units
+                )
+                yield pb.WatchAvailabilityResponse(promised=promised)
+        for sku, units in networks.items():
+            if units != promises.network_sent.get(sku):
+                promises.network_sent[sku] = units
+                network = pb.NetworkAvailability(sku=sku, available=units)
+                yield pb.WatchAvailabilityResponse(network_promised=network)
 
 
 def _moved_on(level: pb.StockLevel, last: pb.StockLevel | None) -> bool:
@@ -162,12 +261,17 @@ class AvailabilityHub:
         return max((w.waiting for w in self._watchers), default=0)
 
     async def watch(
-        self, skus: list[str], location_ids: list[str], channel: Channel | None = None
+        self,
+        skus: list[str],
+        location_ids: list[str],
+        channel: Channel | None = None,
+        by: datetime | None = None,
     ) -> AsyncIterator[pb.WatchAvailabilityResponse]:
         """The current levels first, then every change, for as long as the caller reads."""
         if not self._link.connected():
             raise Unavailable("availability updates are unavailable (NATS is unreachable)")
-        watcher = Watcher(skus, location_ids, ChannelView(channel) if channel else None)
+        view = ChannelView(channel) if channel else None
+        watcher = Watcher(skus, location_ids, view, by=by)
         # Every location of each SKU: network availability counts those the watcher did not ask for.
         subjects = sorted({availability_subject("*", sku) for sku in skus})
         if channel:  # a changed view must reach this watcher even when no level changes
@@ -205,9 +309,21 @@ class AvailabilityHub:
             for loc in sorted(watcher.location_ids)
             if (s, loc) not in found
         ]
+        promises = watcher.promises
+        if promises is not None:
+            promises.set_due(skus, await self._due(promises.by, skus))
+        # No await from here on: the levels and what is due are taken in together.
         for level, seen in [*view.levels, *missing]:
             watcher.offer(convert.level_to_proto(level, seen), as_seen=True)
         watcher.settle_network()
+        if promises is not None:
+            for sku in skus:
+                watcher.repromise(sku)
+
+    async def _due(self, by: datetime, skus: list[str]) -> dict[Key, int]:
+        """What is due by `by` at each location of these SKUs, read afresh."""
+        async with self._uow.reader() as repo:
+            return due_by(await repo.supply(skus), by)
 
     async def _on_change(self, msg: Msg) -> None:
         try:
@@ -221,7 +337,11 @@ class AvailabilityHub:
         except DecodeError:
             log.warning("ignoring an undecodable message on %s", msg.subject)
             return
-        for watcher in self._watchers:
+        for watcher in list(self._watchers):
+            promises = watcher.promises
+            if promises is not None and promises.incoming_changed(level):
+                # Its supply moved: what is due is read again, then taken in with the level.
+                promises.set_due([level.sku], await self._due(promises.by, [level.sku]))
             watcher.offer(level)
 
     async def _subscribe(self, subjects: list[str], taken: list[str]) -> None:

@@ -181,7 +181,8 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         self, request: pb.WatchAvailabilityRequest, context: Ctx
     ) -> AsyncIterator[pb.WatchAvailabilityResponse]:
         skus, locations, channel = requests.watch(request)
-        async for update in self._hub.watch(skus, locations, channel):
+        by = time_from("by", request.by) if request.HasField("by") else None
+        async for update in self._hub.watch(skus, locations, channel, by):
             yield update
 
     @refused_per_message
