@@ -7,6 +7,7 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import func, select
 
 from omni.common.v1 import common_pb2 as cpb
@@ -233,6 +234,134 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
         INVALID,
     ),
     ("Allocate", pb.AllocateRequest(idempotency_key="k", ship=cpb.ShipTo(region="eu")), INVALID),
+]
+
+# Purchase orders and transfers: what can be malformed in each request (their rules, and
+# refusals of well-formed requests, in test_purchase_orders.py and test_transfers.py).
+DUE = Timestamp(seconds=1_800_000_000)
+PO_LINE = pb.NewPurchaseOrderLine(sku="SKU-1", quantity=1, expected_at=DUE)
+CASES += [
+    (
+        "CreatePurchaseOrder",
+        pb.CreatePurchaseOrderRequest(location_id="L1", supplier="A", lines=[PO_LINE]),
+        INVALID,
+    ),
+    (
+        "CreatePurchaseOrder",
+        pb.CreatePurchaseOrderRequest(idempotency_key="k", location_id="L1", supplier="A"),
+        INVALID,
+    ),
+    (
+        "CreatePurchaseOrder",
+        pb.CreatePurchaseOrderRequest(idempotency_key="k", location_id="L1", lines=[PO_LINE]),
+        INVALID,
+    ),
+    (
+        "CreatePurchaseOrder",
+        pb.CreatePurchaseOrderRequest(
+            idempotency_key="k",
+            location_id="L1",
+            supplier="A",
+            lines=[pb.NewPurchaseOrderLine(sku="SKU-1", quantity=1)],
+        ),
+        INVALID,
+    ),
+    (
+        "CreatePurchaseOrder",
+        pb.CreatePurchaseOrderRequest(
+            idempotency_key="k",
+            location_id="L1",
+            supplier="A",
+            lines=[
+                pb.NewPurchaseOrderLine(
+                    sku="SKU-1", quantity=1, expected_at=Timestamp(seconds=1, nanos=-5)
+                )
+            ],
+        ),
+        INVALID,
+    ),
+    (
+        "CreatePurchaseOrder",
+        pb.CreatePurchaseOrderRequest(
+            idempotency_key="k", location_id="NOWHERE", supplier="A", lines=[PO_LINE]
+        ),
+        NOT_FOUND,
+    ),
+    ("GetPurchaseOrder", pb.GetPurchaseOrderRequest(id=LONG), INVALID),
+    ("GetPurchaseOrder", pb.GetPurchaseOrderRequest(id="po_missing"), NOT_FOUND),
+    (
+        "ListPurchaseOrders",
+        pb.ListPurchaseOrdersRequest(location_id="L1", page_token="not ours"),
+        INVALID,
+    ),
+    ("ListPurchaseOrders", pb.ListPurchaseOrdersRequest(location_id="L1", status=77), INVALID),
+    ("ListPurchaseOrders", pb.ListPurchaseOrdersRequest(location_id="NOWHERE"), NOT_FOUND),
+    (
+        "ReceivePurchaseOrder",
+        pb.ReceivePurchaseOrderRequest(id="po_x", idempotency_key="k"),
+        INVALID,
+    ),
+    (
+        "ReceivePurchaseOrder",
+        pb.ReceivePurchaseOrderRequest(id="po_x", lines=[pb.ReceivedLine(sku="SKU-1", quantity=1)]),
+        INVALID,
+    ),
+    (
+        "ReceivePurchaseOrder",
+        pb.ReceivePurchaseOrderRequest(
+            id="po_x", idempotency_key="k", lines=[pb.ReceivedLine(sku="SKU-1", quantity=1)]
+        ),
+        NOT_FOUND,
+    ),
+    ("CancelPurchaseOrder", pb.CancelPurchaseOrderRequest(id=""), INVALID),
+    ("CancelPurchaseOrder", pb.CancelPurchaseOrderRequest(id="po_x"), NOT_FOUND),
+    ("ClosePurchaseOrder", pb.ClosePurchaseOrderRequest(id="po_x", reason="r" * 300), INVALID),
+    ("ClosePurchaseOrder", pb.ClosePurchaseOrderRequest(id="po_x"), NOT_FOUND),
+    (
+        "CreateTransfer",
+        pb.CreateTransferRequest(
+            idempotency_key="k",
+            origin_id="L1",
+            destination_id="L1",
+            lines=[pb.NewTransferLine(sku="SKU-1", quantity=1)],
+        ),
+        INVALID,
+    ),
+    (
+        "CreateTransfer",
+        pb.CreateTransferRequest(
+            idempotency_key="k",
+            origin_id="L1",
+            destination_id="NOWHERE",
+            lines=[pb.NewTransferLine(sku="SKU-1", quantity=1)],
+        ),
+        NOT_FOUND,
+    ),
+    (
+        "CreateTransfer",
+        pb.CreateTransferRequest(idempotency_key="k", origin_id="L1", destination_id="L2"),
+        INVALID,
+    ),
+    ("GetTransfer", pb.GetTransferRequest(id="trf_missing"), NOT_FOUND),
+    ("ListTransfers", pb.ListTransfersRequest(location_id="L1", status=77), INVALID),
+    ("ReadyTransfer", pb.ReadyTransferRequest(id="trf_missing"), NOT_FOUND),
+    ("ShipTransfer", pb.ShipTransferRequest(id=""), INVALID),
+    (
+        "ReceiveTransfer",
+        pb.ReceiveTransferRequest(
+            id="trf_x", idempotency_key="k", lines=[pb.ArrivedLine(sku="SKU-1")]
+        ),
+        INVALID,
+    ),
+    (
+        "ReceiveTransfer",
+        pb.ReceiveTransferRequest(
+            id="trf_x", idempotency_key="k", lines=[pb.ArrivedLine(sku="SKU-1", accepted=1)]
+        ),
+        NOT_FOUND,
+    ),
+    ("CancelTransfer", pb.CancelTransferRequest(id="trf_missing"), NOT_FOUND),
+    ("CloseTransfer", pb.CloseTransferRequest(id="trf_missing"), NOT_FOUND),
 ]
 NUL = "PO\x007"  # PostgreSQL cannot store a NUL: it must be refused before it gets there
 
