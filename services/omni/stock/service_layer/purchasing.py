@@ -61,10 +61,6 @@ async def _create(tx: Transaction, cmd: commands.CreatePurchaseOrder) -> Purchas
     return po
 
 
-async def receive_purchase_order(uow: UnitOfWork, cmd: commands.ReceivePurchaseOrder) -> Receipt:
-    return await _receive(uow, cmd)
-
-
 def _receipt_saved(receipt: Receipt) -> Saved:
     return {"over_received": [list(units) for units in receipt.over_received]}
 
@@ -83,7 +79,7 @@ async def _received_before(
 
 @in_transaction
 @once(keys, "po_receive", saved=_receipt_saved, replay=_received_before)
-async def _receive(tx: Transaction, cmd: commands.ReceivePurchaseOrder) -> Receipt:
+async def receive_purchase_order(tx: Transaction, cmd: commands.ReceivePurchaseOrder) -> Receipt:
     po = await _get(tx, cmd.purchase_order_id, lock=True)
     current_caller().require_store(po.location_id)  # received where it is delivered
     skus = sorted({sku for sku, _ in cmd.lines})
