@@ -45,6 +45,7 @@ async def test_an_associate_receives_a_purchase_order_by_scanning_each_item(
     await orders.get_by_role("link", name=po.id).click()
     await expect(page.get_by_role("heading", name="Purchase order PO-77")).to_be_visible()
     await expect(page.get_by_text(f"from Acme Denim · {po.id}")).to_be_visible()
+    await expect(page.get_by_text("3 units still to come")).to_be_visible()
 
     scan = page.get_by_label("Scan the item, or type its SKU")
     await scan.fill(sku)
@@ -56,6 +57,7 @@ async def test_an_associate_receives_a_purchase_order_by_scanning_each_item(
     await scan.fill(other)
     await scan.press("Enter")
     await expect(page.get_by_role("alert")).to_contain_text(f"does not list {other}")
+    await expect(page.get_by_role("alert")).not_to_contain_text("ReceiveStock")
     await expect(scan).to_be_focused()  # redrawn and settled: ready again
     await page.get_by_label("Units").fill("2")
     await scan.fill(sku)
@@ -96,6 +98,7 @@ async def test_a_transfer_from_the_warehouse_is_received_and_a_damaged_item_coun
     await scan.fill(sku)
     await scan.press("Enter")
     await expect(page.get_by_role("status")).to_have_text(f"Received 1 of {sku} as damaged.")
+    await expect(page.get_by_role("row", name=f"{sku} 2 2 1 0")).to_be_visible()  # 1 damaged
     level = await level_of(world.stock.stub, sku, HOME)
     assert (level.on_hand, level.damaged, level.incoming) == (1, 1, 0)
 
@@ -119,12 +122,13 @@ async def test_a_transfer_leaving_the_store_is_held_then_shipped_from_the_list(
     await page.goto(f"{world.url}/s/{HOME}/deliveries")
     leaving = page.get_by_role("table", name="Transfers leaving here")
     row = leaving.get_by_role("row", name=re.compile(transfer_id))
-    await row.get_by_role("button", name="Hold the units").click()
+    await expect(row).to_contain_text(f"2 of {sku}")  # what to pack
+    await row.get_by_role("button", name="Set the units aside").click()
     await expect(page.get_by_role("status")).to_have_text(
-        f"Transfer {transfer_id} is held, ready to ship."
+        f"Transfer {transfer_id}: its units are set aside."
     )
     assert (await level_of(world.stock.stub, sku, HOME)).reserved == 2
-    await row.get_by_role("button", name="Ship").click()
+    await row.get_by_role("button", name="Mark as shipped").click()
     await expect(page.get_by_role("status")).to_have_text(
         f"Transfer {transfer_id} has left the store."
     )

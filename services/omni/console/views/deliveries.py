@@ -26,6 +26,7 @@ from omni.console.web import (
     session,
     signed_in,
 )
+from omni.platform.validation import is_identifier
 from omni.stock.v1 import stock_pb2 as spb
 
 EXPECTING_PO = (spb.PURCHASE_ORDER_STATUS_OPEN, spb.PURCHASE_ORDER_STATUS_PARTIALLY_RECEIVED)
@@ -69,6 +70,7 @@ async def _deliveries(request: Request, store: str, done: str = "") -> Response:
         section="deliveries",
         store=store,
         orders=orders,
+        to_come={po.id: sum(max(0, ln.quantity - ln.received) for ln in po.lines) for po in orders},
         transfers=coming,
         leaving=leaving,
         DRAFT=spb.TRANSFER_STATUS_DRAFT,
@@ -93,7 +95,7 @@ async def send(request: Request) -> Response:
 
 
 SENDING: dict[str, tuple[str, Any, str]] = {
-    "ready": ("ReadyTransfer", spb.ReadyTransferRequest, "Transfer {} is held, ready to ship."),
+    "ready": ("ReadyTransfer", spb.ReadyTransferRequest, "Transfer {}: its units are set aside."),
     "ship": ("ShipTransfer", spb.ShipTransferRequest, "Transfer {} has left the store."),
 }
 
@@ -169,12 +171,12 @@ class Delivery:
     source: str  # the supplier, or the location it comes from
     reference: str
     status: str
-    lines: list[tuple[str, int, int, int]]  # (sku, expected in all, received, still to come)
+    lines: list[tuple[str, int, int, int, int]]  # (sku, sent, received, damaged, to come)
     open: bool  # still expecting units
 
     @property
     def expected(self) -> int:
-        return sum(line[3] for line in self.lines)
+        return sum(line[4] for line in self.lines)
 
 
 KINDS = ("po", "transfer")
@@ -193,7 +195,7 @@ async def _load(app: Console, who: Session, kind: str, ident: str) -> Delivery:
             po.reference,
             spb.PurchaseOrderStatus.Name(po.status).removeprefix("PURCHASE_ORDER_STATUS_"),
             [
-                (ln.sku, ln.quantity, ln.received, max(0, ln.quantity - ln.received))
+                (ln.sku, ln.quantity, ln.received, 0, max(0, ln.quantity - ln.received))
                 for ln in po.lines
             ],
             po.status in EXPECTING_PO,
@@ -211,6 +213,7 @@ async def _load(app: Console, who: Session, kind: str, ident: str) -> Delivery:
                 ln.sku,
                 ln.quantity,
                 ln.accepted + ln.rejected,
+                ln.rejected,
                 ln.quantity - ln.accepted - ln.rejected,
             )
             for ln in t.lines
@@ -229,6 +232,8 @@ async def _receive(
     if not units_text.isdecimal() or not 0 < int(units_text) <= MAX_UNITS:
         raise _form_says(f"Enter how many units arrived: 1 to {MAX_UNITS}.")
     units = int(units_text)
+    if not is_identifier(typed):
+        raise _form_says("That is not a SKU or a barcode. Scan the item's label again.")
     sku = await sku_for(app.backends, typed, who.token)
     key = form.get("key", "")
     damaged = form.get("condition") == "damaged"

@@ -97,13 +97,13 @@ class PurchaseOrder:
         if self.status not in EXPECTING:
             raise FailedPrecondition(
                 f"purchase order {self.id} is {self.status.value}: nothing more is expected "
-                "on it; receive unplanned units with ReceiveStock"
+                "on it; take extra units in as stock received without an order"
             )
         unknown = sorted({sku for sku, _ in units if self.line(sku) is None})
         if unknown:
             raise FailedPrecondition(
-                f"purchase order {self.id} does not list {', '.join(unknown[:5])}; receive "
-                "units that were not ordered with ReceiveStock"
+                f"purchase order {self.id} does not list {', '.join(unknown[:5])}: it was "
+                "not ordered on it; set it aside, or take it in as stock received without an order"
             )
         over: dict[str, int] = {}
         for sku, qty in units:

@@ -163,7 +163,7 @@ class Transfer:
             if units > line.outstanding:
                 raise FailedPrecondition(
                     f"transfer {self.id} still carries {line.outstanding} of {sku}, not {units}; "
-                    "count again, or receive the extra units with ReceiveStock"
+                    "count again, or take the extra units in as stock received without an order"
                 )
         for sku, accepted, rejected in arrivals:
             book.apply(
