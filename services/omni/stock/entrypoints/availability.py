@@ -62,8 +62,10 @@ class Promises:
 
     def promised(self, level: pb.StockLevel, seen: Callable[[int, str], int]) -> int:
         due = self.due.get((level.sku, level.location_id), 0)
-        units = max(0, level.on_hand + due - level.reserved - level.safety_stock)
-        return seen(units, level.location_id)
+        held = StockLevel(
+            level.sku, level.location_id, level.on_hand, level.reserved, level.safety_stock
+        )
+        return seen(held.available_with(due), level.location_id)  # the domain's rule
 
 
 class Watcher:
