@@ -84,7 +84,12 @@ async def running_stock(database_url: str, nats_url: str, **overrides: Any) -> A
     settings = StockSettings(
         database_url=database_url,
         nats_url=nats_url,
-        **{**TEST_SETTINGS, "expiry_interval_seconds": 0.1, **overrides},
+        **{
+            **TEST_SETTINGS,
+            "expiry_interval_seconds": 0.1,
+            "backorder_interval_seconds": 0.1,
+            **overrides,
+        },
     )
     async with _serving(StockApp(settings)) as (app, channel):
         yield Stock(app, stock_pb2_grpc.StockServiceStub(channel), channel)

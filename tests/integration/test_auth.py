@@ -422,6 +422,12 @@ STORE_CASES: dict[str, Build] = {
     "stock/ClosePurchaseOrder": lambda shop, store: _then(
         purchase_order(shop, store), lambda po: spb.ClosePurchaseOrderRequest(id=po.id)
     ),
+    "stock/AmendPurchaseOrder": lambda shop, store: _then(
+        purchase_order(shop, store),
+        lambda po: spb.AmendPurchaseOrderRequest(
+            id=po.id, lines=[spb.PurchaseOrderAmendment(sku=po.lines[0].sku, quantity=1)]
+        ),
+    ),
     "stock/Commit": lambda shop, store: _then(
         reservation(shop, store), lambda rid: spb.CommitRequest(reservation_id=rid)
     ),
@@ -466,6 +472,7 @@ NETWORK_CASES: dict[str, Build] = {
     "stock/GetLocation": lambda shop, store: _ready(spb.GetLocationRequest(id=store)),
     "stock/ListLocations": lambda shop, store: _ready(spb.ListLocationsRequest()),
     "stock/ListChannelViews": lambda shop, store: _ready(spb.ListChannelViewsRequest()),
+    "stock/ListPresalePolicies": lambda shop, store: _ready(spb.ListPresalePoliciesRequest()),
     "stock/GetAvailability": lambda shop, store: _with_sku(
         shop, store, lambda sku: spb.GetAvailabilityRequest(skus=[sku], location_ids=[store])
     ),
@@ -511,6 +518,17 @@ UNBOUND_CASES: dict[str, Build] = {
             view=spb.ChannelView(
                 channel=cpb.CHANNEL_MARKETPLACE,
                 buffers=[spb.ChannelBuffer(location_kind=spb.LOCATION_KIND_STORE, units=2)],
+            )
+        )
+    ),
+    "stock/SetPresalePolicy": lambda shop, store: _ready(
+        spb.SetPresalePolicyRequest(
+            policy=spb.PresalePolicy(
+                channel=cpb.CHANNEL_WEB,
+                sku=new_sku(shop),
+                kind=spb.PRESALE_KIND_PREORDER,
+                cap=5,
+                enabled=True,
             )
         )
     ),
@@ -604,6 +622,7 @@ async def everything(shop: Shop) -> list[Message]:
     seen: list[Message] = [
         await stock.GetAvailability(spb.GetAvailabilityRequest(skus=sorted(shop.skus))),
         await stock.ListChannelViews(spb.ListChannelViewsRequest()),
+        await stock.ListPresalePolicies(spb.ListPresalePoliciesRequest()),
         await shop.orders.stub.ListOrders(opb.ListOrdersRequest(page_size=500)),
         await shop.returns.stub.ListReturns(rpb.ListReturnsRequest(page_size=500)),
     ]

@@ -29,6 +29,17 @@ def loc(**fields: Any) -> pb.Location:
     return location("NEW", **fields)
 
 
+def presale(**fields: Any) -> pb.PresalePolicy:
+    terms: dict[str, Any] = {
+        "channel": cpb.CHANNEL_WEB,
+        "sku": "SKU-1",
+        "kind": pb.PRESALE_KIND_PREORDER,
+        "enabled": True,
+        **fields,
+    }
+    return pb.PresalePolicy(**terms)
+
+
 CASES: list[tuple[str, Any, grpc.StatusCode]] = [
     ("CreateLocation", pb.CreateLocationRequest(location=loc(id="")), INVALID),
     ("CreateLocation", pb.CreateLocationRequest(location=loc(id=LONG)), INVALID),
@@ -317,6 +328,66 @@ CASES += [
     ("CancelPurchaseOrder", pb.CancelPurchaseOrderRequest(id="po_x"), NOT_FOUND),
     ("ClosePurchaseOrder", pb.ClosePurchaseOrderRequest(id="po_x", reason="r" * 300), INVALID),
     ("ClosePurchaseOrder", pb.ClosePurchaseOrderRequest(id="po_x"), NOT_FOUND),
+    ("AmendPurchaseOrder", pb.AmendPurchaseOrderRequest(id="po_x"), INVALID),  # no lines
+    (
+        "AmendPurchaseOrder",
+        pb.AmendPurchaseOrderRequest(id="po_x", lines=[pb.PurchaseOrderAmendment(sku="SKU-1")]),
+        INVALID,  # nothing to change
+    ),
+    (
+        "AmendPurchaseOrder",
+        pb.AmendPurchaseOrderRequest(
+            id="po_x", lines=[pb.PurchaseOrderAmendment(sku="SKU-1", quantity=-1)]
+        ),
+        INVALID,
+    ),
+    (
+        "AmendPurchaseOrder",
+        pb.AmendPurchaseOrderRequest(
+            id="po_x",
+            lines=[pb.PurchaseOrderAmendment(sku="SKU-1", expected_at=Timestamp(seconds=10**12))],
+        ),
+        INVALID,  # more than three years ahead
+    ),
+    (
+        "AmendPurchaseOrder",
+        pb.AmendPurchaseOrderRequest(
+            id="po_x",
+            lines=[
+                pb.PurchaseOrderAmendment(sku="SKU-1", quantity=1),
+                pb.PurchaseOrderAmendment(sku="SKU-1", quantity=2),
+            ],
+        ),
+        INVALID,  # a SKU twice
+    ),
+    (
+        "AmendPurchaseOrder",
+        pb.AmendPurchaseOrderRequest(
+            id="po_x", lines=[pb.PurchaseOrderAmendment(sku="SKU-1", quantity=1)]
+        ),
+        NOT_FOUND,
+    ),
+    ("SetPresalePolicy", pb.SetPresalePolicyRequest(), INVALID),
+    ("SetPresalePolicy", pb.SetPresalePolicyRequest(policy=presale(channel=0)), INVALID),
+    ("SetPresalePolicy", pb.SetPresalePolicyRequest(policy=presale(channel=99)), INVALID),
+    ("SetPresalePolicy", pb.SetPresalePolicyRequest(policy=presale(kind=0)), INVALID),
+    ("SetPresalePolicy", pb.SetPresalePolicyRequest(policy=presale(kind=7)), INVALID),
+    ("SetPresalePolicy", pb.SetPresalePolicyRequest(policy=presale(sku="")), INVALID),
+    ("SetPresalePolicy", pb.SetPresalePolicyRequest(policy=presale(sku=LONG)), INVALID),
+    ("SetPresalePolicy", pb.SetPresalePolicyRequest(policy=presale(cap=-1)), INVALID),
+    ("SetPresalePolicy", pb.SetPresalePolicyRequest(policy=presale(cap=10**7)), INVALID),
+    ("ListPresalePolicies", pb.ListPresalePoliciesRequest(channel=42), INVALID),
+    ("ListPresalePolicies", pb.ListPresalePoliciesRequest(sku="has space"), INVALID),
+    (
+        "Allocate",
+        pb.AllocateRequest(
+            idempotency_key="k",
+            lines=[pb.AllocateLine(sku="SKU-1", quantity=1)],
+            ship=cpb.ShipTo(region="north"),
+            channel=42,
+        ),
+        INVALID,
+    ),
     (
         "CreateTransfer",
         pb.CreateTransferRequest(
@@ -377,6 +448,14 @@ def adjustment(**fields: Any) -> pb.AdjustStockRequest:
 # Requests valid but for one string: a NUL anywhere, or a control character in a line of text.
 # Each is refused naming its field (the error starts so), and nothing changes.
 NUL_IN_TEXT: list[tuple[str, Any, str]] = [
+    ("SetPresalePolicy", pb.SetPresalePolicyRequest(policy=presale(sku=NUL)), "policy.sku"),
+    (
+        "AmendPurchaseOrder",
+        pb.AmendPurchaseOrderRequest(
+            id="po_x", reason=NUL, lines=[pb.PurchaseOrderAmendment(sku="SKU-1", quantity=1)]
+        ),
+        "reason",
+    ),
     ("CreateLocation", pb.CreateLocationRequest(location=loc(name=NUL)), "location.name"),
     (
         "UpdateLocation",

@@ -16,7 +16,7 @@ from omni.stock.adapters import tables
 from omni.stock.entrypoints.availability import AvailabilityHub
 from omni.stock.entrypoints.grpc_api import ACCESS, SERVICE_NAME, StockServicer, error_detail
 from omni.stock.entrypoints.nats_api import STREAMS, StockNatsApi
-from omni.stock.service_layer import handlers
+from omni.stock.service_layer import handlers, presale
 from omni.stock.service_layer.services import StockServices
 from omni.stock.service_layer.unit_of_work import UnitOfWork
 from omni.stock.settings import StockSettings
@@ -59,6 +59,8 @@ class StockApp(Service):
         self.services.start()
         interval = self.settings.expiry_interval_seconds
         self.tasks.spawn("expiry", repeat("expiring reservations", self._expire_due, interval))
+        every = self.settings.backorder_interval_seconds
+        self.tasks.spawn("backorders", repeat("settling backorders", self._settle, every))
 
     async def on_nats(self) -> None:
         api = StockNatsApi(self.services, self.nats)
@@ -76,6 +78,10 @@ class StockApp(Service):
 
     async def on_stop(self) -> None:
         await self.services.stop()
+
+    async def _settle(self) -> None:
+        while await presale.settle_backorders(self.uow) > 0:
+            pass
 
     async def _expire_due(self) -> None:
         while await handlers.expire_due(self.uow, utcnow()) > 0:

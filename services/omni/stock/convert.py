@@ -6,7 +6,7 @@ from datetime import datetime
 
 from omni.common.v1 import common_pb2 as cpb
 from omni.platform.wire import CHANNELS, set_time
-from omni.stock.domain.channels import ChannelView
+from omni.stock.domain.channels import Channel, ChannelView
 from omni.stock.domain.events import Units
 from omni.stock.domain.model import (
     Location,
@@ -19,6 +19,7 @@ from omni.stock.domain.model import (
     ShortLine,
     StockLevel,
 )
+from omni.stock.domain.presale import PresaleKind, PresalePolicy
 from omni.stock.domain.purchasing import PurchaseOrder, PurchaseOrderStatus, Supply
 from omni.stock.domain.transfers import Transfer, TransferStatus
 from omni.stock.v1 import stock_pb2 as pb
@@ -85,6 +86,7 @@ def level_to_proto(
     msg.available = level.available if available is None else available
     msg.version = level.version
     msg.incoming = level.incoming
+    msg.backordered = level.backordered
     return msg
 
 
@@ -104,6 +106,7 @@ def movement_to_proto(
     msg.actor = m.actor
     msg.version = m.version
     msg.incoming_delta = m.incoming_delta
+    msg.backordered_delta = m.backordered_delta
     if at is not None:
         set_time(msg.occurred_at, at)
     return msg
@@ -115,16 +118,39 @@ def reservation_to_proto(r: Reservation, into: pb.Reservation | None = None) -> 
     msg.reference = r.reference
     msg.status = RESERVATION_STATUSES[r.status]
     for ln in r.lines:
-        msg.lines.add(
+        line = msg.lines.add(
             sku=ln.sku,
             location_id=ln.location_id,
             quantity=ln.quantity,
             committed=ln.committed,
             released=ln.released,
+            backordered=ln.waiting,
         )
+        if ln.expected_at is not None:
+            set_time(line.expected_at, ln.expected_at)
     set_time(msg.created_at, r.created_at)
     if r.expires_at is not None:
         set_time(msg.expires_at, r.expires_at)
+    if r.channel:
+        msg.channel = CHANNELS[Channel(r.channel)]
+    return msg
+
+
+PRESALE_KINDS = {k: getattr(pb, f"PRESALE_KIND_{k.value}") for k in PresaleKind}
+PRESALE_KINDS_FROM_PROTO = {v: k for k, v in PRESALE_KINDS.items()}
+
+
+def presale_policy_to_proto(
+    policy: PresalePolicy, into: pb.PresalePolicy | None = None
+) -> pb.PresalePolicy:
+    msg = pb.PresalePolicy() if into is None else into
+    msg.channel = CHANNELS[Channel(policy.channel)]
+    msg.sku = policy.sku
+    msg.kind = PRESALE_KINDS[policy.kind]
+    if policy.cap is not None:
+        msg.cap = policy.cap
+    msg.enabled = policy.enabled
+    msg.waiting = policy.waiting
     return msg
 
 

@@ -18,6 +18,9 @@ class StockSettings(ServiceSettings):
     metrics_port: int = 9091
     # How often due reservations are expired (promised "within about a second").
     expiry_interval_seconds: float = 0.5
+    # How often levels with backorders are settled: units that reached the shelf given to the
+    # orders waiting for them, promises the supply no longer covers cut, due dates moved.
+    backorder_interval_seconds: float = 1.0
     # Reserve/Allocate requests decided per transaction, and such transactions in flight per
     # process. One keeps batches large (a commit and a set of statements serve many callers);
     # replicas and other processes still write concurrently.

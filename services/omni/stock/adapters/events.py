@@ -10,10 +10,12 @@ from omni.platform.streams import AVAILABILITY_PREFIX, STOCK_EVENTS_PREFIX, avai
 from omni.stock import convert
 from omni.stock.domain.events import (
     AllocationRejected,
+    BackorderChanged,
     ChannelViewChanged,
     CountShortage,
     Event,
     LocationChanged,
+    PresalePolicyChanged,
     PurchaseOrderChanged,
     ReservationChanged,
     StockLevelChanged,
@@ -51,6 +53,19 @@ def to_outbox(event: Event) -> OutboxMessage:
             subject = change.value
             payload = msg.ReservationChanged()
             convert.reservation_to_proto(reservation, into=payload.reservation)
+        case BackorderChanged(reservation, lines):
+            subject = "backorder"
+            payload = backorder = msg.BackorderChanged()
+            convert.reservation_to_proto(reservation, into=backorder.reservation)
+            for line in lines:
+                sent = backorder.lines.add(
+                    sku=line.sku, location_id=line.location_id, filled=line.filled, cut=line.cut
+                )
+                if line.expected_at is not None:
+                    convert.set_time(sent.expected_at, line.expected_at)
+        case PresalePolicyChanged(policy):
+            subject = "presale_policy_changed"
+            payload = msg.PresalePolicyChanged(policy=convert.presale_policy_to_proto(policy))
         case CountShortage(level, counted, short):
             subject = "count_shortage"
             payload = msg.CountShortage(

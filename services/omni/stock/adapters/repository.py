@@ -14,6 +14,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    case,
     delete,
     func,
     insert,
@@ -33,6 +34,7 @@ from omni.stock.adapters.tables import (
     channel_buffers,
     locations,
     movements,
+    presale_policies,
     purchase_order_lines,
     purchase_orders,
     reservation_lines,
@@ -53,6 +55,7 @@ from omni.stock.domain.model import (
     ReservationStatus,
     StockLevel,
 )
+from omni.stock.domain.presale import PresaleKind, PresalePolicy
 from omni.stock.domain.purchasing import (
     EXPECTING,
     PurchaseOrder,
@@ -63,7 +66,15 @@ from omni.stock.domain.purchasing import (
 from omni.stock.domain.transfers import Transfer, TransferLine, TransferStatus
 
 MAX_SUPPLY = 1000
-_LEVEL_COLUMNS = ("on_hand", "reserved", "safety_stock", "damaged", "version", "incoming")
+_LEVEL_COLUMNS = (
+    "on_hand",
+    "reserved",
+    "safety_stock",
+    "damaged",
+    "version",
+    "incoming",
+    "backordered",
+)
 
 # The statements of every reservation batch, built once: SQLAlchemy then finds their compiled
 # form without rebuilding and re-keying them on every call (a tenth of a batch's time).
@@ -321,11 +332,7 @@ class StockRepository:
         )
         by_id: dict[str, list[ReservationLine]] = {h["id"]: [] for h in heads}
         for r in (await self.conn.execute(lines_query)).mappings():
-            by_id[r["reservation_id"]].append(
-                ReservationLine(
-                    r["sku"], r["location_id"], r["quantity"], r["committed"], r["released"]
-                )
-            )
+            by_id[r["reservation_id"]].append(_reservation_line(r))
         return {h["id"]: _reservation(h, by_id[h["id"]]) for h in heads}
 
     async def save_reservation(self, res: Reservation) -> None:
@@ -344,7 +351,12 @@ class StockRepository:
                     reservation_lines.c.location_id == bindparam("k_location"),
                 )
             )
-            .values(committed=bindparam("committed"), released=bindparam("released"))
+            .values(
+                committed=bindparam("committed"),
+                released=bindparam("released"),
+                waiting=bindparam("waiting"),
+                expected_at=bindparam("expected_at"),
+            )
         )
         await self.conn.execute(
             stmt,
@@ -354,10 +366,131 @@ class StockRepository:
                     "k_location": ln.location_id,
                     "committed": ln.committed,
                     "released": ln.released,
+                    "waiting": ln.waiting,
+                    "expected_at": ln.expected_at,
                 }
                 for ln in res.lines
             ],
         )
+
+    # Backorders ------------------------------------------------------------------------
+
+    async def levels_to_settle(self, limit: int) -> list[Key]:
+        """Levels with backorders changed since the settler last looked at them."""
+        query = (
+            select(stock_levels.c.sku, stock_levels.c.location_id)
+            .where(
+                stock_levels.c.backordered > 0,
+                stock_levels.c.version != stock_levels.c.settled_version,
+            )
+            .order_by(stock_levels.c.sku, stock_levels.c.location_id)
+            .limit(limit)
+        )
+        return [(sku, loc) for sku, loc in (await self.conn.execute(query)).all()]
+
+    async def mark_settled(self, levels: Iterable[StockLevel]) -> None:
+        stmt = (
+            update(stock_levels)
+            .where(
+                and_(
+                    stock_levels.c.sku == bindparam("k_sku"),
+                    stock_levels.c.location_id == bindparam("k_location"),
+                )
+            )
+            .values(settled_version=bindparam("settled"))
+        )
+        rows = [
+            {"k_sku": lv.sku, "k_location": lv.location_id, "settled": lv.version} for lv in levels
+        ]
+        if rows:
+            await self.conn.execute(stmt, rows)
+
+    async def waiting_reservation_ids(self, keys: Collection[Key]) -> list[str]:
+        """Reservations with lines waiting for supply at these levels, oldest first."""
+        lines = reservation_lines
+        query = (
+            select(lines.c.reservation_id)
+            .join(reservations, reservations.c.id == lines.c.reservation_id)
+            .where(
+                lines.c.waiting > 0,
+                tuple_(lines.c.sku, lines.c.location_id).in_(sorted(keys)),
+            )
+            .order_by(reservations.c.created_at, reservations.c.id)
+        )
+        return list(dict.fromkeys((await self.conn.execute(query)).scalars()))
+
+    async def waiting_keys(self, reservation_id: str) -> set[Key]:
+        """The levels where a reservation's lines wait for supply."""
+        lines = reservation_lines
+        query = select(lines.c.sku, lines.c.location_id).where(
+            lines.c.reservation_id == reservation_id, lines.c.waiting > 0
+        )
+        return {(sku, loc) for sku, loc in (await self.conn.execute(query)).all()}
+
+    async def presale_policies(
+        self,
+        wanted: Collection[tuple[str, str]] = (),
+        *,
+        lock: bool = False,
+        channel: str = "",
+        sku: str = "",
+    ) -> dict[tuple[str, str], PresalePolicy]:
+        """Policies by (channel, sku): those `wanted`, or every one (of a channel, a SKU)."""
+        table = presale_policies
+        query = select(table).order_by(table.c.channel, table.c.sku)
+        if wanted:
+            query = query.where(tuple_(table.c.channel, table.c.sku).in_(sorted(wanted)))
+        if channel:
+            query = query.where(table.c.channel == channel)
+        if sku:
+            query = query.where(table.c.sku == sku)
+        if lock:
+            query = query.with_for_update()
+        return {
+            (r["channel"], r["sku"]): PresalePolicy(
+                r["channel"], r["sku"], PresaleKind(r["kind"]), r["cap"], r["waiting"], r["enabled"]
+            )
+            for r in (await self.conn.execute(query)).mappings()
+        }
+
+    async def set_presale_policy(self, policy: PresalePolicy) -> PresalePolicy:
+        """Creates or replaces the policy's terms, keeping its count of units waiting."""
+        table = presale_policies
+        now = utcnow()
+        terms = {
+            "kind": policy.kind.value,
+            "cap": policy.cap,
+            "enabled": policy.enabled,
+            "updated_at": now,
+        }
+        key = and_(table.c.channel == policy.channel, table.c.sku == policy.sku)
+        changed = await self.conn.execute(update(table).where(key).values(**terms))
+        if not changed.rowcount:
+            row = {"channel": policy.channel, "sku": policy.sku, "waiting": 0, **terms}
+            await insert_ignoring_conflicts(self.conn, table, [row], "channel")
+            await self.conn.execute(update(table).where(key).values(**terms))
+        return (await self.presale_policies([(policy.channel, policy.sku)]))[
+            (policy.channel, policy.sku)
+        ]
+
+    async def count_waiting(self, deltas: dict[tuple[str, str], int]) -> None:
+        """Adds to the units waiting per (channel, sku) (policies that exist)."""
+        table = presale_policies
+        after = table.c.waiting + bindparam("delta")
+        stmt = (
+            update(table)
+            .where(
+                and_(table.c.channel == bindparam("k_channel"), table.c.sku == bindparam("k_sku"))
+            )
+            .values(waiting=case((after < 0, 0), else_=after))
+        )
+        rows = [
+            {"k_channel": channel, "k_sku": sku, "delta": delta}
+            for (channel, sku), delta in sorted(deltas.items())
+            if delta
+        ]
+        if rows:
+            await self.conn.execute(stmt, rows)
 
     async def active_reservations(self) -> int:
         """How many reservations hold stock now (for the metric)."""
@@ -409,10 +542,23 @@ class StockRepository:
                     purchase_order_lines.c.sku == bindparam("k_sku"),
                 )
             )
-            .values(received=bindparam("received"))
+            .values(
+                received=bindparam("received"),
+                quantity=bindparam("quantity"),
+                expected_at=bindparam("expected_at"),
+            )
         )
         await self.conn.execute(
-            stmt, [{"k_sku": line.sku, "received": line.received} for line in po.lines]
+            stmt,
+            [
+                {
+                    "k_sku": line.sku,
+                    "received": line.received,
+                    "quantity": line.quantity,
+                    "expected_at": line.expected_at,
+                }
+                for line in po.lines
+            ],
         )
 
     async def purchase_orders_at(
@@ -672,6 +818,7 @@ def _level(r: Any) -> StockLevel:
         damaged=r["damaged"],
         version=r["version"],
         incoming=r["incoming"],
+        backordered=r["backordered"],
     )
 
 
@@ -688,6 +835,7 @@ def _movement_row(m: Movement) -> dict[str, Any]:
         "actor": m.actor,
         "version": m.version,
         "incoming_delta": m.incoming_delta,
+        "backordered_delta": m.backordered_delta,
     }
 
 
@@ -704,6 +852,7 @@ def _movement(r: Any) -> Movement:
         r["actor"],
         r["version"],
         r["incoming_delta"],
+        r["backordered_delta"],
     )
 
 
@@ -714,6 +863,7 @@ def _reservation_row(r: Reservation) -> dict[str, Any]:
         "status": r.status.value,
         "created_at": r.created_at,
         "expires_at": r.expires_at,
+        "channel": r.channel,
     }
 
 
@@ -725,7 +875,21 @@ def _line_row(reservation_id: str, line: ReservationLine) -> dict[str, Any]:
         "quantity": line.quantity,
         "committed": line.committed,
         "released": line.released,
+        "waiting": line.waiting,
+        "expected_at": line.expected_at,
     }
+
+
+def _reservation_line(r: Any) -> ReservationLine:
+    return ReservationLine(
+        r["sku"],
+        r["location_id"],
+        r["quantity"],
+        r["committed"],
+        r["released"],
+        r["waiting"],
+        r["expected_at"],
+    )
 
 
 def _reservation(h: Any, lines: list[ReservationLine]) -> Reservation:
@@ -736,4 +900,5 @@ def _reservation(h: Any, lines: list[ReservationLine]) -> Reservation:
         created_at=h["created_at"],
         expires_at=h["expires_at"],
         status=ReservationStatus(h["status"]),
+        channel=h["channel"],
     )

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    text,
 )
 
 from omni.platform.db import UTCDateTime
@@ -51,13 +52,24 @@ stock_levels = Table(
     Column("version", BigInteger, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("incoming", BigInteger, nullable=False, server_default="0"),
+    Column("backordered", BigInteger, nullable=False, server_default="0"),
+    # The version the backorder settler last looked at (omni.stock.domain.presale).
+    Column("settled_version", BigInteger, nullable=False, server_default="0"),
     # The database refuses what the domain must never do, whatever the code path.
     CheckConstraint(
         "on_hand >= 0 AND reserved >= 0 AND safety_stock >= 0 AND damaged >= 0",
         name="ck_stock_levels_non_negative",
     ),
     CheckConstraint("incoming >= 0", name="ck_stock_levels_incoming_non_negative"),
+    CheckConstraint("backordered >= 0", name="ck_stock_levels_backordered_non_negative"),
     Index("ix_stock_levels_location_sku", "location_id", "sku"),  # ListLevels
+    Index(  # the few levels with backorders, for the settler
+        "ix_stock_levels_backordered",
+        "sku",
+        "location_id",
+        postgresql_where=text("backordered > 0"),
+        sqlite_where=text("backordered > 0"),
+    ),
 )
 
 movements = Table(
@@ -76,6 +88,7 @@ movements = Table(
     Column("version", BigInteger, nullable=False),
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("incoming_delta", BigInteger, nullable=False, server_default="0"),
+    Column("backordered_delta", BigInteger, nullable=False, server_default="0"),
     # One movement per version of a level: a lost update cannot hide in the ledger.
     UniqueConstraint("sku", "location_id", "version", name="uq_movements_level_version"),
 )
@@ -106,6 +119,7 @@ reservations = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("channel", String(16), nullable=False, server_default=""),
     Index("ix_reservations_status_expires_at", "status", "expires_at"),
     Index("ix_reservations_reference", "reference"),
 )
@@ -119,6 +133,28 @@ reservation_lines = Table(
     Column("quantity", BigInteger, nullable=False),
     Column("committed", BigInteger, nullable=False),
     Column("released", BigInteger, nullable=False),
+    Column("waiting", BigInteger, nullable=False, server_default="0"),
+    Column("expected_at", UTCDateTime, nullable=True),
+    Index(  # lines waiting for supply, first come first served per level
+        "ix_reservation_lines_waiting",
+        "sku",
+        "location_id",
+        postgresql_where=text("waiting > 0"),
+        sqlite_where=text("waiting > 0"),
+    ),
+)
+
+presale_policies = Table(
+    "presale_policies",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("cap", BigInteger, nullable=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("waiting", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("waiting >= 0", name="ck_presale_policies_waiting"),
 )
 
 purchase_orders = Table(
@@ -145,7 +181,8 @@ purchase_order_lines = Table(
     Column("quantity", BigInteger, nullable=False),
     Column("received", BigInteger, nullable=False),
     Column("expected_at", UTCDateTime, nullable=False),
-    CheckConstraint("quantity > 0 AND received >= 0", name="ck_purchase_order_lines_quantities"),
+    # A line may be cut to nothing by an amendment (quantity 0).
+    CheckConstraint("quantity >= 0 AND received >= 0", name="ck_purchase_order_lines_quantities"),
     Index("ix_purchase_order_lines_sku", "sku"),  # a SKU's supply (available to promise)
 )
 

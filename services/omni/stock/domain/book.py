@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from omni.platform.errors import FailedPrecondition
 from omni.stock.domain.events import (
     AllocationRejected,
+    BackorderChanged,
+    BackorderLine,
     CountShortage,
     ReservationChange,
     ReservationChanged,
@@ -26,9 +29,17 @@ from omni.stock.domain.model import (
     StockLevel,
 )
 
+if TYPE_CHECKING:
+    from omni.stock.domain.presale import Step
+
 Key = tuple[str, str]  # (sku, location_id)
-BookEvent = ReservationChanged | StockReserved | AllocationRejected | CountShortage
+Waiting = tuple[Reservation, ReservationLine]  # a reservation's line waiting for supply
+BookEvent = (
+    ReservationChanged | StockReserved | AllocationRejected | CountShortage | BackorderChanged
+)
 LevelPlan = dict[Key, int]  # units per (sku, location_id)
+# Units held on the shelf, and units waiting for supply (backordered), per (sku, location).
+Presold = tuple[LevelPlan, LevelPlan]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +59,8 @@ class LevelBook:
         self._levels = {(lv.sku, lv.location_id): lv for lv in levels}
         self.changes: list[LevelChanged] = []
         self.events: list[BookEvent] = []
+        # Change of the units waiting per (channel, sku): what counts against presale caps.
+        self.waiting: dict[tuple[str, str], int] = {}
 
     def level(self, sku: str, location_id: str) -> StockLevel:
         """The level, or a zero level if this (sku, location) has never held stock."""
@@ -80,6 +93,11 @@ class LevelBook:
         """A copy of a level's current state."""
         return self._levels[key].copy()
 
+    def count_waiting(self, reservation: Reservation, sku: str, delta: int) -> None:
+        if reservation.channel and delta:
+            key = (reservation.channel, sku)
+            self.waiting[key] = self.waiting.get(key, 0) + delta
+
 
 def merge_lines(lines: Iterable[tuple[str, str, int]]) -> dict[Key, int]:
     """Adds up lines that name the same (sku, location)."""
@@ -98,25 +116,50 @@ def reserve(
     lines: dict[Key, int],
     now: datetime,
     expires_at: datetime | None,
+    waiting: LevelPlan | None = None,
+    channel: str = "",
 ) -> Reservation:
     """Holds every line or raises InsufficientStock naming each short line; never partial.
-    `key`: the request's idempotency key, told with the reservation made."""
-    short = [
-        ShortLine(sku, loc, qty, book.level(sku, loc).available)
-        for (sku, loc), qty in lines.items()
-        if book.level(sku, loc).available < qty
-    ]
+    `key`: the request's idempotency key, told with the reservation made. `waiting`: units
+    of `lines` sold against supply on its way (backordered), for `channel`."""
+    waiting = waiting or {}
+    short = []
+    for (sku, loc), qty in lines.items():
+        level, ahead = book.level(sku, loc), waiting.get((sku, loc), 0)
+        if level.available < qty - ahead or level.presellable < ahead:
+            can = level.available + (min(ahead, level.presellable) if ahead else 0)
+            short.append(ShortLine(sku, loc, qty, can))
     if short:
         raise InsufficientStock(short)
-    for (sku, loc), qty in lines.items():
-        book.apply(sku, loc, MovementKind.RESERVE, reserved=qty, reference=reservation_id)
     reservation = Reservation(
         id=reservation_id,
         reference=reference,
-        lines=[ReservationLine(sku, loc, qty) for (sku, loc), qty in lines.items()],
+        lines=[
+            ReservationLine(sku, loc, qty, waiting=waiting.get((sku, loc), 0))
+            for (sku, loc), qty in lines.items()
+        ],
         created_at=now,
         expires_at=expires_at,
+        channel=channel,
     )
+    for line in reservation.lines:
+        if line.held:
+            book.apply(
+                line.sku,
+                line.location_id,
+                MovementKind.RESERVE,
+                reserved=line.held,
+                reference=reservation_id,
+            )
+        if line.waiting:
+            book.apply(
+                line.sku,
+                line.location_id,
+                MovementKind.BACKORDER,
+                backordered=line.waiting,
+                reference=reservation_id,
+            )
+            book.count_waiting(reservation, line.sku, line.waiting)
     book.events.append(StockReserved(reservation, key))
     return reservation
 
@@ -130,20 +173,29 @@ def allocate(
     source: Callable[[], dict[Key, int]],
     now: datetime,
     expires_at: datetime | None,
+    presell: Callable[[], Presold] | None = None,
+    channel: str = "",
 ) -> Reservation:
-    """Reserves where `source` plans (omni.stock.domain.sourcing). Not enough stock, found by
-    the plan or by the reservation, is announced as well as raised: the order waits for it."""
+    """Reserves where `source` plans (omni.stock.domain.sourcing); short of shelf stock, where
+    `presell` plans with supply on its way, if the channel may sell ahead. Not enough stock,
+    found by the plan or by the reservation, is announced as well as raised."""
+    made = dict(
+        book=book,
+        reservation_id=reservation_id,
+        reference=reference,
+        key=key,
+        now=now,
+        expires_at=expires_at,
+        channel=channel,
+    )
     try:
-        lines = source()
-        return reserve(
-            book,
-            reservation_id=reservation_id,
-            reference=reference,
-            key=key,
-            lines=lines,
-            now=now,
-            expires_at=expires_at,
-        )
+        try:
+            return reserve(lines=source(), **made)  # type: ignore[arg-type]
+        except InsufficientStock:
+            if presell is None:
+                raise
+            lines, waiting = presell()
+            return reserve(lines=lines, waiting=waiting, **made)  # type: ignore[arg-type]
     except InsufficientStock as short:
         book.events.append(AllocationRejected(reference, key, short.lines))
         raise
@@ -170,12 +222,23 @@ def release(
         return False
     if requested is None:
         requested = {(ln.sku, ln.location_id): ln.outstanding for ln in reservation.lines}
-    _check_held(reservation, requested, "release")
+    _check_held(reservation, requested, "release", waited=True)
     kind = MovementKind.EXPIRE if expired else MovementKind.RELEASE
     for (sku, loc), qty in requested.items():
         if qty:
-            book.apply(sku, loc, kind, reserved=-qty, reference=reservation.id)
-            reservation.line(sku, loc).released += qty
+            line = reservation.line(sku, loc)
+            unheld = min(qty, line.waiting)  # units waited for go first
+            book.apply(
+                sku,
+                loc,
+                kind,
+                reserved=unheld - qty,
+                backordered=-unheld,
+                reference=reservation.id,
+            )
+            book.count_waiting(reservation, sku, -unheld)
+            line.waiting -= unheld
+            line.released += qty
     if all(line.outstanding == 0 for line in reservation.lines):
         reservation.status = ReservationStatus.EXPIRED if expired else ReservationStatus.RELEASED
     change = ReservationChange.EXPIRED if expired else ReservationChange.RELEASED
@@ -210,13 +273,17 @@ def write_off(
     book.events.append(ReservationChanged(reservation, ReservationChange.RELEASED))
 
 
-def _check_held(reservation: Reservation, requested: dict[Key, int], action: str) -> None:
+def _check_held(
+    reservation: Reservation, requested: dict[Key, int], action: str, *, waited: bool = False
+) -> None:
+    """Every unit named is held (or, with `waited`, held or waited for)."""
     for (sku, loc), qty in requested.items():
         line = reservation.line(sku, loc)
-        if qty > line.outstanding:
+        if qty > (line.outstanding if waited else line.held):
+            waits = f" ({line.waiting} more backordered, not here yet)" if line.waiting else ""
             raise FailedPrecondition(
                 f"cannot {action} {qty} of {sku} at {loc}: reservation {reservation.id} "
-                f"holds {line.outstanding}"
+                f"holds {line.held}{waits}"
             )
 
 
@@ -230,7 +297,7 @@ def commit(
             "reservation can be committed"
         )
     if requested is None:
-        requested = {(ln.sku, ln.location_id): ln.outstanding for ln in reservation.lines}
+        requested = {(ln.sku, ln.location_id): ln.held for ln in reservation.lines}
     _check_held(reservation, requested, "commit")
     for (sku, loc), qty in requested.items():
         if qty:
@@ -259,3 +326,40 @@ def _still_counted(level: StockLevel, held: int) -> int:
     them reserved for ever)."""
     missing = max(0, level.reserved - level.on_hand)
     return held - min(held, missing)
+
+
+def settle_backorders(book: LevelBook, waiting: list[Waiting], steps: list[Step]) -> None:
+    """Applies a level's settlement (omni.stock.domain.presale.settle): units filled become
+    held, units cut are given up, and each line takes its due date. One event per
+    reservation that changed."""
+    changed: dict[str, tuple[Reservation, list[BackorderLine]]] = {}
+    for (res, line), step in zip(waiting, steps, strict=True):
+        if step.filled:
+            book.apply(
+                line.sku,
+                line.location_id,
+                MovementKind.FILL,
+                reserved=step.filled,
+                backordered=-step.filled,
+                reference=res.id,
+            )
+        if step.cut:
+            book.apply(
+                line.sku,
+                line.location_id,
+                MovementKind.CUT,
+                backordered=-step.cut,
+                reference=res.id,
+            )
+            line.released += step.cut
+        if not (step.filled or step.cut or step.due != line.expected_at):
+            continue
+        book.count_waiting(res, line.sku, -step.filled - step.cut)
+        line.waiting -= step.filled + step.cut
+        line.expected_at = step.due
+        entry = BackorderLine(line.sku, line.location_id, step.filled, step.cut, step.due)
+        changed.setdefault(res.id, (res, []))[1].append(entry)
+    for res, lines in changed.values():
+        if all(ln.outstanding == 0 for ln in res.lines):
+            res.status = ReservationStatus.RELEASED
+        book.events.append(BackorderChanged(res, tuple(lines)))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from omni.platform.fingerprints import added
-from omni.stock.domain.channels import ChannelView
+from omni.stock.domain.channels import Channel, ChannelView
 from omni.stock.domain.model import Location, ScanKind
 from omni.stock.domain.sourcing import Destination
 
@@ -91,6 +91,8 @@ class Allocate:
     ttl_seconds: int = 0
     # Ship to where this location is, from any other location that ships.
     near_location_id: str = ""
+    # The channel sold on: its presale policies may let lines wait for supply on its way.
+    channel: Channel | None = added(None)  # noqa: RUF009 (added() is a dataclasses.field)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +152,16 @@ class EndPurchaseOrder:
 
     purchase_order_id: str
     cancel: bool
+    reason: str = ""
+    actor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AmendPurchaseOrder:
+    """Lines re-dated or re-sized: (sku, units now ordered or None, due time or None)."""
+
+    purchase_order_id: str
+    lines: tuple[tuple[str, int | None, datetime | None], ...]
     reason: str = ""
     actor: str = ""
 

@@ -5,6 +5,7 @@ counts short. Locations and channel views are announced whole each time one is s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from omni.stock.domain.channels import ChannelView
 from omni.stock.domain.model import Location, Movement, Reservation, ShortLine, StockLevel
 
 if TYPE_CHECKING:
+    from omni.stock.domain.presale import PresalePolicy
     from omni.stock.domain.purchasing import PurchaseOrder
     from omni.stock.domain.transfers import Transfer
 
@@ -53,6 +55,31 @@ class ReservationChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class BackorderLine:
+    """What settling did to one waiting line: units filled from the shelf, units cut, and
+    when the rest is due (None: nothing waits, or not known)."""
+
+    sku: str
+    location_id: str
+    filled: int
+    cut: int
+    expected_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class BackorderChanged:
+    """Waiting lines of a reservation filled from the shelf, cut, or re-dated."""
+
+    reservation: Reservation
+    lines: tuple[BackorderLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PresalePolicyChanged:
+    policy: PresalePolicy
+
+
+@dataclass(frozen=True, slots=True)
 class LocationChanged:
     location: Location
 
@@ -74,6 +101,7 @@ class ChannelViewChanged:
 class PurchaseOrderChange(StrEnum):
     CREATED = "created"
     RECEIVED = "received"
+    AMENDED = "amended"
     CLOSED = "closed"
     CANCELLED = "cancelled"
 
@@ -116,6 +144,8 @@ Event = (
     | StockReserved
     | AllocationRejected
     | ReservationChanged
+    | BackorderChanged
+    | PresalePolicyChanged
     | LocationChanged
     | ChannelViewChanged
     | CountShortage

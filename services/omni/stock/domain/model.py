@@ -45,6 +45,9 @@ class MovementKind(StrEnum):
     RESTOCK = "RESTOCK"
     DAMAGE = "DAMAGE"
     INBOUND = "INBOUND"  # supply due here (a purchase order) expected, or no longer expected
+    BACKORDER = "BACKORDER"  # units sold against supply due here, not held on the shelf yet
+    FILL = "FILL"  # backordered units now on the shelf: held for the order that waited
+    CUT = "CUT"  # backordered units the supply no longer covers: given up
 
 
 class ScanKind(StrEnum):
@@ -71,6 +74,7 @@ class Movement:
     actor: str
     version: int
     incoming_delta: int = 0
+    backordered_delta: int = 0
 
 
 @dataclass(slots=True)
@@ -78,7 +82,9 @@ class StockLevel:
     """Stock of one SKU at one location. Every change goes through `apply`.
 
     `incoming`: units on their way here (open purchase orders, shipped transfers), not
-    received yet. They are not on hand, so not `available`."""
+    received yet. They are not on hand, so not `available`.
+    `backordered`: units sold against that supply (backorders, preorders), not held on the
+    shelf yet. They never exceed what is coming, less what the shelf owes (no oversell)."""
 
     sku: str
     location_id: str
@@ -88,15 +94,25 @@ class StockLevel:
     damaged: int = 0
     version: int = 0
     incoming: int = 0
+    backordered: int = 0
 
     @property
     def available(self) -> int:
-        return max(0, self.on_hand - self.reserved - self.safety_stock)
+        """Units on the shelf that may be sold. Backordered units that what is still coming
+        does not cover (it was received, or cut) have the first claim on the shelf: units
+        that arrive go to the orders that waited for them."""
+        uncovered = max(0, self.backordered - self.incoming)
+        return max(0, self.on_hand - self.reserved - self.safety_stock - uncovered)
 
     def available_with(self, due: int) -> int:
         """What may be promised once `due` more units have arrived (they make up for units
-        reserved but missing first)."""
-        return max(0, self.on_hand + due - self.reserved - self.safety_stock)
+        reserved but missing first, then for units backordered)."""
+        return max(0, self.on_hand + due - self.reserved - self.backordered - self.safety_stock)
+
+    @property
+    def presellable(self) -> int:
+        """Units that may be sold against what is coming, beyond what the shelf has."""
+        return max(0, self.available_with(self.incoming) - self.available)
 
     @classmethod
     def restored(cls, saved: Mapping[str, Any]) -> StockLevel:
@@ -116,6 +132,7 @@ class StockLevel:
             self.damaged,
             self.version,
             self.incoming,
+            self.backordered,
         )
 
     def apply(
@@ -127,6 +144,7 @@ class StockLevel:
         damaged: int = 0,
         safety_stock: int = 0,
         incoming: int = 0,
+        backordered: int = 0,
         reference: str = "",
         actor: str = "",
     ) -> Movement:
@@ -137,14 +155,23 @@ class StockLevel:
             self.damaged + damaged,
             self.safety_stock + safety_stock,
             self.incoming + incoming,
+            self.backordered + backordered,
         )
         if min(after) < 0:
             raise FailedPrecondition(
                 f"{kind.value.lower()} of {self.sku} at {self.location_id} would leave "
                 f"on_hand={after[0]}, reserved={after[1]}, damaged={after[2]}, "
-                f"safety_stock={after[3]}, incoming={after[4]}; none may be negative"
+                f"safety_stock={after[3]}, incoming={after[4]}, backordered={after[5]}; "
+                "none may be negative"
             )
-        self.on_hand, self.reserved, self.damaged, self.safety_stock, self.incoming = after
+        (
+            self.on_hand,
+            self.reserved,
+            self.damaged,
+            self.safety_stock,
+            self.incoming,
+            self.backordered,
+        ) = after
         self.version += 1
         return Movement(
             self.sku,
@@ -158,6 +185,7 @@ class StockLevel:
             actor,
             self.version,
             incoming,
+            backordered,
         )
 
 
@@ -170,6 +198,7 @@ def fold(movements: list[Movement], sku: str, location_id: str) -> StockLevel:
         level.damaged += m.damaged_delta
         level.safety_stock += m.safety_stock_delta
         level.incoming += m.incoming_delta
+        level.backordered += m.backordered_delta
         level.version += 1
     return level
 
@@ -211,11 +240,18 @@ class ReservationLine:
     quantity: int
     committed: int = 0
     released: int = 0
+    waiting: int = 0  # units of `outstanding` backordered: not on the shelf yet
+    expected_at: datetime | None = None  # when the waiting units are due (None: not known)
 
     @property
     def outstanding(self) -> int:
-        """Units still held."""
+        """Units still held or waited for."""
         return self.quantity - self.committed - self.released
+
+    @property
+    def held(self) -> int:
+        """Units held on the shelf: those that may be committed (shipped) now."""
+        return self.outstanding - self.waiting
 
 
 @dataclass(slots=True)
@@ -229,6 +265,7 @@ class Reservation:
     expires_at: datetime | None = None
     status: ReservationStatus = ReservationStatus.ACTIVE
     version: int = field(default=0)
+    channel: str = ""  # the sales channel an allocation was for (its backorders count there)
 
     def line(self, sku: str, location_id: str) -> ReservationLine:
         for line in self.lines:

@@ -130,6 +130,61 @@ class PurchaseOrder:
         self._changed(PurchaseOrderChange.RECEIVED, now, units, over_received)
         return over_received
 
+    def amend(
+        self,
+        book: LevelBook,
+        changes: Sequence[tuple[str, int | None, datetime | None]],
+        reason: str,
+        actor: str,
+        now: datetime,
+    ) -> bool:
+        """Lines re-sized (never below what arrived) or re-dated: (sku, units ordered, due),
+        None for unchanged. Each line changed is a movement of its level, even one re-dated
+        only: the ledger tells when a promise moved. False (and no change) if nothing did."""
+        if self.status not in EXPECTING:
+            raise FailedPrecondition(
+                f"purchase order {self.id} is {self.status.value}: nothing is expected on it "
+                "any more"
+            )
+        unknown = sorted({sku for sku, _, _ in changes if self.line(sku) is None})
+        if unknown:
+            raise FailedPrecondition(
+                f"purchase order {self.id} does not list {', '.join(unknown[:5])}"
+            )
+        changed = False
+        for sku, quantity, expected_at in changes:
+            line = self.line(sku)
+            assert line is not None
+            quantity = line.quantity if quantity is None else quantity
+            expected_at = line.expected_at if expected_at is None else expected_at
+            if quantity < line.received:
+                raise FailedPrecondition(
+                    f"{line.received} of {sku} were received on purchase order {self.id}: it "
+                    f"cannot order fewer ({quantity})"
+                )
+            if (quantity, expected_at) == (line.quantity, line.expected_at):
+                continue
+            before = line.outstanding
+            line.quantity, line.expected_at = quantity, expected_at
+            book.apply(
+                sku,
+                self.location_id,
+                MovementKind.INBOUND,
+                incoming=line.outstanding - before,
+                reference=self.id,
+                actor=actor,
+            )
+            changed = True
+        if not changed:
+            return False
+        if all(line.outstanding == 0 for line in self.lines):
+            received = any(line.received for line in self.lines)
+            self.status = (
+                PurchaseOrderStatus.RECEIVED if received else PurchaseOrderStatus.CANCELLED
+            )
+        self._changed(PurchaseOrderChange.AMENDED, now, reason=reason)
+        return True
+
     def cancel(self, book: LevelBook, reason: str, actor: str, now: datetime) -> bool:
         """Nothing will come. False (and no change) if already cancelled."""
         if self.status is PurchaseOrderStatus.CANCELLED:

@@ -60,6 +60,44 @@ def plan_shipment(
     return _fewest_locations(ranked, lines, available)
 
 
+def plan_presale(
+    candidates: list[Location],
+    lines: dict[str, int],
+    shelf: Available,
+    ahead: Available,
+    room: Callable[[str], int | None],
+    short_at: str = "",
+) -> tuple[Plan, Plan]:
+    """Each SKU from the candidates' shelves in turn, then the rest against supply on its way
+    to them, in the same order, within the channel's `room` for the SKU (None: no cap).
+    Returns every unit's place, and of those the units that wait for supply."""
+    plan: Plan = {}
+    waiting: Plan = {}
+    short = []
+    for sku, qty in lines.items():
+        rest = qty
+        for loc in candidates:
+            take = min(rest, shelf(sku, loc.id))
+            if take:
+                plan[(sku, loc.id)] = take
+                rest -= take
+        cap = room(sku)
+        sold_ahead = 0
+        for loc in candidates:
+            left = rest if cap is None else min(rest, cap - sold_ahead)
+            take = min(left, ahead(sku, loc.id))
+            if take:
+                plan[(sku, loc.id)] = plan.get((sku, loc.id), 0) + take
+                waiting[(sku, loc.id)] = take
+                rest -= take
+                sold_ahead += take
+        if rest:
+            short.append(ShortLine(sku, short_at, qty, qty - rest))
+    if short:
+        raise InsufficientStock(short)
+    return plan, waiting
+
+
 def rank(locations: list[Location], destination: Destination) -> list[Location]:
     """Same region first, then nearest (where coordinates exist), then priority, then id."""
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import grpc
 
 from omni.platform import validation as check
+from omni.platform import wire
 from omni.platform.auth import Access, Role, at_store, current_caller, network, unbound
 from omni.platform.errors import OmniError
 from omni.platform.grpc_server import Refused, refused_per_message, status_for
@@ -17,7 +18,7 @@ from omni.stock.domain import commands
 from omni.stock.domain.model import InsufficientStock
 from omni.stock.entrypoints import requests
 from omni.stock.entrypoints.availability import AvailabilityHub
-from omni.stock.service_layer import handlers, purchasing, queries, scans, transfers
+from omni.stock.service_layer import handlers, presale, purchasing, queries, scans, transfers
 from omni.stock.service_layer.services import StockServices
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
@@ -44,6 +45,9 @@ ACCESS: Access = {
     "ListMovements": at_store(Role.MANAGER),  # a store's ledger is its own
     "SetChannelView": unbound(Role.MANAGER),  # every location of a kind, network-wide
     "ListChannelViews": network(*_READERS),
+    # Selling ahead is a channel's terms network-wide; the storefront reads them to say so.
+    "SetPresalePolicy": unbound(Role.MANAGER),
+    "ListPresalePolicies": network(*_READERS),
     # Every location a scan touches (a MOVE's target too); a manager counts (COUNT) through it.
     "Scan": at_store(Role.SCANNER, Role.MANAGER),
     "RegisterBarcodes": unbound(Role.MANAGER),  # one catalogue: a code remapped moves every store
@@ -67,6 +71,7 @@ ACCESS: Access = {
     "ReceivePurchaseOrder": at_store(Role.ASSOCIATE, Role.MANAGER),
     "CancelPurchaseOrder": at_store(Role.MANAGER),
     "ClosePurchaseOrder": at_store(Role.MANAGER),
+    "AmendPurchaseOrder": at_store(Role.MANAGER),
     # Transfers: the origin sends (its manager asks, its associates pack and ship), the
     # destination receives; staff see them anywhere.
     "CreateTransfer": at_store(Role.MANAGER),
@@ -311,6 +316,31 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         cmd = requests.end_purchase_order(request, cancel=False)
         po = await purchasing.end_purchase_order(self._s.uow, cmd)
         return pb.ClosePurchaseOrderResponse(purchase_order=convert.purchase_order_to_proto(po))
+
+    async def AmendPurchaseOrder(
+        self, request: pb.AmendPurchaseOrderRequest, context: Ctx
+    ) -> pb.AmendPurchaseOrderResponse:
+        cmd = requests.amend_purchase_order(request)
+        po = await purchasing.amend_purchase_order(self._s.uow, cmd)
+        return pb.AmendPurchaseOrderResponse(purchase_order=convert.purchase_order_to_proto(po))
+
+    async def SetPresalePolicy(
+        self, request: pb.SetPresalePolicyRequest, context: Ctx
+    ) -> pb.SetPresalePolicyResponse:
+        saved = await presale.set_presale_policy(
+            self._s.uow, requests.presale_policy(request.policy)
+        )
+        return pb.SetPresalePolicyResponse(policy=convert.presale_policy_to_proto(saved))
+
+    async def ListPresalePolicies(
+        self, request: pb.ListPresalePoliciesRequest, context: Ctx
+    ) -> pb.ListPresalePoliciesResponse:
+        channel = wire.channel(request.channel)
+        sku = check.optional_identifier("sku", request.sku)
+        found = await queries.presale_policies(self._s.uow, channel, sku)
+        return pb.ListPresalePoliciesResponse(
+            policies=[convert.presale_policy_to_proto(p) for p in found]
+        )
 
     async def CreateTransfer(
         self, request: pb.CreateTransferRequest, context: Ctx

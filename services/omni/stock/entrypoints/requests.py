@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from omni.common.v1 import common_pb2 as cpb
 from omni.platform import validation as check
@@ -15,6 +17,7 @@ from omni.stock import convert
 from omni.stock.domain import commands
 from omni.stock.domain.channels import Channel, ChannelView
 from omni.stock.domain.model import Location, LocationKind, ScanKind
+from omni.stock.domain.presale import PresalePolicy
 from omni.stock.domain.sourcing import Destination
 from omni.stock.service_layer.queries import LevelsPage, PurchaseOrdersPage, TransfersPage
 from omni.stock.v1 import stock_pb2 as pb
@@ -133,6 +136,7 @@ def allocate(msg: pb.AllocateRequest) -> commands.Allocate:
         pickup_location_id=pickup,
         near_location_id=near,
         ttl_seconds=check.non_negative("ttl_seconds", msg.ttl_seconds, maximum=MAX_TTL_SECONDS),
+        channel=channel(msg.channel),
     )
 
 
@@ -338,22 +342,25 @@ def _opt(msg: pb.Location | cpb.ShipTo, name: str) -> float | None:
 MAX_EXPECTED_AHEAD = timedelta(days=3 * 366)
 
 
+def _expected_at(name: str, value: Timestamp) -> datetime:
+    expected_at = time_from(name, value)
+    if expected_at > utcnow() + MAX_EXPECTED_AHEAD:
+        raise InvalidArgument(f"{name} is more than three years ahead")
+    return expected_at
+
+
 def create_purchase_order(msg: pb.CreatePurchaseOrderRequest) -> commands.CreatePurchaseOrder:
     check.lines("lines", msg.lines)
     check.each_once("sku", (line.sku for line in msg.lines))
-    latest = utcnow() + MAX_EXPECTED_AHEAD
     lines = []
     for i, line in enumerate(msg.lines):
         if not line.HasField("expected_at"):
             raise InvalidArgument(f"lines[{i}].expected_at is required")
-        expected_at = time_from(f"lines[{i}].expected_at", line.expected_at)
-        if expected_at > latest:
-            raise InvalidArgument(f"lines[{i}].expected_at is more than three years ahead")
         lines.append(
             (
                 check.identifier(f"lines[{i}].sku", line.sku),
                 check.quantity(f"lines[{i}].quantity", line.quantity),
-                expected_at,
+                _expected_at(f"lines[{i}].expected_at", line.expected_at),
             )
         )
     return commands.CreatePurchaseOrder(
@@ -390,6 +397,43 @@ def end_purchase_order(
         purchase_order_id=check.identifier("id", msg.id),
         cancel=cancel,
         reason=check.text("reason", msg.reason, max_length=check.MAX_TEXT_LENGTH),
+    )
+
+
+def amend_purchase_order(msg: pb.AmendPurchaseOrderRequest) -> commands.AmendPurchaseOrder:
+    check.lines("lines", msg.lines)
+    check.each_once("sku", (line.sku for line in msg.lines))
+    lines = []
+    for i, line in enumerate(msg.lines):
+        if not (line.HasField("quantity") or line.HasField("expected_at")):
+            raise InvalidArgument(f"lines[{i}]: give a new quantity, a new expected_at, or both")
+        quantity = None
+        if line.HasField("quantity"):
+            quantity = check.non_negative(f"lines[{i}].quantity", line.quantity)
+        expected_at = None
+        if line.HasField("expected_at"):
+            expected_at = _expected_at(f"lines[{i}].expected_at", line.expected_at)
+        lines.append((check.identifier(f"lines[{i}].sku", line.sku), quantity, expected_at))
+    return commands.AmendPurchaseOrder(
+        purchase_order_id=check.identifier("id", msg.id),
+        lines=tuple(lines),
+        reason=check.text("reason", msg.reason, max_length=check.MAX_TEXT_LENGTH),
+    )
+
+
+def presale_policy(msg: pb.PresalePolicy) -> PresalePolicy:
+    kind = convert.PRESALE_KINDS_FROM_PROTO.get(msg.kind)
+    if kind is None:
+        raise InvalidArgument("policy.kind must be PRESALE_KIND_BACKORDER or _PREORDER")
+    cap = None
+    if msg.HasField("cap"):
+        cap = check.non_negative("policy.cap", msg.cap)
+    return PresalePolicy(
+        channel=required_channel(msg.channel).value,
+        sku=check.identifier("policy.sku", msg.sku),
+        kind=kind,
+        cap=cap,
+        enabled=msg.enabled,
     )
 
 

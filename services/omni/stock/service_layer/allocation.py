@@ -7,6 +7,7 @@ transaction: no other writer on any replica can slip between the check and the w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import astuple
 from datetime import timedelta
 
@@ -19,10 +20,12 @@ from omni.stock.domain import book as ops
 from omni.stock.domain import sourcing
 from omni.stock.domain.commands import Allocate, Reserve
 from omni.stock.domain.model import InsufficientStock, Location, Reservation, ShortLine
+from omni.stock.domain.presale import PresalePolicy, due_last
 from omni.stock.domain.sourcing import Destination
 from omni.stock.service_layer.unit_of_work import Transaction, keys
 
 Request = Reserve | Allocate
+Policies = dict[tuple[str, str], PresalePolicy]  # by (channel, sku)
 Outcome = Reservation | OmniError
 OPERATION = "reserve"  # Reserve and Allocate share one key space: both hold stock for a key.
 
@@ -49,16 +52,18 @@ async def reserve_many(tx: Transaction, requests: list[Request], known: set[str]
     reservation_ids = {i: new_id("res") for i in range(len(requests))}
     await batch.claim(tx.conn, lambda i: {"reservation_id": reservation_ids[i]})
     book = ops.LevelBook(await tx.repo.lock_levels(*_keys_to_lock(requests, batch.todo)))
+    policies = await _presale_policies(tx, requests, batch.todo)
     made: list[Reservation] = []
     for i in batch.todo:
         with batch.serving(i, book.events):
             try:
-                made.append(_reserve(book, requests[i], locations, reservation_ids[i]))
+                made.append(_reserve(book, requests[i], locations, reservation_ids[i], policies))
                 batch.decided(i, made[-1])
             except InsufficientStock as short:
                 batch.decided(i, short, {"short": [list(astuple(s)) for s in short.lines]})
             except FailedPrecondition as exc:  # e.g. the pickup store takes no pickups
                 batch.decided(i, exc, {"refused": exc.message})
+    await _date_backorders(tx, book, made)
     await tx.save_book(book)
     await tx.repo.add_reservations(made)
     await _replay(tx, batch)
@@ -66,7 +71,11 @@ async def reserve_many(tx: Transaction, requests: list[Request], known: set[str]
 
 
 def _reserve(
-    book: ops.LevelBook, req: Request, locations: dict[str, Location], reservation_id: str
+    book: ops.LevelBook,
+    req: Request,
+    locations: dict[str, Location],
+    reservation_id: str,
+    policies: Policies,
 ) -> Reservation:
     now = utcnow()
     expires_at = now + timedelta(seconds=req.ttl_seconds) if req.ttl_seconds else None
@@ -88,6 +97,8 @@ def _reserve(
         source=lambda: _source(book, req, locations),
         now=now,
         expires_at=expires_at,
+        presell=_presell(book, req, locations, policies),
+        channel=req.channel.value if req.channel else "",
     )
 
 
@@ -107,6 +118,72 @@ def _source(book: ops.LevelBook, req: Allocate, locations: dict[str, Location]) 
         return sourcing.plan_shipment(elsewhere, destination, wanted, available)
     assert req.ship_to is not None
     return sourcing.plan_shipment(list(locations.values()), req.ship_to, wanted, available)
+
+
+def _presell(
+    book: ops.LevelBook, req: Allocate, locations: dict[str, Location], policies: Policies
+) -> Callable[[], ops.Presold] | None:
+    """How the order's lines may be sold against supply on its way, if its channel may sell
+    any of them ahead (omni.stock.domain.presale); else None."""
+    if req.channel is None:
+        return None
+    channel = req.channel.value
+
+    def room(sku: str) -> int | None:
+        policy = policies.get((channel, sku))
+        if policy is None or policy.room == 0:
+            return 0
+        sold = book.waiting.get((channel, sku), 0)  # by this batch so far
+        return None if policy.room is None else max(0, policy.room - sold)
+
+    if not any(room(sku) != 0 for sku, _ in req.lines):
+        return None
+
+    def plan() -> ops.Presold:
+        wanted: dict[str, int] = {}
+        for sku, qty in req.lines:
+            wanted[sku] = wanted.get(sku, 0) + qty
+        if req.pickup_location_id:
+            store = locations[req.pickup_location_id]
+            candidates, short_at = [store], store.id
+        else:
+            near = locations.get(req.near_location_id)
+            places = [loc for loc in locations.values() if loc.ships and loc is not near]
+            to = req.ship_to or Destination(near.region, near.latitude, near.longitude)  # type: ignore[union-attr]
+            candidates, short_at = sourcing.rank(places, to), ""
+        return sourcing.plan_presale(
+            candidates,
+            wanted,
+            lambda sku, loc: book.level(sku, loc).available,
+            lambda sku, loc: book.level(sku, loc).presellable,
+            room,
+            short_at,
+        )
+
+    return plan
+
+
+async def _date_backorders(tx: Transaction, book: ops.LevelBook, made: list[Reservation]) -> None:
+    """Lines sold ahead are due when the supply covers them: each is the newest waiting at
+    its level, so when the level's every backordered unit is covered."""
+    waiting = [line for res in made for line in res.lines if line.waiting]
+    if not waiting:
+        return
+    supply = await tx.repo.supply({line.sku for line in waiting})
+    for line in waiting:
+        line.expected_at = due_last(book.level(line.sku, line.location_id), supply)
+
+
+async def _presale_policies(tx: Transaction, requests: list[Request], todo: list[int]) -> Policies:
+    """The presale policies the batch's allocations may sell under, locked: the units each
+    lets wait are counted in this transaction."""
+    wanted = {
+        (req.channel.value, sku)
+        for i in todo
+        if isinstance(req := requests[i], Allocate) and req.channel is not None
+        for sku, _ in req.lines
+    }
+    return await tx.repo.presale_policies(wanted, lock=True) if wanted else {}
 
 
 async def _sourcing_locations(tx: Transaction, requests: list[Request]) -> dict[str, Location]:

@@ -103,6 +103,19 @@ async def end_purchase_order(tx: Transaction, cmd: commands.EndPurchaseOrder) ->
     return po
 
 
+@in_transaction
+async def amend_purchase_order(tx: Transaction, cmd: commands.AmendPurchaseOrder) -> PurchaseOrder:
+    """Re-sizes or re-dates lines; the same amendment again changes nothing. Backorders
+    waiting on the supply follow (the settler cuts or re-dates them)."""
+    po = await _get(tx, cmd.purchase_order_id, lock=True)
+    current_caller().require_store(po.location_id)
+    book = await _locked(tx, po.location_id, [sku for sku, _, _ in cmd.lines])
+    actor = cmd.actor or current_caller().subject
+    if po.amend(book, cmd.lines, cmd.reason, actor, utcnow()):
+        await tx.save_purchase_order(po, book)
+    return po
+
+
 async def arriving_on(tx: Transaction, po_id: str, location_id: str) -> PurchaseOrder:
     """The purchase order a scanner's RECEIVE names, locked (before the levels, as every
     purchase-order change takes its locks)."""

@@ -10,6 +10,7 @@ from omni.platform.errors import NotFound
 from omni.stock.adapters.repository import StockRepository
 from omni.stock.domain.channels import Channel, ChannelView
 from omni.stock.domain.model import Location, Movement, Reservation, StockLevel
+from omni.stock.domain.presale import PresalePolicy
 from omni.stock.domain.purchasing import PurchaseOrder, PurchaseOrderStatus, Supply, due_by
 from omni.stock.domain.transfers import Transfer, TransferStatus
 from omni.stock.service_layer.unit_of_work import UnitOfWork
@@ -192,6 +193,14 @@ async def channel_view(repo: StockRepository, channel: Channel | None) -> Channe
 async def channel_views(uow: UnitOfWork) -> list[ChannelView]:
     async with uow.reader() as repo:
         return await repo.channel_views()
+
+
+async def presale_policies(
+    uow: UnitOfWork, channel: Channel | None, sku: str
+) -> list[PresalePolicy]:
+    async with uow.reader() as repo:
+        found = await repo.presale_policies(channel=channel.value if channel else "", sku=sku)
+        return list(found.values())
 
 
 async def movements(

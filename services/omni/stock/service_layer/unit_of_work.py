@@ -84,6 +84,8 @@ class Transaction:
         the reservations' changes the book recorded (the reservations are saved by the
         caller, with the repository)."""
         await self.repo.save_changes(book.changes, book.changed_levels())
+        await self.repo.count_waiting(book.waiting)
+        book.waiting.clear()
         for key, movements in book.movements_by_level().items():
             self.events.append(StockLevelChanged(book.snapshot(key), tuple(movements)))
         self.events.extend(book.events)
