@@ -4,6 +4,7 @@ stock replica."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table
@@ -12,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from omni.platform.db import create_engine
 from omni.platform.natsserver import EmbeddedNats
 from omni.platform.tables import platform_tables
-from tests.helpers.running import Stock, running_stock
+from tests.conftest import NewDatabase
+from tests.helpers.running import Orders, Stock, running_orders, running_stock
+from tests.helpers.stock import add_location
 
 PLATFORM = MetaData()
 OUTBOX, PROCESSED, _ = platform_tables(PLATFORM)
@@ -46,3 +49,31 @@ async def two_replicas(database_url: str, nats_server: EmbeddedNats) -> AsyncIte
         for replica in (a, b):
             await replica.app.nats.ready.wait()
         yield [a, b]
+
+
+@dataclass
+class Cluster:
+    """Two stock replicas on one database, two orders replicas on another, one NATS; the
+    warehouses WH-N (region north) and WH-S (south)."""
+
+    stock: list[Stock]
+    orders: list[Orders]
+
+
+@pytest.fixture
+async def cluster(
+    database_url: str, new_database: NewDatabase, nats_server: EmbeddedNats
+) -> AsyncIterator[Cluster]:
+    orders_url = await new_database("orders")
+    url = nats_server.url
+    async with (
+        running_stock(database_url, url) as s1,
+        running_stock(database_url, url, migrate_on_start=False) as s2,
+        running_orders(orders_url, url) as o1,
+        running_orders(orders_url, url, migrate_on_start=False) as o2,
+    ):
+        for service in (s1.app, s2.app, o1.app, o2.app):
+            await service.nats.ready.wait()
+        await add_location(s1.stub, "WH-N", region="north")
+        await add_location(s1.stub, "WH-S", region="south")
+        yield Cluster([s1, s2], [o1, o2])

@@ -5,43 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-
-import pytest
 
 from omni.orders.v1 import orders_pb2 as opb
-from omni.platform.natsserver import EmbeddedNats
-from tests.conftest import NewDatabase
 from tests.helpers.checks import eventually, unique
-from tests.helpers.running import Orders, Stock, running_orders, running_stock
-from tests.helpers.stock import add_location, level_of, receive
+from tests.helpers.stock import level_of, receive
+from tests.integration.conftest import Cluster
 from tests.integration.test_orders import order_request
-
-
-@dataclass
-class Cluster:
-    stock: list[Stock]
-    orders: list[Orders]
-
-
-@pytest.fixture
-async def cluster(
-    database_url: str, new_database: NewDatabase, nats_server: EmbeddedNats
-) -> AsyncIterator[Cluster]:
-    orders_url = await new_database("orders")
-    url = nats_server.url
-    async with (
-        running_stock(database_url, url) as s1,
-        running_stock(database_url, url, migrate_on_start=False) as s2,
-        running_orders(orders_url, url) as o1,
-        running_orders(orders_url, url, migrate_on_start=False) as o2,
-    ):
-        for service in (s1.app, s2.app, o1.app, o2.app):
-            await service.nats.ready.wait()
-        await add_location(s1.stub, "WH-N", region="north")
-        await add_location(s1.stub, "WH-S", region="south")
-        yield Cluster([s1, s2], [o1, o2])
 
 
 async def test_competing_orders_through_two_replicas_never_confirm_more_than_stock(

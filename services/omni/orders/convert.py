@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from omni.common.v1 import common_pb2 as cpb
 from omni.orders.domain.model import (
+    Allocation,
     Delivery,
     OrderStatus,
     PickupAt,
@@ -33,16 +34,7 @@ def order_to_proto(order: Order) -> pb.Order:
                 sku=ln.sku,
                 quantity=ln.quantity,
                 unit_price=ln.unit_price,
-                allocations=[
-                    pb.Allocation(
-                        location_id=a.location_id,
-                        quantity=a.quantity,
-                        shipped=a.shipped,
-                        reservation_id=a.reservation_id,
-                        delivery=DELIVERIES[a.delivery],
-                    )
-                    for a in ln.allocations
-                ],
+                allocations=[_allocation_to_proto(a) for a in ln.allocations],
                 cancelled=ln.cancelled,
                 returned=ln.returned,
                 reallocating=sum(r.quantity for r in order.reallocations if r.sku == ln.sku),
@@ -90,3 +82,17 @@ def shipment_to_proto(shipment: Shipment) -> pb.Shipment:
 
 def short_line(msg: cpb.ShortLine) -> ShortLine:
     return ShortLine(msg.sku, msg.location_id, msg.requested, msg.available)
+
+
+def _allocation_to_proto(a: Allocation) -> pb.Allocation:
+    msg = pb.Allocation(
+        location_id=a.location_id,
+        quantity=a.quantity,
+        shipped=a.shipped,
+        reservation_id=a.reservation_id,
+        delivery=DELIVERIES[a.delivery],
+        backordered=a.backordered,
+    )
+    if a.expected_at is not None:
+        msg.expected_at.CopyFrom(timestamp(a.expected_at))
+    return msg

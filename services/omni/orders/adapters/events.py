@@ -14,9 +14,11 @@ from omni.orders.domain.outgoing import (
     WriteOffStock,
 )
 from omni.orders.v1 import messaging_pb2 as msg
+from omni.platform.channels import Channel
 from omni.platform.clock import new_id, utcnow
 from omni.platform.outbox import OutboxMessage
 from omni.platform.streams import ORDERS_EVENTS_PREFIX, STOCK_COMMAND
+from omni.platform.wire import CHANNELS
 from omni.stock.v1 import stock_pb2 as stock_pb
 
 
@@ -36,11 +38,12 @@ def to_outbox(event: OrderChanged | Command) -> OutboxMessage:
             return OutboxMessage(
                 event_id, ORDERS_EVENTS_PREFIX + change.value, payload.SerializeToString()
             )
-        case AllocateStock(order_id, key, lines, fulfilment):
+        case AllocateStock(order_id, key, lines, fulfilment, channel):
             request = stock_pb.AllocateRequest(
                 idempotency_key=key,
                 reference=order_id,
                 lines=[stock_pb.AllocateLine(sku=sku, quantity=qty) for sku, qty in lines],
+                channel=CHANNELS[Channel(channel)] if channel else cpb.CHANNEL_UNSPECIFIED,
             )
             _fulfilment_to_stock(fulfilment, request)
             return _command(event_id, "allocate", request.SerializeToString())

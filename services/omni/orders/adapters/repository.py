@@ -111,10 +111,7 @@ def _document(order: Order) -> dict[str, Any]:
                 ln.sku,
                 ln.quantity,
                 ln.unit_price,
-                [
-                    [a.location_id, a.quantity, a.shipped, a.reservation_id, a.delivery.value]
-                    for a in ln.allocations
-                ],
+                [_allocation_document(a) for a in ln.allocations],
                 ln.cancelled,
                 ln.returned,
             ]
@@ -137,6 +134,27 @@ def _document(order: Order) -> dict[str, Any]:
     }
 
 
+def _allocation_document(a: Allocation) -> list[Any]:
+    doc: list[Any] = [a.location_id, a.quantity, a.shipped, a.reservation_id, a.delivery.value]
+    if a.backordered or a.expected_at:  # documents without them (older ones too) read as 0
+        doc += [a.backordered, _iso(a.expected_at)]
+    return doc
+
+
+def _allocation(doc: list[Any]) -> Allocation:
+    location_id, quantity, shipped, reservation_id, delivery = doc[:5]
+    backordered, expected_at = doc[5:] or (0, None)
+    return Allocation(
+        location_id,
+        quantity,
+        shipped,
+        reservation_id,
+        Delivery(delivery),
+        backordered,
+        _time(expected_at),
+    )
+
+
 def _order(row: Row[Any]) -> Order:
     doc = json.loads(row.document)
     return Order(
@@ -149,7 +167,7 @@ def _order(row: Row[Any]) -> Order:
                 sku,
                 qty,
                 price,
-                [Allocation(loc, q, s, r, Delivery(d)) for loc, q, s, r, d in allocations],
+                [_allocation(a) for a in allocations],
                 cancelled,
                 returned,
             )

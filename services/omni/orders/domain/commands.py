@@ -50,6 +50,8 @@ class StockDecision:
     key: str  # the allocation's idempotency key: the order's, or a re-allocation's
     reservation_id: str = ""
     plan: tuple[tuple[str, str, int], ...] = ()  # (sku, location, quantity)
+    # Of those, units sold against supply on its way: (sku, location, units, due or None).
+    waiting: tuple[tuple[str, str, int, datetime | None], ...] = ()
     short_lines: tuple[ShortLine, ...] = ()
     reason: str = ""
 
@@ -73,6 +75,17 @@ class UnitsReturned:
     event_id: str
     order_id: str
     lines: tuple[tuple[str, int], ...]  # (sku, quantity)
+
+
+@dataclass(frozen=True, slots=True)
+class BackorderChanged:
+    """Stock settled backordered units of a reservation: per (sku, location), units filled
+    (held now), units cut (given up), and when the rest is due."""
+
+    event_id: str
+    order_id: str
+    reservation_id: str
+    lines: tuple[tuple[str, str, int, int, datetime | None], ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,9 @@ class OrderChange(StrEnum):
     SHORTAGE = "shortage"  # units found missing at a pickup store: re-allocating or cancelled
     REALLOCATED = "reallocated"  # units found missing were allocated elsewhere
     RETURNED = "returned"  # units came back (PARTIALLY_RETURNED or RETURNED)
+    # Backordered units reached the shelf (filled), were given up (cut: a refund is due), or
+    # are due at another time.
+    BACKORDER = "backorder"
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,10 +80,17 @@ class Allocation:
     shipped: int = 0
     reservation_id: str = ""
     delivery: Delivery = Delivery.AS_ORDERED
+    backordered: int = 0  # of the units, those sold against supply on its way, not here yet
+    expected_at: datetime | None = None  # when the backordered units are due (None: unknown)
 
     @property
     def unshipped(self) -> int:
         return self.quantity - self.shipped
+
+    @property
+    def ready(self) -> int:
+        """Units held on the shelf, not shipped yet: those that may ship now."""
+        return self.unshipped - self.backordered
 
 
 @dataclass(slots=True)
@@ -96,8 +103,8 @@ class OrderLine:
     returned: int = 0  # units the customer brought back (received by returns)
 
     def at(self, location_id: str) -> list[Allocation]:
-        """This line's allocations at a location with units not yet shipped."""
-        return [a for a in self.allocations if a.location_id == location_id and a.unshipped]
+        """This line's allocations at a location with units ready to ship."""
+        return [a for a in self.allocations if a.location_id == location_id and a.ready]
 
 
 @dataclass(frozen=True, slots=True)

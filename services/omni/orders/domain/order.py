@@ -33,6 +33,7 @@ from omni.orders.domain.outgoing import (
 from omni.platform.errors import AlreadyExists, FailedPrecondition
 
 Lines = tuple[tuple[str, str, int], ...]  # (sku, location, quantity)
+Waiting = tuple[tuple[str, str, int, datetime | None], ...]  # (sku, location, units, due)
 # Keys of commands to stock are at most 64 characters: an order id (36), a counter, and the
 # last 12 characters of a reservation id (which tell an order's reservations apart).
 
@@ -82,10 +83,20 @@ class Order:
         """Announces a new order and asks stock to allocate it."""
         self._changed(OrderChange.PLACED, self.updated_at)
         lines = tuple((ln.sku, ln.quantity) for ln in self.lines)
-        self.commands.append(AllocateStock(self.id, self.allocation_key, lines, self.fulfilment))
+        self.commands.append(
+            AllocateStock(self.id, self.allocation_key, lines, self.fulfilment, self.channel)
+        )
 
-    def confirm(self, key: str, reservation_id: str, plan: Lines, now: datetime) -> None:
-        """Stock allocated under `key`: `plan` says which location holds how many of each SKU.
+    def confirm(
+        self,
+        key: str,
+        reservation_id: str,
+        plan: Lines,
+        now: datetime,
+        waiting: Waiting = (),
+    ) -> None:
+        """Stock allocated under `key`: `plan` says which location holds how many of each SKU,
+        `waiting` how many of those are backordered (sold against supply, due when).
 
         A reservation the order no longer wants (it was cancelled meanwhile) goes straight
         back; a decision seen before changes nothing.
@@ -99,7 +110,7 @@ class Order:
             return
         if self.status is not OrderStatus.PENDING:
             return
-        self._allocate(reservation_id, plan, Delivery.AS_ORDERED)
+        self._allocate(reservation_id, plan, Delivery.AS_ORDERED, waiting)
         self.reservation_id = reservation_id
         self.status = OrderStatus.CONFIRMED
         self._changed(OrderChange.CONFIRMED, now)
@@ -208,9 +219,47 @@ class Order:
             key = f"{self.allocation_key}:r{self.shortages}"
             self.reallocations.append(Reallocation(key, sku, missing, delivery))
             near = NearLocation(store_id)
-            self.commands.append(AllocateStock(self.id, key, ((sku, missing),), near))
+            self.commands.append(AllocateStock(self.id, key, ((sku, missing),), near, self.channel))
         self._settle()
         self._changed(OrderChange.SHORTAGE, now, refund_due=refund)
+
+    def backorder_changed(
+        self,
+        reservation_id: str,
+        lines: tuple[tuple[str, str, int, int, datetime | None], ...],
+        now: datetime,
+    ) -> None:
+        """Stock settled backordered units of `reservation_id`: per (sku, location), units
+        filled (ready to ship now), units cut (given up: cancelled and refunded), and when
+        the rest is due. A cancelled order's units were released already: nothing to do."""
+        if self.status not in SHIPPABLE:
+            return
+        refund = 0
+        for sku, location_id, filled, cut, expected_at in lines:
+            line = self.line(sku)
+            allocation = next(
+                (
+                    a
+                    for a in (line.allocations if line else [])
+                    if (a.reservation_id, a.location_id) == (reservation_id, location_id)
+                ),
+                None,
+            )
+            if line is None or allocation is None:
+                continue
+            settled = min(allocation.backordered, filled + cut)
+            cut = min(cut, settled)
+            allocation.backordered -= settled
+            allocation.quantity -= cut
+            allocation.expected_at = expected_at if allocation.backordered else None
+            line.cancelled += cut
+            refund += cut * line.unit_price
+        self._settle()
+        change = OrderChange.BACKORDER
+        if self.status is OrderStatus.CANCELLED:  # every unit was cut
+            self.reason = "the supply its backordered units waited for was cut"
+            change = OrderChange.CANCELLED
+        self._changed(change, now, refund_due=refund)
 
     def returned(self, lines: tuple[tuple[str, int], ...], now: datetime) -> None:
         """Units the customer brought back (returns received them and refunds them)."""
@@ -247,30 +296,41 @@ class Order:
     def _pending(self, key: str) -> Reallocation | None:
         return next((r for r in self.reallocations if r.key == key), None)
 
-    def _allocate(self, reservation_id: str, plan: Lines, delivery: Delivery) -> None:
+    def _allocate(
+        self, reservation_id: str, plan: Lines, delivery: Delivery, waiting: Waiting = ()
+    ) -> None:
         by_sku = {ln.sku: ln for ln in self.lines}
         strangers = sorted({sku for sku, _, _ in plan} - by_sku.keys())
         if strangers:  # checked before anything changes
             raise FailedPrecondition(f"stock allocated {strangers}, which order {self.id} lacks")
+        backordered = {(sku, loc): (units, due) for sku, loc, units, due in waiting}
         for sku, location_id, qty in plan:
-            allocation = Allocation(location_id, qty, 0, reservation_id, delivery)
+            units, due = backordered.get((sku, location_id), (0, None))
+            allocation = Allocation(location_id, qty, 0, reservation_id, delivery, units, due)
             by_sku[sku].allocations.append(allocation)
 
     def _take(
         self, sku: str, location_id: str, qty: int, verb: str = "ship"
     ) -> list[tuple[Allocation, int]]:
-        """Which allocations `qty` unshipped units of `sku` at a location come from."""
+        """Which allocations `qty` units of `sku` ready at a location come from (units
+        backordered are not there yet)."""
         line = self.line(sku)
         open_here = line.at(location_id) if line else []
-        held = sum(a.unshipped for a in open_here)
+        held = sum(a.ready for a in open_here)
         if qty > held:
+            waits = (
+                sum(a.backordered for a in line.allocations if a.location_id == location_id)
+                if line
+                else 0
+            )
+            backordered = f" ({waits} more backordered, not there yet)" if waits else ""
             raise FailedPrecondition(
                 f"cannot {verb} {qty} of {sku} at {location_id}: order {self.id} has {held} "
-                "allocated there and not yet shipped"
+                f"allocated there and not yet shipped{backordered}"
             )
         parts = []
         for allocation in open_here:
-            part = min(qty, allocation.unshipped)
+            part = min(qty, allocation.ready)
             if part:
                 parts.append((allocation, part))
                 qty -= part

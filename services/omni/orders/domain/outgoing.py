@@ -18,6 +18,7 @@ class AllocateStock:
     idempotency_key: str
     lines: tuple[tuple[str, int], ...]  # (sku, quantity)
     fulfilment: Fulfilment | NearLocation
+    channel: str = ""  # where its presale policies allow, lines may wait for supply
 
 
 @dataclass(frozen=True, slots=True)

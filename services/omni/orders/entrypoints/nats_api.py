@@ -1,7 +1,8 @@
 """What the orders service follows, consumed durably.
 
 - stock.events: stock announces each allocation it makes (`reserved`) or refuses
-  (`allocation_rejected`); those keyed `order:<id>` are this service's orders.
+  (`allocation_rejected`); those keyed `order:<id>` are this service's orders. Backordered
+  units of their reservations are filled, cut or re-dated (`backorder`).
 - pickup.events: a pickup order was `collected` (its units are handed over), `expired`
   (never collected: the order is cancelled, its units released), or its store came up
   `shortage` of some units (written off there; re-allocated elsewhere or cancelled).
@@ -12,13 +13,16 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TypeVar
 
 from google.protobuf.message import DecodeError
+from google.protobuf.timestamp_pb2 import Timestamp
 from nats.aio.msg import Msg
 
 from omni.orders import convert
 from omni.orders.domain.commands import (
+    BackorderChanged,
     PickupOutcome,
     PickupShortage,
     StockDecision,
@@ -36,6 +40,7 @@ from omni.platform.consumer import DurableConsumer
 from omni.platform.errors import Conflict, InvalidArgument, NotFound, OmniError, Unavailable
 from omni.platform.messaging import NatsLink
 from omni.platform.tasks import reraise_if_cancelled
+from omni.platform.wire import time_from
 from omni.returns.v1 import messaging_pb2 as returns_msg
 from omni.returns.v1 import returns_pb2 as returns_pb
 from omni.stock.v1 import messaging_pb2 as stock_msg
@@ -66,6 +71,7 @@ class OrdersNatsApi:
                 streams.STOCK_EVENTS_PREFIX + "allocation_rejected",
                 self._on_rejected,
             ),
+            (streams.STOCK_EVENTS, streams.STOCK_EVENTS_PREFIX + "backorder", self._on_backorder),
             (streams.PICKUP_EVENTS, streams.PICKUP_EVENTS_PREFIX + "collected", self._on_pickup),
             (streams.PICKUP_EVENTS, streams.PICKUP_EVENTS_PREFIX + "expired", self._on_pickup),
             (streams.PICKUP_EVENTS, streams.PICKUP_EVENTS_PREFIX + "shortage", self._on_pickup),
@@ -143,8 +149,31 @@ class OrdersNatsApi:
             return  # not an order's allocation (e.g. a storefront's cart)
         res = event.reservation
         plan = tuple((ln.sku, ln.location_id, ln.quantity) for ln in res.lines)
+        waiting = tuple(
+            (ln.sku, ln.location_id, ln.backordered, _due(ln.expected_at))
+            for ln in res.lines
+            if ln.backordered
+        )
         key = event.idempotency_key
-        await self._decide(StockDecision(event.event_id, order_id, key, res.id, plan))
+        await self._decide(StockDecision(event.event_id, order_id, key, res.id, plan, waiting))
+
+    async def _on_backorder(self, msg: Msg) -> None:
+        """Backordered units of an order's reservation filled, cut or re-dated."""
+        event = _parse(stock_msg.BackorderChanged, msg)
+        if event is None or not event.reservation.reference:
+            return
+        lines = tuple(
+            (ln.sku, ln.location_id, ln.filled, ln.cut, _due(ln.expected_at)) for ln in event.lines
+        )
+        change = BackorderChanged(
+            event.event_id, event.reservation.reference, event.reservation.id, lines
+        )
+        try:
+            await handlers.follow(self._services.uow, change)
+        except (Unavailable, Conflict):
+            raise
+        except OmniError as exc:
+            log.error("backorder event %s not applied to its order: %s", change.event_id, exc)
 
     async def _on_rejected(self, msg: Msg) -> None:
         event = _parse(stock_msg.AllocationRejected, msg)
@@ -202,9 +231,15 @@ M = TypeVar(
     "M",
     stock_msg.StockReserved,
     stock_msg.AllocationRejected,
+    stock_msg.BackorderChanged,
     pickup_msg.PickupChanged,
     returns_msg.ReturnChanged,
 )
+
+
+def _due(expected_at: Timestamp) -> datetime | None:
+    """A due time stock sent, if it sent one (unset: not known)."""
+    return time_from("expected_at", expected_at) if expected_at.ByteSize() else None
 
 
 def _parse(message_type: type[M], msg: Msg) -> M | None:

@@ -21,7 +21,12 @@ log = logging.getLogger(__name__)
 # Events of pickup and returns this service has applied (their ids are unique).
 FOLLOWED = "orders-followed"
 # What other services' events ask of an order.
-Followed = commands.PickupOutcome | commands.PickupShortage | commands.UnitsReturned
+Followed = (
+    commands.PickupOutcome
+    | commands.PickupShortage
+    | commands.UnitsReturned
+    | commands.BackorderChanged
+)
 
 
 async def cancel_order(uow: UnitOfWork, cmd: commands.CancelOrder) -> Order:
@@ -66,7 +71,8 @@ async def _get(tx: Transaction, order_id: str, *, lock: bool = False) -> Order:
 async def follow(uow: UnitOfWork, change: Followed) -> None:
     """Collected: the units are handed over (stock commits them). Expired: cancelled.
     Shortage: stock writes the units off at the store; they are re-allocated or cancelled.
-    Returned (from returns): the units count as returned."""
+    Returned (from returns): the units count as returned. Backorder (from stock): units
+    filled, cut or re-dated."""
 
     def apply(order: Order) -> None:
         now = utcnow()
@@ -81,6 +87,8 @@ async def follow(uow: UnitOfWork, change: Followed) -> None:
                 order.cancel(change.reason, now)
             case commands.UnitsReturned():
                 order.returned(change.lines, now)
+            case commands.BackorderChanged():
+                order.backorder_changed(change.reservation_id, change.lines, now)
 
     await _follow(uow, change, apply)
 

@@ -94,7 +94,7 @@ async def apply_decisions(
 def _decide(order: Order, decision: commands.StockDecision) -> None:
     now = utcnow()
     if decision.reservation_id:
-        order.confirm(decision.key, decision.reservation_id, decision.plan, now)
+        order.confirm(decision.key, decision.reservation_id, decision.plan, now, decision.waiting)
     else:
         order.reject(decision.key, list(decision.short_lines), decision.reason, now)
 

@@ -42,16 +42,31 @@ def task_for(event_id: str, order: orders_pb.Order) -> commands.OpenTask | None:
     )
 
 
+def _waits_for_supply(order: orders_pb.Order) -> bool:
+    return any(a.backordered for ln in order.lines for a in ln.allocations)
+
+
 class PickupNatsApi:
     def __init__(self, uow: UnitOfWork, link: NatsLink) -> None:
         self._uow = uow
         self._link = link
 
     def consumers(self) -> list[DurableConsumer]:
-        handlers_by_event: dict[str, Callable[[commands.OpenTask], Awaitable[None]]] = {
-            "confirmed": lambda task: handlers.open_task(self._uow, task),
-            "cancelled": lambda task: handlers.cancel_task(
-                self._uow, commands.CancelTask(task.event_id, task)
+        def open_task(task: commands.OpenTask) -> Awaitable[None]:
+            return handlers.open_task(self._uow, task)
+
+        handlers_by_event: dict[
+            str, tuple[Callable[[commands.OpenTask], Awaitable[None]], bool]
+        ] = {
+            # Opened once every unit is at the store: at confirmation, or when the last
+            # backordered ones arrive.
+            "confirmed": (open_task, True),
+            "backorder": (open_task, True),
+            "cancelled": (
+                lambda task: handlers.cancel_task(
+                    self._uow, commands.CancelTask(task.event_id, task)
+                ),
+                False,
             ),
         }
         return [
@@ -60,14 +75,14 @@ class PickupNatsApi:
                 stream=streams.ORDERS_EVENTS.name,
                 subject=streams.ORDERS_EVENTS_PREFIX + name,
                 durable=f"pickup-orders-{name}",
-                handler=self._handler(handle),
+                handler=self._handler(handle, when_ready),
             )
-            for name, handle in handlers_by_event.items()
+            for name, (handle, when_ready) in handlers_by_event.items()
         ]
 
     @staticmethod
     def _handler(
-        handle: Callable[[commands.OpenTask], Awaitable[None]],
+        handle: Callable[[commands.OpenTask], Awaitable[None]], when_ready: bool
     ) -> Callable[[Msg], Awaitable[None]]:
         async def on_message(msg: Msg) -> None:
             try:
@@ -76,6 +91,8 @@ class PickupNatsApi:
                 log.error("ignoring an undecodable message on %s", msg.subject)
                 return
             task = task_for(event.event_id, event.order)
+            if when_ready and _waits_for_supply(event.order):
+                return  # backordered units are not at the store yet: nothing to pick
             # A cancelled order that was never confirmed (no reservation) had no task.
             if task is not None and (task.lines or event.order.reservation_id):
                 await handle(task)
