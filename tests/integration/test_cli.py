@@ -19,6 +19,7 @@ from tests.helpers.checks import unique
 from tests.helpers.processes import free_port
 from tests.helpers.running import TOKENS, Stock, running_stock
 from tests.helpers.stock import add_location, level_of, receive
+from tests.integration.test_purchase_orders import new_order
 
 OMNI = [sys.executable, "-c", "from omni.cli import main; main()"]
 
@@ -245,3 +246,32 @@ async def test_a_transfer_from_a_csv_held_shipped_and_received_in_parts(
     many.write_text("".join(f"{s},1\n" for s in skus))
     code, _, err = await omni(env, "transfer", "create", "L1", "L2", str(many))
     assert code == 1 and "at most 200" in err
+
+
+async def test_presale_terms_and_a_purchase_order_amended_from_the_command_line(
+    stock: Stock,
+) -> None:
+    env = target(stock)
+    sku = unique("SKU")
+    code, out, err = await omni(
+        env, "presale", "set", "WEB", sku, "--kind", "PREORDER", "--cap", "5"
+    )
+    assert code == 0, err
+    assert "WEB" in out and sku in out and "PREORDER" in out
+    code, out, _ = await omni(env, "presale", "list", "--sku", sku)
+    assert code == 0 and "PREORDER" in out and " 5 " in out
+    code, _, err = await omni(env, "presale", "set", "WEB", sku, "--cap", "many")
+    assert code == 1 and "--cap: units must be a whole number from 0" in err
+
+    order = await stock.stub.CreatePurchaseOrder(new_order("L1", **{sku: 8}))
+    po_id = order.purchase_order.id
+    code, out, err = await omni(
+        env, "po", "amend", po_id, sku, "--quantity", "6", "--expected", "2027-02-01"
+    )
+    assert code == 0, err
+    assert "2027-02-01" in out and " 6 " in out
+    assert (await level_of(stock.stub, sku, "L1")).incoming == 6
+    code, _, err = await omni(env, "po", "amend", po_id, sku)
+    assert code == 1 and "give --quantity, --expected or both" in err
+    code, _, err = await omni(env, "po", "amend", po_id, sku, "--expected", "soon")
+    assert code == 1 and "--expected: 'soon' is not a date" in err

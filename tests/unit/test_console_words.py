@@ -7,6 +7,9 @@ import pytest
 
 from omni.console import words
 from omni.console.backends import words_for
+from omni.console.figures.recording import order_step
+from omni.orders.v1 import messaging_pb2 as orders_msg
+from omni.orders.v1 import orders_pb2 as opb
 
 
 @pytest.mark.parametrize(
@@ -77,3 +80,27 @@ def test_a_role_the_access_table_refuses_is_told_what_to_do_not_which_rpc() -> N
     said = "the associate role may not call /omni.pickup.v1.PickupService/UnlockPickup"
     refused = words_for("pickup", _Error(grpc.StatusCode.PERMISSION_DENIED, said))
     assert refused.words == "As associate you cannot do this. Ask a store manager."
+
+
+def _backordered_order(units: int, due: int = 0) -> opb.Order:
+    allocation = opb.Allocation(location_id="WH-N", quantity=2, backordered=units)
+    if due:
+        allocation.expected_at.seconds = due
+    line = opb.OrderLine(sku="PRE-1", quantity=2, unit_price=500, allocations=[allocation])
+    return opb.Order(id="o1", currency="EUR", lines=[line])
+
+
+def test_a_timeline_tells_units_on_order_when_they_are_due_arrived_or_cut() -> None:
+    due = 1_800_000_000  # 2027-01-15
+    confirmed = orders_msg.OrderChanged(order=_backordered_order(2, due))
+    assert order_step("confirmed", confirmed) == (
+        "Confirmed: 2 units from WH-N (2 units on order, due 2027-01-15)"
+    )
+    redated = orders_msg.OrderChanged(order=_backordered_order(1, due))
+    assert order_step("backorder", redated) == "Still 1 unit on order, due 2027-01-15"
+    arrived = orders_msg.OrderChanged(order=_backordered_order(0))
+    assert order_step("backorder", arrived) == "Every unit on order has arrived"
+    cut = orders_msg.OrderChanged(order=_backordered_order(1, due), refund_due=500)
+    assert order_step("backorder", cut) == (
+        "Supply cut: 5.00 EUR to refund; 1 unit on order, due 2027-01-15"
+    )

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import grpc
 
-from omni.cli import purchasing, scan, stock, transfers, watch
+from omni.cli import presale, purchasing, scan, stock, transfers, watch
 from omni.cli.sheets import CliError
 
 DEFAULT_STOCK = os.environ.get("OMNI_STOCK_TARGET", "127.0.0.1:50051")
@@ -34,6 +34,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     watch.add_parser(commands)
     stock.add_parser(commands)
     purchasing.add_parser(commands)
+    presale.add_parser(commands)
     transfers.add_parser(commands)
     args = parser.parse_args(argv)
     try:

@@ -1,5 +1,5 @@
-"""`omni po list|show|create|receive|close|cancel`: purchase orders from a terminal, their lines
-from CSV files.
+"""`omni po list|show|create|receive|amend|close|cancel`: purchase orders from a terminal,
+their lines from CSV files.
 
 create: `sku,quantity,expected` per line (`expected` a date, YYYY-MM-DD, or a full ISO time);
 receive: `sku,quantity` per line. A first line that names the columns is skipped. A large
@@ -61,6 +61,15 @@ def add_parser(commands: Any) -> None:
     receive.add_argument("csv", type=Path)
     receive.add_argument("--key", default="", help="set to receive the same file again")
     receive.set_defaults(run=_receive)
+    amend = actions.add_parser(
+        "amend", help="a line re-dated or re-sized (backorders waiting on it follow)"
+    )
+    amend.add_argument("id")
+    amend.add_argument("sku")
+    amend.add_argument("--quantity", help="units now ordered (at least those received; 0 drops it)")
+    amend.add_argument("--expected", help="when they are now due: YYYY-MM-DD or an ISO time")
+    amend.add_argument("--reason", default="")
+    amend.set_defaults(run=_amend)
     for name, verb in (("close", "what has not come will not"), ("cancel", "nothing will come")):
         end = actions.add_parser(name, help=verb)
         end.add_argument("id")
@@ -119,8 +128,8 @@ async def _create(args: argparse.Namespace) -> None:
     lines = [
         pb.NewPurchaseOrderLine(
             sku=cells[0],
-            quantity=quantity(args.csv, number, cells[1]),
-            expected_at=timestamp(moment(args.csv, number, cells[2])),
+            quantity=quantity(f"{args.csv}:{number}", cells[1]),
+            expected_at=timestamp(moment(f"{args.csv}:{number}", cells[2])),
         )
         for number, cells in rows(args.csv, 3)
     ]
@@ -145,7 +154,7 @@ async def _create(args: argparse.Namespace) -> None:
 
 async def _receive(args: argparse.Namespace) -> None:
     lines = [
-        pb.ReceivedLine(sku=cells[0], quantity=quantity(args.csv, number, cells[1]))
+        pb.ReceivedLine(sku=cells[0], quantity=quantity(f"{args.csv}:{number}", cells[1]))
         for number, cells in rows(args.csv, 2)
     ]
     if not lines:
@@ -170,6 +179,22 @@ async def _receive(args: argparse.Namespace) -> None:
     _print(reply.purchase_order, out())
     if over:
         out().print("over-received: " + ", ".join(f"{s} {q}" for s, q in over.items()))
+
+
+async def _amend(args: argparse.Namespace) -> None:
+    if args.quantity is None and args.expected is None:
+        raise CliError("give --quantity, --expected or both")
+    line = pb.PurchaseOrderAmendment(sku=args.sku)
+    if args.quantity is not None:
+        line.quantity = quantity("--quantity", args.quantity, zero=True)
+    if args.expected is not None:
+        line.expected_at.CopyFrom(timestamp(moment("--expected", args.expected)))
+    async with client.channel(args.stock, args.token) as channel:
+        stub = stock_pb2_grpc.StockServiceStub(channel)
+        reply = await stub.AmendPurchaseOrder(
+            pb.AmendPurchaseOrderRequest(id=args.id, lines=[line], reason=args.reason)
+        )
+    _print(reply.purchase_order, out())
 
 
 async def _close(args: argparse.Namespace) -> None:

@@ -44,20 +44,21 @@ def rows(path: Path, columns: int) -> Iterator[tuple[int, list[str]]]:
         raise CliError(f"cannot read {path}: {exc}") from None
 
 
-def quantity(path: Path, number: int, text: str, *, zero: bool = False) -> int:
-    """A whole number of units from a cell (above 0, unless `zero` may be given)."""
+def quantity(where: str, text: str, *, zero: bool = False) -> int:
+    """A whole number of units from a cell or a flag (above 0, unless `zero` may be given);
+    `where` names it in the error (`file.csv:3`, `--quantity`)."""
     if not text.isdecimal() or len(text) > 9 or (int(text) == 0 and not zero):
         least = 0 if zero else 1
-        raise CliError(f"{path}:{number}: units must be a whole number from {least}: {text!r}")
+        raise CliError(f"{where}: units must be a whole number from {least}: {text!r}")
     return int(text)
 
 
-def moment(path: Path, number: int, text: str) -> datetime:
+def moment(where: str, text: str) -> datetime:
     """A date (YYYY-MM-DD, taken as UTC midnight) or a full ISO time."""
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise CliError(f"{path}:{number}: {text!r} is not a date (YYYY-MM-DD)") from None
+        raise CliError(f"{where}: {text!r} is not a date (YYYY-MM-DD)") from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 

@@ -100,7 +100,7 @@ async def _list(args: argparse.Namespace) -> None:
 
 async def _create(args: argparse.Namespace) -> None:
     lines = [
-        pb.NewTransferLine(sku=cells[0], quantity=quantity(args.csv, number, cells[1]))
+        pb.NewTransferLine(sku=cells[0], quantity=quantity(f"{args.csv}:{number}", cells[1]))
         for number, cells in rows(args.csv, 2)
     ]
     if not lines:
@@ -124,8 +124,8 @@ async def _create(args: argparse.Namespace) -> None:
 async def _receive(args: argparse.Namespace) -> None:
     lines = []
     for number, cells in rows(args.csv, 2):
-        rejected = quantity(args.csv, number, cells[2], zero=True) if len(cells) > 2 else 0
-        accepted = quantity(args.csv, number, cells[1], zero=rejected > 0)
+        rejected = quantity(f"{args.csv}:{number}", cells[2], zero=True) if len(cells) > 2 else 0
+        accepted = quantity(f"{args.csv}:{number}", cells[1], zero=rejected > 0)
         lines.append(pb.ArrivedLine(sku=cells[0], accepted=accepted, rejected=rejected))
     if not lines:
         raise CliError(f"{args.csv} has no lines")

@@ -403,6 +403,8 @@ def order_step(kind: str, event: orders_msg.OrderChanged) -> str:
         )
     if kind == "shortage":
         return "Units missing at the pickup store: finding them elsewhere"
+    if kind == "backorder":
+        return _backorder(event)
     return ""  # returned: told by the returns service's received and refund_issued
 
 
@@ -411,7 +413,28 @@ def _allocations(order: opb.Order) -> str:
     for line in order.lines:
         for allocation in line.allocations:
             at[allocation.location_id] += allocation.quantity
-    return ", ".join(f"{_units(n)} from {where}" for where, n in sorted(at.items())) or "—"
+    said = ", ".join(f"{_units(n)} from {where}" for where, n in sorted(at.items())) or "—"
+    return said + _on_order(order)
+
+
+def _on_order(order: opb.Order) -> str:
+    """Units sold ahead of their supply, and when the first of them are due."""
+    waiting = [a for line in order.lines for a in line.allocations if a.backordered]
+    if not waiting:
+        return ""
+    units = sum(a.backordered for a in waiting)
+    dates = [d for a in waiting if (d := words.when(a.expected_at)) is not None]
+    due = f", due {min(dates):%Y-%m-%d}" if dates else ""
+    return f" ({_units(units)} on order{due})"
+
+
+def _backorder(event: orders_msg.OrderChanged) -> str:
+    order = event.order
+    said = _on_order(order).strip(" ()")
+    if event.refund_due:
+        refund = words.money(event.refund_due, order.currency)
+        return f"Supply cut: {refund} to refund" + (f"; {said}" if said else "")
+    return f"Still {said}" if said else "Every unit on order has arrived"
 
 
 def _units(n: int) -> str:
