@@ -46,6 +46,7 @@ async def test_an_associate_receives_a_purchase_order_by_scanning_each_item(
     await expect(page.get_by_role("heading", name="Purchase order PO-77")).to_be_visible()
     await expect(page.get_by_text(f"from Acme Denim · {po.id}")).to_be_visible()
     await expect(page.get_by_text("3 units still to come")).to_be_visible()
+    await expect(page.get_by_role("button", name="Close the order")).to_have_count(0)  # managers'
 
     scan = page.get_by_label("Scan the item, or type its SKU")
     await scan.fill(sku)
@@ -68,6 +69,43 @@ async def test_an_associate_receives_a_purchase_order_by_scanning_each_item(
     await shot(page, "deliveries-po")
     level = await level_of(world.stock.stub, sku, HOME)
     assert (level.on_hand, level.incoming) == (3, 0)
+
+
+async def test_a_manager_closes_a_purchase_order_whose_rest_will_not_come(
+    world: World, page: Page
+) -> None:
+    sku = unique("COAT")
+    line = spb.NewPurchaseOrderLine(sku=sku, quantity=5, expected_at=timestamp(utcnow()))
+    po = (
+        await world.stock.stub.CreatePurchaseOrder(
+            spb.CreatePurchaseOrderRequest(
+                idempotency_key=unique("po"),
+                location_id=HOME,
+                supplier="Northwind",
+                lines=[line],
+            )
+        )
+    ).purchase_order
+    await sign_in(page, world.url, "manager")
+    await page.goto(f"{world.url}/s/{HOME}/deliveries/po/{po.id}")
+    scan = page.get_by_label("Scan the item, or type its SKU")
+    await page.get_by_label("Units").fill("2")
+    await scan.fill(sku)
+    await scan.press("Enter")
+    await expect(page.get_by_role("status")).to_have_text(f"Received 2 of {sku}.")
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.get_by_label("Why (for the buyer)").fill("supplier short-shipped")
+    await page.get_by_role("button", name="Close the order").click()
+    await expect(page.get_by_role("status")).to_have_text(
+        "Closed: nothing more is expected on this order."
+    )
+    await expect(page.get_by_text("closed · 3 units did not come")).to_be_visible()
+    await expect(page.get_by_role("button", name="Close the order")).to_have_count(0)
+    await expect(scan).to_have_count(0)
+    level = await level_of(world.stock.stub, sku, HOME)
+    assert (level.on_hand, level.incoming) == (2, 0)
+    got = await world.stock.stub.GetPurchaseOrder(spb.GetPurchaseOrderRequest(id=po.id))
+    assert got.purchase_order.status == spb.PURCHASE_ORDER_STATUS_CLOSED
 
 
 async def test_a_transfer_from_the_warehouse_is_received_and_a_damaged_item_counted_so(

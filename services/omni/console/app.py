@@ -80,6 +80,7 @@ def routes() -> list[Route | Mount]:
         Route(f"{STORE}/deliveries", deliveries.deliveries_page, methods=get),
         Route(f"{STORE}/deliveries/{{kind}}/{{id}}", deliveries.delivery_page, methods=get),
         Route(f"{STORE}/deliveries/{{kind}}/{{id}}/receive", deliveries.receive, methods=post),
+        Route(f"{STORE}/deliveries/po/{{id}}/close", deliveries.close, methods=post),
         Route(f"{STORE}/deliveries/transfer/{{id}}/{{step}}", deliveries.send, methods=post),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -26,6 +26,7 @@ from omni.console.web import (
     session,
     signed_in,
 )
+from omni.platform.auth import Role
 from omni.platform.validation import is_identifier
 from omni.stock.v1 import stock_pb2 as spb
 
@@ -124,6 +125,47 @@ async def delivery_page(request: Request) -> Response:
         key=new_key("receive"),
         again={},
         first=True,
+        closes=_closes(who, kind),
+    )
+
+
+def _closes(who: Session, kind: str) -> bool:
+    """Whether to offer closing a purchase order: its store's manager may (stock decides)."""
+    return kind == "po" and who.role in (Role.MANAGER, Role.SERVICE)
+
+
+@signed_in
+async def close(request: Request) -> Response:
+    """The rest of a purchase order will not come: what it still expected is no longer
+    incoming (orders waiting on it are told)."""
+    store, ident = request.path_params["store"], request.path_params["id"]
+    app, who, form = console(request), session(request), await fields(request)
+    reason = form.get("reason", "").strip()[:200] or "closed at the store"
+    done, refusal = "", ""
+    try:
+        await _call(
+            app, who, "ClosePurchaseOrder", spb.ClosePurchaseOrderRequest(id=ident, reason=reason)
+        )
+        done = "Closed: nothing more is expected on this order."
+    except Refused as exc:
+        refusal = exc.words
+    delivery: Delivery | None = None
+    try:
+        delivery = await _load(app, who, "po", ident)
+    except Refused as exc:
+        refusal = refusal or exc.words
+    return render(
+        request,
+        "_delivery.html",
+        store=store,
+        kind="po",
+        ident=ident,
+        d=delivery,
+        key=new_key("receive"),
+        again={},
+        done=done,
+        refusal=refusal,
+        closes=_closes(who, "po"),
     )
 
 
@@ -158,6 +200,7 @@ async def receive(request: Request) -> Response:
         again=form if retry else {},
         done=done,
         refusal=refusal + (" Press Receive to send the same scan again." if retry else ""),
+        closes=_closes(who, kind),
     )
 
 
