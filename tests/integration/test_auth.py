@@ -528,7 +528,6 @@ UNBOUND_CASES: dict[str, Build] = {
                 sku=new_sku(shop),
                 kind=spb.PRESALE_KIND_PREORDER,
                 cap=5,
-                enabled=True,
             )
         )
     ),

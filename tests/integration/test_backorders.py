@@ -40,7 +40,7 @@ async def allow(
     channel: int = cpb.CHANNEL_WEB,
     kind: int = pb.PRESALE_KIND_BACKORDER,
 ) -> pb.PresalePolicy:
-    policy = pb.PresalePolicy(channel=channel, sku=sku, kind=kind, cap=cap, enabled=True)
+    policy = pb.PresalePolicy(channel=channel, sku=sku, kind=kind, cap=cap)
     return (await stub.SetPresalePolicy(pb.SetPresalePolicyRequest(policy=policy))).policy
 
 
@@ -89,24 +89,35 @@ async def test_a_channel_sells_ahead_only_under_its_policy_and_never_beyond_the_
     with pytest.raises(grpc.aio.AioRpcError) as beyond:
         await b.stub.Allocate(allocation(sku, 8))
     assert beyond.value.code() == SHORT and "available 7" in (beyond.value.details() or "")
+    level = await level_of(a.stub, sku, "WH-1")
+    assert await ledger_fold(a.stub, sku, "WH-1") == as_domain(level)
+    assert po.lines[0].quantity == 10
+
     # Shelf stock is sold first; only the rest waits.
-    await receive(a.stub, sku, "WH-1", 2)
-    mixed = (await a.stub.Allocate(allocation(sku, 5))).reservation
+    shelf = unique("MIX")
+    await receive(a.stub, shelf, "WH-1", 2)
+    await a.stub.CreatePurchaseOrder(new_order(days=5, **{shelf: 10}))
+    await allow(a.stub, shelf)
+    mixed = (await a.stub.Allocate(allocation(shelf, 5))).reservation
     assert (mixed.lines[0].quantity, mixed.lines[0].backordered) == (5, 3)
     # Backordered units cannot ship before they are here; held ones can.
     with pytest.raises(grpc.aio.AioRpcError) as early:
         await a.stub.Commit(
             pb.CommitRequest(
                 reservation_id=mixed.id,
-                lines=[pb.CommitLine(sku=sku, location_id="WH-1", quantity=3)],
+                lines=[pb.CommitLine(sku=shelf, location_id="WH-1", quantity=3)],
             )
         )
     assert early.value.code() == SHORT and "backordered" in (early.value.details() or "")
-    policies = await a.stub.ListPresalePolicies(pb.ListPresalePoliciesRequest(sku=sku))
-    assert [p.waiting for p in policies.policies] == [6]
-    level = await level_of(a.stub, sku, "WH-1")
-    assert await ledger_fold(a.stub, sku, "WH-1") == as_domain(level)
-    assert po.lines[0].quantity == 10
+    await a.stub.Commit(
+        pb.CommitRequest(
+            reservation_id=mixed.id,
+            lines=[pb.CommitLine(sku=shelf, location_id="WH-1", quantity=2)],
+        )
+    )
+    policies = await a.stub.ListPresalePolicies(pb.ListPresalePoliciesRequest(channel=1))
+    waiting = {p.sku: p.waiting for p in policies.policies}
+    assert (waiting[sku], waiting[shelf]) == (3, 3)
 
 
 async def test_units_that_arrive_go_to_the_waiting_lines_first_come_first_served(
@@ -249,11 +260,31 @@ async def test_concurrent_preorders_through_two_replicas_confirm_exactly_the_cap
     assert (level.backordered, level.reserved, level.incoming) == (30, 0, 100)
     policies = await b.stub.ListPresalePolicies(pb.ListPresalePoliciesRequest(sku=sku))
     assert policies.policies[0].waiting == 30
-    # Disabled: orders already taken still wait, no new ones.
-    disabled = pb.PresalePolicy(
-        channel=cpb.CHANNEL_WEB, sku=sku, kind=pb.PRESALE_KIND_PREORDER, cap=30, enabled=False
+    # Paused: orders already taken still wait, no new ones.
+    paused = pb.PresalePolicy(
+        channel=cpb.CHANNEL_WEB, sku=sku, kind=pb.PRESALE_KIND_PREORDER, cap=30, paused=True
     )
-    await a.stub.SetPresalePolicy(pb.SetPresalePolicyRequest(policy=disabled))
+    await a.stub.SetPresalePolicy(pb.SetPresalePolicyRequest(policy=paused))
     with pytest.raises(grpc.aio.AioRpcError):
         await a.stub.Allocate(allocation(sku, 1))
     assert (await level_of(a.stub, sku, "WH-1")).backordered == 30
+
+
+async def test_each_line_sold_ahead_is_due_with_the_supply_that_covers_it_in_turn(
+    replicas: list[Stock],
+) -> None:
+    a, b = replicas
+    sku = unique("TWO")
+    sooner = await a.stub.CreatePurchaseOrder(new_order(days=3, **{sku: 5}))
+    later = await a.stub.CreatePurchaseOrder(new_order(days=9, **{sku: 5}))
+    await allow(a.stub, sku)
+    made = await asyncio.gather(
+        *((a, b)[i % 2].stub.Allocate(allocation(sku, 1), timeout=30) for i in range(10))
+    )
+    lines = sorted(
+        (m.reservation.created_at.ToDatetime(), m.reservation.id, due(m.reservation.lines[0]))
+        for m in made
+    )
+    dates = [po.purchase_order.lines[0].expected_at.ToDatetime() for po in (sooner, later)]
+    # First come, first covered: the five oldest by the sooner order, the rest by the later.
+    assert [when for _, _, when in lines] == [dates[0]] * 5 + [dates[1]] * 5

@@ -34,7 +34,6 @@ def presale(**fields: Any) -> pb.PresalePolicy:
         "channel": cpb.CHANNEL_WEB,
         "sku": "SKU-1",
         "kind": pb.PRESALE_KIND_PREORDER,
-        "enabled": True,
         **fields,
     }
     return pb.PresalePolicy(**terms)

@@ -4,17 +4,25 @@ not ship, each change an event and each request to stock a command kept apart fr
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from omni.orders.domain.events import OrderChange
-from omni.orders.domain.model import OrderLine, OrderStatus, Shipment, ShipTo, ShortLine
+from omni.orders.domain.model import (
+    Delivery,
+    OrderLine,
+    OrderStatus,
+    Shipment,
+    ShipTo,
+    ShortLine,
+)
 from omni.orders.domain.order import Order
 from omni.orders.domain.outgoing import AllocateStock, CommitStock, ReleaseStock
-from omni.platform.errors import AlreadyExists, FailedPrecondition
+from omni.platform.errors import AlreadyExists, Conflict, FailedPrecondition
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+T1 = T0 + timedelta(days=7)
 
 
 def order() -> Order:
@@ -123,3 +131,54 @@ def test_a_confirmation_delivered_again_allocates_nothing_more() -> None:
         ("WH-1", 2),
         ("STORE-1", 1),
     ]
+
+
+def backordered_order() -> Order:
+    """MUG: 1 held at WH-1 and 2 backordered there, due T1; CUP held."""
+    o = order()
+    plan = (("MUG", "WH-1", 3), ("CUP", "WH-1", 1))
+    o.confirm(o.allocation_key, "res_000000000001", plan, T0, (("MUG", "WH-1", 2, T1),))
+    return o
+
+
+def test_units_on_order_cannot_ship_until_filled_and_cut_ones_are_refunded() -> None:
+    o = backordered_order()
+    mug = o.line("MUG")
+    assert mug is not None and (mug.allocations[0].backordered, mug.allocations[0].expected_at) == (
+        2,
+        T1,
+    )
+    with pytest.raises(FailedPrecondition, match="2 more backordered"):
+        o.ship(Shipment("s1", "WH-1", (("MUG", 2),)), T0)
+    o.backorder_changed("res_000000000001", (("MUG", "WH-1", 1, 0, T1),), T0)
+    assert mug.allocations[0].backordered == 1
+    o.ship(Shipment("s1", "WH-1", (("MUG", 2), ("CUP", 1))), T0)
+    o.backorder_changed("res_000000000001", (("MUG", "WH-1", 0, 1, None),), T0)
+    assert (mug.cancelled, mug.allocations[0].quantity, o.status) == (1, 2, OrderStatus.FULFILLED)
+    assert o.events[-1].refund_due == 1000 and changes(o)[-1] is OrderChange.BACKORDER
+
+
+def test_news_of_a_reservation_the_order_does_not_hold_yet_waits_for_its_decision() -> None:
+    o = order()
+    with pytest.raises(Conflict):  # delivered again later, once the order is confirmed
+        o.backorder_changed("res_000000000001", (("MUG", "WH-1", 2, 0, None),), T0)
+    o.cancel("changed my mind", T0)
+    o.backorder_changed("res_000000000001", (("MUG", "WH-1", 2, 0, None),), T0)  # nothing to do
+
+
+def test_a_reallocation_sold_ahead_keeps_its_units_on_order() -> None:
+    o = backordered_order()
+    o.backorder_changed("res_000000000001", (("MUG", "WH-1", 2, 0, None),), T0)
+    o.short_picked("WH-1", "MUG", 1, Delivery.SHIP_TO_HOME, "a-1", T0)
+    [ask] = [c for c in commands(o, AllocateStock) if c.idempotency_key.endswith(":r1")]
+    assert ask.channel == "WEB"
+    o.confirm(
+        ask.idempotency_key,
+        "res_000000000002",
+        (("MUG", "WH-2", 1),),
+        T0,
+        (("MUG", "WH-2", 1, T1),),
+    )
+    mug = o.line("MUG")
+    assert mug is not None
+    assert [(a.location_id, a.backordered) for a in mug.allocations] == [("WH-1", 0), ("WH-2", 1)]

@@ -18,7 +18,7 @@ from omni.stock.domain.model import (
     StockLevel,
     fold,
 )
-from omni.stock.domain.presale import due_last, settle
+from omni.stock.domain.presale import due_through, settle
 from omni.stock.domain.purchasing import Supply
 from omni.stock.domain.sourcing import plan_presale
 
@@ -56,10 +56,12 @@ def test_units_sold_ahead_are_never_more_than_supply_less_every_other_promise() 
     assert book.waiting == {("WEB", "A"): 7}
 
 
-def test_units_that_arrive_are_claimed_by_the_lines_that_wait_for_them() -> None:
-    level = StockLevel("A", "WH", on_hand=4, incoming=1, backordered=5)
-    assert level.available == 0  # four arrived; five wait: none may be sold from the shelf
-    assert StockLevel("A", "WH", on_hand=4, incoming=5, backordered=5).available == 4
+def test_units_that_reach_the_shelf_are_claimed_by_the_lines_that_wait_for_them() -> None:
+    arrived = StockLevel("A", "WH", on_hand=4, incoming=1, backordered=5)
+    assert arrived.available == 0  # four arrived; five wait: none may be sold from the shelf
+    returned = StockLevel("A", "WH", on_hand=1, incoming=5, backordered=5)
+    assert returned.available == 0  # a unit brought back goes to the first that waits too
+    assert StockLevel("A", "WH", on_hand=7, incoming=5, backordered=5).available == 2
 
 
 def test_settling_fills_the_oldest_cuts_the_newest_and_dates_the_rest() -> None:
@@ -93,13 +95,14 @@ def test_settling_fills_the_oldest_cuts_the_newest_and_dates_the_rest() -> None:
     assert fold([c.movement for c in book.changes], "A", "WH").backordered == level.backordered
 
 
-def test_the_newest_line_is_due_when_the_supply_covers_every_unit_before_it() -> None:
+def test_a_line_is_due_when_the_supply_covers_it_and_every_unit_before_it() -> None:
     supply = [Supply("A", "WH", SOON, 5, "po1"), Supply("A", "WH", LATER, 5, "po2")]
-    assert due_last(StockLevel("A", "WH", incoming=10, backordered=5), supply) == SOON
-    assert due_last(StockLevel("A", "WH", incoming=10, backordered=6), supply) == LATER
+    level = StockLevel("A", "WH", incoming=10, backordered=10)
+    assert due_through(level, supply, 5) == SOON
+    assert due_through(level, supply, 6) == LATER
     owing = StockLevel("A", "WH", reserved=2, incoming=10, backordered=4)  # two held missing
-    assert due_last(owing, supply) == LATER
-    assert due_last(StockLevel("A", "WH", incoming=12, backordered=11), supply) is None
+    assert due_through(owing, supply, 4) == LATER
+    assert due_through(StockLevel("A", "WH", incoming=12, backordered=11), supply, 11) is None
 
 
 def test_a_plan_sells_the_shelf_first_and_no_more_ahead_than_the_channel_may() -> None:

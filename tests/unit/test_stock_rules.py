@@ -259,3 +259,13 @@ def test_a_count_below_what_is_reserved_is_recorded_as_a_shortage() -> None:
     enough = book_with(A=(5, 4, 0))
     scans.apply_scan(enough, ApplyScan("s2", "gun-1", ScanKind.COUNT, "A", "L1", quantity=4))
     assert enough.events == [] and enough.level("A", "L1").on_hand == 4
+
+
+def test_releasing_more_than_is_still_held_gives_back_what_is_held() -> None:
+    book = book_with(A=(5, 0, 0))
+    res = hold(book, {("A", "L1"): 3})
+    ops.commit(book, res, {("A", "L1"): 1})
+    assert ops.release(book, res, {("A", "L1"): 3})  # a sender who missed the commit
+    assert res.status is ReservationStatus.RELEASED
+    assert (res.lines[0].committed, res.lines[0].released) == (1, 2)
+    assert book.level("A", "L1").reserved == 0

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
-from omni.stock.entrypoints.availability import Watcher
+from omni.stock.domain.model import StockLevel
+from omni.stock.entrypoints.availability import Promises, Watcher
 from omni.stock.v1 import stock_pb2 as pb
 
 
@@ -73,3 +75,13 @@ async def test_network_availability_counts_shipping_locations_and_is_sent_when_i
     watcher.offer(level("A", "WH", 5))
     later = [await anext(updates) for _ in range(2)]
     assert (later[0].level.available, later[1].network.available) == (8, 5)
+
+
+def test_a_watch_by_a_time_promises_what_the_domain_does_units_sold_ahead_left_out() -> None:
+    promises = Promises(datetime(2027, 1, 1, tzinfo=UTC))
+    promises.set_due(["A"], {("A", "L1"): 5})
+    sold_ahead = pb.StockLevel(
+        sku="A", location_id="L1", on_hand=10, reserved=2, incoming=8, backordered=4
+    )
+    rule = StockLevel("A", "L1", on_hand=10, reserved=2, incoming=8, backordered=4)
+    assert promises.promised(sold_ahead, lambda units, _loc: units) == rule.available_with(5) == 9

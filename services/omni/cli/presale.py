@@ -40,7 +40,7 @@ def add_parser(commands: Any) -> None:
 
 
 def _table(policies: list[pb.PresalePolicy]) -> Table:
-    table = Table("CHANNEL", "SKU", "KIND", "CAP", "WAITING", "ON", box=None)
+    table = Table("CHANNEL", "SKU", "KIND", "CAP", "WAITING", "STATE", box=None)
     for p in policies:
         table.add_row(
             cpb.Channel.Name(p.channel).removeprefix("CHANNEL_"),
@@ -48,7 +48,7 @@ def _table(policies: list[pb.PresalePolicy]) -> Table:
             pb.PresaleKind.Name(p.kind).removeprefix("PRESALE_KIND_"),
             str(p.cap) if p.HasField("cap") else "supply",
             str(p.waiting),
-            "yes" if p.enabled else "no",
+            "paused" if p.paused else "selling",
         )
     return table
 
@@ -68,7 +68,7 @@ async def _set(args: argparse.Namespace) -> None:
         channel=f"CHANNEL_{args.channel}",
         sku=args.sku,
         kind=f"PRESALE_KIND_{args.kind}",
-        enabled=not args.off,
+        paused=args.off,
     )
     if args.cap is not None:
         policy.cap = quantity("--cap", args.cap, zero=True)

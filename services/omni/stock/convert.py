@@ -149,7 +149,7 @@ def presale_policy_to_proto(
     msg.kind = PRESALE_KINDS[policy.kind]
     if policy.cap is not None:
         msg.cap = policy.cap
-    msg.enabled = policy.enabled
+    msg.paused = not policy.enabled
     msg.waiting = policy.waiting
     return msg
 

@@ -30,7 +30,7 @@ from omni.orders.domain.outgoing import (
     ReleaseStock,
     WriteOffStock,
 )
-from omni.platform.errors import AlreadyExists, FailedPrecondition
+from omni.platform.errors import AlreadyExists, Conflict, FailedPrecondition
 
 Lines = tuple[tuple[str, str, int], ...]  # (sku, location, quantity)
 Waiting = tuple[tuple[str, str, int, datetime | None], ...]  # (sku, location, units, due)
@@ -102,7 +102,7 @@ class Order:
         back; a decision seen before changes nothing.
         """
         if key != self.allocation_key:
-            self._reallocated(key, reservation_id, plan, now)
+            self._reallocated(key, reservation_id, plan, now, waiting)
             return
         if self.status is OrderStatus.CANCELLED and not self.reservation_id:
             self.reservation_id = reservation_id
@@ -231,7 +231,14 @@ class Order:
     ) -> None:
         """Stock settled backordered units of `reservation_id`: per (sku, location), units
         filled (ready to ship now), units cut (given up: cancelled and refunded), and when
-        the rest is due. A cancelled order's units were released already: nothing to do."""
+        the rest is due. A cancelled order's units were released already: nothing to do.
+
+        Stock's decision that made the reservation and this may arrive in either order: if
+        the order does not hold the reservation yet, Conflict asks for this again later."""
+        if not self._holds(reservation_id):
+            if self.status is OrderStatus.PENDING or self.reallocations:  # its decision is due
+                raise Conflict(f"order {self.id} does not hold reservation {reservation_id} yet")
+            return
         if self.status not in SHIPPABLE:
             return
         refund = 0
@@ -271,14 +278,16 @@ class Order:
         self._settle()
         self._changed(OrderChange.RETURNED, now)
 
-    def _reallocated(self, key: str, reservation_id: str, plan: Lines, now: datetime) -> None:
+    def _reallocated(
+        self, key: str, reservation_id: str, plan: Lines, now: datetime, waiting: Waiting
+    ) -> None:
         pending = self._pending(key)
         if pending is None:
             if self.status is OrderStatus.CANCELLED:  # not wanted any more
                 self.commands.append(ReleaseStock(reservation_id, None, f"cancel:{key}"))
             return
         self.reallocations.remove(pending)
-        self._allocate(reservation_id, plan, pending.delivery)
+        self._allocate(reservation_id, plan, pending.delivery, waiting)
         self._settle()
         self._changed(OrderChange.REALLOCATED, now)
 
@@ -292,6 +301,9 @@ class Order:
         line.cancelled += pending.quantity
         self._settle()
         self._changed(OrderChange.SHORTAGE, now, refund_due=pending.quantity * line.unit_price)
+
+    def _holds(self, reservation_id: str) -> bool:
+        return any(a.reservation_id == reservation_id for ln in self.lines for a in ln.allocations)
 
     def _pending(self, key: str) -> Reallocation | None:
         return next((r for r in self.reallocations if r.key == key), None)

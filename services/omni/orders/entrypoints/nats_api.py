@@ -172,6 +172,8 @@ class OrdersNatsApi:
             await handlers.follow(self._services.uow, change)
         except (Unavailable, Conflict):
             raise
+        except NotFound:
+            pass  # not an order's reservation (a storefront's cart, say)
         except OmniError as exc:
             log.error("backorder event %s not applied to its order: %s", change.event_id, exc)
 

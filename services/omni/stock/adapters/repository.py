@@ -577,9 +577,9 @@ class StockRepository:
         found = await self._with_lines(heads)
         return found, PageToken.after(found[-1].created_at, found[-1].id) if more else ""
 
-    async def supply(self, skus: Collection[str]) -> list[Supply]:
+    async def supply(self, skus: Collection[str], limit: int | None = MAX_SUPPLY) -> list[Supply]:
         """What open purchase orders still expect of these SKUs, soonest first (the first
-        MAX_SUPPLY entries: further ahead than that no promise is made)."""
+        `limit` entries: further ahead than that no promise is made; None: every one)."""
         lines, heads = purchase_order_lines, purchase_orders
         query = (
             select(
@@ -596,7 +596,7 @@ class StockRepository:
                 lines.c.quantity > lines.c.received,
             )
             .order_by(lines.c.expected_at, lines.c.sku, heads.c.location_id, heads.c.id)
-            .limit(MAX_SUPPLY)
+            .limit(limit)
         )
         return [Supply(*row) for row in (await self.conn.execute(query)).all()]
 

@@ -222,11 +222,13 @@ def release(
         return False
     if requested is None:
         requested = {(ln.sku, ln.location_id): ln.outstanding for ln in reservation.lines}
-    _check_held(reservation, requested, "release", waited=True)
     kind = MovementKind.EXPIRE if expired else MovementKind.RELEASE
-    for (sku, loc), qty in requested.items():
+    for (sku, loc), asked in requested.items():
+        line = reservation.line(sku, loc)
+        # More than is still held or waited for: the rest was committed, cut or released
+        # already (a sender's view a moment old); what is left goes back.
+        qty = min(asked, line.outstanding)
         if qty:
-            line = reservation.line(sku, loc)
             unheld = min(qty, line.waiting)  # units waited for go first
             book.apply(
                 sku,
@@ -273,13 +275,11 @@ def write_off(
     book.events.append(ReservationChanged(reservation, ReservationChange.RELEASED))
 
 
-def _check_held(
-    reservation: Reservation, requested: dict[Key, int], action: str, *, waited: bool = False
-) -> None:
-    """Every unit named is held (or, with `waited`, held or waited for)."""
+def _check_held(reservation: Reservation, requested: dict[Key, int], action: str) -> None:
+    """Every unit named is held on the shelf (units waited for are not there yet)."""
     for (sku, loc), qty in requested.items():
         line = reservation.line(sku, loc)
-        if qty > (line.outstanding if waited else line.held):
+        if qty > line.held:
             waits = f" ({line.waiting} more backordered, not here yet)" if line.waiting else ""
             raise FailedPrecondition(
                 f"cannot {action} {qty} of {sku} at {loc}: reservation {reservation.id} "

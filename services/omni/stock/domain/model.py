@@ -84,7 +84,8 @@ class StockLevel:
     `incoming`: units on their way here (open purchase orders, shipped transfers), not
     received yet. They are not on hand, so not `available`.
     `backordered`: units sold against that supply (backorders, preorders), not held on the
-    shelf yet. They never exceed what is coming, less what the shelf owes (no oversell)."""
+    shelf yet. They are sold only within what is coming, less what the shelf owes; supply
+    cut below them is settled by cutting the newest (omni.stock.domain.presale)."""
 
     sku: str
     location_id: str
@@ -98,11 +99,9 @@ class StockLevel:
 
     @property
     def available(self) -> int:
-        """Units on the shelf that may be sold. Backordered units that what is still coming
-        does not cover (it was received, or cut) have the first claim on the shelf: units
-        that arrive go to the orders that waited for them."""
-        uncovered = max(0, self.backordered - self.incoming)
-        return max(0, self.on_hand - self.reserved - self.safety_stock - uncovered)
+        """Units on the shelf that may be sold. Backordered units have the first claim on
+        the shelf: whatever reaches it goes to the orders that waited, first come first."""
+        return self.available_with(0)
 
     def available_with(self, due: int) -> int:
         """What may be promised once `due` more units have arrived (they make up for units

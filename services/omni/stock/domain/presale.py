@@ -91,15 +91,15 @@ def settle(level: StockLevel, waiting: Sequence[Waiting], supply: Sequence[Suppl
     return steps
 
 
-def due_last(level: StockLevel, supply: Sequence[Supply]) -> datetime | None:
-    """When the newest waiting line of the level is covered: when dated supply makes up what
-    the shelf owes and every unit backordered there."""
+def due_through(level: StockLevel, supply: Sequence[Supply], through: int) -> datetime | None:
+    """When a waiting line is covered that ends `through` units into the level's queue of
+    backordered units: when dated supply makes up what the shelf owes and those units."""
     dated = sorted(
         (s for s in supply if (s.sku, s.location_id) == (level.sku, level.location_id)),
         key=lambda s: s.expected_at,
     )
     owed = max(0, level.reserved + level.safety_stock - level.on_hand)
-    return _covered_at(dated, owed + level.backordered)
+    return _covered_at(dated, owed + through)
 
 
 def _covered_at(dated: list[Supply], need: int) -> datetime | None:

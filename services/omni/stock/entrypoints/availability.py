@@ -63,7 +63,13 @@ class Promises:
     def promised(self, level: pb.StockLevel, seen: Callable[[int, str], int]) -> int:
         due = self.due.get((level.sku, level.location_id), 0)
         held = StockLevel(
-            level.sku, level.location_id, level.on_hand, level.reserved, level.safety_stock
+            level.sku,
+            level.location_id,
+            level.on_hand,
+            level.reserved,
+            level.safety_stock,
+            incoming=level.incoming,
+            backordered=level.backordered,
         )
         return seen(held.available_with(due), level.location_id)  # the domain's rule
 

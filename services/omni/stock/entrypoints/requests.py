@@ -433,7 +433,7 @@ def presale_policy(msg: pb.PresalePolicy) -> PresalePolicy:
         sku=check.identifier("policy.sku", msg.sku),
         kind=kind,
         cap=cap,
-        enabled=msg.enabled,
+        enabled=not msg.paused,
     )
 
 

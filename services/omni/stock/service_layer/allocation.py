@@ -20,7 +20,7 @@ from omni.stock.domain import book as ops
 from omni.stock.domain import sourcing
 from omni.stock.domain.commands import Allocate, Reserve
 from omni.stock.domain.model import InsufficientStock, Location, Reservation, ShortLine
-from omni.stock.domain.presale import PresalePolicy, due_last
+from omni.stock.domain.presale import PresalePolicy, due_through
 from omni.stock.domain.sourcing import Destination
 from omni.stock.service_layer.unit_of_work import Transaction, keys
 
@@ -164,14 +164,23 @@ def _presell(
 
 
 async def _date_backorders(tx: Transaction, book: ops.LevelBook, made: list[Reservation]) -> None:
-    """Lines sold ahead are due when the supply covers them: each is the newest waiting at
-    its level, so when the level's every backordered unit is covered."""
+    """Lines sold ahead are due when the supply covers them. Those made in this batch are the
+    newest waiting at their level, in the order they were made: each is covered once the
+    units before it in the queue, and its own, are."""
     waiting = [line for res in made for line in res.lines if line.waiting]
     if not waiting:
         return
     supply = await tx.repo.supply({line.sku for line in waiting})
+    ahead: dict[ops.Key, int] = {}  # units queued before the batch's next line, per level
     for line in waiting:
-        line.expected_at = due_last(book.level(line.sku, line.location_id), supply)
+        key = (line.sku, line.location_id)
+        level = book.level(*key)
+        if key not in ahead:
+            ahead[key] = level.backordered - sum(
+                ln.waiting for ln in waiting if (ln.sku, ln.location_id) == key
+            )
+        ahead[key] += line.waiting
+        line.expected_at = due_through(level, supply, ahead[key])
 
 
 async def _presale_policies(tx: Transaction, requests: list[Request], todo: list[int]) -> Policies:

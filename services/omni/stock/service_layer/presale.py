@@ -42,7 +42,7 @@ async def settle_backorders(tx: Transaction, limit: int = 50) -> int:
             key = (line.sku, line.location_id)
             if line.waiting and key in waiting:
                 waiting[key].append((res, line))
-    supply = await tx.repo.supply({sku for sku, _ in keys})
+    supply = await tx.repo.supply({sku for sku, _ in keys}, limit=None)  # every due date
     settled = []
     for key, lines in waiting.items():
         if key in busy:
