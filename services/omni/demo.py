@@ -1,10 +1,16 @@
-"""Demo data for the embedded run: two warehouses, two stores, a few SKUs. Safe to rerun."""
+"""Demo data for the embedded run: two warehouses, two stores, a few SKUs, and a sneaker not
+released yet that the web storefront may preorder against its purchase order. Safe to rerun."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import grpc
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.platform import client
+from omni.platform.clock import utcnow
+from omni.platform.wire import timestamp
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 
@@ -63,16 +69,30 @@ STOCK = {
 }
 
 
+# Not released yet: 200 due at the East DC in two weeks, the web may take 100 preorders.
+LAUNCH_SKU, LAUNCH_UNITS, PREORDERS = "SNEAKER-43", 200, 100
+
+
 def seed(target: str, token: str) -> None:
     """Creates the demo locations and receives the demo stock once (idempotency keys)."""
     with client.sync_channel(target, token) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         for loc in LOCATIONS:
-            try:
-                stub.CreateLocation(pb.CreateLocationRequest(location=loc), timeout=10)
-            except grpc.RpcError as exc:
-                if exc.code() != grpc.StatusCode.ALREADY_EXISTS:
-                    raise
+            _once(stub.CreateLocation, pb.CreateLocationRequest(location=loc))
+        due = timestamp(utcnow() + timedelta(days=14))
+        line = pb.NewPurchaseOrderLine(sku=LAUNCH_SKU, quantity=LAUNCH_UNITS, expected_at=due)
+        order = pb.CreatePurchaseOrderRequest(
+            idempotency_key="demo-po-launch",
+            location_id="WH-EAST",
+            supplier="Stride Footwear",
+            reference="PO-LAUNCH-43",
+            lines=[line],
+        )
+        _once(stub.CreatePurchaseOrder, order)  # a rerun's later due time: made already
+        policy = pb.PresalePolicy(
+            channel=cpb.CHANNEL_WEB, sku=LAUNCH_SKU, kind=pb.PRESALE_KIND_PREORDER, cap=PREORDERS
+        )
+        stub.SetPresalePolicy(pb.SetPresalePolicyRequest(policy=policy), timeout=10)
         for sku, per_location in STOCK.items():
             for location_id, qty in per_location.items():
                 stub.ReceiveStock(
@@ -86,3 +106,12 @@ def seed(target: str, token: str) -> None:
                     ),
                     timeout=10,
                 )
+
+
+def _once(call: grpc.UnaryUnaryMultiCallable, request: object) -> None:
+    """Made now, or by an earlier run (ALREADY_EXISTS)."""
+    try:
+        call(request, timeout=10)
+    except grpc.RpcError as exc:
+        if exc.code() != grpc.StatusCode.ALREADY_EXISTS:
+            raise

@@ -144,6 +144,22 @@ async def test_make_run_serves_demo_stock_that_can_be_reserved_and_allocated(
                 )
             )
             assert shipped.order.status == opb.ORDER_STATUS_FULFILLED
+            # The demo's sneaker not released yet: the web takes it as a preorder.
+            preorder = await orders.PlaceOrder(
+                opb.PlaceOrderRequest(
+                    idempotency_key="e2e-preorder-1",
+                    channel=cpb.CHANNEL_WEB,
+                    customer_id="c-2",
+                    currency="USD",
+                    lines=[opb.PlaceOrderLine(sku="SNEAKER-43", quantity=1, unit_price=12900)],
+                    ship=cpb.ShipTo(region="us-east"),
+                ),
+                timeout=10,
+            )
+            assert preorder.order.status == opb.ORDER_STATUS_CONFIRMED
+            [waits] = preorder.order.lines[0].allocations
+            assert (waits.location_id, waits.backordered) == ("WH-EAST", 1)
+            assert waits.HasField("expected_at")
 
         async def shipped_from_stock() -> bool:
             view = await stub.GetAvailability(

@@ -172,7 +172,7 @@ class StockModel:
                 raise FailedPrecondition("already committed")
             if held.status != "ACTIVE":
                 return  # nothing held any more: answered as it is (as the domain does)
-            self._release(held, self._requested(held, cmd.lines), "RELEASED")
+            self._release(held, self._at_most_held(held, cmd.lines), "RELEASED")
 
         return self._settle("release", cmd, give_back)
 
@@ -221,6 +221,19 @@ class StockModel:
             if key not in held.lines or qty > held.lines[key].outstanding:
                 raise FailedPrecondition(f"{key} holds fewer than {qty}")
         return wanted
+
+    def _at_most_held(
+        self, held: Held, lines: tuple[tuple[str, str, int], ...] | None
+    ) -> dict[Key, int]:
+        """A release's units: those asked for, but no more than each line still holds (the
+        rest went already); a line the reservation lacks is refused."""
+        if lines is None:
+            return self._requested(held, None)
+        wanted = merged(lines)
+        for key in wanted:
+            if key not in held.lines:
+                raise FailedPrecondition(f"{key} is not held")
+        return {key: min(qty, held.lines[key].outstanding) for key, qty in wanted.items()}
 
     def _release(self, held: Held, units: dict[Key, int], end: str) -> None:
         for key, qty in units.items():

@@ -78,10 +78,7 @@ def settle(level: StockLevel, waiting: Sequence[Waiting], supply: Sequence[Suppl
     for i in reversed(range(len(waiting))):
         cuts[i] = min(excess, waiting[i][1].waiting - fills[i])
         excess -= cuts[i]
-    dated = sorted(
-        (s for s in supply if (s.sku, s.location_id) == (level.sku, level.location_id)),
-        key=lambda s: s.expected_at,
-    )
+    dated = _dated(level, supply)
     need = max(0, reserved + level.safety_stock - level.on_hand)
     steps = []
     for (_, line), fill, cut in zip(waiting, fills, cuts, strict=True):
@@ -94,12 +91,16 @@ def settle(level: StockLevel, waiting: Sequence[Waiting], supply: Sequence[Suppl
 def due_through(level: StockLevel, supply: Sequence[Supply], through: int) -> datetime | None:
     """When a waiting line is covered that ends `through` units into the level's queue of
     backordered units: when dated supply makes up what the shelf owes and those units."""
-    dated = sorted(
-        (s for s in supply if (s.sku, s.location_id) == (level.sku, level.location_id)),
-        key=lambda s: s.expected_at,
-    )
     owed = max(0, level.reserved + level.safety_stock - level.on_hand)
-    return _covered_at(dated, owed + through)
+    return _covered_at(_dated(level, supply), owed + through)
+
+
+def _dated(level: StockLevel, supply: Sequence[Supply]) -> list[Supply]:
+    """The supply due at the level, soonest first."""
+    here = (level.sku, level.location_id)
+    return sorted(
+        (s for s in supply if (s.sku, s.location_id) == here), key=lambda s: s.expected_at
+    )
 
 
 def _covered_at(dated: list[Supply], need: int) -> datetime | None:
