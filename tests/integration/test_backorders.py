@@ -288,3 +288,22 @@ async def test_each_line_sold_ahead_is_due_with_the_supply_that_covers_it_in_tur
     dates = [po.purchase_order.lines[0].expected_at.ToDatetime() for po in (sooner, later)]
     # First come, first covered: the five oldest by the sooner order, the rest by the later.
     assert [when for _, _, when in lines] == [dates[0]] * 5 + [dates[1]] * 5
+
+
+async def test_presale_policies_are_listed_a_page_at_a_time(replicas: list[Stock]) -> None:
+    a, _ = replicas
+    skus = sorted(unique("PG") for _ in range(5))
+    for sku in skus:
+        await allow(a.stub, sku, channel=cpb.CHANNEL_APP)
+    seen: list[str] = []
+    token = ""
+    while True:
+        page = await a.stub.ListPresalePolicies(
+            pb.ListPresalePoliciesRequest(channel=cpb.CHANNEL_APP, page_size=2, page_token=token)
+        )
+        assert len(page.policies) <= 2
+        seen += [p.sku for p in page.policies]
+        token = page.next_page_token
+        if not token:
+            break
+    assert [s for s in seen if s in skus] == skus

@@ -377,6 +377,10 @@ CASES += [
     ("SetPresalePolicy", pb.SetPresalePolicyRequest(policy=presale(cap=10**7)), INVALID),
     ("ListPresalePolicies", pb.ListPresalePoliciesRequest(channel=42), INVALID),
     ("ListPresalePolicies", pb.ListPresalePoliciesRequest(sku="has space"), INVALID),
+    ("ListPresalePolicies", pb.ListPresalePoliciesRequest(page_size=501), INVALID),
+    ("ListPresalePolicies", pb.ListPresalePoliciesRequest(page_size=-1), INVALID),
+    ("ListPresalePolicies", pb.ListPresalePoliciesRequest(page_token="WEB|a b"), INVALID),
+    ("ListPresalePolicies", pb.ListPresalePoliciesRequest(page_token="NOPE|SKU-1"), INVALID),
     (
         "Allocate",
         pb.AllocateRequest(

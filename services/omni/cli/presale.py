@@ -55,12 +55,21 @@ def _table(policies: list[pb.PresalePolicy]) -> Table:
 
 async def _list(args: argparse.Namespace) -> None:
     channel = f"CHANNEL_{args.channel}" if args.channel else None
+    policies: list[pb.PresalePolicy] = []
     async with client.channel(args.stock, args.token) as conn:
         stub = stock_pb2_grpc.StockServiceStub(conn)
-        reply = await stub.ListPresalePolicies(
-            pb.ListPresalePoliciesRequest(channel=channel, sku=args.sku)
-        )
-    out().print(_table(list(reply.policies)))
+        token = ""
+        while True:
+            reply = await stub.ListPresalePolicies(
+                pb.ListPresalePoliciesRequest(
+                    channel=channel, sku=args.sku, page_size=500, page_token=token
+                )
+            )
+            policies.extend(reply.policies)
+            token = reply.next_page_token
+            if not token:
+                break
+    out().print(_table(policies))
 
 
 async def _set(args: argparse.Namespace) -> None:

@@ -434,6 +434,8 @@ class StockRepository:
         lock: bool = False,
         channel: str = "",
         sku: str = "",
+        after: tuple[str, str] | None = None,
+        limit: int | None = None,
     ) -> dict[tuple[str, str], PresalePolicy]:
         """Policies by (channel, sku): those `wanted`, or every one (of a channel, a SKU)."""
         table = presale_policies
@@ -444,6 +446,10 @@ class StockRepository:
             query = query.where(table.c.channel == channel)
         if sku:
             query = query.where(table.c.sku == sku)
+        if after is not None:
+            query = query.where(tuple_(table.c.channel, table.c.sku) > after)
+        if limit is not None:
+            query = query.limit(limit)
         if lock:
             query = query.with_for_update()
         return {

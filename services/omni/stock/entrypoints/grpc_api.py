@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 import grpc
 
 from omni.platform import validation as check
-from omni.platform import wire
 from omni.platform.auth import Access, Role, at_store, current_caller, network, unbound
 from omni.platform.errors import OmniError
 from omni.platform.grpc_server import Refused, refused_per_message, status_for
@@ -335,11 +334,10 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
     async def ListPresalePolicies(
         self, request: pb.ListPresalePoliciesRequest, context: Ctx
     ) -> pb.ListPresalePoliciesResponse:
-        channel = wire.channel(request.channel)
-        sku = check.optional_identifier("sku", request.sku)
-        found = await queries.presale_policies(self._s.uow, channel, sku)
+        page = requests.presale_page(request)
+        found, after = await queries.presale_policies(self._s.uow, page)
         return pb.ListPresalePoliciesResponse(
-            policies=[convert.presale_policy_to_proto(p) for p in found]
+            policies=[convert.presale_policy_to_proto(p) for p in found], next_page_token=after
         )
 
     async def CreateTransfer(

@@ -19,7 +19,12 @@ from omni.stock.domain.channels import Channel, ChannelView
 from omni.stock.domain.model import Location, LocationKind, ScanKind
 from omni.stock.domain.presale import PresalePolicy
 from omni.stock.domain.sourcing import Destination
-from omni.stock.service_layer.queries import LevelsPage, PurchaseOrdersPage, TransfersPage
+from omni.stock.service_layer.queries import (
+    LevelsPage,
+    PresalePage,
+    PurchaseOrdersPage,
+    TransfersPage,
+)
 from omni.stock.v1 import stock_pb2 as pb
 
 MAX_TTL_SECONDS = 30 * 24 * 3600
@@ -300,6 +305,23 @@ def levels_page(msg: pb.ListLevelsRequest) -> LevelsPage:
         location_id=check.identifier("location_id", msg.location_id),
         sku_prefix=check.optional_identifier("sku_prefix", msg.sku_prefix),
         after_sku=_sku_after(msg.page_token),
+        size=check.non_negative("page_size", msg.page_size, maximum=MAX_LEVELS_PAGE) or 100,
+    )
+
+
+def presale_page(msg: pb.ListPresalePoliciesRequest) -> PresalePage:
+    """One page of presale policies, by channel then SKU, from after the token's."""
+    after: tuple[str, str] | None = None
+    if msg.page_token:
+        channel_name, _, sku = msg.page_token.partition("|")
+        if channel_name not in Channel.__members__ or not check.is_identifier(sku):
+            raise InvalidArgument("page_token is not one this service gave out")
+        after = (channel_name, sku)
+    chosen = channel(msg.channel)
+    return PresalePage(
+        channel=chosen.value if chosen else "",
+        sku=check.optional_identifier("sku", msg.sku),
+        after=after,
         size=check.non_negative("page_size", msg.page_size, maximum=MAX_LEVELS_PAGE) or 100,
     )
 

@@ -195,12 +195,27 @@ async def channel_views(uow: UnitOfWork) -> list[ChannelView]:
         return await repo.channel_views()
 
 
-async def presale_policies(
-    uow: UnitOfWork, channel: Channel | None, sku: str
-) -> list[PresalePolicy]:
+@dataclass(frozen=True, slots=True)
+class PresalePage:
+    """Which page of presale policies to read, by channel then SKU."""
+
+    channel: str  # "": every channel
+    sku: str  # "": every SKU
+    after: tuple[str, str] | None  # (channel, sku) of the last one on the previous page
+    size: int
+
+
+async def presale_policies(uow: UnitOfWork, page: PresalePage) -> tuple[list[PresalePolicy], str]:
+    """A page, and the token of the next one ("" if none)."""
     async with uow.reader() as repo:
-        found = await repo.presale_policies(channel=channel.value if channel else "", sku=sku)
-        return list(found.values())
+        found = await repo.presale_policies(
+            channel=page.channel, sku=page.sku, after=page.after, limit=page.size + 1
+        )
+    policies = list(found.values())
+    more = len(policies) > page.size
+    policies = policies[: page.size]
+    after = f"{policies[-1].channel}|{policies[-1].sku}" if more else ""
+    return policies, after
 
 
 async def movements(
