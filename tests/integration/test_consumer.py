@@ -368,12 +368,18 @@ async def _held_by_one(link: NatsLink) -> bool:
 
 
 async def _ack_pending(link: NatsLink, count: int) -> bool:
-    info = await link.js.consumer_info(EVENTS.name, "test")
+    try:
+        info = await link.js.consumer_info(EVENTS.name, "test")
+    except NotFoundError:  # not made yet: the consumer creates it as it starts
+        return False
     return bool(info.num_ack_pending == count)
 
 
 async def _all_acked(link: NatsLink, durable: str) -> bool:
-    info = await link.js.consumer_info(EVENTS.name, durable)
+    try:
+        info = await link.js.consumer_info(EVENTS.name, durable)
+    except NotFoundError:  # not made yet
+        return False
     return bool(info.num_ack_pending == 0 and info.num_pending == 0)
 
 
