@@ -10,6 +10,7 @@ from omni.console.backends import words_for
 from omni.console.figures.recording import order_step
 from omni.orders.v1 import messaging_pb2 as orders_msg
 from omni.orders.v1 import orders_pb2 as opb
+from omni.stock.v1 import stock_pb2 as spb
 
 
 @pytest.mark.parametrize(
@@ -104,3 +105,19 @@ def test_a_timeline_tells_units_on_order_when_they_are_due_arrived_or_cut() -> N
     assert order_step("backorder", cut) == (
         "Supply cut: 5.00 EUR to refund; 1 unit on order, due 2027-01-15"
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "reference", "said"),
+    [
+        (spb.MOVEMENT_KIND_RESERVE, "hold_01J", "Held for a transfer"),
+        (spb.MOVEMENT_KIND_RESERVE, "res_01J", "Reserve"),
+        (spb.MOVEMENT_KIND_BACKORDER, "res_01J", "Sold ahead"),
+        (spb.MOVEMENT_KIND_FILL, "res_01J", "Arrived for an order that waited"),
+        (spb.MOVEMENT_KIND_CUT, "res_01J", "Sold ahead, cut"),
+        (spb.MOVEMENT_KIND_INBOUND, "po_01J", "Incoming"),
+        (spb.MOVEMENT_KIND_RECEIPT, "po_01J", "Receipt"),
+    ],
+)
+def test_a_ledger_entry_says_what_it_did(kind: int, reference: str, said: str) -> None:
+    assert words.movement(spb.Movement(kind=kind, reference=reference)) == said

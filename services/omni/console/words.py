@@ -127,8 +127,21 @@ def duration(seconds: float | None) -> str:
     return f"{whole // 3600} h {whole % 3600 // 60} min"
 
 
-def movement(value: int) -> str:
-    return _named(stock_pb2.MovementKind, value, "MOVEMENT_KIND_")
+# Ledger entries whose enum name says less than a person needs.
+_MOVEMENTS = {
+    stock_pb2.MOVEMENT_KIND_INBOUND: "Incoming",
+    stock_pb2.MOVEMENT_KIND_BACKORDER: "Sold ahead",
+    stock_pb2.MOVEMENT_KIND_FILL: "Arrived for an order that waited",
+    stock_pb2.MOVEMENT_KIND_CUT: "Sold ahead, cut",
+}
+
+
+def movement(m: stock_pb2.Movement) -> str:
+    """What a ledger entry did, in words: units held for a transfer (its reservation is
+    `hold_…`) are not a customer's reservation."""
+    if m.kind == stock_pb2.MOVEMENT_KIND_RESERVE and m.reference.startswith("hold_"):
+        return "Held for a transfer"
+    return _MOVEMENTS.get(m.kind) or _named(stock_pb2.MovementKind, m.kind, "MOVEMENT_KIND_")
 
 
 def km_between(a: stock_pb2.Location, b: stock_pb2.Location) -> float | None:
