@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import grpc
@@ -11,7 +12,7 @@ from omni.platform import metrics
 from omni.platform.clock import utcnow
 from omni.platform.grpc_server import DetailFor
 from omni.platform.service import Service
-from omni.platform.tasks import repeat
+from omni.platform.tasks import repeat, reraise_if_cancelled
 from omni.stock.adapters import tables
 from omni.stock.entrypoints.availability import AvailabilityHub
 from omni.stock.entrypoints.grpc_api import ACCESS, SERVICE_NAME, StockServicer, error_detail
@@ -21,6 +22,8 @@ from omni.stock.service_layer.services import StockServices
 from omni.stock.service_layer.unit_of_work import UnitOfWork
 from omni.stock.settings import StockSettings
 from omni.stock.v1 import stock_pb2_grpc
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = str(Path(__file__).parent / "adapters" / "migrations")
 
@@ -80,8 +83,13 @@ class StockApp(Service):
         await self.services.stop()
 
     async def _settle(self) -> None:
-        while await presale.settle_backorders(self.uow) > 0:
-            pass
+        """Each level due on its own: one that fails is logged and tried again next pass."""
+        for key in await presale.levels_to_settle(self.uow):
+            try:
+                await presale.settle_level(self.uow, key)
+            except Exception as exc:
+                reraise_if_cancelled(exc)
+                log.warning("settling backorders of %s at %s failed (will retry): %s", *key, exc)
 
     async def _expire_due(self) -> None:
         while await handlers.expire_due(self.uow, utcnow()) > 0:

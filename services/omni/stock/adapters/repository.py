@@ -419,14 +419,6 @@ class StockRepository:
         )
         return list(dict.fromkeys((await self.conn.execute(query)).scalars()))
 
-    async def waiting_keys(self, reservation_id: str) -> set[Key]:
-        """The levels where a reservation's lines wait for supply."""
-        lines = reservation_lines
-        query = select(lines.c.sku, lines.c.location_id).where(
-            lines.c.reservation_id == reservation_id, lines.c.waiting > 0
-        )
-        return {(sku, loc) for sku, loc in (await self.conn.execute(query)).all()}
-
     async def presale_policies(
         self,
         wanted: Collection[tuple[str, str]] = (),
