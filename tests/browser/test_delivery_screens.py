@@ -94,7 +94,7 @@ async def test_a_manager_closes_a_purchase_order_whose_rest_will_not_come(
     await scan.press("Enter")
     await expect(page.get_by_role("status")).to_have_text(f"Received 2 of {sku}.")
     page.once("dialog", lambda dialog: dialog.accept())
-    await page.get_by_label("Why (for the buyer)").fill("supplier short-shipped")
+    await page.get_by_label("Why (for the buying team)").fill("supplier short-shipped")
     await page.get_by_role("button", name="Close the order").click()
     await expect(page.get_by_role("status")).to_have_text(
         "Closed: nothing more is expected on this order."

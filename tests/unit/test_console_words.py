@@ -80,7 +80,7 @@ def test_a_service_away_is_said_so_and_counts_as_down() -> None:
 def test_a_role_the_access_table_refuses_is_told_what_to_do_not_which_rpc() -> None:
     said = "the associate role may not call /omni.pickup.v1.PickupService/UnlockPickup"
     refused = words_for("pickup", _Error(grpc.StatusCode.PERMISSION_DENIED, said))
-    assert refused.words == "As associate you cannot do this. Ask a store manager."
+    assert refused.words == "As an associate you cannot do this. Ask a store manager."
 
 
 def _backordered_order(units: int, due: int = 0) -> opb.Order:
@@ -95,15 +95,16 @@ def test_a_timeline_tells_units_on_order_when_they_are_due_arrived_or_cut() -> N
     due = 1_800_000_000  # 2027-01-15
     confirmed = orders_msg.OrderChanged(order=_backordered_order(2, due))
     assert order_step("confirmed", confirmed) == (
-        "Confirmed: 2 units from WH-N (2 units on order, due 2027-01-15)"
+        "Confirmed: 2 units from WH-N (2 units not in stock yet, due there 2027-01-15)"
     )
     redated = orders_msg.OrderChanged(order=_backordered_order(1, due))
-    assert order_step("backorder", redated) == "Still 1 unit on order, due 2027-01-15"
+    assert order_step("backorder", redated) == "Still 1 unit not in stock yet, due there 2027-01-15"
     arrived = orders_msg.OrderChanged(order=_backordered_order(0))
-    assert order_step("backorder", arrived) == "Every unit on order has arrived"
+    assert order_step("backorder", arrived) == "Every unit that was not in stock has arrived"
     cut = orders_msg.OrderChanged(order=_backordered_order(1, due), refund_due=500)
     assert order_step("backorder", cut) == (
-        "Supply cut: 5.00 EUR to refund; 1 unit on order, due 2027-01-15"
+        "The delivery they waited for was cut: 5.00 EUR to refund; "
+        "1 unit not in stock yet, due there 2027-01-15"
     )
 
 
@@ -114,10 +115,19 @@ def test_a_timeline_tells_units_on_order_when_they_are_due_arrived_or_cut() -> N
         (spb.MOVEMENT_KIND_RESERVE, "res_01J", "Reserve"),
         (spb.MOVEMENT_KIND_BACKORDER, "res_01J", "Sold ahead"),
         (spb.MOVEMENT_KIND_FILL, "res_01J", "Arrived for an order that waited"),
-        (spb.MOVEMENT_KIND_CUT, "res_01J", "Sold ahead, cut"),
+        (spb.MOVEMENT_KIND_CUT, "res_01J", "Sold ahead, cancelled: supply not coming"),
         (spb.MOVEMENT_KIND_INBOUND, "po_01J", "Incoming"),
         (spb.MOVEMENT_KIND_RECEIPT, "po_01J", "Receipt"),
     ],
 )
 def test_a_ledger_entry_says_what_it_did(kind: int, reference: str, said: str) -> None:
-    assert words.movement(spb.Movement(kind=kind, reference=reference)) == said
+    incoming = 5 if kind == spb.MOVEMENT_KIND_INBOUND else 0
+    entry = spb.Movement(kind=kind, reference=reference, incoming_delta=incoming)
+    assert words.movement(entry) == said
+
+
+def test_supply_no_longer_expected_or_moved_says_so() -> None:
+    less = spb.Movement(kind=spb.MOVEMENT_KIND_INBOUND, reference="po_1", incoming_delta=-3)
+    moved = spb.Movement(kind=spb.MOVEMENT_KIND_INBOUND, reference="po_1")
+    assert words.movement(less) == "No longer expected"
+    assert words.movement(moved) == "Due date moved"

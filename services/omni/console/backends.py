@@ -85,7 +85,9 @@ def words_for(service: str, exc: grpc.RpcError) -> Refused:
     details = (exc.details() or "").strip()
     role = _ROLE_REFUSED.match(details) if code == grpc.StatusCode.PERMISSION_DENIED else None
     if role:  # the access table's refusal names an RPC; say it for a person
-        return Refused(service, code, f"As {role[1]} you cannot do this. Ask a store manager.")
+        article = "an" if role[1][:1] in "aeiou" else "a"
+        said = f"As {article} {role[1]} you cannot do this. Ask a store manager."
+        return Refused(service, code, said)
     if code in _THEIR_WORDS and details:
         text = details[0].upper() + details[1:]
         return Refused(service, code, text if text.endswith(".") else text + ".")

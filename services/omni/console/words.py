@@ -132,7 +132,7 @@ _MOVEMENTS = {
     stock_pb2.MOVEMENT_KIND_INBOUND: "Incoming",
     stock_pb2.MOVEMENT_KIND_BACKORDER: "Sold ahead",
     stock_pb2.MOVEMENT_KIND_FILL: "Arrived for an order that waited",
-    stock_pb2.MOVEMENT_KIND_CUT: "Sold ahead, cut",
+    stock_pb2.MOVEMENT_KIND_CUT: "Sold ahead, cancelled: supply not coming",
 }
 
 
@@ -141,6 +141,8 @@ def movement(m: stock_pb2.Movement) -> str:
     `hold_…`) are not a customer's reservation."""
     if m.kind == stock_pb2.MOVEMENT_KIND_RESERVE and m.reference.startswith("hold_"):
         return "Held for a transfer"
+    if m.kind == stock_pb2.MOVEMENT_KIND_INBOUND and m.incoming_delta <= 0:
+        return "No longer expected" if m.incoming_delta else "Due date moved"
     return _MOVEMENTS.get(m.kind) or _named(stock_pb2.MovementKind, m.kind, "MOVEMENT_KIND_")
 
 

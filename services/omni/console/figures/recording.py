@@ -424,8 +424,8 @@ def _on_order(order: opb.Order) -> str:
         return ""
     units = sum(a.backordered for a in waiting)
     dates = [d for a in waiting if (d := words.when(a.expected_at)) is not None]
-    due = f", due {min(dates):%Y-%m-%d}" if dates else ""
-    return f" ({_units(units)} on order{due})"
+    due = f", due there {min(dates):%Y-%m-%d}" if dates else ""
+    return f" ({_units(units)} not in stock yet{due})"
 
 
 def _backorder(event: orders_msg.OrderChanged) -> str:
@@ -433,8 +433,9 @@ def _backorder(event: orders_msg.OrderChanged) -> str:
     said = _on_order(order).strip(" ()")
     if event.refund_due:
         refund = words.money(event.refund_due, order.currency)
-        return f"Supply cut: {refund} to refund" + (f"; {said}" if said else "")
-    return f"Still {said}" if said else "Every unit on order has arrived"
+        cut = f"The delivery they waited for was cut: {refund} to refund"
+        return cut + (f"; {said}" if said else "")
+    return f"Still {said}" if said else "Every unit that was not in stock has arrived"
 
 
 def _units(n: int) -> str:
