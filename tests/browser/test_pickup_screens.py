@@ -15,7 +15,7 @@ from omni.pickup.service_layer.codes import Sealer
 from omni.pickup.v1 import messaging_pb2 as pickup_msg
 from omni.pickup.v1 import pickup_pb2 as ppb
 from omni.stock.v1 import stock_pb2 as spb
-from tests.browser.conftest import HOME, OTHER, World, shot, sign_in
+from tests.browser.conftest import HOME, OTHER, WAREHOUSE, World, shot, sign_in
 from tests.helpers.checks import eventually, unique
 from tests.helpers.running import TEST_CODE_KEY
 from tests.helpers.stock import level_of, receive
@@ -184,3 +184,61 @@ async def test_a_customer_at_the_counter_is_found_in_the_queue_by_name(
     await page.get_by_label("Find a pickup by customer or order").press("Enter")
     await expect(page.get_by_role("link", name=re.compile(r"^Order "))).to_have_count(1)
     await expect(page.get_by_role("link", name=f"Order {theirs.id}")).to_be_visible()
+
+
+async def test_units_missing_under_ship_to_store_arrive_by_transfer_and_are_picked_then(
+    world: World, page: Page
+) -> None:
+    sku = unique("BOOT")
+    policy = ppb.SetStorePolicyRequest(store_id=HOME, shortage=ppb.SHORTAGE_POLICY_SHIP_TO_STORE)
+    await world.pickup.stub.SetStorePolicy(policy)
+    try:
+        await receive(world.stock.stub, sku, WAREHOUSE, 5)
+        order = await web_order_for_pickup(world, HOME, {sku: 2})
+        await sign_in(page, world.url, "associate")
+        await page.get_by_role("link", name=f"Order {order.id}").click()
+        await page.get_by_role("button", name="Start picking").click()
+        await scan(page, sku)
+        await page.get_by_label("Units not on the shelf").fill("1")
+        page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+        await page.get_by_role("button", name="Report missing").click()
+        await expect(page.get_by_role("status")).to_contain_text("sent to this store")
+        # The queue and the task say the unit is on its way; the task waits for it.
+        await page.reload()
+        await expect(page.get_by_role("row", name=f"{sku} 2 1 1 on the way here")).to_be_visible()
+        await expect(page.get_by_role("button", name="Mark ready")).to_be_disabled()
+        await expect(page.get_by_text("1 unit is on the way to this store")).to_be_visible()
+        await shot(page, "pickup-task-units-on-the-way")
+
+        async def made() -> spb.Transfer | None:
+            listed = await world.stock.stub.ListTransfers(
+                spb.ListTransfersRequest(location_id=HOME)
+            )
+            return next((t for t in listed.transfers if t.reference == order.id), None)
+
+        transfer = await eventually(made, within=10)
+        await world.stock.stub.ShipTransfer(spb.ShipTransferRequest(id=transfer.id))
+        await page.goto(f"{world.url}/s/{HOME}/deliveries")
+        coming = page.get_by_role("table", name="Transfers on their way here")
+        await expect(coming).to_contain_text("for a customer collecting here")
+        await coming.get_by_role("link", name=transfer.id).click()
+        field = page.get_by_label("Scan the item, or type its SKU")
+        await field.fill(sku)
+        await field.press("Enter")
+        await expect(page.get_by_role("status")).to_have_text(f"Received 1 of {sku}.")
+
+        async def arrived() -> bool:
+            queue = await world.pickup.stub.ListPickups(ppb.ListPickupsRequest(store_id=HOME))
+            task = next(t for t in queue.tasks if t.order_id == order.id)
+            return task.lines[0].arrived == 1
+
+        await eventually(arrived, within=10)
+        await page.goto(f"{world.url}/s/{HOME}/pickup")
+        await page.get_by_role("link", name=f"Order {order.id}").click()
+        await expect(page.get_by_role("row", name=f"{sku} 2 1 0")).to_be_visible()
+        await scan(page, sku)
+        await page.get_by_role("button", name="Mark ready").click()
+        await expect(page.get_by_text("Status: Ready")).to_be_visible()
+    finally:
+        policy.shortage = ppb.SHORTAGE_POLICY_SHIP_TO_HOME
+        await world.pickup.stub.SetStorePolicy(policy)

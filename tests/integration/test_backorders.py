@@ -307,3 +307,21 @@ async def test_presale_policies_are_listed_a_page_at_a_time(replicas: list[Stock
         if not token:
             break
     assert [s for s in seen if s in skus] == skus
+
+
+async def test_units_brought_by_transfer_are_never_sold_ahead(replicas: list[Stock]) -> None:
+    a, _ = replicas
+    sku = unique("PRE")
+    await add_location(a.stub, "STORE-9", region="north", kind=pb.LOCATION_KIND_STORE)
+    await a.stub.CreatePurchaseOrder(new_order(days=5, **{sku: 10}))  # due at WH-1
+    await allow(a.stub, sku)
+    request = pb.AllocateRequest(
+        idempotency_key=unique("alloc"),
+        lines=[pb.AllocateLine(sku=sku, quantity=2)],
+        near=pb.ShipNear(location_id="STORE-9", by_transfer=True),
+        channel=cpb.CHANNEL_WEB,
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused:  # nothing on a shelf to send
+        await a.stub.Allocate(request)
+    assert refused.value.code() == SHORT
+    assert (await level_of(a.stub, sku, "WH-1")).backordered == 0

@@ -207,6 +207,16 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
         ),
         INVALID,
     ),
+    (  # units brought by transfer are held until they arrive: no time limit
+        "Allocate",
+        pb.AllocateRequest(
+            idempotency_key="k",
+            lines=[pb.AllocateLine(sku="SKU-1", quantity=1)],
+            near=pb.ShipNear(location_id="L1", by_transfer=True),
+            ttl_seconds=60,
+        ),
+        INVALID,
+    ),
     (
         "Allocate",
         pb.AllocateRequest(

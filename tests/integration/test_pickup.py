@@ -110,7 +110,7 @@ async def ready_with_code(shop: Bopis, task: ppb.PickupTask) -> str:
     stub = shop.pickup.stub
     await stub.StartPicking(ppb.StartPickingRequest(id=task.id, associate_id="assoc-1"))
     for line in task.lines:
-        for n in range(line.quantity - line.picked - line.short):
+        for n in range(line.picked, line.quantity - line.short + line.arrived):
             pick = ppb.RecordPickRequest(id=task.id, scan_id=f"{line.sku}-{n}", sku=line.sku)
             assert not (await stub.RecordPick(pick)).duplicate
             assert (await stub.RecordPick(pick)).duplicate  # resent: harmless

@@ -173,3 +173,52 @@ def test_units_picked_keep_a_task_open_when_the_rest_is_missing() -> None:
     assert t.status is PickupStatus.PICKING  # the picked unit is still to be handed over
     t.mark_ready("hash", "sealed", HOLD, T0)
     assert t.status is PickupStatus.READY
+
+
+def test_units_sent_to_the_store_keep_the_task_open_until_they_arrive_and_are_picked() -> None:
+    t = task(MUG=2)
+    t.start_picking("anna", T0)
+    t.report_shortage("MUG", 2, ShortagePolicy.SHIP_TO_STORE, T0)
+    assert (t.status, t.lines[0].coming, t.lines[0].outstanding) == (PickupStatus.PICKING, 2, 0)
+    with pytest.raises(FailedPrecondition, match="on their way"):
+        t.mark_ready("hash", "sealed", HOLD, T0)
+    t.brought(3, 1, {"MUG": (1, 1)}, T0)  # one arrived, one still coming
+    assert (t.lines[0].coming, t.lines[0].arrived, t.lines[0].outstanding) == (1, 1, 1)
+    t.brought(2, 1, {"MUG": (2, 0)}, T0)  # older news: changes nothing
+    assert (t.lines[0].coming, t.lines[0].arrived) == (1, 1)
+    t.brought(4, 1, {"MUG": (0, 2)}, T0)
+    t.pick("MUG", 2, T0)
+    t.mark_ready("hash", "sealed", HOLD, T0)
+    assert t.status is PickupStatus.READY
+    assert TaskChange.BROUGHT in changes(t)
+
+
+def test_units_that_will_not_come_end_a_task_left_with_nothing_to_hand_over() -> None:
+    t = task(MUG=2)
+    t.start_picking("anna", T0)
+    t.report_shortage("MUG", 2, ShortagePolicy.SHIP_TO_STORE, T0)
+    t.brought(5, 1, {"MUG": (0, 0)}, T0)  # found nowhere else: cancelled and refunded
+    assert t.status is PickupStatus.CANCELLED
+
+
+def test_news_from_before_the_order_took_in_a_shortage_keeps_its_units_coming() -> None:
+    t = task(MUG=2, CUP=1)
+    t.start_picking("anna", T0)
+    t.pick("CUP", 1, T0)
+    t.pick("MUG", 1, T0)
+    t.report_shortage("MUG", 1, ShortagePolicy.SHIP_TO_STORE, T0)
+    t.brought(7, 0, {}, T0)  # newer than any heard, but from before the shortage
+    assert t.lines[0].coming == 1
+    with pytest.raises(FailedPrecondition, match="on their way"):
+        t.mark_ready("hash", "sealed", HOLD, T0)
+
+
+def test_a_unit_brought_then_missing_again_comes_again_and_is_counted_once_more() -> None:
+    t = task(MUG=1)
+    t.start_picking("anna", T0)
+    t.report_shortage("MUG", 1, ShortagePolicy.SHIP_TO_STORE, T0)
+    t.brought(2, 1, {"MUG": (0, 1)}, T0)  # arrived
+    t.report_shortage("MUG", 1, ShortagePolicy.SHIP_TO_STORE, T0)  # and not found again
+    t.brought(3, 2, {"MUG": (1, 1)}, T0)
+    t.brought(4, 2, {"MUG": (0, 2)}, T0)  # the second one arrived
+    assert (t.status, t.lines[0].outstanding) == (PickupStatus.PICKING, 1)

@@ -89,9 +89,10 @@ async def _list(args: argparse.Namespace) -> None:
             )
             for t in page.transfers:
                 units = str(sum(line.quantity for line in t.lines))
-                table.add_row(
-                    t.id, STATUS_NAMES[t.status], t.origin_id, t.destination_id, t.reference, units
-                )
+                # Made for an order: its reference is the order, whose customer collects there.
+                ref = f"{t.reference} (customer order)" if t.for_reservation_id else t.reference
+                ends = (t.origin_id, t.destination_id)
+                table.add_row(t.id, STATUS_NAMES[t.status], *ends, ref, units)
             token = page.next_page_token
             if not token:
                 break

@@ -38,6 +38,12 @@ def order_to_proto(order: Order) -> pb.Order:
                 cancelled=ln.cancelled,
                 returned=ln.returned,
                 reallocating=sum(r.quantity for r in order.reallocations if r.sku == ln.sku),
+                brought_to_store=ln.brought,
+                reallocating_to_store=sum(
+                    r.quantity
+                    for r in order.reallocations
+                    if r.sku == ln.sku and r.delivery is Delivery.SHIP_TO_STORE
+                ),
             )
             for ln in order.lines
         ],
@@ -55,6 +61,7 @@ def order_to_proto(order: Order) -> pb.Order:
         updated_at=timestamp(order.updated_at),
         version=order.version,
         total=order.total,
+        shortages=order.shortages,
     )
     if isinstance(order.fulfilment, PickupAt):
         msg.pickup.location_id = order.fulfilment.location_id

@@ -27,6 +27,8 @@ def task_to_proto(task: PickupTask) -> pb.PickupTask:
                 picked=ln.picked,
                 short=ln.short,
                 unit_price=ln.unit_price,
+                coming=ln.coming,
+                arrived=ln.arrived,
             )
             for ln in task.lines
         ],

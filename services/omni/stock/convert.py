@@ -124,7 +124,7 @@ def reservation_to_proto(r: Reservation, into: pb.Reservation | None = None) -> 
             quantity=ln.quantity,
             committed=ln.committed,
             released=ln.released,
-            backordered=ln.waiting,
+            backordered=ln.waiting + ln.coming,
         )
         if ln.expected_at is not None:
             set_time(line.expected_at, ln.expected_at)
@@ -224,4 +224,5 @@ def transfer_to_proto(t: Transfer, into: pb.Transfer | None = None) -> pb.Transf
     set_time(msg.created_at, t.created_at)
     set_time(msg.updated_at, t.updated_at)
     msg.version = t.version
+    msg.for_reservation_id = t.for_reservation_id
     return msg

@@ -114,9 +114,13 @@ async def task_page(request: Request) -> Response:
 
 
 def _shown(task: pb.PickupTask, result: str = "", refusal: str = "") -> dict[str, object]:
-    ready_to_mark = all(line.picked + line.short >= line.quantity for line in task.lines)
+    coming = sum(line.coming for line in task.lines)
+    ready_to_mark = not coming and all(
+        line.picked + line.short - line.arrived >= line.quantity for line in task.lines
+    )
     return {
         "task": task,
+        "coming": coming,
         "result": result,
         "refusal": refusal,
         "ready_to_mark": ready_to_mark,

@@ -82,7 +82,10 @@ def _count(text: str) -> int:
 
 _POLICY = {
     pb.SHORTAGE_POLICY_SHIP_TO_HOME: "They will be sent from elsewhere to the customer's home.",
-    pb.SHORTAGE_POLICY_SHIP_TO_STORE: "They will be sent from elsewhere to this store.",
+    pb.SHORTAGE_POLICY_SHIP_TO_STORE: (
+        "They will be sent to this store from elsewhere. Pick the rest now; the order is "
+        "ready once they arrive and are picked too."
+    ),
     pb.SHORTAGE_POLICY_CANCEL: "They are cancelled and refunded.",
 }
 _BLANK = grpc.StatusCode.INVALID_ARGUMENT

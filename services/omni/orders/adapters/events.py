@@ -85,6 +85,7 @@ def _fulfilment_to_stock(
         request.pickup.location_id = fulfilment.location_id
     elif isinstance(fulfilment, NearLocation):
         request.near.location_id = fulfilment.location_id
+        request.near.by_transfer = fulfilment.by_transfer
     else:
         request.ship.CopyFrom(
             cpb.ShipTo(

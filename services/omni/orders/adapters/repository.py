@@ -131,6 +131,8 @@ def _document(order: Order) -> dict[str, Any]:
             [r.key, r.sku, r.quantity, r.delivery.value] for r in order.reallocations
         ],
         "shortages": order.shortages,
+        # A key of its own, which readers of older versions skip (rolling upgrades).
+        "brought": {ln.sku: ln.brought for ln in order.lines if ln.brought},
     }
 
 
@@ -157,7 +159,7 @@ def _allocation(doc: list[Any]) -> Allocation:
 
 def _order(row: Row[Any]) -> Order:
     doc = json.loads(row.document)
-    return Order(
+    order = Order(
         id=row.id,
         channel=row.channel,
         customer_id=row.customer_id,
@@ -190,6 +192,11 @@ def _order(row: Row[Any]) -> Order:
         shortages=doc["shortages"],
         version=row.version,
     )
+    for sku, units in doc.get("brought", {}).items():
+        line = order.line(sku)
+        if line is not None:
+            line.brought = units
+    return order
 
 
 def _fulfilment(doc: dict[str, Any]) -> Fulfilment:

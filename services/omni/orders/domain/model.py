@@ -53,9 +53,11 @@ class PickupAt:
 
 @dataclass(frozen=True, slots=True)
 class NearLocation:
-    """Ship to where a location is, from any other: units a store's shelf came up short of."""
+    """Ship to where a location is, from any other: units a store's shelf came up short of.
+    `by_transfer`: brought to that store by transfer, for its customer to collect there."""
 
     location_id: str
+    by_transfer: bool = False
 
 
 Fulfilment = ShipTo | PickupAt
@@ -101,6 +103,7 @@ class OrderLine:
     allocations: list[Allocation] = field(default_factory=list)
     cancelled: int = 0  # units cancelled after confirmation (found missing, none elsewhere)
     returned: int = 0  # units the customer brought back (received by returns)
+    brought: int = 0  # units brought to the pickup store by transfer so far (ship to store)
 
     def at(self, location_id: str) -> list[Allocation]:
         """This line's allocations at a location with units ready to ship."""

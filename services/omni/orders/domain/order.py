@@ -218,7 +218,7 @@ class Order:
         else:
             key = f"{self.allocation_key}:r{self.shortages}"
             self.reallocations.append(Reallocation(key, sku, missing, delivery))
-            near = NearLocation(store_id)
+            near = NearLocation(store_id, by_transfer=delivery is Delivery.SHIP_TO_STORE)
             self.commands.append(AllocateStock(self.id, key, ((sku, missing),), near, self.channel))
         self._settle()
         self._changed(OrderChange.SHORTAGE, now, refund_due=refund)
@@ -258,6 +258,8 @@ class Order:
             cut = min(cut, settled)
             allocation.backordered -= settled
             allocation.quantity -= cut
+            if allocation.delivery is Delivery.SHIP_TO_STORE:
+                line.brought += settled - cut
             allocation.expected_at = expected_at if allocation.backordered else None
             line.cancelled += cut
             refund += cut * line.unit_price

@@ -109,6 +109,10 @@ def _columns(task: PickupTask) -> dict[str, Any]:
         "customer_id": task.customer_id,
         "currency": task.currency,
         "lines": [[ln.sku, ln.quantity, ln.unit_price, ln.picked, ln.short] for ln in task.lines],
+        # Keys of their own, which readers of older versions skip (rolling upgrades).
+        "brought": [[ln.coming, ln.arrived] for ln in task.lines],
+        "order_version": task.order_version,
+        "shortages": task.shortages,
         "associate_id": task.associate_id,
         "failed_attempts": task.failed_attempts,
         "code_hash": task.code_hash,
@@ -126,7 +130,7 @@ def _columns(task: PickupTask) -> dict[str, Any]:
 
 def _task(row: Row[Any]) -> PickupTask:
     doc = json.loads(row.document)
-    return PickupTask(
+    task = PickupTask(
         id=row.id,
         order_id=row.order_id,
         store_id=row.store_id,
@@ -141,4 +145,9 @@ def _task(row: Row[Any]) -> PickupTask:
         failed_attempts=doc["failed_attempts"],
         code_hash=doc["code_hash"],
         version=row.version,
+        order_version=doc.get("order_version", 0),  # tasks saved by earlier versions lack it
+        shortages=doc.get("shortages", 0),
     )
+    for line, (coming, arrived) in zip(task.lines, doc.get("brought", ()), strict=False):
+        line.coming, line.arrived = coming, arrived
+    return task

@@ -20,6 +20,19 @@ class OpenTask:
 
 
 @dataclass(frozen=True, slots=True)
+class BringUnits:
+    """What a pickup order says of units it brings to its store by transfer (orders.events
+    reallocated, backorder, shortage): per SKU, (still coming, arrived)."""
+
+    event_id: str
+    order_id: str
+    order_version: int
+    order_shortages: int  # of the task's shortages, those the order has taken in
+    lines: tuple[tuple[str, int, int], ...]
+    opened: OpenTask | None = None  # the task to open if it has none (nothing waits)
+
+
+@dataclass(frozen=True, slots=True)
 class CancelTask:
     """The order was cancelled (orders.events.cancelled); `opened` is the task it would have
     had, so a cancellation that overtakes the confirmation still ends the task."""

@@ -22,6 +22,7 @@ class TaskChange(StrEnum):
     LOCKED = "locked"
     UNLOCKED = "unlocked"
     SHORTAGE = "shortage"
+    BROUGHT = "brought"  # units missing here were brought by transfer, or will not be
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,11 +40,13 @@ class PickupLine:
     unit_price: int
     picked: int = 0
     short: int = 0
+    coming: int = 0  # of the units missing, those on their way here by transfer
+    arrived: int = 0  # of the units missing, those brought here since: to pick again
 
     @property
     def outstanding(self) -> int:
-        """Units neither picked nor reported missing."""
-        return self.quantity - self.picked - self.short
+        """Units neither picked nor missing (units brought here since count again)."""
+        return self.quantity - self.picked - self.short + self.arrived
 
 
 @dataclass(slots=True)
@@ -65,6 +67,8 @@ class PickupTask:
     failed_attempts: int = 0
     code_hash: str = ""  # a salted scrypt hash; the code itself is never kept
     version: int = 1
+    order_version: int = 0  # the order's version last heard of (brought)
+    shortages: int = 0  # shortages reported here so far
     events: list[Event] = field(default_factory=list, repr=False, compare=False)
 
     def placed(self) -> None:
@@ -91,7 +95,8 @@ class PickupTask:
     def report_shortage(
         self, sku: str, missing: int, policy: ShortagePolicy, now: datetime
     ) -> None:
-        """Units not on the shelf: the order re-allocates or cancels them (`policy`)."""
+        """Units not on the shelf: the order re-allocates or cancels them (`policy`). Under
+        SHIP_TO_STORE they are expected here by transfer until the order says otherwise."""
         self._require(PickupStatus.PICKING, action="report a shortage")
         line = self._line(sku)
         if missing > line.outstanding:
@@ -100,8 +105,44 @@ class PickupTask:
                 f"{missing} cannot be missing"
             )
         line.short += missing
+        self.shortages += 1
+        if policy is ShortagePolicy.SHIP_TO_STORE:
+            line.coming += missing
         self._changed(now, TaskChange.SHORTAGE, shortage=Shortage(sku, missing, policy))
-        if not any(ln.picked or ln.outstanding for ln in self.lines):
+        self._cancel_if_empty(now)
+
+    def brought(
+        self,
+        order_version: int,
+        order_shortages: int,
+        lines: dict[str, tuple[int, int]],
+        now: datetime,
+    ) -> None:
+        """What the order (at `order_version`, having taken in `order_shortages` of this
+        task's shortages) says of the units it brings here by transfer, per SKU: (still
+        coming, arrived so far). Older news than already heard changes nothing; units
+        arrived are never taken back, nor units coming from a shortage the order has not
+        taken in yet. A task left with nothing to hand over ends."""
+        if order_version <= self.order_version or self.status not in OPEN:
+            return
+        self.order_version = order_version
+        behind = order_shortages < self.shortages
+        changed = False
+        for line in self.lines:
+            coming, arrived = lines.get(line.sku, (0, 0))
+            arrived = min(max(line.arrived, arrived), line.short)
+            coming = min(max(coming, line.coming) if behind else coming, line.short - arrived)
+            if (coming, arrived) != (line.coming, line.arrived):
+                line.coming, line.arrived, changed = coming, arrived, True
+        if changed:
+            more = any(ln.outstanding or ln.coming for ln in self.lines)
+            if self.status in (PickupStatus.READY, PickupStatus.LOCKED) and more:
+                self.status = PickupStatus.PICKING  # more to pick before it is handed over
+            self._changed(now, TaskChange.BROUGHT)
+            self._cancel_if_empty(now)
+
+    def _cancel_if_empty(self, now: datetime) -> None:
+        if not any(ln.picked or ln.outstanding or ln.coming for ln in self.lines):
             self.status = PickupStatus.CANCELLED  # nothing left to hand over here
             self._changed(now, TaskChange.CANCELLED)
 
@@ -114,6 +155,12 @@ class PickupTask:
         waiting = {ln.sku: ln.outstanding for ln in self.lines if ln.outstanding}
         if waiting:
             raise FailedPrecondition(f"task {self.id} still needs {waiting} picked")
+        coming = {ln.sku: ln.coming for ln in self.lines if ln.coming}
+        if coming:
+            raise FailedPrecondition(
+                f"task {self.id} waits for {coming} on their way to the store; it is ready "
+                "once they arrive and are picked"
+            )
         self.status = PickupStatus.READY
         self.code_hash = code_hash
         self.hold_until = hold_until
@@ -151,7 +198,7 @@ class PickupTask:
         if self.status not in (PickupStatus.READY, PickupStatus.LOCKED) or not due:
             return False
         self.status = PickupStatus.EXPIRED
-        refund = sum((ln.quantity - ln.short) * ln.unit_price for ln in self.lines)
+        refund = sum((ln.quantity - ln.short + ln.arrived) * ln.unit_price for ln in self.lines)
         self._changed(now, TaskChange.EXPIRED, refund_due=refund)
         return True
 

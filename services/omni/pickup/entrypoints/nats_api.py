@@ -19,6 +19,9 @@ from omni.platform.messaging import NatsLink
 
 log = logging.getLogger(__name__)
 
+# What an order event asks of the pickup service: the work to do, or None.
+Handle = Callable[[str, orders_pb.Order], Awaitable[None] | None]
+
 # Published to, and consumed from: declared here too so the order of start-up is free.
 STREAMS = [streams.PICKUP_EVENTS, streams.ORDERS_EVENTS]
 
@@ -46,28 +49,59 @@ def _waits_for_supply(order: orders_pb.Order) -> bool:
     return any(a.backordered for ln in order.lines for a in ln.allocations)
 
 
+def units_brought(event_id: str, order: orders_pb.Order) -> commands.BringUnits | None:
+    """What a pickup order says of units brought to its store by transfer, per SKU: still
+    coming (being re-allocated there, or on their way) and arrived. None for a ship order."""
+    task = task_for(event_id, order)
+    if task is None:
+        return None
+    lines = []
+    for ln in order.lines:
+        to_store = [
+            a
+            for a in ln.allocations
+            if a.location_id == task.store_id and a.delivery == orders_pb.DELIVERY_SHIP_TO_STORE
+        ]
+        coming = ln.reallocating_to_store + sum(a.backordered for a in to_store)
+        lines.append((ln.sku, coming, ln.brought_to_store))
+    opened = None if _waits_for_supply(order) else task
+    return commands.BringUnits(
+        event_id, order.id, order.version, order.shortages, tuple(lines), opened
+    )
+
+
 class PickupNatsApi:
     def __init__(self, uow: UnitOfWork, link: NatsLink) -> None:
         self._uow = uow
         self._link = link
 
     def consumers(self) -> list[DurableConsumer]:
-        def open_task(task: commands.OpenTask) -> Awaitable[None]:
+        def opened(event_id: str, order: orders_pb.Order) -> Awaitable[None] | None:
+            # Opened once every unit is at the store (at confirmation, or when the last
+            # backordered ones arrive); a cancelled order never confirmed had no task.
+            task = task_for(event_id, order)
+            if task is None or _waits_for_supply(order):
+                return None
             return handlers.open_task(self._uow, task)
 
-        handlers_by_event: dict[
-            str, tuple[Callable[[commands.OpenTask], Awaitable[None]], bool]
-        ] = {
-            # Opened once every unit is at the store: at confirmation, or when the last
-            # backordered ones arrive.
-            "confirmed": (open_task, True),
-            "backorder": (open_task, True),
-            "cancelled": (
-                lambda task: handlers.cancel_task(
-                    self._uow, commands.CancelTask(task.event_id, task)
-                ),
-                False,
-            ),
+        def brought(event_id: str, order: orders_pb.Order) -> Awaitable[None] | None:
+            units = units_brought(event_id, order)
+            return None if units is None else handlers.bring_units(self._uow, units)
+
+        def cancelled(event_id: str, order: orders_pb.Order) -> Awaitable[None] | None:
+            task = task_for(event_id, order)
+            if task is None or not (task.lines or order.reservation_id):
+                return None
+            return handlers.cancel_task(self._uow, commands.CancelTask(event_id, task))
+
+        handlers_by_event: dict[str, Handle] = {
+            "confirmed": opened,
+            # Units missing at the store and brought there by transfer; backordered units
+            # that arrive (a task opens once nothing waits).
+            "shortage": brought,
+            "reallocated": brought,
+            "backorder": brought,
+            "cancelled": cancelled,
         }
         return [
             DurableConsumer(
@@ -75,26 +109,21 @@ class PickupNatsApi:
                 stream=streams.ORDERS_EVENTS.name,
                 subject=streams.ORDERS_EVENTS_PREFIX + name,
                 durable=f"pickup-orders-{name}",
-                handler=self._handler(handle, when_ready),
+                handler=self._handler(handle),
             )
-            for name, (handle, when_ready) in handlers_by_event.items()
+            for name, handle in handlers_by_event.items()
         ]
 
     @staticmethod
-    def _handler(
-        handle: Callable[[commands.OpenTask], Awaitable[None]], when_ready: bool
-    ) -> Callable[[Msg], Awaitable[None]]:
+    def _handler(handle: Handle) -> Callable[[Msg], Awaitable[None]]:
         async def on_message(msg: Msg) -> None:
             try:
                 event = orders_msg.OrderChanged.FromString(msg.data)
             except DecodeError:
                 log.error("ignoring an undecodable message on %s", msg.subject)
                 return
-            task = task_for(event.event_id, event.order)
-            if when_ready and _waits_for_supply(event.order):
-                return  # backordered units are not at the store yet: nothing to pick
-            # A cancelled order that was never confirmed (no reservation) had no task.
-            if task is not None and (task.lines or event.order.reservation_id):
-                await handle(task)
+            work = handle(event.event_id, event.order)
+            if work is not None:
+                await work
 
         return on_message

@@ -33,6 +33,25 @@ async def open_task(tx: Transaction, cmd: commands.OpenTask) -> None:
 
 @in_transaction
 @once_per_event(tables.processed_events, ORDERS_CONSUMER)
+async def bring_units(tx: Transaction, cmd: commands.BringUnits) -> None:
+    """The order's news of units on their way to its task by transfer; an order with no task
+    yet gets one if it is ready to pick (`opened`)."""
+    task = await tx.repo.for_order(cmd.order_id, lock=True)
+    if task is None:
+        if cmd.opened is not None:
+            opened = _new_task(cmd.opened)
+            opened.placed()
+            await tx.add(opened)
+        return
+    heard = task.order_version
+    units = {sku: (coming, arrived) for sku, coming, arrived in cmd.lines}
+    task.brought(cmd.order_version, cmd.order_shortages, units, utcnow())
+    if task.order_version != heard:
+        await tx.save([task])
+
+
+@in_transaction
+@once_per_event(tables.processed_events, ORDERS_CONSUMER)
 async def cancel_task(tx: Transaction, cmd: commands.CancelTask) -> None:
     """The order was cancelled: so is its task, even one the confirmation has not opened yet."""
     order_id = cmd.opened.order_id

@@ -356,6 +356,7 @@ class StockRepository:
                 released=bindparam("released"),
                 waiting=bindparam("waiting"),
                 expected_at=bindparam("expected_at"),
+                coming=bindparam("coming"),
             )
         )
         await self.conn.execute(
@@ -368,6 +369,7 @@ class StockRepository:
                     "released": ln.released,
                     "waiting": ln.waiting,
                     "expected_at": ln.expected_at,
+                    "coming": ln.coming,
                 }
                 for ln in res.lines
             ],
@@ -638,6 +640,17 @@ class StockRepository:
         head = (await self.conn.execute(query)).mappings().first()
         return None if head is None else (await self._transfer_lines([head]))[0]
 
+    async def transfers_for(self, reservation_id: str, *, lock: bool = False) -> list[Transfer]:
+        """The transfers made for an order's reservation (in id order, as they are locked)."""
+        query = (
+            select(transfers)
+            .where(transfers.c.for_reservation_id == reservation_id)
+            .order_by(transfers.c.id)
+        )
+        if lock:
+            query = query.with_for_update()
+        return await self._transfer_lines(list((await self.conn.execute(query)).mappings()))
+
     async def save_transfer(self, transfer: Transfer) -> None:
         row = _transfer_row(transfer)
         await self.conn.execute(
@@ -720,6 +733,7 @@ class StockRepository:
                 status=TransferStatus(h["status"]),
                 reservation_id=h["reservation_id"],
                 version=h["version"],
+                for_reservation_id=h["for_reservation_id"],
             )
             for h in heads
         ]
@@ -736,6 +750,7 @@ def _transfer_row(t: Transfer) -> dict[str, Any]:
         "created_at": t.created_at,
         "updated_at": t.updated_at,
         "version": t.version,
+        "for_reservation_id": t.for_reservation_id,
     }
 
 
@@ -875,6 +890,7 @@ def _line_row(reservation_id: str, line: ReservationLine) -> dict[str, Any]:
         "released": line.released,
         "waiting": line.waiting,
         "expected_at": line.expected_at,
+        "coming": line.coming,
     }
 
 
@@ -887,6 +903,7 @@ def _reservation_line(r: Any) -> ReservationLine:
         r["released"],
         r["waiting"],
         r["expected_at"],
+        r["coming"],
     )
 
 

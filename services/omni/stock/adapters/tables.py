@@ -135,6 +135,7 @@ reservation_lines = Table(
     Column("released", BigInteger, nullable=False),
     Column("waiting", BigInteger, nullable=False, server_default="0"),
     Column("expected_at", UTCDateTime, nullable=True),
+    Column("coming", BigInteger, nullable=False, server_default="0"),  # by a transfer
     Index(  # lines waiting for supply, first come first served per level
         "ix_reservation_lines_waiting",
         "sku",
@@ -198,9 +199,17 @@ transfers = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("version", BigInteger, nullable=False),
+    # Made for an order's units: the reservation that waits for them ("" for any other).
+    Column("for_reservation_id", String(64), nullable=False, server_default=""),
     # ListTransfers: a location's, from it or to it, newest first.
     Index("ix_transfers_origin_created", "origin_id", "created_at", "id"),
     Index("ix_transfers_destination_created", "destination_id", "created_at", "id"),
+    Index(  # an order's transfers, when its reservation is released
+        "ix_transfers_for_reservation",
+        "for_reservation_id",
+        postgresql_where=text("for_reservation_id <> ''"),
+        sqlite_where=text("for_reservation_id <> ''"),
+    ),
 )
 
 transfer_lines = Table(

@@ -175,10 +175,12 @@ def allocate(
     expires_at: datetime | None,
     presell: Callable[[], Presold] | None = None,
     channel: str = "",
+    hold: Callable[[LevelPlan], Reservation] | None = None,
 ) -> Reservation:
     """Reserves where `source` plans (omni.stock.domain.sourcing); short of shelf stock, where
-    `presell` plans with supply on its way, if the channel may sell ahead. Not enough stock,
-    found by the plan or by the reservation, is announced as well as raised."""
+    `presell` plans with supply on its way, if the channel may sell ahead. `hold`, if given,
+    holds the plan instead (omni.stock.domain.transfers.bring_to). Not enough stock, found by
+    the plan or by the reservation, is announced as well as raised."""
     made = dict(
         book=book,
         reservation_id=reservation_id,
@@ -190,7 +192,8 @@ def allocate(
     )
     try:
         try:
-            return reserve(lines=source(), **made)  # type: ignore[arg-type]
+            lines = source()
+            return hold(lines) if hold else reserve(lines=lines, **made)  # type: ignore[arg-type]
         except InsufficientStock:
             if presell is None:
                 raise
@@ -229,17 +232,22 @@ def release(
         # already (a sender's view a moment old); what is left goes back.
         qty = min(asked, line.outstanding)
         if qty:
-            unheld = min(qty, line.waiting)  # units waited for go first
-            book.apply(
-                sku,
-                loc,
-                kind,
-                reserved=unheld - qty,
-                backordered=-unheld,
-                reference=reservation.id,
-            )
+            # Units waited for go first, then those on their way by transfer (never on the
+            # level: the transfer's release, if it has not left, gives them back), then held.
+            unheld = min(qty, line.waiting)
+            coming = min(qty - unheld, line.coming)
+            if qty - coming:
+                book.apply(
+                    sku,
+                    loc,
+                    kind,
+                    reserved=unheld + coming - qty,
+                    backordered=-unheld,
+                    reference=reservation.id,
+                )
             book.count_waiting(reservation, sku, -unheld)
             line.waiting -= unheld
+            line.coming -= coming
             line.released += qty
     if all(line.outstanding == 0 for line in reservation.lines):
         reservation.status = ReservationStatus.EXPIRED if expired else ReservationStatus.RELEASED
@@ -280,7 +288,8 @@ def _check_held(reservation: Reservation, requested: dict[Key, int], action: str
     for (sku, loc), qty in requested.items():
         line = reservation.line(sku, loc)
         if qty > line.held:
-            waits = f" ({line.waiting} more backordered, not here yet)" if line.waiting else ""
+            later = line.waiting + line.coming
+            waits = f" ({later} more backordered, not here yet)" if later else ""
             raise FailedPrecondition(
                 f"cannot {action} {qty} of {sku} at {loc}: reservation {reservation.id} "
                 f"holds {line.held}{waits}"
@@ -363,3 +372,36 @@ def settle_backorders(book: LevelBook, waiting: list[Waiting], steps: list[Step]
         if all(ln.outstanding == 0 for ln in res.lines):
             res.status = ReservationStatus.RELEASED
         book.events.append(BackorderChanged(res, tuple(lines)))
+
+
+def bring(
+    book: LevelBook, reservation: Reservation, location_id: str, units: dict[str, tuple[int, int]]
+) -> None:
+    """Units a transfer made for `reservation` brought to `location_id`, or will not, per
+    SKU (arrived, lost): arrived units it still has coming are held for it (a RESERVE), lost
+    ones are cut from it; beyond what it still has coming, arrived units are the shelf's.
+    One event if it changed."""
+    lines = []
+    for line in reservation.lines:
+        if line.location_id != location_id or line.sku not in units:
+            continue
+        arrived, lost = units[line.sku]
+        filled = min(arrived, line.coming)
+        cut = min(lost, line.coming - filled)
+        if filled:
+            book.apply(
+                line.sku,
+                location_id,
+                MovementKind.RESERVE,
+                reserved=filled,
+                reference=reservation.id,
+            )
+        line.coming -= filled + cut
+        line.released += cut
+        if filled or cut:
+            lines.append(BackorderLine(line.sku, location_id, filled, cut, None))
+    if not lines:
+        return
+    if all(ln.outstanding == 0 for ln in reservation.lines):
+        reservation.status = ReservationStatus.RELEASED
+    book.events.append(BackorderChanged(reservation, tuple(lines)))

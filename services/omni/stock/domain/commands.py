@@ -93,6 +93,8 @@ class Allocate:
     near_location_id: str = ""
     # The channel sold on: its presale policies may let lines wait for supply on its way.
     channel: Channel | None = added(None)  # noqa: RUF009 (added() is a dataclasses.field)
+    # With near_location_id: the units are brought there by transfer, for its customer.
+    by_transfer: bool = added(False)
 
 
 @dataclass(frozen=True, slots=True)

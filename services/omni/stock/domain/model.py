@@ -241,6 +241,9 @@ class ReservationLine:
     released: int = 0
     waiting: int = 0  # units of `outstanding` backordered: not on the shelf yet
     expected_at: datetime | None = None  # when the waiting units are due (None: not known)
+    # Units of `outstanding` on their way here by a transfer made for them (sold already:
+    # neither incoming nor backordered on the level; omni.stock.domain.transfers).
+    coming: int = 0
 
     @property
     def outstanding(self) -> int:
@@ -250,7 +253,7 @@ class ReservationLine:
     @property
     def held(self) -> int:
         """Units held on the shelf: those that may be committed (shipped) now."""
-        return self.outstanding - self.waiting
+        return self.outstanding - self.waiting - self.coming
 
 
 @dataclass(slots=True)

@@ -6,11 +6,18 @@ the destination) → PARTIALLY_RECEIVED → RECEIVED. Each line is received as a
 hand at the destination) and rejected ones (arrived unsellable: counted damaged there);
 more than a line still expects is refused, since the origin counted what left. DRAFT and
 READY_TO_SHIP may be CANCELLED (the units held are released); once shipped, they are received,
-and what never arrives is given up by closing the transfer (CLOSED)."""
+and what never arrives is given up by closing the transfer (CLOSED).
+
+A transfer may be made for an order's units (`for_order`, `bring_to`): a store's customer
+waits for them there. The order's reservation has a line at the destination whose units are
+`coming` by that transfer: sold already, they are neither incoming nor backordered there, so
+the destination's availability and presale never count them. Receiving them holds them for
+the order at once (no backorder takes them); units rejected, cancelled or lost on the way are
+cut from the line, so that the order refunds them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -18,8 +25,8 @@ from enum import StrEnum
 from omni.platform.errors import FailedPrecondition, InvalidArgument
 from omni.stock.domain import book as ops
 from omni.stock.domain.book import LevelBook
-from omni.stock.domain.events import TransferChange, TransferChanged
-from omni.stock.domain.model import MovementKind, Reservation
+from omni.stock.domain.events import StockReserved, TransferChange, TransferChanged
+from omni.stock.domain.model import MovementKind, Reservation, ReservationLine
 
 
 class TransferStatus(StrEnum):
@@ -69,6 +76,7 @@ class Transfer:
     status: TransferStatus = TransferStatus.DRAFT
     reservation_id: str = ""
     version: int = 0
+    for_reservation_id: str = ""  # made for an order: its reservation waits at the destination
     events: list[TransferChanged] = field(default_factory=list)
 
     @classmethod
@@ -90,6 +98,35 @@ class Transfer:
         transfer = cls(id, origin_id, destination_id, reference, list(lines), now, now, version=1)
         transfer._changed(TransferChange.CREATED, now, first=True)
         return transfer
+
+    @classmethod
+    def for_order(
+        cls,
+        book: LevelBook,
+        *,
+        id: str,
+        hold_id: str,
+        origin_id: str,
+        order: Reservation,
+        lines: Sequence[TransferLine],
+        now: datetime,
+    ) -> tuple[Transfer, Reservation]:
+        """A transfer bringing `order`'s units from `origin_id` to where its lines wait, made
+        ready at once (the units held at the origin). Returns it and the reservation holding
+        its units."""
+        destination_id = order.lines[0].location_id
+        transfer = cls.draft(
+            id=id,
+            origin_id=origin_id,
+            destination_id=destination_id,
+            reference=order.reference,
+            lines=lines,
+            now=now,
+        )
+        transfer.for_reservation_id = order.id
+        held = transfer.ready(book, hold_id, now)
+        assert held is not None
+        return transfer, held
 
     @property
     def key(self) -> str:
@@ -133,22 +170,30 @@ class Transfer:
                 f"transfer {self.id}: its reservation {held.id} no longer holds its units"
             )
         ops.commit(book, held, None)
-        for line in self.lines:
-            book.apply(
-                line.sku,
-                self.destination_id,
-                MovementKind.INBOUND,
-                incoming=line.quantity,
-                reference=self.id,
-            )
+        if not self.for_reservation_id:  # an order's units are the order's, not supply
+            for line in self.lines:
+                book.apply(
+                    line.sku,
+                    self.destination_id,
+                    MovementKind.INBOUND,
+                    incoming=line.quantity,
+                    reference=self.id,
+                )
         self.status = TransferStatus.IN_TRANSIT
         self._changed(TransferChange.SHIPPED, now)
         return True
 
     def receive(
-        self, book: LevelBook, arrivals: Sequence[Arrival], actor: str, now: datetime
+        self,
+        book: LevelBook,
+        arrivals: Sequence[Arrival],
+        actor: str,
+        now: datetime,
+        order: Reservation | None = None,
     ) -> None:
-        """Units taken in at the destination: accepted on hand, rejected counted damaged."""
+        """Units taken in at the destination: accepted on hand, rejected counted damaged.
+        For an order (`order`, its reservation, locked): accepted units fill its waiting
+        line, rejected ones are cut from it."""
         if self.status not in ARRIVING:
             raise FailedPrecondition(
                 f"transfer {self.id} is {self.status.value}: only a shipped transfer is received"
@@ -165,6 +210,7 @@ class Transfer:
                     f"transfer {self.id} still carries {line.outstanding} of {sku}, not {units}; "
                     "count again, or take the extra units in as stock received without an order"
                 )
+        supply = 0 if self.for_reservation_id else 1  # an order's units were never incoming
         for sku, accepted, rejected in arrivals:
             book.apply(
                 sku,
@@ -172,7 +218,7 @@ class Transfer:
                 MovementKind.TRANSFER_IN,
                 on_hand=accepted,
                 damaged=rejected,
-                incoming=-(accepted + rejected),
+                incoming=-(accepted + rejected) * supply,
                 reference=self.id,
                 actor=actor,
             )
@@ -180,13 +226,25 @@ class Transfer:
             assert line is not None
             line.accepted += accepted
             line.rejected += rejected
+        came: dict[str, tuple[int, int]] = {}  # a SKU may come in several lines
+        for sku, accepted, rejected in arrivals:
+            before = came.get(sku, (0, 0))
+            came[sku] = (before[0] + accepted, before[1] + rejected)
+        self._settle_order(book, order, came)
         done = all(line.outstanding == 0 for line in self.lines)
         self.status = TransferStatus.RECEIVED if done else TransferStatus.PARTIALLY_RECEIVED
         self._changed(TransferChange.RECEIVED, now, arrivals=tuple(arrivals))
 
-    def close(self, book: LevelBook, reason: str, actor: str, now: datetime) -> bool:
+    def close(
+        self,
+        book: LevelBook,
+        reason: str,
+        actor: str,
+        now: datetime,
+        order: Reservation | None = None,
+    ) -> bool:
         """What has not arrived will not (lost on the way): no longer incoming at the
-        destination. False if it is closed already."""
+        destination, and cut from the order it was for. False if it is closed already."""
         if self.status is TransferStatus.CLOSED:
             return False
         if self.status not in ARRIVING:
@@ -194,8 +252,9 @@ class Transfer:
                 f"transfer {self.id} is {self.status.value}: only a transfer on its way can be "
                 "closed"
             )
+        self._settle_order(book, order, {ln.sku: (0, ln.outstanding) for ln in self.lines})
         for line in self.lines:
-            if line.outstanding:
+            if line.outstanding and not self.for_reservation_id:
                 book.apply(
                     line.sku,
                     self.destination_id,
@@ -208,8 +267,16 @@ class Transfer:
         self._changed(TransferChange.CLOSED, now, reason=reason)
         return True
 
-    def cancel(self, book: LevelBook, held: Reservation | None, reason: str, now: datetime) -> bool:
-        """Before it ships: the units held at the origin go back. False if cancelled already."""
+    def cancel(
+        self,
+        book: LevelBook,
+        held: Reservation | None,
+        reason: str,
+        now: datetime,
+        order: Reservation | None = None,
+    ) -> bool:
+        """Before it ships: the units held at the origin go back (and are no longer incoming
+        for the order it was for, which gives them up). False if cancelled already."""
         if self.status is TransferStatus.CANCELLED:
             return False
         if self.status not in (TransferStatus.DRAFT, TransferStatus.READY_TO_SHIP):
@@ -219,9 +286,22 @@ class Transfer:
             )
         if held is not None:
             ops.release(book, held)
+        if self.for_reservation_id and self.status is TransferStatus.READY_TO_SHIP:
+            self._settle_order(book, order, {ln.sku: (0, ln.quantity) for ln in self.lines})
         self.status = TransferStatus.CANCELLED
         self._changed(TransferChange.CANCELLED, now, reason=reason)
         return True
+
+    def _settle_order(
+        self, book: LevelBook, order: Reservation | None, units: dict[str, tuple[int, int]]
+    ) -> None:
+        """Holds units arrived for the order it was made for, and cuts those that will not
+        come, per SKU (arrived, lost); beyond what the order still waits for, arrived units
+        are the shelf's."""
+        if not self.for_reservation_id:
+            return
+        assert order is not None and order.id == self.for_reservation_id, "its order, locked"
+        ops.bring(book, order, self.destination_id, units)
 
     def _refuse_if(self, status: TransferStatus, action: str) -> None:
         if self.status is status:
@@ -254,4 +334,47 @@ class Transfer:
             self.status,
             self.reservation_id,
             self.version,
+            self.for_reservation_id,
         )
+
+
+def bring_to(
+    book: LevelBook,
+    plan: ops.LevelPlan,
+    *,
+    destination_id: str,
+    reservation_id: str,
+    reference: str,
+    key: str,
+    now: datetime,
+    new_id: Callable[[str], str],
+) -> tuple[Reservation, list[tuple[Transfer, Reservation]]]:
+    """An allocation for a customer at `destination_id`, of units elsewhere (`plan`: units
+    per (sku, origin)): one transfer per origin brings them, and the reservation's lines at
+    the destination have them `coming`. Returns the reservation and each transfer with its
+    hold."""
+    wanted: dict[str, int] = {}
+    by_origin: dict[str, list[TransferLine]] = {}
+    for (sku, origin), qty in sorted(plan.items()):
+        wanted[sku] = wanted.get(sku, 0) + qty
+        by_origin.setdefault(origin, []).append(TransferLine(sku, qty))
+    order = Reservation(
+        id=reservation_id,
+        reference=reference,
+        lines=[ReservationLine(sku, destination_id, q, coming=q) for sku, q in wanted.items()],
+        created_at=now,
+    )
+    moves = [
+        Transfer.for_order(
+            book,
+            id=new_id("trf"),
+            hold_id=new_id(HOLD_PREFIX),
+            origin_id=origin,
+            order=order,
+            lines=lines,
+            now=now,
+        )
+        for origin, lines in by_origin.items()
+    ]
+    book.events.append(StockReserved(order, key))
+    return order, moves

@@ -110,7 +110,7 @@ def reserve(msg: pb.ReserveRequest) -> commands.Reserve:
 
 def allocate(msg: pb.AllocateRequest) -> commands.Allocate:
     check.lines("lines", msg.lines)
-    ship_to, pickup, near = None, "", ""
+    ship_to, pickup, near, by_transfer = None, "", "", False
     match msg.WhichOneof("fulfilment"):
         case "ship":
             ship = msg.ship
@@ -125,6 +125,11 @@ def allocate(msg: pb.AllocateRequest) -> commands.Allocate:
             pickup = check.identifier("pickup.location_id", msg.pickup.location_id)
         case "near":
             near = check.identifier("near.location_id", msg.near.location_id)
+            by_transfer = msg.near.by_transfer
+            if by_transfer and msg.ttl_seconds:
+                raise InvalidArgument(
+                    "units brought by transfer are held until they arrive: leave ttl_seconds 0"
+                )
         case _:
             raise InvalidArgument("a fulfilment is required: ship, pickup or near")
     return commands.Allocate(
@@ -140,6 +145,7 @@ def allocate(msg: pb.AllocateRequest) -> commands.Allocate:
         ship_to=ship_to,
         pickup_location_id=pickup,
         near_location_id=near,
+        by_transfer=by_transfer,
         ttl_seconds=check.non_negative("ttl_seconds", msg.ttl_seconds, maximum=MAX_TTL_SECONDS),
         channel=channel(msg.channel),
     )

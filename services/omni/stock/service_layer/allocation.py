@@ -22,11 +22,13 @@ from omni.stock.domain.commands import Allocate, Reserve
 from omni.stock.domain.model import InsufficientStock, Location, Reservation, ShortLine
 from omni.stock.domain.presale import PresalePolicy, due_through
 from omni.stock.domain.sourcing import Destination
+from omni.stock.domain.transfers import Transfer, bring_to
 from omni.stock.service_layer.unit_of_work import Transaction, keys
 
 Request = Reserve | Allocate
 Policies = dict[tuple[str, str], PresalePolicy]  # by (channel, sku)
 Outcome = Reservation | OmniError
+Moves = list[tuple[Transfer, Reservation]]  # transfers made for allocations, with their holds
 OPERATION = "reserve"  # Reserve and Allocate share one key space: both hold stock for a key.
 
 
@@ -51,21 +53,28 @@ async def reserve_many(tx: Transaction, requests: list[Request], known: set[str]
     # needs its result written afterwards.
     reservation_ids = {i: new_id("res") for i in range(len(requests))}
     await batch.claim(tx.conn, lambda i: {"reservation_id": reservation_ids[i]})
+    await _ensure_destinations(tx, requests, batch.todo)
     book = ops.LevelBook(await tx.repo.lock_levels(*_keys_to_lock(requests, batch.todo)))
     policies = await _presale_policies(tx, requests, batch.todo)
     made: list[Reservation] = []
+    moves: Moves = []
     for i in batch.todo:
         with batch.serving(i, book.events):
             try:
-                made.append(_reserve(book, requests[i], locations, reservation_ids[i], policies))
+                reserved = _reserve(
+                    book, requests[i], locations, reservation_ids[i], policies, moves
+                )
+                made.append(reserved)
                 batch.decided(i, made[-1])
             except InsufficientStock as short:
                 batch.decided(i, short, {"short": [list(astuple(s)) for s in short.lines]})
             except FailedPrecondition as exc:  # e.g. the pickup store takes no pickups
                 batch.decided(i, exc, {"refused": exc.message})
-    await _date_backorders(tx, book, made)
+    brought = {transfer.for_reservation_id for transfer, _ in moves}  # undated: by transfer
+    await _date_backorders(tx, book, [r for r in made if r.id not in brought])
     await tx.save_book(book)
-    await tx.repo.add_reservations(made)
+    await tx.repo.add_reservations(made + [held for _, held in moves])
+    await tx.add_transfers([transfer for transfer, _ in moves])
     await _replay(tx, batch)
     return await batch.finish(tx.conn)
 
@@ -76,6 +85,7 @@ def _reserve(
     locations: dict[str, Location],
     reservation_id: str,
     policies: Policies,
+    moves: Moves,
 ) -> Reservation:
     now = utcnow()
     expires_at = now + timedelta(seconds=req.ttl_seconds) if req.ttl_seconds else None
@@ -97,9 +107,45 @@ def _reserve(
         source=lambda: _source(book, req, locations),
         now=now,
         expires_at=expires_at,
-        presell=_presell(book, req, locations, policies),
+        # Units brought by transfer are on a shelf elsewhere, never sold ahead.
+        presell=None if req.by_transfer else _presell(book, req, locations, policies),
         channel=req.channel.value if req.channel else "",
+        hold=_by_transfer(book, req, reservation_id, moves) if req.by_transfer else None,
     )
+
+
+def _by_transfer(
+    book: ops.LevelBook, req: Allocate, reservation_id: str, moves: Moves
+) -> Callable[[ops.LevelPlan], Reservation]:
+    """Holds the planned units for the customer at the near location: brought by transfer."""
+
+    def hold(plan: ops.LevelPlan) -> Reservation:
+        order, made = bring_to(
+            book,
+            plan,
+            destination_id=req.near_location_id,
+            reservation_id=reservation_id,
+            reference=req.reference,
+            key=req.idempotency_key,
+            now=utcnow(),
+            new_id=new_id,
+        )
+        moves.extend(made)
+        return order
+
+    return hold
+
+
+async def _ensure_destinations(tx: Transaction, requests: list[Request], todo: list[int]) -> None:
+    """Levels where units brought by transfer will wait, created at zero if new."""
+    wanted = {
+        (sku, req.near_location_id)
+        for i in todo
+        if isinstance(req := requests[i], Allocate) and req.by_transfer
+        for sku, _ in req.lines
+    }
+    if wanted:
+        await tx.repo.ensure_levels(wanted)
 
 
 def _source(book: ops.LevelBook, req: Allocate, locations: dict[str, Location]) -> ops.LevelPlan:

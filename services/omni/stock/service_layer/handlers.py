@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict
 from datetime import datetime
 from typing import TypeVar
 
 from omni.platform.auth import current_caller
+from omni.platform.clock import utcnow
 from omni.platform.errors import AlreadyExists, FailedPrecondition, NotFound
 from omni.platform.idempotency import Saved, once
 from omni.platform.unit_of_work import in_transaction
@@ -16,7 +17,7 @@ from omni.stock.domain import book as ops
 from omni.stock.domain import commands
 from omni.stock.domain.channels import ChannelView
 from omni.stock.domain.model import Location, MovementKind, Reservation, StockLevel
-from omni.stock.domain.transfers import is_transfer_hold
+from omni.stock.domain.transfers import Transfer, TransferStatus, is_transfer_hold
 from omni.stock.service_layer.unit_of_work import Transaction, UnitOfWork, keys
 
 Cmd = TypeVar("Cmd")
@@ -144,12 +145,37 @@ async def restock(tx: Transaction, cmd: commands.Restock) -> list[StockLevel]:
 @once(keys, "release", saved=_reservation_saved, replay=_reservation_again)
 async def release(tx: Transaction, cmd: commands.Release) -> Reservation:
     """Gives back what the reservation still holds, or the lines named (nothing, if it holds
-    nothing any more)."""
-    res, book = await _lock_reservation(tx, cmd.reservation_id)
+    nothing any more). Transfers made to bring it units it no longer waits for are cancelled
+    if they have not left (locked first, as their own steps lock them)."""
+    bringing = await tx.repo.transfers_for(cmd.reservation_id, lock=True)
+    bringing = [t for t in bringing if t.status is TransferStatus.READY_TO_SHIP]
+    res, book = await _lock_reservation(tx, cmd.reservation_id, _transfer_keys(bringing))
     _require_at_store(res, cmd.lines)
     requested = ops.merge_lines(cmd.lines) if cmd.lines is not None else None
     ops.release(book, res, requested)
+    await _cancel_unwanted(tx, book, res, bringing)
     return await _saved_reservation(tx, res, book)
+
+
+async def _cancel_unwanted(
+    tx: Transaction, book: ops.LevelBook, res: Reservation, bringing: list[Transfer]
+) -> None:
+    """Cancels the transfers bringing units `res` no longer has coming."""
+    waits = {line.sku for line in res.lines if line.coming}
+    unwanted = [t for t in bringing if not waits & {line.sku for line in t.lines}]
+    if not unwanted:
+        return
+    holds = await tx.repo.get_reservations([t.reservation_id for t in unwanted], lock=True)
+    for transfer in unwanted:
+        held = holds[transfer.reservation_id]
+        transfer.cancel(book, held, f"its order {res.reference} no longer wants it", utcnow(), res)
+        await tx.repo.save_reservation(held)
+        await tx.save_transfer(transfer, ops.LevelBook())  # the levels: in `book`, saved after
+
+
+def _transfer_keys(moving: list[Transfer]) -> set[ops.Key]:
+    ends = [(t, loc) for t in moving for loc in (t.origin_id, t.destination_id)]
+    return {(line.sku, loc) for t, loc in ends for line in t.lines}
 
 
 @in_transaction
@@ -213,7 +239,7 @@ async def require_locations(tx: Transaction, ids: set[str]) -> dict[str, Locatio
 
 
 async def _lock_reservation(
-    tx: Transaction, reservation_id: str
+    tx: Transaction, reservation_id: str, more: Collection[ops.Key] = ()
 ) -> tuple[Reservation, ops.LevelBook]:
     found = await tx.repo.get_reservations([reservation_id], lock=True)
     if reservation_id not in found:
@@ -224,7 +250,7 @@ async def _lock_reservation(
             f"reservation {res.id} holds the units of transfer {res.reference}: ship or "
             "cancel the transfer instead"
         )
-    return res, ops.LevelBook(await tx.repo.lock_levels(_keys([res])))
+    return res, ops.LevelBook(await tx.repo.lock_levels(_keys([res]) | set(more)))
 
 
 def _require_at_store(res: Reservation, lines: tuple[tuple[str, str, int], ...] | None) -> None:

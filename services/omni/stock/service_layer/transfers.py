@@ -1,6 +1,7 @@
 """Transfers between locations, each step one transaction with the levels it moves at both
 ends (omni.stock.domain.transfers). Locks: the transfer first, then its reservation, then the
-levels in key order, as every transfer step takes them."""
+order's reservation it was made for (if so), then the levels in key order, as every transfer
+step takes them (and a release of that order, which locks its transfers first)."""
 
 from __future__ import annotations
 
@@ -83,9 +84,10 @@ async def _received_before(
 async def receive_transfer(tx: Transaction, cmd: commands.ReceiveTransfer) -> Transfer:
     transfer = await _get(tx, cmd.transfer_id, lock=True)
     current_caller().require_store(transfer.destination_id)  # received where it arrives
+    order = await _order_of(tx, transfer)
     book = await tx.locked_book((sku, transfer.destination_id) for sku, _, _ in cmd.lines)
-    transfer.receive(book, cmd.lines, cmd.actor or current_caller().subject, utcnow())
-    await tx.save_transfer(transfer, book)
+    transfer.receive(book, cmd.lines, cmd.actor or current_caller().subject, utcnow(), order)
+    await _save(tx, transfer, book, order)
     return transfer
 
 
@@ -93,11 +95,13 @@ async def receive_transfer(tx: Transaction, cmd: commands.ReceiveTransfer) -> Tr
 async def cancel_transfer(tx: Transaction, cmd: commands.CancelTransfer) -> Transfer:
     transfer = await _get(tx, cmd.transfer_id, lock=True)
     current_caller().require_store(transfer.origin_id)
-    held, book = await _held(tx, transfer, both_ends=False)
-    if transfer.cancel(book, held, cmd.reason, utcnow()):
+    held = await _hold_of(tx, transfer)
+    order = await _order_of(tx, transfer)
+    book = await tx.locked_book((line.sku, transfer.origin_id) for line in transfer.lines)
+    if transfer.cancel(book, held, cmd.reason, utcnow(), order):
         if held is not None:
             await tx.repo.save_reservation(held)
-        await tx.save_transfer(transfer, book)
+        await _save(tx, transfer, book, order)
     return transfer
 
 
@@ -106,11 +110,36 @@ async def close_transfer(tx: Transaction, cmd: commands.CancelTransfer) -> Trans
     """What has not arrived will not: given up where it was expected."""
     transfer = await _get(tx, cmd.transfer_id, lock=True)
     current_caller().require_store(transfer.destination_id)
+    order = await _order_of(tx, transfer)
     levels = [(line.sku, transfer.destination_id) for line in transfer.lines]
     book = LevelBook(await tx.repo.lock_levels(levels))
-    if transfer.close(book, cmd.reason, current_caller().subject, utcnow()):
-        await tx.save_transfer(transfer, book)
+    if transfer.close(book, cmd.reason, current_caller().subject, utcnow(), order):
+        await _save(tx, transfer, book, order)
     return transfer
+
+
+async def _hold_of(tx: Transaction, transfer: Transfer) -> Reservation | None:
+    """Its reservation at the origin, locked (None before it is ready)."""
+    if not transfer.reservation_id:
+        return None
+    found = await tx.repo.get_reservations([transfer.reservation_id], lock=True)
+    return found[transfer.reservation_id]
+
+
+async def _order_of(tx: Transaction, transfer: Transfer) -> Reservation | None:
+    """The order's reservation the transfer was made for, locked; None for any other."""
+    if not transfer.for_reservation_id:
+        return None
+    found = await tx.repo.get_reservations([transfer.for_reservation_id], lock=True)
+    return found[transfer.for_reservation_id]
+
+
+async def _save(
+    tx: Transaction, transfer: Transfer, book: LevelBook, order: Reservation | None
+) -> None:
+    if order is not None:
+        await tx.repo.save_reservation(order)
+    await tx.save_transfer(transfer, book)
 
 
 async def _get(tx: Transaction, transfer_id: str, *, lock: bool = False) -> Transfer:
@@ -130,10 +159,7 @@ async def _held(
 ) -> tuple[Reservation | None, LevelBook]:
     """Its reservation at the origin (None before it is ready) and the levels it moves,
     locked: at the origin, and at the destination too when `both_ends`."""
-    held = None
-    if transfer.reservation_id:
-        found = await tx.repo.get_reservations([transfer.reservation_id], lock=True)
-        held = found[transfer.reservation_id]
+    held = await _hold_of(tx, transfer)
     levels = {(line.sku, transfer.origin_id) for line in transfer.lines}
     if both_ends:
         levels |= {(line.sku, transfer.destination_id) for line in transfer.lines}

@@ -42,6 +42,14 @@ class Transaction:
         await self.repo.add_transfer(transfer)
         await self._saved(transfer, book)
 
+    async def add_transfers(self, transfers: list[Transfer]) -> None:
+        """Saves new transfers and their events (the levels they moved are in a book saved
+        by the caller: an allocation's, which made them)."""
+        for transfer in transfers:
+            await self.repo.add_transfer(transfer)
+            self.events.extend(transfer.events)
+            transfer.events.clear()
+
     async def save_transfer(self, transfer: Transfer, book: LevelBook) -> None:
         """Saves a changed transfer, the levels it moved and its events (its reservation at
         the origin is saved by the caller, with the repository)."""
