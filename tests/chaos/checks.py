@@ -39,6 +39,7 @@ def check_all(world: World, ledger: Ledger, phase: str, findings: Findings) -> N
         "one reserved event per reservation": _reserved_events(world),
         "one decision event per order": _decision_events(world),
         "reserved = confirmed orders + live direct reservations": _units(world, ledger),
+        **_backorders(world),
         "answers agree with what is stored": _answers(world, ledger),
         "no PENDING answer for an order already decided": _stale(world, ledger, phase),
         "no INTERNAL or UNKNOWN (or unexpected) answer": _bad_codes(ledger, phase),
@@ -136,7 +137,7 @@ def _units(world: World, ledger: Ledger) -> list[str]:
         if order.status == opb.ORDER_STATUS_CONFIRMED:
             for line in order.lines:
                 for a in line.allocations:
-                    expected[(line.sku, a.location_id)] += a.quantity
+                    expected[(line.sku, a.location_id)] += a.quantity - a.backordered
     acknowledged = {i for r in ledger.of_kind("Reserve") if r.final == "OK" for i in r.answered_ids}
     for rid in acknowledged & set(world.reservations):
         if world.reservations[rid].status == "ACTIVE":
@@ -146,6 +147,50 @@ def _units(world: World, ledger: Ledger) -> list[str]:
         for sku, loc in sorted(set(stored) | set(expected))
         if stored[(sku, loc)] != expected[(sku, loc)]
     ]
+
+
+def _backorders(world: World) -> dict[str, list[str]]:
+    """Units sold ahead: the levels, the reservations' waiting lines, the orders and the
+    presale policies agree; no cap is exceeded; nothing is promised beyond shelf plus supply."""
+    levels: Units = Counter({(lv.sku, lv.location_id): lv.backordered for lv in world.levels})
+    ordered: Units = Counter()
+    for order in world.orders:
+        if order.status == opb.ORDER_STATUS_CONFIRMED:
+            for line in order.lines:
+                for a in line.allocations:
+                    ordered[(line.sku, a.location_id)] += a.backordered
+    lines: Units = Counter()
+    by_channel: Counter[str] = Counter()  # sku -> units the web's reservations let wait
+    for stored in world.reservations.values():
+        if stored.status == "ACTIVE":
+            lines += stored.waiting
+            if stored.channel == "WEB":
+                for (sku, _), units in stored.waiting.items():
+                    by_channel[sku] += units
+
+    def differ(a: Units, b: Units, what: str) -> list[str]:
+        return [
+            f"{sku}@{loc}: backordered {a[(sku, loc)]}, {what} {b[(sku, loc)]}"
+            for sku, loc in sorted(set(+a) | set(+b))
+            if a[(sku, loc)] != b[(sku, loc)]
+        ]
+
+    return {
+        "backordered = confirmed orders' units waiting": differ(levels, ordered, "orders"),
+        "backordered = reservations' waiting lines": differ(levels, lines, "lines"),
+        "presale: waiting counted right and within its cap": [
+            f"{p.sku}: waiting {p.waiting}, lines {by_channel[p.sku]}, cap {p.cap}"
+            for p in world.presale
+            if p.waiting != by_channel[p.sku] or (p.HasField("cap") and p.waiting > p.cap)
+        ],
+        "never promised beyond shelf plus supply": [
+            f"{lv.sku}@{lv.location_id}: reserved {lv.reserved} + backordered "
+            f"{lv.backordered} + safety {lv.safety_stock} > on hand {lv.on_hand} + incoming "
+            f"{lv.incoming}"
+            for lv in world.levels
+            if lv.reserved + lv.backordered + lv.safety_stock > lv.on_hand + lv.incoming
+        ],
+    }
 
 
 def _answers(world: World, ledger: Ledger) -> list[str]:

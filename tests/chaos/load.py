@@ -95,8 +95,12 @@ def reserve_request(key: str, rng: random.Random, hot: str) -> pb.ReserveRequest
     )
 
 
-def order_request(key: str, rng: random.Random, hot: str) -> opb.PlaceOrderRequest:
+def order_request(key: str, rng: random.Random, hot: str, ahead: str) -> opb.PlaceOrderRequest:
+    """An order of 1 or 2 SKUs: plentiful ones, the phase's scarce one, or (a third of them)
+    its SKU on a purchase order the web may sell ahead (backordered, within a cap)."""
     skus = set(rng.sample([*PLENTIFUL, hot, hot], rng.choice((1, 2))))
+    if rng.random() < 1 / 3:
+        skus.add(ahead)
     return opb.PlaceOrderRequest(
         idempotency_key=key,
         channel=cpb.CHANNEL_WEB,
@@ -127,20 +131,26 @@ class Load:
         self.rng = random.Random(seed)
         self._serial = itertools.count()
 
-    async def run(self, phase: str, hot: str, workers: int, stop: asyncio.Event) -> None:
+    async def run(
+        self, phase: str, hot: str, ahead: str, workers: int, stop: asyncio.Event
+    ) -> None:
         """`workers` reserving and `workers` ordering, until `stop` is set."""
         await asyncio.gather(
-            *(self._worker(phase, "Reserve", hot, i, stop) for i in range(workers)),
-            *(self._worker(phase, "PlaceOrder", hot, i, stop) for i in range(workers)),
+            *(self._worker(phase, "Reserve", hot, ahead, i, stop) for i in range(workers)),
+            *(self._worker(phase, "PlaceOrder", hot, ahead, i, stop) for i in range(workers)),
         )
 
     async def _worker(
-        self, phase: str, kind: str, hot: str, index: int, stop: asyncio.Event
+        self, phase: str, kind: str, hot: str, ahead: str, index: int, stop: asyncio.Event
     ) -> None:
-        make = reserve_request if kind == "Reserve" else order_request
         while not stop.is_set():
             key = f"{phase}-{kind[0].lower()}{next(self._serial)}"
-            request = Request(kind, key, make(key, self.rng, hot), phase)
+            message = (
+                reserve_request(key, self.rng, hot)
+                if kind == "Reserve"
+                else order_request(key, self.rng, hot, ahead)
+            )
+            request = Request(kind, key, message, phase)
             self.ledger.requests.append(request)
             await self.send(request, phase, first=index, stop=stop)
 

@@ -1,6 +1,7 @@
 """The phases of the fault suite, each with load running across its fault, and the checks
 after each: kill -9 of a stock replica, of an orders replica, a NATS restart, and kill -9 of
-PostgreSQL for a few seconds."""
+PostgreSQL for a few seconds. Each phase's orders also sell a SKU ahead, against a purchase
+order under a cap, and part of that order arrives once everything is back."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import orders_pb2 as opb
 from omni.orders.v1 import orders_pb2_grpc
 from omni.stock.v1 import stock_pb2 as pb
@@ -36,6 +40,9 @@ class Profile:
     postgres_down: float = 3.0
     after: float = 3.0  # seconds of load once everything is back
     hot_units: int = 30  # of each phase's scarce SKU per location, again once back
+    ahead_supply: int = 40  # units of each phase's purchase order, sold ahead by the web
+    ahead_cap: int = 15  # units the web may have waiting at once
+    ahead_arrive: int = 10  # of them, received once everything is back (filling the oldest)
 
 
 SHORT = Profile()
@@ -119,18 +126,69 @@ async def receive(
     await retrying(lambda: stub.ReceiveStock(request, timeout=5))
 
 
+async def supply_ahead(stub: stock_pb2_grpc.StockServiceStub, sku: str, profile: Profile) -> str:
+    """A purchase order of `sku` due at the first location in five days, which the web may
+    sell ahead up to the profile's cap; its id."""
+    due = Timestamp()
+    due.FromDatetime(datetime.now(UTC) + timedelta(days=5))
+    request = pb.CreatePurchaseOrderRequest(
+        idempotency_key=f"{sku}-po",
+        location_id=LOCATIONS[0],
+        supplier="Chaos Mills",
+        lines=[pb.NewPurchaseOrderLine(sku=sku, quantity=profile.ahead_supply, expected_at=due)],
+    )
+    made: list[str] = []
+
+    async def create() -> None:
+        made.append((await stub.CreatePurchaseOrder(request, timeout=5)).purchase_order.id)
+
+    await retrying(create)
+    policy = pb.PresalePolicy(
+        channel=cpb.CHANNEL_WEB, sku=sku, kind=pb.PRESALE_KIND_PREORDER, cap=profile.ahead_cap
+    )
+    await retrying(
+        lambda: stub.SetPresalePolicy(pb.SetPresalePolicyRequest(policy=policy), timeout=5)
+    )
+    return made[-1]
+
+
+async def _backorders_settled(
+    stock: stock_pb2_grpc.StockServiceStub,
+    orders: orders_pb2_grpc.OrdersServiceStub,
+    sku: str,
+    within: float = 15.0,
+) -> None:
+    """Waits (a while) until the orders show the backorders stock holds for `sku`: the settler
+    fills the oldest when units arrive, and orders follow its events."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        levels = await stock.GetAvailability(pb.GetAvailabilityRequest(skus=[sku]), timeout=10)
+        held = sum(lv.backordered for lv in levels.levels)
+        waiting = sum(
+            a.backordered
+            for o in await _of_status(orders, opb.ORDER_STATUS_CONFIRMED)
+            for line in o.lines
+            if line.sku == sku
+            for a in line.allocations
+        )
+        if held == waiting:
+            return
+        await asyncio.sleep(0.5)
+
+
 async def run_phase(
     cluster: Cluster, load: Load, ledger: Ledger, name: str, fault: Fault, profile: Profile
 ) -> PhaseResult:
     """Load across the fault, then (load stopped, everything back) the checks."""
     result = PhaseResult(name)
     stock, orders = cluster.stock_stubs()[0], cluster.orders_stubs()[0]
-    hot = f"HOT-{name}"
+    hot, ahead = f"HOT-{name}", f"AHEAD-{name}"
     for loc in LOCATIONS:
         await receive(stock, hot, loc, profile.hot_units, f"{hot}-{loc}-1")
+    po_id = await supply_ahead(stock, ahead, profile)
     cluster.mark_logs()
     stop = asyncio.Event()
-    running = asyncio.create_task(load.run(name, hot, profile.workers, stop))
+    running = asyncio.create_task(load.run(name, hot, ahead, profile.workers, stop))
     try:
         await asyncio.sleep(profile.before)
         fault_at = time.monotonic()
@@ -140,12 +198,19 @@ async def run_phase(
         result.fault_seconds = back_at - fault_at
         for loc in LOCATIONS:  # more of the scarce SKU: both outcomes after recovery too
             await receive(stock, hot, loc, profile.hot_units, f"{hot}-{loc}-2")
+        arrived = pb.ReceivePurchaseOrderRequest(
+            id=po_id,
+            idempotency_key=f"{ahead}-arrived",
+            lines=[pb.ReceivedLine(sku=ahead, quantity=profile.ahead_arrive)],
+        )
+        await retrying(lambda: stock.ReceivePurchaseOrder(arrived, timeout=5))
         await asyncio.sleep(profile.after)
     finally:
         stop.set()
         await running
     await load.settle(name)
     await _check_decided(orders, back_at, result)
+    await _backorders_settled(stock, orders, ahead)
     now = await world.read_world(
         cluster.nats.url,
         dsn(cluster.stock_db),
@@ -156,6 +221,12 @@ async def run_phase(
         sorted({ln.sku for r in ledger.requests for ln in r.message.lines}),
     )
     checks.check_all(now, ledger, name, result.findings)
+    sold_ahead = _sold_ahead(now, ahead)
+    result.findings.check(
+        "the web sold ahead, and units that arrived went to those orders",
+        [] if sold_ahead[0] and sold_ahead[1] else [f"sold ahead, filled: {sold_ahead}"],
+    )
+    result.findings.figures["sold ahead"] = sold_ahead[0]
     result.findings.figures.update(_figures(now, ledger, name))
     result.decided_after = _decided_after(now, name, back_wall)
     result.replica_errors = cluster.errors_by_replica()
@@ -181,10 +252,34 @@ async def _check_decided(
 
 
 async def _pending(orders: orders_pb2_grpc.OrdersServiceStub) -> list[opb.Order]:
-    reply = await orders.ListOrders(
-        opb.ListOrdersRequest(status=opb.ORDER_STATUS_PENDING, page_size=500), timeout=10
-    )
-    return list(reply.orders)
+    return await _of_status(orders, opb.ORDER_STATUS_PENDING)
+
+
+async def _of_status(orders: orders_pb2_grpc.OrdersServiceStub, status: int) -> list[opb.Order]:
+    found: list[opb.Order] = []
+    token = ""
+    while True:
+        reply = await orders.ListOrders(
+            opb.ListOrdersRequest(status=status, page_size=500, page_token=token), timeout=10
+        )
+        found += reply.orders
+        token = reply.next_page_token
+        if not token:
+            return found
+
+
+def _sold_ahead(now: world.World, sku: str) -> tuple[int, int]:
+    """Units of `sku` its confirmed orders hold, and of those, units no longer waiting."""
+    allocations = [
+        a
+        for o in now.orders
+        if o.status == opb.ORDER_STATUS_CONFIRMED
+        for line in o.lines
+        if line.sku == sku
+        for a in line.allocations
+    ]
+    total = sum(a.quantity for a in allocations)
+    return total, total - sum(a.backordered for a in allocations)
 
 
 def _decided_after(now: world.World, phase: str, back_wall: float) -> float | None:

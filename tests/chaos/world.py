@@ -12,6 +12,7 @@ import grpc
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import messaging_pb2 as omsg
 from omni.orders.v1 import orders_pb2 as opb
 from omni.orders.v1 import orders_pb2_grpc
@@ -29,7 +30,9 @@ class Stored:
 
     reference: str
     status: str
+    channel: str = ""
     held: Units = field(default_factory=Counter)  # quantity - committed - released per line
+    waiting: Units = field(default_factory=Counter)  # of those, backordered (not on a shelf)
 
 
 @dataclass
@@ -43,6 +46,7 @@ class World:
     orders: list[opb.Order]
     levels: list[pb.StockLevel]
     direct: dict[str, pb.Reservation]  # this phase's acknowledged reservations (GetReservation)
+    presale: list[pb.PresalePolicy]  # the web's, with the units each lets wait now
 
 
 async def read_subject(nats_url: str, stream: str, subject: str) -> list[tuple[str, bytes]]:
@@ -92,12 +96,19 @@ async def read_world(
         direct=await _direct_reservations(
             stock, [r for r in ledger.of_kind("Reserve") if r.phase == phase]
         ),
+        presale=list(
+            (
+                await stock.ListPresalePolicies(
+                    pb.ListPresalePoliciesRequest(channel=cpb.CHANNEL_WEB, page_size=500)
+                )
+            ).policies
+        ),
     )
 
 
 RESERVATION_ROWS = """
-    SELECT r.id, r.reference, r.status, l.sku, l.location_id,
-           l.quantity - l.committed - l.released AS held
+    SELECT r.id, r.reference, r.status, r.channel, l.sku, l.location_id,
+           l.quantity - l.committed - l.released AS held, l.waiting
     FROM reservations r LEFT JOIN reservation_lines l ON l.reservation_id = r.id
 """
 
@@ -111,9 +122,12 @@ async def _reservation_rows(stock_dsn: str) -> dict[str, Stored]:
         await conn.close()
     found: dict[str, Stored] = {}
     for row in rows:
-        stored = found.setdefault(row["id"], Stored(row["reference"], row["status"]))
+        stored = found.setdefault(
+            row["id"], Stored(row["reference"], row["status"], row["channel"])
+        )
         if row["sku"] is not None:
             stored.held[(row["sku"], row["location_id"])] += row["held"]
+            stored.waiting[(row["sku"], row["location_id"])] += row["waiting"]
     return found
 
 
