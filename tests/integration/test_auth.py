@@ -473,6 +473,9 @@ NETWORK_CASES: dict[str, Build] = {
     "stock/ListLocations": lambda shop, store: _ready(spb.ListLocationsRequest()),
     "stock/ListChannelViews": lambda shop, store: _ready(spb.ListChannelViewsRequest()),
     "stock/ListPresalePolicies": lambda shop, store: _ready(spb.ListPresalePoliciesRequest()),
+    "stock/GetSourcingRules": lambda shop, store: _ready(
+        spb.GetSourcingRulesRequest(channel=cpb.CHANNEL_WEB)
+    ),
     "stock/GetAvailability": lambda shop, store: _with_sku(
         shop, store, lambda sku: spb.GetAvailabilityRequest(skus=[sku], location_ids=[store])
     ),
@@ -529,6 +532,11 @@ UNBOUND_CASES: dict[str, Build] = {
                 kind=spb.PRESALE_KIND_PREORDER,
                 cap=5,
             )
+        )
+    ),
+    "stock/SetSourcingRules": lambda shop, store: _ready(
+        spb.SetSourcingRulesRequest(
+            rules=spb.SourcingRules(channel=cpb.CHANNEL_APP, rules=[spb.SourcingRule()])
         )
     ),
     "stock/RegisterBarcodes": lambda shop, store: _ready(
@@ -622,6 +630,7 @@ async def everything(shop: Shop) -> list[Message]:
         await stock.GetAvailability(spb.GetAvailabilityRequest(skus=sorted(shop.skus))),
         await stock.ListChannelViews(spb.ListChannelViewsRequest()),
         await stock.ListPresalePolicies(spb.ListPresalePoliciesRequest()),
+        await stock.GetSourcingRules(spb.GetSourcingRulesRequest(channel=cpb.CHANNEL_APP)),
         await shop.orders.stub.ListOrders(opb.ListOrdersRequest(page_size=500)),
         await shop.returns.stub.ListReturns(rpb.ListReturnsRequest(page_size=500)),
     ]

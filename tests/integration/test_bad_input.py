@@ -43,6 +43,8 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
     ("CreateLocation", pb.CreateLocationRequest(location=loc(id="")), INVALID),
     ("CreateLocation", pb.CreateLocationRequest(location=loc(id=LONG)), INVALID),
     ("CreateLocation", pb.CreateLocationRequest(location=loc(id="has space")), INVALID),
+    ("CreateLocation", pb.CreateLocationRequest(location=loc(daily_capacity=-1)), INVALID),
+    ("CreateLocation", pb.CreateLocationRequest(location=loc(daily_capacity=10**12)), INVALID),
     ("CreateLocation", pb.CreateLocationRequest(location=loc(name="")), INVALID),
     ("CreateLocation", pb.CreateLocationRequest(location=loc(kind=0)), INVALID),
     ("CreateLocation", pb.CreateLocationRequest(location=loc(kind=99)), INVALID),
@@ -376,6 +378,34 @@ CASES += [
         ),
         NOT_FOUND,
     ),
+    ("SetSourcingRules", pb.SetSourcingRulesRequest(), INVALID),
+    (
+        "SetSourcingRules",
+        pb.SetSourcingRulesRequest(
+            rules=pb.SourcingRules(
+                channel=cpb.CHANNEL_WEB, rules=[pb.SourcingRule(max_locations=-1)]
+            )
+        ),
+        INVALID,
+    ),
+    (
+        "SetSourcingRules",
+        pb.SetSourcingRulesRequest(
+            rules=pb.SourcingRules(channel=cpb.CHANNEL_WEB, rules=[pb.SourcingRule()] * 11)
+        ),
+        INVALID,
+    ),
+    (
+        "SetSourcingRules",
+        pb.SetSourcingRulesRequest(
+            rules=pb.SourcingRules(
+                channel=cpb.CHANNEL_WEB, rules=[pb.SourcingRule(regions=["has space"])]
+            )
+        ),
+        INVALID,
+    ),
+    ("GetSourcingRules", pb.GetSourcingRulesRequest(), INVALID),
+    ("GetSourcingRules", pb.GetSourcingRulesRequest(channel=99), INVALID),
     ("SetPresalePolicy", pb.SetPresalePolicyRequest(), INVALID),
     ("SetPresalePolicy", pb.SetPresalePolicyRequest(policy=presale(channel=0)), INVALID),
     ("SetPresalePolicy", pb.SetPresalePolicyRequest(policy=presale(channel=99)), INVALID),
@@ -501,6 +531,15 @@ NUL_IN_TEXT: list[tuple[str, Any, str]] = [
         "near.location_id",
     ),
     ("ListLevels", pb.ListLevelsRequest(location_id="L1", sku_prefix=NUL), "sku_prefix"),
+    (
+        "SetSourcingRules",
+        pb.SetSourcingRulesRequest(
+            rules=pb.SourcingRules(
+                channel=cpb.CHANNEL_WEB, rules=[pb.SourcingRule(location_ids=["L1", NUL])]
+            )
+        ),
+        "rules.rules[0].location_ids[1]",
+    ),
     ("LookupBarcodes", pb.LookupBarcodesRequest(codes=["0001", NUL]), "codes[1]"),
 ]
 CONTROL_IN_TEXT: list[tuple[str, Any, str]] = [

@@ -14,6 +14,7 @@ import pytest
 
 from omni.cli import scan
 from omni.platform.natsserver import EmbeddedNats
+from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 from tests.helpers.checks import unique
 from tests.helpers.processes import free_port
@@ -275,3 +276,22 @@ async def test_presale_terms_and_a_purchase_order_amended_from_the_command_line(
     assert code == 1 and "give --quantity, --expected or both" in err
     code, _, err = await omni(env, "po", "amend", po_id, sku, "--expected", "soon")
     assert code == 1 and "--expected: 'soon' is not a date" in err
+
+
+async def test_a_locations_capacity_and_pause_from_the_command_line(stock: Stock) -> None:
+    env = target(stock)
+    code, out, err = await omni(env, "location", "capacity", "L1", "40")
+    assert code == 0, err
+    assert "L1" in out and " 40 " in out and "open" in out
+    code, out, err = await omni(env, "location", "pause", "L1")
+    assert code == 0 and "paused" in out, err
+    got = (await stock.stub.GetLocation(pb.GetLocationRequest(id="L1"))).location
+    assert (got.daily_capacity, got.paused) == (40, True)
+    code, out, _ = await omni(env, "location", "resume", "L1")
+    assert code == 0 and "open" in out
+    code, out, _ = await omni(env, "location", "capacity", "L1", "none")
+    assert code == 0 and "no limit" in out
+    code, out, _ = await omni(env, "location", "list")
+    assert code == 0 and "TAKEN TODAY" in out and "L1" in out
+    code, _, err = await omni(env, "location", "capacity", "L1", "lots")
+    assert code == 1 and "orders: units must be a whole number from 0" in err

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import grpc
 
-from omni.cli import presale, purchasing, scan, stock, transfers, watch
+from omni.cli import locations, presale, purchasing, scan, stock, transfers, watch
 from omni.cli.sheets import CliError
 
 DEFAULT_STOCK = os.environ.get("OMNI_STOCK_TARGET", "127.0.0.1:50051")
@@ -36,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     purchasing.add_parser(commands)
     presale.add_parser(commands)
     transfers.add_parser(commands)
+    locations.add_parser(commands)
     args = parser.parse_args(argv)
     try:
         asyncio.run(args.run(args))

@@ -21,6 +21,7 @@ from omni.stock.domain.model import (
 )
 from omni.stock.domain.presale import PresaleKind, PresalePolicy
 from omni.stock.domain.purchasing import PurchaseOrder, PurchaseOrderStatus, Supply
+from omni.stock.domain.sourcing import SourcingRule
 from omni.stock.domain.transfers import Transfer, TransferStatus
 from omni.stock.v1 import stock_pb2 as pb
 
@@ -53,7 +54,7 @@ def channel_view_to_proto(view: ChannelView) -> pb.ChannelView:
     )
 
 
-def location_to_proto(loc: Location) -> pb.Location:
+def location_to_proto(loc: Location, taken_today: int = 0) -> pb.Location:
     return pb.Location(
         id=loc.id,
         name=loc.name,
@@ -65,6 +66,9 @@ def location_to_proto(loc: Location) -> pb.Location:
         latitude=loc.latitude,
         longitude=loc.longitude,
         priority=loc.priority,
+        daily_capacity=loc.daily_capacity,
+        paused=loc.paused,
+        taken_today=taken_today,
     )
 
 
@@ -152,6 +156,22 @@ def presale_policy_to_proto(
     msg.paused = not policy.enabled
     msg.waiting = policy.waiting
     return msg
+
+
+def sourcing_rules_to_proto(channel: str, rules: list[SourcingRule]) -> pb.SourcingRules:
+    return pb.SourcingRules(
+        channel=CHANNELS[Channel(channel)],
+        rules=[
+            pb.SourcingRule(
+                location_ids=sorted(rule.location_ids),
+                regions=sorted(rule.regions),
+                stores_may_ship=rule.stores_may_ship,
+                max_locations=rule.max_locations,
+                same_region_only=rule.same_region_only,
+            )
+            for rule in rules
+        ],
+    )
 
 
 def short_lines_to_proto(lines: list[ShortLine]) -> list[cpb.ShortLine]:

@@ -18,6 +18,7 @@ from omni.stock.domain.events import (
     PresalePolicyChanged,
     PurchaseOrderChanged,
     ReservationChanged,
+    SourcingRulesChanged,
     StockLevelChanged,
     StockReserved,
     TransferChanged,
@@ -66,6 +67,11 @@ def to_outbox(event: Event) -> OutboxMessage:
         case PresalePolicyChanged(policy):
             subject = "presale_policy_changed"
             payload = msg.PresalePolicyChanged(policy=convert.presale_policy_to_proto(policy))
+        case SourcingRulesChanged(channel, rules):
+            subject = "sourcing_rules_changed"
+            payload = msg.SourcingRulesChanged(
+                rules=convert.sourcing_rules_to_proto(channel, list(rules))
+            )
         case CountShortage(level, counted, short):
             subject = "count_shortage"
             payload = msg.CountShortage(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
@@ -31,7 +32,9 @@ from omni.platform.driver import insert_ignoring_conflicts, run
 from omni.platform.pages import PageToken
 from omni.stock.adapters.tables import (
     barcodes,
+    capacity_charges,
     channel_buffers,
+    location_load,
     locations,
     movements,
     presale_policies,
@@ -39,6 +42,7 @@ from omni.stock.adapters.tables import (
     purchase_orders,
     reservation_lines,
     reservations,
+    sourcing_rules,
     stock_levels,
     transfer_lines,
     transfers,
@@ -63,6 +67,7 @@ from omni.stock.domain.purchasing import (
     PurchaseOrderStatus,
     Supply,
 )
+from omni.stock.domain.sourcing import SourcingRule
 from omni.stock.domain.transfers import Transfer, TransferLine, TransferStatus
 
 MAX_SUPPLY = 1000
@@ -147,6 +152,82 @@ class StockRepository:
         stmt = update(locations).where(locations.c.id == loc.id)
         values = {**_location_row(loc), "updated_at": utcnow()}
         return (await self.conn.execute(stmt.values(values))).rowcount == 1
+
+    # Sourcing rules ------------------------------------------------------------------
+
+    async def sourcing_rules(self, channels: Collection[str]) -> dict[str, list[SourcingRule]]:
+        """The rules of these channels that have any."""
+        query = select(sourcing_rules).where(sourcing_rules.c.channel.in_(sorted(channels)))
+        return {
+            r.channel: [_sourcing_rule(rule) for rule in json.loads(r.rules)]
+            for r in (await self.conn.execute(query)).all()
+        }
+
+    async def set_sourcing_rules(self, channel: str, rules: list[SourcingRule]) -> None:
+        """Replaces the channel's rules; none deletes them (the default sourcing)."""
+        await self.conn.execute(delete(sourcing_rules).where(sourcing_rules.c.channel == channel))
+        if rules:
+            document = json.dumps([_sourcing_rule_document(rule) for rule in rules])
+            row = {"channel": channel, "rules": document, "updated_at": utcnow()}
+            await self.conn.execute(insert(sourcing_rules), row)
+
+    # Capacity ------------------------------------------------------------------------
+
+    async def lock_load(self, location_ids: Collection[str], day: str) -> dict[str, int]:
+        """Ship orders given to each location on `day`, its rows locked (created at 0)."""
+        if not location_ids:
+            return {}
+        ids = sorted(location_ids)
+        rows = [{"location_id": loc, "day": day, "orders": 0} for loc in ids]
+        await insert_ignoring_conflicts(self.conn, location_load, rows, "location_id")
+        query = (
+            select(location_load.c.location_id, location_load.c.orders)
+            .where(location_load.c.day == day, location_load.c.location_id.in_(ids))
+            .order_by(location_load.c.location_id)
+            .with_for_update()
+        )
+        return {loc: n for loc, n in (await self.conn.execute(query)).all()}
+
+    async def load_today(self, day: str) -> dict[str, int]:
+        query = select(location_load.c.location_id, location_load.c.orders).where(
+            location_load.c.day == day
+        )
+        return {loc: n for loc, n in (await self.conn.execute(query)).all()}
+
+    async def save_load(self, day: str, orders: dict[str, int]) -> None:
+        if orders:
+            stmt = (
+                update(location_load)
+                .where(
+                    location_load.c.location_id == bindparam("k_location"),
+                    location_load.c.day == day,
+                )
+                .values(orders=bindparam("orders"))
+            )
+            rows = [{"k_location": loc, "orders": n} for loc, n in sorted(orders.items())]
+            await self.conn.execute(stmt, rows)
+
+    async def add_charges(self, charges: list[tuple[str, str, str]]) -> None:
+        """(reservation id, location id, day) per place an allocation took."""
+        if charges:
+            rows = [{"reservation_id": r, "location_id": loc, "day": d} for r, loc, d in charges]
+            await self.conn.execute(insert(capacity_charges), rows)
+
+    async def charges(self, reservation_ids: Collection[str]) -> list[tuple[str, str, str]]:
+        query = select(capacity_charges).where(
+            capacity_charges.c.reservation_id.in_(list(reservation_ids))
+        )
+        rows = (await self.conn.execute(query)).all()
+        return [(r.reservation_id, r.location_id, r.day) for r in rows]
+
+    async def drop_charges(self, charges: list[tuple[str, str, str]]) -> None:
+        for reservation_id, location_id, _ in charges:
+            await self.conn.execute(
+                delete(capacity_charges).where(
+                    capacity_charges.c.reservation_id == reservation_id,
+                    capacity_charges.c.location_id == location_id,
+                )
+            )
 
     # Barcodes ------------------------------------------------------------------------
 
@@ -803,6 +884,28 @@ def _location(r: Any) -> Location:
         latitude=r["latitude"],
         longitude=r["longitude"],
         priority=r["priority"],
+        daily_capacity=r["daily_capacity"],
+        paused=r["paused"],
+    )
+
+
+def _sourcing_rule_document(rule: SourcingRule) -> dict[str, Any]:
+    return {
+        "location_ids": sorted(rule.location_ids),
+        "regions": sorted(rule.regions),
+        "stores_may_ship": rule.stores_may_ship,
+        "max_locations": rule.max_locations,
+        "same_region_only": rule.same_region_only,
+    }
+
+
+def _sourcing_rule(doc: dict[str, Any]) -> SourcingRule:
+    return SourcingRule(
+        location_ids=frozenset(doc["location_ids"]),
+        regions=frozenset(doc["regions"]),
+        stores_may_ship=doc["stores_may_ship"],
+        max_locations=doc["max_locations"],
+        same_region_only=doc["same_region_only"],
     )
 
 
@@ -818,6 +921,8 @@ def _location_row(loc: Location) -> dict[str, Any]:
         "latitude": loc.latitude,
         "longitude": loc.longitude,
         "priority": loc.priority,
+        "daily_capacity": loc.daily_capacity,
+        "paused": loc.paused,
     }
 
 

@@ -14,7 +14,9 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -38,6 +40,28 @@ locations = Table(
     Column("longitude", Float, nullable=True),
     Column("priority", Integer, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("daily_capacity", BigInteger, nullable=True),  # ship orders per day; NULL: no limit
+    Column("paused", Boolean, nullable=False, server_default=false()),
+)
+
+# Ship orders each location with a daily capacity was given, per day (UTC): locked by every
+# allocation that may source there, so that two replicas never give it more than it takes.
+location_load = Table(
+    "location_load",
+    metadata,
+    Column("location_id", String(64), ForeignKey("locations.id"), primary_key=True),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD
+    Column("orders", BigInteger, nullable=False),
+    CheckConstraint("orders >= 0", name="ck_location_load_orders"),
+)
+
+# Which allocation took a place in which location's day: given back if it is cancelled.
+capacity_charges = Table(
+    "capacity_charges",
+    metadata,
+    Column("reservation_id", String(64), ForeignKey("reservations.id"), primary_key=True),
+    Column("location_id", String(64), primary_key=True),
+    Column("day", String(10), nullable=False),
 )
 
 stock_levels = Table(
@@ -156,6 +180,15 @@ presale_policies = Table(
     Column("waiting", BigInteger, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint("waiting >= 0", name="ck_presale_policies_waiting"),
+)
+
+# A channel's sourcing rules for ship orders, in order (a JSON list; no row: the default).
+sourcing_rules = Table(
+    "sourcing_rules",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("rules", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 purchase_orders = Table(

@@ -15,6 +15,7 @@ from omni.stock.domain.model import Location, Movement, Reservation, ShortLine, 
 if TYPE_CHECKING:
     from omni.stock.domain.presale import PresalePolicy
     from omni.stock.domain.purchasing import PurchaseOrder
+    from omni.stock.domain.sourcing import SourcingRule
     from omni.stock.domain.transfers import Transfer
 
 
@@ -77,6 +78,12 @@ class BackorderChanged:
 @dataclass(frozen=True, slots=True)
 class PresalePolicyChanged:
     policy: PresalePolicy
+
+
+@dataclass(frozen=True, slots=True)
+class SourcingRulesChanged:
+    channel: str
+    rules: tuple[SourcingRule, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,4 +158,5 @@ Event = (
     | CountShortage
     | PurchaseOrderChanged
     | TransferChanged
+    | SourcingRulesChanged
 )

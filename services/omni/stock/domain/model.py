@@ -30,6 +30,13 @@ class Location:
     latitude: float | None = None
     longitude: float | None = None
     priority: int = 0
+    daily_capacity: int | None = None  # ship orders it takes on per day (UTC); None: no limit
+    paused: bool = False  # takes no new ship orders for now
+
+    def takes_ship_orders(self, taken_today: int) -> bool:
+        """Whether sourcing may give it one more ship order today."""
+        full = self.daily_capacity is not None and taken_today >= self.daily_capacity
+        return not (self.paused or full)
 
 
 class MovementKind(StrEnum):

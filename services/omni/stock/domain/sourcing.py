@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from omni.platform.errors import FailedPrecondition
-from omni.stock.domain.model import InsufficientStock, Location, ShortLine
+from omni.stock.domain.model import InsufficientStock, Location, LocationKind, ShortLine
 
 Available = Callable[[str, str], int]  # (sku, location_id) -> units available
 Plan = dict[tuple[str, str], int]  # (sku, location_id) -> units
@@ -58,6 +58,55 @@ def plan_shipment(
         if all(available(sku, loc.id) >= qty for sku, qty in lines.items()):
             return {(sku, loc.id): qty for sku, qty in lines.items()}
     return _fewest_locations(ranked, lines, available)
+
+
+@dataclass(frozen=True, slots=True)
+class SourcingRule:
+    """One step of a channel's sourcing for ship orders: the locations it may use (ids and
+    regions; empty: any), whether stores may ship, at most how many locations per order
+    (0: any number), and whether only the destination's region may."""
+
+    location_ids: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+    stores_may_ship: bool = False
+    max_locations: int = 0
+    same_region_only: bool = False
+
+    def admits(self, loc: Location, destination: Destination) -> bool:
+        return (
+            (not self.location_ids or loc.id in self.location_ids)
+            and (not self.regions or loc.region in self.regions)
+            and (self.stores_may_ship or loc.kind is not LocationKind.STORE)
+            and (not self.same_region_only or loc.region == destination.region)
+        )
+
+
+def plan_by_rules(
+    rules: list[SourcingRule],
+    locations: list[Location],
+    destination: Destination,
+    lines: dict[str, int],
+    available: Available,
+) -> Plan:
+    """The plan of the first rule, in order, that fills every line within its limits; short
+    lines of the widest rule tried (each SKU's best) if none does."""
+    short: dict[str, ShortLine] = {}
+    for rule in rules:
+        admitted = [loc for loc in locations if rule.admits(loc, destination)]
+        try:
+            plan = plan_shipment(admitted, destination, lines, available)
+        except InsufficientStock as exc:
+            for line in exc.lines:
+                if line.sku not in short or line.available > short[line.sku].available:
+                    short[line.sku] = line
+            continue
+        if not rule.max_locations or len({loc for _, loc in plan}) <= rule.max_locations:
+            return plan
+    if not short:  # every rule could fill it, only over more locations than it allows
+        raise FailedPrecondition(
+            "no sourcing rule of the channel fills the order from few enough locations"
+        )
+    raise InsufficientStock(list(short.values()))
 
 
 def plan_presale(

@@ -304,7 +304,7 @@ class AvailabilityHub:
     async def _snapshot(self, watcher: Watcher) -> None:
         """Offers the watcher the current levels of its SKUs everywhere (and, with a channel,
         its current view); then its network availabilities."""
-        watcher.places = {loc.id: loc for loc in await queries.list_locations(self._uow)}
+        watcher.places = {loc.id: loc for loc, _ in await queries.list_locations(self._uow)}
         if watcher.channel is not None:
             async with self._uow.reader() as repo:
                 watcher.view = await queries.channel_view(repo, watcher.channel)

@@ -47,6 +47,8 @@ ACCESS: Access = {
     # Selling ahead is a channel's terms network-wide; the storefront reads them to say so.
     "SetPresalePolicy": unbound(Role.MANAGER),
     "ListPresalePolicies": network(*_READERS),
+    "SetSourcingRules": unbound(Role.MANAGER),
+    "GetSourcingRules": network(*_READERS),
     # Every location a scan touches (a MOVE's target too); a manager counts (COUNT) through it.
     "Scan": at_store(Role.SCANNER, Role.MANAGER),
     "RegisterBarcodes": unbound(Role.MANAGER),  # one catalogue: a code remapped moves every store
@@ -119,14 +121,15 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
     async def GetLocation(
         self, request: pb.GetLocationRequest, context: Ctx
     ) -> pb.GetLocationResponse:
-        loc = await queries.get_location(self._s.uow, check.identifier("id", request.id))
-        return pb.GetLocationResponse(location=convert.location_to_proto(loc))
+        loc, taken = await queries.get_location(self._s.uow, check.identifier("id", request.id))
+        return pb.GetLocationResponse(location=convert.location_to_proto(loc, taken))
 
     async def ListLocations(
         self, request: pb.ListLocationsRequest, context: Ctx
     ) -> pb.ListLocationsResponse:
         found = await queries.list_locations(self._s.uow)
-        return pb.ListLocationsResponse(locations=[convert.location_to_proto(x) for x in found])
+        shown = [convert.location_to_proto(loc, taken) for loc, taken in found]
+        return pb.ListLocationsResponse(locations=shown)
 
     async def ReceiveStock(
         self, request: pb.ReceiveStockRequest, context: Ctx
@@ -338,6 +341,24 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         found, after = await queries.presale_policies(self._s.uow, page)
         return pb.ListPresalePoliciesResponse(
             policies=[convert.presale_policy_to_proto(p) for p in found], next_page_token=after
+        )
+
+    async def SetSourcingRules(
+        self, request: pb.SetSourcingRulesRequest, context: Ctx
+    ) -> pb.SetSourcingRulesResponse:
+        channel, rules = requests.sourcing_rules(request.rules)
+        saved = await presale.set_sourcing_rules(self._s.uow, channel, rules)
+        return pb.SetSourcingRulesResponse(
+            rules=convert.sourcing_rules_to_proto(channel.value, saved)
+        )
+
+    async def GetSourcingRules(
+        self, request: pb.GetSourcingRulesRequest, context: Ctx
+    ) -> pb.GetSourcingRulesResponse:
+        channel = requests.required_channel(request.channel)
+        found = await presale.sourcing_rules(self._s.uow, channel)
+        return pb.GetSourcingRulesResponse(
+            rules=convert.sourcing_rules_to_proto(channel.value, found)
         )
 
     async def CreateTransfer(

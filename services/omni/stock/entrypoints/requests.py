@@ -18,7 +18,7 @@ from omni.stock.domain import commands
 from omni.stock.domain.channels import Channel, ChannelView
 from omni.stock.domain.model import Location, LocationKind, ScanKind
 from omni.stock.domain.presale import PresalePolicy
-from omni.stock.domain.sourcing import Destination
+from omni.stock.domain.sourcing import Destination, SourcingRule
 from omni.stock.service_layer.queries import (
     LevelsPage,
     PresalePage,
@@ -49,6 +49,12 @@ def location(msg: pb.Location) -> Location:
         latitude=check.coordinate("location.latitude", _opt(msg, "latitude"), 90),
         longitude=check.coordinate("location.longitude", _opt(msg, "longitude"), 180),
         priority=check.non_negative("location.priority", msg.priority, maximum=1_000_000),
+        daily_capacity=(
+            check.non_negative("location.daily_capacity", msg.daily_capacity, maximum=10_000_000)
+            if msg.HasField("daily_capacity")
+            else None
+        ),
+        paused=msg.paused,
     )
 
 
@@ -463,6 +469,38 @@ def presale_policy(msg: pb.PresalePolicy) -> PresalePolicy:
         cap=cap,
         enabled=not msg.paused,
     )
+
+
+MAX_SOURCING_RULES = 10
+MAX_RULE_NAMES = 50  # location ids, or regions, per rule
+
+
+def sourcing_rules(msg: pb.SourcingRules) -> tuple[Channel, list[SourcingRule]]:
+    if len(msg.rules) > MAX_SOURCING_RULES:
+        raise InvalidArgument(f"rules.rules: at most {MAX_SOURCING_RULES}, not {len(msg.rules)}")
+    rules = []
+    for i, rule in enumerate(msg.rules):
+        for name, values in (("location_ids", rule.location_ids), ("regions", rule.regions)):
+            if len(values) > MAX_RULE_NAMES:
+                raise InvalidArgument(f"rules.rules[{i}].{name}: at most {MAX_RULE_NAMES}")
+        rules.append(
+            SourcingRule(
+                location_ids=frozenset(
+                    check.identifier(f"rules.rules[{i}].location_ids[{j}]", loc)
+                    for j, loc in enumerate(rule.location_ids)
+                ),
+                regions=frozenset(
+                    check.identifier(f"rules.rules[{i}].regions[{j}]", region)
+                    for j, region in enumerate(rule.regions)
+                ),
+                stores_may_ship=rule.stores_may_ship,
+                max_locations=check.non_negative(
+                    f"rules.rules[{i}].max_locations", rule.max_locations, maximum=100
+                ),
+                same_region_only=rule.same_region_only,
+            )
+        )
+    return required_channel(msg.channel), rules
 
 
 def list_purchase_orders(msg: pb.ListPurchaseOrdersRequest) -> PurchaseOrdersPage:

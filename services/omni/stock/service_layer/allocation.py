@@ -8,7 +8,7 @@ transaction: no other writer on any replica can slip between the check and the w
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import astuple
+from dataclasses import astuple, dataclass, field
 from datetime import timedelta
 
 from omni.platform.clock import new_id, utcnow
@@ -21,7 +21,7 @@ from omni.stock.domain import sourcing
 from omni.stock.domain.commands import Allocate, Reserve
 from omni.stock.domain.model import InsufficientStock, Location, Reservation, ShortLine
 from omni.stock.domain.presale import PresalePolicy, due_through
-from omni.stock.domain.sourcing import Destination
+from omni.stock.domain.sourcing import Destination, SourcingRule
 from omni.stock.domain.transfers import Transfer, bring_to
 from omni.stock.service_layer.unit_of_work import Transaction, keys
 
@@ -29,6 +29,31 @@ Request = Reserve | Allocate
 Policies = dict[tuple[str, str], PresalePolicy]  # by (channel, sku)
 Outcome = Reservation | OmniError
 Moves = list[tuple[Transfer, Reservation]]  # transfers made for allocations, with their holds
+
+
+@dataclass
+class Sourcing:
+    """What sourcing ship orders needs beyond the levels: the channels' sourcing rules, the
+    ship orders given today to the locations with a daily capacity (their rows locked in this
+    transaction), and the places this batch's allocations took."""
+
+    day: str
+    taken: dict[str, int] = field(default_factory=dict)
+    rules: dict[str, list[SourcingRule]] = field(default_factory=dict)  # by channel
+    charges: list[tuple[str, str, str]] = field(default_factory=list)  # (reservation, loc, day)
+
+    def takes(self, loc: Location) -> bool:
+        return loc.takes_ship_orders(self.taken.get(loc.id, 0))
+
+    def charge(
+        self, reservation_id: str, sources: set[str], locations: dict[str, Location]
+    ) -> None:
+        for loc in sorted(sources):
+            if locations[loc].daily_capacity is not None:
+                self.taken[loc] = self.taken.get(loc, 0) + 1
+                self.charges.append((reservation_id, loc, self.day))
+
+
 OPERATION = "reserve"  # Reserve and Allocate share one key space: both hold stock for a key.
 
 
@@ -56,13 +81,15 @@ async def reserve_many(tx: Transaction, requests: list[Request], known: set[str]
     await _ensure_destinations(tx, requests, batch.todo)
     book = ops.LevelBook(await tx.repo.lock_levels(*_keys_to_lock(requests, batch.todo)))
     policies = await _presale_policies(tx, requests, batch.todo)
+    load = await _daily_load(tx, requests, batch.todo, locations)
+    load.rules = await _sourcing_rules(tx, requests, batch.todo)  # after the levels' locks
     made: list[Reservation] = []
     moves: Moves = []
     for i in batch.todo:
         with batch.serving(i, book.events):
             try:
                 reserved = _reserve(
-                    book, requests[i], locations, reservation_ids[i], policies, moves
+                    book, requests[i], locations, reservation_ids[i], policies, moves, load
                 )
                 made.append(reserved)
                 batch.decided(i, made[-1])
@@ -75,6 +102,9 @@ async def reserve_many(tx: Transaction, requests: list[Request], known: set[str]
     await tx.save_book(book)
     await tx.repo.add_reservations(made + [held for _, held in moves])
     await tx.add_transfers([transfer for transfer, _ in moves])
+    if load.charges:
+        await tx.repo.save_load(load.day, {loc: load.taken[loc] for _, loc, _ in load.charges})
+        await tx.repo.add_charges(load.charges)
     await _replay(tx, batch)
     return await batch.finish(tx.conn)
 
@@ -86,6 +116,7 @@ def _reserve(
     reservation_id: str,
     policies: Policies,
     moves: Moves,
+    load: Sourcing,
 ) -> Reservation:
     now = utcnow()
     expires_at = now + timedelta(seconds=req.ttl_seconds) if req.ttl_seconds else None
@@ -99,19 +130,29 @@ def _reserve(
             now=now,
             expires_at=expires_at,
         )
-    return ops.allocate(
+    # Ship orders go only where a location takes more today (omni.stock.domain.model.Location).
+    rules = load.rules.get(req.channel.value, []) if req.channel else []
+    named = {req.pickup_location_id, req.near_location_id}
+    open_ = {k: loc for k, loc in locations.items() if k in named or load.takes(loc)}
+    made = ops.allocate(
         book,
         reservation_id=reservation_id,
         reference=req.reference,
         key=req.idempotency_key,
-        source=lambda: _source(book, req, locations),
+        source=lambda: _source(book, req, open_, rules),
         now=now,
         expires_at=expires_at,
         # Units brought by transfer are on a shelf elsewhere, never sold ahead.
-        presell=None if req.by_transfer else _presell(book, req, locations, policies),
+        presell=None if req.by_transfer else _presell(book, req, open_, policies, rules),
         channel=req.channel.value if req.channel else "",
         hold=_by_transfer(book, req, reservation_id, moves) if req.by_transfer else None,
     )
+    if not req.pickup_location_id:
+        sources = {line.location_id for line in made.lines}
+        if req.by_transfer:  # the places are taken where the transfers leave
+            sources = {t.origin_id for t, _ in moves if t.for_reservation_id == made.id}
+        load.charge(made.id, sources, locations)
+    return made
 
 
 def _by_transfer(
@@ -136,6 +177,34 @@ def _by_transfer(
     return hold
 
 
+async def _sourcing_rules(
+    tx: Transaction, requests: list[Request], todo: list[int]
+) -> dict[str, list[SourcingRule]]:
+    """The sourcing rules of the channels the batch's ship orders come from."""
+    channels = {
+        req.channel.value
+        for i in todo
+        if isinstance(req := requests[i], Allocate)
+        and req.channel is not None
+        and not req.pickup_location_id
+    }
+    return await tx.repo.sourcing_rules(channels) if channels else {}
+
+
+async def _daily_load(
+    tx: Transaction, requests: list[Request], todo: list[int], locations: dict[str, Location]
+) -> Sourcing:
+    """Today's load of the locations with a daily capacity, locked, if the batch ships."""
+    load = Sourcing(utcnow().date().isoformat())
+    ships = any(
+        isinstance(req := requests[i], Allocate) and not req.pickup_location_id for i in todo
+    )
+    limited = [loc.id for loc in locations.values() if loc.daily_capacity is not None]
+    if ships and limited:
+        load.taken = await tx.repo.lock_load(limited, load.day)
+    return load
+
+
 async def _ensure_destinations(tx: Transaction, requests: list[Request], todo: list[int]) -> None:
     """Levels where units brought by transfer will wait, created at zero if new."""
     wanted = {
@@ -148,7 +217,15 @@ async def _ensure_destinations(tx: Transaction, requests: list[Request], todo: l
         await tx.repo.ensure_levels(wanted)
 
 
-def _source(book: ops.LevelBook, req: Allocate, locations: dict[str, Location]) -> ops.LevelPlan:
+def _source(
+    book: ops.LevelBook,
+    req: Allocate,
+    locations: dict[str, Location],
+    rules: list[SourcingRule],
+) -> ops.LevelPlan:
+    """Where the units come from: the pickup store; else the channel's sourcing rules, in
+    order, if it has any; else the default sourcing."""
+
     def available(sku: str, location_id: str) -> int:
         return book.level(sku, location_id).available
 
@@ -159,15 +236,22 @@ def _source(book: ops.LevelBook, req: Allocate, locations: dict[str, Location]) 
         return sourcing.plan_pickup(locations[req.pickup_location_id], wanted, available)
     if req.near_location_id:
         near = locations[req.near_location_id]
-        elsewhere = [loc for loc in locations.values() if loc.id != near.id]
+        places = [loc for loc in locations.values() if loc.id != near.id]
         destination = Destination(near.region, near.latitude, near.longitude)
-        return sourcing.plan_shipment(elsewhere, destination, wanted, available)
-    assert req.ship_to is not None
-    return sourcing.plan_shipment(list(locations.values()), req.ship_to, wanted, available)
+    else:
+        assert req.ship_to is not None
+        places, destination = list(locations.values()), req.ship_to
+    if rules:
+        return sourcing.plan_by_rules(rules, places, destination, wanted, available)
+    return sourcing.plan_shipment(places, destination, wanted, available)
 
 
 def _presell(
-    book: ops.LevelBook, req: Allocate, locations: dict[str, Location], policies: Policies
+    book: ops.LevelBook,
+    req: Allocate,
+    locations: dict[str, Location],
+    policies: Policies,
+    rules: list[SourcingRule],
 ) -> Callable[[], ops.Presold] | None:
     """How the order's lines may be sold against supply on its way, if its channel may sell
     any of them ahead (omni.stock.domain.presale); else None."""
@@ -196,6 +280,8 @@ def _presell(
             near = locations.get(req.near_location_id)
             places = [loc for loc in locations.values() if loc.ships and loc is not near]
             to = req.ship_to or Destination(near.region, near.latitude, near.longitude)  # type: ignore[union-attr]
+            if rules:  # where any of the channel's rules may source
+                places = [p for p in places if any(r.admits(p, to) for r in rules)]
             candidates, short_at = sourcing.rank(places, to), ""
         return sourcing.plan_presale(
             candidates,

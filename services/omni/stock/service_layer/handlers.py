@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import asdict
 from datetime import datetime
@@ -16,7 +17,13 @@ from omni.platform.validation import listed
 from omni.stock.domain import book as ops
 from omni.stock.domain import commands
 from omni.stock.domain.channels import ChannelView
-from omni.stock.domain.model import Location, MovementKind, Reservation, StockLevel
+from omni.stock.domain.model import (
+    Location,
+    MovementKind,
+    Reservation,
+    ReservationStatus,
+    StockLevel,
+)
 from omni.stock.domain.transfers import Transfer, TransferStatus, is_transfer_hold
 from omni.stock.service_layer.unit_of_work import Transaction, UnitOfWork, keys
 
@@ -154,7 +161,23 @@ async def release(tx: Transaction, cmd: commands.Release) -> Reservation:
     requested = ops.merge_lines(cmd.lines) if cmd.lines is not None else None
     ops.release(book, res, requested)
     await _cancel_unwanted(tx, book, res, bringing)
+    await _give_back_capacity(tx, [res])
     return await _saved_reservation(tx, res, book)
+
+
+async def _give_back_capacity(tx: Transaction, released: list[Reservation]) -> None:
+    """Ship orders given up before any unit shipped give back the places they took in their
+    locations' day (omni.stock.service_layer.allocation.Sourcing)."""
+    ended = (ReservationStatus.RELEASED, ReservationStatus.EXPIRED)
+    done = [r.id for r in released if r.status in ended and not any(ln.committed for ln in r.lines)]
+    charges = await tx.repo.charges(done) if done else []
+    by_day: dict[str, Counter[str]] = {}
+    for _, loc, day in charges:
+        by_day.setdefault(day, Counter())[loc] += 1
+    for day, given in sorted(by_day.items()):
+        taken = await tx.repo.lock_load(given, day)
+        await tx.repo.save_load(day, {loc: max(0, taken[loc] - n) for loc, n in given.items()})
+    await tx.repo.drop_charges(charges)
 
 
 async def _cancel_unwanted(
@@ -225,6 +248,7 @@ async def expire_due(tx: Transaction, now: datetime, limit: int = 200) -> int:
     for res in due:
         ops.release(book, res, expired=True)
         await tx.repo.save_reservation(res)
+    await _give_back_capacity(tx, due)
     await tx.save_book(book)
     return len(due)
 

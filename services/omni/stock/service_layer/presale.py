@@ -1,13 +1,35 @@
-"""Backorders and preorders: the channels' presale policies, and the settler that gives units
-reaching the shelf to the orders waiting for them (omni.stock.domain.presale)."""
+"""A channel's terms: its presale policies (backorders and preorders) and the settler that gives
+units reaching the shelf to the orders waiting for them (omni.stock.domain.presale); its
+sourcing rules for ship orders (omni.stock.domain.sourcing)."""
 
 from __future__ import annotations
 
 from omni.platform.unit_of_work import in_transaction
 from omni.stock.domain import book as ops
-from omni.stock.domain.events import BackorderChanged, PresalePolicyChanged
+from omni.stock.domain.channels import Channel
+from omni.stock.domain.events import BackorderChanged, PresalePolicyChanged, SourcingRulesChanged
 from omni.stock.domain.presale import PresalePolicy, settle
+from omni.stock.domain.sourcing import SourcingRule
+from omni.stock.service_layer.handlers import require_locations
 from omni.stock.service_layer.unit_of_work import Transaction, UnitOfWork
+
+
+@in_transaction
+async def set_sourcing_rules(
+    tx: Transaction, channel: Channel, rules: list[SourcingRule]
+) -> list[SourcingRule]:
+    """Replaces the channel's sourcing rules (none: the default sourcing)."""
+    named = {loc for rule in rules for loc in rule.location_ids}
+    if named:
+        await require_locations(tx, named)
+    await tx.repo.set_sourcing_rules(channel.value, rules)
+    tx.events.append(SourcingRulesChanged(channel.value, tuple(rules)))
+    return rules
+
+
+async def sourcing_rules(uow: UnitOfWork, channel: Channel) -> list[SourcingRule]:
+    async with uow.reader() as repo:
+        return (await repo.sourcing_rules([channel.value])).get(channel.value, [])
 
 
 @in_transaction

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from omni.platform.auth import current_caller
+from omni.platform.clock import utcnow
 from omni.platform.errors import NotFound
 from omni.stock.adapters.repository import StockRepository
 from omni.stock.domain.channels import Channel, ChannelView
@@ -116,17 +117,21 @@ async def skus_of(uow: UnitOfWork, codes: list[str]) -> list[tuple[str, str]]:
     return [(code, found[code]) for code in codes if code in found]
 
 
-async def list_locations(uow: UnitOfWork) -> list[Location]:
+async def list_locations(uow: UnitOfWork) -> list[tuple[Location, int]]:
+    """Every location, with the ship orders given to it today (UTC)."""
     async with uow.reader() as repo:
-        return list((await repo.locations()).values())
+        found = await repo.locations()
+        taken = await repo.load_today(utcnow().date().isoformat())
+    return [(loc, taken.get(loc.id, 0)) for loc in found.values()]
 
 
-async def get_location(uow: UnitOfWork, location_id: str) -> Location:
+async def get_location(uow: UnitOfWork, location_id: str) -> tuple[Location, int]:
     async with uow.reader() as repo:
         found = await repo.locations([location_id])
+        taken = await repo.load_today(utcnow().date().isoformat())
     if location_id not in found:
         raise NotFound(f"location {location_id} does not exist")
-    return found[location_id]
+    return found[location_id], taken.get(location_id, 0)
 
 
 async def get_reservation(uow: UnitOfWork, reservation_id: str) -> Reservation:

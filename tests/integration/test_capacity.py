@@ -1,0 +1,104 @@
+"""A location's daily capacity for ship orders and its pause switch, through two stock
+replicas on one database (SQLite and PostgreSQL): sourcing skips a location that is full or
+paused, a place is taken with the allocation in one transaction (never more than the
+capacity, however many replicas allocate at once) and given back when the order is cancelled
+before it ships."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import pytest
+
+from omni.common.v1 import common_pb2 as cpb
+from omni.stock.v1 import stock_pb2 as pb
+from omni.stock.v1 import stock_pb2_grpc
+from tests.helpers.checks import unique
+from tests.helpers.running import Stock
+from tests.helpers.stock import add_location, location, receive
+
+SHORT = grpc.StatusCode.FAILED_PRECONDITION
+
+
+@pytest.fixture
+async def replicas(two_replicas: list[Stock]) -> list[Stock]:
+    """WH-NEAR (north, taking 3 ship orders a day) and WH-FAR (south, no limit)."""
+    a = two_replicas[0].stub
+    await add_location(a, "WH-NEAR", region="north", daily_capacity=3)
+    await add_location(a, "WH-FAR", region="south")
+    return two_replicas
+
+
+def ship_north(sku: str, quantity: int = 1) -> pb.AllocateRequest:
+    key = unique("alloc")
+    return pb.AllocateRequest(
+        idempotency_key=key,
+        reference=key,
+        lines=[pb.AllocateLine(sku=sku, quantity=quantity)],
+        ship=cpb.ShipTo(region="north"),
+    )
+
+
+async def taken(stub: stock_pb2_grpc.StockServiceStub, location_id: str) -> int:
+    return (await stub.GetLocation(pb.GetLocationRequest(id=location_id))).location.taken_today
+
+
+async def test_concurrent_ship_orders_through_two_replicas_never_exceed_a_daily_capacity(
+    replicas: list[Stock],
+) -> None:
+    # A SKU per order, stocked only where the capacity is 3: the orders share no stock level,
+    # so only the location's day keeps them from all going there at once.
+    skus = [unique("CAP") for _ in range(24)]
+    for sku in skus:
+        await receive(replicas[0].stub, sku, "WH-NEAR", 100)
+
+    async def attempt(i: int) -> pb.Reservation | None:
+        try:
+            return (await replicas[i % 2].stub.Allocate(ship_north(skus[i]))).reservation
+        except grpc.aio.AioRpcError as exc:
+            assert exc.code() == SHORT
+            return None
+
+    outcomes = await asyncio.gather(*(attempt(i) for i in range(24)))
+    made = [r for r in outcomes if r is not None]
+    assert len(made) == 3
+    assert await taken(replicas[1].stub, "WH-NEAR") == 3
+
+    # Cancelled before it ships: its place is given back, and taken by the next order.
+    await replicas[0].stub.Release(pb.ReleaseRequest(reservation_id=made[0].id))
+    assert await taken(replicas[0].stub, "WH-NEAR") == 2
+    await replicas[1].stub.Allocate(ship_north(skus[0]))
+    assert await taken(replicas[0].stub, "WH-NEAR") == 3
+
+    # Shipped work keeps its place.
+    await replicas[0].stub.Commit(pb.CommitRequest(reservation_id=made[1].id))
+    assert await taken(replicas[0].stub, "WH-NEAR") == 3
+
+
+async def test_a_full_or_paused_location_is_skipped_for_the_next_best(
+    replicas: list[Stock],
+) -> None:
+    a = replicas[0].stub
+    sku = unique("CAP")
+    for loc in ("WH-NEAR", "WH-FAR"):
+        await receive(a, sku, loc, 100)
+    places = [(await a.Allocate(ship_north(sku))).reservation for _ in range(4)]
+    assert [r.lines[0].location_id for r in places] == ["WH-NEAR"] * 3 + ["WH-FAR"]
+
+    near = location("WH-NEAR", region="north", paused=True)
+    await a.UpdateLocation(pb.UpdateLocationRequest(location=near))
+    await a.Release(pb.ReleaseRequest(reservation_id=places[0].id))  # room again, but paused
+    assert (await a.Allocate(ship_north(sku))).reservation.lines[0].location_id == "WH-FAR"
+    got = (await a.GetLocation(pb.GetLocationRequest(id="WH-NEAR"))).location
+    assert (got.paused, got.HasField("daily_capacity"), got.taken_today) == (True, False, 2)
+
+
+async def test_pickup_orders_and_plain_reservations_take_no_place(replicas: list[Stock]) -> None:
+    a = replicas[0].stub
+    sku = unique("CAP")
+    await receive(a, sku, "WH-NEAR", 10)
+    line = pb.ReserveLine(sku=sku, location_id="WH-NEAR", quantity=1)
+    for _ in range(4):
+        await a.Reserve(pb.ReserveRequest(idempotency_key=unique("r"), lines=[line]))
+    assert await taken(a, "WH-NEAR") == 0
