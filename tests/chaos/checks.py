@@ -4,7 +4,7 @@ on what was read (tests.chaos.world) and what the clients were answered (the led
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 
@@ -130,14 +130,20 @@ def _decision_events(world: World) -> list[str]:
     return problems
 
 
-def _units(world: World, ledger: Ledger) -> list[str]:
-    stored: Units = Counter({(lv.sku, lv.location_id): lv.reserved for lv in world.levels})
-    expected: Units = Counter()
+def _confirmed_allocations(world: World) -> Iterator[tuple[str, opb.Allocation]]:
+    """(sku, allocation) of every CONFIRMED order."""
     for order in world.orders:
         if order.status == opb.ORDER_STATUS_CONFIRMED:
             for line in order.lines:
                 for a in line.allocations:
-                    expected[(line.sku, a.location_id)] += a.quantity - a.backordered
+                    yield line.sku, a
+
+
+def _units(world: World, ledger: Ledger) -> list[str]:
+    stored: Units = Counter({(lv.sku, lv.location_id): lv.reserved for lv in world.levels})
+    expected: Units = Counter()
+    for sku, a in _confirmed_allocations(world):
+        expected[(sku, a.location_id)] += a.quantity - a.backordered
     acknowledged = {i for r in ledger.of_kind("Reserve") if r.final == "OK" for i in r.answered_ids}
     for rid in acknowledged & set(world.reservations):
         if world.reservations[rid].status == "ACTIVE":
@@ -154,11 +160,8 @@ def _backorders(world: World) -> dict[str, list[str]]:
     presale policies agree; no cap is exceeded; nothing is promised beyond shelf plus supply."""
     levels: Units = Counter({(lv.sku, lv.location_id): lv.backordered for lv in world.levels})
     ordered: Units = Counter()
-    for order in world.orders:
-        if order.status == opb.ORDER_STATUS_CONFIRMED:
-            for line in order.lines:
-                for a in line.allocations:
-                    ordered[(line.sku, a.location_id)] += a.backordered
+    for sku, a in _confirmed_allocations(world):
+        ordered[(sku, a.location_id)] += a.backordered
     lines: Units = Counter()
     by_channel: Counter[str] = Counter()  # sku -> units the web's reservations let wait
     for stored in world.reservations.values():

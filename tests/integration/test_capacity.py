@@ -102,3 +102,52 @@ async def test_pickup_orders_and_plain_reservations_take_no_place(replicas: list
     for _ in range(4):
         await a.Reserve(pb.ReserveRequest(idempotency_key=unique("r"), lines=[line]))
     assert await taken(a, "WH-NEAR") == 0
+
+
+async def test_units_brought_by_transfer_take_the_origins_place_until_they_leave(
+    replicas: list[Stock],
+) -> None:
+    a = replicas[0].stub
+    sku = unique("CAP")
+    await receive(a, sku, "WH-NEAR", 10)
+    await add_location(a, "STORE-9", region="north", kind=pb.LOCATION_KIND_STORE, ships=False)
+
+    async def bring(units: int) -> tuple[pb.Reservation, str]:
+        key = unique("alloc")
+        request = pb.AllocateRequest(
+            idempotency_key=key,
+            reference=key,
+            lines=[pb.AllocateLine(sku=sku, quantity=units)],
+            near=pb.ShipNear(location_id="STORE-9", by_transfer=True),
+        )
+        made = (await a.Allocate(request)).reservation
+        listed = await a.ListTransfers(pb.ListTransfersRequest(location_id="STORE-9"))
+        (transfer,) = [t for t in listed.transfers if t.for_reservation_id == made.id]
+        return made, transfer.id
+
+    _, cancelled = await bring(1)
+    assert await taken(a, "WH-NEAR") == 1
+    await a.CancelTransfer(pb.CancelTransferRequest(id=cancelled, reason="no van"))
+    assert await taken(a, "WH-NEAR") == 0  # never left: given back
+
+    made, shipped = await bring(1)
+    await a.ShipTransfer(pb.ShipTransferRequest(id=shipped))
+    await a.Release(pb.ReleaseRequest(reservation_id=made.id))  # the order cancelled after
+    assert await taken(a, "WH-NEAR") == 1  # the work was done: kept
+
+
+async def test_a_split_order_released_at_one_location_gives_back_that_place(
+    replicas: list[Stock],
+) -> None:
+    a = replicas[0].stub
+    sku = unique("CAP")
+    await receive(a, sku, "WH-NEAR", 1)
+    await receive(a, sku, "WH-FAR", 2)
+    made = (await a.Allocate(ship_north(sku, 3))).reservation
+    assert {line.location_id for line in made.lines} == {"WH-NEAR", "WH-FAR"}
+    assert await taken(a, "WH-NEAR") == 1
+    near = pb.CommitLine(sku=sku, location_id="WH-NEAR", quantity=1)
+    await a.Release(
+        pb.ReleaseRequest(reservation_id=made.id, lines=[near], idempotency_key=unique("rel"))
+    )
+    assert await taken(a, "WH-NEAR") == 0

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from omni.platform.errors import FailedPrecondition
 from omni.stock.domain.model import InsufficientStock, Location, LocationKind
-from omni.stock.domain.sourcing import Destination, plan_pickup, plan_shipment
+from omni.stock.domain.sourcing import (
+    Destination,
+    SourcingRule,
+    plan_by_rules,
+    plan_pickup,
+    plan_shipment,
+)
 
 W, S = LocationKind.WAREHOUSE, LocationKind.STORE
 NETWORK = [
@@ -155,3 +163,44 @@ def test_pickup_takes_everything_from_the_chosen_store_only() -> None:
 def test_pickup_at_a_location_without_pickup_is_refused() -> None:
     with pytest.raises(FailedPrecondition, match="does not accept pickup"):
         plan_pickup(NETWORK[0], {"A": 1}, lambda s, loc: 10)
+
+
+def stocked(**units: dict[str, int]) -> Callable[[str, str], int]:
+    """available(sku, location) from {location: {sku: units}}."""
+    return lambda sku, loc: units.get(loc, {}).get(sku, 0)
+
+
+EAST = Destination("east", 40.7, -74.0)
+
+
+def test_the_first_rule_that_fills_the_order_within_its_limits_decides() -> None:
+    available = stocked(**{"WH-EAST": {"A": 1}, "WH-WEST": {"A": 5}, "ST-BOSTON": {"A": 5}})
+    rules = [
+        SourcingRule(regions=frozenset({"east"}), max_locations=1),  # 1 in the east only
+        SourcingRule(stores_may_ship=True, location_ids=frozenset({"ST-BOSTON"})),
+    ]
+    assert plan_by_rules(rules, NETWORK, EAST, {"A": 3}, available) == {("A", "ST-BOSTON"): 3}
+    assert plan_by_rules(rules, NETWORK, EAST, {"A": 1}, available) == {("A", "WH-EAST"): 1}
+
+
+def test_skus_short_under_every_rule_are_named_with_the_most_any_rule_could_give() -> None:
+    available = stocked(**{"WH-EAST": {"A": 5}, "WH-WEST": {"B": 2}})
+    east, west = (
+        SourcingRule(location_ids=frozenset({"WH-EAST"})),
+        SourcingRule(location_ids=frozenset({"WH-WEST"})),
+    )
+    with pytest.raises(InsufficientStock) as short:
+        plan_by_rules([east, west], NETWORK, EAST, {"A": 3, "B": 3}, available)
+    assert [(s.sku, s.available) for s in short.value.lines] == [("B", 2)]
+    # Each SKU is covered by a rule, but no single rule covers both.
+    with pytest.raises(FailedPrecondition, match="no single sourcing rule"):
+        plan_by_rules([east, west], NETWORK, EAST, {"A": 3, "B": 2}, available)
+
+
+def test_a_rule_admits_stores_only_when_they_may_ship_and_regions_only_as_told() -> None:
+    boston = NETWORK[3]
+    assert not SourcingRule().admits(boston, EAST)
+    assert SourcingRule(stores_may_ship=True).admits(boston, EAST)
+    assert not SourcingRule(stores_may_ship=True, same_region_only=True).admits(
+        boston, Destination("west")
+    )

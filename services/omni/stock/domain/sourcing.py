@@ -6,12 +6,14 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from omni.platform.errors import FailedPrecondition
 from omni.stock.domain.model import InsufficientStock, Location, LocationKind, ShortLine
 
 Available = Callable[[str, str], int]  # (sku, location_id) -> units available
 Plan = dict[tuple[str, str], int]  # (sku, location_id) -> units
+T = TypeVar("T")
 # Beyond this many location combinations, the split falls back to a greedy choice.
 COMBINATION_BUDGET = 20_000
 
@@ -88,25 +90,52 @@ def plan_by_rules(
     lines: dict[str, int],
     available: Available,
 ) -> Plan:
-    """The plan of the first rule, in order, that fills every line within its limits; short
-    lines of the widest rule tried (each SKU's best) if none does."""
-    short: dict[str, ShortLine] = {}
+    """The plan of the first rule, in order, that fills every line within its limits (see
+    by_rules)."""
+    return by_rules(
+        rules,
+        locations,
+        destination,
+        lines,
+        lambda admitted: plan_shipment(admitted, destination, lines, available),
+        lambda plan: plan,
+    )
+
+
+def by_rules(
+    rules: list[SourcingRule],
+    locations: list[Location],
+    destination: Destination,
+    lines: dict[str, int],
+    attempt: Callable[[list[Location]], T],
+    plan_of: Callable[[T], Plan],
+) -> T:
+    """What `attempt` makes of the locations of the first rule, in order, that fills every
+    line within its limits. Else the SKUs no rule could cover, each with the most any rule
+    could (InsufficientStock); or, when some rule covers each SKU but none the whole order
+    within its limits, FailedPrecondition."""
+    best = dict.fromkeys(lines, 0)  # per SKU, the most units a rule could give
     for rule in rules:
         admitted = [loc for loc in locations if rule.admits(loc, destination)]
         try:
-            plan = plan_shipment(admitted, destination, lines, available)
+            made = attempt(admitted)
         except InsufficientStock as exc:
-            for line in exc.lines:
-                if line.sku not in short or line.available > short[line.sku].available:
-                    short[line.sku] = line
+            short = {line.sku: line.available for line in exc.lines}
+            for sku, qty in lines.items():
+                best[sku] = max(best[sku], short.get(sku, qty))
             continue
-        if not rule.max_locations or len({loc for _, loc in plan}) <= rule.max_locations:
-            return plan
-    if not short:  # every rule could fill it, only over more locations than it allows
-        raise FailedPrecondition(
-            "no sourcing rule of the channel fills the order from few enough locations"
-        )
-    raise InsufficientStock(list(short.values()))
+        used = {loc for _, loc in plan_of(made)}
+        if not rule.max_locations or len(used) <= rule.max_locations:
+            return made
+        best = dict(lines)  # all there, over more locations than the rule allows
+    short_lines = [
+        ShortLine(sku, "", qty, best[sku]) for sku, qty in lines.items() if best[sku] < qty
+    ]
+    if short_lines:
+        raise InsufficientStock(short_lines)
+    raise FailedPrecondition(
+        "no single sourcing rule of the channel fills the whole order within its limits"
+    )
 
 
 def plan_presale(

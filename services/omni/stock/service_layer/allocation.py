@@ -273,24 +273,33 @@ def _presell(
         wanted: dict[str, int] = {}
         for sku, qty in req.lines:
             wanted[sku] = wanted.get(sku, 0) + qty
+
+        def presell(candidates: list[Location], short_at: str = "") -> ops.Presold:
+            return sourcing.plan_presale(
+                candidates,
+                wanted,
+                lambda sku, loc: book.level(sku, loc).available,
+                lambda sku, loc: book.level(sku, loc).presellable,
+                room,
+                short_at,
+            )
+
         if req.pickup_location_id:
             store = locations[req.pickup_location_id]
-            candidates, short_at = [store], store.id
-        else:
-            near = locations.get(req.near_location_id)
-            places = [loc for loc in locations.values() if loc.ships and loc is not near]
-            to = req.ship_to or Destination(near.region, near.latitude, near.longitude)  # type: ignore[union-attr]
-            if rules:  # where any of the channel's rules may source
-                places = [p for p in places if any(r.admits(p, to) for r in rules)]
-            candidates, short_at = sourcing.rank(places, to), ""
-        return sourcing.plan_presale(
-            candidates,
-            wanted,
-            lambda sku, loc: book.level(sku, loc).available,
-            lambda sku, loc: book.level(sku, loc).presellable,
-            room,
-            short_at,
-        )
+            return presell([store], store.id)
+        near = locations.get(req.near_location_id)
+        places = [loc for loc in locations.values() if loc.ships and loc is not near]
+        to = req.ship_to or Destination(near.region, near.latitude, near.longitude)  # type: ignore[union-attr]
+        if rules:  # rule by rule, as the shelf alone was sourced
+            return sourcing.by_rules(
+                rules,
+                places,
+                to,
+                wanted,
+                lambda admitted: presell(sourcing.rank(admitted, to)),
+                lambda presold: presold[0],
+            )
+        return presell(sourcing.rank(places, to))
 
     return plan
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import asdict
 from datetime import datetime
@@ -21,7 +20,6 @@ from omni.stock.domain.model import (
     Location,
     MovementKind,
     Reservation,
-    ReservationStatus,
     StockLevel,
 )
 from omni.stock.domain.transfers import Transfer, TransferStatus, is_transfer_hold
@@ -160,40 +158,28 @@ async def release(tx: Transaction, cmd: commands.Release) -> Reservation:
     _require_at_store(res, cmd.lines)
     requested = ops.merge_lines(cmd.lines) if cmd.lines is not None else None
     ops.release(book, res, requested)
-    await _cancel_unwanted(tx, book, res, bringing)
-    await _give_back_capacity(tx, [res])
-    return await _saved_reservation(tx, res, book)
-
-
-async def _give_back_capacity(tx: Transaction, released: list[Reservation]) -> None:
-    """Ship orders given up before any unit shipped give back the places they took in their
-    locations' day (omni.stock.service_layer.allocation.Sourcing)."""
-    ended = (ReservationStatus.RELEASED, ReservationStatus.EXPIRED)
-    done = [r.id for r in released if r.status in ended and not any(ln.committed for ln in r.lines)]
-    charges = await tx.repo.charges(done) if done else []
-    by_day: dict[str, Counter[str]] = {}
-    for _, loc, day in charges:
-        by_day.setdefault(day, Counter())[loc] += 1
-    for day, given in sorted(by_day.items()):
-        taken = await tx.repo.lock_load(given, day)
-        await tx.repo.save_load(day, {loc: max(0, taken[loc] - n) for loc, n in given.items()})
-    await tx.repo.drop_charges(charges)
+    cancelled = await _cancel_unwanted(tx, book, res, bringing)
+    saved = await _saved_reservation(tx, res, book)
+    for transfer in cancelled:  # after the book: the locks in save_book's order
+        await tx.save_transfer(transfer, ops.LevelBook())
+    return saved
 
 
 async def _cancel_unwanted(
     tx: Transaction, book: ops.LevelBook, res: Reservation, bringing: list[Transfer]
-) -> None:
-    """Cancels the transfers bringing units `res` no longer has coming."""
+) -> list[Transfer]:
+    """Cancels the transfers bringing units `res` no longer has coming (their levels in
+    `book`; the transfers are the caller's to save)."""
     waits = {line.sku for line in res.lines if line.coming}
     unwanted = [t for t in bringing if not waits & {line.sku for line in t.lines}]
     if not unwanted:
-        return
+        return []
     holds = await tx.repo.get_reservations([t.reservation_id for t in unwanted], lock=True)
     for transfer in unwanted:
         held = holds[transfer.reservation_id]
         transfer.cancel(book, held, f"its order {res.reference} no longer wants it", utcnow(), res)
         await tx.repo.save_reservation(held)
-        await tx.save_transfer(transfer, ops.LevelBook())  # the levels: in `book`, saved after
+    return unwanted
 
 
 def _transfer_keys(moving: list[Transfer]) -> set[ops.Key]:
@@ -248,7 +234,6 @@ async def expire_due(tx: Transaction, now: datetime, limit: int = 200) -> int:
     for res in due:
         ops.release(book, res, expired=True)
         await tx.repo.save_reservation(res)
-    await _give_back_capacity(tx, due)
     await tx.save_book(book)
     return len(due)
 

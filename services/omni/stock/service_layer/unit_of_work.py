@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -15,12 +16,30 @@ from omni.stock.adapters.events import to_outbox
 from omni.stock.adapters.repository import StockRepository
 from omni.stock.domain.book import Key, LevelBook
 from omni.stock.domain.channels import ChannelView
-from omni.stock.domain.events import ChannelViewChanged, Event, LocationChanged, StockLevelChanged
-from omni.stock.domain.model import Location
+from omni.stock.domain.events import (
+    BackorderChanged,
+    ChannelViewChanged,
+    Event,
+    LocationChanged,
+    ReservationChanged,
+    StockLevelChanged,
+)
+from omni.stock.domain.model import Location, Reservation, ReservationStatus
 from omni.stock.domain.purchasing import PurchaseOrder
-from omni.stock.domain.transfers import Transfer
+from omni.stock.domain.transfers import Transfer, TransferStatus
 
 keys = Keys(tables.idempotency_keys)
+ENDED = (ReservationStatus.RELEASED, ReservationStatus.EXPIRED)
+
+
+def _given_up(reservation: Reservation, location_id: str) -> bool:
+    """Whether an allocation gave up the place it took at a location: nothing of it there is
+    held, waited for or shipped; for a transfer's origin (no line there), it ended (a
+    transfer that shipped kept its place already)."""
+    here = [line for line in reservation.lines if line.location_id == location_id]
+    if not here:
+        return reservation.status in ENDED
+    return all(line.outstanding == 0 and line.committed == 0 for line in here)
 
 
 @dataclass
@@ -52,9 +71,21 @@ class Transaction:
 
     async def save_transfer(self, transfer: Transfer, book: LevelBook) -> None:
         """Saves a changed transfer, the levels it moved and its events (its reservation at
-        the origin is saved by the caller, with the repository)."""
+        the origin is saved by the caller, with the repository). A transfer made for an order
+        keeps the place its order took at the origin once it ships, and gives it back if it
+        is cancelled (omni.stock.service_layer.allocation.Sourcing)."""
         await self.repo.save_transfer(transfer)
         await self._saved(transfer, book)
+        if transfer.for_reservation_id and transfer.status in (
+            TransferStatus.IN_TRANSIT,
+            TransferStatus.CANCELLED,
+        ):
+            charges = await self.repo.charges([transfer.for_reservation_id])
+            mine = [c for c in charges if c[1] == transfer.origin_id]
+            if transfer.status is TransferStatus.CANCELLED:
+                await self.give_back(mine)
+            else:
+                await self.repo.drop_charges(mine)  # the place is used: shipped
 
     async def _saved(self, aggregate: PurchaseOrder | Transfer, book: LevelBook) -> None:
         await self.save_book(book)
@@ -90,7 +121,13 @@ class Transaction:
     async def save_book(self, book: LevelBook) -> None:
         """Saves changed levels and their ledger rows, and one event per changed level; then
         the reservations' changes the book recorded (the reservations are saved by the
-        caller, with the repository)."""
+        caller, with the repository), and gives back the places of ship orders given up.
+        Locks in this order: levels, presale policies, the locations' days (as allocation)."""
+        changed = {
+            e.reservation.id: e.reservation
+            for e in book.events
+            if isinstance(e, ReservationChanged | BackorderChanged)
+        }
         await self.repo.save_changes(book.changes, book.changed_levels())
         await self.repo.count_waiting(book.waiting)
         book.waiting.clear()
@@ -98,6 +135,21 @@ class Transaction:
             self.events.append(StockLevelChanged(book.snapshot(key), tuple(movements)))
         self.events.extend(book.events)
         book.events.clear()
+        if changed:
+            charges = await self.repo.charges(list(changed))
+            await self.give_back([c for c in charges if _given_up(changed[c[0]], c[1])])
+
+    async def give_back(self, charges: list[tuple[str, str, str]]) -> None:
+        """Places ship orders took in their locations' day, given back (their charges gone)."""
+        by_day: dict[str, Counter[str]] = {}
+        for _, loc, day in charges:
+            by_day.setdefault(day, Counter())[loc] += 1
+        for day, given in sorted(by_day.items()):
+            taken = await self.repo.lock_load(given, day)
+            await self.repo.save_load(
+                day, {loc: max(0, taken[loc] - n) for loc, n in given.items()}
+            )
+        await self.repo.drop_charges(charges)
 
 
 class UnitOfWork(unit_of_work.UnitOfWork[Transaction, StockRepository]):
