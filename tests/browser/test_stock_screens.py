@@ -8,6 +8,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from omni.console.views import stock as stock_view
+from omni.stock.v1 import stock_pb2 as spb
 from tests.browser.conftest import HOME, World, shot, sign_in
 from tests.helpers.checks import unique
 from tests.helpers.stock import level_of, receive
@@ -50,6 +51,8 @@ async def test_an_associate_sees_levels_but_neither_counts_nor_reads_the_ledger(
     await expect(page.get_by_role("heading", name=f"{sku} at {HOME}")).to_be_visible()
     await expect(page.get_by_label("Units counted on the shelf")).to_have_count(0)
     await expect(page.get_by_role("table", name="Ledger, newest first")).to_have_count(0)
+    await page.goto(f"{world.url}/s/{HOME}/stock")
+    await expect(page.get_by_role("button", name="Pause ship orders")).to_have_count(0)
 
 
 async def test_a_page_that_does_not_exist_says_so_in_words(world: World, page: Page) -> None:
@@ -93,3 +96,39 @@ async def test_a_sku_new_to_the_store_appears_on_an_open_stock_page(
     await receive(world.stock.stub, f"{prefix}-B", HOME, 1)  # and that row is live too
     await expect(page.get_by_role("row", name=f"{prefix}-B 5 0 0 0 5")).to_be_visible()
     assert await page.evaluate("window.notReloaded === true")
+
+
+async def test_a_manager_pauses_the_stores_ship_orders_and_sets_how_many_it_takes(
+    world: World, page: Page
+) -> None:
+    stub = world.stock.stub
+    here = (await stub.GetLocation(spb.GetLocationRequest(id=HOME))).location
+    here.ships, here.taken_today = True, 0
+    await stub.UpdateLocation(spb.UpdateLocationRequest(location=here))
+    try:
+        await sign_in(page, world.url, "manager")
+        await page.goto(f"{world.url}/s/{HOME}/stock")
+        card = page.get_by_role("region", name="Ship orders from this store")
+        await expect(card).to_contain_text("Taking ship orders, with no daily limit.")
+        await card.get_by_role("button", name="Pause ship orders").click()
+        await expect(card.get_by_role("status")).to_have_text(
+            "Paused: no new ship orders come to this store until you resume."
+        )
+        got = (await stub.GetLocation(spb.GetLocationRequest(id=HOME))).location
+        assert got.paused
+        await card.get_by_role("button", name="Resume ship orders").click()
+        await expect(card.get_by_role("status")).to_have_text("Taking ship orders again.")
+        await card.get_by_label("Ship orders a day, at most (empty: no limit)").fill("lots")
+        await card.get_by_role("button", name="Save").click()
+        await expect(card.get_by_role("alert")).to_contain_text("Enter how many ship orders")
+        await card.get_by_label("Ship orders a day, at most (empty: no limit)").fill("12")
+        await card.get_by_role("button", name="Save").click()
+        await expect(card.get_by_role("status")).to_have_text("Up to 12 ship orders a day.")
+        await shot(page, "stock-ship-orders")
+        got = (await stub.GetLocation(spb.GetLocationRequest(id=HOME))).location
+        assert (got.paused, got.daily_capacity) == (False, 12)
+    finally:
+        reset = spb.SetLocationCapacityRequest(location_id=HOME, no_limit=True, paused=False)
+        await stub.SetLocationCapacity(reset)
+        here.ships = False
+        await stub.UpdateLocation(spb.UpdateLocationRequest(location=here))

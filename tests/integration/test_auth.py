@@ -375,6 +375,9 @@ STORE_CASES: dict[str, Build] = {
         shop, store, lambda sku: spb.ListMovementsRequest(sku=sku, location_id=store)
     ),
     "stock/Scan": _scan,
+    "stock/SetLocationCapacity": lambda shop, store: _ready(
+        spb.SetLocationCapacityRequest(location_id=store, paused=True)
+    ),
     "stock/CreatePurchaseOrder": lambda shop, store: _ready(new_purchase_order(shop, store)),
     "stock/CreateTransfer": lambda shop, store: new_transfer(shop, store, WAREHOUSE),
     "stock/ReadyTransfer": lambda shop, store: _then(
@@ -629,6 +632,7 @@ async def everything(shop: Shop) -> list[Message]:
     seen: list[Message] = [
         await stock.GetAvailability(spb.GetAvailabilityRequest(skus=sorted(shop.skus))),
         await stock.ListChannelViews(spb.ListChannelViewsRequest()),
+        await stock.ListLocations(spb.ListLocationsRequest()),
         await stock.ListPresalePolicies(spb.ListPresalePoliciesRequest()),
         await stock.GetSourcingRules(spb.GetSourcingRulesRequest(channel=cpb.CHANNEL_APP)),
         await shop.orders.stub.ListOrders(opb.ListOrdersRequest(page_size=500)),

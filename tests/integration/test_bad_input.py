@@ -378,6 +378,23 @@ CASES += [
         ),
         NOT_FOUND,
     ),
+    ("SetLocationCapacity", pb.SetLocationCapacityRequest(location_id="L1"), INVALID),
+    (
+        "SetLocationCapacity",
+        pb.SetLocationCapacityRequest(location_id="L1", daily_capacity=-1),
+        INVALID,
+    ),
+    (
+        "SetLocationCapacity",
+        pb.SetLocationCapacityRequest(location_id="L1", daily_capacity=5, no_limit=True),
+        INVALID,
+    ),
+    ("SetLocationCapacity", pb.SetLocationCapacityRequest(paused=True), INVALID),
+    (
+        "SetLocationCapacity",
+        pb.SetLocationCapacityRequest(location_id="NOWHERE", paused=True),
+        grpc.StatusCode.NOT_FOUND,
+    ),
     ("SetSourcingRules", pb.SetSourcingRulesRequest(), INVALID),
     (
         "SetSourcingRules",

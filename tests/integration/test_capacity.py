@@ -86,12 +86,20 @@ async def test_a_full_or_paused_location_is_skipped_for_the_next_best(
     places = [(await a.Allocate(ship_north(sku))).reservation for _ in range(4)]
     assert [r.lines[0].location_id for r in places] == ["WH-NEAR"] * 3 + ["WH-FAR"]
 
-    near = location("WH-NEAR", region="north", paused=True)
-    await a.UpdateLocation(pb.UpdateLocationRequest(location=near))
+    pause = pb.SetLocationCapacityRequest(location_id="WH-NEAR", paused=True)
+    got = (await a.SetLocationCapacity(pause)).location
+    assert (got.paused, got.daily_capacity, got.taken_today) == (True, 3, 3)
     await a.Release(pb.ReleaseRequest(reservation_id=places[0].id))  # room again, but paused
     assert (await a.Allocate(ship_north(sku))).reservation.lines[0].location_id == "WH-FAR"
+    # A change of the location's other attributes keeps its capacity and pause.
+    renamed = location("WH-NEAR", name="Near", region="north")
+    await a.UpdateLocation(pb.UpdateLocationRequest(location=renamed))
     got = (await a.GetLocation(pb.GetLocationRequest(id="WH-NEAR"))).location
-    assert (got.paused, got.HasField("daily_capacity"), got.taken_today) == (True, False, 2)
+    assert (got.name, got.paused, got.daily_capacity, got.taken_today) == ("Near", True, 3, 2)
+    resume = pb.SetLocationCapacityRequest(location_id="WH-NEAR", paused=False, no_limit=True)
+    got = (await a.SetLocationCapacity(resume)).location
+    assert (got.paused, got.HasField("daily_capacity")) == (False, False)
+    assert (await a.Allocate(ship_north(sku))).reservation.lines[0].location_id == "WH-NEAR"
 
 
 async def test_pickup_orders_and_plain_reservations_take_no_place(replicas: list[Stock]) -> None:

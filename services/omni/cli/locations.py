@@ -57,19 +57,16 @@ async def _list(args: argparse.Namespace) -> None:
 
 
 async def _change(args: argparse.Namespace) -> None:
-    """Reads the location, changes one thing and writes it back whole (UpdateLocation
-    replaces a location)."""
+    """One change (SetLocationCapacity): the rest of the location stays as it is."""
+    request = pb.SetLocationCapacityRequest(location_id=args.location)
+    if args.action == "capacity":
+        if args.orders.lower() == "none":
+            request.no_limit = True
+        else:
+            request.daily_capacity = quantity("orders", args.orders, zero=True)
+    else:
+        request.paused = args.action == "pause"
     async with client.channel(args.stock, args.token) as conn:
         stub = stock_pb2_grpc.StockServiceStub(conn)
-        loc = (await stub.GetLocation(pb.GetLocationRequest(id=args.location))).location
-        if args.action == "capacity":
-            if args.orders.lower() == "none":
-                loc.ClearField("daily_capacity")
-            else:
-                loc.daily_capacity = quantity("orders", args.orders, zero=True)
-        else:
-            loc.paused = args.action == "pause"
-        loc.taken_today = 0  # read only
-        await stub.UpdateLocation(pb.UpdateLocationRequest(location=loc))
-        now = (await stub.GetLocation(pb.GetLocationRequest(id=args.location))).location
-    out().print(_table([now]))
+        reply = await stub.SetLocationCapacity(request)
+    out().print(_table([reply.location]))

@@ -77,6 +77,7 @@ def routes() -> list[Route | Mount]:
         Route(f"{STORE}/stock/live", stock_live.stock_live, methods=get),
         Route(f"{STORE}/stock/item", stock.sku_page, methods=get),  # ?sku=
         Route(f"{STORE}/stock/item/{{action}}", stock.change, methods=post),
+        Route(f"{STORE}/stock/shipping", stock.shipping, methods=post),
         Route(f"{STORE}/deliveries", deliveries.deliveries_page, methods=get),
         Route(f"{STORE}/deliveries/{{kind}}/{{id}}", deliveries.delivery_page, methods=get),
         Route(f"{STORE}/deliveries/{{kind}}/{{id}}/receive", deliveries.receive, methods=post),

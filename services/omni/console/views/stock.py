@@ -1,5 +1,5 @@
 """Stock at this store: every level, live; one SKU's ledger; a manager's count and
-adjustment."""
+adjustment; the ship orders the store takes (its daily capacity, and a pause)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from omni.console.web import (
     session,
     signed_in,
 )
+from omni.platform.auth import Role
 from omni.stock.v1 import stock_pb2 as spb
 
 PAGE = 100
@@ -75,13 +76,77 @@ async def levels_at(app: Console, who: Session, shelf: Shelf) -> spb.ListLevelsR
 async def stock_page(request: Request) -> Response:
     shelf = Shelf.of(request)
     context: dict[str, object] = {"section": "stock", "store": shelf.store, "shelf": shelf}
+    app, who = console(request), session(request)
     try:
-        page = await levels_at(console(request), session(request), shelf)
+        page = await levels_at(app, who, shelf)
         skus = [level.sku for level in page.levels]
         context |= {"levels": page.levels, "after": page.next_page_token, "drawn": drawn(skus)}
     except Refused as exc:
         context |= {"levels": [], "refusal": exc.words}
+    context |= await _shipping_context(app, who, shelf.store)
     return render(request, "stock.html", **context)
+
+
+async def _shipping_context(app: Console, who: Session, store: str) -> dict[str, object]:
+    found = await attempt(
+        app.backends.call(
+            "stock", app.backends.stock.GetLocation, spb.GetLocationRequest(id=store), who.token
+        )
+    )
+    return {
+        "place": found.location if isinstance(found, spb.GetLocationResponse) else None,
+        "sets_shipping": who.role in (Role.MANAGER, Role.SERVICE),  # stock decides
+    }
+
+
+@signed_in
+async def shipping(request: Request) -> Response:
+    """A manager pauses or resumes the store's ship orders, or sets how many it takes a day."""
+    store = request.path_params["store"]
+    app, who, form = console(request), session(request), await fields(request)
+    done, refusal = "", ""
+    try:
+        change = _shipping_change(store, form)
+        reply = await app.backends.call(
+            "stock", app.backends.stock.SetLocationCapacity, change, who.token
+        )
+        done = _shipping_done(change, reply.location)
+    except Refused as exc:
+        refusal = exc.words
+    context = await _shipping_context(app, who, store)
+    return render(
+        request,
+        "_shipping.html",
+        store=store,
+        shipping_done=done,
+        shipping_refusal=refusal,
+        **context,
+    )
+
+
+def _shipping_change(store: str, form: Mapping[str, str]) -> spb.SetLocationCapacityRequest:
+    change = spb.SetLocationCapacityRequest(location_id=store)
+    if "paused" in form:
+        change.paused = form["paused"] == "yes"
+        return change
+    typed = form.get("capacity", "").strip()
+    if not typed:
+        change.no_limit = True
+    elif typed.isdecimal() and len(typed) <= 7:
+        change.daily_capacity = int(typed)
+    else:
+        raise _form_says("Enter how many ship orders a day, e.g. 40, or leave it empty.")
+    return change
+
+
+def _shipping_done(change: spb.SetLocationCapacityRequest, now: spb.Location) -> str:
+    if change.HasField("paused"):
+        if now.paused:
+            return "Paused: no new ship orders come to this store until you resume."
+        return "Taking ship orders again."
+    if now.HasField("daily_capacity"):
+        return f"Up to {now.daily_capacity} ship orders a day."
+    return "No daily limit on ship orders."
 
 
 @signed_in

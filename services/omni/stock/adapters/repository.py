@@ -148,9 +148,19 @@ class StockRepository:
         return bool(await insert_ignoring_conflicts(self.conn, locations, [row], "id"))
 
     async def update_location(self, loc: Location) -> bool:
-        """Replaces the location's attributes; False if it does not exist."""
+        """Replaces the location's attributes but its capacity and pause (set_capacity);
+        False if it does not exist."""
         stmt = update(locations).where(locations.c.id == loc.id)
         values = {**_location_row(loc), "updated_at": utcnow()}
+        for kept in ("daily_capacity", "paused"):
+            del values[kept]
+        return (await self.conn.execute(stmt.values(values))).rowcount == 1
+
+    async def set_capacity(self, location_id: str, changes: dict[str, Any]) -> bool:
+        """Sets `daily_capacity` and/or `paused` of a location, in one statement (changes to
+        the other never lost); False if it does not exist."""
+        stmt = update(locations).where(locations.c.id == location_id)
+        values = {**changes, "updated_at": utcnow()}
         return (await self.conn.execute(stmt.values(values))).rowcount == 1
 
     # Sourcing rules ------------------------------------------------------------------

@@ -97,6 +97,18 @@ class Allocate:
     by_transfer: bool = added(False)
 
 
+UNCHANGED = -1  # SetLocationCapacity: the capacity stays as it is
+
+
+@dataclass(frozen=True, slots=True)
+class SetLocationCapacity:
+    """`daily_capacity`: a number, None (no limit) or UNCHANGED; `paused`: None to keep."""
+
+    location_id: str
+    daily_capacity: int | None = UNCHANGED
+    paused: bool | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Restock:
     """Returned units taken in at a location: (sku, quantity, damaged) per line."""

@@ -34,6 +34,7 @@ PURCHASE_ORDER_READERS = (Role.ASSOCIATE, Role.MANAGER, Role.SERVICE)
 ACCESS: Access = {
     "CreateLocation": unbound(),  # the network's shape: trusted systems only
     "UpdateLocation": unbound(),
+    "SetLocationCapacity": at_store(Role.MANAGER),
     # Staff helping a customer look at every store; scanners only scan.
     "GetLocation": network(*_READERS),
     "ListLocations": network(*_READERS),
@@ -117,6 +118,13 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         cmd = commands.UpdateLocation(requests.location(request.location))
         loc = await handlers.update_location(self._s.uow, cmd)
         return pb.UpdateLocationResponse(location=convert.location_to_proto(loc))
+
+    async def SetLocationCapacity(
+        self, request: pb.SetLocationCapacityRequest, context: Ctx
+    ) -> pb.SetLocationCapacityResponse:
+        cmd = requests.set_location_capacity(request)
+        loc, taken = await handlers.set_location_capacity(self._s.uow, cmd)
+        return pb.SetLocationCapacityResponse(location=convert.location_to_proto(loc, taken))
 
     async def GetLocation(
         self, request: pb.GetLocationRequest, context: Ctx

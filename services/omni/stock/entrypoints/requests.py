@@ -58,6 +58,24 @@ def location(msg: pb.Location) -> Location:
     )
 
 
+def set_location_capacity(msg: pb.SetLocationCapacityRequest) -> commands.SetLocationCapacity:
+    capacity: int | None = commands.UNCHANGED
+    if msg.no_limit:
+        if msg.HasField("daily_capacity"):
+            raise InvalidArgument("give daily_capacity or no_limit, not both")
+        capacity = None
+    elif msg.HasField("daily_capacity"):
+        capacity = check.non_negative("daily_capacity", msg.daily_capacity, maximum=10_000_000)
+    paused = msg.paused if msg.HasField("paused") else None
+    if capacity == commands.UNCHANGED and paused is None:
+        raise InvalidArgument("give daily_capacity, no_limit or paused: nothing would change")
+    return commands.SetLocationCapacity(
+        location_id=check.identifier("location_id", msg.location_id),
+        daily_capacity=capacity,
+        paused=paused,
+    )
+
+
 def channel_view(msg: pb.ChannelView) -> ChannelView:
     buffers: dict[LocationKind, int] = {}
     for i, buffer in enumerate(msg.buffers):

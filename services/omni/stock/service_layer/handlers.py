@@ -39,11 +39,36 @@ async def update_location(uow: UnitOfWork, cmd: commands.UpdateLocation) -> Loca
 
 @in_transaction
 async def _save_location(tx: Transaction, location: Location, *, create: bool) -> Location:
-    if create and not await tx.add_location(location):
-        raise AlreadyExists(f"location {location.id} already exists")
-    if not create and not await tx.update_location(location):
+    if create:
+        if not await tx.add_location(location):
+            raise AlreadyExists(f"location {location.id} already exists")
+        return location
+    stored = await tx.update_location(location)
+    if stored is None:
         raise NotFound(f"location {location.id} does not exist")
-    return location
+    return stored
+
+
+async def set_location_capacity(
+    uow: UnitOfWork, cmd: commands.SetLocationCapacity
+) -> tuple[Location, int]:
+    """The location with its new capacity and/or pause, and the ship orders it took today."""
+    current_caller().require_store(cmd.location_id)  # a store's manager: their own store
+    return await _set_capacity(uow, cmd)
+
+
+@in_transaction
+async def _set_capacity(tx: Transaction, cmd: commands.SetLocationCapacity) -> tuple[Location, int]:
+    changes: dict[str, object] = {}
+    if cmd.daily_capacity != commands.UNCHANGED:
+        changes["daily_capacity"] = cmd.daily_capacity
+    if cmd.paused is not None:
+        changes["paused"] = cmd.paused
+    stored = await tx.set_capacity(cmd.location_id, changes)
+    if stored is None:
+        raise NotFound(f"location {cmd.location_id} does not exist")
+    taken = await tx.repo.load_today(utcnow().date().isoformat())
+    return stored, taken.get(stored.id, 0)
 
 
 @in_transaction

@@ -101,12 +101,23 @@ class Transaction:
             self.events.append(LocationChanged(location))
         return added
 
-    async def update_location(self, location: Location) -> bool:
-        """False if there is no such location."""
-        updated = await self.repo.update_location(location)
-        if updated:
-            self.events.append(LocationChanged(location))
-        return updated
+    async def update_location(self, location: Location) -> Location | None:
+        """The location as stored now (its capacity and pause kept); None if there is no such
+        location."""
+        if not await self.repo.update_location(location):
+            return None
+        return await self._announce(location.id)
+
+    async def set_capacity(self, location_id: str, changes: dict[str, object]) -> Location | None:
+        """The location with its new capacity and/or pause; None if there is no such one."""
+        if not await self.repo.set_capacity(location_id, changes):
+            return None
+        return await self._announce(location_id)
+
+    async def _announce(self, location_id: str) -> Location:
+        stored = (await self.repo.locations([location_id]))[location_id]
+        self.events.append(LocationChanged(stored))
+        return stored
 
     async def set_channel_view(self, view: ChannelView) -> None:
         await self.repo.set_channel_view(view)
