@@ -134,10 +134,16 @@ class Transaction:
         the reservations' changes the book recorded (the reservations are saved by the
         caller, with the repository), and gives back the places of ship orders given up.
         Locks in this order: levels, presale policies, the locations' days (as allocation)."""
+        # Only a reservation that gave up a location (or ended) may have a place to give
+        # back: a commit, the common change, costs no read of the charges.
         changed = {
             e.reservation.id: e.reservation
             for e in book.events
             if isinstance(e, ReservationChanged | BackorderChanged)
+            and (
+                e.reservation.status in ENDED
+                or any(_given_up(e.reservation, ln.location_id) for ln in e.reservation.lines)
+            )
         }
         await self.repo.save_changes(book.changes, book.changed_levels())
         await self.repo.count_waiting(book.waiting)
