@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from omni.platform.channels import RejectionReason
 from omni.platform.errors import FailedPrecondition
 from omni.stock.domain import book as ops
 from omni.stock.domain import scans
@@ -269,3 +270,31 @@ def test_releasing_more_than_is_still_held_gives_back_what_is_held() -> None:
     assert res.status is ReservationStatus.RELEASED
     assert (res.lines[0].committed, res.lines[0].released) == (1, 2)
     assert book.level("A", "L1").reserved == 0
+
+
+@pytest.mark.parametrize(
+    ("reason", "after", "kinds"),
+    [
+        # 5 on hand, 2 held by the reservation, 1 by another: (on_hand, reserved, damaged).
+        (RejectionReason.MISMATCH, (3, 1, 0), [MovementKind.ADJUSTMENT]),
+        (RejectionReason.NO_VARIANCE, (5, 1, 0), [MovementKind.RELEASE]),
+        (RejectionReason.DAMAGED, (3, 1, 2), [MovementKind.DAMAGE]),
+        (RejectionReason.NOT_IN_STOCK, (0, 1, 0), [MovementKind.ADJUSTMENT, MovementKind.COUNT]),
+    ],
+)
+def test_a_stores_rejection_corrects_the_level_as_its_reason_says(
+    reason: RejectionReason, after: tuple[int, int, int], kinds: list[MovementKind]
+) -> None:
+    book = book_with(A=(5, 1, 0))
+    res = hold(book, {("A", "L1"): 2})
+    book.changes.clear()
+    book.events.clear()
+    ops.write_off(book, res, {("A", "L1"): 2}, actor="anna", reason=reason)
+    level = book.level("A", "L1")
+    assert (level.on_hand, level.reserved, level.damaged) == after
+    assert [c.movement.kind for c in book.changes] == kinds
+    assert all(c.movement.actor == "anna" for c in book.changes)
+    assert res.status is ReservationStatus.RELEASED
+    # Zeroed while another order still holds a unit there: a count shortage says so.
+    shortages = [e for e in book.events if isinstance(e, CountShortage)]
+    assert len(shortages) == (reason is RejectionReason.NOT_IN_STOCK)

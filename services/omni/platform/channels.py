@@ -12,3 +12,13 @@ class Channel(StrEnum):
     POS = "POS"
     MARKETPLACE = "MARKETPLACE"
     CALL_CENTER = "CALL_CENTER"
+
+
+class RejectionReason(StrEnum):
+    """Why a store could not fill units given to it, which says how its stock is corrected
+    (omni.common.v1.RejectionReason)."""
+
+    NOT_IN_STOCK = "NOT_IN_STOCK"  # none there: on_hand of the SKU becomes zero
+    MISMATCH = "MISMATCH"  # fewer there than counted: on_hand drops by the units
+    DAMAGED = "DAMAGED"  # there but unsellable: moved to damaged
+    NO_VARIANCE = "NO_VARIANCE"  # there and sellable: only released

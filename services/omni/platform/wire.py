@@ -8,11 +8,17 @@ from datetime import UTC, datetime
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from omni.common.v1 import common_pb2 as cpb
-from omni.platform.channels import Channel
+from omni.platform.channels import Channel, RejectionReason
 from omni.platform.errors import InvalidArgument
 
 CHANNELS: dict[Channel, cpb.Channel] = {c: getattr(cpb, f"CHANNEL_{c.value}") for c in Channel}
 CHANNELS_FROM_PROTO: dict[int, Channel] = {v: k for k, v in CHANNELS.items()}
+REJECTION_REASONS: dict[RejectionReason, cpb.RejectionReason] = {
+    r: getattr(cpb, f"REJECTION_REASON_{r.value}") for r in RejectionReason
+}
+REJECTION_REASONS_FROM_PROTO: dict[int, RejectionReason] = {
+    v: k for k, v in REJECTION_REASONS.items()
+}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -28,6 +34,14 @@ def required_channel(value: int) -> Channel:
             "channel must be one of " + ", ".join(cpb.Channel.keys()[1:]) + f", got {value}"
         )
     return CHANNELS_FROM_PROTO[value]
+
+
+def rejection_reason(field: str, value: int) -> RejectionReason:
+    """A rejection's reason, which it must give."""
+    if value not in REJECTION_REASONS_FROM_PROTO:
+        names = ", ".join(cpb.RejectionReason.keys()[1:])
+        raise InvalidArgument(f"{field} must be one of {names}, got {value}")
+    return REJECTION_REASONS_FROM_PROTO[value]
 
 
 def timestamp(value: datetime) -> Timestamp:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from omni.platform.channels import RejectionReason
 from omni.platform.errors import FailedPrecondition
 from omni.stock.domain.events import (
     AllocationRejected,
@@ -257,26 +258,40 @@ def release(
 
 
 def write_off(
-    book: LevelBook, reservation: Reservation, requested: dict[Key, int], actor: str
+    book: LevelBook,
+    reservation: Reservation,
+    requested: dict[Key, int],
+    actor: str,
+    reason: RejectionReason = RejectionReason.MISMATCH,
 ) -> None:
-    """Held units that are not there after all: on_hand and reserved both drop (one
-    ADJUSTMENT movement per line, referencing the reservation)."""
+    """Held units a store cannot fill leave the reservation, and `reason` corrects the level:
+    MISMATCH (not there after all): on_hand and reserved both drop (ADJUSTMENT); DAMAGED:
+    they move from on_hand to damaged (DAMAGE); NO_VARIANCE: only released (RELEASE);
+    NOT_IN_STOCK: written off, then on_hand counted zero (COUNT; a CountShortage if other
+    reservations still hold units there). Each movement references the reservation."""
     if reservation.status is not ReservationStatus.ACTIVE:
         raise FailedPrecondition(
             f"reservation {reservation.id} is {reservation.status.value}; it holds nothing "
             "to write off"
         )
     _check_held(reservation, requested, "write off")
+    note = {"reference": reservation.id, "actor": actor}
     for (sku, loc), qty in requested.items():
-        book.apply(
-            sku,
-            loc,
-            MovementKind.ADJUSTMENT,
-            on_hand=-_still_counted(book.level(sku, loc), qty),
-            reserved=-qty,
-            reference=reservation.id,
-            actor=actor,
-        )
+        gone = _still_counted(book.level(sku, loc), qty)
+        match reason:
+            case RejectionReason.NO_VARIANCE:
+                book.apply(sku, loc, MovementKind.RELEASE, reserved=-qty, **note)
+            case RejectionReason.DAMAGED:
+                delta = {"on_hand": -gone, "damaged": gone}
+                book.apply(sku, loc, MovementKind.DAMAGE, reserved=-qty, **delta, **note)
+            case _:
+                book.apply(sku, loc, MovementKind.ADJUSTMENT, on_hand=-gone, reserved=-qty, **note)
+        if reason is RejectionReason.NOT_IN_STOCK:
+            level = book.level(sku, loc)
+            if level.on_hand:
+                book.apply(sku, loc, MovementKind.COUNT, on_hand=-level.on_hand, **note)
+            if level.reserved > level.on_hand:  # promised to others, and none there
+                book.events.append(CountShortage(level.copy(), 0, level.reserved))
         reservation.line(sku, loc).released += qty
     if all(line.outstanding == 0 for line in reservation.lines):
         reservation.status = ReservationStatus.RELEASED

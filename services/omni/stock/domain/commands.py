@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from omni.platform.channels import RejectionReason
 from omni.platform.fingerprints import added
 from omni.stock.domain.channels import Channel, ChannelView
 from omni.stock.domain.model import Location, ScanKind
@@ -95,6 +96,8 @@ class Allocate:
     channel: Channel | None = added(None)  # noqa: RUF009 (added() is a dataclasses.field)
     # With near_location_id: the units are brought there by transfer, for its customer.
     by_transfer: bool = added(False)
+    # Locations that must not fill it (stores that rejected these units).
+    excluded: tuple[str, ...] = added(())  # sorted
 
 
 UNCHANGED = -1  # SetLocationCapacity: the capacity stays as it is
@@ -126,6 +129,8 @@ class WriteOff:
     lines: tuple[tuple[str, str, int], ...]
     idempotency_key: str
     actor: str = ""
+    # A store's rejection says how its level is corrected; MISMATCH is a plain write-off.
+    reason: RejectionReason = added(RejectionReason.MISMATCH)  # noqa: RUF009
 
 
 @dataclass(frozen=True, slots=True)

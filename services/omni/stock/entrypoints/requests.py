@@ -10,9 +10,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from omni.common.v1 import common_pb2 as cpb
 from omni.platform import validation as check
+from omni.platform.channels import RejectionReason
 from omni.platform.clock import utcnow
 from omni.platform.errors import InvalidArgument
-from omni.platform.wire import channel, required_channel, time_from
+from omni.platform.wire import channel, rejection_reason, required_channel, time_from
 from omni.stock import convert
 from omni.stock.domain import commands
 from omni.stock.domain.channels import Channel, ChannelView
@@ -156,6 +157,9 @@ def allocate(msg: pb.AllocateRequest) -> commands.Allocate:
                 )
         case _:
             raise InvalidArgument("a fulfilment is required: ship, pickup or near")
+    excluded = _excluded(msg.exclude_location_ids)
+    if pickup in excluded:
+        raise InvalidArgument("exclude_location_ids names the pickup store the order is for")
     return commands.Allocate(
         idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
         reference=check.optional_identifier("reference", msg.reference),
@@ -172,7 +176,20 @@ def allocate(msg: pb.AllocateRequest) -> commands.Allocate:
         by_transfer=by_transfer,
         ttl_seconds=check.non_negative("ttl_seconds", msg.ttl_seconds, maximum=MAX_TTL_SECONDS),
         channel=channel(msg.channel),
+        excluded=excluded,
     )
+
+
+MAX_EXCLUDED = 100
+
+
+def _excluded(ids: Iterable[str]) -> tuple[str, ...]:
+    """Locations an allocation must not use, sorted (the request's fingerprint)."""
+    names = list(ids)
+    if len(names) > MAX_EXCLUDED:
+        raise InvalidArgument(f"exclude_location_ids: at most {MAX_EXCLUDED}, not {len(names)}")
+    checked = (check.identifier(f"exclude_location_ids[{i}]", n) for i, n in enumerate(names))
+    return tuple(sorted(set(checked)))
 
 
 def restock(msg: pb.RestockRequest) -> commands.Restock:
@@ -200,6 +217,11 @@ def write_off(msg: pb.WriteOffRequest) -> commands.WriteOff:
         lines=_located_lines(msg.lines),
         idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
         actor=check.text("actor", msg.actor),
+        reason=(
+            rejection_reason("reason", msg.reason)
+            if msg.reason
+            else RejectionReason.MISMATCH  # a write-off that gives no reason
+        ),
     )
 
 

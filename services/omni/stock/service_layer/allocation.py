@@ -133,7 +133,11 @@ def _reserve(
     # Ship orders go only where a location takes more today (omni.stock.domain.model.Location).
     rules = load.rules.get(req.channel.value, []) if req.channel else []
     named = {req.pickup_location_id, req.near_location_id}
-    open_ = {k: loc for k, loc in locations.items() if k in named or load.takes(loc)}
+    open_ = {
+        k: loc
+        for k, loc in locations.items()
+        if k in named or (k not in req.excluded and load.takes(loc))
+    }
     made = ops.allocate(
         book,
         reservation_id=reservation_id,

@@ -228,7 +228,7 @@ async def write_off(tx: Transaction, cmd: commands.WriteOff) -> Reservation:
     """Held units found missing: written off the level and the reservation."""
     res, book = await _lock_reservation(tx, cmd.reservation_id)
     _require_at_store(res, cmd.lines)
-    ops.write_off(book, res, ops.merge_lines(cmd.lines), cmd.actor)
+    ops.write_off(book, res, ops.merge_lines(cmd.lines), cmd.actor, cmd.reason)
     return await _saved_reservation(tx, res, book)
 
 
