@@ -132,7 +132,7 @@ async def shop(new_database: NewDatabase, nats_server: EmbeddedNats) -> AsyncIte
                 stock.stub,
                 store,
                 kind=spb.LOCATION_KIND_STORE,
-                ships=False,
+                ships=True,
                 pickup=True,
                 accepts_returns=True,
                 region="north",
@@ -326,6 +326,38 @@ async def _ship(shop: Shop, store: str) -> Message:
     )
 
 
+async def ship_task(shop: Shop, store: str, step: int = 0) -> ppb.ShipTask:
+    """A ship order's task at the store (its only stock): placed, or started (step 1)."""
+    request = order_request(unique("k"), {await stocked(shop, store): 2})
+    order = (await shop.orders.stub.PlaceOrder(request)).order
+
+    async def opened() -> ppb.ShipTask | None:
+        queue = ppb.ListShipTasksRequest(location_id=store, page_size=500)
+        tasks = (await shop.pickup.stub.ListShipTasks(queue)).tasks
+        return next((t for t in tasks if t.order_id == order.id), None)
+
+    task = await eventually(opened, within=10)
+    stub = shop.pickup.stub
+    if step:
+        await stub.StartShipTask(ppb.StartShipTaskRequest(id=task.id, associate_id="a-1"))
+    return task
+
+
+async def _picked_ship_task(shop: Shop, store: str) -> ppb.ShipTask:
+    task = await ship_task(shop, store, step=1)
+    sku = task.lines[0].sku
+    for n in range(2):
+        pick = ppb.RecordShipPickRequest(id=task.id, scan_id=f"s{n}", sku=sku)
+        await shop.pickup.stub.RecordShipPick(pick)
+    return task
+
+
+async def _packed_ship_task(shop: Shop, store: str) -> ppb.ShipTask:
+    task = await _picked_ship_task(shop, store)
+    await shop.pickup.stub.PackShipTask(ppb.PackShipTaskRequest(id=task.id))
+    return task
+
+
 async def _pick(shop: Shop, store: str) -> Message:
     task = await picking(shop, store)
     return ppb.RecordPickRequest(id=task.id, scan_id="pick-0", sku=task.lines[0].sku)
@@ -462,6 +494,34 @@ STORE_CASES: dict[str, Build] = {
         ppb.SetStorePolicyRequest(store_id=store, shortage=ppb.SHORTAGE_POLICY_CANCEL)
     ),
     "pickup/GetStorePolicy": lambda shop, store: _ready(ppb.GetStorePolicyRequest(store_id=store)),
+    "pickup/ListShipTasks": lambda shop, store: _ready(ppb.ListShipTasksRequest(location_id=store)),
+    "pickup/GetShipTask": lambda shop, store: _then(
+        ship_task(shop, store), lambda t: ppb.GetShipTaskRequest(id=t.id)
+    ),
+    "pickup/StartShipTask": lambda shop, store: _then(
+        ship_task(shop, store), lambda t: ppb.StartShipTaskRequest(id=t.id, associate_id="a-1")
+    ),
+    "pickup/RecordShipPick": lambda shop, store: _then(
+        ship_task(shop, store, step=1),
+        lambda t: ppb.RecordShipPickRequest(id=t.id, scan_id="s0", sku=t.lines[0].sku),
+    ),
+    "pickup/PackShipTask": lambda shop, store: _then(
+        _picked_ship_task(shop, store), lambda t: ppb.PackShipTaskRequest(id=t.id)
+    ),
+    "pickup/ShipShipTask": lambda shop, store: _then(
+        _packed_ship_task(shop, store),
+        lambda t: ppb.ShipShipTaskRequest(id=t.id, carrier="DHL", tracking_number="T1"),
+    ),
+    "pickup/RejectShipUnits": lambda shop, store: _then(
+        ship_task(shop, store),
+        lambda t: ppb.RejectShipUnitsRequest(
+            id=t.id,
+            sku=t.lines[0].sku,
+            quantity=1,
+            reason=cpb.REJECTION_REASON_NO_VARIANCE,
+            associate_id="a-1",
+        ),
+    ),
     "returns/CreateReturn": _create_return,
     "returns/ReceiveReturn": _receive_return,
     "returns/ReturnAtCounter": _counter,
@@ -641,6 +701,8 @@ async def everything(shop: Shop) -> list[Message]:
     for store in (OWN, OTHER):
         seen.append(await pickup.ListPickups(ppb.ListPickupsRequest(store_id=store, page_size=500)))
         seen.append(await pickup.GetStorePolicy(ppb.GetStorePolicyRequest(store_id=store)))
+        ships = ppb.ListShipTasksRequest(location_id=store, page_size=500)
+        seen.append(await pickup.ListShipTasks(ships))
     return seen
 
 

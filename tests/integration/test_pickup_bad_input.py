@@ -71,6 +71,61 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
     ("SetStorePolicy", pb.SetStorePolicyRequest(store_id="S", shortage=9), INVALID),
     ("SetStorePolicy", pb.SetStorePolicyRequest(shortage=1), INVALID),
     ("GetStorePolicy", pb.GetStorePolicyRequest(), INVALID),
+    ("ListShipTasks", pb.ListShipTasksRequest(), INVALID),
+    ("ListShipTasks", pb.ListShipTasksRequest(location_id="S", status=42), INVALID),
+    ("ListShipTasks", pb.ListShipTasksRequest(location_id="S", page_size=501), INVALID),
+    ("ListShipTasks", pb.ListShipTasksRequest(location_id="S", page_token=AFTER_NUL), INVALID),
+    ("GetShipTask", pb.GetShipTaskRequest(), INVALID),
+    ("GetShipTask", pb.GetShipTaskRequest(id="shp_missing"), NOT_FOUND),
+    ("StartShipTask", pb.StartShipTaskRequest(id="shp_1"), INVALID),
+    ("StartShipTask", pb.StartShipTaskRequest(id="shp_missing", associate_id="a"), NOT_FOUND),
+    ("RecordShipPick", pb.RecordShipPickRequest(id="shp_1", sku="A"), INVALID),
+    ("RecordShipPick", pb.RecordShipPickRequest(id="shp_1", scan_id="s", sku=LONG), INVALID),
+    (
+        "RecordShipPick",
+        pb.RecordShipPickRequest(id="shp_1", scan_id="s", sku="A", quantity=-1),
+        INVALID,
+    ),
+    ("RecordShipPick", pb.RecordShipPickRequest(id="shp_missing", scan_id="s", sku="A"), NOT_FOUND),
+    ("PackShipTask", pb.PackShipTaskRequest(), INVALID),
+    ("PackShipTask", pb.PackShipTaskRequest(id="shp_1", packages=101), INVALID),
+    ("PackShipTask", pb.PackShipTaskRequest(id="shp_1", packages=-1), INVALID),
+    ("PackShipTask", pb.PackShipTaskRequest(id="shp_missing"), NOT_FOUND),
+    ("ShipShipTask", pb.ShipShipTaskRequest(id="shp_1", tracking_number="T"), INVALID),
+    ("ShipShipTask", pb.ShipShipTaskRequest(id="shp_1", carrier="DHL"), INVALID),
+    (
+        "ShipShipTask",
+        pb.ShipShipTaskRequest(id="shp_1", carrier="DHL", tracking_number="T" * 65),
+        INVALID,
+    ),
+    (
+        "ShipShipTask",
+        pb.ShipShipTaskRequest(id="shp_missing", carrier="DHL", tracking_number="T"),
+        NOT_FOUND,
+    ),
+    ("RejectShipUnits", pb.RejectShipUnitsRequest(id="shp_1", sku="A", quantity=1), INVALID),
+    (
+        "RejectShipUnits",
+        pb.RejectShipUnitsRequest(id="shp_1", sku="A", quantity=1, reason=9, associate_id="a"),
+        INVALID,
+    ),
+    (
+        "RejectShipUnits",
+        pb.RejectShipUnitsRequest(id="shp_1", sku="A", reason=1, associate_id="a"),
+        INVALID,
+    ),
+    (
+        "RejectShipUnits",
+        pb.RejectShipUnitsRequest(id="shp_1", sku="A", quantity=1, reason=1),
+        INVALID,
+    ),
+    (
+        "RejectShipUnits",
+        pb.RejectShipUnitsRequest(
+            id="shp_missing", sku="A", quantity=1, reason=1, associate_id="a"
+        ),
+        NOT_FOUND,
+    ),
 ]
 
 
@@ -82,8 +137,23 @@ NUL_IN_TEXT: list[tuple[str, Any, str]] = [
     ("RecordPick", pb.RecordPickRequest(id="pck_1", scan_id=NUL, sku="A"), "scan_id"),
     ("StartPicking", pb.StartPickingRequest(id="pck_1", associate_id=NUL), "associate_id"),
     ("SetStorePolicy", pb.SetStorePolicyRequest(store_id=NUL, shortage=1), "store_id"),
+    (
+        "ShipShipTask",
+        pb.ShipShipTaskRequest(id="shp_1", carrier=NUL, tracking_number="T"),
+        "carrier",
+    ),
+    (
+        "RejectShipUnits",
+        pb.RejectShipUnitsRequest(id="shp_1", sku=NUL, quantity=1, reason=1, associate_id="a"),
+        "sku",
+    ),
 ]
 CONTROL_IN_TEXT: list[tuple[str, Any, str]] = [
+    (
+        "ShipShipTask",
+        pb.ShipShipTaskRequest(id="shp_1", carrier="DHL", tracking_number="1Z\n9"),
+        "tracking_number",
+    ),
     (
         "CompletePickup",
         pb.CompletePickupRequest(id="pck_1", code="AB\tCD", associate_id="a"),

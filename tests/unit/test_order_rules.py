@@ -18,7 +18,8 @@ from omni.orders.domain.model import (
     ShortLine,
 )
 from omni.orders.domain.order import Order
-from omni.orders.domain.outgoing import AllocateStock, CommitStock, ReleaseStock
+from omni.orders.domain.outgoing import AllocateStock, CommitStock, ReleaseStock, WriteOffStock
+from omni.platform.channels import RejectionReason
 from omni.platform.errors import AlreadyExists, Conflict, FailedPrecondition
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -182,3 +183,50 @@ def test_a_reallocation_sold_ahead_keeps_its_units_on_order() -> None:
     mug = o.line("MUG")
     assert mug is not None
     assert [(a.location_id, a.backordered) for a in mug.allocations] == [("WH-1", 0), ("WH-2", 1)]
+
+
+def test_rejected_units_are_written_off_as_the_reason_says_and_rerouted_never_back() -> None:
+    o = confirmed()
+    o.events.clear()
+    o.commands.clear()
+    o.rejected_at("STORE-1", "MUG", 1, RejectionReason.DAMAGED, "a-1", T0)
+    (write_off,) = commands(o, WriteOffStock)
+    assert write_off == WriteOffStock(
+        "res_000000000001",
+        (("MUG", "STORE-1", 1),),
+        "reject:ord_1:1:000000000001",
+        "a-1",
+        RejectionReason.DAMAGED,
+    )
+    (reroute,) = commands(o, AllocateStock)
+    assert (reroute.lines, reroute.fulfilment, reroute.excluded) == (
+        (("MUG", 1),),
+        ShipTo("east"),
+        ("STORE-1",),
+    )
+    assert changes(o) == [OrderChange.LINE_REJECTED] and o.status is OrderStatus.CONFIRMED
+    line = o.line("MUG")
+    assert line is not None and [r.location_id for r in line.rejections] == ["STORE-1"]
+
+    # Re-routed to WH-1, which rejects it too: the next allocation excludes both; with none
+    # left, the unit is cancelled and refunded.
+    o.confirm(reroute.idempotency_key, "res_000000000002", (("MUG", "WH-1", 1),), T0)
+    o.rejected_at("WH-1", "MUG", 3, RejectionReason.NO_VARIANCE, "a-2", T0)
+    last = commands(o, AllocateStock)[-1]
+    assert last.excluded == ("STORE-1", "WH-1")  # type: ignore[attr-defined]
+    o.events.clear()
+    o.reject(last.idempotency_key, [], "no location", T0)  # type: ignore[attr-defined]
+    (event,) = o.events
+    assert (event.change, event.refund_due, line.cancelled) == (
+        OrderChange.LINE_REJECTED,
+        3 * 1000,
+        3,
+    )
+
+
+def test_more_rejected_than_a_location_holds_is_refused_and_changes_nothing() -> None:
+    o = confirmed()
+    version = o.version
+    with pytest.raises(FailedPrecondition):
+        o.rejected_at("STORE-1", "MUG", 2, RejectionReason.MISMATCH, "a-1", T0)
+    assert o.version == version and not commands(o, WriteOffStock)

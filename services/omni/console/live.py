@@ -17,7 +17,7 @@ from nats.aio.msg import Msg
 from starlette.responses import StreamingResponse
 
 from omni.pickup.v1 import messaging_pb2 as pickup_events
-from omni.platform.streams import PICKUP_EVENTS_PREFIX
+from omni.platform.streams import PICKUP_EVENTS_PREFIX, SHIP_TASK_EVENTS_PREFIX
 
 PICKUP_EVENTS = PICKUP_EVENTS_PREFIX + ">"
 
@@ -110,10 +110,12 @@ class HintListener:
         self._hints = hints
 
     async def on_pickup(self, msg: Msg) -> None:
-        event = pickup_events.PickupChanged()
         try:
-            event.ParseFromString(msg.data)
+            if msg.subject.startswith(SHIP_TASK_EVENTS_PREFIX):
+                where = pickup_events.ShipTaskChanged.FromString(msg.data).task.location_id
+            else:
+                where = pickup_events.PickupChanged.FromString(msg.data).task.store_id
         except Exception:  # a message we cannot read is no hint
             return
-        if event.task.store_id:
-            await self._hints.changed(event.task.store_id)
+        if where:
+            await self._hints.changed(where)

@@ -35,6 +35,7 @@ TEMPLATES.filters.update(
     stamp=words.stamp,
     order_status=words.order_status,
     pickup_status=words.pickup_status,
+    ship_status=words.ship_status,
     channel=words.channel,
     channel_named=words.channel_named,
     duration=words.duration,

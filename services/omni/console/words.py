@@ -99,6 +99,20 @@ def pickup_status(value: int) -> str:
     return _named(pickup_pb2.PickupStatus, value, "PICKUP_STATUS_")
 
 
+def ship_status(value: int) -> str:
+    return _named(pickup_pb2.ShipTaskStatus, value, "SHIP_TASK_STATUS_")
+
+
+def rejection_reason(value: int) -> str:
+    said: dict[int, str] = {
+        cpb.REJECTION_REASON_NOT_IN_STOCK: "none on the shelf",
+        cpb.REJECTION_REASON_MISMATCH: "fewer than counted",
+        cpb.REJECTION_REASON_DAMAGED: "damaged",
+        cpb.REJECTION_REASON_NO_VARIANCE: "could not ship them",
+    }
+    return said.get(value) or _named(cpb.RejectionReason, value, "REJECTION_REASON_")
+
+
 def channel(value: int) -> str:
     names: dict[int, str] = {
         cpb.CHANNEL_CALL_CENTER: "Call centre",

@@ -15,7 +15,7 @@ from omni.orders.domain.model import (
 from omni.orders.domain.order import Order
 from omni.orders.v1 import orders_pb2 as pb
 from omni.platform.channels import Channel
-from omni.platform.wire import CHANNELS, timestamp
+from omni.platform.wire import CHANNELS, REJECTION_REASONS, timestamp
 
 # The wire enum is named after the domain's: ORDER_STATUS_<X>.
 STATUSES = {s: getattr(pb, f"ORDER_STATUS_{s.value}") for s in OrderStatus}
@@ -44,6 +44,16 @@ def order_to_proto(order: Order) -> pb.Order:
                     for r in order.reallocations
                     if r.sku == ln.sku and r.delivery is Delivery.SHIP_TO_STORE
                 ),
+                rejections=[
+                    pb.LineRejection(
+                        location_id=r.location_id,
+                        quantity=r.quantity,
+                        reason=REJECTION_REASONS[r.reason],
+                        associate_id=r.associate_id,
+                        rejected_at=timestamp(r.at),
+                    )
+                    for r in ln.rejections
+                ],
             )
             for ln in order.lines
         ],

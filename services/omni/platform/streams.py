@@ -13,6 +13,7 @@ STOCK_EVENTS_PREFIX = "stock.events."
 AVAILABILITY_PREFIX = "stock.availability."
 ORDERS_EVENTS_PREFIX = "orders.events."
 PICKUP_EVENTS_PREFIX = "pickup.events."
+SHIP_TASK_EVENTS_PREFIX = PICKUP_EVENTS_PREFIX + "ship."  # a location's ship tasks
 RETURNS_EVENTS_PREFIX = "returns.events."
 STOCK_COMMAND = "stock.commands.{}"
 # Request/reply (core NATS, a queue group of the answering service's replicas).

@@ -218,6 +218,15 @@ async def timeline_of(engine: AsyncEngine, order_id: str) -> list[tuple[datetime
 _STEPS = {
     step: rank
     for rank, step in enumerate(
-        ["placed", "confirmed", "rejected", "picking", "ready", "shortage", "reallocated"]
+        [
+            "placed",
+            "confirmed",
+            "rejected",
+            "picking",
+            "ready",
+            "shortage",
+            "line_rejected",
+            "reallocated",
+        ]
     )
 }

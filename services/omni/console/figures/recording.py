@@ -106,6 +106,9 @@ class Recorder:
         await self._once("console-orders", event.event_id, changes)
 
     async def on_pickup(self, msg: Msg) -> None:
+        if msg.subject.startswith(streams.SHIP_TASK_EVENTS_PREFIX):
+            await self._on_ship_task(msg)
+            return
         event = _parse(pickup_msg.PickupChanged, msg)
         if event is None:
             return
@@ -117,6 +120,17 @@ class Recorder:
         if step:
             changes.append(_step(event.event_id, task.order_id, event.occurred_at, kind, step))
         await self._once("console-pickup", event.event_id, changes)
+
+    async def _on_ship_task(self, msg: Msg) -> None:
+        """A ship task's steps the order's own events do not tell (picking, packed)."""
+        event = _parse(pickup_msg.ShipTaskChanged, msg)
+        if event is None:
+            return
+        task, kind = event.task, _kind(msg)
+        step = ship_step(kind, task)
+        if step:
+            said = _step(event.event_id, task.order_id, event.occurred_at, f"ship_{kind}", step)
+            await self._once("console-pickup", event.event_id, [said])
 
     async def on_return(self, msg: Msg) -> None:
         event = _parse(returns_msg.ReturnChanged, msg)
@@ -403,6 +417,8 @@ def order_step(kind: str, event: orders_msg.OrderChanged) -> str:
         )
     if kind == "shortage":
         return "Units missing at the pickup store: finding them elsewhere"
+    if kind == "line_rejected":
+        return _rejected(event)
     if kind == "backorder":
         return _backorder(event)
     return ""  # returned: told by the returns service's received and refund_issued
@@ -413,7 +429,7 @@ def _allocations(order: opb.Order) -> str:
     for line in order.lines:
         for allocation in line.allocations:
             at[allocation.location_id] += allocation.quantity
-    said = ", ".join(f"{_units(n)} from {where}" for where, n in sorted(at.items())) or "—"
+    said = ", ".join(f"{_units(n)} from {where}" for where, n in sorted(at.items()) if n) or "—"
     return said + _on_order(order)
 
 
@@ -438,6 +454,22 @@ def _backorder(event: orders_msg.OrderChanged) -> str:
     return f"Still {said}" if said else "Every unit that was not in stock has arrived"
 
 
+def _rejected(event: orders_msg.OrderChanged) -> str:
+    order = event.order
+    if event.refund_due:
+        refund = words.money(event.refund_due, order.currency)
+        return f"No other location can ship the rejected units: cancelled, {refund} to refund"
+    rejections = [(r, line.sku) for line in order.lines for r in line.rejections]
+    if not rejections:
+        return ""
+    last, sku = max(rejections, key=lambda found: found[0].rejected_at.ToNanoseconds())
+    why = words.rejection_reason(last.reason)
+    return (
+        f"{_units(last.quantity)} of {sku} rejected at {last.location_id} ({why}): "
+        "finding them elsewhere"
+    )
+
+
 def _units(n: int) -> str:
     return f"{n} unit" if n == 1 else f"{n} units"
 
@@ -452,6 +484,15 @@ def pickup_step(kind: str, task: ppb.PickupTask) -> str:
     if kind == "expired":
         return f"Not collected at {task.store_id} in time"
     return ""  # placed, collected, cancelled...: the order's own events tell them
+
+
+def ship_step(kind: str, task: ppb.ShipTask) -> str:
+    if kind == "picking":
+        return f"Picking started at {task.location_id} to ship"
+    if kind == "packed":
+        parcels = "1 parcel" if task.packages == 1 else f"{task.packages} parcels"
+        return f"Packed at {task.location_id}: {parcels}"
+    return ""  # shipped, rejected, cancelled: the order's own events tell them
 
 
 def return_step(kind: str, event: returns_msg.ReturnChanged) -> str:

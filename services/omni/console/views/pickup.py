@@ -4,7 +4,7 @@ scan units into the bay, report what is missing, mark ready, hand over against t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -77,17 +77,20 @@ async def queue_page(request: Request) -> Response:
     return render(request, "pickup.html", section="pickup", store=store, **shown)
 
 
-@signed_in
-async def queue_live(request: Request) -> Response:
-    """Server-sent events: the queue again whenever it changes (hinted by pickup events)."""
+Look = Callable[[Console, Session, str, str], Awaitable[dict[str, object]]]
+
+
+def live_queue(request: Request, look: Look, partial: str) -> Response:
+    """Server-sent events: a store's queue (as `look` finds it, drawn by `partial`) again
+    whenever it changes, hinted by pickup events."""
     store, who, app = request.path_params["store"], session(request), console(request)
     find = request.query_params.get("q", "")[:100]
 
     async def events() -> AsyncGenerator[str]:
         shown, seen = "", app.hints.generation(store)
         while True:
-            queue = await queue_of(app, who, store, find)
-            html = fragment("_queue.html", store=store, **queue)
+            queue = await look(app, who, store, find)
+            html = fragment(partial, store=store, **queue)
             yield sse("queue", html) if html != shown else KEEPALIVE
             shown = html
             within = RETRY if queue["refusal"] else LOOK_AGAIN
@@ -96,6 +99,11 @@ async def queue_live(request: Request) -> Response:
                 await asyncio.sleep(0.1)  # a burst of events, one look
 
     return app.live.response(events(), who.ends)
+
+
+@signed_in
+async def queue_live(request: Request) -> Response:
+    return live_queue(request, queue_of, "_queue.html")
 
 
 @signed_in

@@ -18,7 +18,7 @@ from omni.platform.channels import Channel
 from omni.platform.clock import new_id, utcnow
 from omni.platform.outbox import OutboxMessage
 from omni.platform.streams import ORDERS_EVENTS_PREFIX, STOCK_COMMAND
-from omni.platform.wire import CHANNELS
+from omni.platform.wire import CHANNELS, REJECTION_REASONS
 from omni.stock.v1 import stock_pb2 as stock_pb
 
 
@@ -38,12 +38,13 @@ def to_outbox(event: OrderChanged | Command) -> OutboxMessage:
             return OutboxMessage(
                 event_id, ORDERS_EVENTS_PREFIX + change.value, payload.SerializeToString()
             )
-        case AllocateStock(order_id, key, lines, fulfilment, channel):
+        case AllocateStock(order_id, key, lines, fulfilment, channel, excluded):
             request = stock_pb.AllocateRequest(
                 idempotency_key=key,
                 reference=order_id,
                 lines=[stock_pb.AllocateLine(sku=sku, quantity=qty) for sku, qty in lines],
                 channel=CHANNELS[Channel(channel)] if channel else cpb.CHANNEL_UNSPECIFIED,
+                exclude_location_ids=excluded,
             )
             _fulfilment_to_stock(fulfilment, request)
             return _command(event_id, "allocate", request.SerializeToString())
@@ -59,12 +60,13 @@ def to_outbox(event: OrderChanged | Command) -> OutboxMessage:
                 reservation_id=reservation_id, lines=_stock_lines(lines), idempotency_key=key
             )
             return _command(event_id, "commit", commit.SerializeToString())
-        case WriteOffStock(reservation_id, lines, key, actor):
+        case WriteOffStock(reservation_id, lines, key, actor, reason):
             write_off = stock_pb.WriteOffRequest(
                 reservation_id=reservation_id,
                 lines=_stock_lines(lines),
                 idempotency_key=key,
                 actor=actor,
+                reason=REJECTION_REASONS[reason],
             )
             return _command(event_id, "write_off", write_off.SerializeToString())
 

@@ -20,11 +20,13 @@ from omni.orders.domain.model import (
     OrderStatus,
     PickupAt,
     Reallocation,
+    Rejection,
     Shipment,
     ShipTo,
     ShortLine,
 )
 from omni.orders.domain.order import Order
+from omni.platform.channels import RejectionReason
 from omni.platform.pages import PageToken
 
 
@@ -131,8 +133,17 @@ def _document(order: Order) -> dict[str, Any]:
             [r.key, r.sku, r.quantity, r.delivery.value] for r in order.reallocations
         ],
         "shortages": order.shortages,
-        # A key of its own, which readers of older versions skip (rolling upgrades).
+        # Keys of their own, which readers of older versions skip (rolling upgrades).
         "brought": {ln.sku: ln.brought for ln in order.lines if ln.brought},
+        "rejections": order.rejections,
+        "rejected": {
+            ln.sku: [
+                [r.location_id, r.quantity, r.reason.value, r.associate_id, _iso(r.at)]
+                for r in ln.rejections
+            ]
+            for ln in order.lines
+            if ln.rejections
+        },
     }
 
 
@@ -190,12 +201,20 @@ def _order(row: Row[Any]) -> Order:
             Reallocation(key, sku, qty, Delivery(d)) for key, sku, qty, d in doc["reallocations"]
         ],
         shortages=doc["shortages"],
+        rejections=doc.get("rejections", 0),
         version=row.version,
     )
     for sku, units in doc.get("brought", {}).items():
         line = order.line(sku)
         if line is not None:
             line.brought = units
+    for sku, rejections in doc.get("rejected", {}).items():
+        line = order.line(sku)
+        if line is not None:
+            line.rejections = [
+                Rejection(loc, qty, RejectionReason(reason), actor, _time(at) or order.created_at)
+                for loc, qty, reason, actor, at in rejections
+            ]
     return order
 
 

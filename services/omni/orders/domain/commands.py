@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from omni.orders.domain.model import Delivery, Fulfilment, Shipment, ShortLine
+from omni.platform.channels import RejectionReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,4 +99,26 @@ class PickupShortage:
     sku: str
     missing: int
     delivery: Delivery | None
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShippedByTask:
+    """A location's ship task sent units on their way (pickup.events.ship.shipped)."""
+
+    event_id: str
+    order_id: str
+    shipment: Shipment
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedByTask:
+    """A location's ship task rejected units (pickup.events.ship.rejected)."""
+
+    event_id: str
+    order_id: str
+    location_id: str
+    sku: str
+    quantity: int
+    reason: RejectionReason
     actor: str

@@ -21,7 +21,10 @@ class OrderChange(StrEnum):
     CANCELLED = "cancelled"
     SHIPPED = "shipped"
     SHORTAGE = "shortage"  # units found missing at a pickup store: re-allocating or cancelled
-    REALLOCATED = "reallocated"  # units found missing were allocated elsewhere
+    REALLOCATED = "reallocated"  # units found missing or rejected were allocated elsewhere
+    # A store rejected units it was given to ship: re-allocating elsewhere, or (nowhere left)
+    # cancelled with a refund due.
+    LINE_REJECTED = "line_rejected"
     RETURNED = "returned"  # units came back (PARTIALLY_RETURNED or RETURNED)
     # Backordered units reached the shelf (filled), were given up (cut: a refund is due), or
     # are due at another time.

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from omni.platform.channels import RejectionReason
+
 
 class OrderStatus(StrEnum):
     PENDING = "PENDING"
@@ -104,10 +106,29 @@ class OrderLine:
     cancelled: int = 0  # units cancelled after confirmation (found missing, none elsewhere)
     returned: int = 0  # units the customer brought back (received by returns)
     brought: int = 0  # units brought to the pickup store by transfer so far (ship to store)
+    rejections: list[Rejection] = field(default_factory=list)  # by stores, oldest first
+
+    def rejected_by(self) -> tuple[str, ...]:
+        """Locations that rejected units of this line: never given them again."""
+        return tuple(sorted({r.location_id for r in self.rejections}))
 
     def at(self, location_id: str) -> list[Allocation]:
         """This line's allocations at a location with units ready to ship."""
         return [a for a in self.allocations if a.location_id == location_id and a.ready]
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Units of a line a location could not ship, and why."""
+
+    location_id: str
+    quantity: int
+    reason: RejectionReason
+    associate_id: str
+    at: datetime
+
+
+REROUTE_MARK = ":x"  # in a re-allocation's key: units a store rejected (not found missing)
 
 
 @dataclass(frozen=True, slots=True)

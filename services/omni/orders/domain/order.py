@@ -11,6 +11,7 @@ from omni.orders.domain.events import Event, OrderChange, OrderChanged
 from omni.orders.domain.model import (
     ALLOCATION_KEY_PREFIX,
     CANCELLABLE,
+    REROUTE_MARK,
     SETTLED_BY_UNITS,
     SHIPPABLE,
     Allocation,
@@ -19,7 +20,9 @@ from omni.orders.domain.model import (
     NearLocation,
     OrderLine,
     OrderStatus,
+    PickupAt,
     Reallocation,
+    Rejection,
     Shipment,
     ShortLine,
 )
@@ -30,6 +33,7 @@ from omni.orders.domain.outgoing import (
     ReleaseStock,
     WriteOffStock,
 )
+from omni.platform.channels import RejectionReason
 from omni.platform.errors import AlreadyExists, Conflict, FailedPrecondition
 
 Lines = tuple[tuple[str, str, int], ...]  # (sku, location, quantity)
@@ -58,6 +62,7 @@ class Order:
     shipments: list[Shipment] = field(default_factory=list)
     reallocations: list[Reallocation] = field(default_factory=list)
     shortages: int = 0  # shortages reported so far (numbers the keys of what they ask of stock)
+    rejections: int = 0  # rejections by stores so far (likewise)
     version: int = 1
     events: list[Event] = field(default_factory=list, repr=False, compare=False)
     commands: list[Command] = field(default_factory=list, repr=False, compare=False)
@@ -223,6 +228,46 @@ class Order:
         self._settle()
         self._changed(OrderChange.SHORTAGE, now, refund_due=refund)
 
+    def rejected_at(
+        self,
+        location_id: str,
+        sku: str,
+        quantity: int,
+        reason: RejectionReason,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """A location rejected units it was given to ship: stock corrects its level as the
+        reason says, and the units are re-allocated to a location that has not rejected this
+        line (or, with none left, cancelled and refunded when stock says so)."""
+        if self.status not in SHIPPABLE:
+            return  # cancelled meanwhile: its units were released already
+        parts = self._take(sku, location_id, quantity, verb="reject")
+        self.rejections += 1
+        for allocation, qty in parts:
+            allocation.quantity -= qty
+            key = f"reject:{self.id}:{self.rejections}:{allocation.reservation_id[-12:]}"
+            lines = ((sku, location_id, qty),)
+            self.commands.append(
+                WriteOffStock(allocation.reservation_id, lines, key, actor, reason)
+            )
+        line = self.line(sku)
+        assert line is not None
+        line.rejections.append(Rejection(location_id, quantity, reason, actor, now))
+        delivery = parts[0][0].delivery
+        key = f"{self.allocation_key}{REROUTE_MARK}{self.rejections}"
+        self.reallocations.append(Reallocation(key, sku, quantity, delivery))
+        to: Fulfilment | NearLocation = self.fulfilment
+        if isinstance(to, PickupAt):  # units re-allocated to ship to the customer's home
+            to = NearLocation(to.location_id)
+        self.commands.append(
+            AllocateStock(
+                self.id, key, ((sku, quantity),), to, self.channel, excluded=line.rejected_by()
+            )
+        )
+        self._settle()
+        self._changed(OrderChange.LINE_REJECTED, now)
+
     def backorder_changed(
         self,
         reservation_id: str,
@@ -302,7 +347,9 @@ class Order:
         assert line is not None
         line.cancelled += pending.quantity
         self._settle()
-        self._changed(OrderChange.SHORTAGE, now, refund_due=pending.quantity * line.unit_price)
+        rejected = REROUTE_MARK in key.removeprefix(self.allocation_key)
+        change = OrderChange.LINE_REJECTED if rejected else OrderChange.SHORTAGE
+        self._changed(change, now, refund_due=pending.quantity * line.unit_price)
 
     def _holds(self, reservation_id: str) -> bool:
         return any(a.reservation_id == reservation_id for ln in self.lines for a in ln.allocations)
@@ -369,7 +416,7 @@ class Order:
             self.status = OrderStatus.FULFILLED
         else:
             self.status = OrderStatus.CANCELLED
-            self.reason = "every unit was missing and none could be found elsewhere"
+            self.reason = "every unit was missing or rejected, and none could be found elsewhere"
 
     def _unshipped_value(self) -> int:
         return sum(a.unshipped * ln.unit_price for ln in self.lines for a in ln.allocations)

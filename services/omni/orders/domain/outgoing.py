@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from omni.platform.channels import RejectionReason
+
 if TYPE_CHECKING:
     from omni.orders.domain.model import Fulfilment, NearLocation
 
@@ -19,6 +21,7 @@ class AllocateStock:
     lines: tuple[tuple[str, int], ...]  # (sku, quantity)
     fulfilment: Fulfilment | NearLocation
     channel: str = ""  # where its presale policies allow, lines may wait for supply
+    excluded: tuple[str, ...] = ()  # locations that must not fill it (they rejected the units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,7 @@ class WriteOffStock:
     lines: tuple[tuple[str, str, int], ...]
     idempotency_key: str
     actor: str
+    reason: RejectionReason = RejectionReason.MISMATCH  # a store's rejection: how to correct
 
 
 Command = AllocateStock | ReleaseStock | CommitStock | WriteOffStock

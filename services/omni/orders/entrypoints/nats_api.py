@@ -5,7 +5,9 @@
   units of their reservations are filled, cut or re-dated (`backorder`).
 - pickup.events: a pickup order was `collected` (its units are handed over), `expired`
   (never collected: the order is cancelled, its units released), or its store came up
-  `shortage` of some units (written off there; re-allocated elsewhere or cancelled).
+  `shortage` of some units (written off there; re-allocated elsewhere or cancelled). A
+  location's ship task `ship.shipped` units (recorded as a shipment) or `ship.rejected` some
+  (stock corrects the level as the reason says; the units are re-routed or cancelled).
 - returns.events: a return was received and its `refund_issued`: the units count as returned
   (PARTIALLY_RETURNED, RETURNED).
 """
@@ -13,7 +15,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from google.protobuf.message import DecodeError
@@ -25,10 +27,12 @@ from omni.orders.domain.commands import (
     BackorderChanged,
     PickupOutcome,
     PickupShortage,
+    RejectedByTask,
+    ShippedByTask,
     StockDecision,
     UnitsReturned,
 )
-from omni.orders.domain.model import Delivery, order_id_of
+from omni.orders.domain.model import Delivery, Shipment, order_id_of
 from omni.orders.service_layer import handlers, queries
 from omni.orders.service_layer.services import OrdersServices
 from omni.orders.v1 import orders_pb2 as orders_pb
@@ -40,7 +44,7 @@ from omni.platform.consumer import DurableConsumer
 from omni.platform.errors import Conflict, InvalidArgument, NotFound, OmniError, Unavailable
 from omni.platform.messaging import NatsLink
 from omni.platform.tasks import reraise_if_cancelled
-from omni.platform.wire import time_from
+from omni.platform.wire import REJECTION_REASONS_FROM_PROTO, time_from
 from omni.returns.v1 import messaging_pb2 as returns_msg
 from omni.returns.v1 import returns_pb2 as returns_pb
 from omni.stock.v1 import messaging_pb2 as stock_msg
@@ -75,6 +79,10 @@ class OrdersNatsApi:
             (streams.PICKUP_EVENTS, streams.PICKUP_EVENTS_PREFIX + "collected", self._on_pickup),
             (streams.PICKUP_EVENTS, streams.PICKUP_EVENTS_PREFIX + "expired", self._on_pickup),
             (streams.PICKUP_EVENTS, streams.PICKUP_EVENTS_PREFIX + "shortage", self._on_pickup),
+            *(
+                (streams.PICKUP_EVENTS, streams.SHIP_TASK_EVENTS_PREFIX + name, self._on_ship_task)
+                for name in ("shipped", "rejected")
+            ),
             (
                 streams.RETURNS_EVENTS,
                 streams.RETURNS_EVENTS_PREFIX + "refund_issued",
@@ -86,7 +94,7 @@ class OrdersNatsApi:
                 self._link,
                 stream=stream.name,
                 subject=subject,
-                durable="orders-" + subject.replace(".events.", "-"),
+                durable="orders-" + subject.replace(".events.", "-").replace(".", "-"),
                 handler=handler,
             )
             for stream, subject, handler in subscriptions
@@ -126,6 +134,20 @@ class OrdersNatsApi:
             raise
         except OmniError as exc:
             log.error("pickup event %s not applied to its order: %s", change.event_id, exc)
+
+    async def _on_ship_task(self, msg: Msg) -> None:
+        """A location's ship task shipped units (recorded, committed) or rejected some
+        (re-routed)."""
+        event = _parse(pickup_msg.ShipTaskChanged, msg)
+        change = ship_task_change(event) if event else None
+        if change is None:
+            return
+        try:
+            await handlers.follow(self._services.uow, change)
+        except (Unavailable, Conflict):
+            raise
+        except OmniError as exc:
+            log.error("ship task event %s not applied to its order: %s", change.event_id, exc)
 
     async def _on_return(self, msg: Msg) -> None:
         """Units came back (sellable or damaged: what the refund is for)."""
@@ -229,12 +251,47 @@ def pickup_change(event: pickup_msg.PickupChanged) -> PickupOutcome | PickupShor
     return None
 
 
+def ship_task_change(
+    event: pickup_msg.ShipTaskChanged,
+) -> ShippedByTask | RejectedByTask | None:
+    """What a ship task's event asks of its order."""
+    task = event.task
+    if event.HasField("rejection"):
+        r = event.rejection
+        reason = REJECTION_REASONS_FROM_PROTO.get(r.reason)
+        if reason is None:
+            log.error("ship task event %s gives no rejection reason", event.event_id)
+            return None
+        return RejectedByTask(
+            event.event_id,
+            task.order_id,
+            task.location_id,
+            r.sku,
+            r.quantity,
+            reason,
+            r.associate_id,
+        )
+    if event.HasField("shipment"):
+        s = event.shipment
+        shipment = Shipment(
+            s.id,
+            task.location_id,
+            tuple((ln.sku, ln.quantity) for ln in s.lines),
+            s.carrier,
+            s.tracking_number,
+            event.occurred_at.ToDatetime(tzinfo=UTC),
+        )
+        return ShippedByTask(event.event_id, task.order_id, shipment)
+    return None
+
+
 M = TypeVar(
     "M",
     stock_msg.StockReserved,
     stock_msg.AllocationRejected,
     stock_msg.BackorderChanged,
     pickup_msg.PickupChanged,
+    pickup_msg.ShipTaskChanged,
     returns_msg.ReturnChanged,
 )
 

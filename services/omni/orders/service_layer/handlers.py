@@ -26,6 +26,8 @@ Followed = (
     | commands.PickupShortage
     | commands.UnitsReturned
     | commands.BackorderChanged
+    | commands.ShippedByTask
+    | commands.RejectedByTask
 )
 
 
@@ -72,7 +74,7 @@ async def follow(uow: UnitOfWork, change: Followed) -> None:
     """Collected: the units are handed over (stock commits them). Expired: cancelled.
     Shortage: stock writes the units off at the store; they are re-allocated or cancelled.
     Returned (from returns): the units count as returned. Backorder (from stock): units
-    filled, cut or re-dated."""
+    filled, cut or re-dated. A ship task's shipment is recorded; its rejection re-routes."""
 
     def apply(order: Order) -> None:
         now = utcnow()
@@ -89,6 +91,17 @@ async def follow(uow: UnitOfWork, change: Followed) -> None:
                 order.returned(change.lines, now)
             case commands.BackorderChanged():
                 order.backorder_changed(change.reservation_id, change.lines, now)
+            case commands.ShippedByTask():
+                order.ship(change.shipment, now)
+            case commands.RejectedByTask():
+                order.rejected_at(
+                    change.location_id,
+                    change.sku,
+                    change.quantity,
+                    change.reason,
+                    change.actor,
+                    now,
+                )
 
     await _follow(uow, change, apply)
 

@@ -1,4 +1,5 @@
-"""Pickup tasks in the database: one row each, lines and the rest as a JSON document."""
+"""Pickup and ship tasks in the database: one row each, lines and the rest as a JSON
+document."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from omni.pickup.adapters.tables import picks, store_policies, tasks
+from omni.pickup.adapters.tables import picks, ship_tasks, store_policies, tasks
 from omni.pickup.domain.model import (
     DEFAULT_SHORTAGE_POLICY,
     PickupLine,
@@ -19,6 +20,7 @@ from omni.pickup.domain.model import (
     PickupTask,
     ShortagePolicy,
 )
+from omni.pickup.domain.ship import ShipLine, ShipTask, ShipTaskStatus
 from omni.platform.clock import utcnow
 from omni.platform.driver import insert_ignoring_conflicts
 from omni.platform.pages import PageToken
@@ -64,22 +66,63 @@ class PickupRepository:
         self, store_id: str, status: str, size: int, token: str
     ) -> tuple[list[PickupTask], str]:
         """A store's tasks, oldest first; a page and the next page's token ("" if none)."""
-        query = select(tasks).where(tasks.c.store_id == store_id)
+        rows, more = await self._page(tasks, tasks.c.store_id == store_id, status, size, token)
+        found = [_task(r) for r in rows]
+        return found, PageToken.after(found[-1].created_at, found[-1].id) if more else ""
+
+    async def add_ship_task(self, task: ShipTask) -> bool:
+        """False when the order has a task at that location already."""
+        row = {"id": task.id, "order_id": task.order_id, **_ship_columns(task)}
+        return bool(await insert_ignoring_conflicts(self._conn, ship_tasks, [row], "id"))
+
+    async def save_ship_tasks(self, changed: Sequence[ShipTask]) -> None:
+        if changed:
+            stmt = update(ship_tasks).where(ship_tasks.c.id == bindparam("task_id"))
+            rows = [{"task_id": t.id, **_ship_columns(t)} for t in changed]
+            await self._conn.execute(stmt, rows)
+
+    async def ship_task(self, task_id: str, *, lock: bool = False) -> ShipTask | None:
+        query = select(ship_tasks).where(ship_tasks.c.id == task_id)
+        row = (await self._conn.execute(query.with_for_update() if lock else query)).first()
+        return _ship_task(row) if row else None
+
+    async def ship_tasks_of(self, order_id: str, *, lock: bool = False) -> list[ShipTask]:
+        """An order's ship tasks, by location (the order locks are taken in)."""
+        query = (
+            select(ship_tasks)
+            .where(ship_tasks.c.order_id == order_id)
+            .order_by(ship_tasks.c.location_id)
+        )
+        rows = await self._conn.execute(query.with_for_update() if lock else query)
+        return [_ship_task(row) for row in rows]
+
+    async def ship_queue(
+        self, location_id: str, status: str, size: int, token: str
+    ) -> tuple[list[ShipTask], str]:
+        """A location's ship tasks, oldest first; a page and the next page's token."""
+        where = ship_tasks.c.location_id == location_id
+        rows, more = await self._page(ship_tasks, where, status, size, token)
+        found = [_ship_task(r) for r in rows]
+        return found, PageToken.after(found[-1].created_at, found[-1].id) if more else ""
+
+    async def _page(
+        self, table: Table, where: ColumnElement[bool], status: str, size: int, token: str
+    ) -> tuple[Sequence[Row[Any]], bool]:
+        """Rows of a queue, oldest first, after the token's; and whether more follow."""
+        query = select(table).where(where)
         if status:
-            query = query.where(tasks.c.status == status)
+            query = query.where(table.c.status == status)
         if token:
             created, last_id = PageToken.read(token)
             query = query.where(
                 or_(
-                    tasks.c.created_at > created,
-                    and_(tasks.c.created_at == created, tasks.c.id > last_id),
+                    table.c.created_at > created,
+                    and_(table.c.created_at == created, table.c.id > last_id),
                 )
             )
-        query = query.order_by(tasks.c.created_at, tasks.c.id).limit(size + 1)
+        query = query.order_by(table.c.created_at, table.c.id).limit(size + 1)
         rows = (await self._conn.execute(query)).all()
-        found = [_task(r) for r in rows[:size]]
-        more = len(rows) > size
-        return found, PageToken.after(found[-1].created_at, found[-1].id) if more else ""
+        return rows[:size], len(rows) > size
 
     async def record_pick(self, task_id: str, scan_id: str, sku: str, quantity: int) -> bool:
         """False when this scan was recorded before."""
@@ -126,6 +169,53 @@ def _columns(task: PickupTask) -> dict[str, Any]:
         "version": task.version,
         "document": json.dumps(document, separators=(",", ":")),
     }
+
+
+def _ship_columns(task: ShipTask) -> dict[str, Any]:
+    document = {
+        "currency": task.currency,
+        "region": task.ship_to_region,
+        "lines": [
+            [ln.sku, ln.quantity, ln.unit_price, ln.picked, ln.rejected, ln.shipped]
+            for ln in task.lines
+        ],
+        "associate_id": task.associate_id,
+        "packages": task.packages,
+        "carrier": task.carrier,
+        "tracking_number": task.tracking_number,
+        "shipments": task.shipments,
+        "order_version": task.order_version,
+    }
+    return {
+        "location_id": task.location_id,
+        "status": task.status.value,
+        "created_at": task.created_at,
+        "updated_at": task.updated_at,
+        "version": task.version,
+        "document": json.dumps(document, separators=(",", ":")),
+    }
+
+
+def _ship_task(row: Row[Any]) -> ShipTask:
+    doc = json.loads(row.document)
+    return ShipTask(
+        id=row.id,
+        order_id=row.order_id,
+        location_id=row.location_id,
+        currency=doc["currency"],
+        ship_to_region=doc["region"],
+        lines=[ShipLine(*line) for line in doc["lines"]],
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        status=ShipTaskStatus(row.status),
+        associate_id=doc["associate_id"],
+        packages=doc["packages"],
+        carrier=doc["carrier"],
+        tracking_number=doc["tracking_number"],
+        shipments=doc["shipments"],
+        version=row.version,
+        order_version=doc["order_version"],
+    )
 
 
 def _task(row: Row[Any]) -> PickupTask:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from omni.platform.db import UTCDateTime
 from omni.platform.tables import platform_tables
@@ -46,4 +46,23 @@ store_policies = Table(
     Column("store_id", String(64), primary_key=True),
     Column("shortage", String(16), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Ship-from-store (and warehouse) work: one task per order and location.
+ship_tasks = Table(
+    "ship_tasks",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("order_id", String(64), nullable=False),
+    Column("location_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    # Lines, associate, packages, carrier and tracking: read and written whole.
+    Column("document", Text, nullable=False),
+    UniqueConstraint("order_id", "location_id", name="uq_ship_tasks_order_location"),
+    # A location's queue: oldest first, by status.
+    Index("ix_ship_tasks_location_status_created", "location_id", "status", "created_at", "id"),
+    Index("ix_ship_tasks_location_created", "location_id", "created_at", "id"),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from omni.pickup.domain.model import ShortagePolicy
+from omni.platform.channels import RejectionReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,51 @@ class SetStorePolicy:
 @dataclass(frozen=True, slots=True)
 class ListPickups:
     store_id: str
+    status: str = ""
+    page_size: int = 50
+    page_token: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FollowOrder:
+    """What an order event says of the units locations ship for it (orders.events): per
+    location, per SKU (units given it, unit price, units shipped)."""
+
+    order_id: str
+    order_version: int
+    currency: str
+    ship_to_region: str
+    cancelled: bool
+    work: tuple[tuple[str, tuple[tuple[str, int, int, int], ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordShipPick:
+    task_id: str
+    scan_id: str
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShipTaskOut:
+    task_id: str
+    carrier: str
+    tracking_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class RejectShipUnits:
+    task_id: str
+    sku: str
+    quantity: int
+    reason: RejectionReason
+    associate_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListShipTasks:
+    location_id: str
     status: str = ""
     page_size: int = 50
     page_token: str = ""

@@ -9,7 +9,7 @@ import grpc
 from omni.pickup import convert
 from omni.pickup.domain import commands
 from omni.pickup.entrypoints import requests
-from omni.pickup.service_layer import handlers, queries
+from omni.pickup.service_layer import handlers, queries, shipping
 from omni.pickup.service_layer.codes import Sealer
 from omni.pickup.service_layer.unit_of_work import UnitOfWork
 from omni.pickup.v1 import pickup_pb2 as pb
@@ -35,6 +35,14 @@ ACCESS: Access = {
     "UnlockPickup": at_store(Role.MANAGER),
     "SetStorePolicy": at_store(Role.MANAGER),
     "GetStorePolicy": _STAFF,
+    # Ship-from-store: the location's own work, likewise.
+    "ListShipTasks": _STAFF,
+    "GetShipTask": _STAFF,
+    "StartShipTask": _STAFF,
+    "RecordShipPick": _STAFF,
+    "PackShipTask": _STAFF,
+    "ShipShipTask": _STAFF,
+    "RejectShipUnits": _STAFF,
 }
 
 
@@ -114,3 +122,53 @@ class PickupServicer(pickup_pb2_grpc.PickupServiceServicer):
         store_id = check.identifier("store_id", request.store_id)
         policy = await queries.store_policy(self._uow, store_id)
         return pb.GetStorePolicyResponse(shortage=convert.POLICIES[policy])
+
+    async def ListShipTasks(
+        self, request: pb.ListShipTasksRequest, context: Ctx
+    ) -> pb.ListShipTasksResponse:
+        found, token = await shipping.queue(self._uow, requests.list_ship_tasks(request))
+        return pb.ListShipTasksResponse(
+            tasks=[convert.ship_task_to_proto(t) for t in found], next_page_token=token
+        )
+
+    async def GetShipTask(
+        self, request: pb.GetShipTaskRequest, context: Ctx
+    ) -> pb.GetShipTaskResponse:
+        task = await shipping.get(self._uow, check.identifier("id", request.id))
+        return pb.GetShipTaskResponse(task=convert.ship_task_to_proto(task))
+
+    async def StartShipTask(
+        self, request: pb.StartShipTaskRequest, context: Ctx
+    ) -> pb.StartShipTaskResponse:
+        task = await shipping.start(
+            self._uow,
+            check.identifier("id", request.id),
+            check.identifier("associate_id", request.associate_id),
+        )
+        return pb.StartShipTaskResponse(task=convert.ship_task_to_proto(task))
+
+    async def RecordShipPick(
+        self, request: pb.RecordShipPickRequest, context: Ctx
+    ) -> pb.RecordShipPickResponse:
+        cmd = requests.record_ship_pick(request)
+        task, duplicate = await shipping.record_pick(self._uow, cmd)
+        return pb.RecordShipPickResponse(task=convert.ship_task_to_proto(task), duplicate=duplicate)
+
+    async def PackShipTask(
+        self, request: pb.PackShipTaskRequest, context: Ctx
+    ) -> pb.PackShipTaskResponse:
+        task_id = check.identifier("id", request.id)
+        task = await shipping.pack(self._uow, task_id, requests.packages(request))
+        return pb.PackShipTaskResponse(task=convert.ship_task_to_proto(task))
+
+    async def ShipShipTask(
+        self, request: pb.ShipShipTaskRequest, context: Ctx
+    ) -> pb.ShipShipTaskResponse:
+        task = await shipping.ship(self._uow, requests.ship_task_out(request))
+        return pb.ShipShipTaskResponse(task=convert.ship_task_to_proto(task))
+
+    async def RejectShipUnits(
+        self, request: pb.RejectShipUnitsRequest, context: Ctx
+    ) -> pb.RejectShipUnitsResponse:
+        task = await shipping.reject(self._uow, requests.reject_ship_units(request))
+        return pb.RejectShipUnitsResponse(task=convert.ship_task_to_proto(task))

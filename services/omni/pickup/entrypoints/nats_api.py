@@ -1,8 +1,10 @@
-"""Confirmed and cancelled pickup orders, consumed durably from orders.events."""
+"""Orders' events, consumed durably: confirmed and cancelled pickup orders (pickup tasks),
+and the units any order gives locations to ship (ship tasks)."""
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
 from google.protobuf.message import DecodeError
@@ -11,7 +13,7 @@ from nats.aio.msg import Msg
 from omni.orders.v1 import messaging_pb2 as orders_msg
 from omni.orders.v1 import orders_pb2 as orders_pb
 from omni.pickup.domain import commands
-from omni.pickup.service_layer import handlers
+from omni.pickup.service_layer import handlers, shipping
 from omni.pickup.service_layer.unit_of_work import UnitOfWork
 from omni.platform import streams
 from omni.platform.consumer import DurableConsumer
@@ -70,6 +72,36 @@ def units_brought(event_id: str, order: orders_pb.Order) -> commands.BringUnits 
     )
 
 
+def ship_work(order: orders_pb.Order) -> commands.FollowOrder:
+    """The units an order gives each location to ship (ship orders; for pickup orders, units
+    re-allocated to ship to the customer's home): per location and SKU, units there (not
+    waiting for supply; those rejected there included), unit price, units shipped."""
+    pickup = order.WhichOneof("fulfilment") == "pickup"
+    work: dict[str, dict[str, list[int]]] = defaultdict(dict)
+    for ln in order.lines:
+        for a in ln.allocations:
+            ships = a.delivery == orders_pb.DELIVERY_SHIP_TO_HOME or (
+                not pickup and a.delivery != orders_pb.DELIVERY_SHIP_TO_STORE
+            )
+            if ships:
+                units = work[a.location_id].setdefault(ln.sku, [0, ln.unit_price, 0])
+                units[0] += a.quantity - a.backordered
+                units[2] += a.shipped
+        for r in ln.rejections:
+            work[r.location_id].setdefault(ln.sku, [0, ln.unit_price, 0])[0] += r.quantity
+    return commands.FollowOrder(
+        order_id=order.id,
+        order_version=order.version,
+        currency=order.currency,
+        ship_to_region="" if pickup else order.ship.region,
+        cancelled=order.status == orders_pb.ORDER_STATUS_CANCELLED,
+        work=tuple(
+            (loc, tuple((sku, u[0], u[1], u[2]) for sku, u in sorted(lines.items())))
+            for loc, lines in sorted(work.items())
+        ),
+    )
+
+
 class PickupNatsApi:
     def __init__(self, uow: UnitOfWork, link: NatsLink) -> None:
         self._uow = uow
@@ -103,6 +135,15 @@ class PickupNatsApi:
             "backorder": brought,
             "cancelled": cancelled,
         }
+
+        def ships(event_id: str, order: orders_pb.Order) -> Awaitable[None] | None:
+            work = ship_work(order)
+            return shipping.follow_order(self._uow, work) if work.work else None
+
+        # Every change of what locations have to ship: new units (confirmed, re-allocated,
+        # backordered ones filled), units gone (rejected, shipped by a desk, cancelled).
+        shipping_events = ["confirmed", "reallocated", "backorder", "shipped"]
+        shipping_events += ["line_rejected", "cancelled"]
         return [
             DurableConsumer(
                 self._link,
@@ -112,6 +153,15 @@ class PickupNatsApi:
                 handler=self._handler(handle),
             )
             for name, handle in handlers_by_event.items()
+        ] + [
+            DurableConsumer(
+                self._link,
+                stream=streams.ORDERS_EVENTS.name,
+                subject=streams.ORDERS_EVENTS_PREFIX + name,
+                durable=f"pickup-ship-{name}",
+                handler=self._handler(ships),
+            )
+            for name in shipping_events
         ]
 
     @staticmethod

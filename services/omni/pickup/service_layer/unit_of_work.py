@@ -12,6 +12,7 @@ from omni.pickup.adapters.events import to_outbox
 from omni.pickup.adapters.repository import PickupRepository
 from omni.pickup.domain.events import Event
 from omni.pickup.domain.model import PickupTask
+from omni.pickup.domain.ship import ShipTask
 from omni.platform import unit_of_work
 from omni.platform.outbox import OutboxMessage
 
@@ -32,7 +33,17 @@ class Transaction:
         await self.repo.save(changed)
         self._collect(changed)
 
-    def _collect(self, touched: Sequence[PickupTask]) -> None:
+    async def add_ship_task(self, task: ShipTask) -> bool:
+        added = await self.repo.add_ship_task(task)
+        if added:
+            self._collect([task])
+        return added
+
+    async def save_ship_tasks(self, changed: Sequence[ShipTask]) -> None:
+        await self.repo.save_ship_tasks(changed)
+        self._collect(changed)
+
+    def _collect(self, touched: Sequence[PickupTask | ShipTask]) -> None:
         for task in touched:
             self.events.extend(task.events)
             task.events.clear()
