@@ -132,3 +132,42 @@ async def test_a_confirmation_sent_twice_takes_one_return_and_refunds_once(
         return got.lines[0].returned == 1
 
     await eventually(returned_once, within=5)
+
+
+async def test_a_wrong_size_is_exchanged_at_the_counter_and_the_new_one_joins_the_pickup_queue(
+    world: World, page: Page
+) -> None:
+    customer, medium, large = unique("cust"), unique("JEANS-M"), unique("JEANS-L")
+    order = await shipped_web_order(world, customer, medium, 1)
+    await receive(world.stock.stub, large, HOME, 2)
+    await sign_in(page, world.url, "associate")
+    await page.goto(f"{world.url}/s/{HOME}/counter/orders/{order.id}")
+    await page.get_by_label(f"Sellable units of {medium}").fill("1")
+    await page.get_by_label(f"Reason for {medium}").select_option("Wrong size")
+    await page.get_by_label(f"Exchange {medium} for").fill(large)
+    await page.get_by_role("button", name="Review refund").click()
+    await expect(page.get_by_role("heading", name="Refund 0.00 EUR")).to_be_visible()
+    await expect(page.get_by_text(f"exchanged for {large} at the same price")).to_be_visible()
+    await shot(page, "counter-exchange-review")
+    await page.get_by_role("button", name="Confirm return and exchange").click()
+    await expect(page.get_by_text(f"Exchanged: {medium} for {large}.")).to_be_visible()
+
+    async def replacement() -> opb.Order | None:
+        got = (await world.orders.stub.GetOrder(opb.GetOrderRequest(id=order.id))).order
+        if not got.exchanges:
+            return None
+        found = opb.GetOrderRequest(id=got.exchanges[0].replacement_order_id)
+        new = (await world.orders.stub.GetOrder(found)).order
+        return new if new.status == opb.ORDER_STATUS_CONFIRMED else None
+
+    new = await eventually(replacement, within=10)
+    assert new.pickup.location_id == HOME and new.exchange_of_order_id == order.id
+    assert [(ln.sku, ln.unit_price) for ln in new.lines] == [(large, 2500)]
+    await page.get_by_role("link", name="Pickup").click()
+    await expect(page.get_by_role("link", name=f"Order {new.id}")).to_be_visible()
+    # The old order's timeline tells the exchange.
+    await page.goto(f"{world.url}/orders/{order.id}")
+    timeline = page.get_by_role("list", name="Timeline")
+    await expect(timeline).to_contain_text(f"Units exchanged: replacement order {new.id}")
+    await expect(timeline).to_contain_text(f"Exchange confirmed: order {new.id}")
+    await shot(page, "counter-exchange-timeline")

@@ -525,6 +525,9 @@ STORE_CASES: dict[str, Build] = {
     "returns/CreateReturn": _create_return,
     "returns/ReceiveReturn": _receive_return,
     "returns/ReturnAtCounter": _counter,
+    "returns/CancelReturn": lambda shop, store: _then(
+        opened_return(shop, store), lambda made: rpb.CancelReturnRequest(id=made[0].id)
+    ),
     "returns/GetReturn": lambda shop, store: _then(
         opened_return(shop, store), lambda made: rpb.GetReturnRequest(id=made[0].id)
     ),

@@ -43,6 +43,13 @@ def received(**fields: Any) -> pb.ReceivedLine:
     )
 
 
+def swap(*replacements: pb.Replacement, **fields: Any) -> pb.CreateReturnRequest:
+    """A return of A exchanged as the replacements say, shipped north unless told."""
+    where = fields or {"ship": cpb.ShipTo(region="north")}
+    return create(exchange=pb.ExchangeRequest(replacements=list(replacements), **where))
+
+
+NEW = pb.Replacement(sku="A", replacement_sku="B")
 AFTER_NUL = base64.urlsafe_b64encode(b"2026-01-01T00:00:00+00:00|rma_\x00").decode()
 CASES: list[tuple[str, Any, grpc.StatusCode]] = [
     ("CreateReturn", create(idempotency_key=""), INVALID),
@@ -76,6 +83,18 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
         pb.ReturnAtCounterRequest(create=create(), received=[received(quantity=2)]),
         INVALID,
     ),
+    ("CreateReturn", swap(), INVALID),  # nothing to swap
+    ("CreateReturn", swap(pb.Replacement(sku="Z", replacement_sku="B")), INVALID),
+    ("CreateReturn", swap(pb.Replacement(sku="A", replacement_sku="")), INVALID),
+    ("CreateReturn", swap(pb.Replacement(sku="A", replacement_sku="B", unit_price=-1)), INVALID),
+    ("CreateReturn", swap(pb.Replacement(sku="A", replacement_sku="B" * 65)), INVALID),
+    ("CreateReturn", swap(NEW, NEW), INVALID),  # one line swapped twice
+    ("CreateReturn", swap(NEW, pickup=cpb.PickupAt()), INVALID),
+    ("CreateReturn", swap(NEW, ship=cpb.ShipTo(region="north", latitude=1.0)), INVALID),
+    ("CreateReturn", create(exchange=pb.ExchangeRequest(replacements=[NEW])), INVALID),  # to?
+    ("CancelReturn", pb.CancelReturnRequest(), INVALID),
+    ("CancelReturn", pb.CancelReturnRequest(id="rma_1", reason="x" * 201), INVALID),
+    ("CancelReturn", pb.CancelReturnRequest(id="rma_missing"), NOT_FOUND),
     ("GetReturn", pb.GetReturnRequest(), INVALID),
     ("GetReturn", pb.GetReturnRequest(id="rma_missing"), NOT_FOUND),
     ("ListReturns", pb.ListReturnsRequest(page_size=-5), INVALID),
@@ -116,6 +135,17 @@ NUL_IN_TEXT: list[tuple[str, Any, str]] = [
         pb.ReceiveReturnRequest(id="rma_1", lines=[received(scan_id=NUL)]),
         "lines[0].scan_id",
     ),
+    (
+        "CreateReturn",
+        swap(pb.Replacement(sku="A", replacement_sku=NUL)),
+        "exchange.replacements[0].replacement_sku",
+    ),
+    (
+        "CreateReturn",
+        swap(NEW, pickup=cpb.PickupAt(location_id=NUL)),
+        "exchange.pickup.location_id",
+    ),
+    ("CancelReturn", pb.CancelReturnRequest(id="rma_1", reason=NUL), "reason"),
 ]
 CONTROL_IN_TEXT: list[tuple[str, Any, str]] = [
     (

@@ -11,11 +11,16 @@ from omni.platform.errors import FailedPrecondition, InvalidArgument
 from omni.returns.domain.events import ReturnChange, ReturnChanged
 from omni.returns.domain.model import (
     Condition,
+    ExchangeAsked,
+    ExchangeStatus,
+    ExchangeTo,
     KnownLocation,
     KnownOrder,
     NotFulfilled,
     Override,
     Received,
+    Replacement,
+    ReplacementState,
     Return,
     ReturnStatus,
     SoldLine,
@@ -171,3 +176,95 @@ def test_units_that_never_arrived_may_still_be_returned_later() -> None:
 
 def test_a_location_that_takes_returns_is_accepted() -> None:
     assert opened({"MUG": 1}, location=KnownLocation("STORE-2", accepts_returns=True))
+
+
+def swapped(qty: int, price: int, *, advance: bool) -> Return:
+    """A return of `qty` MUGs (1500 each) exchanged for CUPs at `price` each."""
+    swap = ExchangeAsked((Replacement("MUG", "CUP", price),), ExchangeTo(region="n"), advance)
+    return Return.open(
+        "rma_1",
+        order_id="ord_1",
+        channel="WEB",
+        location_id="STORE-1",
+        lines=[("MUG", qty, "size")],
+        override=None,
+        order=ORDER,
+        location=STORE,
+        earlier=[],
+        now=SHIPPED,
+        window=WINDOW,
+        exchange=swap,
+    )
+
+
+def money(rma: Return) -> list[tuple[ReturnChange, int, int]]:
+    return [(e.change, e.refund, e.charge) for e in rma.events if e.refund or e.charge]
+
+
+def test_a_confirmed_exchange_charges_the_difference_and_refunds_nothing_as_units_arrive() -> None:
+    rma = swapped(2, 1800, advance=True)
+    assert [e.change for e in rma.events] == [
+        ReturnChange.AUTHORIZED,
+        ReturnChange.EXCHANGE_ORDERED,
+    ]
+    assert rma.exchange is not None and rma.difference == 600
+    assert rma.follow_replacement("ord_2", 2, ReplacementState.CONFIRMED, False, SHIPPED)
+    assert not rma.follow_replacement("ord_2", 2, ReplacementState.CANCELLED, False, SHIPPED)
+    rma.receive([Received("MUG", 2, Condition.SELLABLE, "s")], SHIPPED)
+    assert money(rma) == [(ReturnChange.EXCHANGE_CONFIRMED, 0, 600)]
+    assert (rma.refunded, rma.charged) == (0, 600)
+
+
+def test_a_cheaper_replacement_refunds_the_difference_and_a_unit_never_sent_is_charged() -> None:
+    rma = swapped(2, 1000, advance=True)
+    rma.follow_replacement("ord_2", 2, ReplacementState.CONFIRMED, False, SHIPPED)
+    rma.receive([Received("MUG", 1, Condition.SELLABLE, "a")], SHIPPED)
+    rma.receive([Received("MUG", 1, Condition.MISSING, "b")], SHIPPED)
+    assert money(rma) == [
+        (ReturnChange.EXCHANGE_CONFIRMED, 1000, 0),
+        (ReturnChange.REFUND_ISSUED, 0, 1500),  # kept the old one and got the new one
+    ]
+
+
+def test_a_cancelled_replacement_gives_back_the_difference_and_refunds_what_came_back() -> None:
+    rma = swapped(2, 1800, advance=True)
+    rma.follow_replacement("ord_2", 2, ReplacementState.CONFIRMED, False, SHIPPED)
+    rma.receive([Received("MUG", 1, Condition.DAMAGED, "a")], SHIPPED)
+    rma.follow_replacement("ord_2", 3, ReplacementState.CANCELLED, False, SHIPPED)
+    assert rma.exchange is not None and rma.exchange.status is ExchangeStatus.CANCELLED
+    assert money(rma)[-1] == (ReturnChange.EXCHANGE_CANCELLED, 600 + 1500, 0)
+    assert rma.refunded - rma.charged == 1500  # a plain return of the one that came back
+
+
+def test_withdrawing_a_return_cancels_an_unshipped_swap_and_charges_a_shipped_one() -> None:
+    rma = swapped(1, 1800, advance=True)
+    rma.follow_replacement("ord_2", 2, ReplacementState.CONFIRMED, False, SHIPPED)
+    assert rma.cancel("changed my mind", SHIPPED)
+    assert rma.exchange is not None and rma.exchange.status is ExchangeStatus.CANCELLED
+    assert rma.refunded - rma.charged == 0 and rma.lines[0].counts_against_order == 0
+    assert not rma.cancel("again", SHIPPED)
+    with pytest.raises(FailedPrecondition):
+        rma.receive([Received("MUG", 1, Condition.SELLABLE, "late")], SHIPPED)
+
+    shipped = swapped(1, 1800, advance=True)
+    shipped.follow_replacement("ord_3", 4, ReplacementState.CONFIRMED, True, SHIPPED)
+    shipped.cancel("keeps both", SHIPPED)
+    assert shipped.exchange is not None and shipped.exchange.status is ExchangeStatus.CONFIRMED
+    assert shipped.charged - shipped.refunded == 1800  # the new one, in full
+
+
+def test_a_swap_not_in_advance_is_ordered_once_every_unit_is_in_or_fails_on_a_missing_one() -> None:
+    rma = swapped(2, 0, advance=False)
+    assert rma.exchange is not None and rma.exchange.replacements[0].unit_price == 1500
+    rma.receive([Received("MUG", 1, Condition.SELLABLE, "a")], SHIPPED)
+    assert rma.exchange.status is ExchangeStatus.AWAITING_RETURN and rma.refunded == 0
+    rma.receive([Received("MUG", 1, Condition.SELLABLE, "b")], SHIPPED)
+    assert rma.exchange.status is ExchangeStatus.ORDERED and rma.exchange.ordered
+
+    failing = swapped(2, 0, advance=False)
+    failing.receive(
+        [Received("MUG", 1, Condition.SELLABLE, "a"), Received("MUG", 1, Condition.MISSING, "b")],
+        SHIPPED,
+    )
+    assert failing.exchange is not None and failing.exchange.status is ExchangeStatus.FAILED
+    assert not failing.exchange.ordered and failing.refunded == 1500

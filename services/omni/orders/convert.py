@@ -72,7 +72,12 @@ def order_to_proto(order: Order) -> pb.Order:
         version=order.version,
         total=order.total,
         shortages=order.shortages,
+        exchanges=[
+            pb.OrderExchange(return_id=r, replacement_order_id=o) for r, o in order.exchanges
+        ],
     )
+    if order.exchange_of:
+        msg.exchange_of_order_id, msg.exchange_return_id = order.exchange_of
     if isinstance(order.fulfilment, PickupAt):
         msg.pickup.location_id = order.fulfilment.location_id
     else:

@@ -13,6 +13,7 @@ from google.protobuf.message import Message
 from omni.platform.errors import InvalidArgument
 
 MAX_ID_LENGTH = 64
+MAX_UNIT_PRICE = 10**12  # minor units: ten billion in a two-decimal currency
 MAX_TEXT_LENGTH = 256
 MAX_QUANTITY = 1_000_000
 MAX_LINES = 200

@@ -393,7 +393,15 @@ def order_step(kind: str, event: orders_msg.OrderChanged) -> str:
             else f"to ship to {order.ship.region or 'the customer'}"
         )
         channel, total = words.channel(order.channel), words.money(order.total, order.currency)
-        return f"Placed through {channel}: {_units(units)}, {total}, {where}"
+        swap = (
+            f", exchanging units of order {order.exchange_of_order_id}"
+            if order.exchange_of_order_id
+            else ""
+        )
+        return f"Placed through {channel}: {_units(units)}, {total}, {where}{swap}"
+    if kind == "exchanged":
+        link = order.exchanges[-1] if order.exchanges else None
+        return f"Units exchanged: replacement order {link.replacement_order_id}" if link else ""
     if kind in ("confirmed", "reallocated"):
         verb = "Confirmed" if kind == "confirmed" else "Re-allocated"
         return f"{verb}: {_allocations(order)}"
@@ -411,10 +419,9 @@ def order_step(kind: str, event: orders_msg.OrderChanged) -> str:
         count = sum(line.quantity for line in shipment.lines)
         if shipment.carrier == PICKUP_CARRIER:
             return f"Collected at {shipment.location_id}: {_units(count)}"
+        carrier = f" by {shipment.carrier}" if shipment.carrier else ""
         tracking = f" ({shipment.tracking_number})" if shipment.tracking_number else ""
-        return (
-            f"Shipped from {shipment.location_id} by {shipment.carrier}{tracking}: {_units(count)}"
-        )
+        return f"Shipped from {shipment.location_id}{carrier}{tracking}: {_units(count)}"
     if kind == "shortage":
         return "Units missing at the pickup store: finding them elsewhere"
     if kind == "line_rejected":
@@ -501,11 +508,32 @@ def return_step(kind: str, event: returns_msg.ReturnChanged) -> str:
         count = sum(line.quantity for line in event.received)
         via = words.channel(rma.channel)
         return f"Returned at {rma.location_id or 'the warehouse'} through {via}: {_units(count)}"
+    money = _money(event)
     if kind == "refund_issued":
-        return f"Refunded {words.money(event.refund, rma.currency)}"
+        said = money or "nothing refunded: the units are exchanged"
+        return said[:1].upper() + said[1:]
     if kind == "authorized":
         count = sum(line.quantity for line in rma.lines)
-        return f"Return authorised: {_units(count)}"
+        swap = " to exchange" if rma.HasField("exchange") else ""
+        return f"Return authorised{swap}: {_units(count)}"
+    exchange = rma.exchange
+    said = {
+        "exchange_ordered": "Exchange: the replacement is being ordered",
+        "exchange_confirmed": f"Exchange confirmed: order {exchange.replacement_order_id}",
+        "exchange_failed": f"Exchange given up: {exchange.reason}",
+        "exchange_cancelled": f"Exchange cancelled: {exchange.reason}",
+        "cancelled": "Return withdrawn: the customer keeps the goods",
+    }.get(kind, "")
+    return f"{said}; {money}" if said and money else said
+
+
+def _money(event: returns_msg.ReturnChanged) -> str:
+    """What an event asks of the payment system, in words ("" if nothing)."""
+    currency = event.rma.currency
+    if event.refund:
+        return f"refunded {words.money(event.refund, currency)}"
+    if event.charge:
+        return f"charged {words.money(event.charge, currency)}"
     return ""
 
 

@@ -1,11 +1,12 @@
 """The customer and returns counter: find a customer's orders from every channel, choose
-what comes back and in what state, see the refund, then take the return in one step."""
+what comes back and in what state (and what it is exchanged for, if anything), see the
+refund, then take the return in one step."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import grpc
 from starlette.requests import Request
@@ -13,6 +14,7 @@ from starlette.responses import Response
 
 from omni.common.v1 import common_pb2 as cpb
 from omni.console.backends import Refused, attempt
+from omni.console.views.scanning import sku_for
 from omni.console.web import cannot_show, console, fields, new_key, render, session, signed_in
 from omni.orders.v1 import orders_pb2 as opb
 from omni.returns.v1 import returns_pb2 as rpb
@@ -147,10 +149,15 @@ class Chosen:
     damaged: int
     reason: str
     unit_price: int
+    swap: str = ""  # exchanged for this SKU (like for like: the same price), or refunded
 
     @property
     def quantity(self) -> int:
         return self.sellable + self.damaged
+
+    @property
+    def refund(self) -> int:
+        return 0 if self.swap else self.quantity * self.unit_price
 
 
 def chosen(
@@ -166,8 +173,11 @@ def chosen(
         if check_left and sellable + damaged > item.left:
             return [], f"Only {item.left} of {sku} can come back."
         reason = form.get(f"reason:{sku}", "")
+        swap = form.get(f"swap:{sku}", "").strip()[:64]
         if sellable + damaged:
-            picked.append(Chosen(sku, sellable, damaged, reason, item.line.unit_price))
+            picked.append(Chosen(sku, sellable, damaged, reason, item.line.unit_price, swap))
+        elif swap:
+            return [], f"Say how many of {sku} come back to exchange them."
     return picked, "" if picked else "Choose at least one unit to return."
 
 
@@ -208,17 +218,26 @@ async def _take(request: Request, confirm: bool) -> Response:
     override = form.get("override_reason", "").strip() if form.get("override") else ""
     if form.get("override") and not override:
         problem = problem or "Say why the return is taken outside the window."
+    try:  # a scanned barcode stands for its SKU
+        lines = [
+            replace(c, swap=await sku_for(app.backends, c.swap, who.token)) if c.swap else c
+            for c in lines
+        ]
+    except Refused as exc:
+        problem = problem or exc.words
+    where = form.get("swap_to", "pickup")
     context |= {"order": order, "lines": lines, "override": override, "form": form}
+    context |= {"swap_to": where, "swapping": any(c.swap for c in lines)}
     if problem:
         return render(request, "_return_result.html", refusal=problem, **context)
-    refund = sum(c.quantity * c.unit_price for c in lines)
+    refund = sum(c.refund for c in lines)
     if not confirm:
         return render(
             request, "_return_result.html", refund=refund, key=new_key("return"), **context
         )
     key = form.get("key", "")
     try:
-        rma = await _return_at_counter(request, order, lines, key, override)
+        rma = await _return_at_counter(request, order, lines, key, override, where)
     except Refused as exc:
         # Refused: a retry is a new return. Otherwise it may have been taken: the same key,
         # so that confirming again cannot refund twice.
@@ -231,7 +250,7 @@ async def _take(request: Request, confirm: bool) -> Response:
 
 
 async def _return_at_counter(
-    request: Request, order: opb.Order, lines: list[Chosen], key: str, override: str
+    request: Request, order: opb.Order, lines: list[Chosen], key: str, override: str, where: str
 ) -> rpb.Return:
     app, who, store = console(request), session(request), request.path_params["store"]
     create = rpb.CreateReturnRequest(
@@ -245,6 +264,13 @@ async def _return_at_counter(
     )
     if override:
         create.override.CopyFrom(rpb.Override(manager_id=who.caller.subject, reason=override))
+    swaps = [rpb.Replacement(sku=c.sku, replacement_sku=c.swap) for c in lines if c.swap]
+    if swaps:
+        create.exchange.replacements.extend(swaps)
+        if where == "ship" and order.HasField("ship"):
+            create.exchange.ship.CopyFrom(order.ship)
+        else:  # collected here, from the pickup queue
+            create.exchange.pickup.location_id = store
     received = [
         rpb.ReceivedLine(sku=c.sku, quantity=n, condition=cond, scan_id=f"{key}:{c.sku}:{cond}")
         for c in lines

@@ -4,7 +4,8 @@ scan units into the bay, report what is missing, mark ready, hand over against t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -139,28 +140,40 @@ def _shown(task: pb.PickupTask, result: str = "", refusal: str = "") -> dict[str
 
 @signed_in
 async def act(request: Request) -> Response:
-    """One step on a task; answers the task redrawn with the step's result in words."""
+    async def again(app: Console, who: Session, task_id: str) -> pb.PickupTask:
+        get = pb.GetPickupRequest(id=task_id)
+        reply = await app.backends.call("pickup", app.backends.pickup.GetPickup, get, who.token)
+        return reply.task
+
+    return await take_step(request, STEPS, again, _shown, "pickup", "_task")
+
+
+async def take_step(
+    request: Request,
+    steps: Mapping[str, Callable[[Console, Session, str, Mapping[str, str]], Awaitable[Any]]],
+    again: Callable[[Console, Session, str], Awaitable[Any]],
+    shown: Callable[..., dict[str, object]],
+    section: str,
+    partial: str,
+) -> Response:
+    """One step on a store task; answers the task redrawn with the step's result in words
+    (`partial`.html, or its `_state` part alone after a scan), or with the refusal and the
+    task as it is now (`again`)."""
     store, task_id = request.path_params["store"], request.path_params["task"]
     action = request.path_params["action"]
     app, who, form = console(request), session(request), await fields(request)
-    step = STEPS.get(action)
+    step = steps.get(action)
     if step is None:
         return refuse(request, "There is no such step.", 404)
     try:
         task, result = await step(app, who, task_id, form)
-        shown = _shown(task, result=result)
+        drawn = shown(task, result=result)
     except Refused as exc:
         try:
-            reply = await app.backends.call(
-                "pickup",
-                app.backends.pickup.GetPickup,
-                pb.GetPickupRequest(id=task_id),
-                who.token,
-            )
+            drawn = shown(await again(app, who, task_id), refusal=exc.words)
         except Refused:
             return refuse(request, exc.words, exc.http_status)
-        shown = _shown(reply.task, refusal=exc.words)
     if not is_htmx(request):
-        return go(request, f"/s/{store}/pickup/{task_id}")
-    partial = "_task_state.html" if action == "pick" else "_task.html"
-    return render(request, partial, store=store, **shown)
+        return go(request, f"/s/{store}/{section}/{task_id}")
+    part = f"{partial}_state.html" if action == "pick" else f"{partial}.html"
+    return render(request, part, store=store, **drawn)

@@ -15,17 +15,13 @@ from starlette.responses import Response
 from omni.common.v1 import common_pb2 as cpb
 from omni.console.backends import Refused
 from omni.console.sessions import Session
-from omni.console.views.pickup import live_queue
+from omni.console.views.pickup import live_queue, take_step
 from omni.console.views.scanning import sku_for
 from omni.console.web import (
     Console,
     cannot_show,
     console,
-    fields,
-    go,
-    is_htmx,
     new_key,
-    refuse,
     render,
     session,
     signed_in,
@@ -116,26 +112,10 @@ def _shown(task: pb.ShipTask, result: str = "", refusal: str = "") -> dict[str, 
 
 @signed_in
 async def act(request: Request) -> Response:
-    """One step on a ship task; answers the task redrawn with the step's result in words."""
-    store, task_id = request.path_params["store"], request.path_params["task"]
-    action = request.path_params["action"]
-    app, who, form = console(request), session(request), await fields(request)
-    step = STEPS.get(action)
-    if step is None:
-        return refuse(request, "There is no such step.", 404)
-    try:
-        task, result = await step(app, who, task_id, form)
-        shown = _shown(task, result=result)
-    except Refused as exc:
-        try:
-            reply = await _call(app, who, "GetShipTask", pb.GetShipTaskRequest(id=task_id))
-        except Refused:
-            return refuse(request, exc.words, exc.http_status)
-        shown = _shown(reply.task, refusal=exc.words)
-    if not is_htmx(request):
-        return go(request, f"/s/{store}/ship/{task_id}")
-    partial = "_ship_task_state.html" if action == "pick" else "_ship_task.html"
-    return render(request, partial, store=store, **shown)
+    async def again(app: Console, who: Session, task_id: str) -> pb.ShipTask:
+        return (await _call(app, who, "GetShipTask", pb.GetShipTaskRequest(id=task_id))).task
+
+    return await take_step(request, STEPS, again, _shown, "ship", "_ship_task")
 
 
 async def _start(app: Console, who: Session, task: str, form: Mapping[str, str]) -> Done:

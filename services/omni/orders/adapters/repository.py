@@ -136,6 +136,8 @@ def _document(order: Order) -> dict[str, Any]:
         # Keys of their own, which readers of older versions skip (rolling upgrades).
         "brought": {ln.sku: ln.brought for ln in order.lines if ln.brought},
         "rejections": order.rejections,
+        "exchange_of": list(order.exchange_of) if order.exchange_of else None,
+        "exchanges": [list(link) for link in order.exchanges],
         "rejected": {
             ln.sku: [
                 [r.location_id, r.quantity, r.reason.value, r.associate_id, _iso(r.at)]
@@ -202,6 +204,8 @@ def _order(row: Row[Any]) -> Order:
         ],
         shortages=doc["shortages"],
         rejections=doc.get("rejections", 0),
+        exchange_of=tuple(doc["exchange_of"]) if doc.get("exchange_of") else None,
+        exchanges=[(r, o) for r, o in doc.get("exchanges", [])],
         version=row.version,
     )
     for sku, units in doc.get("brought", {}).items():

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from omni.orders.domain.model import Delivery, Fulfilment, Shipment, ShortLine
 from omni.platform.channels import RejectionReason
+from omni.platform.fingerprints import added
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +18,8 @@ class PlaceOrder:
     currency: str
     lines: tuple[tuple[str, int, int], ...]  # (sku, quantity, unit_price)
     fulfilment: Fulfilment
+    # A replacement for an exchange: (the order whose units are exchanged, the return).
+    exchange_of: tuple[str, str] | None = added(None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,3 +125,12 @@ class RejectedByTask:
     quantity: int
     reason: RejectionReason
     actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeWithdrawn:
+    """An exchange was given up (returns.events.exchange_cancelled): its replacement order
+    is cancelled if nothing of it has shipped."""
+
+    event_id: str
+    order_id: str

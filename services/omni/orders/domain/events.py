@@ -29,6 +29,7 @@ class OrderChange(StrEnum):
     # Backordered units reached the shelf (filled), were given up (cut: a refund is due), or
     # are due at another time.
     BACKORDER = "backorder"
+    EXCHANGED = "exchanged"  # units of it are exchanged: the replacement order is linked
 
 
 @dataclass(frozen=True, slots=True)

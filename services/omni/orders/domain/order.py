@@ -63,6 +63,8 @@ class Order:
     reallocations: list[Reallocation] = field(default_factory=list)
     shortages: int = 0  # shortages reported so far (numbers the keys of what they ask of stock)
     rejections: int = 0  # rejections by stores so far (likewise)
+    exchange_of: tuple[str, str] | None = None  # a replacement: (exchanged order, return)
+    exchanges: list[tuple[str, str]] = field(default_factory=list)  # (return, replacement)
     version: int = 1
     events: list[Event] = field(default_factory=list, repr=False, compare=False)
     commands: list[Command] = field(default_factory=list, repr=False, compare=False)
@@ -314,6 +316,14 @@ class Order:
             self.reason = "the supply its backordered units waited for was cut"
             change = OrderChange.CANCELLED
         self._changed(change, now, refund_due=refund)
+
+    def exchanged(self, return_id: str, replacement_id: str, now: datetime) -> None:
+        """Units of this order are exchanged under `return_id` for `replacement_id`; linking
+        the same again changes nothing."""
+        if (return_id, replacement_id) in self.exchanges:
+            return
+        self.exchanges.append((return_id, replacement_id))
+        self._changed(OrderChange.EXCHANGED, now)
 
     def returned(self, lines: tuple[tuple[str, int], ...], now: datetime) -> None:
         """Units the customer brought back (returns received them and refunds them)."""

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -25,14 +26,17 @@ from nats.aio.msg import Msg
 from omni.orders import convert
 from omni.orders.domain.commands import (
     BackorderChanged,
+    ExchangeWithdrawn,
     PickupOutcome,
     PickupShortage,
+    PlaceOrder,
     RejectedByTask,
     ShippedByTask,
     StockDecision,
     UnitsReturned,
 )
 from omni.orders.domain.model import Delivery, Shipment, order_id_of
+from omni.orders.entrypoints import requests
 from omni.orders.service_layer import handlers, queries
 from omni.orders.service_layer.services import OrdersServices
 from omni.orders.v1 import orders_pb2 as orders_pb
@@ -40,6 +44,7 @@ from omni.pickup.v1 import messaging_pb2 as pickup_msg
 from omni.pickup.v1 import pickup_pb2 as pickup_pb
 from omni.platform import streams
 from omni.platform import validation as check
+from omni.platform.clock import new_id
 from omni.platform.consumer import DurableConsumer
 from omni.platform.errors import Conflict, InvalidArgument, NotFound, OmniError, Unavailable
 from omni.platform.messaging import NatsLink
@@ -87,6 +92,10 @@ class OrdersNatsApi:
                 streams.RETURNS_EVENTS,
                 streams.RETURNS_EVENTS_PREFIX + "refund_issued",
                 self._on_return,
+            ),
+            *(
+                (streams.RETURNS_EVENTS, streams.RETURNS_EVENTS_PREFIX + name, self._on_exchange)
+                for name in ("exchange_ordered", "exchange_cancelled")
             ),
         ]
         return [
@@ -156,6 +165,8 @@ class OrdersNatsApi:
             return
         missing = returns_pb.CONDITION_MISSING
         back = tuple((r.sku, r.quantity) for r in event.received if r.condition != missing)
+        if not back:
+            return  # money only (a charge for units that never came): nothing came back
         change = UnitsReturned(event.event_id, event.rma.order_id, back)
         try:
             await handlers.follow(self._services.uow, change)
@@ -163,6 +174,26 @@ class OrdersNatsApi:
             raise
         except OmniError as exc:
             log.error("return %s not applied to its order: %s", event.rma.id, exc)
+
+    async def _on_exchange(self, msg: Msg) -> None:
+        """An exchange's replacement is to be placed (once, under a key of the return), or
+        withdrawn: placed all the same (so a withdrawal that overtakes the order still finds
+        it) and cancelled if nothing of it has shipped. The exchanged order names it."""
+        event = _parse(returns_msg.ReturnChanged, msg)
+        if event is None or not event.rma.exchange.ordered:
+            return
+        rma = event.rma
+        try:
+            cmd = replacement_order(rma)
+            order = await self._services.place(cmd, new_id("ord"))
+            await handlers.link_exchange(self._services.uow, rma.order_id, rma.id, order.id)
+            if msg.subject.endswith(".exchange_cancelled"):
+                withdrawn = ExchangeWithdrawn(event.event_id, order.id)
+                await handlers.follow(self._services.uow, withdrawn)
+        except (Unavailable, Conflict):
+            raise
+        except OmniError as exc:
+            log.error("exchange %s not applied to its orders: %s", rma.id, exc)
 
     async def _on_reserved(self, msg: Msg) -> None:
         event = _parse(stock_msg.StockReserved, msg)
@@ -249,6 +280,29 @@ def pickup_change(event: pickup_msg.PickupChanged) -> PickupOutcome | PickupShor
         reason = f"not collected from {task.store_id} by {deadline}"
         return PickupOutcome(event.event_id, task.order_id, task.id, reason=reason)
     return None
+
+
+def replacement_order(rma: returns_pb.Return) -> PlaceOrder:
+    """The replacement order an exchange asks for, checked as a PlaceOrder request is."""
+    quantities = {ln.sku: ln.quantity for ln in rma.lines}
+    exchange = rma.exchange
+    request = orders_pb.PlaceOrderRequest(
+        idempotency_key=f"exchange:{rma.id}",
+        channel=rma.channel,
+        customer_id=rma.customer_id,
+        currency=rma.currency,
+        lines=[
+            orders_pb.PlaceOrderLine(
+                sku=r.replacement_sku, quantity=quantities.get(r.sku, 0), unit_price=r.unit_price
+            )
+            for r in exchange.replacements
+        ],
+    )
+    if exchange.WhichOneof("fulfilment") == "pickup":
+        request.pickup.CopyFrom(exchange.pickup)
+    else:
+        request.ship.CopyFrom(exchange.ship)
+    return replace(requests.place_order(request), exchange_of=(rma.order_id, rma.id))
 
 
 def ship_task_change(

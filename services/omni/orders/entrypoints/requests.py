@@ -15,7 +15,6 @@ from omni.platform.errors import InvalidArgument
 from omni.platform.wire import channel, required_channel, time_from
 
 _CURRENCY = re.compile(r"[A-Z]{3}")  # fullmatch: "$" would let "EUR\n" pass
-MAX_UNIT_PRICE = 10**12  # minor units: ten billion in a two-decimal currency
 MAX_TOTAL = 10**18  # an order's total, in minor units (it travels as an int64)
 
 
@@ -25,7 +24,9 @@ def place_order(msg: pb.PlaceOrderRequest) -> commands.PlaceOrder:
         (
             check.identifier(f"lines[{i}].sku", ln.sku),
             check.quantity(f"lines[{i}].quantity", ln.quantity),
-            check.non_negative(f"lines[{i}].unit_price", ln.unit_price, maximum=MAX_UNIT_PRICE),
+            check.non_negative(
+                f"lines[{i}].unit_price", ln.unit_price, maximum=check.MAX_UNIT_PRICE
+            ),
         )
         for i, ln in enumerate(msg.lines)
     )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from omni.orders.adapters import tables
 from omni.orders.domain import commands
-from omni.orders.domain.model import PickupAt
+from omni.orders.domain.model import CANCELLABLE, PickupAt
 from omni.orders.domain.order import Order
 from omni.orders.service_layer.unit_of_work import Transaction, UnitOfWork
 from omni.platform.auth import current_caller
@@ -28,6 +28,7 @@ Followed = (
     | commands.BackorderChanged
     | commands.ShippedByTask
     | commands.RejectedByTask
+    | commands.ExchangeWithdrawn
 )
 
 
@@ -93,6 +94,9 @@ async def follow(uow: UnitOfWork, change: Followed) -> None:
                 order.backorder_changed(change.reservation_id, change.lines, now)
             case commands.ShippedByTask():
                 order.ship(change.shipment, now)
+            case commands.ExchangeWithdrawn():
+                if order.status in CANCELLABLE:
+                    order.cancel("its exchange was cancelled", now)
             case commands.RejectedByTask():
                 order.rejected_at(
                     change.location_id,
@@ -112,5 +116,17 @@ async def _follow(tx: Transaction, change: Followed, apply: Callable[[Order], No
     """Another service's event applied to its order."""
     order = await _get(tx, change.order_id, lock=True)
     apply(order)
+    if order.raised:
+        await tx.save([order])
+
+
+@in_transaction
+async def link_exchange(tx: Transaction, order_id: str, return_id: str, replacement: str) -> None:
+    """The exchanged order names its replacement (once)."""
+    order = await tx.repo.get(order_id, lock=True)
+    if order is None:
+        log.error("exchange %s is of unknown order %s", return_id, order_id)
+        return
+    order.exchanged(return_id, replacement, utcnow())
     if order.raised:
         await tx.save([order])

@@ -56,6 +56,7 @@ def _new_order(cmd: commands.PlaceOrder, order_id: str, now: datetime) -> Order:
         fulfilment=cmd.fulfilment,
         created_at=now,
         updated_at=now,
+        exchange_of=cmd.exchange_of,
     )
     order.placed()
     return order

@@ -16,13 +16,14 @@ from omni.stock.v1 import stock_pb2 as stock_pb
 def to_outbox(event: ReturnChanged | RestockStock) -> OutboxMessage:
     event_id = new_id("evt")
     match event:
-        case ReturnChanged(rma, change, received, refund):
+        case ReturnChanged(rma, change, received, refund, charge):
             payload = msg.ReturnChanged(
                 event_id=event_id,
                 occurred_at=timestamp(utcnow()),
                 rma=convert.return_to_proto(rma),
                 received=[convert.received_to_proto(r) for r in received],
                 refund=refund,
+                charge=charge,
             )
             return OutboxMessage(
                 event_id, RETURNS_EVENTS_PREFIX + change.value, payload.SerializeToString()

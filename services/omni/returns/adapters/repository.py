@@ -16,9 +16,13 @@ from omni.platform.driver import insert_ignoring_conflicts
 from omni.platform.pages import PageToken
 from omni.returns.adapters.tables import known_locations, known_orders, return_scans, returns
 from omni.returns.domain.model import (
+    Exchange,
+    ExchangeStatus,
+    ExchangeTo,
     KnownLocation,
     KnownOrder,
     Override,
+    Replacement,
     Return,
     ReturnLine,
     ReturnStatus,
@@ -134,6 +138,9 @@ def _columns(rma: Return) -> dict[str, Any]:
         "refunded": rma.refunded,
         "override": [rma.override.manager_id, rma.override.reason] if rma.override else None,
         "receipts": rma.receipts,
+        # Keys of their own, which readers of older versions skip (rolling upgrades).
+        "charged": rma.charged,
+        "exchange": _exchange_document(rma.exchange) if rma.exchange else None,
     }
     return {
         "order_id": rma.order_id,
@@ -163,5 +170,35 @@ def _return(row: Row[Any]) -> Return:
         refunded=doc["refunded"],
         override=Override(*doc["override"]) if doc["override"] else None,
         receipts=doc["receipts"],
+        exchange=_exchange(doc["exchange"]) if doc.get("exchange") else None,
+        charged=doc.get("charged", 0),
         version=row.version,
+    )
+
+
+def _exchange_document(exchange: Exchange) -> dict[str, Any]:
+    to = exchange.to
+    return {
+        "replacements": [[r.sku, r.replacement_sku, r.unit_price] for r in exchange.replacements],
+        "to": [to.region, to.latitude, to.longitude, to.store_id],
+        "advance": exchange.advance,
+        "status": exchange.status.value,
+        "ordered": exchange.ordered,
+        "order": [exchange.replacement_order_id, exchange.order_version, exchange.shipped],
+        "reason": exchange.reason,
+    }
+
+
+def _exchange(doc: dict[str, Any]) -> Exchange:
+    order_id, version, shipped = doc["order"]
+    return Exchange(
+        replacements=tuple(Replacement(*r) for r in doc["replacements"]),
+        to=ExchangeTo(*doc["to"]),
+        advance=doc["advance"],
+        status=ExchangeStatus(doc["status"]),
+        ordered=doc["ordered"],
+        replacement_order_id=order_id,
+        order_version=version,
+        shipped=shipped,
+        reason=doc["reason"],
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from omni.returns.domain.model import Override, Received
+from omni.platform.fingerprints import added
+from omni.returns.domain.model import ExchangeAsked, Override, Received, ReplacementState
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,12 +16,30 @@ class CreateReturn:
     lines: tuple[tuple[str, int, str], ...]  # (sku, quantity, reason)
     location_id: str
     override: Override | None = None
+    exchange: ExchangeAsked | None = added(None)  # noqa: RUF009 (a dataclasses.field)
 
 
 @dataclass(frozen=True, slots=True)
 class ReceiveReturn:
     return_id: str
     received: tuple[Received, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CancelReturn:
+    return_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FollowReplacement:
+    """The replacement order of an exchange, as one of its events told it."""
+
+    return_id: str
+    order_id: str
+    version: int
+    state: ReplacementState
+    shipped: bool
 
 
 @dataclass(frozen=True, slots=True)

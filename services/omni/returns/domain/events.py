@@ -17,16 +17,23 @@ class ReturnChange(StrEnum):
     AUTHORIZED = "authorized"
     RECEIVED = "received"
     REFUND_ISSUED = "refund_issued"
+    CANCELLED = "cancelled"  # withdrawn before anything arrived
+    EXCHANGE_ORDERED = "exchange_ordered"  # the replacement is to be placed (by orders)
+    EXCHANGE_CONFIRMED = "exchange_confirmed"  # the replacement order is confirmed
+    EXCHANGE_FAILED = "exchange_failed"  # no replacement, or an exchanged unit never came
+    EXCHANGE_CANCELLED = "exchange_cancelled"  # the replacement order or the return cancelled
 
 
 @dataclass(frozen=True, slots=True)
 class ReturnChanged:
-    """The return as the transaction left it; what this receipt took in, and its refund."""
+    """The return as the transaction left it; what this receipt took in; money now due to
+    the customer (`refund`) or from them (`charge`), in minor units."""
 
     rma: Return
     change: ReturnChange
     received: tuple[Received, ...] = ()
     refund: int = 0
+    charge: int = 0
 
 
 Event = ReturnChanged

@@ -16,6 +16,23 @@ class ReturnStatus(StrEnum):
     AUTHORIZED = "AUTHORIZED"
     PARTIALLY_RECEIVED = "PARTIALLY_RECEIVED"
     RECEIVED = "RECEIVED"
+    CANCELLED = "CANCELLED"
+
+
+class ExchangeStatus(StrEnum):
+    AWAITING_RETURN = "AWAITING_RETURN"  # ordered once every exchanged unit has arrived
+    ORDERED = "ORDERED"  # the replacement asked of the orders service
+    CONFIRMED = "CONFIRMED"  # the replacement order confirmed: the difference is due
+    FAILED = "FAILED"  # no replacement, or an exchanged unit never came: a plain return
+    CANCELLED = "CANCELLED"  # the replacement order or the return cancelled: likewise
+
+
+# What the replacement order's status means for its exchange.
+class ReplacementState(StrEnum):
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"  # confirmed, or further on (shipped, fulfilled...)
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
 
 
 class Condition(StrEnum):
@@ -84,6 +101,57 @@ class ReturnLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Replacement:
+    """A returned line swapped, unit for unit, for another SKU at its own price."""
+
+    sku: str  # the return line
+    replacement_sku: str
+    unit_price: int  # minor units; 0 asked: the returned unit's price
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeTo:
+    """Where a replacement goes: shipped to a region, or collected at a store."""
+
+    region: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    store_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeAsked:
+    replacements: tuple[Replacement, ...]
+    to: ExchangeTo
+    advance: bool
+
+
+@dataclass(slots=True)
+class Exchange:
+    replacements: tuple[Replacement, ...]
+    to: ExchangeTo
+    advance: bool
+    status: ExchangeStatus
+    ordered: bool = False  # the replacement has been asked for (orders places it once)
+    replacement_order_id: str = ""
+    order_version: int = 0  # the replacement order's version last heard of
+    shipped: bool = False  # some of the replacement has left
+    reason: str = ""
+
+    def of(self, sku: str) -> Replacement | None:
+        return next((r for r in self.replacements if r.sku == sku), None)
+
+    @property
+    def swapping(self) -> bool:
+        """Still an exchange (not given up): its lines are not refunded as they arrive."""
+        return self.status in (
+            ExchangeStatus.AWAITING_RETURN,
+            ExchangeStatus.ORDERED,
+            ExchangeStatus.CONFIRMED,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Received:
     """One received line: units of a SKU in one condition, under a scan id."""
 
@@ -111,6 +179,8 @@ class Return:
     refunded: int = 0
     override: Override | None = None
     receipts: int = 0  # receipts so far (numbers the keys of their restocks)
+    exchange: Exchange | None = None
+    charged: int = 0  # charged so far: an exchange's difference, units kept
     version: int = 1
     events: list[ReturnChanged] = field(default_factory=list, repr=False, compare=False)
     commands: list[RestockStock] = field(default_factory=list, repr=False, compare=False)
@@ -130,6 +200,7 @@ class Return:
         earlier: Iterable[Return],
         now: datetime,
         window: timedelta,
+        exchange: ExchangeAsked | None = None,
     ) -> Return:
         """A return of these lines of `order`, brought to `location`, if the rules allow it:
         the location takes returns; each line was fulfilled, not returned already, and within
@@ -156,18 +227,145 @@ class Return:
             override=override if needed else None,
         )
         rma.events.append(ReturnChanged(rma, ReturnChange.AUTHORIZED))
+        if exchange is not None:
+            rma._swap(exchange)
         return rma
+
+    def _swap(self, asked: ExchangeAsked) -> None:
+        """Some lines are exchanged: the replacement is ordered now (in advance) or once
+        every exchanged unit has arrived."""
+        replacements = []
+        for r in asked.replacements:
+            line = self.line(r.sku)
+            if line is None:
+                raise InvalidArgument(f"exchange.replacements names {r.sku}, not a return line")
+            price = r.unit_price or line.unit_price  # 0: a like-for-like swap
+            replacements.append(Replacement(r.sku, r.replacement_sku, price))
+        waits = ExchangeStatus.ORDERED if asked.advance else ExchangeStatus.AWAITING_RETURN
+        self.exchange = Exchange(tuple(replacements), asked.to, asked.advance, waits)
+        if asked.advance:
+            self._order_replacement()
+
+    @property
+    def difference(self) -> int:
+        """An exchange's replacement value less the returned value of its lines."""
+        if self.exchange is None:
+            return 0
+        total = 0
+        for r in self.exchange.replacements:
+            line = self.line(r.sku)
+            assert line is not None
+            total += line.quantity * (r.unit_price - line.unit_price)
+        return total
+
+    def cancel(self, reason: str, now: datetime) -> bool:
+        """Withdrawn before anything arrived; False if it was cancelled already. The units
+        count as kept: an exchange's replacement not shipped yet is cancelled (and what was
+        settled for it given back), one shipped already is charged for in full."""
+        if self.status is ReturnStatus.CANCELLED:
+            return False
+        if any(ln.sellable or ln.damaged or ln.missing for ln in self.lines):
+            raise FailedPrecondition(
+                f"return {self.id} has units received already; it cannot be cancelled"
+            )
+        for line in self.lines:
+            line.missing = line.quantity  # kept by the customer: no longer being returned
+        self.status = ReturnStatus.CANCELLED
+        self._touched(now)
+        exchange = self.exchange
+        if exchange is not None and exchange.swapping and not exchange.shipped:
+            self._give_up(ExchangeStatus.CANCELLED, f"the return was cancelled: {reason}")
+        self._settled(ReturnChange.CANCELLED)
+        return True
+
+    def follow_replacement(
+        self, order_id: str, version: int, state: ReplacementState, shipped: bool, now: datetime
+    ) -> bool:
+        """The replacement order as its events tell it (older news changes nothing):
+        confirmed, the difference is due; rejected or cancelled before it shipped, the return
+        goes on as a plain one. Returns whether the return changed."""
+        exchange = self.exchange
+        if exchange is None or version <= exchange.order_version:
+            return False
+        exchange.order_version, exchange.replacement_order_id = version, order_id
+        exchange.shipped = exchange.shipped or shipped
+        if state is ReplacementState.CONFIRMED and exchange.status is ExchangeStatus.ORDERED:
+            exchange.status = ExchangeStatus.CONFIRMED
+            self._touched(now)
+            self._settled(ReturnChange.EXCHANGE_CONFIRMED)
+        elif state is ReplacementState.REJECTED and exchange.status is ExchangeStatus.ORDERED:
+            self._touched(now)
+            self._give_up(ExchangeStatus.FAILED, "the replacement could not be had")
+        elif state is ReplacementState.CANCELLED and exchange.swapping and not exchange.shipped:
+            self._touched(now)
+            self._give_up(ExchangeStatus.CANCELLED, "the replacement order was cancelled")
+        else:
+            self._touched(now)
+        return True
+
+    def _order_replacement(self) -> None:
+        assert self.exchange is not None
+        self.exchange.status = ExchangeStatus.ORDERED
+        self.exchange.ordered = True
+        self.events.append(ReturnChanged(self, ReturnChange.EXCHANGE_ORDERED))
+
+    def _give_up(self, status: ExchangeStatus, reason: str, *, settle: bool = True) -> None:
+        """The exchange ends without a replacement: a plain return from now on (what was
+        settled for it is given back with the event, unless the caller settles later)."""
+        assert self.exchange is not None
+        self.exchange.status, self.exchange.reason = status, reason
+        change = (
+            ReturnChange.EXCHANGE_FAILED
+            if status is ExchangeStatus.FAILED
+            else ReturnChange.EXCHANGE_CANCELLED
+        )
+        if settle:
+            self._settled(change)
+        else:
+            self.events.append(ReturnChanged(self, change))
+
+    def _owed(self) -> int:
+        """What the customer is owed now, all told (negative: what they owe): the price of
+        units back (sellable or damaged) on lines refunded as usual; on exchanged lines, once
+        the replacement is confirmed, the returned value less the replacement's and less
+        units that never came; nothing while the replacement is not confirmed yet."""
+        exchange = self.exchange
+        total = 0
+        for line in self.lines:
+            swap = exchange.of(line.sku) if exchange is not None and exchange.swapping else None
+            if swap is None:
+                total += (line.sellable + line.damaged) * line.unit_price
+            elif exchange is not None and exchange.status is ExchangeStatus.CONFIRMED:
+                total += (line.quantity - line.missing) * line.unit_price
+                total -= line.quantity * swap.unit_price
+        return total
+
+    def _settled(self, change: ReturnChange, received: tuple[Received, ...] = ()) -> None:
+        """An event of `change`, with what is due to (or from) the customer now."""
+        due = self._owed() - (self.refunded - self.charged)
+        refund, charge = max(0, due), max(0, -due)
+        self.refunded += refund
+        self.charged += charge
+        self.events.append(ReturnChanged(self, change, received, refund, charge))
+
+    def _touched(self, now: datetime) -> None:
+        self.version += 1
+        self.updated_at = now
 
     def line(self, sku: str) -> ReturnLine | None:
         return next((ln for ln in self.lines if ln.sku == sku), None)
 
     def receive(self, received: list[Received], now: datetime) -> bool:
         """Takes in what arrived (all checked first: nothing changes if any line is wrong);
-        False when there was nothing new. Sellable and damaged units are refunded and go back
-        to stock where they were received (damaged ones counted as damaged)."""
+        False when there was nothing new. Sellable and damaged units go back to stock where
+        they were received (damaged ones counted as damaged) and are refunded, unless an
+        exchange replaces them. Once every unit an exchange waits for is in, its replacement
+        is ordered (or, if one never came, the exchange fails)."""
         fresh = [r for r in received if r.quantity]
         if not fresh:
             return False
+        if self.status is ReturnStatus.CANCELLED:
+            raise FailedPrecondition(f"return {self.id} was cancelled; nothing is expected")
         wanted: dict[str, int] = {}
         for r in fresh:
             wanted[r.sku] = wanted.get(r.sku, 0) + r.quantity
@@ -179,7 +377,6 @@ class Return:
                 raise FailedPrecondition(
                     f"return {self.id} expects {line.outstanding} more of {sku}, not {qty}"
                 )
-        refund = 0
         restock: list[tuple[str, int, bool]] = []
         for r in fresh:
             line = self.line(r.sku)
@@ -191,22 +388,28 @@ class Return:
             else:
                 line.missing += r.quantity
                 continue
-            refund += r.quantity * line.unit_price
             restock.append((r.sku, r.quantity, r.condition is Condition.DAMAGED))
         self.receipts += 1
-        self.refunded += refund
         done = all(ln.outstanding == 0 for ln in self.lines)
         self.status = ReturnStatus.RECEIVED if done else ReturnStatus.PARTIALLY_RECEIVED
-        self.version += 1
-        self.updated_at = now
+        self._touched(now)
         self.events.append(ReturnChanged(self, ReturnChange.RECEIVED, tuple(fresh)))
         if restock:
             key = f"rma:{self.id}:{self.receipts}"
             self.commands.append(RestockStock(self.location_id, tuple(restock), key, self.id))
-        if refund:
-            self.events.append(
-                ReturnChanged(self, ReturnChange.REFUND_ISSUED, tuple(fresh), refund)
-            )
+        exchange = self.exchange
+        if exchange is not None and exchange.status is ExchangeStatus.AWAITING_RETURN:
+            swapped = [self.line(r.sku) for r in exchange.replacements]
+            if all(ln is not None and ln.outstanding == 0 for ln in swapped):
+                if any(ln is not None and ln.missing for ln in swapped):
+                    reason = "an exchanged unit did not arrive"
+                    self._give_up(ExchangeStatus.FAILED, reason, settle=False)
+                else:
+                    self._order_replacement()
+        # The money of this receipt, all told (a refund, or a charge for exchanged units
+        # that never came), with what came back.
+        if restock or self._owed() != self.refunded - self.charged:
+            self._settled(ReturnChange.REFUND_ISSUED, tuple(fresh))
         return True
 
 

@@ -30,6 +30,7 @@ ACCESS: Access = {
     "ReturnAtCounter": at_store(Role.ASSOCIATE, Role.MANAGER),
     "GetReturn": at_store(*_ANYONE),
     "ListReturns": at_store(*_ANYONE),  # location_id must name the caller's store
+    "CancelReturn": at_store(*_ANYONE),
 }
 
 
@@ -82,6 +83,12 @@ class ReturnsServicer(returns_pb2_grpc.ReturnsServiceServicer):
             fetch_order=self._fetch_order,
             locations_caught_up=self._locations_caught_up,
         )
+
+    async def CancelReturn(
+        self, request: pb.CancelReturnRequest, context: Ctx
+    ) -> pb.CancelReturnResponse:
+        rma = await handlers.cancel_return(self._uow, requests.cancel_return(request))
+        return pb.CancelReturnResponse(rma=convert.return_to_proto(rma))
 
     async def GetReturn(self, request: pb.GetReturnRequest, context: Ctx) -> pb.GetReturnResponse:
         rma = await queries.get_return(self._uow, check.identifier("id", request.id))

@@ -16,7 +16,8 @@ from omni.platform.consumer import DurableConsumer
 from omni.platform.errors import Unavailable
 from omni.platform.messaging import NatsLink
 from omni.platform.tasks import reraise_if_cancelled
-from omni.returns.domain.model import KnownLocation, KnownOrder, SoldLine
+from omni.returns.domain.commands import FollowReplacement
+from omni.returns.domain.model import KnownLocation, KnownOrder, ReplacementState, SoldLine
 from omni.returns.service_layer import handlers
 from omni.returns.service_layer.unit_of_work import UnitOfWork
 from omni.stock.v1 import messaging_pb2 as stock_msg
@@ -52,6 +53,22 @@ def known_order(order: orders_pb.Order) -> KnownOrder:
         for ln in order.lines
     )
     return KnownOrder(order.id, order.customer_id, order.currency, lines, order.version)
+
+
+_STATES = {
+    orders_pb.ORDER_STATUS_PENDING: ReplacementState.PENDING,
+    orders_pb.ORDER_STATUS_REJECTED: ReplacementState.REJECTED,
+    orders_pb.ORDER_STATUS_CANCELLED: ReplacementState.CANCELLED,
+}
+
+
+def replacement_of(order: orders_pb.Order) -> FollowReplacement | None:
+    """What an exchange's replacement order says of its exchange (None for other orders)."""
+    if not order.exchange_return_id:
+        return None
+    shipped = any(a.shipped for ln in order.lines for a in ln.allocations)
+    state = _STATES.get(order.status, ReplacementState.CONFIRMED)  # confirmed, or further on
+    return FollowReplacement(order.exchange_return_id, order.id, order.version, state, shipped)
 
 
 class ReturnsNatsApi:
@@ -116,6 +133,9 @@ class ReturnsNatsApi:
             log.error("ignoring an undecodable message on %s", msg.subject)
             return
         await handlers.learn_order(self._uow, known_order(event.order))
+        replacement = replacement_of(event.order)
+        if replacement is not None:
+            await handlers.follow_replacement(self._uow, replacement)
 
     async def _on_location(self, msg: Msg) -> None:
         try:

@@ -10,7 +10,7 @@ from omni.platform.errors import InvalidArgument
 from omni.platform.wire import required_channel
 from omni.returns import convert
 from omni.returns.domain import commands
-from omni.returns.domain.model import Override, Received
+from omni.returns.domain.model import ExchangeAsked, ExchangeTo, Override, Received, Replacement
 from omni.returns.v1 import returns_pb2 as pb
 
 
@@ -38,6 +38,65 @@ def create_return(msg: pb.CreateReturnRequest) -> commands.CreateReturn:
         lines=lines,
         location_id=check.identifier("location_id", msg.location_id),
         override=override,
+        exchange=_exchange(msg.exchange, {sku for sku, _, _ in lines})
+        if msg.HasField("exchange")
+        else None,
+    )
+
+
+def _exchange(msg: pb.ExchangeRequest, lines: set[str]) -> ExchangeAsked:
+    if not msg.replacements:
+        raise InvalidArgument("exchange.replacements must name at least one line to swap")
+    replacements = []
+    for i, r in enumerate(msg.replacements):
+        sku = check.identifier(f"exchange.replacements[{i}].sku", r.sku)
+        if sku not in lines:
+            raise InvalidArgument(f"exchange.replacements[{i}].sku {sku} is not a return line")
+        replacements.append(
+            Replacement(
+                sku,
+                check.identifier(f"exchange.replacements[{i}].replacement_sku", r.replacement_sku),
+                check.non_negative(
+                    f"exchange.replacements[{i}].unit_price",
+                    r.unit_price,
+                    maximum=check.MAX_UNIT_PRICE,
+                ),
+            )
+        )
+    check.each_once("exchange.replacements sku", [r.sku for r in replacements])
+    check.each_once("replacement_sku", [r.replacement_sku for r in replacements])
+    match msg.WhichOneof("fulfilment"):
+        case "ship":
+            ship = msg.ship
+            if ship.HasField("latitude") != ship.HasField("longitude"):
+                raise InvalidArgument(
+                    "give both exchange.ship.latitude and exchange.ship.longitude, or neither"
+                )
+            to = ExchangeTo(
+                region=check.identifier("exchange.ship.region", ship.region),
+                latitude=check.coordinate(
+                    "exchange.ship.latitude",
+                    ship.latitude if ship.HasField("latitude") else None,
+                    90,
+                ),
+                longitude=check.coordinate(
+                    "exchange.ship.longitude",
+                    ship.longitude if ship.HasField("longitude") else None,
+                    180,
+                ),
+            )
+        case "pickup":
+            to = ExchangeTo(
+                store_id=check.identifier("exchange.pickup.location_id", msg.pickup.location_id)
+            )
+        case _:
+            raise InvalidArgument("an exchange needs where the replacement goes: ship or pickup")
+    return ExchangeAsked(tuple(replacements), to, msg.advance)
+
+
+def cancel_return(msg: pb.CancelReturnRequest) -> commands.CancelReturn:
+    return commands.CancelReturn(
+        check.identifier("id", msg.id), check.text("reason", msg.reason, max_length=200)
     )
 
 

@@ -108,9 +108,30 @@ async def _create(tx: Transaction, cmd: commands.CreateReturn, window: timedelta
         earlier=await tx.repo.for_order(cmd.order_id),
         now=utcnow(),
         window=window,
+        exchange=cmd.exchange,
     )
     await tx.add(rma)
     return rma
+
+
+@in_transaction
+async def cancel_return(tx: Transaction, cmd: commands.CancelReturn) -> Return:
+    """Withdrawn before anything arrived; cancelling twice is harmless."""
+    rma = await _get(tx, cmd.return_id, lock=True)
+    current_caller().require_store(rma.location_id)
+    if rma.cancel(cmd.reason or "withdrawn", utcnow()):
+        await tx.save(rma)
+    return rma
+
+
+@in_transaction
+async def follow_replacement(tx: Transaction, cmd: commands.FollowReplacement) -> None:
+    """An exchange's replacement order changed: confirmed, rejected or cancelled."""
+    rma = await tx.repo.get(cmd.return_id, lock=True)
+    if rma is None:
+        return  # not this service's (or gone): nothing to follow
+    if rma.follow_replacement(cmd.order_id, cmd.version, cmd.state, cmd.shipped, utcnow()):
+        await tx.save(rma)
 
 
 @in_transaction
