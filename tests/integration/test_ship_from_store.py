@@ -188,8 +188,12 @@ async def test_rejected_units_are_rerouted_never_back_and_cancelled_when_none_is
         (STORE_A, 2, cpb.REJECTION_REASON_NOT_IN_STOCK),
         (STORE_B, 1, cpb.REJECTION_REASON_DAMAGED),
     ]
-    level_b = await level_of(shop.stock.stub, sku, STORE_B)
-    assert (level_b.on_hand, level_b.reserved, level_b.damaged) == (3, 1, 1)
+
+    async def moved_to_damaged() -> bool:  # stock applies the write-off when orders asks
+        level = await level_of(shop.stock.stub, sku, STORE_B)
+        return (level.on_hand, level.reserved, level.damaged) == (3, 1, 1)
+
+    await eventually(moved_to_damaged)
     level_a = await level_of(shop.stock.stub, sku, STORE_A)
     assert level_a.reserved == 0  # never given the line back
 
@@ -275,3 +279,37 @@ async def test_a_store_rejecting_units_the_reason_mismatch_or_no_variance_correc
     rerouted = await order_now(shop, order.id, lambda o: not o.lines[0].reallocating)
     assert held_at(rerouted) == {STORE_A: 2, STORE_B: 2}
     await ship_task(shop, STORE_B, order.id, quantity=2)
+
+
+async def test_a_rejection_gives_back_the_place_it_took_in_the_stores_daily_capacity(
+    shop: Bopis,
+) -> None:
+    stock = shop.stock.stub
+    await stock.SetLocationCapacity(
+        spb.SetLocationCapacityRequest(location_id=STORE_A, daily_capacity=5)
+    )
+    sku = unique("CAPR")
+    await receive(stock, sku, STORE_A, 3)
+    await receive(stock, sku, STORE_B, 3)
+    before = (await stock.GetLocation(spb.GetLocationRequest(id=STORE_A))).location.taken_today
+    order = await ship_order(shop, sku, 1)
+    taken = (await stock.GetLocation(spb.GetLocationRequest(id=STORE_A))).location.taken_today
+    assert taken == before + 1
+    task = await ship_task(shop, STORE_A, order.id)
+    reject = ppb.RejectShipUnitsRequest(
+        id=task.id,
+        sku=sku,
+        quantity=1,
+        reason=cpb.REJECTION_REASON_NO_VARIANCE,
+        associate_id="a-1",
+    )
+    await shop.pickup.stub.RejectShipUnits(reject)
+    await ship_task(shop, STORE_B, order.id)  # re-routed
+
+    async def given_back() -> bool:
+        location = (await stock.GetLocation(spb.GetLocationRequest(id=STORE_A))).location
+        return location.taken_today == before
+
+    await eventually(given_back)
+    level = await level_of(stock, sku, STORE_A)
+    assert (level.on_hand, level.reserved) == (3, 0)  # no variance: nothing written off
