@@ -113,7 +113,7 @@ async def test_a_store_ships_a_web_order_and_rejects_a_damaged_one_on_screen(
     await page.goto(f"{world.url}/orders/{other.id}")
     timeline = page.get_by_role("list", name="Timeline")
     await expect(timeline).to_contain_text(
-        f"1 unit of {spare} rejected at {HOME} (damaged): finding them elsewhere"
+        f"1 unit of {spare} rejected at {HOME} (damaged): finding it elsewhere"
     )
     await expect(timeline).to_contain_text(f"Re-allocated: 1 unit from {WAREHOUSE}")
     await shot(page, "ship-order-timeline")

@@ -520,6 +520,7 @@ STORE_CASES: dict[str, Build] = {
             quantity=1,
             reason=cpb.REJECTION_REASON_NO_VARIANCE,
             associate_id="a-1",
+            rejection_id="r-1",
         ),
     ),
     "returns/CreateReturn": _create_return,

@@ -122,9 +122,21 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
     (
         "RejectShipUnits",
         pb.RejectShipUnitsRequest(
-            id="shp_missing", sku="A", quantity=1, reason=1, associate_id="a"
+            id="shp_missing", sku="A", quantity=1, reason=1, associate_id="a", rejection_id="r"
         ),
         NOT_FOUND,
+    ),
+    (  # no rejection id: a resend could not be told apart
+        "RejectShipUnits",
+        pb.RejectShipUnitsRequest(id="shp_1", sku="A", quantity=1, reason=1, associate_id="a"),
+        INVALID,
+    ),
+    (  # more picked than rejected
+        "RejectShipUnits",
+        pb.RejectShipUnitsRequest(
+            id="shp_1", sku="A", quantity=1, reason=1, associate_id="a", rejection_id="r", picked=2
+        ),
+        INVALID,
     ),
 ]
 

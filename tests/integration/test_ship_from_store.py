@@ -15,6 +15,7 @@ from nats.js.api import DeliverPolicy
 from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import messaging_pb2 as orders_msg
 from omni.orders.v1 import orders_pb2 as opb
+from omni.pickup.v1 import messaging_pb2 as pickup_msg
 from omni.pickup.v1 import pickup_pb2 as ppb
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as spb
@@ -152,6 +153,7 @@ async def test_rejected_units_are_rerouted_never_back_and_cancelled_when_none_is
         quantity=2,
         reason=cpb.REJECTION_REASON_NOT_IN_STOCK,
         associate_id="a-1",
+        rejection_id="r-1",
     )
     task_a = (await shop.pickup.stub.RejectShipUnits(reject)).task
     assert task_a.status == ppb.SHIP_TASK_STATUS_CANCELLED and task_a.lines[0].rejected == 2
@@ -256,11 +258,24 @@ async def test_a_store_rejecting_units_the_reason_mismatch_or_no_variance_correc
     await receive(shop.stock.stub, sku, STORE_B, 6)
     order = await ship_order(shop, sku, 4)
     task = await ship_task(shop, STORE_A, order.id)
-    for qty, reason in ((1, cpb.REJECTION_REASON_MISMATCH), (1, cpb.REJECTION_REASON_NO_VARIANCE)):
+    reasons = (cpb.REJECTION_REASON_MISMATCH, cpb.REJECTION_REASON_NO_VARIANCE)
+    for n, reason in enumerate(reasons):
         reject = ppb.RejectShipUnitsRequest(
-            id=task.id, sku=sku, quantity=qty, reason=reason, associate_id="a-2"
+            id=task.id,
+            sku=sku,
+            quantity=1,
+            reason=reason,
+            associate_id="a-2",
+            rejection_id=f"r-{n}",
         )
-        task = (await shop.pickup.stub.RejectShipUnits(reject)).task
+        reply = await shop.pickup.stub.RejectShipUnits(reject)
+        again = await shop.pickup.stub.RejectShipUnits(reject)  # resent: nothing changes
+        assert (reply.duplicate, again.duplicate, again.task.version) == (
+            False,
+            True,
+            reply.task.version,
+        )
+        task = reply.task
     assert (task.status, task.lines[0].rejected) == (ppb.SHIP_TASK_STATUS_PLACED, 2)
 
     async def corrected() -> spb.StockLevel | None:
@@ -302,6 +317,7 @@ async def test_a_rejection_gives_back_the_place_it_took_in_the_stores_daily_capa
         quantity=1,
         reason=cpb.REJECTION_REASON_NO_VARIANCE,
         associate_id="a-1",
+        rejection_id="r-1",
     )
     await shop.pickup.stub.RejectShipUnits(reject)
     await ship_task(shop, STORE_B, order.id)  # re-routed
@@ -313,3 +329,56 @@ async def test_a_rejection_gives_back_the_place_it_took_in_the_stores_daily_capa
     await eventually(given_back)
     level = await level_of(stock, sku, STORE_A)
     assert (level.on_hand, level.reserved) == (3, 0)  # no variance: nothing written off
+
+
+async def test_units_sent_or_rejected_after_the_order_was_cancelled_are_taken_off_hand(
+    shop: Bopis,
+) -> None:
+    """A store ships (or rejects) while the order's cancellation is on its way to it: the
+    units are gone all the same, so stock takes them off hand, and customer service hears."""
+    sku = unique("LATE")
+    await receive(shop.stock.stub, sku, STORE_A, 5)
+    order = await ship_order(shop, sku, 3)
+    await shop.orders.stub.CancelOrder(opb.CancelOrderRequest(id=order.id))
+
+    async def released() -> bool:
+        return (await level_of(shop.stock.stub, sku, STORE_A)).reserved == 0
+
+    await eventually(released)
+    js = shop.orders.app.nats.js
+    late = await js.subscribe(
+        "orders.events.shipped_after_cancel", deliver_policy=DeliverPolicy.NEW
+    )
+    task = ppb.ShipTask(id="shp_late", order_id=order.id, location_id=STORE_A, associate_id="a-9")
+    shipped = pickup_msg.ShipTaskChanged(
+        event_id=unique("evt"),
+        task=task,
+        shipment=pickup_msg.ShipTaskShipment(
+            id="shp_late:1",
+            lines=[pickup_msg.ShipTaskUnits(sku=sku, quantity=2)],
+            carrier="DHL",
+            tracking_number="JD9",
+        ),
+    )
+    rejected = pickup_msg.ShipTaskChanged(
+        event_id=unique("evt"),
+        task=task,
+        rejection=pickup_msg.ShipTaskRejection(
+            sku=sku, quantity=1, reason=cpb.REJECTION_REASON_MISMATCH, associate_id="a-9"
+        ),
+    )
+    for subject, event in (("shipped", shipped), ("rejected", rejected)):
+        for _ in range(2):  # redelivered: applied once
+            await js.publish(f"pickup.events.ship.{subject}", event.SerializeToString())
+    told = orders_msg.OrderChanged.FromString((await late.next_msg(5)).data)
+    assert (told.order.status, told.shipment.tracking_number) == (opb.ORDER_STATUS_CANCELLED, "JD9")
+
+    async def taken_off_hand() -> bool:
+        level = await level_of(shop.stock.stub, sku, STORE_A)
+        return (level.on_hand, level.reserved) == (2, 0)  # 5, less 2 sent and 1 not there
+
+    await eventually(taken_off_hand)
+    page = await shop.stock.stub.ListMovements(
+        spb.ListMovementsRequest(sku=sku, location_id=STORE_A)
+    )
+    assert sorted(m.on_hand_delta for m in page.movements[-2:]) == [-2, -1]

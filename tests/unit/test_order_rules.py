@@ -18,7 +18,13 @@ from omni.orders.domain.model import (
     ShortLine,
 )
 from omni.orders.domain.order import Order
-from omni.orders.domain.outgoing import AllocateStock, CommitStock, ReleaseStock, WriteOffStock
+from omni.orders.domain.outgoing import (
+    AdjustStock,
+    AllocateStock,
+    CommitStock,
+    ReleaseStock,
+    WriteOffStock,
+)
 from omni.platform.channels import RejectionReason
 from omni.platform.errors import AlreadyExists, Conflict, FailedPrecondition
 
@@ -224,9 +230,20 @@ def test_rejected_units_are_written_off_as_the_reason_says_and_rerouted_never_ba
     )
 
 
-def test_more_rejected_than_a_location_holds_is_refused_and_changes_nothing() -> None:
+def test_a_rejection_takes_what_the_location_still_holds_and_after_a_cancel_fixes_stock() -> None:
+    """A desk may have shipped some meanwhile: the rejection takes the rest, nothing more."""
     o = confirmed()
+    o.rejected_at("STORE-1", "MUG", 2, RejectionReason.MISMATCH, "a-1", T0)  # 1 held there
+    (write_off,) = commands(o, WriteOffStock)
+    assert write_off.lines == (("MUG", "STORE-1", 1),)  # type: ignore[attr-defined]
     version = o.version
-    with pytest.raises(FailedPrecondition):
-        o.rejected_at("STORE-1", "MUG", 2, RejectionReason.MISMATCH, "a-1", T0)
-    assert o.version == version and not commands(o, WriteOffStock)
+    o.rejected_at("STORE-1", "MUG", 1, RejectionReason.MISMATCH, "a-1", T0)  # none left
+    assert o.version == version
+
+    cancelled = confirmed()
+    cancelled.cancel("changed mind", T0)
+    cancelled.rejected_at("WH-1", "MUG", 2, RejectionReason.NOT_IN_STOCK, "a-1", T0)
+    (adjust,) = commands(cancelled, AdjustStock)
+    assert (adjust.location_id, adjust.delta) == ("WH-1", -2)  # type: ignore[attr-defined]
+    cancelled.rejected_at("WH-1", "MUG", 2, RejectionReason.NO_VARIANCE, "a-1", T0)
+    assert len(commands(cancelled, AdjustStock)) == 1  # nothing to correct

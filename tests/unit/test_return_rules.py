@@ -208,8 +208,8 @@ def test_a_confirmed_exchange_charges_the_difference_and_refunds_nothing_as_unit
         ReturnChange.EXCHANGE_ORDERED,
     ]
     assert rma.exchange is not None and rma.difference == 600
-    assert rma.follow_replacement("ord_2", 2, ReplacementState.CONFIRMED, False, SHIPPED)
-    assert not rma.follow_replacement("ord_2", 2, ReplacementState.CANCELLED, False, SHIPPED)
+    assert rma.follow_replacement("ord_2", 2, ReplacementState.CONFIRMED, False, {}, SHIPPED)
+    assert not rma.follow_replacement("ord_2", 2, ReplacementState.CANCELLED, False, {}, SHIPPED)
     rma.receive([Received("MUG", 2, Condition.SELLABLE, "s")], SHIPPED)
     assert money(rma) == [(ReturnChange.EXCHANGE_CONFIRMED, 0, 600)]
     assert (rma.refunded, rma.charged) == (0, 600)
@@ -217,7 +217,7 @@ def test_a_confirmed_exchange_charges_the_difference_and_refunds_nothing_as_unit
 
 def test_a_cheaper_replacement_refunds_the_difference_and_a_unit_never_sent_is_charged() -> None:
     rma = swapped(2, 1000, advance=True)
-    rma.follow_replacement("ord_2", 2, ReplacementState.CONFIRMED, False, SHIPPED)
+    rma.follow_replacement("ord_2", 2, ReplacementState.CONFIRMED, False, {}, SHIPPED)
     rma.receive([Received("MUG", 1, Condition.SELLABLE, "a")], SHIPPED)
     rma.receive([Received("MUG", 1, Condition.MISSING, "b")], SHIPPED)
     assert money(rma) == [
@@ -228,29 +228,48 @@ def test_a_cheaper_replacement_refunds_the_difference_and_a_unit_never_sent_is_c
 
 def test_a_cancelled_replacement_gives_back_the_difference_and_refunds_what_came_back() -> None:
     rma = swapped(2, 1800, advance=True)
-    rma.follow_replacement("ord_2", 2, ReplacementState.CONFIRMED, False, SHIPPED)
+    rma.follow_replacement("ord_2", 2, ReplacementState.CONFIRMED, False, {}, SHIPPED)
     rma.receive([Received("MUG", 1, Condition.DAMAGED, "a")], SHIPPED)
-    rma.follow_replacement("ord_2", 3, ReplacementState.CANCELLED, False, SHIPPED)
+    rma.follow_replacement("ord_2", 3, ReplacementState.CANCELLED, False, {}, SHIPPED)
     assert rma.exchange is not None and rma.exchange.status is ExchangeStatus.CANCELLED
     assert money(rma)[-1] == (ReturnChange.EXCHANGE_CANCELLED, 600 + 1500, 0)
     assert rma.refunded - rma.charged == 1500  # a plain return of the one that came back
 
 
-def test_withdrawing_a_return_cancels_an_unshipped_swap_and_charges_a_shipped_one() -> None:
+def test_withdrawing_a_return_waits_for_the_replacement_cancelled_or_kept() -> None:
     rma = swapped(1, 1800, advance=True)
-    rma.follow_replacement("ord_2", 2, ReplacementState.CONFIRMED, False, SHIPPED)
+    rma.follow_replacement("ord_2", 2, ReplacementState.CONFIRMED, False, {}, SHIPPED)
+    assert rma.charged == 300
     assert rma.cancel("changed my mind", SHIPPED)
-    assert rma.exchange is not None and rma.exchange.status is ExchangeStatus.CANCELLED
-    assert rma.refunded - rma.charged == 0 and rma.lines[0].counts_against_order == 0
+    assert rma.exchange is not None and rma.exchange.withdrawing
+    assert rma.charged == 300 and rma.lines[0].counts_against_order == 0  # not settled yet
     assert not rma.cancel("again", SHIPPED)
     with pytest.raises(FailedPrecondition):
         rma.receive([Received("MUG", 1, Condition.SELLABLE, "late")], SHIPPED)
+    # Orders cancels the replacement (nothing of it had left): what was charged comes back.
+    rma.follow_replacement("ord_2", 3, ReplacementState.CANCELLED, False, {}, SHIPPED)
+    assert rma.exchange.status is ExchangeStatus.CANCELLED and not rma.exchange.withdrawing
+    assert rma.refunded - rma.charged == 0
 
-    shipped = swapped(1, 1800, advance=True)
-    shipped.follow_replacement("ord_3", 4, ReplacementState.CONFIRMED, True, SHIPPED)
-    shipped.cancel("keeps both", SHIPPED)
-    assert shipped.exchange is not None and shipped.exchange.status is ExchangeStatus.CONFIRMED
-    assert shipped.charged - shipped.refunded == 1800  # the new one, in full
+    # Withdrawn while the replacement was on its way unbeknown to returns: it is kept, and
+    # charged in full once its shipment is heard of.
+    kept = swapped(1, 1800, advance=True)
+    kept.follow_replacement("ord_3", 2, ReplacementState.CONFIRMED, False, {}, SHIPPED)
+    kept.cancel("keeps both", SHIPPED)
+    kept.follow_replacement("ord_3", 3, ReplacementState.CONFIRMED, True, {}, SHIPPED)
+    assert kept.exchange is not None and kept.exchange.status is ExchangeStatus.CONFIRMED
+    assert kept.charged - kept.refunded == 1800  # the new one, in full
+    assert money(kept)[-1] == (ReturnChange.CANCELLED, 0, 1500)
+
+
+def test_replacement_units_cancelled_since_are_refunded() -> None:
+    rma = swapped(2, 1500, advance=True)
+    rma.follow_replacement("ord_2", 2, ReplacementState.CONFIRMED, False, {}, SHIPPED)
+    rma.receive([Received("MUG", 2, Condition.SELLABLE, "a")], SHIPPED)
+    assert rma.refunded - rma.charged == 0  # like for like
+    # One CUP cannot be had after all (its store found none): that one is refunded.
+    rma.follow_replacement("ord_2", 3, ReplacementState.CONFIRMED, False, {"CUP": 1}, SHIPPED)
+    assert money(rma)[-1] == (ReturnChange.EXCHANGE_UPDATED, 1500, 0)
 
 
 def test_a_swap_not_in_advance_is_ordered_once_every_unit_is_in_or_fails_on_a_missing_one() -> None:

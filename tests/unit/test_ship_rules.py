@@ -77,13 +77,15 @@ def test_rejected_units_leave_the_rest_to_ship_and_all_rejected_cancels() -> Non
     t = task(MUG=3)
     t.start("a-1", T0)
     t.pick("MUG", 2, T0)
-    with pytest.raises(FailedPrecondition, match="left to ship"):
-        t.reject("MUG", 4, RejectionReason.DAMAGED, "a-1", T0)
-    t.reject("MUG", 2, RejectionReason.DAMAGED, "a-1", T0)  # one picked was damaged too
+    with pytest.raises(FailedPrecondition, match="left to pick"):
+        t.reject("MUG", 2, RejectionReason.DAMAGED, "a-1", T0)  # only one is left to pick
+    with pytest.raises(FailedPrecondition, match="picked and not shipped"):
+        t.reject("MUG", 3, RejectionReason.DAMAGED, "a-1", T0, picked=3)
+    t.reject("MUG", 2, RejectionReason.DAMAGED, "a-1", T0, picked=1)  # one picked damaged too
     line = t.lines[0]
     assert (line.rejected, line.picked, line.to_pick) == (2, 1, 0)
     assert t.events[-1].rejection == ShipRejection("MUG", 2, RejectionReason.DAMAGED, "a-1")
-    t.reject("MUG", 1, RejectionReason.NOT_IN_STOCK, "a-1", T0)
+    t.reject("MUG", 1, RejectionReason.NOT_IN_STOCK, "a-1", T0, picked=1)
     assert t.status is ShipTaskStatus.CANCELLED and t.lines[0].picked == 0
     assert changes(t)[-2:] == [ShipChange.REJECTED, ShipChange.CANCELLED]
 

@@ -471,9 +471,10 @@ def _rejected(event: orders_msg.OrderChanged) -> str:
         return ""
     last, sku = max(rejections, key=lambda found: found[0].rejected_at.ToNanoseconds())
     why = words.rejection_reason(last.reason)
+    them = "it" if last.quantity == 1 else "them"
     return (
         f"{_units(last.quantity)} of {sku} rejected at {last.location_id} ({why}): "
-        "finding them elsewhere"
+        f"finding {them} elsewhere"
     )
 
 

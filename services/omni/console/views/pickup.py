@@ -122,7 +122,12 @@ async def task_page(request: Request) -> Response:
     return render(request, "task.html", section="pickup", store=store, **_shown(reply.task))
 
 
-def _shown(task: pb.PickupTask, result: str = "", refusal: str = "") -> dict[str, object]:
+def _shown(
+    task: pb.PickupTask,
+    result: str = "",
+    refusal: str = "",
+    retry: Mapping[str, str] | None = None,
+) -> dict[str, object]:
     coming = sum(line.coming for line in task.lines)
     ready_to_mark = not coming and all(
         line.picked + line.short - line.arrived >= line.quantity for line in task.lines
@@ -169,8 +174,10 @@ async def take_step(
         task, result = await step(app, who, task_id, form)
         drawn = shown(task, result=result)
     except Refused as exc:
+        # Not a final refusal: the step may have been taken, so the form keeps its ids.
+        retry = None if exc.final else form
         try:
-            drawn = shown(await again(app, who, task_id), refusal=exc.words)
+            drawn = shown(await again(app, who, task_id), refusal=exc.words, retry=retry)
         except Refused:
             return refuse(request, exc.words, exc.http_status)
     if not is_htmx(request):

@@ -93,7 +93,14 @@ async def task_page(request: Request) -> Response:
     return render(request, "ship_task.html", section="ship", store=store, **_shown(reply.task))
 
 
-def _shown(task: pb.ShipTask, result: str = "", refusal: str = "") -> dict[str, object]:
+def _shown(
+    task: pb.ShipTask,
+    result: str = "",
+    refusal: str = "",
+    retry: Mapping[str, str] | None = None,
+) -> dict[str, object]:
+    """What the task's page shows; after a refusal that may not be final (`retry`), the
+    rejection form keeps its id, so sending it again cannot reject twice."""
     to_pick = sum(
         max(0, ln.quantity - ln.rejected - max(ln.picked, ln.shipped)) for ln in task.lines
     )
@@ -105,6 +112,7 @@ def _shown(task: pb.ShipTask, result: str = "", refusal: str = "") -> dict[str, 
         "result": result,
         "refusal": refusal,
         "scan_id": new_key("pick"),
+        "rejection_id": (retry or {}).get("rejection_id") or new_key("reject"),
         "reasons": [(cpb.RejectionReason.Name(v), words) for v, words in REASONS],
         "S": pb,
     }
@@ -158,6 +166,9 @@ async def _ship(app: Console, who: Session, task: str, form: Mapping[str, str]) 
 async def _reject(app: Console, who: Session, task: str, form: Mapping[str, str]) -> Done:
     sku = form.get("sku", "")
     quantity = _count(form.get("quantity", ""), "Enter how many units (1 or more).")
+    picked_text = form.get("picked", "0").strip() or "0"
+    if not picked_text.isdecimal() or len(picked_text) > 6 or int(picked_text) > quantity:
+        raise Refused("pickup", _BLANK, "Of the rejected units, say how many you had picked.")
     chosen = form.get("reason", "")
     reason = next(
         (value for value, _ in REASONS if cpb.RejectionReason.Name(value) == chosen), None
@@ -165,9 +176,17 @@ async def _reject(app: Console, who: Session, task: str, form: Mapping[str, str]
     if reason is None:
         raise Refused("pickup", _BLANK, "Choose why the units cannot ship.")
     req = pb.RejectShipUnitsRequest(
-        id=task, sku=sku, quantity=quantity, reason=reason, associate_id=who.caller.subject
+        id=task,
+        sku=sku,
+        quantity=quantity,
+        reason=reason,
+        associate_id=who.caller.subject,
+        rejection_id=form.get("rejection_id", ""),
+        picked=int(picked_text),
     )
     reply = await _call(app, who, "RejectShipUnits", req)
+    if reply.duplicate:
+        return reply.task, "That rejection was recorded already; nothing changed."
     return reply.task, (
         f"Rejected {quantity} of {sku}. The order finds {'it' if quantity == 1 else 'them'} "
         "at another location, or refunds the customer."

@@ -7,6 +7,7 @@ from omni.orders import convert
 from omni.orders.domain.events import OrderChanged
 from omni.orders.domain.model import Fulfilment, NearLocation, PickupAt
 from omni.orders.domain.outgoing import (
+    AdjustStock,
     AllocateStock,
     Command,
     CommitStock,
@@ -60,6 +61,16 @@ def to_outbox(event: OrderChanged | Command) -> OutboxMessage:
                 reservation_id=reservation_id, lines=_stock_lines(lines), idempotency_key=key
             )
             return _command(event_id, "commit", commit.SerializeToString())
+        case AdjustStock(sku, location_id, delta, reason, key, actor):
+            adjust = stock_pb.AdjustStockRequest(
+                sku=sku,
+                location_id=location_id,
+                delta=delta,
+                reason=reason,
+                actor=actor,
+                idempotency_key=key,
+            )
+            return _command(event_id, "adjust", adjust.SerializeToString())
         case WriteOffStock(reservation_id, lines, key, actor, reason):
             write_off = stock_pb.WriteOffRequest(
                 reservation_id=reservation_id,

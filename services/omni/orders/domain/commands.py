@@ -112,6 +112,7 @@ class ShippedByTask:
     event_id: str
     order_id: str
     shipment: Shipment
+    actor: str = ""  # who packed it (recorded with a late one's stock correction)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,9 @@ class OrderChange(StrEnum):
     # are due at another time.
     BACKORDER = "backorder"
     EXCHANGED = "exchanged"  # units of it are exchanged: the replacement order is linked
+    # A location sent units after the order was cancelled (refunded): for customer service;
+    # stock takes them off hand there.
+    SHIPPED_AFTER_CANCEL = "shipped_after_cancel"
 
 
 @dataclass(frozen=True, slots=True)

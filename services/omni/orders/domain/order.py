@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,7 @@ from omni.orders.domain.model import (
     ShortLine,
 )
 from omni.orders.domain.outgoing import (
+    AdjustStock,
     AllocateStock,
     Command,
     CommitStock,
@@ -189,6 +191,22 @@ class Order:
         self._settle()
         self._changed(OrderChange.SHIPPED, now, shipment=shipment)
 
+    def shipped_after_cancel(self, shipment: Shipment, actor: str, now: datetime) -> None:
+        """Units a location sent after the order was cancelled (and its units released):
+        gone all the same, so stock takes them off hand there, and the event tells customer
+        service (the customer was refunded, and gets the goods). Once per shipment."""
+        if self.status is not OrderStatus.CANCELLED or any(
+            s.id == shipment.id for s in self.shipments
+        ):
+            return
+        self.shipments.append(shipment)
+        for sku, qty in shipment.lines:
+            digest = hashlib.sha256(f"{self.id}|{shipment.id}|{sku}".encode()).hexdigest()
+            why = f"sent after order {self.id} was cancelled"
+            key = f"late:{digest[:48]}"
+            self.commands.append(AdjustStock(sku, shipment.location_id, -qty, why, key, actor))
+        self._changed(OrderChange.SHIPPED_AFTER_CANCEL, now, shipment=shipment)
+
     def hand_over(
         self, task_id: str, store_id: str, lines: tuple[tuple[str, int], ...], now: datetime
     ) -> None:
@@ -243,7 +261,19 @@ class Order:
         reason says, and the units are re-allocated to a location that has not rejected this
         line (or, with none left, cancelled and refunded when stock says so)."""
         if self.status not in SHIPPABLE:
-            return  # cancelled meanwhile: its units were released already
+            if self.status is OrderStatus.CANCELLED and reason is not RejectionReason.NO_VARIANCE:
+                # Cancelled meanwhile: its units were released, but they are not there all
+                # the same (missing, none, damaged): stock takes them off hand.
+                self.rejections += 1
+                key = f"reject:{self.id}:{self.rejections}:late"
+                why = f"rejected ({reason.value}) after order {self.id} was cancelled"
+                self.commands.append(AdjustStock(sku, location_id, -quantity, why, key, actor))
+            return
+        line = self.line(sku)
+        ready = sum(a.ready for a in line.at(location_id)) if line else 0
+        quantity = min(quantity, ready)  # the rest left meanwhile (a desk shipped them)
+        if not quantity:
+            return
         parts = self._take(sku, location_id, quantity, verb="reject")
         self.rejections += 1
         for allocation, qty in parts:
@@ -253,7 +283,6 @@ class Order:
             self.commands.append(
                 WriteOffStock(allocation.reservation_id, lines, key, actor, reason)
             )
-        line = self.line(sku)
         assert line is not None
         line.rejections.append(Rejection(location_id, quantity, reason, actor, now))
         delivery = parts[0][0].delivery
@@ -442,4 +471,6 @@ class Order:
         if change is not OrderChange.PLACED:
             self.version += 1
             self.updated_at = now
+        if self.exchange_of is not None:
+            refund_due = 0  # an exchange's replacement: the return settles its money
         self.events.append(OrderChanged(self, change, shipment, refund_due))

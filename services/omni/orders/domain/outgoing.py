@@ -53,4 +53,17 @@ class WriteOffStock:
     reason: RejectionReason = RejectionReason.MISMATCH  # a store's rejection: how to correct
 
 
-Command = AllocateStock | ReleaseStock | CommitStock | WriteOffStock
+@dataclass(frozen=True, slots=True)
+class AdjustStock:
+    """On hand at a location corrected by a signed delta, with no reservation involved
+    (units that left, or were found missing, after their order was cancelled)."""
+
+    sku: str
+    location_id: str
+    delta: int
+    reason: str
+    idempotency_key: str
+    actor: str
+
+
+Command = AllocateStock | ReleaseStock | CommitStock | WriteOffStock | AdjustStock

@@ -95,7 +95,7 @@ class OrdersNatsApi:
             ),
             *(
                 (streams.RETURNS_EVENTS, streams.RETURNS_EVENTS_PREFIX + name, self._on_exchange)
-                for name in ("exchange_ordered", "exchange_cancelled")
+                for name in ("exchange_ordered", "cancelled")
             ),
         ]
         return [
@@ -177,8 +177,9 @@ class OrdersNatsApi:
 
     async def _on_exchange(self, msg: Msg) -> None:
         """An exchange's replacement is to be placed (once, under a key of the return), or
-        withdrawn: placed all the same (so a withdrawal that overtakes the order still finds
-        it) and cancelled if nothing of it has shipped. The exchanged order names it."""
+        its return was cancelled: placed all the same (so a withdrawal that overtakes the
+        order still finds it) and cancelled if nothing of it has shipped (what happens is
+        the replacement's own events, which returns follows). The exchanged order names it."""
         event = _parse(returns_msg.ReturnChanged, msg)
         if event is None or not event.rma.exchange.ordered:
             return
@@ -187,7 +188,7 @@ class OrdersNatsApi:
             cmd = replacement_order(rma)
             order = await self._services.place(cmd, new_id("ord"))
             await handlers.link_exchange(self._services.uow, rma.order_id, rma.id, order.id)
-            if msg.subject.endswith(".exchange_cancelled"):
+            if msg.subject.endswith(".cancelled"):
                 withdrawn = ExchangeWithdrawn(event.event_id, order.id)
                 await handlers.follow(self._services.uow, withdrawn)
         except (Unavailable, Conflict):
@@ -287,7 +288,7 @@ def replacement_order(rma: returns_pb.Return) -> PlaceOrder:
     quantities = {ln.sku: ln.quantity for ln in rma.lines}
     exchange = rma.exchange
     request = orders_pb.PlaceOrderRequest(
-        idempotency_key=f"exchange:{rma.id}",
+        idempotency_key=requests.EXCHANGE_KEY_PREFIX + rma.id,
         channel=rma.channel,
         customer_id=rma.customer_id,
         currency=rma.currency,
@@ -302,7 +303,8 @@ def replacement_order(rma: returns_pb.Return) -> PlaceOrder:
         request.pickup.CopyFrom(exchange.pickup)
     else:
         request.ship.CopyFrom(exchange.ship)
-    return replace(requests.place_order(request), exchange_of=(rma.order_id, rma.id))
+    placed = requests.place_order(request, exchange=True)
+    return replace(placed, exchange_of=(rma.order_id, rma.id))
 
 
 def ship_task_change(
@@ -335,7 +337,7 @@ def ship_task_change(
             s.tracking_number,
             event.occurred_at.ToDatetime(tzinfo=UTC),
         )
-        return ShippedByTask(event.event_id, task.order_id, shipment)
+        return ShippedByTask(event.event_id, task.order_id, shipment, task.associate_id)
     return None
 
 

@@ -15,10 +15,12 @@ from omni.platform.errors import InvalidArgument
 from omni.platform.wire import channel, required_channel, time_from
 
 _CURRENCY = re.compile(r"[A-Z]{3}")  # fullmatch: "$" would let "EUR\n" pass
-MAX_TOTAL = 10**18  # an order's total, in minor units (it travels as an int64)
 
 
-def place_order(msg: pb.PlaceOrderRequest) -> commands.PlaceOrder:
+EXCHANGE_KEY_PREFIX = "exchange:"  # the keys of exchanges' replacement orders
+
+
+def place_order(msg: pb.PlaceOrderRequest, *, exchange: bool = False) -> commands.PlaceOrder:
     check.lines("lines", msg.lines)
     lines = tuple(
         (
@@ -31,15 +33,22 @@ def place_order(msg: pb.PlaceOrderRequest) -> commands.PlaceOrder:
         for i, ln in enumerate(msg.lines)
     )
     check.each_once("SKU", [sku for sku, _, _ in lines])
-    if sum(qty * price for _, qty, price in lines) > MAX_TOTAL:
-        raise InvalidArgument(f"the order's total may be at most {MAX_TOTAL} minor units")
+    if sum(qty * price for _, qty, price in lines) > check.MAX_ORDER_TOTAL:
+        raise InvalidArgument(
+            f"the order's total may be at most {check.MAX_ORDER_TOTAL} minor units"
+        )
     if not _CURRENCY.fullmatch(msg.currency):
         raise InvalidArgument(
             "currency must be an ISO 4217 code of three capital letters, "
             f"got {check.quoted(msg.currency)}"
         )
+    key = check.identifier("idempotency_key", msg.idempotency_key)
+    if key.startswith(EXCHANGE_KEY_PREFIX) and not exchange:
+        raise InvalidArgument(
+            f"idempotency keys starting {EXCHANGE_KEY_PREFIX!r} are kept for exchanges"
+        )
     return commands.PlaceOrder(
-        idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
+        idempotency_key=key,
         channel=required_channel(msg.channel).value,  # a str, as the command (and its hash) had
         customer_id=check.identifier("customer_id", msg.customer_id),
         currency=msg.currency,

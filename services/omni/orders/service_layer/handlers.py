@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from omni.orders.adapters import tables
 from omni.orders.domain import commands
-from omni.orders.domain.model import CANCELLABLE, PickupAt
+from omni.orders.domain.model import CANCELLABLE, OrderStatus, PickupAt
 from omni.orders.domain.order import Order
 from omni.orders.service_layer.unit_of_work import Transaction, UnitOfWork
 from omni.platform.auth import current_caller
@@ -92,11 +92,14 @@ async def follow(uow: UnitOfWork, change: Followed) -> None:
                 order.returned(change.lines, now)
             case commands.BackorderChanged():
                 order.backorder_changed(change.reservation_id, change.lines, now)
+            case commands.ShippedByTask() if order.status is OrderStatus.CANCELLED:
+                order.shipped_after_cancel(change.shipment, change.actor, now)
             case commands.ShippedByTask():
                 order.ship(change.shipment, now)
             case commands.ExchangeWithdrawn():
-                if order.status in CANCELLABLE:
-                    order.cancel("its exchange was cancelled", now)
+                left = any(a.shipped for ln in order.lines for a in ln.allocations)
+                if order.status in CANCELLABLE and not left:
+                    order.cancel("its exchange was withdrawn", now)
             case commands.RejectedByTask():
                 order.rejected_at(
                     change.location_id,

@@ -156,6 +156,7 @@ def _columns(task: PickupTask) -> dict[str, Any]:
         "brought": [[ln.coming, ln.arrived] for ln in task.lines],
         "order_version": task.order_version,
         "shortages": task.shortages,
+        "replacement": task.replacement,
         "associate_id": task.associate_id,
         "failed_attempts": task.failed_attempts,
         "code_hash": task.code_hash,
@@ -237,6 +238,7 @@ def _task(row: Row[Any]) -> PickupTask:
         version=row.version,
         order_version=doc.get("order_version", 0),  # tasks saved by earlier versions lack it
         shortages=doc.get("shortages", 0),
+        replacement=doc.get("replacement", False),
     )
     for line, (coming, arrived) in zip(task.lines, doc.get("brought", ()), strict=False):
         line.coming, line.arrived = coming, arrived

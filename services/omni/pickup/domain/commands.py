@@ -18,6 +18,7 @@ class OpenTask:
     customer_id: str
     currency: str
     lines: tuple[tuple[str, int, int], ...]  # (sku, quantity at the store, unit_price)
+    replacement: bool = False  # an exchange's replacement: its return settles the money
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +115,8 @@ class RejectShipUnits:
     quantity: int
     reason: RejectionReason
     associate_id: str
+    rejection_id: str
+    picked: int = 0  # of `quantity`, units picked already
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,7 @@ class PickupTask:
     version: int = 1
     order_version: int = 0  # the order's version last heard of (brought)
     shortages: int = 0  # shortages reported here so far
+    replacement: bool = False  # an exchange's replacement: its return settles the money
     events: list[Event] = field(default_factory=list, repr=False, compare=False)
 
     def placed(self) -> None:
@@ -199,6 +200,8 @@ class PickupTask:
             return False
         self.status = PickupStatus.EXPIRED
         refund = sum((ln.quantity - ln.short + ln.arrived) * ln.unit_price for ln in self.lines)
+        if self.replacement:
+            refund = 0  # the exchange's return gives back what was settled for it
         self._changed(now, TaskChange.EXPIRED, refund_due=refund)
         return True
 

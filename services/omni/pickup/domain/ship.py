@@ -182,10 +182,17 @@ class ShipTask:
         self._settle(now)
 
     def reject(
-        self, sku: str, quantity: int, reason: RejectionReason, associate_id: str, now: datetime
+        self,
+        sku: str,
+        quantity: int,
+        reason: RejectionReason,
+        associate_id: str,
+        now: datetime,
+        picked: int = 0,
     ) -> None:
-        """Units this location cannot ship (picked ones too, say found damaged while
-        packing): the order re-routes them and stock is corrected as `reason` says."""
+        """Units this location cannot ship, `picked` of them picked already (say found
+        damaged while packing), the rest from those still to pick: the order re-routes them
+        and stock is corrected as `reason` says."""
         self._require(
             ShipTaskStatus.PLACED,
             ShipTaskStatus.PICKING,
@@ -193,13 +200,18 @@ class ShipTask:
             action="reject units",
         )
         line = self._line(sku)
-        if quantity > line.open:
+        if picked > min(quantity, line.in_hand):
             raise FailedPrecondition(
-                f"ship task {self.id} has {line.open} of {sku} left to ship; {quantity} "
-                "cannot be rejected"
+                f"ship task {self.id} has {line.in_hand} of {sku} picked and not shipped; "
+                f"{picked} picked ones cannot be rejected"
+            )
+        if quantity - picked > line.to_pick:
+            raise FailedPrecondition(
+                f"ship task {self.id} has {line.to_pick} of {sku} left to pick; "
+                f"{quantity - picked} unpicked ones cannot be rejected"
             )
         line.rejected += quantity
-        line.picked = min(line.picked, line.quantity - line.rejected)
+        line.picked -= picked
         rejection = ShipRejection(sku, quantity, reason, associate_id)
         self._changed(now, ShipChange.REJECTED, rejection=rejection)
         self._settle(now)

@@ -170,5 +170,7 @@ class PickupServicer(pickup_pb2_grpc.PickupServiceServicer):
     async def RejectShipUnits(
         self, request: pb.RejectShipUnitsRequest, context: Ctx
     ) -> pb.RejectShipUnitsResponse:
-        task = await shipping.reject(self._uow, requests.reject_ship_units(request))
-        return pb.RejectShipUnitsResponse(task=convert.ship_task_to_proto(task))
+        task, duplicate = await shipping.reject(self._uow, requests.reject_ship_units(request))
+        return pb.RejectShipUnitsResponse(
+            task=convert.ship_task_to_proto(task), duplicate=duplicate
+        )

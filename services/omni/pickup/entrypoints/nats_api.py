@@ -44,6 +44,7 @@ def task_for(event_id: str, order: orders_pb.Order) -> commands.OpenTask | None:
         customer_id=order.customer_id,
         currency=order.currency,
         lines=tuple(line for line in lines if line[1] > 0),
+        replacement=bool(order.exchange_return_id),
     )
 
 

@@ -108,4 +108,6 @@ def reject_ship_units(msg: pb.RejectShipUnitsRequest) -> commands.RejectShipUnit
         quantity=check.quantity("quantity", msg.quantity),
         reason=rejection_reason("reason", msg.reason),
         associate_id=check.identifier("associate_id", msg.associate_id),
+        rejection_id=check.identifier("rejection_id", msg.rejection_id),
+        picked=check.non_negative("picked", msg.picked, maximum=msg.quantity),
     )

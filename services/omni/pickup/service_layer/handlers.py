@@ -77,6 +77,7 @@ def _new_task(cmd: commands.OpenTask) -> PickupTask:
         lines=[PickupLine(sku, qty, price) for sku, qty, price in cmd.lines],
         created_at=now,
         updated_at=now,
+        replacement=cmd.replacement,
     )
 
 

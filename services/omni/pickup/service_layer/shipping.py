@@ -17,36 +17,37 @@ from omni.platform.unit_of_work import in_transaction
 
 @in_transaction
 async def follow_order(tx: Transaction, cmd: commands.FollowOrder) -> None:
-    """Opens a task at each location the order gives units to ship, and brings the open ones
-    up to the order's version. Older news changes nothing, so redelivery is harmless."""
+    """Opens a task at each location the order gives units to ship, and brings the others
+    up to the order's version. Older news changes nothing, so redelivery is harmless.
+
+    New tasks are inserted first, then every task of the order is locked in location
+    order: two events of one order handled at once take their locks in the same order."""
     now = utcnow()
-    known = {t.location_id: t for t in await tx.repo.ship_tasks_of(cmd.order_id, lock=True)}
+    work = {loc: {sku: (q, p, s) for sku, q, p, s in lines} for loc, lines in cmd.work}
+    known = {t.location_id for t in await tx.repo.ship_tasks_of(cmd.order_id)}
+    opened = set()
+    for location_id, units in work.items():  # sorted by location
+        open_units = any(qty > shipped for qty, _, shipped in units.values())
+        if location_id in known or cmd.cancelled or not open_units:
+            continue
+        task = ShipTask.open(
+            new_id("shp"),
+            cmd.order_id,
+            location_id,
+            cmd.currency,
+            cmd.ship_to_region,
+            cmd.order_version,
+            units,
+            now,
+        )
+        if await tx.add_ship_task(task):  # else another event of the order opened it
+            opened.add(location_id)
     changed = []
-    for location_id, lines in cmd.work:  # sorted by location: the locks' order
-        units = {sku: (qty, price, shipped) for sku, qty, price, shipped in lines}
-        task = known.get(location_id)
-        if task is None:
-            if cmd.cancelled or not any(qty > shipped for qty, _, shipped in units.values()):
-                continue
-            task = ShipTask.open(
-                new_id("shp"),
-                cmd.order_id,
-                location_id,
-                cmd.currency,
-                cmd.ship_to_region,
-                cmd.order_version,
-                units,
-                now,
-            )
-            if await tx.add_ship_task(task):
-                continue
-            # Another event of the order opened it meanwhile: follow that one.
-            task = next(
-                t
-                for t in await tx.repo.ship_tasks_of(cmd.order_id, lock=True)
-                if t.location_id == location_id
-            )
-        if task.follow(cmd.order_version, units, cmd.cancelled, now):
+    for task in await tx.repo.ship_tasks_of(cmd.order_id, lock=True):
+        given = work.get(task.location_id)
+        if task.location_id in opened or given is None:
+            continue
+        if task.follow(cmd.order_version, given, cmd.cancelled, now):
             changed.append(task)
     await tx.save_ship_tasks(changed)
 
@@ -76,12 +77,15 @@ async def ship(uow: UnitOfWork, cmd: commands.ShipTaskOut) -> ShipTask:
     )
 
 
-async def reject(uow: UnitOfWork, cmd: commands.RejectShipUnits) -> ShipTask:
-    return await _change(
-        uow,
-        cmd.task_id,
-        lambda t, now: t.reject(cmd.sku, cmd.quantity, cmd.reason, cmd.associate_id, now),
-    )
+@in_transaction
+async def reject(tx: Transaction, cmd: commands.RejectShipUnits) -> tuple[ShipTask, bool]:
+    """The task after the rejection, and whether its id had been recorded already."""
+    task = await _get(tx, cmd.task_id, lock=True)
+    if not await tx.repo.record_pick(task.id, cmd.rejection_id, cmd.sku, cmd.quantity):
+        return task, True
+    task.reject(cmd.sku, cmd.quantity, cmd.reason, cmd.associate_id, utcnow(), cmd.picked)
+    await tx.save_ship_tasks([task])
+    return task, False
 
 
 async def get(uow: UnitOfWork, task_id: str) -> ShipTask:

@@ -186,6 +186,8 @@ def _exchange_document(exchange: Exchange) -> dict[str, Any]:
         "ordered": exchange.ordered,
         "order": [exchange.replacement_order_id, exchange.order_version, exchange.shipped],
         "reason": exchange.reason,
+        "cancelled": exchange.cancelled,
+        "withdrawing": exchange.withdrawing,
     }
 
 
@@ -201,4 +203,6 @@ def _exchange(doc: dict[str, Any]) -> Exchange:
         order_version=version,
         shipped=shipped,
         reason=doc["reason"],
+        cancelled=doc.get("cancelled", {}),
+        withdrawing=doc.get("withdrawing", False),
     )

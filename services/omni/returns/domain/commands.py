@@ -40,6 +40,7 @@ class FollowReplacement:
     version: int
     state: ReplacementState
     shipped: bool
+    cancelled: tuple[tuple[str, int], ...] = ()  # (sku, units cancelled) of the replacement
 
 
 @dataclass(frozen=True, slots=True)

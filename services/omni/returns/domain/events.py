@@ -22,6 +22,7 @@ class ReturnChange(StrEnum):
     EXCHANGE_CONFIRMED = "exchange_confirmed"  # the replacement order is confirmed
     EXCHANGE_FAILED = "exchange_failed"  # no replacement, or an exchanged unit never came
     EXCHANGE_CANCELLED = "exchange_cancelled"  # the replacement order or the return cancelled
+    EXCHANGE_UPDATED = "exchange_updated"  # units of the replacement cancelled: refunded
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,6 +137,12 @@ class Exchange:
     order_version: int = 0  # the replacement order's version last heard of
     shipped: bool = False  # some of the replacement has left
     reason: str = ""
+    cancelled: dict[str, int] = field(default_factory=dict)  # replacement units cancelled
+    withdrawing: bool = False  # the return was cancelled: the replacement's fate decides
+
+    def delivered(self, replacement: Replacement, quantity: int) -> int:
+        """Of `quantity` units asked, those the replacement order still delivers."""
+        return quantity - min(quantity, self.cancelled.get(replacement.replacement_sku, 0))
 
     def of(self, sku: str) -> Replacement | None:
         return next((r for r in self.replacements if r.sku == sku), None)
@@ -260,8 +266,10 @@ class Return:
 
     def cancel(self, reason: str, now: datetime) -> bool:
         """Withdrawn before anything arrived; False if it was cancelled already. The units
-        count as kept: an exchange's replacement not shipped yet is cancelled (and what was
-        settled for it given back), one shipped already is charged for in full."""
+        count as kept. An exchange not ordered yet simply ends; an ordered one is withdrawn:
+        orders cancels the replacement unless some of it has left, and the replacement's
+        next event settles the money (what was settled given back, or the kept replacement
+        charged in full)."""
         if self.status is ReturnStatus.CANCELLED:
             return False
         if any(ln.sellable or ln.damaged or ln.missing for ln in self.lines):
@@ -273,34 +281,54 @@ class Return:
         self.status = ReturnStatus.CANCELLED
         self._touched(now)
         exchange = self.exchange
-        if exchange is not None and exchange.swapping and not exchange.shipped:
-            self._give_up(ExchangeStatus.CANCELLED, f"the return was cancelled: {reason}")
+        if exchange is not None and exchange.swapping:
+            if not exchange.ordered:
+                self._give_up(ExchangeStatus.CANCELLED, f"the return was cancelled: {reason}")
+            elif not exchange.shipped:
+                exchange.withdrawing = True
         self._settled(ReturnChange.CANCELLED)
         return True
 
     def follow_replacement(
-        self, order_id: str, version: int, state: ReplacementState, shipped: bool, now: datetime
+        self,
+        order_id: str,
+        version: int,
+        state: ReplacementState,
+        shipped: bool,
+        cancelled: dict[str, int],
+        now: datetime,
     ) -> bool:
         """The replacement order as its events tell it (older news changes nothing):
-        confirmed, the difference is due; rejected or cancelled before it shipped, the return
-        goes on as a plain one. Returns whether the return changed."""
+        confirmed, the difference is due (less units of it cancelled since); rejected, or
+        cancelled before any of it left, the return goes on as a plain one. Returns whether
+        the return changed."""
         exchange = self.exchange
         if exchange is None or version <= exchange.order_version:
             return False
         exchange.order_version, exchange.replacement_order_id = version, order_id
         exchange.shipped = exchange.shipped or shipped
-        if state is ReplacementState.CONFIRMED and exchange.status is ExchangeStatus.ORDERED:
-            exchange.status = ExchangeStatus.CONFIRMED
-            self._touched(now)
-            self._settled(ReturnChange.EXCHANGE_CONFIRMED)
-        elif state is ReplacementState.REJECTED and exchange.status is ExchangeStatus.ORDERED:
-            self._touched(now)
+        exchange.cancelled = dict(cancelled)
+        self._touched(now)
+        if not exchange.swapping:
+            return True  # given up already: nothing more to settle
+        if state is ReplacementState.REJECTED and exchange.status is ExchangeStatus.ORDERED:
+            exchange.withdrawing = False
             self._give_up(ExchangeStatus.FAILED, "the replacement could not be had")
-        elif state is ReplacementState.CANCELLED and exchange.swapping and not exchange.shipped:
-            self._touched(now)
-            self._give_up(ExchangeStatus.CANCELLED, "the replacement order was cancelled")
-        else:
-            self._touched(now)
+        elif state is ReplacementState.CANCELLED and not exchange.shipped:
+            exchange.withdrawing = False
+            why = "the return was cancelled" if self.status is ReturnStatus.CANCELLED else None
+            self._give_up(ExchangeStatus.CANCELLED, why or "the replacement order was cancelled")
+        elif state is not ReplacementState.PENDING:
+            first = exchange.status is ExchangeStatus.ORDERED
+            exchange.status = ExchangeStatus.CONFIRMED
+            kept = exchange.withdrawing and exchange.shipped
+            if kept:  # withdrawn, but some of the replacement had left: the customer keeps it
+                exchange.withdrawing = False
+                self._settled(ReturnChange.CANCELLED)
+            elif first:
+                self._settled(ReturnChange.EXCHANGE_CONFIRMED)
+            elif self._due():
+                self._settled(ReturnChange.EXCHANGE_UPDATED)  # units of it cancelled
         return True
 
     def _order_replacement(self) -> None:
@@ -327,8 +355,8 @@ class Return:
     def _owed(self) -> int:
         """What the customer is owed now, all told (negative: what they owe): the price of
         units back (sellable or damaged) on lines refunded as usual; on exchanged lines, once
-        the replacement is confirmed, the returned value less the replacement's and less
-        units that never came; nothing while the replacement is not confirmed yet."""
+        the replacement is confirmed, the returned value less the replacement units it
+        delivers and less units that never came; nothing while it is not confirmed yet."""
         exchange = self.exchange
         total = 0
         for line in self.lines:
@@ -337,12 +365,19 @@ class Return:
                 total += (line.sellable + line.damaged) * line.unit_price
             elif exchange is not None and exchange.status is ExchangeStatus.CONFIRMED:
                 total += (line.quantity - line.missing) * line.unit_price
-                total -= line.quantity * swap.unit_price
+                total -= exchange.delivered(swap, line.quantity) * swap.unit_price
         return total
+
+    def _due(self) -> int:
+        """What is owed now beyond what was refunded or charged so far (nothing while a
+        withdrawn exchange's replacement has not told what became of it)."""
+        if self.exchange is not None and self.exchange.withdrawing:
+            return 0
+        return self._owed() - (self.refunded - self.charged)
 
     def _settled(self, change: ReturnChange, received: tuple[Received, ...] = ()) -> None:
         """An event of `change`, with what is due to (or from) the customer now."""
-        due = self._owed() - (self.refunded - self.charged)
+        due = self._due()
         refund, charge = max(0, due), max(0, -due)
         self.refunded += refund
         self.charged += charge
@@ -408,7 +443,7 @@ class Return:
                     self._order_replacement()
         # The money of this receipt, all told (a refund, or a charge for exchanged units
         # that never came), with what came back.
-        if restock or self._owed() != self.refunded - self.charged:
+        if restock or self._due():
             self._settled(ReturnChange.REFUND_ISSUED, tuple(fresh))
         return True
 

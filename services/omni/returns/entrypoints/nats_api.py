@@ -68,7 +68,10 @@ def replacement_of(order: orders_pb.Order) -> FollowReplacement | None:
         return None
     shipped = any(a.shipped for ln in order.lines for a in ln.allocations)
     state = _STATES.get(order.status, ReplacementState.CONFIRMED)  # confirmed, or further on
-    return FollowReplacement(order.exchange_return_id, order.id, order.version, state, shipped)
+    cancelled = tuple((ln.sku, ln.cancelled) for ln in order.lines if ln.cancelled)
+    return FollowReplacement(
+        order.exchange_return_id, order.id, order.version, state, shipped, cancelled
+    )
 
 
 class ReturnsNatsApi:

@@ -38,19 +38,19 @@ def create_return(msg: pb.CreateReturnRequest) -> commands.CreateReturn:
         lines=lines,
         location_id=check.identifier("location_id", msg.location_id),
         override=override,
-        exchange=_exchange(msg.exchange, {sku for sku, _, _ in lines})
+        exchange=_exchange(msg.exchange, {sku: qty for sku, qty, _ in lines})
         if msg.HasField("exchange")
         else None,
     )
 
 
-def _exchange(msg: pb.ExchangeRequest, lines: set[str]) -> ExchangeAsked:
+def _exchange(msg: pb.ExchangeRequest, quantities: dict[str, int]) -> ExchangeAsked:
     if not msg.replacements:
         raise InvalidArgument("exchange.replacements must name at least one line to swap")
     replacements = []
     for i, r in enumerate(msg.replacements):
         sku = check.identifier(f"exchange.replacements[{i}].sku", r.sku)
-        if sku not in lines:
+        if sku not in quantities:
             raise InvalidArgument(f"exchange.replacements[{i}].sku {sku} is not a return line")
         replacements.append(
             Replacement(
@@ -64,6 +64,11 @@ def _exchange(msg: pb.ExchangeRequest, lines: set[str]) -> ExchangeAsked:
             )
         )
     check.each_once("exchange.replacements sku", [r.sku for r in replacements])
+    total = sum(quantities[r.sku] * r.unit_price for r in replacements)
+    if total > check.MAX_ORDER_TOTAL:
+        raise InvalidArgument(
+            f"the replacements may come to at most {check.MAX_ORDER_TOTAL} minor units"
+        )
     check.each_once("replacement_sku", [r.replacement_sku for r in replacements])
     match msg.WhichOneof("fulfilment"):
         case "ship":

@@ -130,7 +130,10 @@ async def follow_replacement(tx: Transaction, cmd: commands.FollowReplacement) -
     rma = await tx.repo.get(cmd.return_id, lock=True)
     if rma is None:
         return  # not this service's (or gone): nothing to follow
-    if rma.follow_replacement(cmd.order_id, cmd.version, cmd.state, cmd.shipped, utcnow()):
+    cancelled = dict(cmd.cancelled)
+    if rma.follow_replacement(
+        cmd.order_id, cmd.version, cmd.state, cmd.shipped, cancelled, utcnow()
+    ):
         await tx.save(rma)
 
 

@@ -69,6 +69,9 @@ class StockNatsApi:
             "restock": lambda d: handlers.restock(
                 services.uow, requests.restock(parse(pb.RestockRequest, d))
             ),
+            "adjust": lambda d: handlers.adjust_stock(
+                services.uow, requests.adjust(parse(pb.AdjustStockRequest, d))
+            ),
         }
 
     async def subscribe(self) -> None:
