@@ -131,6 +131,13 @@ CASES: list[tuple[str, Any, grpc.StatusCode]] = [
         pb.RejectShipUnitsRequest(id="shp_1", sku="A", quantity=1, reason=1, associate_id="a"),
         INVALID,
     ),
+    (  # too long once kept beside the scan ids
+        "RejectShipUnits",
+        pb.RejectShipUnitsRequest(
+            id="shp_1", sku="A", quantity=1, reason=1, associate_id="a", rejection_id="r" * 58
+        ),
+        INVALID,
+    ),
     (  # more picked than rejected
         "RejectShipUnits",
         pb.RejectShipUnitsRequest(

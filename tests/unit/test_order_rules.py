@@ -19,9 +19,9 @@ from omni.orders.domain.model import (
 )
 from omni.orders.domain.order import Order
 from omni.orders.domain.outgoing import (
-    AdjustStock,
     AllocateStock,
     CommitStock,
+    CorrectStock,
     ReleaseStock,
     WriteOffStock,
 )
@@ -242,8 +242,16 @@ def test_a_rejection_takes_what_the_location_still_holds_and_after_a_cancel_fixe
 
     cancelled = confirmed()
     cancelled.cancel("changed mind", T0)
-    cancelled.rejected_at("WH-1", "MUG", 2, RejectionReason.NOT_IN_STOCK, "a-1", T0)
-    (adjust,) = commands(cancelled, AdjustStock)
-    assert (adjust.location_id, adjust.delta) == ("WH-1", -2)  # type: ignore[attr-defined]
+    late = Shipment("shp_1:1", "WH-1", (("MUG", 1),), "DHL", "T1", T0)
+    cancelled.shipped_after_cancel(late, "a-1", T0)
+    cancelled.shipped_after_cancel(late, "a-1", T0)  # resent: once
+    (sent,) = commands(cancelled, CorrectStock)
+    assert (sent.location_id, sent.quantity, sent.reason) == ("WH-1", 1, None)  # type: ignore[attr-defined]
     cancelled.rejected_at("WH-1", "MUG", 2, RejectionReason.NO_VARIANCE, "a-1", T0)
-    assert len(commands(cancelled, AdjustStock)) == 1  # nothing to correct
+    assert len(commands(cancelled, CorrectStock)) == 1  # nothing to correct
+    # WH-1 had 2 of them: 1 left late, so at most 1 can be missing there.
+    cancelled.rejected_at("WH-1", "MUG", 2, RejectionReason.NOT_IN_STOCK, "a-1", T0)
+    missing = commands(cancelled, CorrectStock)[-1]
+    assert (missing.quantity, missing.reason) == (1, RejectionReason.NOT_IN_STOCK)  # type: ignore[attr-defined]
+    cancelled.rejected_at("WH-1", "MUG", 1, RejectionReason.MISMATCH, "a-1", T0)
+    assert len(commands(cancelled, CorrectStock)) == 2  # nothing more was there

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from omni.orders.v1 import orders_pb2 as opb
 from omni.platform.errors import FailedPrecondition, InvalidArgument
 from omni.returns.domain.events import ReturnChange, ReturnChanged
 from omni.returns.domain.model import (
@@ -20,6 +21,7 @@ from omni.returns.domain.model import (
     Override,
     Received,
     Replacement,
+    ReplacementNews,
     ReplacementState,
     Return,
     ReturnStatus,
@@ -27,6 +29,7 @@ from omni.returns.domain.model import (
     UnknownLocation,
     UnknownOrder,
 )
+from omni.returns.entrypoints.nats_api import replacement_of
 
 SHIPPED = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(days=30)
@@ -208,8 +211,12 @@ def test_a_confirmed_exchange_charges_the_difference_and_refunds_nothing_as_unit
         ReturnChange.EXCHANGE_ORDERED,
     ]
     assert rma.exchange is not None and rma.difference == 600
-    assert rma.follow_replacement("ord_2", 2, ReplacementState.CONFIRMED, False, {}, SHIPPED)
-    assert not rma.follow_replacement("ord_2", 2, ReplacementState.CANCELLED, False, {}, SHIPPED)
+    assert rma.follow_replacement(
+        ReplacementNews("ord_2", 2, ReplacementState.CONFIRMED, {}, {}), SHIPPED
+    )
+    assert not rma.follow_replacement(
+        ReplacementNews("ord_2", 2, ReplacementState.CANCELLED, {}, {}), SHIPPED
+    )
     rma.receive([Received("MUG", 2, Condition.SELLABLE, "s")], SHIPPED)
     assert money(rma) == [(ReturnChange.EXCHANGE_CONFIRMED, 0, 600)]
     assert (rma.refunded, rma.charged) == (0, 600)
@@ -217,7 +224,7 @@ def test_a_confirmed_exchange_charges_the_difference_and_refunds_nothing_as_unit
 
 def test_a_cheaper_replacement_refunds_the_difference_and_a_unit_never_sent_is_charged() -> None:
     rma = swapped(2, 1000, advance=True)
-    rma.follow_replacement("ord_2", 2, ReplacementState.CONFIRMED, False, {}, SHIPPED)
+    rma.follow_replacement(ReplacementNews("ord_2", 2, ReplacementState.CONFIRMED, {}, {}), SHIPPED)
     rma.receive([Received("MUG", 1, Condition.SELLABLE, "a")], SHIPPED)
     rma.receive([Received("MUG", 1, Condition.MISSING, "b")], SHIPPED)
     assert money(rma) == [
@@ -228,9 +235,9 @@ def test_a_cheaper_replacement_refunds_the_difference_and_a_unit_never_sent_is_c
 
 def test_a_cancelled_replacement_gives_back_the_difference_and_refunds_what_came_back() -> None:
     rma = swapped(2, 1800, advance=True)
-    rma.follow_replacement("ord_2", 2, ReplacementState.CONFIRMED, False, {}, SHIPPED)
+    rma.follow_replacement(ReplacementNews("ord_2", 2, ReplacementState.CONFIRMED, {}, {}), SHIPPED)
     rma.receive([Received("MUG", 1, Condition.DAMAGED, "a")], SHIPPED)
-    rma.follow_replacement("ord_2", 3, ReplacementState.CANCELLED, False, {}, SHIPPED)
+    rma.follow_replacement(ReplacementNews("ord_2", 3, ReplacementState.CANCELLED, {}, {}), SHIPPED)
     assert rma.exchange is not None and rma.exchange.status is ExchangeStatus.CANCELLED
     assert money(rma)[-1] == (ReturnChange.EXCHANGE_CANCELLED, 600 + 1500, 0)
     assert rma.refunded - rma.charged == 1500  # a plain return of the one that came back
@@ -238,7 +245,7 @@ def test_a_cancelled_replacement_gives_back_the_difference_and_refunds_what_came
 
 def test_withdrawing_a_return_waits_for_the_replacement_cancelled_or_kept() -> None:
     rma = swapped(1, 1800, advance=True)
-    rma.follow_replacement("ord_2", 2, ReplacementState.CONFIRMED, False, {}, SHIPPED)
+    rma.follow_replacement(ReplacementNews("ord_2", 2, ReplacementState.CONFIRMED, {}, {}), SHIPPED)
     assert rma.charged == 300
     assert rma.cancel("changed my mind", SHIPPED)
     assert rma.exchange is not None and rma.exchange.withdrawing
@@ -247,16 +254,20 @@ def test_withdrawing_a_return_waits_for_the_replacement_cancelled_or_kept() -> N
     with pytest.raises(FailedPrecondition):
         rma.receive([Received("MUG", 1, Condition.SELLABLE, "late")], SHIPPED)
     # Orders cancels the replacement (nothing of it had left): what was charged comes back.
-    rma.follow_replacement("ord_2", 3, ReplacementState.CANCELLED, False, {}, SHIPPED)
+    rma.follow_replacement(ReplacementNews("ord_2", 3, ReplacementState.CANCELLED, {}, {}), SHIPPED)
     assert rma.exchange.status is ExchangeStatus.CANCELLED and not rma.exchange.withdrawing
     assert rma.refunded - rma.charged == 0
 
     # Withdrawn while the replacement was on its way unbeknown to returns: it is kept, and
     # charged in full once its shipment is heard of.
     kept = swapped(1, 1800, advance=True)
-    kept.follow_replacement("ord_3", 2, ReplacementState.CONFIRMED, False, {}, SHIPPED)
+    kept.follow_replacement(
+        ReplacementNews("ord_3", 2, ReplacementState.CONFIRMED, {}, {}), SHIPPED
+    )
     kept.cancel("keeps both", SHIPPED)
-    kept.follow_replacement("ord_3", 3, ReplacementState.CONFIRMED, True, {}, SHIPPED)
+    kept.follow_replacement(
+        ReplacementNews("ord_3", 3, ReplacementState.CONFIRMED, {}, {"CUP": 1}), SHIPPED
+    )
     assert kept.exchange is not None and kept.exchange.status is ExchangeStatus.CONFIRMED
     assert kept.charged - kept.refunded == 1800  # the new one, in full
     assert money(kept)[-1] == (ReturnChange.CANCELLED, 0, 1500)
@@ -264,11 +275,13 @@ def test_withdrawing_a_return_waits_for_the_replacement_cancelled_or_kept() -> N
 
 def test_replacement_units_cancelled_since_are_refunded() -> None:
     rma = swapped(2, 1500, advance=True)
-    rma.follow_replacement("ord_2", 2, ReplacementState.CONFIRMED, False, {}, SHIPPED)
+    rma.follow_replacement(ReplacementNews("ord_2", 2, ReplacementState.CONFIRMED, {}, {}), SHIPPED)
     rma.receive([Received("MUG", 2, Condition.SELLABLE, "a")], SHIPPED)
     assert rma.refunded - rma.charged == 0  # like for like
     # One CUP cannot be had after all (its store found none): that one is refunded.
-    rma.follow_replacement("ord_2", 3, ReplacementState.CONFIRMED, False, {"CUP": 1}, SHIPPED)
+    rma.follow_replacement(
+        ReplacementNews("ord_2", 3, ReplacementState.CONFIRMED, {"CUP": 1}, {}), SHIPPED
+    )
     assert money(rma)[-1] == (ReturnChange.EXCHANGE_UPDATED, 1500, 0)
 
 
@@ -287,3 +300,49 @@ def test_a_swap_not_in_advance_is_ordered_once_every_unit_is_in_or_fails_on_a_mi
     )
     assert failing.exchange is not None and failing.exchange.status is ExchangeStatus.FAILED
     assert not failing.exchange.ordered and failing.refunded == 1500
+
+
+def test_news_of_another_order_is_ignored_and_units_sent_or_not_sent_are_settled() -> None:
+    rma = swapped(2, 1500, advance=True)
+    confirmed = ReplacementNews("ord_2", 2, ReplacementState.CONFIRMED, {}, {})
+    assert rma.follow_replacement(confirmed, SHIPPED)
+    stranger = ReplacementNews("ord_9", 5, ReplacementState.CANCELLED, {"CUP": 2}, {})
+    assert not rma.follow_replacement(stranger, SHIPPED)
+    # One CUP left, then the rest of the order was cancelled: the one not sent is refunded.
+    cut = ReplacementNews("ord_2", 4, ReplacementState.CANCELLED, {"CUP": 1}, {"CUP": 1})
+    rma.follow_replacement(cut, SHIPPED)
+    assert rma.exchange is not None and rma.exchange.status is ExchangeStatus.CONFIRMED
+    assert money(rma)[-1] == (ReturnChange.EXCHANGE_UPDATED, 1500, 0)
+
+    # Given up (cancelled before anything left), then a CUP left all the same: charged.
+    late = swapped(1, 1500, advance=True)
+    late.follow_replacement(
+        ReplacementNews("ord_3", 2, ReplacementState.CONFIRMED, {}, {}), SHIPPED
+    )
+    gone = ReplacementNews("ord_3", 3, ReplacementState.CANCELLED, {"CUP": 1}, {})
+    late.follow_replacement(gone, SHIPPED)
+    assert late.exchange is not None and late.exchange.status is ExchangeStatus.CANCELLED
+    sent = ReplacementNews("ord_3", 4, ReplacementState.CANCELLED, {}, {"CUP": 1})
+    late.follow_replacement(sent, SHIPPED)
+    assert money(late)[-1] == (ReturnChange.EXCHANGE_UPDATED, 0, 1500)
+
+
+def test_a_cancelled_replacement_counts_every_unit_that_did_not_leave_as_cancelled() -> None:
+    order = opb.Order(
+        id="ord_2",
+        version=7,
+        status=opb.ORDER_STATUS_CANCELLED,
+        exchange_return_id="rma_1",
+        lines=[opb.OrderLine(sku="CUP", quantity=2)],
+        shipments=[opb.Shipment(id="s1", lines=[opb.ShipmentLine(sku="CUP", quantity=1)])],
+    )
+    news = replacement_of(order)
+    assert news is not None
+    assert (news.state, news.shipped, news.cancelled, news.sent) == (
+        ReplacementState.CANCELLED,
+        True,
+        (("CUP", 1),),
+        (("CUP", 1),),
+    )
+    order.exchange_return_id = ""
+    assert replacement_of(order) is None

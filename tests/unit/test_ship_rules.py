@@ -123,3 +123,13 @@ def test_a_rejection_the_order_takes_in_keeps_the_units_given_here() -> None:
     left = t.lines[0].open
     t.follow(3, {"MUG": (3, 500, 0)}, False, T0)  # 2 allocated + 1 rejected here
     assert t.lines[0].open == left == 2 and t.status is ShipTaskStatus.PLACED
+
+
+def test_first_heard_of_cancelled_or_sent_a_task_stays_closed_against_older_news() -> None:
+    cancelled = ShipTask.open(
+        "shp_2", "ord_2", "STORE-1", "EUR", "north", 5, {"MUG": (2, 500, 0)}, T0, cancelled=True
+    )
+    assert cancelled.status is ShipTaskStatus.CANCELLED and not cancelled.events
+    assert not cancelled.follow(3, {"MUG": (2, 500, 0)}, False, T0)  # the older confirmation
+    sent = ShipTask.open("shp_3", "ord_3", "STORE-1", "EUR", "north", 5, {"MUG": (2, 500, 2)}, T0)
+    assert sent.status is ShipTaskStatus.SHIPPED and not sent.events

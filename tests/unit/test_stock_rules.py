@@ -298,3 +298,23 @@ def test_a_stores_rejection_corrects_the_level_as_its_reason_says(
     # Zeroed while another order still holds a unit there: a count shortage says so.
     shortages = [e for e in book.events if isinstance(e, CountShortage)]
     assert len(shortages) == (reason is RejectionReason.NOT_IN_STOCK)
+
+
+@pytest.mark.parametrize(
+    ("reason", "after"),
+    [
+        # 3 on hand, 1 reserved by another order; 5 said gone: never below zero.
+        (None, (0, 1, 0)),
+        (RejectionReason.MISMATCH, (0, 1, 0)),
+        (RejectionReason.DAMAGED, (0, 1, 3)),
+        (RejectionReason.NOT_IN_STOCK, (0, 1, 0)),
+        (RejectionReason.NO_VARIANCE, (3, 1, 0)),
+    ],
+)
+def test_units_no_reservation_holds_are_corrected_as_their_reason_says(
+    reason: RejectionReason | None, after: tuple[int, int, int]
+) -> None:
+    book = book_with(A=(3, 1, 0))
+    ops.correct(book, ("A", "L1"), 5, reason, {"reference": "ord_1", "actor": "a"})
+    level = book.level("A", "L1")
+    assert (level.on_hand, level.reserved, level.damaged) == after

@@ -11,10 +11,9 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from omni.platform.errors import InvalidArgument
+from omni.platform.money import MAX_ORDER_TOTAL, MAX_UNIT_PRICE  # noqa: F401 (re-exported)
 
 MAX_ID_LENGTH = 64
-MAX_UNIT_PRICE = 10**12  # minor units: ten billion in a two-decimal currency
-MAX_ORDER_TOTAL = 10**18  # an order's total, in minor units (it travels as an int64)
 MAX_TEXT_LENGTH = 256
 MAX_QUANTITY = 1_000_000
 MAX_LINES = 200

@@ -71,6 +71,7 @@ def exchange_to_proto(exchange: Exchange, difference: int) -> pb.Exchange:
         difference=difference,
         reason=exchange.reason,
         ordered=exchange.ordered,
+        withdrawing=exchange.withdrawing,
     )
     to = exchange.to
     if to.store_id:

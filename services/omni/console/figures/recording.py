@@ -399,6 +399,13 @@ def order_step(kind: str, event: orders_msg.OrderChanged) -> str:
             else ""
         )
         return f"Placed through {channel}: {_units(units)}, {total}, {where}{swap}"
+    if kind == "shipped_after_cancel":
+        shipment = event.shipment
+        count = sum(line.quantity for line in shipment.lines)
+        return (
+            f"Sent from {shipment.location_id} after the order was cancelled: {_units(count)} "
+            "(the customer was refunded and gets them)"
+        )
     if kind == "exchanged":
         link = order.exchanges[-1] if order.exchanges else None
         return f"Units exchanged: replacement order {link.replacement_order_id}" if link else ""
@@ -471,6 +478,11 @@ def _rejected(event: orders_msg.OrderChanged) -> str:
         return ""
     last, sku = max(rejections, key=lambda found: found[0].rejected_at.ToNanoseconds())
     why = words.rejection_reason(last.reason)
+    if order.status == opb.ORDER_STATUS_CANCELLED:
+        return (
+            f"{_units(last.quantity)} of {sku} rejected at {last.location_id} ({why}) after "
+            "the order was cancelled: stock there corrected"
+        )
     them = "it" if last.quantity == 1 else "them"
     return (
         f"{_units(last.quantity)} of {sku} rejected at {last.location_id} ({why}): "
@@ -523,6 +535,7 @@ def return_step(kind: str, event: returns_msg.ReturnChanged) -> str:
         "exchange_confirmed": f"Exchange confirmed: order {exchange.replacement_order_id}",
         "exchange_failed": f"Exchange given up: {exchange.reason}",
         "exchange_cancelled": f"Exchange cancelled: {exchange.reason}",
+        "exchange_updated": "Exchange: the replacement changed",
         "cancelled": "Return withdrawn: the customer keeps the goods",
     }.get(kind, "")
     return f"{said}; {money}" if said and money else said

@@ -7,10 +7,10 @@ from omni.orders import convert
 from omni.orders.domain.events import OrderChanged
 from omni.orders.domain.model import Fulfilment, NearLocation, PickupAt
 from omni.orders.domain.outgoing import (
-    AdjustStock,
     AllocateStock,
     Command,
     CommitStock,
+    CorrectStock,
     ReleaseStock,
     WriteOffStock,
 )
@@ -61,16 +61,17 @@ def to_outbox(event: OrderChanged | Command) -> OutboxMessage:
                 reservation_id=reservation_id, lines=_stock_lines(lines), idempotency_key=key
             )
             return _command(event_id, "commit", commit.SerializeToString())
-        case AdjustStock(sku, location_id, delta, reason, key, actor):
-            adjust = stock_pb.AdjustStockRequest(
+        case CorrectStock(sku, location_id, quantity, reason, key, actor, note):
+            correct = stock_pb.CorrectStockRequest(
                 sku=sku,
                 location_id=location_id,
-                delta=delta,
-                reason=reason,
-                actor=actor,
+                quantity=quantity,
+                reason=REJECTION_REASONS[reason] if reason else cpb.REJECTION_REASON_UNSPECIFIED,
                 idempotency_key=key,
+                actor=actor,
+                note=note,
             )
-            return _command(event_id, "adjust", adjust.SerializeToString())
+            return _command(event_id, "correct", correct.SerializeToString())
         case WriteOffStock(reservation_id, lines, key, actor, reason):
             write_off = stock_pb.WriteOffRequest(
                 reservation_id=reservation_id,

@@ -28,10 +28,10 @@ from omni.orders.domain.model import (
     ShortLine,
 )
 from omni.orders.domain.outgoing import (
-    AdjustStock,
     AllocateStock,
     Command,
     CommitStock,
+    CorrectStock,
     ReleaseStock,
     WriteOffStock,
 )
@@ -191,6 +191,35 @@ class Order:
         self._settle()
         self._changed(OrderChange.SHIPPED, now, shipment=shipment)
 
+    def _rejected_after_cancel(
+        self,
+        location_id: str,
+        sku: str,
+        quantity: int,
+        reason: RejectionReason,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Cancelled meanwhile, its units released there: those the store says are missing,
+        damaged or gone (at most what the order had there) are corrected in stock all the
+        same, and the order records the rejection."""
+        line = self.line(sku)
+        held = [a for a in line.allocations if a.location_id == location_id] if line else []
+        quantity = min(quantity, sum(a.unshipped for a in held))
+        if line is None or not quantity or reason is RejectionReason.NO_VARIANCE:
+            return
+        left = quantity
+        for allocation in held:  # taken out, so a later rejection cannot correct them again
+            part = min(left, allocation.unshipped)
+            allocation.quantity -= part
+            left -= part
+        self.rejections += 1
+        line.rejections.append(Rejection(location_id, quantity, reason, actor, now))
+        key = f"reject:{self.id}:{self.rejections}:late"
+        note = f"rejected after order {self.id} was cancelled"
+        self.commands.append(CorrectStock(sku, location_id, quantity, reason, key, actor, note))
+        self._changed(OrderChange.LINE_REJECTED, now)
+
     def shipped_after_cancel(self, shipment: Shipment, actor: str, now: datetime) -> None:
         """Units a location sent after the order was cancelled (and its units released):
         gone all the same, so stock takes them off hand there, and the event tells customer
@@ -201,10 +230,18 @@ class Order:
             return
         self.shipments.append(shipment)
         for sku, qty in shipment.lines:
+            line = self.line(sku)
+            left = qty
+            for allocation in line.allocations if line else []:  # counted as gone from there
+                if allocation.location_id == shipment.location_id and left:
+                    part = min(left, allocation.unshipped)
+                    allocation.shipped += part
+                    left -= part
             digest = hashlib.sha256(f"{self.id}|{shipment.id}|{sku}".encode()).hexdigest()
-            why = f"sent after order {self.id} was cancelled"
+            note = f"sent after order {self.id} was cancelled"
             key = f"late:{digest[:48]}"
-            self.commands.append(AdjustStock(sku, shipment.location_id, -qty, why, key, actor))
+            where = shipment.location_id
+            self.commands.append(CorrectStock(sku, where, qty, None, key, actor, note))
         self._changed(OrderChange.SHIPPED_AFTER_CANCEL, now, shipment=shipment)
 
     def hand_over(
@@ -212,6 +249,9 @@ class Order:
     ) -> None:
         """The customer collected a pickup: recorded as a shipment from the store."""
         handover = Shipment(f"pickup:{task_id}", store_id, lines, "customer pickup", "", now)
+        if self.status is OrderStatus.CANCELLED:  # collected while its cancel was on its way
+            self.shipped_after_cancel(handover, "", now)
+            return
         self.ship(handover, now)
 
     def short_picked(
@@ -261,13 +301,8 @@ class Order:
         reason says, and the units are re-allocated to a location that has not rejected this
         line (or, with none left, cancelled and refunded when stock says so)."""
         if self.status not in SHIPPABLE:
-            if self.status is OrderStatus.CANCELLED and reason is not RejectionReason.NO_VARIANCE:
-                # Cancelled meanwhile: its units were released, but they are not there all
-                # the same (missing, none, damaged): stock takes them off hand.
-                self.rejections += 1
-                key = f"reject:{self.id}:{self.rejections}:late"
-                why = f"rejected ({reason.value}) after order {self.id} was cancelled"
-                self.commands.append(AdjustStock(sku, location_id, -quantity, why, key, actor))
+            if self.status is OrderStatus.CANCELLED:
+                self._rejected_after_cancel(location_id, sku, quantity, reason, actor, now)
             return
         line = self.line(sku)
         ready = sum(a.ready for a in line.at(location_id)) if line else 0

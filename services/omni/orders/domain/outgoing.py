@@ -54,16 +54,18 @@ class WriteOffStock:
 
 
 @dataclass(frozen=True, slots=True)
-class AdjustStock:
-    """On hand at a location corrected by a signed delta, with no reservation involved
-    (units that left, or were found missing, after their order was cancelled)."""
+class CorrectStock:
+    """Units no reservation holds any more (their order was cancelled) that left a location,
+    or that its store found missing, damaged or gone all the same (`reason`; None: they
+    left): stock corrects its on hand."""
 
     sku: str
     location_id: str
-    delta: int
-    reason: str
+    quantity: int
+    reason: RejectionReason | None
     idempotency_key: str
     actor: str
+    note: str
 
 
-Command = AllocateStock | ReleaseStock | CommitStock | WriteOffStock | AdjustStock
+Command = AllocateStock | ReleaseStock | CommitStock | WriteOffStock | CorrectStock

@@ -183,14 +183,16 @@ class OrdersNatsApi:
         event = _parse(returns_msg.ReturnChanged, msg)
         if event is None or not event.rma.exchange.ordered:
             return
-        rma = event.rma
+        rma, uow = event.rma, self._services.uow
         try:
-            cmd = replacement_order(rma)
-            order = await self._services.place(cmd, new_id("ord"))
-            await handlers.link_exchange(self._services.uow, rma.order_id, rma.id, order.id)
+            # Linked already: that is the replacement (its key may be long forgotten).
+            order_id = await handlers.replacement_of(uow, rma.order_id, rma.id)
+            if order_id is None:
+                placed = await self._services.place(replacement_order(rma), new_id("ord"))
+                order_id = placed.id
+                await handlers.link_exchange(uow, rma.order_id, rma.id, order_id)
             if msg.subject.endswith(".cancelled"):
-                withdrawn = ExchangeWithdrawn(event.event_id, order.id)
-                await handlers.follow(self._services.uow, withdrawn)
+                await handlers.follow(uow, ExchangeWithdrawn(event.event_id, order_id))
         except (Unavailable, Conflict):
             raise
         except OmniError as exc:

@@ -133,3 +133,11 @@ async def link_exchange(tx: Transaction, order_id: str, return_id: str, replacem
     order.exchanged(return_id, replacement, utcnow())
     if order.raised:
         await tx.save([order])
+
+
+async def replacement_of(uow: UnitOfWork, order_id: str, return_id: str) -> str | None:
+    """The replacement order an exchange of `order_id` under `return_id` was linked to."""
+    async with uow.reader() as repo:
+        order = await repo.get(order_id)
+    links = dict(order.exchanges) if order is not None else {}
+    return links.get(return_id)

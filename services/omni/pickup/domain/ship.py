@@ -84,8 +84,11 @@ class ShipTask:
         order_version: int,
         units: Units,
         now: datetime,
+        cancelled: bool = False,
     ) -> ShipTask:
-        """New work: the units the order gives this location to ship."""
+        """New work: the units the order gives this location to ship. First heard of with
+        the order cancelled, or with nothing left to send, the task is kept closed, so that
+        older news of the order (delivered later) cannot open it."""
         lines = [ShipLine(sku, q, price, shipped=s) for sku, (q, price, s) in units.items() if q]
         task = cls(
             task_id,
@@ -98,7 +101,11 @@ class ShipTask:
             now,
             order_version=order_version,
         )
-        task.events.append(ShipTaskChanged(task, ShipChange.PLACED))
+        if cancelled or not any(ln.open for ln in lines):
+            sent = not cancelled and any(ln.shipped for ln in lines)
+            task.status = ShipTaskStatus.SHIPPED if sent else ShipTaskStatus.CANCELLED
+        else:
+            task.events.append(ShipTaskChanged(task, ShipChange.PLACED))
         return task
 
     def follow(self, order_version: int, units: Units, cancelled: bool, now: datetime) -> bool:

@@ -6,6 +6,7 @@ from omni.pickup import convert
 from omni.pickup.domain import commands
 from omni.pickup.domain.model import ShortagePolicy
 from omni.pickup.domain.ship import MAX_PACKAGES
+from omni.pickup.service_layer.shipping import MAX_REJECTION_ID
 from omni.pickup.v1 import pickup_pb2 as pb
 from omni.platform import validation as check
 from omni.platform.errors import InvalidArgument
@@ -84,6 +85,13 @@ def record_ship_pick(msg: pb.RecordShipPickRequest) -> commands.RecordShipPick:
     )
 
 
+def _rejection_id(value: str) -> str:
+    checked = check.identifier("rejection_id", value)
+    if len(checked) > MAX_REJECTION_ID:
+        raise InvalidArgument(f"rejection_id is longer than {MAX_REJECTION_ID} characters")
+    return checked
+
+
 def packages(msg: pb.PackShipTaskRequest) -> int:
     packages = msg.packages or 1
     if not 1 <= packages <= MAX_PACKAGES:
@@ -108,6 +116,6 @@ def reject_ship_units(msg: pb.RejectShipUnitsRequest) -> commands.RejectShipUnit
         quantity=check.quantity("quantity", msg.quantity),
         reason=rejection_reason("reason", msg.reason),
         associate_id=check.identifier("associate_id", msg.associate_id),
-        rejection_id=check.identifier("rejection_id", msg.rejection_id),
+        rejection_id=_rejection_id(msg.rejection_id),
         picked=check.non_negative("picked", msg.picked, maximum=msg.quantity),
     )

@@ -14,6 +14,10 @@ from omni.platform.clock import new_id, utcnow
 from omni.platform.errors import NotFound
 from omni.platform.unit_of_work import in_transaction
 
+# Rejection ids are kept with the task's pick scan ids, under a prefix of their own.
+REJECTION_PREFIX = "reject:"
+MAX_REJECTION_ID = 64 - len(REJECTION_PREFIX)
+
 
 @in_transaction
 async def follow_order(tx: Transaction, cmd: commands.FollowOrder) -> None:
@@ -27,8 +31,7 @@ async def follow_order(tx: Transaction, cmd: commands.FollowOrder) -> None:
     known = {t.location_id for t in await tx.repo.ship_tasks_of(cmd.order_id)}
     opened = set()
     for location_id, units in work.items():  # sorted by location
-        open_units = any(qty > shipped for qty, _, shipped in units.values())
-        if location_id in known or cmd.cancelled or not open_units:
+        if location_id in known:
             continue
         task = ShipTask.open(
             new_id("shp"),
@@ -39,6 +42,7 @@ async def follow_order(tx: Transaction, cmd: commands.FollowOrder) -> None:
             cmd.order_version,
             units,
             now,
+            cmd.cancelled,
         )
         if await tx.add_ship_task(task):  # else another event of the order opened it
             opened.add(location_id)
@@ -81,7 +85,8 @@ async def ship(uow: UnitOfWork, cmd: commands.ShipTaskOut) -> ShipTask:
 async def reject(tx: Transaction, cmd: commands.RejectShipUnits) -> tuple[ShipTask, bool]:
     """The task after the rejection, and whether its id had been recorded already."""
     task = await _get(tx, cmd.task_id, lock=True)
-    if not await tx.repo.record_pick(task.id, cmd.rejection_id, cmd.sku, cmd.quantity):
+    recorded = REJECTION_PREFIX + cmd.rejection_id  # beside the task's scan ids, apart
+    if not await tx.repo.record_pick(task.id, recorded, cmd.sku, cmd.quantity):
         return task, True
     task.reject(cmd.sku, cmd.quantity, cmd.reason, cmd.associate_id, utcnow(), cmd.picked)
     await tx.save_ship_tasks([task])

@@ -184,7 +184,8 @@ def _exchange_document(exchange: Exchange) -> dict[str, Any]:
         "advance": exchange.advance,
         "status": exchange.status.value,
         "ordered": exchange.ordered,
-        "order": [exchange.replacement_order_id, exchange.order_version, exchange.shipped],
+        "order": [exchange.replacement_order_id, exchange.order_version],
+        "sent": exchange.sent,
         "reason": exchange.reason,
         "cancelled": exchange.cancelled,
         "withdrawing": exchange.withdrawing,
@@ -192,7 +193,7 @@ def _exchange_document(exchange: Exchange) -> dict[str, Any]:
 
 
 def _exchange(doc: dict[str, Any]) -> Exchange:
-    order_id, version, shipped = doc["order"]
+    order_id, version = doc["order"]
     return Exchange(
         replacements=tuple(Replacement(*r) for r in doc["replacements"]),
         to=ExchangeTo(*doc["to"]),
@@ -201,7 +202,7 @@ def _exchange(doc: dict[str, Any]) -> Exchange:
         ordered=doc["ordered"],
         replacement_order_id=order_id,
         order_version=version,
-        shipped=shipped,
+        sent=doc.get("sent", {}),
         reason=doc["reason"],
         cancelled=doc.get("cancelled", {}),
         withdrawing=doc.get("withdrawing", False),

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from omni.platform.errors import FailedPrecondition, InvalidArgument, NotFound
+from omni.platform.money import MAX_ORDER_TOTAL
 from omni.returns.domain.events import ReturnChange, ReturnChanged
 from omni.returns.domain.outgoing import RestockStock
 
@@ -101,6 +102,17 @@ class ReturnLine:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplacementNews:
+    """The replacement order of an exchange, as one of its events told it."""
+
+    order_id: str
+    version: int
+    state: ReplacementState
+    cancelled: dict[str, int]  # by SKU: units it will not deliver
+    sent: dict[str, int]  # by SKU: units that left (after a cancellation too)
+
+
+@dataclass(frozen=True, slots=True)
 class Replacement:
     """A returned line swapped, unit for unit, for another SKU at its own price."""
 
@@ -135,10 +147,15 @@ class Exchange:
     ordered: bool = False  # the replacement has been asked for (orders places it once)
     replacement_order_id: str = ""
     order_version: int = 0  # the replacement order's version last heard of
-    shipped: bool = False  # some of the replacement has left
     reason: str = ""
     cancelled: dict[str, int] = field(default_factory=dict)  # replacement units cancelled
+    sent: dict[str, int] = field(default_factory=dict)  # replacement units that left
     withdrawing: bool = False  # the return was cancelled: the replacement's fate decides
+
+    @property
+    def shipped(self) -> bool:
+        """Some of the replacement has left."""
+        return any(self.sent.values())
 
     def delivered(self, replacement: Replacement, quantity: int) -> int:
         """Of `quantity` units asked, those the replacement order still delivers."""
@@ -247,10 +264,17 @@ class Return:
                 raise InvalidArgument(f"exchange.replacements names {r.sku}, not a return line")
             price = r.unit_price or line.unit_price  # 0: a like-for-like swap
             replacements.append(Replacement(r.sku, r.replacement_sku, price))
+        total = sum(self._quantity(r.sku) * r.unit_price for r in replacements)
+        if total > MAX_ORDER_TOTAL:
+            raise InvalidArgument(f"the replacements may come to at most {MAX_ORDER_TOTAL}")
         waits = ExchangeStatus.ORDERED if asked.advance else ExchangeStatus.AWAITING_RETURN
         self.exchange = Exchange(tuple(replacements), asked.to, asked.advance, waits)
         if asked.advance:
             self._order_replacement()
+
+    def _quantity(self, sku: str) -> int:
+        line = self.line(sku)
+        return line.quantity if line else 0
 
     @property
     def difference(self) -> int:
@@ -289,28 +313,27 @@ class Return:
         self._settled(ReturnChange.CANCELLED)
         return True
 
-    def follow_replacement(
-        self,
-        order_id: str,
-        version: int,
-        state: ReplacementState,
-        shipped: bool,
-        cancelled: dict[str, int],
-        now: datetime,
-    ) -> bool:
-        """The replacement order as its events tell it (older news changes nothing):
-        confirmed, the difference is due (less units of it cancelled since); rejected, or
-        cancelled before any of it left, the return goes on as a plain one. Returns whether
-        the return changed."""
+    def follow_replacement(self, news: ReplacementNews, now: datetime) -> bool:
+        """The replacement order as its events tell it (older news, or news of another
+        order, changes nothing): confirmed, the difference is due (less units of it that
+        will not come); rejected, or cancelled before any of it left, the return goes on as
+        a plain one (and units that left anyway are charged). Returns whether it changed."""
         exchange = self.exchange
-        if exchange is None or version <= exchange.order_version:
+        if exchange is None or news.version <= exchange.order_version:
             return False
-        exchange.order_version, exchange.replacement_order_id = version, order_id
-        exchange.shipped = exchange.shipped or shipped
-        exchange.cancelled = dict(cancelled)
+        if exchange.replacement_order_id not in ("", news.order_id):
+            return False  # not this exchange's replacement
+        exchange.order_version, exchange.replacement_order_id = news.version, news.order_id
+        exchange.cancelled, exchange.sent = dict(news.cancelled), dict(news.sent)
         self._touched(now)
-        if not exchange.swapping:
-            return True  # given up already: nothing more to settle
+        told = len(self.events)
+        if exchange.swapping:
+            self._replacement_state(exchange, news.state)
+        if len(self.events) == told and self._due():
+            self._settled(ReturnChange.EXCHANGE_UPDATED)  # units of it cancelled, or sent late
+        return True
+
+    def _replacement_state(self, exchange: Exchange, state: ReplacementState) -> None:
         if state is ReplacementState.REJECTED and exchange.status is ExchangeStatus.ORDERED:
             exchange.withdrawing = False
             self._give_up(ExchangeStatus.FAILED, "the replacement could not be had")
@@ -321,15 +344,11 @@ class Return:
         elif state is not ReplacementState.PENDING:
             first = exchange.status is ExchangeStatus.ORDERED
             exchange.status = ExchangeStatus.CONFIRMED
-            kept = exchange.withdrawing and exchange.shipped
-            if kept:  # withdrawn, but some of the replacement had left: the customer keeps it
-                exchange.withdrawing = False
+            if exchange.withdrawing and exchange.shipped:
+                exchange.withdrawing = False  # some of it had left: the customer keeps it
                 self._settled(ReturnChange.CANCELLED)
             elif first:
                 self._settled(ReturnChange.EXCHANGE_CONFIRMED)
-            elif self._due():
-                self._settled(ReturnChange.EXCHANGE_UPDATED)  # units of it cancelled
-        return True
 
     def _order_replacement(self) -> None:
         assert self.exchange is not None
@@ -356,16 +375,20 @@ class Return:
         """What the customer is owed now, all told (negative: what they owe): the price of
         units back (sellable or damaged) on lines refunded as usual; on exchanged lines, once
         the replacement is confirmed, the returned value less the replacement units it
-        delivers and less units that never came; nothing while it is not confirmed yet."""
+        delivers and less units that never came; nothing while it is not confirmed yet; once
+        given up, as refunded lines, less replacement units that left all the same."""
         exchange = self.exchange
         total = 0
         for line in self.lines:
-            swap = exchange.of(line.sku) if exchange is not None and exchange.swapping else None
-            if swap is None:
-                total += (line.sellable + line.damaged) * line.unit_price
-            elif exchange is not None and exchange.status is ExchangeStatus.CONFIRMED:
+            swap = exchange.of(line.sku) if exchange is not None else None
+            back = (line.sellable + line.damaged) * line.unit_price
+            if swap is None or exchange is None:
+                total += back
+            elif exchange.status is ExchangeStatus.CONFIRMED:
                 total += (line.quantity - line.missing) * line.unit_price
                 total -= exchange.delivered(swap, line.quantity) * swap.unit_price
+            elif not exchange.swapping:  # given up: a plain return; units sent anyway cost
+                total += back - exchange.sent.get(swap.replacement_sku, 0) * swap.unit_price
         return total
 
     def _due(self) -> int:

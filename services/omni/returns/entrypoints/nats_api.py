@@ -66,11 +66,31 @@ def replacement_of(order: orders_pb.Order) -> FollowReplacement | None:
     """What an exchange's replacement order says of its exchange (None for other orders)."""
     if not order.exchange_return_id:
         return None
-    shipped = any(a.shipped for ln in order.lines for a in ln.allocations)
     state = _STATES.get(order.status, ReplacementState.CONFIRMED)  # confirmed, or further on
-    cancelled = tuple((ln.sku, ln.cancelled) for ln in order.lines if ln.cancelled)
+    # What left, by its shipments (those sent after a cancellation too), and what will not:
+    # units cancelled, or, once the order is cancelled, every unit that had not left.
+    sent: dict[str, int] = {}
+    for shipment in order.shipments:
+        for line in shipment.lines:
+            sent[line.sku] = sent.get(line.sku, 0) + line.quantity
+    cancelled = tuple(
+        (ln.sku, units)
+        for ln in order.lines
+        if (
+            units := ln.quantity - sent.get(ln.sku, 0)
+            if state is ReplacementState.CANCELLED
+            else ln.cancelled
+        )
+        > 0
+    )
     return FollowReplacement(
-        order.exchange_return_id, order.id, order.version, state, shipped, cancelled
+        order.exchange_return_id,
+        order.id,
+        order.version,
+        state,
+        bool(sent),
+        cancelled,
+        tuple(sent.items()),
     )
 
 

@@ -17,6 +17,7 @@ from omni.returns.domain.model import (
     KnownOrder,
     NotFulfilled,
     Override,
+    ReplacementNews,
     Return,
     UnknownLocation,
     UnknownOrder,
@@ -130,10 +131,10 @@ async def follow_replacement(tx: Transaction, cmd: commands.FollowReplacement) -
     rma = await tx.repo.get(cmd.return_id, lock=True)
     if rma is None:
         return  # not this service's (or gone): nothing to follow
-    cancelled = dict(cmd.cancelled)
-    if rma.follow_replacement(
-        cmd.order_id, cmd.version, cmd.state, cmd.shipped, cancelled, utcnow()
-    ):
+    news = ReplacementNews(
+        cmd.order_id, cmd.version, cmd.state, dict(cmd.cancelled), dict(cmd.sent)
+    )
+    if rma.follow_replacement(news, utcnow()):
         await tx.save(rma)
 
 

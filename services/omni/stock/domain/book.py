@@ -298,6 +298,32 @@ def write_off(
     book.events.append(ReservationChanged(reservation, ReservationChange.RELEASED))
 
 
+def correct(
+    book: LevelBook,
+    key: Key,
+    quantity: int,
+    reason: RejectionReason | None,
+    note: dict[str, str],
+) -> None:
+    """Units no reservation holds that left, or are missing, damaged or gone all the same
+    (None: they left): on hand is corrected, never below zero."""
+    sku, loc = key
+    level = book.level(sku, loc)
+    gone = min(quantity, level.on_hand)
+    match reason:
+        case RejectionReason.NO_VARIANCE:
+            return
+        case RejectionReason.NOT_IN_STOCK:
+            if level.on_hand:
+                book.apply(sku, loc, MovementKind.COUNT, on_hand=-level.on_hand, **note)
+            if level.reserved > level.on_hand:  # promised to others, and none there
+                book.events.append(CountShortage(level.copy(), 0, level.reserved))
+        case RejectionReason.DAMAGED if gone:
+            book.apply(sku, loc, MovementKind.DAMAGE, on_hand=-gone, damaged=gone, **note)
+        case _ if gone:
+            book.apply(sku, loc, MovementKind.ADJUSTMENT, on_hand=-gone, **note)
+
+
 def _check_held(reservation: Reservation, requested: dict[Key, int], action: str) -> None:
     """Every unit named is held on the shelf (units waited for are not there yet)."""
     for (sku, loc), qty in requested.items():

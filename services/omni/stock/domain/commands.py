@@ -134,6 +134,17 @@ class WriteOff:
 
 
 @dataclass(frozen=True, slots=True)
+class CorrectStock:
+    sku: str
+    location_id: str
+    quantity: int
+    reason: RejectionReason | None  # None: the units left
+    idempotency_key: str
+    actor: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Release:
     reservation_id: str
     lines: tuple[tuple[str, str, int], ...] | None = None  # None: everything still held

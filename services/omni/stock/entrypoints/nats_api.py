@@ -69,8 +69,8 @@ class StockNatsApi:
             "restock": lambda d: handlers.restock(
                 services.uow, requests.restock(parse(pb.RestockRequest, d))
             ),
-            "adjust": lambda d: handlers.adjust_stock(
-                services.uow, requests.adjust(parse(pb.AdjustStockRequest, d))
+            "correct": lambda d: handlers.correct_stock(
+                services.uow, requests.correct(parse(pb.CorrectStockRequest, d))
             ),
         }
 

@@ -225,6 +225,18 @@ def write_off(msg: pb.WriteOffRequest) -> commands.WriteOff:
     )
 
 
+def correct(msg: pb.CorrectStockRequest) -> commands.CorrectStock:
+    return commands.CorrectStock(
+        sku=check.identifier("sku", msg.sku),
+        location_id=check.identifier("location_id", msg.location_id),
+        quantity=check.quantity("quantity", msg.quantity),
+        reason=rejection_reason("reason", msg.reason) if msg.reason else None,
+        idempotency_key=check.identifier("idempotency_key", msg.idempotency_key),
+        actor=check.text("actor", msg.actor, max_length=MAX_NOTE),
+        note=check.text("note", msg.note, max_length=MAX_NOTE),
+    )
+
+
 def release(msg: pb.ReleaseRequest) -> commands.Release:
     key = check.optional_identifier("idempotency_key", msg.idempotency_key)
     if msg.lines:

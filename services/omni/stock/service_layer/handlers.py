@@ -125,6 +125,19 @@ async def _adjust(tx: Transaction, cmd: commands.AdjustStock) -> StockLevel:
 
 
 @in_transaction
+@once(keys, "correct", saved=asdict, replay=_level_again)
+async def correct_stock(tx: Transaction, cmd: commands.CorrectStock) -> StockLevel:
+    """Units no reservation holds that left, or are not there, all the same (from orders)."""
+    await require_locations(tx, {cmd.location_id})
+    key = (cmd.sku, cmd.location_id)
+    book = await tx.locked_book([key])
+    note = {"reference": cmd.note, "actor": cmd.actor}
+    ops.correct(book, key, cmd.quantity, cmd.reason, note)
+    await tx.save_book(book)
+    return book.level(*key)
+
+
+@in_transaction
 async def set_safety_stock(tx: Transaction, cmd: commands.SetSafetyStock) -> StockLevel:
     current_caller().require_store(cmd.location_id)
 
