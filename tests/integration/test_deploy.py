@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import json
 import os
 import re
 import shutil
@@ -443,15 +444,8 @@ def test_production_alerts_use_only_metrics_the_services_export() -> None:
     alerts = [r for group in rule["spec"]["groups"] for r in group["rules"]]
     for alert in alerts:
         promql_parser.parse(alert["expr"])  # raises on a malformed expression
-    used = {name for a in alerts for name in re.findall(r"\bomni_\w+", a["expr"])}
-    suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"], "gauge": [""]}
-    exported = {
-        family.name + suffix
-        for collector in vars(metrics).values()
-        if isinstance(collector, MetricWrapperBase)
-        for family in collector.describe()
-        for suffix in suffixes[family.type]
-    }
+    used = {name for a in alerts for name in re.findall(METRIC_NAME, a["expr"])}
+    exported = _exported()
     assert used and used <= exported, used - exported
     for name in (
         "OmniOutboxBacklog",
@@ -460,6 +454,31 @@ def test_production_alerts_use_only_metrics_the_services_export() -> None:
         "OmniDeadLetters",
     ):
         assert name in {a["alert"] for a in alerts}
+
+
+METRIC_NAME = r"\b(?:omni|grpc_server)_\w+"
+
+
+def _exported() -> set[str]:
+    """The series names the services export (omni.platform.metrics), suffixes included."""
+    suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"], "gauge": [""]}
+    return {
+        family.name + suffix
+        for collector in vars(metrics).values()
+        if isinstance(collector, MetricWrapperBase)
+        for family in collector.describe()
+        for suffix in suffixes[family.type]
+    }
+
+
+def test_the_grafana_dashboard_queries_only_metrics_the_services_export() -> None:
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "omni-dashboard.json").read_text())
+    queries = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    for query in queries:
+        promql_parser.parse(query)  # raises on a malformed expression
+    used = {name for query in queries for name in re.findall(METRIC_NAME, query)}
+    assert {"grpc_server_handled_total", "grpc_server_handling_seconds_bucket"} <= used
+    assert used <= _exported(), used - _exported()
 
 
 def _imports(package: Path) -> set[str]:

@@ -48,6 +48,15 @@ async def test_a_scrape_counts_calls_by_method_and_code(
         assert value(after, "omni_rpc_total", **bad) - value(before, "omni_rpc_total", **bad) == 1
         seconds = {"service": "stock", "method": "ListLocations"}
         assert value(after, "omni_rpc_seconds_count", **seconds) >= 3
+        # The standard gRPC server series, as off-the-shelf dashboards query them.
+        standard = {"grpc_type": "unary", "grpc_service": "omni.stock.v1.StockService"}
+        handled = "grpc_server_handled_total"
+        ok_std = {**standard, "grpc_method": "ListLocations", "grpc_code": "OK"}
+        bad_std = {**standard, "grpc_method": "GetLocation", "grpc_code": "INVALID_ARGUMENT"}
+        assert value(after, handled, **ok_std) - value(before, handled, **ok_std) == 3
+        assert value(after, handled, **bad_std) - value(before, handled, **bad_std) == 1
+        timed = {**standard, "grpc_method": "ListLocations"}
+        assert value(after, "grpc_server_handling_seconds_count", **timed) >= 3
         assert "omni_outbox_pending" in after
 
         await add_location(stock.stub, "WH-M")

@@ -43,7 +43,9 @@ DetailFor = Callable[[errors.OmniError], Message | None]
 # Authenticates and authorizes one call: (method, metadata) -> its caller, or raises.
 Guard = Callable[[str, Any], auth.Caller]
 # Told of every finished call: (method, status code name, seconds).
-Observe = Callable[[str, str, float], None]
+# A finished call: its method ("/package.Service/Method"), its type ("unary",
+# "server_stream", "client_stream", "bidi_stream"), its status code and its seconds.
+Observe = Callable[[str, str, str, float], None]
 OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 Check = Callable[[], Awaitable[bool]]
 
@@ -89,7 +91,7 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
     ) -> None:
         self._detail_for = detail_for
         self._guard = guard
-        self._observe = observe or (lambda _method, _code, _seconds: None)
+        self._observe = observe or (lambda _method, _kind, _code, _seconds: None)
         self._wrapped: dict[str, Any] = {}
 
     async def intercept_service(
@@ -107,7 +109,11 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
 
     def _wrap(self, handler: Any, method: str, guard: Guard | None) -> Any:
         abort = self._abort
-        observe = self._observe
+        kind = _kind_of(handler)
+
+        def observe(method: str, code: str, seconds: float) -> None:
+            self._observe(method, kind, code, seconds)
+
         deserialize = _tolerant(handler.request_deserializer)
 
         def admit(context: grpc.aio.ServicerContext) -> None:
@@ -283,11 +289,41 @@ class HealthReporter:
         await self.servicer.enter_graceful_shutdown()
 
 
+def _kind_of(handler: Any) -> str:
+    """A method's type, as the standard gRPC metrics label it (grpc_type)."""
+    if handler.unary_unary:
+        return "unary"
+    if handler.unary_stream:
+        return "server_stream"
+    return "client_stream" if handler.stream_unary else "bidi_stream"
+
+
 @dataclass(frozen=True)
 class Limits:
     max_message_bytes: int = 1024 * 1024
     max_streams_per_connection: int = 1000
     max_concurrent_rpcs: int = 2000
+    max_connection_age_seconds: float = 0.0  # 0: never
+    max_connection_age_grace_seconds: float = 0.0  # 0: calls in flight finish as they will
+
+    def options(self) -> list[tuple[str, int]]:
+        """The gRPC server options that say these limits."""
+        options = [
+            # Without this, a second process could bind the same port and share its traffic.
+            ("grpc.so_reuseport", 0),
+            ("grpc.max_receive_message_length", self.max_message_bytes),
+            ("grpc.max_concurrent_streams", self.max_streams_per_connection),
+        ]
+        if self.max_connection_age_seconds:
+            options.append(("grpc.max_connection_age_ms", _ms(self.max_connection_age_seconds)))
+            if self.max_connection_age_grace_seconds:
+                grace = _ms(self.max_connection_age_grace_seconds)
+                options.append(("grpc.max_connection_age_grace_ms", grace))
+        return options
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
 
 
 async def start_server(
@@ -310,12 +346,7 @@ async def start_server(
     limits = limits or Limits()
     server = grpc.aio.server(
         interceptors=[*outer_interceptors, CallInterceptor(detail_for, guard, observe)],
-        options=[
-            # Without this, a second process could bind the same port and share its traffic.
-            ("grpc.so_reuseport", 0),
-            ("grpc.max_receive_message_length", limits.max_message_bytes),
-            ("grpc.max_concurrent_streams", limits.max_streams_per_connection),
-        ],
+        options=limits.options(),
         maximum_concurrent_rpcs=limits.max_concurrent_rpcs,
     )
     handlers = GenericOnly(server)

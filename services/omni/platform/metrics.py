@@ -17,6 +17,19 @@ RPC_SECONDS = Histogram(
     ["service", "method"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+# The standard gRPC server metrics (as grpc-ecosystem's interceptors name them), so that
+# off-the-shelf dashboards and alerts work unchanged.
+GRPC_HANDLED = Counter(
+    "grpc_server_handled_total",
+    "RPCs completed on the server, by status code",
+    ["grpc_type", "grpc_service", "grpc_method", "grpc_code"],
+)
+GRPC_HANDLING_SECONDS = Histogram(
+    "grpc_server_handling_seconds",
+    "Time from the server receiving an RPC to its completion",
+    ["grpc_type", "grpc_service", "grpc_method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 OUTBOX_PENDING = Gauge("omni_outbox_pending", "Events committed, not yet published", ["service"])
 CONSUMER_PENDING = Gauge(
     "omni_consumer_pending",
@@ -37,21 +50,29 @@ RESERVATIONS_ACTIVE = Gauge("omni_reservations_active", "Reservations holding st
 WATCHERS = Gauge("omni_availability_watchers", "Open WatchAvailability streams", ["service"])
 
 
-def observer(service: str) -> Callable[[str, str, float], None]:
-    """The gRPC server's observer: one count and one duration per finished call."""
+def observer(service: str) -> Callable[[str, str, str, float], None]:
+    """The gRPC server's observer: one count and one duration per finished call, as Omni's
+    own series and as the standard gRPC ones."""
 
     # Each (method, code)'s children, looked up once: `labels()` takes a lock and checks its
     # arguments on every call. Methods are the server's own, codes a fixed set: both bounded.
-    children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+    children: dict[tuple[str, str], tuple[Counter, Histogram, Counter, Histogram]] = {}
 
-    def observe(method: str, code: str, seconds: float) -> None:
+    def observe(method: str, kind: str, code: str, seconds: float) -> None:
         found = children.get((method, code))
         if found is None:
-            name = method.rsplit("/", 1)[-1]
-            found = (RPCS.labels(service, name, code), RPC_SECONDS.labels(service, name))
+            grpc_service, _, name = method.lstrip("/").rpartition("/")
+            found = (
+                RPCS.labels(service, name, code),
+                RPC_SECONDS.labels(service, name),
+                GRPC_HANDLED.labels(kind, grpc_service, name, code),
+                GRPC_HANDLING_SECONDS.labels(kind, grpc_service, name),
+            )
             children[(method, code)] = found
         found[0].inc()
         found[1].observe(seconds)
+        found[2].inc()
+        found[3].observe(seconds)
 
     return observe
 

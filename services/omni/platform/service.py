@@ -141,6 +141,8 @@ class Service:
                 self.settings.grpc_max_message_bytes,
                 self.settings.grpc_max_streams_per_connection,
                 self.settings.grpc_max_concurrent_rpcs,
+                self.settings.grpc_max_connection_age_seconds,
+                self.settings.grpc_max_connection_age_grace_seconds,
             ),
             credentials=self.settings.server_credentials(),
             outer_interceptors=[tracing.server_interceptor(self.tracer)] if self.tracer else [],

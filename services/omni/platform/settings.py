@@ -127,6 +127,12 @@ class ServiceSettings(BaseSettings):
     grpc_max_message_bytes: int = Field(1024 * 1024, ge=1024)
     grpc_max_streams_per_connection: int = Field(1000, ge=1)
     grpc_max_concurrent_rpcs: int = Field(2000, ge=1)
+    # A client's connection is asked to close after this long (GOAWAY), so that it reconnects
+    # and its calls spread over replicas added since (0: never). Calls in flight then have
+    # the grace to finish (0: as long as they take, e.g. a watch stream); new calls go to the
+    # new connection.
+    grpc_max_connection_age_seconds: float = Field(300.0, ge=0)
+    grpc_max_connection_age_grace_seconds: float = Field(0.0, ge=0)
     # Prometheus /metrics (stock 9091, orders 9092, pickup 9093, returns 9094); -1: off.
     metrics_port: int = Field(-1, ge=-1)
     # A message whose handling has failed this many times on a bug (failures from an outage do
