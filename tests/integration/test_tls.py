@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ipaddress
+import subprocess
+import sys
 from pathlib import Path
 
 import grpc
@@ -109,10 +112,28 @@ async def test_a_service_with_a_certificate_speaks_only_tls_to_clients_and_to_na
                 return check.status == health_pb2.HealthCheckResponse.SERVING
 
             await eventually(serving, within=10)
+
+            # The command line speaks TLS when told which CA to trust, and only then.
+            omni = [sys.executable, "-c", "from omni.cli import main; main()"]
+            target = ["--stock", f"localhost:{app.port}", "--token", TOKENS["service"]]
+            trusted = await _run(*omni, *target, "--ca-file", str(pki["ca"]), "location", "list")
+            assert trusted.returncode == 0, trusted.stderr
+            plain_cli = await _run(*omni, *target, "location", "list")
+            assert plain_cli.returncode != 0 and plain_cli.stderr.startswith("omni: unavailable")
+            missing = await _run(*omni, *target, "--ca-file", "/nowhere.pem", "location", "list")
+            assert missing.stderr.strip() == (
+                "omni: cannot read the CA file /nowhere.pem: No such file or directory"
+            )
         finally:
             await secure.close()
             await plain.close()
             await app.stop()
+
+
+async def _run(*command: str) -> subprocess.CompletedProcess[str]:
+    return await asyncio.to_thread(
+        subprocess.run, command, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def test_a_certificate_without_its_key_is_refused() -> None:

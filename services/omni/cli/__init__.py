@@ -29,6 +29,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=os.environ.get("OMNI_TOKEN", ""),
         help="your bearer token (env OMNI_TOKEN; `make run` prints its dev tokens)",
     )
+    parser.add_argument(
+        "--ca-file",
+        default=os.environ.get("OMNI_CA_FILE", ""),
+        metavar="PEM",
+        help="speak TLS, trusting this CA (env OMNI_CA_FILE; default: plain text, as make run)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     scan.add_parser(commands)
     watch.add_parser(commands)

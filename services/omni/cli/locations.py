@@ -8,8 +8,8 @@ from typing import Any
 
 from rich.table import Table
 
+from omni.cli.connect import stock_channel
 from omni.cli.sheets import out, quantity
-from omni.platform import client
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 
@@ -50,7 +50,7 @@ def _table(locations: list[pb.Location]) -> Table:
 
 
 async def _list(args: argparse.Namespace) -> None:
-    async with client.channel(args.stock, args.token) as conn:
+    async with stock_channel(args) as conn:
         stub = stock_pb2_grpc.StockServiceStub(conn)
         reply = await stub.ListLocations(pb.ListLocationsRequest())
     out().print(_table(list(reply.locations)))
@@ -66,7 +66,7 @@ async def _change(args: argparse.Namespace) -> None:
             request.daily_capacity = quantity("orders", args.orders, zero=True)
     else:
         request.paused = args.action == "pause"
-    async with client.channel(args.stock, args.token) as conn:
+    async with stock_channel(args) as conn:
         stub = stock_pb2_grpc.StockServiceStub(conn)
         reply = await stub.SetLocationCapacity(request)
     out().print(_table([reply.location]))

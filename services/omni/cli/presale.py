@@ -8,9 +8,9 @@ from typing import Any
 
 from rich.table import Table
 
+from omni.cli.connect import stock_channel
 from omni.cli.sheets import out, quantity
 from omni.common.v1 import common_pb2 as cpb
-from omni.platform import client
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 
@@ -56,7 +56,7 @@ def _table(policies: list[pb.PresalePolicy]) -> Table:
 async def _list(args: argparse.Namespace) -> None:
     channel = f"CHANNEL_{args.channel}" if args.channel else None
     policies: list[pb.PresalePolicy] = []
-    async with client.channel(args.stock, args.token) as conn:
+    async with stock_channel(args) as conn:
         stub = stock_pb2_grpc.StockServiceStub(conn)
         token = ""
         while True:
@@ -81,7 +81,7 @@ async def _set(args: argparse.Namespace) -> None:
     )
     if args.cap is not None:
         policy.cap = quantity("--cap", args.cap, zero=True)
-    async with client.channel(args.stock, args.token) as conn:
+    async with stock_channel(args) as conn:
         stub = stock_pb2_grpc.StockServiceStub(conn)
         reply = await stub.SetPresalePolicy(pb.SetPresalePolicyRequest(policy=policy))
     out().print(_table([reply.policy]))

@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from omni.cli.connect import stock_channel
 from omni.cli.sheets import PART, CliError, key_for, moment, out, parts, quantity, rows
-from omni.platform import client
 from omni.platform.wire import timestamp
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
@@ -92,7 +92,7 @@ def _print(po: pb.PurchaseOrder, console: Console) -> None:
 async def _list(args: argparse.Namespace) -> None:
     status = f"PURCHASE_ORDER_STATUS_{args.status}" if args.status else None
     table = Table("ID", "STATUS", "SUPPLIER", "REFERENCE", "LINES", "UNITS", "RECEIVED", box=None)
-    async with client.channel(args.stock, args.token) as channel:
+    async with stock_channel(args) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         token = ""
         while True:
@@ -118,7 +118,7 @@ async def _list(args: argparse.Namespace) -> None:
 
 
 async def _show(args: argparse.Namespace) -> None:
-    async with client.channel(args.stock, args.token) as channel:
+    async with stock_channel(args) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         reply = await stub.GetPurchaseOrder(pb.GetPurchaseOrderRequest(id=args.id))
     _print(reply.purchase_order, out())
@@ -138,7 +138,7 @@ async def _create(args: argparse.Namespace) -> None:
     if len(lines) > PART:
         raise CliError(f"{args.csv} has {len(lines)} lines; a purchase order holds {PART} at most")
     key = args.key or key_for("po", args.location, args.csv)
-    async with client.channel(args.stock, args.token) as channel:
+    async with stock_channel(args) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         reply = await stub.CreatePurchaseOrder(
             pb.CreatePurchaseOrderRequest(
@@ -163,7 +163,7 @@ async def _receive(args: argparse.Namespace) -> None:
     chunks = parts(lines)
     console = Console(stderr=True)
     over: dict[str, int] = {}
-    async with client.channel(args.stock, args.token) as channel:
+    async with stock_channel(args) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         with Progress(console=console, transient=True) as progress:
             bar = progress.add_task(f"receiving {len(lines)} lines", total=len(lines))
@@ -189,7 +189,7 @@ async def _amend(args: argparse.Namespace) -> None:
         line.quantity = quantity("--quantity", args.quantity, zero=True)
     if args.expected is not None:
         line.expected_at.CopyFrom(timestamp(moment("--expected", args.expected)))
-    async with client.channel(args.stock, args.token) as channel:
+    async with stock_channel(args) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         reply = await stub.AmendPurchaseOrder(
             pb.AmendPurchaseOrderRequest(id=args.id, lines=[line], reason=args.reason)
@@ -198,7 +198,7 @@ async def _amend(args: argparse.Namespace) -> None:
 
 
 async def _close(args: argparse.Namespace) -> None:
-    async with client.channel(args.stock, args.token) as channel:
+    async with stock_channel(args) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         reply = await stub.ClosePurchaseOrder(
             pb.ClosePurchaseOrderRequest(id=args.id, reason=args.reason)
@@ -207,7 +207,7 @@ async def _close(args: argparse.Namespace) -> None:
 
 
 async def _cancel(args: argparse.Namespace) -> None:
-    async with client.channel(args.stock, args.token) as channel:
+    async with stock_channel(args) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         reply = await stub.CancelPurchaseOrder(
             pb.CancelPurchaseOrderRequest(id=args.id, reason=args.reason)

@@ -19,7 +19,7 @@ from typing import Any
 
 import grpc
 
-from omni.platform import client
+from omni.cli.connect import stock_channel
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 
@@ -95,7 +95,7 @@ async def _scan(args: argparse.Namespace) -> None:
     _read_stdin(session.lines)
     while not (session.ended and not session.unacked):
         try:
-            async with client.channel(args.stock, args.token) as channel:
+            async with stock_channel(args) as channel:
                 await _stream(stock_pb2_grpc.StockServiceStub(channel).Scan(), session)
         except (grpc.aio.AioRpcError, ConnectionError) as exc:
             if isinstance(exc, grpc.aio.AioRpcError) and exc.code() not in RETRYABLE:

@@ -9,9 +9,9 @@ from typing import Any
 import grpc
 from grpc_status import rpc_status
 
+from omni.cli.connect import stock_channel
 from omni.cli.sheets import CliError
 from omni.common.v1 import common_pb2 as cpb
-from omni.platform import client
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 
@@ -63,7 +63,7 @@ def table(header: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
 
 
 async def _get(args: argparse.Namespace) -> None:
-    async with client.channel(args.stock, args.token) as channel:
+    async with stock_channel(args) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         reply = await stub.GetAvailability(
             pb.GetAvailabilityRequest(skus=args.skus, location_ids=args.location)
@@ -73,7 +73,7 @@ async def _get(args: argparse.Namespace) -> None:
 
 
 async def _receive(args: argparse.Namespace) -> None:
-    async with client.channel(args.stock, args.token) as channel:
+    async with stock_channel(args) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         reply = await stub.ReceiveStock(
             pb.ReceiveStockRequest(
@@ -96,7 +96,7 @@ async def _reserve(args: argparse.Namespace) -> None:
             raise CliError(f"{text!r} is not SKU@LOCATION=QTY")
         lines.append(pb.ReserveLine(sku=sku, location_id=location, quantity=int(qty)))
     key = args.key or f"cli-{uuid.uuid4().hex[:12]}"
-    async with client.channel(args.stock, args.token) as channel:
+    async with stock_channel(args) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         try:
             reply = await stub.Reserve(

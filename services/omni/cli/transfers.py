@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from omni.cli.connect import stock_channel
 from omni.cli.sheets import CliError, key_for, out, parts, quantity, rows
-from omni.platform import client
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 
@@ -78,7 +78,7 @@ def _print(t: pb.Transfer, console: Console) -> None:
 async def _list(args: argparse.Namespace) -> None:
     status = f"TRANSFER_STATUS_{args.status}" if args.status else None
     table = Table("ID", "STATUS", "FROM", "TO", "REFERENCE", "UNITS", box=None)
-    async with client.channel(args.stock, args.token) as channel:
+    async with stock_channel(args) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         token = ""
         while True:
@@ -107,7 +107,7 @@ async def _create(args: argparse.Namespace) -> None:
     if not lines:
         raise CliError(f"{args.csv} has no lines")
     key = args.key or key_for("trf", f"{args.origin}>{args.destination}", args.csv)
-    async with client.channel(args.stock, args.token) as channel:
+    async with stock_channel(args) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         reply = await stub.CreateTransfer(
             pb.CreateTransferRequest(
@@ -131,7 +131,7 @@ async def _receive(args: argparse.Namespace) -> None:
     if not lines:
         raise CliError(f"{args.csv} has no lines")
     stem = args.key or key_for("trf-rcv", args.id, args.csv)
-    async with client.channel(args.stock, args.token) as channel:
+    async with stock_channel(args) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         with Progress(console=Console(stderr=True), transient=True) as progress:
             bar = progress.add_task(f"receiving {len(lines)} lines", total=len(lines))
@@ -144,7 +144,7 @@ async def _receive(args: argparse.Namespace) -> None:
 
 
 async def _step(args: argparse.Namespace) -> None:
-    async with client.channel(args.stock, args.token) as channel:
+    async with stock_channel(args) as channel:
         stub = stock_pb2_grpc.StockServiceStub(channel)
         match args.step:
             case "show":

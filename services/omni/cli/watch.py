@@ -9,9 +9,9 @@ from typing import Any
 
 import grpc
 
+from omni.cli.connect import stock_channel
 from omni.cli.stock import COLUMNS, level_rows, table
 from omni.common.v1 import common_pb2 as cpb
-from omni.platform import client
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 
@@ -36,7 +36,7 @@ async def _watch(args: argparse.Namespace) -> None:
     live = sys.stdout.isatty()
     while True:
         try:
-            async with client.channel(args.stock, args.token) as channel_:
+            async with stock_channel(args) as channel_:
                 stub = stock_pb2_grpc.StockServiceStub(channel_)
                 async for reply in stub.WatchAvailability(request):
                     if reply.HasField("network"):
