@@ -171,3 +171,19 @@ async def test_a_wrong_size_is_exchanged_at_the_counter_and_the_new_one_joins_th
     await expect(timeline).to_contain_text(f"Units exchanged: replacement order {new.id}")
     await expect(timeline).to_contain_text(f"Exchange confirmed: order {new.id}")
     await shot(page, "counter-exchange-timeline")
+
+
+async def test_an_exchange_for_an_item_not_in_stock_here_is_refused_at_review(
+    world: World, page: Page
+) -> None:
+    customer, medium = unique("cust"), unique("SHIRT-M")
+    order = await shipped_web_order(world, customer, medium, 1)
+    await sign_in(page, world.url, "associate")
+    await page.goto(f"{world.url}/s/{HOME}/counter/orders/{order.id}")
+    await page.get_by_label(f"Sellable units of {medium}").fill("1")
+    await page.get_by_label(f"Exchange {medium} for").fill("NO-SUCH-SHIRT")
+    await page.get_by_role("button", name="Review refund").click()
+    await expect(page.get_by_role("main").get_by_role("alert")).to_have_text(
+        "We have no NO-SUCH-SHIRT in this store. Check the new item's SKU, or refund instead."
+    )
+    await expect(page.get_by_role("button", name="Confirm return and exchange")).to_have_count(0)

@@ -90,6 +90,14 @@ async def test_a_store_ships_a_web_order_and_rejects_a_damaged_one_on_screen(
     await page.goto(f"{world.url}/s/{HOME}/ship")
     await page.get_by_role("link", name=f"Order {other.id}").click()
     await page.get_by_label("Why").select_option(label="Damaged (moved to damaged stock)")
+    await page.get_by_label("Units").fill("5")  # more than the order has: said by the form
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.get_by_role("button", name="Reject").click()
+    form = page.get_by_role("main").get_by_role("alert")
+    await expect(form).to_have_text(f"Only 1 {spare} left to ship on this order, not 5.")
+    await expect(page.get_by_label("Why")).to_have_value("REJECTION_REASON_DAMAGED")  # kept
+    await expect(page.get_by_label("Units")).to_be_focused()
+    await page.get_by_label("Units").fill("1")
     page.once("dialog", lambda dialog: dialog.accept())
     await page.get_by_role("button", name="Reject").click()
     await expect(page.get_by_role("status")).to_contain_text(f"Rejected 1 of {spare}.")

@@ -106,9 +106,9 @@ def ship_status(value: int) -> str:
 def rejection_reason(value: int) -> str:
     said: dict[int, str] = {
         cpb.REJECTION_REASON_NOT_IN_STOCK: "none on the shelf",
-        cpb.REJECTION_REASON_MISMATCH: "fewer than counted",
+        cpb.REJECTION_REASON_MISMATCH: "fewer than the system says",
         cpb.REJECTION_REASON_DAMAGED: "damaged",
-        cpb.REJECTION_REASON_NO_VARIANCE: "could not ship them",
+        cpb.REJECTION_REASON_NO_VARIANCE: "could not ship it now",
     }
     return said.get(value) or _named(cpb.RejectionReason, value, "REJECTION_REASON_")
 

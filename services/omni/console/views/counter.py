@@ -14,10 +14,21 @@ from starlette.responses import Response
 
 from omni.common.v1 import common_pb2 as cpb
 from omni.console.backends import Refused, attempt
+from omni.console.sessions import Session
 from omni.console.views.scanning import sku_for
-from omni.console.web import cannot_show, console, fields, new_key, render, session, signed_in
+from omni.console.web import (
+    Console,
+    cannot_show,
+    console,
+    fields,
+    new_key,
+    render,
+    session,
+    signed_in,
+)
 from omni.orders.v1 import orders_pb2 as opb
 from omni.returns.v1 import returns_pb2 as rpb
+from omni.stock.v1 import stock_pb2 as spb
 
 _SENT_BEFORE = (
     "This return was sent before with other quantities. Check the order, then confirm again "
@@ -226,6 +237,8 @@ async def _take(request: Request, confirm: bool) -> Response:
     except Refused as exc:
         problem = problem or exc.words
     where = form.get("swap_to", "pickup")
+    if not problem and any(c.swap for c in lines):
+        problem = await _swaps_refused(app, who, lines, store if where != "ship" else "")
     context |= {"order": order, "lines": lines, "override": override, "form": form}
     context |= {"swap_to": where, "swapping": any(c.swap for c in lines)}
     if problem:
@@ -247,6 +260,36 @@ async def _take(request: Request, confirm: bool) -> Response:
             request, "_return_result.html", refund=refund, refusal=words, key=again, **context
         )
     return render(request, "_return_result.html", rma=rma, **context)
+
+
+async def _swaps_refused(app: Console, who: Session, lines: list[Chosen], store: str) -> str:
+    """Why an exchange cannot be had, said before anything happens: a new item that is no
+    item at all, or not in stock where the customer gets it (here, or anywhere that ships)."""
+    asked = spb.GetAvailabilityRequest(
+        skus=sorted({c.swap for c in lines if c.swap}),
+        location_ids=[store] if store else [],
+        channel=cpb.CHANNEL_POS,
+    )
+    try:
+        reply = await app.backends.call(
+            "stock", app.backends.stock.GetAvailability, asked, who.token
+        )
+    except Refused as exc:
+        return exc.words
+    have: dict[str, int] = {}
+    for level in reply.levels:
+        have[level.sku] = have.get(level.sku, 0) + level.available
+    for c in lines:
+        if c.swap and c.swap not in have:
+            none = f"We have no {c.swap} in this store" if store else f"No location stocks {c.swap}"
+            return f"{none}. Check the new item's SKU, or refund instead."
+        if c.swap and have[c.swap] < c.quantity:
+            here = "here" if store else "anywhere"
+            return (
+                f"Not enough {c.swap} in stock {here} ({have[c.swap]}) to exchange "
+                f"{c.quantity}. Choose another, or refund instead."
+            )
+    return ""
 
 
 async def _return_at_counter(

@@ -126,7 +126,8 @@ def _shown(
     task: pb.PickupTask,
     result: str = "",
     refusal: str = "",
-    retry: Mapping[str, str] | None = None,
+    typed: Mapping[str, str] | None = None,
+    keep_ids: bool = False,
 ) -> dict[str, object]:
     coming = sum(line.coming for line in task.lines)
     ready_to_mark = not coming and all(
@@ -174,10 +175,11 @@ async def take_step(
         task, result = await step(app, who, task_id, form)
         drawn = shown(task, result=result)
     except Refused as exc:
-        # Not a final refusal: the step may have been taken, so the form keeps its ids.
-        retry = None if exc.final else form
+        # The form keeps what was typed; and, if the refusal is not final (the step may
+        # have been taken), its ids too, so that sending it again cannot do it twice.
         try:
-            drawn = shown(await again(app, who, task_id), refusal=exc.words, retry=retry)
+            task = await again(app, who, task_id)
+            drawn = shown(task, refusal=exc.words, typed=form, keep_ids=not exc.final)
         except Refused:
             return refuse(request, exc.words, exc.http_status)
     if not is_htmx(request):

@@ -97,13 +97,14 @@ def _shown(
     task: pb.ShipTask,
     result: str = "",
     refusal: str = "",
-    retry: Mapping[str, str] | None = None,
+    typed: Mapping[str, str] | None = None,
+    keep_ids: bool = False,
 ) -> dict[str, object]:
-    """What the task's page shows; after a refusal that may not be final (`retry`), the
-    rejection form keeps its id, so sending it again cannot reject twice."""
-    to_pick = sum(
-        max(0, ln.quantity - ln.rejected - max(ln.picked, ln.shipped)) for ln in task.lines
-    )
+    """What the task's page shows; after a refusal, the rejection form as it was typed (and
+    the focus in it), with its id if the refusal may not be final (`keep_ids`), so sending
+    it again cannot reject twice."""
+    typed = typed or {}
+    to_pick = sum(ln_to_pick(ln) for ln in task.lines)
     open_ = [ln for ln in task.lines if ln.quantity - ln.rejected - ln.shipped > 0]
     return {
         "task": task,
@@ -112,7 +113,8 @@ def _shown(
         "result": result,
         "refusal": refusal,
         "scan_id": new_key("pick"),
-        "rejection_id": (retry or {}).get("rejection_id") or new_key("reject"),
+        "rejection_id": (keep_ids and typed.get("rejection_id")) or new_key("reject"),
+        "typed": typed if "quantity" in typed else {},
         "reasons": [(cpb.RejectionReason.Name(v), words) for v, words in REASONS],
         "S": pb,
     }
@@ -166,9 +168,20 @@ async def _ship(app: Console, who: Session, task: str, form: Mapping[str, str]) 
 async def _reject(app: Console, who: Session, task: str, form: Mapping[str, str]) -> Done:
     sku = form.get("sku", "")
     quantity = _count(form.get("quantity", ""), "Enter how many units (1 or more).")
-    picked_text = form.get("picked", "0").strip() or "0"
-    if not picked_text.isdecimal() or len(picked_text) > 6 or int(picked_text) > quantity:
-        raise Refused("pickup", _BLANK, "Of the rejected units, say how many you had picked.")
+    picked_text = form.get("picked", "").strip()
+    if picked_text and (not picked_text.isdecimal() or len(picked_text) > 6):
+        raise Refused("pickup", _BLANK, "Enter how many of them you had picked, or leave it empty.")
+    if picked_text:
+        picked = int(picked_text)
+    else:  # not said: those still to pick first, then picked ones
+        now = (await _call(app, who, "GetShipTask", pb.GetShipTaskRequest(id=task))).task
+        line = next((ln for ln in now.lines if ln.sku == sku), None)
+        left = max(0, ln_to_pick(line)) if line else 0
+        picked = max(0, quantity - left)
+    if picked > quantity:
+        raise Refused(
+            "pickup", _BLANK, f"You reject {quantity}; no more of them can be picked ones."
+        )
     chosen = form.get("reason", "")
     reason = next(
         (value for value, _ in REASONS if cpb.RejectionReason.Name(value) == chosen), None
@@ -182,7 +195,7 @@ async def _reject(app: Console, who: Session, task: str, form: Mapping[str, str]
         reason=reason,
         associate_id=who.caller.subject,
         rejection_id=form.get("rejection_id", ""),
-        picked=int(picked_text),
+        picked=picked,
     )
     reply = await _call(app, who, "RejectShipUnits", req)
     if reply.duplicate:
@@ -191,6 +204,11 @@ async def _reject(app: Console, who: Session, task: str, form: Mapping[str, str]
         f"Rejected {quantity} of {sku}. The order finds {'it' if quantity == 1 else 'them'} "
         "at another location, or refunds the customer."
     )
+
+
+def ln_to_pick(line: pb.ShipLine) -> int:
+    """Units of a line still to pick (as the ship task counts them)."""
+    return max(0, line.quantity - line.rejected - max(line.picked, line.shipped))
 
 
 def _count(text: str, ask: str) -> int:

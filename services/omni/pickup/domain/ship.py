@@ -141,20 +141,20 @@ class ShipTask:
 
     def start(self, associate_id: str, now: datetime) -> None:
         """PLACED → PICKING; again (another associate takes over) is harmless."""
-        self._require(ShipTaskStatus.PLACED, ShipTaskStatus.PICKING, action="start picking")
+        self._require(ShipTaskStatus.PLACED, ShipTaskStatus.PICKING, action="be started")
         first = self.status is ShipTaskStatus.PLACED
         self.associate_id = associate_id
         self.status = ShipTaskStatus.PICKING
         self._changed(now, ShipChange.PICKING if first else None)
 
     def pick(self, sku: str, quantity: int, now: datetime) -> None:
-        self._require(ShipTaskStatus.PICKING, action="pick")
+        self._require(ShipTaskStatus.PICKING, action="be picked")
         line = self._line(sku)
         if quantity > line.to_pick:
             raise FailedPrecondition(
-                f"every unit of {sku} on ship task {self.id} is picked already"
+                f"every {sku} of this order is picked already"
                 if not line.to_pick
-                else f"ship task {self.id} needs {line.to_pick} more of {sku}, not {quantity}"
+                else f"only {line.to_pick} more {sku} to pick for this order, not {quantity}"
             )
         line.picked += quantity
         self._changed(now)
@@ -164,7 +164,8 @@ class ShipTask:
         self._require(ShipTaskStatus.PICKING, action="be packed")
         waiting = {ln.sku: ln.to_pick for ln in self.lines if ln.to_pick}
         if waiting:
-            raise FailedPrecondition(f"ship task {self.id} still needs {waiting} picked")
+            left = ", ".join(f"{n} {sku}" for sku, n in waiting.items())
+            raise FailedPrecondition(f"pick or reject every item first: {left} still to pick")
         self.packages = packages
         self.status = ShipTaskStatus.PACKED
         self._changed(now, ShipChange.PACKED)
@@ -177,7 +178,7 @@ class ShipTask:
             self.tracking_number,
         ):
             return
-        self._require(ShipTaskStatus.PACKED, action="ship")
+        self._require(ShipTaskStatus.PACKED, action="be shipped")
         lines = tuple((ln.sku, ln.in_hand) for ln in self.lines if ln.in_hand)
         for line in self.lines:
             line.shipped += line.in_hand
@@ -204,18 +205,23 @@ class ShipTask:
             ShipTaskStatus.PLACED,
             ShipTaskStatus.PICKING,
             ShipTaskStatus.PACKED,
-            action="reject units",
+            action="have units rejected",
         )
         line = self._line(sku)
+        if quantity > line.open:
+            raise FailedPrecondition(
+                f"only {line.open} {sku} left to ship on this order, not {quantity}"
+            )
         if picked > min(quantity, line.in_hand):
             raise FailedPrecondition(
-                f"ship task {self.id} has {line.in_hand} of {sku} picked and not shipped; "
-                f"{picked} picked ones cannot be rejected"
+                f"only {line.in_hand} {sku} are picked for this order, not {picked}"
             )
         if quantity - picked > line.to_pick:
             raise FailedPrecondition(
-                f"ship task {self.id} has {line.to_pick} of {sku} left to pick; "
-                f"{quantity - picked} unpicked ones cannot be rejected"
+                f"only {line.to_pick} {sku} are still to pick for this order; the other "
+                f"{quantity - line.to_pick} you reject must be ones already picked"
+                if line.to_pick
+                else f"every {sku} of this order is picked: say how many of those to reject"
             )
         line.rejected += quantity
         line.picked -= picked
@@ -246,15 +252,12 @@ class ShipTask:
     def _line(self, sku: str) -> ShipLine:
         line = self._find(sku)
         if line is None or not line.quantity:
-            raise FailedPrecondition(f"ship task {self.id} has no line for {sku}")
+            raise FailedPrecondition(f"{sku} is not on this order to ship")
         return line
 
     def _require(self, *allowed: ShipTaskStatus, action: str) -> None:
         if self.status not in allowed:
-            names = " or ".join(s.value for s in allowed)
-            raise FailedPrecondition(
-                f"ship task {self.id} is {self.status.value}; only a {names} task can {action}"
-            )
+            raise FailedPrecondition(f"this order is {_SAID[self.status]}; it cannot {action} now")
 
     def _changed(
         self,
@@ -268,3 +271,12 @@ class ShipTask:
         self.updated_at = now
         if change is not None:
             self.events.append(ShipTaskChanged(self, change, shipment, rejection))
+
+
+_SAID = {
+    ShipTaskStatus.PLACED: "not started yet",
+    ShipTaskStatus.PICKING: "being picked",
+    ShipTaskStatus.PACKED: "packed",
+    ShipTaskStatus.SHIPPED: "shipped",
+    ShipTaskStatus.CANCELLED: "cancelled",
+}
