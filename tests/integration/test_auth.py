@@ -5,9 +5,12 @@ rule or a store-scoped rule without a case here."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -860,3 +863,33 @@ async def test_only_a_manager_overrides_the_return_window(shop: Shop) -> None:
             await returns_pb2_grpc.ReturnsServiceStub(channel).CreateReturn(request)
         assert not_a_manager.value.code() == DENIED
         assert "manager" in (not_a_manager.value.details() or "")
+
+
+async def test_tokens_in_a_file_rotate_without_a_restart(
+    tmp_path: Path, nats_server: EmbeddedNats
+) -> None:
+    """OMNI_AUTH_TOKENS_FILE (a mounted Secret): a new token works and the old one stops once
+    the file changes; a file that does not parse keeps the tokens in use."""
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(json.dumps([{"token": "old-token", "role": "service"}]))
+    database = f"sqlite+aiosqlite:///{tmp_path}/stock.db"
+    settings = {"auth_tokens_file": str(tokens), "auth_tokens_check_seconds": 0.1}
+    async with running_stock(database, nats_server.url, **settings) as stock:
+        target = f"127.0.0.1:{stock.app.port}"
+        method = SERVICES["stock"][0].methods_by_name["ListLocations"]
+        async with (
+            client.channel(target, "old-token") as old,
+            client.channel(target, "new-token") as new,
+        ):
+            assert await call(old, method) == OK
+            assert await call(new, method) == grpc.StatusCode.UNAUTHENTICATED
+            tokens.write_text(json.dumps([{"token": "new-token", "role": "service"}]))
+
+            async def rotated() -> bool:
+                return await call(new, method) == OK
+
+            await eventually(rotated, within=5)
+            assert await call(old, method) == grpc.StatusCode.UNAUTHENTICATED
+            tokens.write_text("[{not json")  # a bad edit: the tokens in use stay
+            await asyncio.sleep(0.5)
+            assert await call(new, method) == OK

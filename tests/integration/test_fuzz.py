@@ -3,7 +3,8 @@ caller sends, the answer is a clear status — never INTERNAL or UNKNOWN, never 
 is logged as an error, and the service stays SERVING. On SQLite and on PostgreSQL.
 
 OMNI_FUZZ_EXAMPLES sets the examples per service (default 150, spread over its RPCs, at least
-20 each: under a minute in all); thousands find what that many do not. OMNI_FUZZ_SEED picks
+12 each, so that `make test` stays well under 15 minutes); thousands find what that many do
+not (see docs/development.md). OMNI_FUZZ_SEED picks
 another seed than the fixed one (runs are reproducible without it). That a refused request
 changes nothing is left to the bad-input tests: consumers and expiry change the databases
 meanwhile."""
@@ -41,6 +42,7 @@ from tests.integration.test_pickup import bopis, order_for_pickup, ready_with_co
 from tests.integration.test_returns import create, return_request, shipped_order, shop_running
 
 EXAMPLES = int(os.environ.get("OMNI_FUZZ_EXAMPLES", "150"))
+MIN_EXAMPLES = 12  # per RPC
 SEED = int(os.environ.get("OMNI_FUZZ_SEED", "0"))
 BUGS = (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN)
 RPCS = "omni_rpc_total"  # the services' count of finished calls, by status code
@@ -147,7 +149,7 @@ async def hunt(service: ServiceDescriptor, app: Service, pool: fuzzing.Pool) -> 
 
         @seed(zlib.crc32(method.full_name.encode()) + SEED)
         @settings(
-            max_examples=max(20, EXAMPLES // len(service.methods)),
+            max_examples=max(MIN_EXAMPLES, EXAMPLES // len(service.methods)),
             deadline=None,  # each example is a real call: its time is the machine's
             database=None,  # nothing kept in the working tree; a failure prints its example
             report_multiple_bugs=False,

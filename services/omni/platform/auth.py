@@ -19,6 +19,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 from omni.platform.errors import PermissionDenied, Unauthenticated
 
@@ -200,3 +201,27 @@ def authorize(tokens: Tokens, access: Access, method: str, metadata: object) -> 
     bound = bool(caller.store) and rule.scope is Scope.STORE
     _STORE_CHECK.set(_StoreCheck(name) if bound else None)
     return caller
+
+
+class TokenFile:
+    """OMNI_AUTH_TOKENS_FILE: the token list in a file (a mounted Secret), read again when its
+    content changes."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._seen = b""
+
+    def read(self) -> Tokens:
+        content = Path(self.path).read_bytes()
+        tokens = Tokens.parse(content.decode())
+        self._seen = content
+        return tokens
+
+    def changed(self) -> Tokens | None:
+        """The tokens if the content changed since last read (and parses), else None."""
+        content = Path(self.path).read_bytes()
+        if content == self._seen:
+            return None
+        tokens = Tokens.parse(content.decode())
+        self._seen = content
+        return tokens

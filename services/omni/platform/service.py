@@ -27,7 +27,7 @@ from omni.platform import (
     replicas,
     tracing,
 )
-from omni.platform.auth import Access, Tokens, authorize
+from omni.platform.auth import Access, TokenFile, Tokens, authorize
 from omni.platform.db import create_engine
 from omni.platform.grpc_server import (
     DetailFor,
@@ -77,10 +77,28 @@ class Service:
         )
         self.tasks = TaskGroup()
         self.tokens = Tokens.parse(settings.auth_tokens)
+        self._tokens_file = (
+            TokenFile(settings.auth_tokens_file) if settings.auth_tokens_file else None
+        )
+        if self._tokens_file is not None:
+            self.tokens = self._tokens_file.read()  # at start, a file that does not parse stops it
         self.port = 0
         self.metrics_port = -1
         self.tracer: TracerProvider | None = None
         self._bookkeeping = bookkeeping
+
+    async def _reread_tokens(self) -> None:
+        """Takes the token file's new content, once it has changed and parses; a file that
+        does not parse keeps the tokens in use (logged), so a bad edit locks nobody out."""
+        assert self._tokens_file is not None
+        try:
+            changed = await asyncio.to_thread(self._tokens_file.changed)
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            log.error("the token file %s is not used: %s", self._tokens_file.path, exc)
+            return
+        if changed is not None:
+            self.tokens = changed
+            log.info("tokens read again from %s", self._tokens_file.path)
 
     # Hooks
     def register(self, server: grpc.aio.Server) -> None:
@@ -122,6 +140,9 @@ class Service:
         self.tasks.spawn("nats", self._connect_nats())
         self.tasks.spawn("outbox relay", self.relay.run())
         self.tasks.spawn("pruning", repeat("pruning bookkeeping", self._prune, 60.0))
+        if self._tokens_file is not None:
+            every = self.settings.auth_tokens_check_seconds
+            self.tasks.spawn("tokens", repeat("reading the token file", self._reread_tokens, every))
         if self.settings.metrics_port >= 0:
             self.metrics_port = metrics.serve(self.settings.metrics_port)
             self.tasks.spawn("metrics", repeat("sampling metrics", self._sample, 5.0))

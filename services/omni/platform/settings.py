@@ -99,6 +99,12 @@ class ServiceSettings(BaseSettings):
     nats_ca_file: str = Field("", validation_alias=AliasChoices("OMNI_NATS_CA_FILE"))
     # Bearer tokens and their roles (JSON; see omni.platform.auth). Empty: every call refused.
     auth_tokens: TokenList = Field("", validation_alias=AliasChoices("OMNI_AUTH_TOKENS"))
+    # Or the same list in a file (a mounted Secret), read again whenever it changes, so tokens
+    # rotate without a restart. Given, it is used instead of OMNI_AUTH_TOKENS.
+    auth_tokens_file: str = Field("", validation_alias=AliasChoices("OMNI_AUTH_TOKENS_FILE"))
+    auth_tokens_check_seconds: float = Field(
+        5.0, gt=0, validation_alias=AliasChoices("OMNI_AUTH_TOKENS_CHECK_SECONDS")
+    )
 
     @model_validator(mode="after")
     def _whole_key_pair(self) -> ServiceSettings:
