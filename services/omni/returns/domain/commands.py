@@ -39,7 +39,6 @@ class FollowReplacement:
     order_id: str
     version: int
     state: ReplacementState
-    shipped: bool  # some of it left
     cancelled: tuple[tuple[str, int], ...] = ()  # (sku, units cancelled) of the replacement
     sent: tuple[tuple[str, int], ...] = ()  # (sku, units that left) of the replacement
 

@@ -88,7 +88,6 @@ def replacement_of(order: orders_pb.Order) -> FollowReplacement | None:
         order.id,
         order.version,
         state,
-        bool(sent),
         cancelled,
         tuple(sent.items()),
     )
