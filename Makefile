@@ -11,7 +11,7 @@ PROTO_OUT := services/.protos-generated
 # Tests may use a PostgreSQL you already run: OMNI_TEST_POSTGRES_URL=postgresql://...
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast lint protos bench chaos soak clean venv chromium screenshots
+.PHONY: run test test-fast lint protos bench chaos soak clean venv chromium screenshots deploy-config
 
 venv: $(INSTALLED)
 
@@ -64,6 +64,12 @@ chromium:
 # The console's screenshots in docs/, taken by its browser tests.
 screenshots: protos chromium
 	OMNI_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser -q
+
+# Production NATS's users and permissions, from the table every test runs under
+# (services/omni/platform/nats_access.py); a test fails until this is rerun after a change.
+deploy-config: protos
+	$(PY) -c 'from omni.platform.nats_access import server_config; print(server_config(), end="")' \
+		> deploy/kustomize/nats/accounts.conf
 
 bench: protos
 	$(PY) -m tests.bench

@@ -17,6 +17,13 @@ done
 key32() { python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'; }
 apply omni-pickup-code-key --from-literal=key="$(key32)"
 apply omni-console-session-key --from-literal=key="$(key32)"
+# A NATS password for each service, the console and the operator (who replays dead letters):
+# NATS reads them all, each service its own (deploy/kustomize/nats/accounts.conf).
+nats_users=()
+for user in stock orders pickup returns console operator; do
+  nats_users+=("--from-literal=OMNI_NATS_${user^^}_PASSWORD=$(rand)")
+done
+apply omni-nats-users "${nats_users[@]}"
 declare -A tokens
 for role in storefront scanner associate manager service; do tokens[$role]="$(rand)"; done
 json="["

@@ -17,9 +17,11 @@ from omni.platform.natsserver import EmbeddedNats
 
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
-    """A real nats-server with JetStream, on a free port, for one test."""
+    """A real nats-server with JetStream, on a free port, for one test, with production's
+    users and permissions: anything a service did that they refuse fails the test."""
     with EmbeddedNats(tmp_path / "nats") as server:
         yield server
+    assert server.violations() == [], "NATS refused something (omni.platform.nats_access)"
 
 
 @contextlib.contextmanager

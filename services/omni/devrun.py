@@ -2,8 +2,10 @@
 
 Each service runs as its own process, as in production; Ctrl-C (or SIGTERM) stops them all.
 The console (the store web app) runs beside them on http://127.0.0.1:8080, with a sign-in
-button for each dev token. Environment: OMNI_DATA_DIR (default .omni), OMNI_NATS_PORT
-(default 4222), NATS_URL (use that NATS instead of starting one), and each service's own
+button for each dev token. The local NATS has production's users and permissions (each
+process connects as its own user; omni.platform.nats_access). Environment: OMNI_DATA_DIR
+(default .omni), OMNI_NATS_PORT (default 4222), NATS_URL (use that NATS instead of starting
+one; OMNI_NATS_USER and OMNI_NATS_PASSWORD then log every process in), and each service's own
 settings (e.g. OMNI_STOCK_GRPC_PORT, OMNI_CONSOLE_HTTP_PORT).
 """
 
@@ -17,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -53,7 +56,7 @@ def main() -> None:
     if not nats_url:
         nats = _start_nats(data_dir)
         nats_url = nats.url
-    children = _start_services(data_dir, nats_url)
+    children = _start_services(data_dir, _nats_env(nats))
     stopping = False
 
     def stop(*_: object) -> None:
@@ -72,7 +75,7 @@ def main() -> None:
         for port in ports.values():
             _wait_serving(f"127.0.0.1:{port}", children)
         seed(f"127.0.0.1:{ports['stock']}", tokens["service"])
-        children.append(_start_console(ports, nats_url))
+        children.append(_start_console(ports, _nats_env(nats)("console")))
         _wait_answering(ConsoleSettings().http_port, children)
         _banner(nats_url, ports, tokens, ConsoleSettings().http_port)
         while not stopping and all(c.poll() is None for c in children):
@@ -102,26 +105,38 @@ def _start_nats(data_dir: Path) -> EmbeddedNats:
         ) from exc
 
 
-def _start_services(data_dir: Path, nats_url: str) -> list[subprocess.Popen[bytes]]:
+def _nats_env(nats: EmbeddedNats | None) -> Callable[[str], dict[str, str]]:
+    """How each process reaches NATS: the embedded one as its own user (with production's
+    permissions, omni.platform.nats_access); else NATS_URL and OMNI_NATS_* as given."""
+    return nats.env if nats is not None else lambda _user: {}
+
+
+def _start_services(
+    data_dir: Path, nats_env: Callable[[str], dict[str, str]]
+) -> list[subprocess.Popen[bytes]]:
     """Every service as its own process, each on its own SQLite file unless told otherwise."""
-    env = {**os.environ, "NATS_URL": nats_url}
+    env = dict(os.environ)
     env.setdefault("OMNI_LOG_FORMAT", "text")  # a terminal reads text; collectors read JSON
     children = []
     for name, (module, db_var) in SERVICES.items():
         env.setdefault(db_var, f"sqlite+aiosqlite:///{data_dir / name}.db")
         # Own session: a terminal's Ctrl-C reaches only us, and we stop children in order.
         children.append(
-            subprocess.Popen([sys.executable, "-m", module], env=env, start_new_session=True)
+            subprocess.Popen(
+                [sys.executable, "-m", module],
+                env={**env, **nats_env(name)},
+                start_new_session=True,
+            )
         )
     return children
 
 
-def _start_console(ports: dict[str, int], nats_url: str) -> subprocess.Popen[bytes]:
+def _start_console(ports: dict[str, int], nats_env: dict[str, str]) -> subprocess.Popen[bytes]:
     """The store web app, a client of the four services like any other (plain HTTP here, so
     its cookies are not marked Secure; a sign-in button per dev token)."""
     env = {
         **os.environ,
-        "NATS_URL": nats_url,
+        **nats_env,
         "OMNI_CONSOLE_HTTP_HOST": os.environ.get("OMNI_CONSOLE_HTTP_HOST", "127.0.0.1"),
         "OMNI_CONSOLE_SECURE_COOKIES": "false",
         "OMNI_CONSOLE_DEV_SIGNIN": "true",
@@ -220,7 +235,8 @@ def _banner(nats_url: str, ports: dict[str, int], tokens: dict[str, str], consol
     print(
         f"""
 Omni is running (Ctrl-C stops it).
-  NATS (JetStream)  {nats_url}
+  NATS (JetStream)  {nats_url}   a user per service, as in production (their
+                    passwords, new each run, and the operator's: nats/nats.conf)
   stock             127.0.0.1:{stock}   omni.stock.v1.StockService
   orders            127.0.0.1:{orders}   omni.orders.v1.OrdersService
   pickup            127.0.0.1:{pickup}   omni.pickup.v1.PickupService

@@ -55,12 +55,14 @@ async def bench_echo(seconds: float, when: str = "") -> Result:
         return await measure(f"gRPC echo (ceiling) {when}".strip(), call, seconds)
 
 
-async def bench_stock(db: str, database_url: str, nats_url: str, seconds: float) -> list[Result]:
+async def bench_stock(
+    db: str, database_url: str, nats: EmbeddedNats, seconds: float
+) -> list[Result]:
     """Reserve spread over many SKUs, on one hot SKU, then a flash sale; checks oversell."""
     port = free_port()
     env = {
         "OMNI_STOCK_DATABASE_URL": database_url,
-        "NATS_URL": nats_url,
+        **nats.env("stock"),
         "OMNI_STOCK_GRPC_PORT": str(port),
         "OMNI_LOG_LEVEL": "WARNING",
     }
@@ -147,16 +149,16 @@ async def main() -> None:
         EmbeddedNats(os.path.join(work, "nats")) as nats_server,
         postgres_admin(os.path.join(work, "postgres")) as admin,
     ):
-        await run_all(work, nats_server.url, admin, seconds)
+        await run_all(work, nats_server, admin, seconds)
 
 
-async def run_all(work: str, nats_url: str, admin: str, seconds: float) -> None:
+async def run_all(work: str, nats: EmbeddedNats, admin: str, seconds: float) -> None:
     echoes = [await bench_echo(seconds, "before")]
     sqlite = f"sqlite+aiosqlite:///{work}/stock.db"
-    results = await bench_stock("SQLite", sqlite, nats_url, seconds)
+    results = await bench_stock("SQLite", sqlite, nats, seconds)
     postgres = await create_postgres_database(admin)
-    results += await bench_stock("PostgreSQL", postgres, nats_url, seconds)
-    results += await two_replicas("PostgreSQL", postgres, nats_url, changes=200)
+    results += await bench_stock("PostgreSQL", postgres, nats, seconds)
+    results += await two_replicas("PostgreSQL", postgres, nats, changes=200)
     for db, stock_url, orders_url in (
         (
             "SQLite",
@@ -169,7 +171,7 @@ async def run_all(work: str, nats_url: str, admin: str, seconds: float) -> None:
             await create_postgres_database(admin),
         ),
     ):
-        results.append(await bench_orders(db, stock_url, orders_url, nats_url, seconds))
+        results.append(await bench_orders(db, stock_url, orders_url, nats, seconds))
     echoes.append(await bench_echo(seconds, "after"))
     tx_cpu = {
         "SQLite": await transaction_cpu_us(f"sqlite+aiosqlite:///{work}/tx.db"),
@@ -180,12 +182,14 @@ async def run_all(work: str, nats_url: str, admin: str, seconds: float) -> None:
         print(f"Reservation batch transaction, {db}: {us:.0f} us CPU per reservation (32/batch).")
 
 
-async def two_replicas(db: str, database_url: str, nats_url: str, changes: int) -> list[Result]:
+async def two_replicas(
+    db: str, database_url: str, nats: EmbeddedNats, changes: int
+) -> list[Result]:
     """Two stock processes on one database: propagation from one to watchers on the other."""
     ports = [free_port(), free_port()]
     env = {
         "OMNI_STOCK_DATABASE_URL": database_url,
-        "NATS_URL": nats_url,
+        **nats.env("stock"),
         "OMNI_LOG_LEVEL": "WARNING",
     }
     async with (

@@ -10,6 +10,7 @@ from collections import Counter
 from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import orders_pb2 as opb
 from omni.orders.v1 import orders_pb2_grpc
+from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 from tests.bench.harness import Outcome, Result, drive, open_channels, seed, server
@@ -21,17 +22,19 @@ PLENTY = 10**6
 
 
 async def bench_orders(
-    db: str, stock_url: str, orders_url: str, nats_url: str, seconds: float
+    db: str, stock_url: str, orders_url: str, nats: EmbeddedNats, seconds: float
 ) -> Result:
     ports = {"STOCK": free_port(), "ORDERS": free_port()}
-    env = {"NATS_URL": nats_url, "OMNI_LOG_LEVEL": "WARNING"}
+    env = {"OMNI_LOG_LEVEL": "WARNING"}
     stock_env = {
         **env,
+        **nats.env("stock"),
         "OMNI_STOCK_DATABASE_URL": stock_url,
         "OMNI_STOCK_GRPC_PORT": str(ports["STOCK"]),
     }
     orders_env = {
         **env,
+        **nats.env("orders"),
         "OMNI_ORDERS_DATABASE_URL": orders_url,
         "OMNI_ORDERS_GRPC_PORT": str(ports["ORDERS"]),
     }

@@ -71,6 +71,7 @@ def nats_for_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedd
         yield server
     finally:
         server.stop()
+    assert server.violations() == [], "NATS refused something (omni.platform.nats_access)"
 
 
 async def _stores(stock: Stock) -> None:
@@ -100,14 +101,14 @@ async def world(
     A test module may set RETURNS_SETTINGS (e.g. a short return window) and
     CONSOLE_SETTINGS (e.g. CORS origins)."""
     db = tmp_path_factory.mktemp("db")
-    url = nats_for_module.url
+    nats = nats_for_module
     async with (
-        running_stock(f"sqlite+aiosqlite:///{db / 'stock.db'}", url) as stock,
-        running_orders(f"sqlite+aiosqlite:///{db / 'orders.db'}", url) as orders,
-        running_pickup(f"sqlite+aiosqlite:///{db / 'pickup.db'}", url) as pickup,
+        running_stock(f"sqlite+aiosqlite:///{db / 'stock.db'}", nats) as stock,
+        running_orders(f"sqlite+aiosqlite:///{db / 'orders.db'}", nats) as orders,
+        running_pickup(f"sqlite+aiosqlite:///{db / 'pickup.db'}", nats) as pickup,
         running_returns(
             f"sqlite+aiosqlite:///{db / 'returns.db'}",
-            url,
+            nats,
             **getattr(request.module, "RETURNS_SETTINGS", {}),
         ) as returns,
     ):
@@ -122,7 +123,8 @@ async def world(
         }
         extra = getattr(request.module, "CONSOLE_SETTINGS", {})
         folder = tmp_path_factory.mktemp("console")
-        console = RunningConsole(_console_settings(folder, nats_url=url, **targets, **extra))
+        settings = _console_settings(folder, **nats.settings("console"), **targets, **extra)
+        console = RunningConsole(settings)
         await console.start()
         try:
             yield World(stock, orders, pickup, returns, nats_for_module, console)

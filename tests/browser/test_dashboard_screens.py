@@ -106,7 +106,7 @@ async def test_a_restarted_console_reading_every_event_again_shows_the_same_tota
     await world.console.stop()
     # Its consumers forgotten too: JetStream delivers every event again from the start, and
     # only the handled-event ids keep them from being counted twice.
-    js = world.stock.app.nats.js
+    js = world.stock.bus.jetstream()
     for durable, stream in FOLLOWED.items():
         await js.delete_consumer(stream.name, durable)
     await world.console.start()
@@ -119,7 +119,7 @@ async def test_a_restarted_console_reading_every_event_again_shows_the_same_tota
 
 async def _settled(world: World) -> None:
     """Until the console's consumers have handled every event there is."""
-    js = world.stock.app.nats.js
+    js = world.stock.bus.jetstream()
 
     async def caught_up() -> bool | None:
         for durable, stream in FOLLOWED.items():

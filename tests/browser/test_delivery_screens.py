@@ -182,8 +182,8 @@ async def test_a_scan_stock_did_not_answer_is_offered_again_and_received_once(
     targets = {f"{name}_target": f"127.0.0.1:{port}" for name, port in ports.items()}
     database = f"sqlite+aiosqlite:///{tmp_path / 'stock.db'}"
     sku = unique("JEANS")
-    async with console_running(nats_url=nats_for_module.url, **targets) as url:
-        async with running_stock(database, nats_for_module.url, grpc_port=ports["stock"]) as stock:
+    async with console_running(**nats_for_module.settings("console"), **targets) as url:
+        async with running_stock(database, nats_for_module, grpc_port=ports["stock"]) as stock:
             await add_location(stock.stub, HOME, kind=spb.LOCATION_KIND_STORE)
             line = spb.NewPurchaseOrderLine(sku=sku, quantity=2, expected_at=timestamp(utcnow()))
             created = await stock.stub.CreatePurchaseOrder(
@@ -206,7 +206,7 @@ async def test_a_scan_stock_did_not_answer_is_offered_again_and_received_once(
         await expect(scan).to_have_value(sku)
         await expect(key).to_have_value(sent_with)  # sent again, it cannot count twice
         async with running_stock(
-            database, nats_for_module.url, grpc_port=ports["stock"], migrate_on_start=False
+            database, nats_for_module, grpc_port=ports["stock"], migrate_on_start=False
         ) as stock:
             done = page.get_by_role("status")
             for _ in range(10):  # pressed again until stock answers, as a person would

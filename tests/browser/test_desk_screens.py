@@ -32,7 +32,7 @@ async def collect_over_grpc(world: World, order: opb.Order) -> None:
 
     found = await eventually(task, within=10)
     stub = world.pickup.stub
-    events = await world.pickup.app.nats.js.subscribe(
+    events = await world.pickup.bus.jetstream().subscribe(
         "pickup.events.ready", deliver_policy=DeliverPolicy.NEW
     )
     await stub.StartPicking(ppb.StartPickingRequest(id=found.id, associate_id="a"))

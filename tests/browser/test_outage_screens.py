@@ -17,7 +17,7 @@ async def test_a_queue_page_says_pickup_is_down_and_recovers_when_it_is_back(
 ) -> None:
     ports = {name: free_port() for name in ("stock", "orders", "pickup", "returns")}
     targets = {f"{name}_target": f"127.0.0.1:{port}" for name, port in ports.items()}
-    async with console_running(nats_url=nats_for_module.url, **targets) as url:
+    async with console_running(**nats_for_module.settings("console"), **targets) as url:
         await sign_in(page, url, "associate")
         await expect(page.get_by_role("heading", name=f"Pickup queue at {HOME}")).to_be_visible()
         queue = page.locator("#queue")
@@ -31,7 +31,7 @@ async def test_a_queue_page_says_pickup_is_down_and_recovers_when_it_is_back(
         await page.evaluate("window.notReloaded = true")
 
         database = f"sqlite+aiosqlite:///{tmp_path / 'pickup.db'}"
-        async with running_pickup(database, nats_for_module.url, grpc_port=ports["pickup"]):
+        async with running_pickup(database, nats_for_module, grpc_port=ports["pickup"]):
             back = page.get_by_role("heading", name="To pick")
             await expect(back).to_be_visible(timeout=15_000)
             await expect(banner).not_to_contain_text("pickup")

@@ -76,7 +76,7 @@ async def test_a_web_order_is_picked_made_ready_and_collected_on_screen(
     await expect(log).to_contain_text("NOT-ON-THIS-ORDER: Task")
     await shot(page, "pickup-task-picking")
 
-    events = await world.pickup.app.nats.js.subscribe(
+    events = await world.pickup.bus.jetstream().subscribe(
         "pickup.events.ready", deliver_policy=DeliverPolicy.NEW
     )
     await ready.click()

@@ -154,7 +154,7 @@ class Cluster:
             replica.mark()
 
 
-def _replicas(service: str, database_url: str, nats_url: str, folder: Path) -> list[Replica]:
+def _replicas(service: str, database_url: str, nats: EmbeddedNats, folder: Path) -> list[Replica]:
     prefix = f"OMNI_{service.upper()}_"
     replicas = []
     for n in (1, 2):
@@ -165,7 +165,7 @@ def _replicas(service: str, database_url: str, nats_url: str, folder: Path) -> l
             f"{prefix}GRPC_PORT": str(port),
             f"{prefix}MIGRATE_ON_START": "false",
             f"{prefix}SHUTDOWN_GRACE_SECONDS": "1",
-            "NATS_URL": nats_url,
+            **nats.env(service),
             "OMNI_LOG_FORMAT": "text",
         }
         replicas.append(
@@ -196,8 +196,8 @@ async def running_cluster() -> AsyncIterator[Cluster]:
         nats.start()
         cluster.stock_db = await create_postgres_database(postgres.admin_url())
         cluster.orders_db = await create_postgres_database(postgres.admin_url())
-        cluster.stock = _replicas("stock", cluster.stock_db, nats.url, folder)
-        cluster.orders = _replicas("orders", cluster.orders_db, nats.url, folder)
+        cluster.stock = _replicas("stock", cluster.stock_db, nats, folder)
+        cluster.orders = _replicas("orders", cluster.orders_db, nats, folder)
         for first in (cluster.stock[0], cluster.orders[0]):
             await asyncio.to_thread(migrate_database, first.module, first.env)
         for replica in cluster.replicas:

@@ -212,7 +212,7 @@ async def run_phase(
     await _check_decided(orders, back_at, result)
     await _backorders_settled(stock, orders, ahead)
     now = await world.read_world(
-        cluster.nats.url,
+        cluster.nats.operator_url,
         dsn(cluster.stock_db),
         stock,
         orders,

@@ -75,7 +75,7 @@ async def served(app: S, service: ServiceDescriptor) -> AsyncIterator[Served[S]]
     app.register(collected)  # type: ignore[arg-type]  # what generated add_*_to_server calls
     interceptor = CallInterceptor(
         app.detail_for(),
-        lambda method, metadata: authorize(app.tokens, app.access, method, metadata),
+        lambda method, metadata: authorize(app.caller, app.access, method, metadata),
     )
     handlers = {}
     for name in service.methods_by_name:

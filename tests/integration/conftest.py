@@ -43,8 +43,8 @@ async def platform_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 async def two_replicas(database_url: str, nats_server: EmbeddedNats) -> AsyncIterator[list[Stock]]:
     """Two stock replicas on one database and one NATS, both connected to NATS."""
     async with (
-        running_stock(database_url, nats_server.url) as a,
-        running_stock(database_url, nats_server.url, migrate_on_start=False) as b,
+        running_stock(database_url, nats_server) as a,
+        running_stock(database_url, nats_server, migrate_on_start=False) as b,
     ):
         for replica in (a, b):
             await replica.app.nats.ready.wait()
@@ -65,12 +65,11 @@ async def cluster(
     database_url: str, new_database: NewDatabase, nats_server: EmbeddedNats
 ) -> AsyncIterator[Cluster]:
     orders_url = await new_database("orders")
-    url = nats_server.url
     async with (
-        running_stock(database_url, url) as s1,
-        running_stock(database_url, url, migrate_on_start=False) as s2,
-        running_orders(orders_url, url) as o1,
-        running_orders(orders_url, url, migrate_on_start=False) as o2,
+        running_stock(database_url, nats_server) as s1,
+        running_stock(database_url, nats_server, migrate_on_start=False) as s2,
+        running_orders(orders_url, nats_server) as o1,
+        running_orders(orders_url, nats_server, migrate_on_start=False) as o2,
     ):
         for service in (s1.app, s2.app, o1.app, o2.app):
             await service.nats.ready.wait()

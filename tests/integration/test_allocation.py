@@ -23,7 +23,7 @@ STORE = pb.LOCATION_KIND_STORE
 
 @pytest.fixture
 async def stock(database_url: str, nats_server: EmbeddedNats) -> AsyncIterator[Stock]:
-    async with running_stock(database_url, nats_server.url) as running:
+    async with running_stock(database_url, nats_server) as running:
         await add_location(running.stub, "WH-NEAR", region="north", latitude=59.3, longitude=18.1)
         await add_location(running.stub, "WH-FAR", region="south", latitude=41.4, longitude=2.2)
         await add_location(
@@ -83,8 +83,8 @@ async def test_a_rejected_order_holds_nothing_and_is_announced(stock: Stock) -> 
     a, b = unique("A"), unique("B")
     await receive(stock.stub, a, "WH-NEAR", 5)
     await receive(stock.stub, b, "WH-FAR", 1)
-    assert stock.app.nats.nc is not None
-    rejections = await stock.app.nats.nc.subscribe("stock.events.allocation_rejected")
+    rejections = await stock.bus.subscribe("stock.events.allocation_rejected")
+    await stock.bus.flush()  # the server has the subscription before the event
     with pytest.raises(grpc.aio.AioRpcError) as failure:
         await stock.stub.Allocate(allocate_request("o1", {a: 5, b: 2}, ship=NORTH))
     assert failure.value.code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -98,8 +98,7 @@ async def test_a_rejected_order_holds_nothing_and_is_announced(stock: Stock) -> 
 async def test_allocate_over_nats_request_reply(stock: Stock) -> None:
     a = unique("A")
     await receive(stock.stub, a, "WH-FAR", 3)
-    assert stock.app.nats.nc is not None
-    nc = stock.app.nats.nc
+    nc = stock.bus
     request = allocate_request("o1", {a: 2}, ship=NORTH).SerializeToString()
     ok = msg_pb.AllocateReply.FromString((await nc.request("stock.rpc.allocate", request, 5)).data)
     assert plan(ok.allocated.reservation) == {(a, "WH-FAR"): 2}
@@ -118,7 +117,7 @@ async def test_allocate_over_nats_request_reply(stock: Stock) -> None:
 async def test_a_durable_allocate_command_resent_allocates_once(stock: Stock) -> None:
     a = unique("A")
     await receive(stock.stub, a, "WH-NEAR", 5)
-    js = stock.app.nats.js
+    js = stock.bus.jetstream()
     reserved = await js.subscribe("stock.events.reserved", deliver_policy=DeliverPolicy.NEW)
     command = allocate_request("order-77", {a: 2}, ship=NORTH).SerializeToString()
     # Two different messages (a resend after a lost ack): both handled, one allocation.
@@ -137,7 +136,7 @@ async def test_durable_release_and_commit_commands_apply_once(stock: Stock) -> N
     a = unique("A")
     await receive(stock.stub, a, "WH-NEAR", 5)
     res = (await stock.stub.Allocate(allocate_request(unique("k"), {a: 4}, ship=NORTH))).reservation
-    js = stock.app.nats.js
+    js = stock.bus.jetstream()
     commit = pb.CommitRequest(
         reservation_id=res.id,
         idempotency_key="shipment-1",
@@ -165,7 +164,7 @@ async def test_durable_release_and_commit_commands_apply_once(stock: Stock) -> N
 async def test_a_durable_allocate_refused_outright_is_answered_with_its_reason(
     stock: Stock,
 ) -> None:
-    js = stock.app.nats.js
+    js = stock.bus.jetstream()
     rejected = await js.subscribe(
         "stock.events.allocation_rejected", deliver_policy=DeliverPolicy.NEW
     )

@@ -120,12 +120,11 @@ class Shop:
 
 @pytest.fixture
 async def shop(new_database: NewDatabase, nats_server: EmbeddedNats) -> AsyncIterator[Shop]:
-    url = nats_server.url
     async with (
-        running_stock(await new_database("stock"), url) as stock,
-        running_orders(await new_database("orders"), url) as orders,
-        running_pickup(await new_database("pickup"), url) as pickup,
-        running_returns(await new_database("returns"), url) as returns,
+        running_stock(await new_database("stock"), nats_server) as stock,
+        running_orders(await new_database("orders"), nats_server) as orders,
+        running_pickup(await new_database("pickup"), nats_server) as pickup,
+        running_returns(await new_database("returns"), nats_server) as returns,
     ):
         for service in (stock.app, orders.app, pickup.app, returns.app):
             await service.nats.ready.wait()
@@ -229,7 +228,7 @@ async def picked(shop: Shop, store: str) -> ppb.PickupTask:
 async def ready(shop: Shop, store: str) -> tuple[ppb.PickupTask, str]:
     """A READY task and its code (opened from the ready event, as the notifier does)."""
     task = await picked(shop, store)
-    events = await shop.pickup.app.nats.js.subscribe(
+    events = await shop.pickup.bus.jetstream().subscribe(
         "pickup.events.ready", deliver_policy=DeliverPolicy.NEW
     )
     try:
@@ -874,7 +873,7 @@ async def test_tokens_in_a_file_rotate_without_a_restart(
     tokens.write_text(json.dumps([{"token": "old-token", "role": "service"}]))
     database = f"sqlite+aiosqlite:///{tmp_path}/stock.db"
     settings = {"auth_tokens_file": str(tokens), "auth_tokens_check_seconds": 0.1}
-    async with running_stock(database, nats_server.url, **settings) as stock:
+    async with running_stock(database, nats_server, **settings) as stock:
         target = f"127.0.0.1:{stock.app.port}"
         method = SERVICES["stock"][0].methods_by_name["ListLocations"]
         async with (

@@ -125,8 +125,7 @@ async def test_units_that_arrive_go_to_the_waiting_lines_first_come_first_served
 ) -> None:
     a, b = replicas
     sku = unique("BO")
-    assert a.app.nats.js is not None
-    events = await a.app.nats.js.subscribe(
+    events = await a.bus.jetstream().subscribe(
         "stock.events.backorder", deliver_policy=DeliverPolicy.NEW
     )
     po = (await a.stub.CreatePurchaseOrder(new_order(days=3, **{sku: 5}))).purchase_order

@@ -598,7 +598,7 @@ ELSEWHERE = {"WatchAvailability", "SetChannelView", "Scan", "RegisterBarcodes"}
 
 @pytest.fixture
 async def stock(database_url: str, nats_server: EmbeddedNats) -> AsyncIterator[Stock]:
-    async with running_stock(database_url, nats_server.url) as running:
+    async with running_stock(database_url, nats_server) as running:
         await running.stub.CreateLocation(pb.CreateLocationRequest(location=location("L1")))
         await receive(running.stub, "SKU-1", "L1", 5)
         yield running
@@ -620,7 +620,7 @@ async def fingerprint(stock: Stock) -> dict[str, int]:
         return await stock.app.relay.pending() == 0
 
     await eventually(outbox_empty)
-    counts["events"] = (await stock.app.nats.js.stream_info("STOCK_EVENTS")).state.messages
+    counts["events"] = (await stock.bus.jetstream().stream_info("STOCK_EVENTS")).state.messages
     return counts
 
 
@@ -680,8 +680,7 @@ async def test_a_nul_in_a_request_over_nats_is_refused_naming_the_field(stock: S
         lines=[pb.AllocateLine(sku="SKU-1", quantity=1), pb.AllocateLine(sku=NUL, quantity=1)],
         near=pb.ShipNear(location_id="L1"),
     )
-    assert stock.app.nats.nc is not None
-    answer = await stock.app.nats.nc.request("stock.rpc.allocate", request.SerializeToString(), 5)
+    answer = await stock.bus.request("stock.rpc.allocate", request.SerializeToString(), 5)
     reply = msg_pb.AllocateReply.FromString(answer.data)
     assert reply.error.code == INVALID.value[0]
     assert reply.error.message == "lines[1].sku may not contain a NUL character (U+0000)"

@@ -27,7 +27,7 @@ OMNI = [sys.executable, "-c", "from omni.cli import main; main()"]
 
 @pytest.fixture
 async def stock(tmp_path: Path, nats_server: EmbeddedNats) -> AsyncIterator[Stock]:
-    async with running_stock(f"sqlite+aiosqlite:///{tmp_path}/s.db", nats_server.url) as s:
+    async with running_stock(f"sqlite+aiosqlite:///{tmp_path}/s.db", nats_server) as s:
         await add_location(s.stub, "L1")
         yield s
 
@@ -130,13 +130,13 @@ async def test_scan_resends_what_was_not_acknowledged_after_the_service_came_bac
         stderr=subprocess.PIPE,
     )
     assert proc.stdin is not None and proc.stdout is not None
-    async with running_stock(database, nats_server.url, grpc_port=port) as first:
+    async with running_stock(database, nats_server, grpc_port=port) as first:
         await add_location(first.stub, "L1")
         proc.stdin.write(f"RECEIVE {sku} 1\n".encode())
         assert b": ok:" in await asyncio.wait_for(proc.stdout.readline(), 20)
     proc.stdin.write(f"RECEIVE {sku} 2\nRECEIVE {sku} 4\n".encode())  # the service is down
     await asyncio.sleep(1.5)
-    async with running_stock(database, nats_server.url, grpc_port=port) as second:
+    async with running_stock(database, nats_server, grpc_port=port) as second:
         acks = [await asyncio.wait_for(proc.stdout.readline(), 30) for _ in range(2)]
         assert all(b": ok:" in ack for ack in acks)
         proc.stdin.close()

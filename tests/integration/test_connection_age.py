@@ -61,13 +61,13 @@ async def test_calls_from_one_client_reach_a_replica_started_later(
     database_url: str, nats_server: EmbeddedNats
 ) -> None:
     aged = {"grpc_max_connection_age_seconds": 1.0}
-    async with running_stock(database_url, nats_server.url, **aged) as first:
+    async with running_stock(database_url, nats_server, **aged) as first:
         proxy = Proxy(first.app.port)
         async with proxy.serving() as port, authorized(f"127.0.0.1:{port}") as channel:
             stub = stock_pb2_grpc.StockServiceStub(channel)
             await stub.ListLocations(pb.ListLocationsRequest())
             assert proxy.connections == {first.app.port: 1}
-            async with running_stock(database_url, nats_server.url, **aged) as second:
+            async with running_stock(database_url, nats_server, **aged) as second:
                 proxy.backends.append(second.app.port)
 
                 async def reached_the_new_replica() -> bool:

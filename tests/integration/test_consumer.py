@@ -90,7 +90,7 @@ async def test_a_redelivered_event_changes_nothing(
         if msg.headers and msg.headers[MSG_ID_HEADER] == "m1" and msg.metadata.num_delivered == 1:
             raise RuntimeError("crash after commit, before ack")  # forces a redelivery
 
-    async with connected(nats_server.url) as link:
+    async with connected(nats_server.operator_url) as link:
         for i, msg_id in enumerate(["m1", "m2", "m3"]):  # m2 resends the event of m1
             await publish(link, msg_id, **{"event-id": "e1" if i < 2 else "e2"})
         async with consuming(link, handle):
@@ -109,7 +109,7 @@ async def test_a_failing_message_is_retried_later_and_later(nats_server: Embedde
         if len(delivered_at) <= 2:
             raise RuntimeError("a bug, say")
 
-    async with connected(nats_server.url) as link, consuming(link, handle, "test-retries"):
+    async with connected(nats_server.operator_url) as link, consuming(link, handle, "test-retries"):
         await publish(link, "r1")
         await eventually(lambda: _at_least(lambda: len(delivered_at), 3), within=15)
         first_wait, second_wait = (b - a for a, b in itertools.pairwise(delivered_at))
@@ -144,7 +144,7 @@ async def test_a_handler_stopped_mid_message_gives_it_back_at_once(
 ) -> None:
     """Stopped (a replica shutting down), a handler gives its message back (a nak): another
     takes it at once, not when the ack wait (10 s here) runs out."""
-    await _taken_over(nats_server.url, {"ack_wait": 10}, stop_first=True)
+    await _taken_over(nats_server.operator_url, {"ack_wait": 10}, stop_first=True)
 
 
 async def test_a_message_held_by_a_killed_replica_is_handled_by_another_within_seconds(
@@ -152,8 +152,8 @@ async def test_a_message_held_by_a_killed_replica_is_handled_by_another_within_s
 ) -> None:
     """A replica killed (-9) while handling a message never acks or naks it: the short ack
     wait (3 s, not 30) hands it to the surviving replica."""
-    async with connected(nats_server.url) as link:
-        replica = _replica_stuck_in_its_handler(nats_server.url, tmp_path)
+    async with connected(nats_server.operator_url) as link:
+        replica = _replica_stuck_in_its_handler(nats_server.operator_url, tmp_path)
         try:
             await eventually(lambda: _held_by_one(link), within=20)
             await publish(link, "k1")
@@ -180,7 +180,7 @@ async def test_a_slow_handler_keeps_its_message_past_the_ack_wait(
         deliveries += 1
         await asyncio.sleep(5)  # well past the 2 s ack wait: its heartbeats keep it
 
-    async with connected(nats_server.url) as link, consuming(link, slow, ack_wait=2.0):
+    async with connected(nats_server.operator_url) as link, consuming(link, slow, ack_wait=2.0):
         await publish(link, "w1")
         await eventually(lambda: _all_acked(link, "test"), within=10)
     assert deliveries == 1
@@ -192,7 +192,9 @@ async def test_a_handler_stuck_past_its_limit_loses_its_message_to_another(
     """A handler hung (say on a database that stopped answering) stops its heartbeats after
     `stuck_after`: the message is delivered again (to another replica, or to this one's next
     pull) instead of waiting on it for ever."""
-    await _taken_over(nats_server.url, {"ack_wait": 1.0, "stuck_after": 2.0}, stop_first=False)
+    await _taken_over(
+        nats_server.operator_url, {"ack_wait": 1.0, "stuck_after": 2.0}, stop_first=False
+    )
 
 
 async def _taken_over(url: str, options: dict[str, float], *, stop_first: bool) -> None:
@@ -234,7 +236,7 @@ async def test_a_message_failing_on_a_bug_is_set_aside_listed_and_replayed(
             raise KeyError("a bug: field 'x' missing")
         handled.append(msg.data)
 
-    async with connected(nats_server.url, dead_letter_after=2) as link:
+    async with connected(nats_server.operator_url, dead_letter_after=2) as link:
         await publish(link, "p1", **{"Omni-Request-Id": "req-7"})
         async with consuming(link, handle):
             letters = await eventually(lambda: _dead_letters(link), within=10)
@@ -267,7 +269,7 @@ async def test_only_failures_on_a_bug_count_towards_setting_a_message_aside(
             raise Unavailable("the database is unavailable")  # not counted
         raise KeyError("a bug")
 
-    async with connected(nats_server.url, dead_letter_after=2) as link:
+    async with connected(nats_server.operator_url, dead_letter_after=2) as link:
         await publish(link, "b1")
         async with consuming(link, handle):
             [letter] = await eventually(lambda: _dead_letters(link), within=15)
@@ -285,7 +287,7 @@ async def test_a_message_failing_for_an_outage_is_never_set_aside(
         if deliveries <= 2:
             raise Unavailable("the database is unavailable")
 
-    async with connected(nats_server.url, dead_letter_after=1) as link:
+    async with connected(nats_server.operator_url, dead_letter_after=1) as link:
         await publish(link, "o1")
         async with consuming(link, handle):
             await eventually(lambda: _at_least(lambda: deliveries, 3), within=10)
@@ -296,9 +298,10 @@ async def test_a_message_failing_for_an_outage_is_never_set_aside(
 def test_the_dead_letter_command_lists_and_replays_by_sequence(
     nats_server: EmbeddedNats, tmp_path: Path
 ) -> None:
-    asyncio.run(_set_aside_one(nats_server.url))
+    asyncio.run(_set_aside_one(nats_server.operator_url))
     database = f"sqlite+aiosqlite:///{tmp_path}/stock.db"  # never opened by this command
-    env = {**os.environ, "NATS_URL": nats_server.url, "OMNI_STOCK_DATABASE_URL": database}
+    # Replaying republishes on the original subject: the operator's act, with its login.
+    env = {**os.environ, **nats_server.env("operator"), "OMNI_STOCK_DATABASE_URL": database}
 
     def omni_stock(*args: str) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "omni.stock", "dead-letters", *args]
@@ -315,7 +318,9 @@ def test_the_dead_letter_command_lists_and_replays_by_sequence(
     replayed = omni_stock("replay", seq)
     assert replayed.returncode == 0, replayed.stderr
     assert omni_stock("list").stdout == ""
-    assert asyncio.run(_messages_on(nats_server.url, "test.events.x")) == 2  # and the replay
+    assert (
+        asyncio.run(_messages_on(nats_server.operator_url, "test.events.x")) == 2
+    )  # and the replay
 
 
 async def _messages_on(url: str, subject: str) -> int:

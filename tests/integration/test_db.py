@@ -149,7 +149,7 @@ async def test_calls_while_the_database_drops_connections_answer_ok_or_unavailab
     """Every kind of path — batched reservations (straight on asyncpg), a handler's
     transaction, a read — running while PostgreSQL keeps closing the service's connections
     answers OK or UNAVAILABLE (retry), never INTERNAL; and works again once it stops."""
-    async with running_stock(postgres_url, nats_server.url) as stock:
+    async with running_stock(postgres_url, nats_server) as stock:
         await add_location(stock.stub, "L1")
         sku = unique("SKU")
         await receive(stock.stub, sku, "L1", 100_000)

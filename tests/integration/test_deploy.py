@@ -22,7 +22,9 @@ import yaml
 from cryptography.fernet import Fernet
 from prometheus_client.metrics import MetricWrapperBase
 
-from omni.platform import metrics
+from omni.platform import metrics, nats_access
+from omni.platform.natsserver import nats_server_binary
+from tests.helpers.pki import write_pki
 
 ROOT = Path(__file__).resolve().parents[2]
 KUSTOMIZE = ROOT / "deploy" / "kustomize"
@@ -31,6 +33,7 @@ SERVICES = ("stock", "orders", "pickup", "returns")
 OVERLAYS = ("dev", "production")
 CONSOLE = "omni-console"
 CONSOLE_MIGRATION = "omni-migrate-console"
+NATS_USERS = "omni-nats-users"  # the Secret of every NATS user's password
 
 
 def _run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
@@ -222,7 +225,8 @@ def test_production_has_tls_replicated_nats_and_no_secret_in_plain_text() -> Non
     assert set(_named(docs, "Cluster")) == {f"omni-{o}-db" for o in (*SERVICES, "console")}
     for name, deployment in _named(docs, "Deployment").items():
         for env in deployment["spec"]["template"]["spec"]["containers"][0].get("env", []):
-            if any(word in env["name"] for word in ("TOKEN", "KEY", "DATABASE_URL")):
+            secret = ("TOKEN", "KEY", "DATABASE_URL", "PASSWORD")
+            if any(w in env["name"] for w in secret) and not env["name"].endswith("_FILE"):
                 assert "valueFrom" in env, f"{name}: {env['name']} in plain text"
 
 
@@ -375,6 +379,9 @@ def _secrets_read(docs: list[dict[str, Any]]) -> set[str]:
             for env in container.get("env", []):
                 if "secretKeyRef" in env.get("valueFrom", {}):
                     names.add(env["valueFrom"]["secretKeyRef"]["name"])
+            names |= {
+                e["secretRef"]["name"] for e in container.get("envFrom", []) if "secretRef" in e
+            }
     return names
 
 
@@ -383,8 +390,12 @@ def test_in_production_every_secret_read_comes_from_the_store_or_cert_manager() 
     made = {e["spec"]["target"]["name"] for e in _named(docs, "ExternalSecret").values()}
     made |= {c["spec"]["secretName"] for c in _named(docs, "Certificate").values()}
     read = _secrets_read(docs)
-    assert {"omni-console-session-key", "omni-console-database"} <= read
+    assert {"omni-console-session-key", "omni-console-database", NATS_USERS} <= read
     assert read <= made, read - made
+    nats_users = _named(docs, "ExternalSecret")[NATS_USERS]["spec"]["data"]
+    assert {d["secretKey"] for d in nats_users} == {
+        nats_access.password_variable(u) for u in nats_access.USERS
+    }
 
 
 def test_dev_secrets_makes_every_secret_the_dev_overlay_reads_and_a_fernet_session_key(
@@ -412,6 +423,9 @@ def test_dev_secrets_makes_every_secret_the_dev_overlay_reads_and_a_fernet_sessi
             made[words[5]] = words[6:]
     docs = [doc for doc in yaml.safe_load_all(_build("dev")) if doc]
     assert _secrets_read(docs) <= set(made), _secrets_read(docs) - set(made)
+    literals = [w for w in made[NATS_USERS] if w.startswith("--from-literal=")]
+    nats_passwords = {w.removeprefix("--from-literal=").split("=")[0] for w in literals}
+    assert nats_passwords == {nats_access.password_variable(u) for u in nats_access.USERS}
     [literal] = [w for w in made["omni-console-session-key"] if w.startswith("--from-literal=")]
     Fernet(literal.removeprefix("--from-literal=key="))  # raises unless a valid Fernet key
     # Each database URL (the services' and the console's) names one the dev PostgreSQL creates.
@@ -563,3 +577,50 @@ def test_the_image_installs_the_console_command_with_its_templates_files_and_lib
 
 def test_the_dockerfile_passes_hadolint() -> None:
     _run(str(BIN / "hadolint"), str(ROOT / "deploy" / "Dockerfile"))
+
+
+def test_each_workload_reaches_nats_as_its_own_user_and_tokens_come_from_a_mounted_file(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    _, docs = overlay
+    for name in (*(f"omni-{s}" for s in SERVICES), CONSOLE):
+        pod = _named(docs, "Deployment")[name]["spec"]["template"]["spec"]
+        env = _env(pod["containers"][0])
+        user = env["OMNI_NATS_USER"]["value"]
+        assert user == name.removeprefix("omni-") and user in nats_access.GRANTS
+        assert env["OMNI_NATS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+            "name": NATS_USERS,
+            "key": nats_access.password_variable(user),
+        }
+        if name == CONSOLE:
+            continue
+        # Tokens rotate without a restart: a file in a mounted Secret, read again on change.
+        path = PurePosixPath(env["OMNI_AUTH_TOKENS_FILE"]["value"])
+        assert "OMNI_AUTH_TOKENS" not in env
+        [mount] = [m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "auth-tokens"]
+        assert path.parent == PurePosixPath(mount["mountPath"]) and mount["readOnly"]
+        [volume] = [v for v in pod["volumes"] if v["name"] == "auth-tokens"]
+        assert volume["secret"]["secretName"] == "omni-auth-tokens" and path.name == "tokens"
+
+
+def test_each_overlays_nats_configuration_loads_in_the_nats_server_the_tests_run(
+    overlay: tuple[str, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    """The configuration as rendered (nats.conf including the generated accounts.conf), with
+    the passwords its pods get from the Secret and, in production, certificates where the
+    pods mount them; and the image is the version the tests run."""
+    name, docs = overlay
+    [config] = [d for d in _named(docs, "ConfigMap").values() if "nats.conf" in d["data"]]
+    pki = write_pki(tmp_path / "pki")
+    for file, text in config["data"].items():
+        text = text.replace("/etc/nats-tls/tls.crt", str(pki["cert"]))
+        text = text.replace("/etc/nats-tls/tls.key", str(pki["key"]))
+        text = text.replace("/etc/nats-tls/ca.crt", str(pki["ca"]))
+        (tmp_path / file).write_text(text)
+    passwords = {nats_access.password_variable(u): "p" for u in nats_access.USERS}
+    server = nats_server_binary()
+    env = {"PATH": os.environ["PATH"], "POD_NAME": "nats-0", **passwords}
+    _run(server, "-c", str(tmp_path / "nats.conf"), "-t", env=env)
+    version = _run(server, "--version").strip().removeprefix("nats-server: v")
+    [nats] = _named(docs, "StatefulSet")["nats"]["spec"]["template"]["spec"]["containers"]
+    assert nats["image"] == f"nats:{version}-alpine", f"{name}: tests run NATS {version}"

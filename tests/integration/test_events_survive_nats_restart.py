@@ -48,12 +48,12 @@ async def read_whole_stream(url: str) -> list[tuple[str, str, str]]:
 async def test_an_event_is_published_right_after_its_commit_not_on_the_poll(
     database_url: str, nats_server: EmbeddedNats
 ) -> None:
-    async with running_stock(database_url, nats_server.url, outbox_poll_seconds=60) as stock:
+    async with running_stock(database_url, nats_server, outbox_poll_seconds=60) as stock:
         await stock.app.nats.ready.wait()
         await add_location(stock.stub, "L1")
-        assert stock.app.nats.nc is not None
         sku = unique("SKU")
-        changes = await stock.app.nats.nc.subscribe(availability_subject("L1", sku))
+        changes = await stock.bus.subscribe(availability_subject("L1", sku))
+        await stock.bus.flush()  # the server has the subscription before the event
         await receive(stock.stub, sku, "L1", 5)
         # Within 5 s, while the poll would take 60 s: published by the commit itself.
         event = msg_pb.StockLevelChanged.FromString((await changes.next_msg(5)).data)
@@ -66,11 +66,11 @@ async def test_the_longest_ids_make_a_subject_the_outbox_holds(
     """Ids of 64 characters, every "." written "%2E": a subject of about 400 characters (over
     255 gave INTERNAL on PostgreSQL; found by tests/integration/test_fuzz.py)."""
     location_id, sku = "L" + "." * 63, "S" + "." * 63
-    async with running_stock(database_url, nats_server.url) as stock:
+    async with running_stock(database_url, nats_server) as stock:
         await stock.app.nats.ready.wait()
         await add_location(stock.stub, location_id)
-        assert stock.app.nats.nc is not None
-        changes = await stock.app.nats.nc.subscribe(availability_subject(location_id, sku))
+        changes = await stock.bus.subscribe(availability_subject(location_id, sku))
+        await stock.bus.flush()  # the server has the subscription before the event
         await receive(stock.stub, sku, location_id, 1)
         event = msg_pb.StockLevelChanged.FromString((await changes.next_msg(5)).data)
         assert (event.level.sku, event.level.location_id) == (sku, location_id)
@@ -80,7 +80,7 @@ async def test_events_committed_while_nats_is_down_arrive_exactly_once(
     database_url: str, nats_server: EmbeddedNats
 ) -> None:
     sku = unique("SKU")
-    async with running_stock(database_url, nats_server.url) as stock:
+    async with running_stock(database_url, nats_server) as stock:
         await stock.app.nats.ready.wait()
         await add_location(stock.stub, "L1")
         await receive(stock.stub, sku, "L1", 100)
@@ -105,14 +105,14 @@ async def test_events_committed_while_nats_is_down_arrive_exactly_once(
 
         await eventually(outbox_empty, within=30)
 
-    seen = await read_whole_stream(nats_server.url)
+    seen = await read_whole_stream(nats_server.operator_url)
     assert Counter(subject for subject, _, _ in seen) == Counter(
         {"stock.events.location_changed": 1, "stock.events.reserved": 40}
     )
     assert len({event_id for _, _, event_id in seen}) == len(seen), "an event arrived twice"
     assert all(msg_id == event_id for _, msg_id, event_id in seen)
     # The availability stream holds the latest level: 1 receipt + 40 reservations.
-    assert (await latest_availability(nats_server.url, sku)).version == 41
+    assert (await latest_availability(nats_server.operator_url, sku)).version == 41
 
 
 async def latest_availability(url: str, sku: str) -> pb.StockLevel:

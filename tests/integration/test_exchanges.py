@@ -53,12 +53,12 @@ class Events:
 
 @pytest.fixture
 async def shop(urls: dict[str, str], nats_server: EmbeddedNats) -> AsyncIterator[Shop]:
-    async with shop_running(urls, nats_server.url) as running:
+    async with shop_running(urls, nats_server) as running:
         yield running
 
 
 async def events_of(shop: Shop) -> Events:
-    js = shop.returns.app.nats.js
+    js = shop.returns.bus.jetstream()
     return Events(await js.subscribe("returns.events.>", deliver_policy=DeliverPolicy.NEW))
 
 
@@ -188,7 +188,7 @@ async def test_a_replacement_order_cancelled_gives_back_the_difference(shop: Sho
     confirmed = await events.next("exchange_confirmed")
     assert confirmed.charge == 200
     replacement_id = confirmed.rma.exchange.replacement_order_id
-    order_events = await shop.orders.app.nats.js.subscribe(
+    order_events = await shop.orders.bus.jetstream().subscribe(
         "orders.events.cancelled", deliver_policy=DeliverPolicy.NEW
     )
     await shop.orders.stub.CancelOrder(opb.CancelOrderRequest(id=replacement_id, reason="nope"))

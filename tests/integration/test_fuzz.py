@@ -238,7 +238,7 @@ async def _stocked(stock: Stock) -> dict[str, list[str]]:
 async def test_stock_answers_any_request_with_a_clear_status_and_stays_serving(
     new_database: NewDatabase, nats_server: EmbeddedNats
 ) -> None:
-    async with running_stock(await new_database("stock"), nats_server.url) as stock:
+    async with running_stock(await new_database("stock"), nats_server) as stock:
         await stock.app.nats.ready.wait()
         pool = await _stocked(stock)
         failures = await hunt(spb.DESCRIPTOR.services_by_name["StockService"], stock.app, pool)
@@ -250,8 +250,8 @@ async def test_orders_answers_any_request_with_a_clear_status_and_stays_serving(
     new_database: NewDatabase, nats_server: EmbeddedNats
 ) -> None:
     async with (
-        running_stock(await new_database("stock"), nats_server.url) as stock,
-        running_orders(await new_database("orders"), nats_server.url) as orders,
+        running_stock(await new_database("stock"), nats_server) as stock,
+        running_orders(await new_database("orders"), nats_server) as orders,
     ):
         for app in (stock.app, orders.app):
             await app.nats.ready.wait()
@@ -284,7 +284,7 @@ async def test_pickup_answers_any_request_with_a_clear_status_and_stays_serving(
     new_database: NewDatabase, nats_server: EmbeddedNats
 ) -> None:
     urls = {name: await new_database(name) for name in ("stock", "orders", "pickup")}
-    async with bopis(urls, nats_server.url) as shop:
+    async with bopis(urls, nats_server) as shop:
         placed = await task_of(shop, (await order_for_pickup(shop, {A: 2})).id)
         ready = await task_of(shop, (await order_for_pickup(shop, {A: 1})).id)
         code = await ready_with_code(shop, ready)
@@ -318,7 +318,7 @@ async def test_returns_answers_any_request_with_a_clear_status_and_stays_serving
     new_database: NewDatabase, nats_server: EmbeddedNats
 ) -> None:
     urls = {name: await new_database(name) for name in ("stock", "orders", "returns")}
-    async with shop_running(urls, nats_server.url) as shop:
+    async with shop_running(urls, nats_server) as shop:
         order = await shipped_order(shop, A, 3)
         rma = await create(shop, return_request(order.id, {A: 1}, STORE))
         await create(shop, return_request(order.id, {A: 1}, STORE))  # a second page

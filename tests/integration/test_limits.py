@@ -19,7 +19,7 @@ async def test_oversized_requests_and_calls_beyond_the_limit_are_refused(
 ) -> None:
     database = f"sqlite+aiosqlite:///{tmp_path}/s.db"
     limits = {"grpc_max_message_bytes": 2048, "grpc_max_concurrent_rpcs": 2}
-    async with running_stock(database, nats_server.url, **limits) as stock:
+    async with running_stock(database, nats_server, **limits) as stock:
         big = pb.GetAvailabilityRequest(skus=[f"SKU-{i:060d}" for i in range(100)])
         with pytest.raises(grpc.aio.AioRpcError) as too_big:
             await stock.stub.GetAvailability(big)

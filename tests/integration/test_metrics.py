@@ -34,7 +34,7 @@ async def test_a_scrape_counts_calls_by_method_and_code(
     tmp_path: Path, nats_server: EmbeddedNats
 ) -> None:
     database = f"sqlite+aiosqlite:///{tmp_path}/s.db"
-    async with running_stock(database, nats_server.url, metrics_port=0) as stock:
+    async with running_stock(database, nats_server, metrics_port=0) as stock:
         port = stock.app.metrics_port
         ok = {"service": "stock", "method": "ListLocations", "code": "OK"}
         bad = {"service": "stock", "method": "GetLocation", "code": "INVALID_ARGUMENT"}

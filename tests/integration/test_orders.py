@@ -34,8 +34,8 @@ async def shop(
     database_url: str, new_database: NewDatabase, nats_server: EmbeddedNats
 ) -> AsyncIterator[Shop]:
     async with (
-        running_stock(database_url, nats_server.url) as stock,
-        running_orders(await new_database("orders"), nats_server.url) as orders,
+        running_stock(database_url, nats_server) as stock,
+        running_orders(await new_database("orders"), nats_server) as orders,
     ):
         await add_location(stock.stub, "WH-N", region="north", latitude=59.3, longitude=18.1)
         await add_location(stock.stub, "WH-S", region="south", latitude=41.4, longitude=2.2)
@@ -228,7 +228,7 @@ def ship_request(
 async def test_every_change_is_an_event_on_orders_events(shop: Shop) -> None:
     a = unique("A")
     await receive(shop.stock.stub, a, "WH-N", 5)
-    js = shop.orders.app.nats.js
+    js = shop.orders.bus.jetstream()
     events = await js.subscribe("orders.events.>", deliver_policy=DeliverPolicy.NEW)
     order = await place(shop, order_request(unique("k"), {a: 2}))
     await shop.orders.stub.RecordShipment(ship_request(order.id, "shp-1", "WH-N", {a: 1}))

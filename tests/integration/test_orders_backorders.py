@@ -34,7 +34,7 @@ async def shop(
         "orders": await new_database("orders"),
         "pickup": await new_database("pickup"),
     }
-    async with bopis(urls, nats_server.url) as running:
+    async with bopis(urls, nats_server) as running:
         yield running
 
 
@@ -119,8 +119,7 @@ async def test_supply_that_will_not_come_cancels_the_orders_waiting_for_it_with_
     sku = unique("LATE")
     po = (await stock.CreatePurchaseOrder(new_order("WH-N", days=5, **{sku: 4}))).purchase_order
     await allow(stock, sku)
-    assert orders.app.nats.js is not None
-    events = await orders.app.nats.js.subscribe(
+    events = await orders.bus.jetstream().subscribe(
         "orders.events.cancelled", deliver_policy=DeliverPolicy.NEW
     )
     placed = [

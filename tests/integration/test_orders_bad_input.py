@@ -167,7 +167,7 @@ def control_in_text(order_id: str) -> list[tuple[str, Any, str]]:
 
 @pytest.fixture
 async def orders(new_database: NewDatabase, nats_server: EmbeddedNats) -> AsyncIterator[Orders]:
-    async with running_orders(await new_database("orders"), nats_server.url) as running:
+    async with running_orders(await new_database("orders"), nats_server) as running:
         await running.app.nats.ready.wait()
         yield running
 
@@ -180,7 +180,7 @@ async def fingerprint(orders: Orders) -> dict[str, int]:
             query = select(func.count()).select_from(table)
             counts[table.name] = (await conn.execute(query)).scalar_one()
     await eventually(lambda: _relayed(orders))
-    counts["events"] = (await orders.app.nats.js.stream_info("ORDERS_EVENTS")).state.messages
+    counts["events"] = (await orders.bus.jetstream().stream_info("ORDERS_EVENTS")).state.messages
     return counts
 
 
@@ -240,7 +240,6 @@ async def test_a_huge_currency_is_refused_with_a_short_message(orders: Orders) -
 
 
 async def test_a_look_up_over_nats_of_an_id_with_a_nul_finds_no_order(orders: Orders) -> None:
-    assert orders.app.nats.nc is not None
     request = pb.GetOrderRequest(id="ord_\x00").SerializeToString()
-    answer = await orders.app.nats.nc.request("orders.rpc.get", request, 5)
+    answer = await orders.bus.request("orders.rpc.get", request, 5)
     assert not pb.GetOrderResponse.FromString(answer.data).HasField("order")

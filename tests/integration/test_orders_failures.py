@@ -25,9 +25,9 @@ async def orders_url(new_database: NewDatabase) -> str:
     return await new_database("orders")
 
 
-async def stocked(database_url: str, nats_url: str, sku: str, qty: int) -> None:
+async def stocked(database_url: str, nats: EmbeddedNats, sku: str, qty: int) -> None:
     """Sets up a warehouse holding `qty` of `sku`, then stops stock again."""
-    async with running_stock(database_url, nats_url) as stock:
+    async with running_stock(database_url, nats) as stock:
         await add_location(stock.stub, "WH-N", region="north")
         await receive(stock.stub, sku, "WH-N", qty)
 
@@ -50,12 +50,12 @@ async def test_an_order_placed_while_stock_is_down_is_decided_when_stock_returns
     database_url: str, orders_url: str, nats_server: EmbeddedNats
 ) -> None:
     sku = unique("A")
-    await stocked(database_url, nats_server.url, sku, 5)
-    async with running_orders(orders_url, nats_server.url, **QUICK) as orders:
+    await stocked(database_url, nats_server, sku, 5)
+    async with running_orders(orders_url, nats_server, **QUICK) as orders:
         await orders.app.nats.ready.wait()
         order = (await orders.stub.PlaceOrder(order_request(unique("k"), {sku: 2}))).order
         assert order.status == opb.ORDER_STATUS_PENDING
-        async with running_stock(database_url, nats_server.url) as stock:
+        async with running_stock(database_url, nats_server) as stock:
             await confirmed(orders, order.id, within=10)
             assert (await level_of(stock.stub, sku, "WH-N")).reserved == 2
 
@@ -64,10 +64,10 @@ async def test_an_order_placed_while_nats_is_down_is_decided_when_it_returns(
     database_url: str, orders_url: str, nats_server: EmbeddedNats
 ) -> None:
     sku = unique("A")
-    await stocked(database_url, nats_server.url, sku, 5)
+    await stocked(database_url, nats_server, sku, 5)
     async with (
-        running_stock(database_url, nats_server.url) as stock,
-        running_orders(orders_url, nats_server.url, **QUICK) as orders,
+        running_stock(database_url, nats_server) as stock,
+        running_orders(orders_url, nats_server, **QUICK) as orders,
     ):
         await orders.app.nats.ready.wait()
         await stock.app.nats.ready.wait()
@@ -84,8 +84,8 @@ async def test_a_decision_made_while_orders_is_down_is_applied_when_it_returns(
     database_url: str, orders_url: str, nats_server: EmbeddedNats
 ) -> None:
     sku = unique("A")
-    await stocked(database_url, nats_server.url, sku, 5)
-    async with running_orders(orders_url, nats_server.url, **QUICK) as orders:
+    await stocked(database_url, nats_server, sku, 5)
+    async with running_orders(orders_url, nats_server, **QUICK) as orders:
         await orders.app.nats.ready.wait()
         order = (await orders.stub.PlaceOrder(order_request(unique("k"), {sku: 2}))).order
 
@@ -93,13 +93,13 @@ async def test_a_decision_made_while_orders_is_down_is_applied_when_it_returns(
             return await orders.app.relay.pending() == 0
 
         await eventually(sent)
-    async with running_stock(database_url, nats_server.url) as stock:
+    async with running_stock(database_url, nats_server) as stock:
 
         async def reserved() -> bool:
             return (await level_of(stock.stub, sku, "WH-N")).reserved == 2
 
         await eventually(reserved, within=10)
-    async with running_orders(orders_url, nats_server.url) as orders:
+    async with running_orders(orders_url, nats_server) as orders:
         await confirmed(orders, order.id, within=10)
 
 
@@ -107,12 +107,12 @@ async def test_an_order_cancelled_before_stock_decided_gets_its_reservation_rele
     database_url: str, orders_url: str, nats_server: EmbeddedNats
 ) -> None:
     sku = unique("A")
-    await stocked(database_url, nats_server.url, sku, 5)
-    async with running_orders(orders_url, nats_server.url, **QUICK) as orders:
+    await stocked(database_url, nats_server, sku, 5)
+    async with running_orders(orders_url, nats_server, **QUICK) as orders:
         await orders.app.nats.ready.wait()
         order = (await orders.stub.PlaceOrder(order_request(unique("k"), {sku: 2}))).order
         await orders.stub.CancelOrder(opb.CancelOrderRequest(id=order.id))
-        async with running_stock(database_url, nats_server.url) as stock:
+        async with running_stock(database_url, nats_server) as stock:
 
             async def released() -> bool:
                 res = await stock.stub.GetAvailability(
@@ -131,8 +131,8 @@ async def test_a_reservation_for_an_order_never_stored_is_released(
 ) -> None:
     sku = unique("A")
     async with (
-        running_stock(database_url, nats_server.url) as stock,
-        running_orders(orders_url, nats_server.url) as orders,
+        running_stock(database_url, nats_server) as stock,
+        running_orders(orders_url, nats_server) as orders,
     ):
         await add_location(stock.stub, "WH-N", region="north")
         await receive(stock.stub, sku, "WH-N", 5)
@@ -144,7 +144,7 @@ async def test_a_reservation_for_an_order_never_stored_is_released(
             lines=[spb.AllocateLine(sku=sku, quantity=2)],
             ship=cpb.ShipTo(region="north"),
         )
-        await orders.app.nats.js.publish(
+        await orders.bus.jetstream().publish(
             "stock.commands.allocate", command.SerializeToString(), headers={MSG_ID_HEADER: "x1"}
         )
 
@@ -163,18 +163,18 @@ async def test_a_replica_that_lost_nats_still_shows_decisions_from_the_store(
     still see each decision (it reads watched orders from the store every second), and
     PlaceOrder reads the stored order before it answers PENDING."""
     sku = unique("D")
-    await stocked(database_url, nats_server.url, sku, 5)
+    await stocked(database_url, nats_server, sku, 5)
     cut_off = f"nats://127.0.0.1:{free_port()}"  # nothing listens there
     async with (
-        running_orders(orders_url, nats_server.url, **QUICK) as relaying,
-        running_orders(orders_url, cut_off, migrate_on_start=False) as cut,
+        running_orders(orders_url, nats_server, **QUICK) as relaying,
+        running_orders(orders_url, nats_server, nats_url=cut_off, migrate_on_start=False) as cut,
     ):
         await relaying.app.nats.ready.wait()
         placed = (await relaying.stub.PlaceOrder(order_request(unique("k"), {sku: 1}))).order
         assert placed.status == opb.ORDER_STATUS_PENDING  # stock is not there yet
         watching = cut.stub.WatchOrder(opb.WatchOrderRequest(id=placed.id), timeout=30)
         assert (await watching.read()).order.status == opb.ORDER_STATUS_PENDING
-        async with running_stock(database_url, nats_server.url):
+        async with running_stock(database_url, nats_server):
             assert (await watching.read()).order.status == opb.ORDER_STATUS_CONFIRMED
             watching.cancel()
             reply = await cut.stub.PlaceOrder(order_request(unique("k"), {sku: 2}), timeout=15)

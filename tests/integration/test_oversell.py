@@ -32,10 +32,12 @@ class Replicas:
 
 
 @asynccontextmanager
-async def stock_processes(database_url: str, nats_url: str, count: int) -> AsyncIterator[Replicas]:
+async def stock_processes(
+    database_url: str, nats: EmbeddedNats, count: int
+) -> AsyncIterator[Replicas]:
     """`count` stock service processes on one database, each stopped with SIGTERM at the end."""
     ports = [free_port() for _ in range(count)]
-    env = {"OMNI_STOCK_DATABASE_URL": database_url, "NATS_URL": nats_url}
+    env = {"OMNI_STOCK_DATABASE_URL": database_url, **nats.env("stock")}
     # Migrate once up front, as the Kubernetes migration Job does before a rollout.
     migrate_database("omni.stock", env)
     procs = [
@@ -91,7 +93,7 @@ async def test_two_stock_processes_on_postgresql_never_oversell(
     postgres_url: str, nats_server: EmbeddedNats
 ) -> None:
     sku = unique("HOT")
-    async with stock_processes(postgres_url, nats_server.url, 2) as replicas:
+    async with stock_processes(postgres_url, nats_server, 2) as replicas:
         channels = [authorized(t) for t in replicas.targets]
         stubs = [stock_pb2_grpc.StockServiceStub(c) for c in channels]
         await add_location(stubs[0], "L1")
@@ -106,7 +108,7 @@ async def test_one_stock_service_on_sqlite_never_oversells(
     tmp_path: object, nats_server: EmbeddedNats
 ) -> None:
     sku = unique("HOT")
-    async with running_stock(f"sqlite+aiosqlite:///{tmp_path}/stock.db", nats_server.url) as stock:
+    async with running_stock(f"sqlite+aiosqlite:///{tmp_path}/stock.db", nats_server) as stock:
         await add_location(stock.stub, "L1")
         await receive(stock.stub, sku, "L1", UNITS)
         outcomes = await reserve_one_each([stock.stub], sku)
@@ -118,7 +120,7 @@ async def test_a_replica_killed_mid_load_loses_no_event_and_doubles_none(
 ) -> None:
     """SIGKILL one of two replicas while it commits: the survivor relays what it left behind."""
     sku = unique("SKU")
-    async with stock_processes(postgres_url, nats_server.url, 2) as replicas:
+    async with stock_processes(postgres_url, nats_server, 2) as replicas:
         channels = [authorized(t) for t in replicas.targets]
         stubs = [stock_pb2_grpc.StockServiceStub(c) for c in channels]
         await add_location(stubs[1], "L1")
@@ -129,7 +131,9 @@ async def test_a_replica_killed_mid_load_loses_no_event_and_doubles_none(
         await buying
         reserved = (await level_of(stubs[1], sku, "L1")).reserved
         assert reserved > 0
-        announced = await reserved_events(nats_server.url, sku, within=15, expected=reserved)
+        announced = await reserved_events(
+            nats_server.operator_url, sku, within=15, expected=reserved
+        )
         assert sorted(announced) == sorted(set(announced)), "an event arrived twice"
         assert len(announced) == reserved, "a committed reservation was never announced"
         for channel in channels:

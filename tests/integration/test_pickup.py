@@ -54,12 +54,12 @@ async def urls(database_url: str, new_database: NewDatabase) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def bopis(urls: dict[str, str], nats_url: str, **pickup: Any) -> AsyncIterator[Bopis]:
+async def bopis(urls: dict[str, str], nats: EmbeddedNats, **pickup: Any) -> AsyncIterator[Bopis]:
     """Stock (a warehouse and STORE-1), orders and pickup, each on its own database."""
     async with (
-        running_stock(urls["stock"], nats_url) as stock,
-        running_orders(urls["orders"], nats_url) as orders,
-        running_pickup(urls["pickup"], nats_url, **pickup) as pickup_service,
+        running_stock(urls["stock"], nats) as stock,
+        running_orders(urls["orders"], nats) as orders,
+        running_pickup(urls["pickup"], nats, **pickup) as pickup_service,
     ):
         for service in (stock.app, orders.app, pickup_service.app):
             await service.nats.ready.wait()
@@ -71,7 +71,7 @@ async def bopis(urls: dict[str, str], nats_url: str, **pickup: Any) -> AsyncIter
 
 @pytest.fixture
 async def shop(urls: dict[str, str], nats_server: EmbeddedNats) -> AsyncIterator[Bopis]:
-    async with bopis(urls, nats_server.url) as running:
+    async with bopis(urls, nats_server) as running:
         yield running
 
 
@@ -104,7 +104,7 @@ async def order_status(shop: Bopis, order_id: str, status: int) -> None:
 async def ready_with_code(shop: Bopis, task: ppb.PickupTask) -> str:
     """Picks every unit still to pick, marks the task READY, and returns the code the
     customer receives (opened from the ready event, as the notification system does)."""
-    events = await shop.pickup.app.nats.js.subscribe(
+    events = await shop.pickup.bus.jetstream().subscribe(
         "pickup.events.ready", deliver_policy=DeliverPolicy.NEW
     )
     stub = shop.pickup.stub
@@ -172,11 +172,11 @@ async def test_five_wrong_codes_lock_the_task_until_a_manager_unlocks_it(shop: B
 async def test_a_pickup_not_collected_in_time_expires_and_its_units_go_back_on_sale(
     urls: dict[str, str], nats_server: EmbeddedNats
 ) -> None:
-    async with bopis(urls, nats_server.url, hold_seconds=0.5) as shop:
+    async with bopis(urls, nats_server, hold_seconds=0.5) as shop:
         a = unique("A")
         order = await order_for_pickup(shop, {a: 2})
         assert (await level_of(shop.stock.stub, a, STORE)).available == 2
-        expired = await shop.pickup.app.nats.js.subscribe(
+        expired = await shop.pickup.bus.jetstream().subscribe(
             "pickup.events.expired", deliver_policy=DeliverPolicy.NEW
         )
         task = await task_of(shop, order.id)
@@ -212,11 +212,11 @@ async def test_cancelling_the_order_cancels_its_task(shop: Bopis) -> None:
 async def test_orders_confirmed_while_pickup_is_down_become_tasks_once_it_is_back(
     urls: dict[str, str], nats_server: EmbeddedNats
 ) -> None:
-    async with bopis(urls, nats_server.url) as shop:
+    async with bopis(urls, nats_server) as shop:
         await shop.pickup.app.stop()  # from here on, pickup is down
         orders = [await order_for_pickup(shop, {unique("A"): 1}) for _ in range(3)]
         for _ in range(2):  # back, and back again after a restart: each order once
-            async with running_pickup(urls["pickup"], nats_server.url) as pickup:
+            async with running_pickup(urls["pickup"], nats_server) as pickup:
                 shop.pickup = pickup
                 for order in orders:
                     await task_of(shop, order.id)

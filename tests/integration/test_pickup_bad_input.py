@@ -188,7 +188,7 @@ CONTROL_IN_TEXT: list[tuple[str, Any, str]] = [
 
 @pytest.fixture
 async def pickup(new_database: NewDatabase, nats_server: EmbeddedNats) -> AsyncIterator[Pickup]:
-    async with running_pickup(await new_database("pickup"), nats_server.url) as running:
+    async with running_pickup(await new_database("pickup"), nats_server) as running:
         await running.app.nats.ready.wait()
         yield running
 
@@ -204,7 +204,7 @@ async def fingerprint(pickup: Pickup) -> dict[str, int]:
         return await pickup.app.relay.pending() == 0
 
     await eventually(relayed)
-    counts["events"] = (await pickup.app.nats.js.stream_info("PICKUP_EVENTS")).state.messages
+    counts["events"] = (await pickup.bus.jetstream().stream_info("PICKUP_EVENTS")).state.messages
     return counts
 
 

@@ -37,7 +37,7 @@ from tests.integration.conftest import OUTBOX, PROCESSED
 async def test_health_follows_nats_liveness_does_not_and_reflection_lists_the_services(
     database_url: str, nats_server: EmbeddedNats
 ) -> None:
-    async with running_stock(database_url, nats_server.url) as stock:
+    async with running_stock(database_url, nats_server) as stock:
         health = health_pb2_grpc.HealthStub(stock.channel)
 
         async def status(service: str = "") -> int:
@@ -66,7 +66,7 @@ async def test_relaying_many_batches_keeps_one_reply_subscription(
 ) -> None:
     """Every publish used to open a JetStream context, and with it a reply-inbox subscription
     that was never closed: a busy replica gathered thousands of them."""
-    async with running_stock(database_url, nats_server.url) as stock:
+    async with running_stock(database_url, nats_server) as stock:
         await stock.stub.CreateLocation(
             pb.CreateLocationRequest(location=pb.Location(id="L1", name="L1", kind=1, ships=True))
         )
@@ -78,7 +78,7 @@ async def test_relaying_many_batches_keeps_one_reply_subscription(
             await eventually(lambda: _equals(stock.app.relay.pending(), 0))
 
         await relayed_receipt()
-        nc = stock.app.nats.nc
+        nc = stock.bus
         assert nc is not None
         before = len(nc._subs)  # no public count; the leak was exactly this dict growing
         for _ in range(5):
@@ -89,7 +89,7 @@ async def test_relaying_many_batches_keeps_one_reply_subscription(
 async def test_the_relay_deletes_published_rows_together_and_a_scan_never_resends_them(
     platform_engine: AsyncEngine, nats_server: EmbeddedNats
 ) -> None:
-    nc = await nats.connect(nats_server.url)
+    nc = await nats.connect(nats_server.operator_url)
     js = nc.jetstream()
     await ensure_streams(js, [StreamSpec("RELAYED", ["relayed.>"])], replicas=1)
     forward = JetStreamPublisher(nc)
@@ -132,7 +132,7 @@ async def test_the_relay_deletes_published_rows_together_and_a_scan_never_resend
 async def test_publishing_waits_for_every_ack_and_fails_on_a_refusal(
     nats_server: EmbeddedNats,
 ) -> None:
-    nc = await nats.connect(nats_server.url)
+    nc = await nats.connect(nats_server.operator_url)
     try:
         js = nc.jetstream()
         await ensure_streams(js, [StreamSpec("ACKED", ["acked.>"])], replicas=1)
@@ -188,7 +188,7 @@ async def test_migrations_run_twice_are_a_no_op(database_url: str) -> None:
 async def test_a_call_to_an_unknown_method_is_unimplemented_not_internal(
     database_url: str, nats_server: EmbeddedNats
 ) -> None:
-    async with running_stock(database_url, nats_server.url) as stock:
+    async with running_stock(database_url, nats_server) as stock:
         call = stock.channel.unary_unary("/omni.stock.v1.StockService/DoesNotExist")
         with pytest.raises(grpc.aio.AioRpcError) as failure:
             await call(b"")
@@ -201,7 +201,7 @@ async def test_a_malformed_message_to_reflection_or_health_is_invalid_argument(
 ) -> None:
     """Not only our own methods: a stream of requests (reflection) ends INVALID_ARGUMENT at the
     first malformed message, where its handler would otherwise crash (INTERNAL)."""
-    async with running_stock(f"sqlite+aiosqlite:///{tmp_path}/s.db", nats_server.url) as stock:
+    async with running_stock(f"sqlite+aiosqlite:///{tmp_path}/s.db", nats_server) as stock:
         reflect = stock.channel.stream_stream(
             "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
         )()
@@ -228,7 +228,7 @@ async def test_a_database_that_cannot_be_reached_is_unavailable_not_internal(
             await stack.enter_async_context(server)
         nowhere = f"postgresql+asyncpg://omni@127.0.0.1:{port}/stock"
         stock = await stack.enter_async_context(
-            running_stock(nowhere, nats_server.url, migrate_on_start=False)
+            running_stock(nowhere, nats_server, migrate_on_start=False)
         )
         line = pb.ReserveLine(sku="A", location_id="L1", quantity=1)
         calls = [

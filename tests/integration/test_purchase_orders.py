@@ -59,8 +59,7 @@ async def test_units_are_incoming_until_received_in_parts_once_per_key(
 ) -> None:
     a, b = replicas
     sku = unique("A")
-    assert a.app.nats.js is not None
-    events = await a.app.nats.js.subscribe(
+    events = await a.bus.jetstream().subscribe(
         "stock.events.purchase_order.*", deliver_policy=DeliverPolicy.NEW
     )
     request = new_order(**{sku: 10})

@@ -304,10 +304,10 @@ async def test_consumers_wait_for_the_schema_instead_of_setting_events_aside(
     settings = ConsoleSettings(
         database_url=url,
         migrate_on_start=False,
-        nats_url=nats_server.url,
+        **nats_server.settings("console"),
         session_key="q8lO3Sx2F3rYbJr7aTQK0mJ6bqNSlWcDPk3rdD0n1Mc=",
     )
-    nc = await nats.connect(nats_server.url)
+    nc = await nats.connect(nats_server.operator_url)
     await ensure_streams(nc.jetstream(), [streams.ORDERS_EVENTS], replicas=1)
     placed = _order_event("placed", _order("O-early", cpb.CHANNEL_WEB, {"MUG": (1, 100)}, NOW), NOW)
     await nc.jetstream().publish(placed.subject, placed.data)

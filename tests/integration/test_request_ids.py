@@ -37,12 +37,12 @@ async def test_each_order_carries_its_own_request_id_through_stock_and_back(
         event = orders_msg.OrderChanged.FromString(msg.data)
         seen["confirmed"][event.order.id] = (msg.headers or {}).get(logs.NATS_HEADER)
 
-    nc = await nats.connect(nats_server.url)
+    nc = await nats.connect(nats_server.operator_url)
     await nc.subscribe("stock.events.reserved", cb=on_reserved)
     await nc.subscribe("orders.events.confirmed", cb=on_confirmed)
     async with (
-        running_stock(database_url, nats_server.url) as stock,
-        running_orders(await new_database("orders"), nats_server.url) as orders,
+        running_stock(database_url, nats_server) as stock,
+        running_orders(await new_database("orders"), nats_server) as orders,
     ):
         await add_location(stock.stub, "WH-N", region="north", latitude=59.3, longitude=18.1)
         await receive(stock.stub, sku, "WH-N", 100)

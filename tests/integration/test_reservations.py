@@ -17,7 +17,7 @@ from tests.helpers.stock import add_location, as_domain, ledger_fold, level_of, 
 
 @pytest.fixture
 async def stock(database_url: str, nats_server: EmbeddedNats) -> AsyncIterator[Stock]:
-    async with running_stock(database_url, nats_server.url) as running:
+    async with running_stock(database_url, nats_server) as running:
         await add_location(running.stub, "L1")
         await add_location(running.stub, "L2")
         yield running
@@ -94,8 +94,8 @@ async def test_an_expired_reservation_frees_its_stock_and_emits_its_event(
     sku = unique("SKU")
     await receive(stock.stub, sku, "L1", 3)
     await stock.app.nats.ready.wait()
-    assert stock.app.nats.nc is not None
-    expired_events = await stock.app.nats.nc.subscribe("stock.events.expired")
+    expired_events = await stock.bus.subscribe("stock.events.expired")
+    await stock.bus.flush()  # the server has the subscription before the event
 
     reply = await stock.stub.Reserve(reserve_request("k1", (sku, "L1", 3), ttl=1))
     assert (await level_of(stock.stub, sku, "L1")).available == 0

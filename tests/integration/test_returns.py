@@ -58,11 +58,13 @@ async def urls(database_url: str, new_database: NewDatabase) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def shop_running(urls: dict[str, str], nats_url: str, **returns: Any) -> AsyncIterator[Shop]:
+async def shop_running(
+    urls: dict[str, str], nats: EmbeddedNats, **returns: Any
+) -> AsyncIterator[Shop]:
     async with (
-        running_stock(urls["stock"], nats_url) as stock,
-        running_orders(urls["orders"], nats_url) as orders,
-        running_returns(urls["returns"], nats_url, **returns) as returns_service,
+        running_stock(urls["stock"], nats) as stock,
+        running_orders(urls["orders"], nats) as orders,
+        running_returns(urls["returns"], nats, **returns) as returns_service,
     ):
         for service in (stock.app, orders.app, returns_service.app):
             await service.nats.ready.wait()
@@ -75,7 +77,7 @@ async def shop_running(urls: dict[str, str], nats_url: str, **returns: Any) -> A
 
 @pytest.fixture
 async def shop(urls: dict[str, str], nats_server: EmbeddedNats) -> AsyncIterator[Shop]:
-    async with shop_running(urls, nats_server.url) as running:
+    async with shop_running(urls, nats_server) as running:
         yield running
 
 
@@ -151,7 +153,7 @@ async def test_a_web_order_returned_at_a_store_is_restocked_there_and_refunded(
 ) -> None:
     a = unique("A")
     order = await shipped_order(shop, a, 2)
-    refunds = await shop.returns.app.nats.js.subscribe(
+    refunds = await shop.returns.bus.jetstream().subscribe(
         "returns.events.refund_issued", deliver_policy=DeliverPolicy.NEW
     )
     rma = await create(shop, return_request(order.id, {a: 2}, "STORE-1"))
@@ -219,7 +221,7 @@ async def test_each_check_has_its_own_refusal(shop: Shop) -> None:
 async def test_outside_the_window_only_a_manager_override_opens_a_return(
     urls: dict[str, str], nats_server: EmbeddedNats
 ) -> None:
-    async with shop_running(urls, nats_server.url, window_seconds=0.3) as shop:
+    async with shop_running(urls, nats_server, window_seconds=0.3) as shop:
         a = unique("A")
         order = await shipped_order(shop, a, 1)
         await asyncio.sleep(0.5)
@@ -236,7 +238,7 @@ async def test_outside_the_window_only_a_manager_override_opens_a_return(
 async def test_a_receipt_sent_twice_restocks_once_and_refunds_once(shop: Shop) -> None:
     a = unique("A")
     order = await shipped_order(shop, a, 2)
-    refunds = await shop.returns.app.nats.js.subscribe(
+    refunds = await shop.returns.bus.jetstream().subscribe(
         "returns.events.refund_issued", deliver_policy=DeliverPolicy.NEW
     )
     rma = await create(shop, return_request(order.id, {a: 2}, "STORE-1"))
@@ -283,17 +285,17 @@ async def test_a_return_counter_opens_and_receives_in_one_call(shop: Shop) -> No
 async def test_a_return_for_an_order_returns_has_not_heard_of_is_only_ever_retryable(
     urls: dict[str, str], nats_server: EmbeddedNats
 ) -> None:
-    async with shop_running(urls, nats_server.url) as shop:
+    async with shop_running(urls, nats_server) as shop:
         await shop.returns.app.stop()  # returns is down while the order is sold and shipped
         a = unique("A")
         order = await shipped_order(shop, a, 1)
         # Plenty of other order events for it to read first when it is back.
-        js = shop.orders.app.nats.js
+        js = shop.orders.bus.jetstream()
         for n in range(300):
             other = opb.Order(id=f"ord_other_{n}", customer_id="c", currency="EUR", version=1)
             payload = orders_msg.OrderChanged(event_id=f"evt_other_{n}", order=other)
             await js.publish("orders.events.placed", payload.SerializeToString())
-        async with running_returns(urls["returns"], nats_server.url) as returns:
+        async with running_returns(urls["returns"], nats_server) as returns:
             request = return_request(order.id, {a: 1}, "STORE-1")
             answers = []
             while True:

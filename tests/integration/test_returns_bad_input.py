@@ -171,7 +171,7 @@ CONTROL_IN_TEXT: list[tuple[str, Any, str]] = [
 
 @pytest.fixture
 async def returns(new_database: NewDatabase, nats_server: EmbeddedNats) -> AsyncIterator[Returns]:
-    async with running_returns(await new_database("returns"), nats_server.url) as running:
+    async with running_returns(await new_database("returns"), nats_server) as running:
         await running.app.nats.ready.wait()
         yield running
 
@@ -187,7 +187,7 @@ async def fingerprint(returns: Returns) -> dict[str, int]:
         return await returns.app.relay.pending() == 0
 
     await eventually(relayed)
-    counts["events"] = (await returns.app.nats.js.stream_info("RETURNS_EVENTS")).state.messages
+    counts["events"] = (await returns.bus.jetstream().stream_info("RETURNS_EVENTS")).state.messages
     return counts
 
 

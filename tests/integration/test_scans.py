@@ -106,8 +106,8 @@ async def test_a_count_below_reserved_leaves_nothing_available_and_flags_the_sho
 ) -> None:
     a, _ = replicas
     sku = unique("SKU")
-    assert a.app.nats.nc is not None
-    shortages = await a.app.nats.nc.subscribe("stock.events.count_shortage")
+    shortages = await a.bus.subscribe("stock.events.count_shortage")
+    await a.bus.flush()  # the server has the subscription before the event
     await send(a.stub, scan("s-1", K.SCAN_KIND_RECEIVE, sku, 10))
     await a.stub.Reserve(
         pb.ReserveRequest(

@@ -34,7 +34,7 @@ FAILED = grpc.StatusCode.FAILED_PRECONDITION
 @pytest.fixture
 async def shop(urls: dict[str, str], nats_server: EmbeddedNats) -> AsyncIterator[Bopis]:
     """Two stores in the north that ship: SHIP-A is preferred, then SHIP-B."""
-    async with bopis(urls, nats_server.url) as running:
+    async with bopis(urls, nats_server) as running:
         store = spb.LOCATION_KIND_STORE
         for store_id, priority in ((STORE_A, 1), (STORE_B, 2)):
             await add_location(
@@ -140,7 +140,7 @@ async def test_rejected_units_are_rerouted_never_back_and_cancelled_when_none_is
     sku = unique("REJ")
     await receive(shop.stock.stub, sku, STORE_A, 5)
     await receive(shop.stock.stub, sku, STORE_B, 4)
-    events = await shop.orders.app.nats.js.subscribe(
+    events = await shop.orders.bus.jetstream().subscribe(
         "orders.events.line_rejected", deliver_policy=DeliverPolicy.NEW
     )
     order = await ship_order(shop, sku, 2)
@@ -345,7 +345,7 @@ async def test_units_sent_or_rejected_after_the_order_was_cancelled_are_taken_of
         return (await level_of(shop.stock.stub, sku, STORE_A)).reserved == 0
 
     await eventually(released)
-    js = shop.orders.app.nats.js
+    js = shop.orders.bus.jetstream()
     late = await js.subscribe(
         "orders.events.shipped_after_cancel", deliver_policy=DeliverPolicy.NEW
     )

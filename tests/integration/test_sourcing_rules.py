@@ -23,7 +23,7 @@ STORE = pb.LOCATION_KIND_STORE
 @pytest.fixture
 async def stock(database_url: str, nats_server: EmbeddedNats) -> AsyncIterator[Stock]:
     """A store that ships and a warehouse in the north, a warehouse in the south."""
-    async with running_stock(database_url, nats_server.url) as running:
+    async with running_stock(database_url, nats_server) as running:
         await add_location(running.stub, "STORE-N", kind=STORE, region="north", priority=0)
         await add_location(running.stub, "WH-N", region="north", priority=1)
         await add_location(running.stub, "WH-S", region="south")

@@ -25,7 +25,7 @@ AT_OWN = ["A-03", "B-01", "A-01", "A_01", "a-01", "A-02", "C-01"]
 
 @pytest.fixture
 async def stock(database_url: str, nats_server: EmbeddedNats) -> AsyncIterator[Stock]:
-    async with running_stock(database_url, nats_server.url) as running:
+    async with running_stock(database_url, nats_server) as running:
         for store in (OWN, OTHER):
             await add_location(running.stub, store, kind=pb.LOCATION_KIND_STORE)
         for sku in AT_OWN:

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import datetime
-import ipaddress
 import subprocess
 import sys
 from pathlib import Path
 
 import grpc
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from omni.platform import client
@@ -23,55 +17,14 @@ from omni.stock.app import StockApp
 from omni.stock.settings import StockSettings
 from omni.stock.v1 import stock_pb2, stock_pb2_grpc
 from tests.helpers.checks import eventually
+from tests.helpers.pki import write_pki
 from tests.helpers.running import TEST_SETTINGS, TOKENS
-
-
-def _name(common: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-
-def _certificate(
-    subject: str, key: ec.EllipticCurvePrivateKey, issuer: tuple[str, ec.EllipticCurvePrivateKey]
-) -> x509.Certificate:
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(_name(issuer[0]))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-    )
-    if subject == issuer[0]:
-        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=0), True)
-    else:
-        names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-        builder = builder.add_extension(x509.SubjectAlternativeName(names), False)
-    return builder.sign(issuer[1], hashes.SHA256())
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A CA, and a server certificate for localhost signed by it (PEM files)."""
-    folder = tmp_path_factory.mktemp("pki")
-    ca_key, server_key = (
-        ec.generate_private_key(ec.SECP256R1()),
-        ec.generate_private_key(ec.SECP256R1()),
-    )
-    ca = _certificate("omni test CA", ca_key, ("omni test CA", ca_key))
-    server = _certificate("localhost", server_key, ("omni test CA", ca_key))
-    files = {"ca": folder / "ca.pem", "cert": folder / "tls.crt", "key": folder / "tls.key"}
-    files["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    files["cert"].write_bytes(server.public_bytes(serialization.Encoding.PEM))
-    files["key"].write_bytes(
-        server_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return files
+    return write_pki(tmp_path_factory.mktemp("pki"))
 
 
 async def test_a_service_with_a_certificate_speaks_only_tls_to_clients_and_to_nats(
@@ -81,7 +34,7 @@ async def test_a_service_with_a_certificate_speaks_only_tls_to_clients_and_to_na
     with EmbeddedNats(tmp_path / "nats", extra_args=tls_args) as nats_server:
         settings = StockSettings(
             database_url=database_url,
-            nats_url=f"tls://localhost:{nats_server.port}",
+            **{**nats_server.settings("stock"), "nats_url": f"tls://localhost:{nats_server.port}"},
             tls_cert_file=str(pki["cert"]),
             tls_key_file=str(pki["key"]),
             nats_ca_file=str(pki["ca"]),
@@ -139,3 +92,47 @@ async def _run(*command: str) -> subprocess.CompletedProcess[str]:
 def test_a_certificate_without_its_key_is_refused() -> None:
     with pytest.raises(ValueError, match="go together"):
         StockSettings(tls_cert_file="tls.crt")
+
+
+async def test_a_renewed_certificate_is_served_to_new_connections_without_a_restart(
+    database_url: str, tmp_path: Path
+) -> None:
+    """cert-manager renews the certificate in the mounted Secret: new connections get the new
+    one; a half-written pair (a key that is not the certificate's) is not taken."""
+    first = write_pki(tmp_path / "first", ca_name="first CA")
+    second = write_pki(tmp_path / "second", ca_name="second CA")
+    served = {"cert": tmp_path / "tls.crt", "key": tmp_path / "tls.key"}
+    for name, path in served.items():
+        path.write_bytes(first[name].read_bytes())
+    settings = StockSettings(
+        database_url=database_url,
+        nats_url="nats://127.0.0.1:1",  # never reached: only the gRPC certificate is at stake
+        tls_cert_file=str(served["cert"]),
+        tls_key_file=str(served["key"]),
+        **TEST_SETTINGS,
+    )
+    app = StockApp(settings)
+    await app.start()
+    try:
+
+        async def answers(pki: dict[str, Path]) -> bool:
+            channel = client.channel(
+                f"localhost:{app.port}", TOKENS["service"], root_certificates=pki["ca"].read_bytes()
+            )
+            try:
+                stub = stock_pb2_grpc.StockServiceStub(channel)
+                await stub.ListLocations(stock_pb2.ListLocationsRequest(), timeout=3)
+                return True
+            except grpc.aio.AioRpcError as exc:
+                assert exc.code() == grpc.StatusCode.UNAVAILABLE, exc
+                return False
+            finally:
+                await channel.close()
+
+        assert await answers(first) and not await answers(second)
+        served["cert"].write_bytes(second["cert"].read_bytes())  # the key is still the old one
+        assert await answers(first) and not await answers(second)
+        served["key"].write_bytes(second["key"].read_bytes())
+        assert await answers(second) and not await answers(first)
+    finally:
+        await app.stop()

@@ -72,7 +72,7 @@ async def test_a_call_is_traced_with_its_request_id_when_tracing_is_on(
     received, port = collector
     database = f"sqlite+aiosqlite:///{tmp_path}/s.db"
     async with running_stock(
-        database, nats_server.url, otlp_endpoint=f"http://127.0.0.1:{port}"
+        database, nats_server, otlp_endpoint=f"http://127.0.0.1:{port}"
     ) as stock:
         await stock.stub.ListLocations(
             pb.ListLocationsRequest(), metadata=((logs.METADATA_KEY, "trace-me-1"),)
@@ -93,10 +93,8 @@ async def test_an_order_is_one_trace_from_place_order_through_stock_and_back(
     endpoint = f"http://127.0.0.1:{port}"
     sku = unique("SKU")
     async with (
-        running_stock(database_url, nats_server.url, otlp_endpoint=endpoint) as stock,
-        running_orders(
-            await new_database("orders"), nats_server.url, otlp_endpoint=endpoint
-        ) as orders,
+        running_stock(database_url, nats_server, otlp_endpoint=endpoint) as stock,
+        running_orders(await new_database("orders"), nats_server, otlp_endpoint=endpoint) as orders,
     ):
         await add_location(stock.stub, "WH-N", region="north", latitude=59.3, longitude=18.1)
         await receive(stock.stub, sku, "WH-N", 10)
@@ -132,6 +130,6 @@ async def test_an_order_is_one_trace_from_place_order_through_stock_and_back(
 
 async def test_no_endpoint_means_no_tracer(tmp_path: Path, nats_server: EmbeddedNats) -> None:
     database = f"sqlite+aiosqlite:///{tmp_path}/s.db"
-    async with running_stock(database, nats_server.url) as stock:
+    async with running_stock(database, nats_server) as stock:
         await stock.stub.ListLocations(pb.ListLocationsRequest())
         assert stock.app.tracer is None

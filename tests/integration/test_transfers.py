@@ -62,8 +62,7 @@ async def test_a_transfer_is_held_shipped_and_received_once_per_step(replicas: l
     a, b = replicas
     sku = unique("A")
     await receive(a.stub, sku, "WH-1", 10)
-    assert a.app.nats.js is not None
-    events = await a.app.nats.js.subscribe(
+    events = await a.bus.jetstream().subscribe(
         "stock.events.transfer.*", deliver_policy=DeliverPolicy.NEW
     )
     made = (await a.stub.CreateTransfer(new_transfer("t1", **{sku: 6}))).transfer

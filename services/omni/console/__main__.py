@@ -9,10 +9,9 @@ import argparse
 import uvloop
 
 from omni.console.app import ConsoleServer
-from omni.console.figures.model import migrate, nats_tls
+from omni.console.figures.model import console_link, migrate
 from omni.console.settings import ConsoleSettings
 from omni.platform import deadletters, logs
-from omni.platform.messaging import NatsLink
 from omni.platform.settings import read_database_url, read_settings
 
 
@@ -33,7 +32,7 @@ def main() -> None:
     logs.configure("console", settings.log_level, settings.log_format)
     if args.command == "dead-letters":
         # Declares no stream: the services own DEAD_LETTERS (and its replicas).
-        link = NatsLink(settings.nats_url, "console", [], 1, tls=nats_tls(settings))
+        link = console_link(settings)
         raise SystemExit(uvloop.run(deadletters.command(link, args)))
     ConsoleServer(settings).run()
 

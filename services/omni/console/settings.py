@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from omni.platform.settings import FernetKey, TokenList
+from omni.platform.settings import FernetKey, NatsSettings, TokenList
 
 
-class ConsoleSettings(BaseSettings):
+class ConsoleSettings(NatsSettings):
     model_config = SettingsConfigDict(
         env_prefix="OMNI_CONSOLE_", extra="ignore", frozen=True, populate_by_name=True
     )
@@ -46,10 +46,6 @@ class ConsoleSettings(BaseSettings):
     # The currency an endless-aisle sale is priced in.
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
     auth_tokens: TokenList = Field("", validation_alias=AliasChoices("OMNI_AUTH_TOKENS"))
-    nats_url: str = Field(
-        "nats://127.0.0.1:4222", validation_alias=AliasChoices("NATS_URL", "OMNI_NATS_URL")
-    )
-    nats_ca_file: str = Field("", validation_alias=AliasChoices("OMNI_NATS_CA_FILE"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("OMNI_LOG_LEVEL"))
     log_format: Literal["json", "text"] = Field(
         "json", validation_alias=AliasChoices("OMNI_LOG_FORMAT")

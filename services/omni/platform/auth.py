@@ -16,10 +16,11 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from omni.platform.errors import PermissionDenied, Unauthenticated
 
@@ -141,6 +142,14 @@ def current_caller() -> Caller:
     return CALLER.get(Caller(Role.SERVICE, "internal"))
 
 
+def bound_store(role: Role, store: object) -> str:
+    """The store a caller of `role` is bound to ("" for none), if it may name one."""
+    if not isinstance(store, str) or (store and role not in BINDABLE):
+        names = ", ".join(sorted(r.value for r in BINDABLE))
+        raise ValueError(f"only {names} tokens name a store (a string)")
+    return store
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -159,10 +168,10 @@ class Tokens:
             except ValueError:
                 names = ", ".join(r.value for r in Role)
                 raise ValueError(f"token {i}: role must be one of {names}") from None
-            store = entry.get("store", "")
-            if not isinstance(store, str) or (store and role not in BINDABLE):
-                names = ", ".join(sorted(r.value for r in BINDABLE))
-                raise ValueError(f"token {i}: only {names} tokens name a store (a string)")
+            try:
+                store = bound_store(role, entry.get("store", ""))
+            except ValueError as exc:
+                raise ValueError(f"token {i}: {exc}") from None
             subject = entry.get("subject", role.value)
             self._by_digest[digest] = Caller(role, subject, store)
 
@@ -171,25 +180,38 @@ class Tokens:
         """From OMNI_AUTH_TOKENS (a JSON list); empty means no tokens at all."""
         return cls(json.loads(text) if text.strip() else [])
 
-    def caller(self, metadata: Sequence[tuple[str, str | bytes]] | None) -> Caller:
+    def find(self, token: str) -> Caller | None:
+        return self._by_digest.get(_digest(token))
+
+    def caller(self, metadata: Metadata) -> Caller:
         """The caller an `authorization: Bearer <token>` header names."""
-        header = next((v for k, v in metadata or () if k == "authorization"), None)
-        if header is None:
-            raise Unauthenticated("no credentials: send `authorization: Bearer <token>`")
-        value = header.decode() if isinstance(header, bytes) else header
-        scheme, _, token = value.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthenticated("the authorization header must be `Bearer <token>`")
-        caller = self._by_digest.get(_digest(token.strip()))
+        caller = self.find(bearer(metadata))
         if caller is None:
             raise Unauthenticated("unknown or revoked token")
         return caller
 
 
-def authorize(tokens: Tokens, access: Access, method: str, metadata: object) -> Caller:
+Metadata = Sequence[tuple[str, str | bytes]] | None
+
+
+def bearer(metadata: Metadata) -> str:
+    """The token of an `authorization: Bearer <token>` header."""
+    header = next((v for k, v in metadata or () if k == "authorization"), None)
+    if header is None:
+        raise Unauthenticated("no credentials: send `authorization: Bearer <token>`")
+    value = header.decode() if isinstance(header, bytes) else header
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("the authorization header must be `Bearer <token>`")
+    return token.strip()
+
+
+def authorize(
+    identify: Callable[[Metadata], Caller], access: Access, method: str, metadata: object
+) -> Caller:
     """The caller of `method`, if its token is valid and its rule lets it call here; a
     STORE-scoped call by a bound caller is then due a store check (confirm_store_checked)."""
-    caller = tokens.caller(metadata)  # type: ignore[arg-type]
+    caller = identify(metadata)  # type: ignore[arg-type]
     name = method.rsplit("/", 1)[-1]
     rule = access.get(name)
     if rule is None or caller.role not in rule.roles:
@@ -203,25 +225,29 @@ def authorize(tokens: Tokens, access: Access, method: str, metadata: object) -> 
     return caller
 
 
-class TokenFile:
-    """OMNI_AUTH_TOKENS_FILE: the token list in a file (a mounted Secret), read again when its
-    content changes."""
+T = TypeVar("T")
 
-    def __init__(self, path: str) -> None:
+
+class WatchedFile(Generic[T]):
+    """A file (a mounted Secret: OMNI_AUTH_TOKENS_FILE, OMNI_AUTH_JWKS_FILE) read again when
+    its content changes, and what `parse` makes of it."""
+
+    def __init__(self, path: str, parse: Callable[[str], T]) -> None:
         self.path = path
+        self._parse = parse
         self._seen = b""
 
-    def read(self) -> Tokens:
+    def read(self) -> T:
         content = Path(self.path).read_bytes()
-        tokens = Tokens.parse(content.decode())
+        parsed = self._parse(content.decode())
         self._seen = content
-        return tokens
+        return parsed
 
-    def changed(self) -> Tokens | None:
-        """The tokens if the content changed since last read (and parses), else None."""
+    def changed(self) -> T | None:
+        """What the file holds if its content changed since last read (and parses), else None."""
         content = Path(self.path).read_bytes()
         if content == self._seen:
             return None
-        tokens = Tokens.parse(content.decode())
+        parsed = self._parse(content.decode())
         self._seen = content
-        return tokens
+        return parsed

@@ -30,6 +30,19 @@ DUPLICATE_WINDOW_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
+class NatsLogin:
+    """A NATS user and its password (from a Secret in production)."""
+
+    user: str
+    password: str = field(repr=False)
+
+    def options(self) -> dict[str, str]:
+        """nats.connect's arguments: the user, and replies under its own inbox prefix (the
+        only inbox its permissions let it read)."""
+        return {"user": self.user, "password": self.password, "inbox_prefix": f"_INBOX.{self.user}"}
+
+
+@dataclass(frozen=True)
 class StreamSpec:
     """A JetStream stream a service owns and declares at start."""
 
@@ -47,9 +60,11 @@ async def connect(
     name: str,
     on_reconnect: Callable[[], None] = lambda: None,
     tls: ssl.SSLContext | None = None,
+    login: NatsLogin | None = None,
 ) -> NatsClient:
     """Connects, and keeps reconnecting for ever after a loss (the outbox holds events).
-    `tls` (a context trusting NATS's CA) makes the connection TLS."""
+    `tls` (a context trusting NATS's CA) makes the connection TLS; `login` names the user
+    (omni.platform.nats_access) and its replies come back under that user's own inbox."""
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats: %s", exc)
@@ -75,6 +90,7 @@ async def connect(
         disconnected_cb=on_disconnect,
         reconnected_cb=reconnected,
         tls=tls,
+        **(login.options() if login else {}),
     )
     return client
 
@@ -191,9 +207,11 @@ class NatsLink:
         on_reconnect: Callable[[], None] = lambda: None,
         tls: ssl.SSLContext | None = None,
         dead_letter_after: int = 10,
+        login: NatsLogin | None = None,
     ) -> None:
         self.url = url
         self._tls = tls
+        self._login = login
         self._on_reconnect = on_reconnect
         self.service = service
         self._name = f"omni-{service}"
@@ -220,7 +238,7 @@ class NatsLink:
         delay = 0.2
         while self.nc is None:
             try:
-                nc = await connect(self.url, self._name, self._on_reconnect, self._tls)
+                nc = await connect(self.url, self._name, self._on_reconnect, self._tls, self._login)
                 await ensure_streams(nc.jetstream(), self._streams, self._replicas)
                 self.nc = nc
                 self._publisher = JetStreamPublisher(nc)

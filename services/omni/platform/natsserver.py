@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from omni.platform import nats_access
+from omni.platform.messaging import NatsLogin
 
 
 def nats_server_binary() -> str:
@@ -23,10 +27,12 @@ def nats_server_binary() -> str:
 
 
 class EmbeddedNats:
-    """A local JetStream server on a free loopback port, stored under `store_dir`.
+    """A local JetStream server on a free loopback port, stored under `store_dir`, with the
+    users and permissions production runs with (omni.platform.nats_access), each user's
+    password made up here: connect as `login(user)`, or `env(user)` for a process.
 
-    `restart()` keeps the port and the store, so clients reconnect to the same URL and find
-    their streams, as after a real NATS restart.
+    `restart()` keeps the port, the store and the passwords, so clients reconnect to the
+    same URL and find their streams, as after a real NATS restart.
     """
 
     def __init__(
@@ -36,6 +42,30 @@ class EmbeddedNats:
         self.port = port
         self.extra_args = tuple(extra_args)  # e.g. --tls --tlscert ... --tlskey ...
         self._proc: subprocess.Popen[bytes] | None = None
+        self._passwords = {user: secrets.token_urlsafe(18) for user in nats_access.USERS}
+
+    def login(self, user: str) -> NatsLogin:
+        """`user`'s name and password (a service's, the console's, or "operator")."""
+        return NatsLogin(user, self._passwords[user])
+
+    def env(self, user: str) -> dict[str, str]:
+        """The environment a process connects with, as `user`."""
+        given = self.settings(user)
+        return {
+            "NATS_URL": given["nats_url"],
+            "OMNI_NATS_USER": given["nats_user"],
+            "OMNI_NATS_PASSWORD": given["nats_password"],
+        }
+
+    def settings(self, user: str) -> dict[str, str]:
+        """A process's NATS settings (omni.platform.settings.NatsSettings), as `user`."""
+        login = self.login(user)
+        return {"nats_url": self.url, "nats_user": login.user, "nats_password": login.password}
+
+    @property
+    def operator_url(self) -> str:
+        """The URL with the operator's login in it, for a harness that may do anything."""
+        return f"nats://{nats_access.OPERATOR}:{self._passwords[nats_access.OPERATOR]}@127.0.0.1:{self.port}"
 
     @property
     def url(self) -> str:
@@ -46,8 +76,12 @@ class EmbeddedNats:
         ports_dir = self.store_dir / "ports"
         shutil.rmtree(ports_dir, ignore_errors=True)  # an earlier run's file names its old port
         ports_dir.mkdir(parents=True)
+        config = self.store_dir / "nats.conf"
+        config.touch(mode=0o600)  # it holds the passwords
+        config.write_text(nats_access.server_config(self._passwords))
         args = [
-            *(nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js"),
+            *(nats_server_binary(), "-c", str(config)),
+            *("-a", "127.0.0.1", "-p", str(self.port), "-js"),
             *("-sd", str(self.store_dir / "jetstream"), "-ports_file_dir", str(ports_dir)),
             *self.extra_args,
         ]
@@ -79,6 +113,15 @@ class EmbeddedNats:
                 self._proc.kill()
                 self._proc.wait()
         self._proc = None
+
+    def violations(self) -> list[str]:
+        """What the server refused so far: logins, and publishes and subscriptions outside a
+        user's permissions (its log's lines saying so)."""
+        log = self.store_dir / "nats-server.log"
+        if not log.exists():
+            return []
+        lines = log.read_text(errors="replace").splitlines()
+        return [line for line in lines if "Violation" in line or "authentication error" in line]
 
     def restart(self) -> None:
         """Stops and starts again on the same port with the same store."""

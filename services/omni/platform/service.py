@@ -27,8 +27,17 @@ from omni.platform import (
     replicas,
     tracing,
 )
-from omni.platform.auth import Access, TokenFile, Tokens, authorize
+from omni.platform.auth import (
+    Access,
+    Caller,
+    Metadata,
+    Tokens,
+    WatchedFile,
+    authorize,
+    bearer,
+)
 from omni.platform.db import create_engine
+from omni.platform.errors import Unauthenticated
 from omni.platform.grpc_server import (
     DetailFor,
     HealthReporter,
@@ -40,12 +49,14 @@ from omni.platform.messaging import NatsLink, StreamSpec
 from omni.platform.outbox import OutboxRelay
 from omni.platform.retention import prune
 from omni.platform.settings import ServiceSettings, read_database_url, read_settings
+from omni.platform.signed import KeySet, SignedTokens, follow_jwks, looks_signed
 from omni.platform.streams import CONSUMER_FAILURES, DEAD_LETTERS
 from omni.platform.tasks import TaskGroup, repeat, reraise_if_cancelled
 
 log = logging.getLogger(__name__)
 S = TypeVar("S", bound=ServiceSettings)
 S_contra = TypeVar("S_contra", bound=ServiceSettings, contravariant=True)
+T = TypeVar("T")
 
 
 class Service:
@@ -68,6 +79,7 @@ class Service:
             on_reconnect=self._nats_back,
             tls=settings.nats_tls(),
             dead_letter_after=settings.dead_letter_after,
+            login=settings.nats_login(),
         )
         self.relay = OutboxRelay(
             self.engine, outbox, self.nats.publish, poll_interval=settings.outbox_poll_seconds
@@ -77,28 +89,48 @@ class Service:
         )
         self.tasks = TaskGroup()
         self.tokens = Tokens.parse(settings.auth_tokens)
+        # At start, a token or key file that does not parse stops the service.
         self._tokens_file = (
-            TokenFile(settings.auth_tokens_file) if settings.auth_tokens_file else None
+            WatchedFile(settings.auth_tokens_file, Tokens.parse)
+            if settings.auth_tokens_file
+            else None
         )
         if self._tokens_file is not None:
-            self.tokens = self._tokens_file.read()  # at start, a file that does not parse stops it
+            self.tokens = self._tokens_file.read()
+        self.signed: SignedTokens | None = None
+        if settings.auth_jwks_file or settings.auth_jwks_url:
+            self.signed = SignedTokens(settings.auth_jwt_issuer, settings.auth_jwt_audience)
+        self._keys_file = (
+            WatchedFile(settings.auth_jwks_file, KeySet.parse) if settings.auth_jwks_file else None
+        )
+        if self.signed is not None and self._keys_file is not None:
+            self.signed.use(self._keys_file.read())
         self.port = 0
         self.metrics_port = -1
         self.tracer: TracerProvider | None = None
         self._bookkeeping = bookkeeping
 
+    def caller(self, metadata: Metadata) -> Caller:
+        """Who calls: a token of the list, else a signed token (if keys are configured)."""
+        token = bearer(metadata)
+        found = self.tokens.find(token)
+        if found is not None:
+            return found
+        if self.signed is not None and looks_signed(token):
+            return self.signed.caller(token)
+        raise Unauthenticated("unknown or revoked token")
+
     async def _reread_tokens(self) -> None:
-        """Takes the token file's new content, once it has changed and parses; a file that
-        does not parse keeps the tokens in use (logged), so a bad edit locks nobody out."""
         assert self._tokens_file is not None
-        try:
-            changed = await asyncio.to_thread(self._tokens_file.changed)
-        except (OSError, ValueError, TypeError, AttributeError) as exc:
-            log.error("the token file %s is not used: %s", self._tokens_file.path, exc)
-            return
+        changed = await _reread(self._tokens_file)
         if changed is not None:
             self.tokens = changed
-            log.info("tokens read again from %s", self._tokens_file.path)
+
+    async def _reread_keys(self) -> None:
+        assert self._keys_file is not None and self.signed is not None
+        changed = await _reread(self._keys_file)
+        if changed is not None:
+            self.signed.use(changed)
 
     # Hooks
     def register(self, server: grpc.aio.Server) -> None:
@@ -140,9 +172,17 @@ class Service:
         self.tasks.spawn("nats", self._connect_nats())
         self.tasks.spawn("outbox relay", self.relay.run())
         self.tasks.spawn("pruning", repeat("pruning bookkeeping", self._prune, 60.0))
+        every = self.settings.auth_tokens_check_seconds
         if self._tokens_file is not None:
-            every = self.settings.auth_tokens_check_seconds
             self.tasks.spawn("tokens", repeat("reading the token file", self._reread_tokens, every))
+        if self._keys_file is not None:
+            self.tasks.spawn("keys", repeat("reading the signing keys", self._reread_keys, every))
+        if self.signed is not None and self.settings.auth_jwks_url:
+            refresh = self.settings.auth_jwks_refresh_seconds
+            self.tasks.spawn(
+                "keys",
+                follow_jwks(self.settings.auth_jwks_url, self.signed, refresh, min(10.0, refresh)),
+            )
         if self.settings.metrics_port >= 0:
             self.metrics_port = metrics.serve(self.settings.metrics_port)
             self.tasks.spawn("metrics", repeat("sampling metrics", self._sample, 5.0))
@@ -155,7 +195,7 @@ class Service:
             register=self.register,
             service_names=self.service_names,
             health=self.health,
-            guard=lambda method, metadata: authorize(self.tokens, self.access, method, metadata),
+            guard=lambda method, metadata: authorize(self.caller, self.access, method, metadata),
             detail_for=self.detail_for(),
             observe=metrics.observer(self.name),
             limits=Limits(
@@ -271,7 +311,25 @@ def main(prog: str, settings_type: type[S], build: ServiceType[S]) -> None:
         # Declared as the services declare it (replicas too), so the command changes nothing.
         replicas = settings.stream_replicas
         link = NatsLink(
-            settings.nats_url, service.name, [DEAD_LETTERS], replicas, tls=settings.nats_tls()
+            settings.nats_url,
+            service.name,
+            [DEAD_LETTERS],
+            replicas,
+            tls=settings.nats_tls(),
+            login=settings.nats_login(),
         )
         raise SystemExit(uvloop.run(deadletters.command(link, args)))
     uvloop.run(serve(service))
+
+
+async def _reread(watched: WatchedFile[T]) -> T | None:
+    """A watched file's new content, once it has changed and parses; a file that does not
+    parse keeps what is in use (logged), so a bad edit locks nobody out."""
+    try:
+        changed = await asyncio.to_thread(watched.changed)
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        log.error("%s is not used: %s", watched.path, exc)
+        return None
+    if changed is not None:
+        log.info("read again: %s", watched.path)
+    return changed

@@ -6,14 +6,22 @@ import base64
 import binascii
 import os
 import ssl
-from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal, Self, TypeVar
 
 import grpc
-from pydantic import AfterValidator, AliasChoices, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from omni.platform.auth import Tokens
+from omni.platform.messaging import NatsLogin
+from omni.platform.tls import CertificateFiles
 
 AnySettings = TypeVar("AnySettings", bound=BaseSettings)
 
@@ -65,7 +73,38 @@ FernetKey = Annotated[str, AfterValidator(fernet_key)]
 TokenList = Annotated[str, AfterValidator(token_list)]
 
 
-class ServiceSettings(BaseSettings):
+class NatsSettings(BaseSettings):
+    """How a process reaches NATS: shared by every service and the console, so no prefix.
+    NATS is reached over TLS when NATS_URL is tls://...; OMNI_NATS_CA_FILE names the CA to
+    trust (else the system's). OMNI_NATS_USER and OMNI_NATS_PASSWORD (from a Secret) name the
+    process's own NATS user (omni.platform.nats_access); none for a NATS without users."""
+
+    nats_url: str = Field(
+        "nats://127.0.0.1:4222", validation_alias=AliasChoices("NATS_URL", "OMNI_NATS_URL")
+    )
+    nats_ca_file: str = Field("", validation_alias=AliasChoices("OMNI_NATS_CA_FILE"))
+    nats_user: str = Field("", validation_alias=AliasChoices("OMNI_NATS_USER"))
+    nats_password: SecretStr = Field(
+        SecretStr(""), validation_alias=AliasChoices("OMNI_NATS_PASSWORD")
+    )
+
+    @model_validator(mode="after")
+    def _whole_login(self) -> Self:
+        if bool(self.nats_user) != bool(self.nats_password.get_secret_value()):
+            raise ValueError("OMNI_NATS_USER and OMNI_NATS_PASSWORD go together")
+        return self
+
+    def nats_tls(self) -> ssl.SSLContext | None:
+        """The TLS context for NATS, when it trusts a CA of its own."""
+        return ssl.create_default_context(cafile=self.nats_ca_file) if self.nats_ca_file else None
+
+    def nats_login(self) -> NatsLogin | None:
+        if not self.nats_user:
+            return None
+        return NatsLogin(self.nats_user, self.nats_password.get_secret_value())
+
+
+class ServiceSettings(NatsSettings):
     """What every service needs. Subclasses set env_prefix (OMNI_STOCK_, OMNI_ORDERS_, ...)."""
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
@@ -80,9 +119,6 @@ class ServiceSettings(BaseSettings):
     batch_linger_seconds: float = Field(0.005, ge=0, le=0.1)
     migrate_on_start: bool = True
     # Shared by every service, so it carries no service prefix.
-    nats_url: str = Field(
-        "nats://127.0.0.1:4222", validation_alias=AliasChoices("NATS_URL", "OMNI_NATS_URL")
-    )
     stream_replicas: int = Field(
         1, validation_alias=AliasChoices("OMNI_STREAM_REPLICAS"), ge=1, le=5
     )
@@ -92,11 +128,9 @@ class ServiceSettings(BaseSettings):
         "json", validation_alias=AliasChoices("OMNI_LOG_FORMAT")
     )
     # TLS. The gRPC server serves TLS only (no plaintext) when given a certificate and its key
-    # (PEM files, e.g. mounted from a cert-manager Secret). NATS is reached over TLS when
-    # NATS_URL is tls://...; OMNI_NATS_CA_FILE names the CA to trust (else the system's).
+    # (PEM files, e.g. mounted from a cert-manager Secret).
     tls_cert_file: str = Field("", validation_alias=AliasChoices("OMNI_TLS_CERT_FILE"))
     tls_key_file: str = Field("", validation_alias=AliasChoices("OMNI_TLS_KEY_FILE"))
-    nats_ca_file: str = Field("", validation_alias=AliasChoices("OMNI_NATS_CA_FILE"))
     # Bearer tokens and their roles (JSON; see omni.platform.auth). Empty: every call refused.
     auth_tokens: TokenList = Field("", validation_alias=AliasChoices("OMNI_AUTH_TOKENS"))
     # Or the same list in a file (a mounted Secret), read again whenever it changes, so tokens
@@ -106,22 +140,42 @@ class ServiceSettings(BaseSettings):
         5.0, gt=0, validation_alias=AliasChoices("OMNI_AUTH_TOKENS_CHECK_SECONDS")
     )
 
+    # Signed tokens (JWT) beside the token list (omni.platform.signed): the identity
+    # provider's public keys (a JWKS) in a file, read again when it changes, or at a URL,
+    # fetched again every OMNI_AUTH_JWKS_REFRESH_SECONDS; and the issuer and audience a token
+    # must name. Its role is the claim omni_role; a store-bound caller's store, omni_store.
+    auth_jwks_file: str = Field("", validation_alias=AliasChoices("OMNI_AUTH_JWKS_FILE"))
+    auth_jwks_url: str = Field("", validation_alias=AliasChoices("OMNI_AUTH_JWKS_URL"))
+    auth_jwks_refresh_seconds: float = Field(
+        300.0, gt=0, validation_alias=AliasChoices("OMNI_AUTH_JWKS_REFRESH_SECONDS")
+    )
+    auth_jwt_issuer: str = Field("", validation_alias=AliasChoices("OMNI_AUTH_JWT_ISSUER"))
+    auth_jwt_audience: str = Field(
+        "omni", min_length=1, validation_alias=AliasChoices("OMNI_AUTH_JWT_AUDIENCE")
+    )
+
     @model_validator(mode="after")
     def _whole_key_pair(self) -> ServiceSettings:
         if bool(self.tls_cert_file) != bool(self.tls_key_file):
             raise ValueError("OMNI_TLS_CERT_FILE and OMNI_TLS_KEY_FILE go together")
         return self
 
+    @model_validator(mode="after")
+    def _one_key_source_and_an_issuer(self) -> ServiceSettings:
+        if self.auth_jwks_file and self.auth_jwks_url:
+            raise ValueError("give OMNI_AUTH_JWKS_FILE or OMNI_AUTH_JWKS_URL, not both")
+        if (self.auth_jwks_file or self.auth_jwks_url) and not self.auth_jwt_issuer:
+            raise ValueError("signed tokens need OMNI_AUTH_JWT_ISSUER (the issuer they name)")
+        if self.auth_jwks_url and not self.auth_jwks_url.startswith(("https://", "http://")):
+            raise ValueError("OMNI_AUTH_JWKS_URL must be an http(s) URL")
+        return self
+
     def server_credentials(self) -> grpc.ServerCredentials | None:
-        """The gRPC server's TLS credentials, or None for plaintext (the embedded run)."""
+        """The gRPC server's TLS credentials, or None for plaintext (the embedded run); a
+        renewed certificate in the same files is taken up by new connections."""
         if not self.tls_cert_file:
             return None
-        key = Path(self.tls_key_file).read_bytes()
-        return grpc.ssl_server_credentials([(key, Path(self.tls_cert_file).read_bytes())])
-
-    def nats_tls(self) -> ssl.SSLContext | None:
-        """The TLS context for NATS, when it trusts a CA of its own."""
-        return ssl.create_default_context(cafile=self.nats_ca_file) if self.nats_ca_file else None
+        return CertificateFiles(self.tls_cert_file, self.tls_key_file).credentials()
 
     # OpenTelemetry: the collector's OTLP/gRPC endpoint (http://otel-collector:4317); empty: off.
     otlp_endpoint: str = Field(

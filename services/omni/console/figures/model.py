@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -79,7 +78,7 @@ class ReadModel:
         self.writer: AsyncEngine = create_engine(settings.database_url, pool_size=WRITERS)
         self.engine: AsyncEngine = create_engine(settings.database_url, pool_size=3)
         # The console declares no stream (the services own them): its consumers wait for them.
-        self.link = NatsLink(settings.nats_url, "console", [], 1, tls=nats_tls(settings))
+        self.link = console_link(settings)
         self.replicas = Replicas()
         self.dashboard: Recent[dict[str, Any]] = Recent(fresh=1.5)
         self._subscriptions = [*subscriptions, (self.replicas.subject, self.replicas.on_heartbeat)]
@@ -131,15 +130,21 @@ class ReadModel:
             await prune(self.writer, table, stamp, TIMELINES_KEPT)
 
 
+def console_link(settings: ConsoleSettings) -> NatsLink:
+    """The console's NATS connection, as its own user. It declares no stream (the services
+    own them): its consumers wait for them."""
+    return NatsLink(
+        settings.nats_url,
+        "console",
+        [],
+        1,
+        tls=settings.nats_tls(),
+        login=settings.nats_login(),
+    )
+
+
 async def migrate(url: str) -> None:
     await migrations.upgrade(url, MIGRATIONS)
-
-
-def nats_tls(settings: ConsoleSettings) -> ssl.SSLContext | None:
-    """A context trusting NATS's CA, if one is configured."""
-    if not settings.nats_ca_file:
-        return None
-    return ssl.create_default_context(cafile=settings.nats_ca_file)
 
 
 async def _schema_ready(engine: AsyncEngine) -> None:
