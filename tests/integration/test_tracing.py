@@ -81,6 +81,11 @@ async def test_a_call_is_traced_with_its_request_id_when_tracing_is_on(
     [span] = received.spans["/omni.stock.v1.StockService/ListLocations"]
     assert span.attributes["omni.request_id"] == "trace-me-1"
     assert span.service == "omni-stock"
+    # Its database statements are spans inside the call's.
+    reads = [s for s in received.spans["SELECT sqlite"] if s.parent_span_id == span.span_id]
+    assert reads and all(read.trace_id == span.trace_id for read in reads)
+    assert all(read.attributes["db.system"] == "sqlite" for read in reads)
+    assert all(read.attributes["db.query.text"].startswith("SELECT") for read in reads)
 
 
 async def test_an_order_is_one_trace_from_place_order_through_stock_and_back(
@@ -126,6 +131,20 @@ async def test_an_order_is_one_trace_from_place_order_through_stock_and_back(
     assert allocated.trace_id == answered.trace_id == placed.trace_id
     assert allocated.parent_span_id == placed.span_id
     assert answered.parent_span_id == allocated.span_id
+    # Stock's statements for the command are spans in the same trace (inside the batch the
+    # command joined), on either database and whichever way they reach it (SQLAlchemy, or
+    # asyncpg directly on PostgreSQL's fast paths).
+    inside = {allocated.span_id} | {
+        s.span_id for s in received.spans["batch"] if s.parent_span_id == allocated.span_id
+    }
+    statements = [
+        s
+        for spans in received.spans.values()
+        for s in spans
+        if "db.system" in s.attributes and s.parent_span_id in inside
+    ]
+    assert statements and {s.service for s in statements} == {"omni-stock"}
+    assert all(s.trace_id == placed.trace_id for s in statements)
 
 
 async def test_no_endpoint_means_no_tracer(tmp_path: Path, nats_server: EmbeddedNats) -> None:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
-from omni.platform import origin
+from omni.platform import origin, tracing
 from omni.platform.db import is_connection_error
 from omni.platform.errors import OmniError
 
@@ -93,7 +93,8 @@ class Batcher(Generic[C, R]):
             # The batch knows where each item came from (omni.platform.origin.of_batch_item).
             origin.BATCH.set([source for _, _, source in batch])
             try:
-                results = await self._run([item for item, _, _ in batch])
+                with tracing.batch([source.traceparent for _, _, source in batch]):
+                    results = await self._run([item for item, _, _ in batch])
             except Exception as exc:
                 results = await self._each_alone(batch, exc)
             for (_, future, _), result in zip(batch, results, strict=True):

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import ReturningInsert
 
+from omni.platform import tracing
 from omni.platform.db import Params, is_connection_error
 
 # What the adapter must have (attributes, or slots set in its __init__), and the compiler.
@@ -160,7 +161,8 @@ async def _on_driver(conn: AsyncConnection, sql: str, call: Callable[[Any], Awai
         # back. The adapter begins lazily, at its first statement: begin it here.
         if adapted._transaction is None:
             await adapted._start_transaction()
-        return await call(raw.driver_connection)
+        with tracing.statement("postgresql", sql):
+            return await call(raw.driver_connection)
     except Exception as exc:
         raise await _as_sqlalchemy_error(conn, adapted, sql, exc) from exc
 

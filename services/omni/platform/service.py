@@ -166,6 +166,7 @@ class Service:
             driver.self_check()
         if self.settings.otlp_endpoint:  # first: the tasks spawned below trace with it
             self.tracer = tracing.start(self.name, self.settings.otlp_endpoint)
+            tracing.trace_database(self.engine)
         if self.settings.migrate_on_start:
             await self.migrate()
         await self.on_start()

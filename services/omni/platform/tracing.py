@@ -1,12 +1,13 @@
 """OpenTelemetry tracing, off unless OMNI_OTLP_ENDPOINT names a collector (OTLP over gRPC):
-a span for every gRPC call and every handled NATS message, each tagged with its request id
+a span for every gRPC call, every handled NATS message and every database statement (a child of
+the call or message it serves), each call and message tagged with its request id
 (omni.platform.logs), so a trace and the log lines of one request find each other. The trace
 crosses NATS: the `traceparent` of the work that caused an event or command is kept with its
 outbox row and sent as a header (omni.platform.origin), and its handling continues that trace."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -18,6 +19,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, ExceptionContext
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 REQUEST_ID_ATTRIBUTE = "omni.request_id"
 TRACEPARENT_HEADER = "traceparent"  # W3C Trace Context, as a NATS header
@@ -47,6 +51,84 @@ def use(provider: TracerProvider) -> None:
 def server_interceptor(provider: TracerProvider) -> Any:
     """Opens a span for each gRPC call the server takes."""
     return aio_server_interceptor(tracer_provider=provider)
+
+
+@contextmanager
+def batch(traceparents: Sequence[str]) -> Iterator[None]:
+    """A span for a batch of work done for several callers at once (omni.platform.batcher): a
+    child of the first one's span, linked to the others' (a span has one parent); so the
+    batch's statements show inside the trace of the work that opened it."""
+    tracer = _TRACER.get()
+    given = [parent for parent in traceparents if parent]
+    if tracer is None or not given:
+        yield
+        return
+    contexts = [_propagator.extract({TRACEPARENT_HEADER: parent}) for parent in given]
+    others = [trace.get_current_span(context).get_span_context() for context in contexts[1:]]
+    with tracer.start_as_current_span(
+        "batch",
+        context=contexts[0],
+        links=[trace.Link(other) for other in others if other.is_valid],
+        attributes={"omni.batch.size": len(traceparents)},
+    ):
+        yield
+
+
+def trace_database(engine: AsyncEngine) -> None:
+    """A span for each statement `engine` runs, in the context of the work it serves (the
+    engine's listeners are added only when tracing is on: they cost nothing otherwise)."""
+    sync: Engine = engine.sync_engine
+    system = sync.dialect.name
+
+    @event.listens_for(sync, "before_cursor_execute")
+    def _before(_conn: Any, _cursor: Any, sql: str, _params: Any, context: Any, _many: Any) -> None:
+        span = _statement_span(system, sql)
+        if span is not None and context is not None:
+            context._omni_span = span
+
+    @event.listens_for(sync, "after_cursor_execute")
+    def _after(_conn: Any, _cursor: Any, _sql: str, _params: Any, context: Any, _many: Any) -> None:
+        span = getattr(context, "_omni_span", None)
+        if span is not None:
+            span.end()
+
+    @event.listens_for(sync, "handle_error")
+    def _failed(failure: ExceptionContext) -> None:
+        span = getattr(failure.execution_context, "_omni_span", None)
+        if span is not None:
+            span.record_exception(failure.original_exception)
+            span.set_status(trace.StatusCode.ERROR)
+            span.end()
+
+
+@contextmanager
+def statement(system: str, sql: str) -> Iterator[None]:
+    """A span for a statement sent to the driver directly (the fast paths of
+    omni.platform.driver); nothing while tracing is off."""
+    span = _statement_span(system, sql)
+    if span is None:
+        yield
+        return
+    with trace.use_span(
+        span, end_on_exit=True, record_exception=True, set_status_on_exception=True
+    ):
+        yield
+
+
+def _statement_span(system: str, sql: str) -> trace.Span | None:
+    tracer = _TRACER.get()
+    if tracer is None:
+        return None
+    operation = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else "SQL"
+    return tracer.start_span(
+        f"{operation} {system}",
+        kind=trace.SpanKind.CLIENT,
+        attributes={
+            "db.system": system,
+            "db.operation.name": operation,
+            "db.query.text": sql[:2000],  # the statement, never its parameters
+        },
+    )
 
 
 def tag_request(request_id: str) -> None:
