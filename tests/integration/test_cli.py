@@ -13,6 +13,7 @@ import grpc
 import pytest
 
 from omni.cli import scan
+from omni.orders.v1 import orders_pb2 as opb
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
@@ -20,9 +21,11 @@ from tests.helpers.checks import unique
 from tests.helpers.processes import free_port
 from tests.helpers.running import TOKENS, Stock, running_stock
 from tests.helpers.stock import add_location, level_of, receive
+from tests.integration.test_pickup import STORE, Bopis, bopis, order_for_pickup, task_of
 from tests.integration.test_purchase_orders import new_order
 
 OMNI = [sys.executable, "-c", "from omni.cli import main; main()"]
+SERVICES = ("stock", "orders", "pickup")
 
 
 @pytest.fixture
@@ -295,3 +298,80 @@ async def test_a_locations_capacity_and_pause_from_the_command_line(stock: Stock
     assert code == 0 and "TAKEN TODAY" in out and "L1" in out
     code, _, err = await omni(env, "location", "capacity", "L1", "lots")
     assert code == 1 and "orders: units must be a whole number from 0" in err
+
+
+@pytest.fixture
+async def shop(tmp_path: Path, nats_server: EmbeddedNats) -> AsyncIterator[Bopis]:
+    urls = {name: f"sqlite+aiosqlite:///{tmp_path}/{name}.db" for name in SERVICES}
+    async with bopis(urls, nats_server) as running:
+        yield running
+
+
+def shop_env(shop: Bopis) -> dict[str, str]:
+    return {
+        **target(shop.stock),
+        "OMNI_ORDERS_TARGET": f"127.0.0.1:{shop.orders.app.port}",
+        "OMNI_PICKUP_TARGET": f"127.0.0.1:{shop.pickup.app.port}",
+    }
+
+
+async def test_an_operator_follows_and_cancels_an_order_and_its_pickup(shop: Bopis) -> None:
+    sku = unique("MUG")
+    order = await order_for_pickup(shop, {sku: 2})
+    task = await task_of(shop, order.id)
+    env = shop_env(shop)
+
+    code, out, err = await omni(env, "order", "list", "--status", "confirmed")
+    assert code == 0, err
+    [row] = [line for line in out.splitlines() if order.id in line]
+    assert "confirmed" in row.split() and "web" in row.split()
+    code, out, _ = await omni(env, "order", "show", order.id)
+    assert code == 0 and f"pickup at {STORE}" in out
+    assert any(line.split()[:2] == [sku, "2"] for line in out.splitlines())
+
+    code, out, _ = await omni(env, "pickup", "list", STORE, "--status", "placed")
+    assert code == 0 and any(
+        line.split()[:4] == [task.id, order.id, STORE, "placed"] for line in out.splitlines()
+    )
+    code, out, _ = await omni(env, "pickup", "show", task.id)
+    assert code == 0 and any(line.split() == [sku, "2", "0", "0", "0"] for line in out.splitlines())
+
+    code, out, _ = await omni(env, "order", "cancel", order.id, "--reason", "customer called")
+    assert code == 0 and "cancelled" in out and "customer called" in out
+    reply = await shop.orders.stub.GetOrder(opb.GetOrderRequest(id=order.id))
+    assert reply.order.status == opb.ORDER_STATUS_CANCELLED
+
+
+async def test_order_and_pickup_mistakes_are_one_line(shop: Bopis) -> None:
+    env = shop_env(shop)
+    for args, expected in [
+        (("order", "show", "ord_nope"), "omni: not found: "),
+        (("order", "list", "--limit", "0"), "omni: --limit: a whole number from 1 to 500"),
+        (("pickup", "unlock", "pk_nope", "--manager", "m1"), "omni: not found: "),
+    ]:
+        code, out, err = await omni(env, *args)
+        assert code == 1 and err.startswith(expected), (args, err)
+        assert "Traceback" not in out + err and len(err.strip().splitlines()) == 1
+
+
+async def test_the_shell_completes_commands_and_their_choices(tmp_path: Path) -> None:
+    code, script, _ = await omni(dict(os.environ), "completion", "bash")
+    assert code == 0 and "complete" in script and "omni" in script
+
+    async def completions(line: str) -> set[str]:
+        answer = tmp_path / "completions"
+        env = {
+            **os.environ,
+            "_ARGCOMPLETE": "1",
+            "_ARGCOMPLETE_IFS": "\n",
+            "COMP_LINE": line,
+            "COMP_POINT": str(len(line)),
+            "_ARGCOMPLETE_STDOUT_FILENAME": str(answer),
+        }
+        await omni(env)
+        return set(answer.read_text().split())
+
+    assert {"order", "pickup", "stock", "completion"} <= await completions("omni ")
+    words = await completions("omni order ")
+    assert {w for w in words if not w.startswith("-")} == {"list", "show", "cancel"}
+    assert await completions("omni order list --status pe") == {"pending"}

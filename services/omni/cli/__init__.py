@@ -8,12 +8,26 @@ import os
 import sys
 from collections.abc import Sequence
 
+import argcomplete
 import grpc
 
-from omni.cli import locations, presale, purchasing, scan, stock, transfers, watch
+from omni.cli import (
+    locations,
+    orders,
+    pickups,
+    presale,
+    purchasing,
+    scan,
+    stock,
+    transfers,
+    watch,
+)
 from omni.cli.sheets import CliError
 
 DEFAULT_STOCK = os.environ.get("OMNI_STOCK_TARGET", "127.0.0.1:50051")
+DEFAULT_ORDERS = os.environ.get("OMNI_ORDERS_TARGET", "127.0.0.1:50052")
+DEFAULT_PICKUP = os.environ.get("OMNI_PICKUP_TARGET", "127.0.0.1:50053")
+SHELLS = ("bash", "zsh", "fish")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -23,6 +37,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=DEFAULT_STOCK,
         metavar="HOST:PORT",
         help="the stock service (env OMNI_STOCK_TARGET; default %(default)s)",
+    )
+    parser.add_argument(
+        "--orders",
+        default=DEFAULT_ORDERS,
+        metavar="HOST:PORT",
+        help="the orders service (env OMNI_ORDERS_TARGET; default %(default)s)",
+    )
+    parser.add_argument(
+        "--pickup",
+        default=DEFAULT_PICKUP,
+        metavar="HOST:PORT",
+        help="the pickup service (env OMNI_PICKUP_TARGET; default %(default)s)",
     )
     parser.add_argument(
         "--token",
@@ -43,6 +69,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     presale.add_parser(commands)
     transfers.add_parser(commands)
     locations.add_parser(commands)
+    orders.add_parser(commands)
+    pickups.add_parser(commands)
+    completion = commands.add_parser(
+        "completion",
+        help='shell completion: eval "$(omni completion bash)" (in ~/.bashrc; zsh, fish)',
+    )
+    completion.add_argument("shell", choices=SHELLS)
+    completion.set_defaults(run=_completion)
+    argcomplete.autocomplete(parser)  # answers the shell's completion request, if this is one
     args = parser.parse_args(argv)
     try:
         asyncio.run(args.run(args))
@@ -52,3 +87,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(f"omni: {exc.code().name.lower().replace('_', ' ')}: {exc.details()}")
     except CliError as exc:
         sys.exit(f"omni: {exc}")
+
+
+async def _completion(args: argparse.Namespace) -> None:
+    """The script that makes `shell` complete omni's commands, options and choices."""
+    print(argcomplete.shellcode(["omni"], shell=args.shell), end="")

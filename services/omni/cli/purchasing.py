@@ -11,7 +11,6 @@ again on purpose."""
 from __future__ import annotations
 
 import argparse
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from omni.cli.connect import stock_channel
-from omni.cli.sheets import PART, CliError, key_for, moment, out, parts, quantity, rows
+from omni.cli.sheets import PART, CliError, key_for, moment, out, parts, quantity, rows, when
 from omni.platform.wire import timestamp
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
@@ -84,8 +83,7 @@ def _print(po: pb.PurchaseOrder, console: Console) -> None:
     )
     lines = Table("SKU", "ORDERED", "RECEIVED", "EXPECTED", box=None)
     for line in po.lines:
-        due = line.expected_at.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M")
-        lines.add_row(line.sku, str(line.quantity), str(line.received), due)
+        lines.add_row(line.sku, str(line.quantity), str(line.received), when(line.expected_at))
     console.print(lines)
 
 

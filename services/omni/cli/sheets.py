@@ -9,8 +9,9 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from rich.console import Console
 
 PART = 200  # lines per request (the API's limit)
@@ -73,3 +74,16 @@ def key_for(what: str, target: str, path: Path) -> str:
 def parts(lines: list[L]) -> list[list[L]]:
     """A large file's lines in parts the API takes in one request."""
     return [lines[i : i + PART] for i in range(0, len(lines), PART)]
+
+
+def when(stamp: Timestamp) -> str:
+    """A time as a person reads it (UTC, to the minute); "-" when not set."""
+    if not stamp.seconds and not stamp.nanos:
+        return "-"
+    return stamp.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def choices(enum: Any, prefix: str) -> list[str]:
+    """A proto enum's values as a flag takes them: lower case, without `prefix`, without the
+    first (UNSPECIFIED)."""
+    return [value.name.removeprefix(prefix).lower() for value in enum.DESCRIPTOR.values][1:]
