@@ -65,11 +65,11 @@ chromium:
 screenshots: protos chromium
 	OMNI_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser -q
 
-# Production NATS's users and permissions, from the table every test runs under
+# deploy/'s generated files (deploy/render.py): NATS from the official chart with our values,
+# and its users and permissions from the table every test runs under
 # (services/omni/platform/nats_access.py); a test fails until this is rerun after a change.
 deploy-config: protos
-	$(PY) -c 'from omni.platform.nats_access import server_config; print(server_config(), end="")' \
-		> deploy/kustomize/nats/accounts.conf
+	$(PY) deploy/render.py
 
 bench: protos
 	$(PY) -m tests.bench

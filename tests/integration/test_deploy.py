@@ -612,15 +612,27 @@ def test_each_overlays_nats_configuration_loads_in_the_nats_server_the_tests_run
     name, docs = overlay
     [config] = [d for d in _named(docs, "ConfigMap").values() if "nats.conf" in d["data"]]
     pki = write_pki(tmp_path / "pki")
+    files = {"tls.crt": pki["cert"], "tls.key": pki["key"], "ca.crt": pki["ca"]}
     for file, text in config["data"].items():
-        text = text.replace("/etc/nats-tls/tls.crt", str(pki["cert"]))
-        text = text.replace("/etc/nats-tls/tls.key", str(pki["key"]))
-        text = text.replace("/etc/nats-tls/ca.crt", str(pki["ca"]))
+        text = re.sub(
+            r'"/etc/[\w/.-]+/(tls\.crt|tls\.key|ca\.crt)"', lambda m: f'"{files[m[1]]}"', text
+        )
         (tmp_path / file).write_text(text)
     passwords = {nats_access.password_variable(u): "p" for u in nats_access.USERS}
     server = nats_server_binary()
-    env = {"PATH": os.environ["PATH"], "POD_NAME": "nats-0", **passwords}
+    env = {"PATH": os.environ["PATH"], "SERVER_NAME": "nats-0", **passwords}
     _run(server, "-c", str(tmp_path / "nats.conf"), "-t", env=env)
     version = _run(server, "--version").strip().removeprefix("nats-server: v")
-    [nats] = _named(docs, "StatefulSet")["nats"]["spec"]["template"]["spec"]["containers"]
+    pod = _named(docs, "StatefulSet")["nats"]["spec"]["template"]["spec"]
+    [nats] = [c for c in pod["containers"] if c["name"] == "nats"]
     assert nats["image"] == f"nats:{version}-alpine", f"{name}: tests run NATS {version}"
+    # Each certificate file the configuration names is mounted from cert-manager's nats-tls.
+    named = re.findall(
+        r'"(/etc/[\w/.-]+/(?:tls\.crt|tls\.key|ca\.crt))"', config["data"]["nats.conf"]
+    )
+    assert bool(named) == (name == "production")
+    for path in named:
+        assert _mounted_secret(pod, path)["secretName"] == "nats-tls", path
+    # As the maintainers ship it: lame-duck shutdown, and the config reloader beside it.
+    assert nats["lifecycle"]["preStop"]["exec"]["command"][1].startswith("-sl=ldm")
+    assert "reloader" in {c["name"] for c in pod["containers"]}
