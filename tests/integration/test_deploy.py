@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import importlib.util
 import json
 import os
 import re
@@ -34,6 +35,7 @@ OVERLAYS = ("dev", "production")
 CONSOLE = "omni-console"
 CONSOLE_MIGRATION = "omni-migrate-console"
 NATS_USERS = "omni-nats-users"  # the Secret of every NATS user's password
+OMNI_CHART = ROOT / "deploy" / "helm" / "omni"
 
 
 def _run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
@@ -636,3 +638,69 @@ def test_each_overlays_nats_configuration_loads_in_the_nats_server_the_tests_run
     # As the maintainers ship it: lame-duck shutdown, and the config reloader beside it.
     assert nats["lifecycle"]["preStop"]["exec"]["command"][1].startswith("-sl=ldm")
     assert "reloader" in {c["name"] for c in pod["containers"]}
+
+
+def _renderer() -> Any:
+    """deploy/render.py, what `make deploy-config` runs."""
+    spec = importlib.util.spec_from_file_location("deploy_render", ROOT / "deploy" / "render.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("values", ["values.yaml", "values-dev.yaml", "values-production.yaml"])
+def test_the_omni_chart_lints_and_renders_manifests_that_validate_strictly(values: str) -> None:
+    """The chart alone (its defaults: bring your own PostgreSQL and secrets), and with each
+    environment's values; the kustomize overlays are these renderings (the next test)."""
+    import helm_python as helm
+
+    given = yaml.safe_load((OMNI_CHART / values).read_text())
+    linted = helm.lint(str(OMNI_CHART), values=given, strict=True)
+    assert linted["errors"] == [], linted
+    rendered = _renderer().render(OMNI_CHART, "omni", "omni", OMNI_CHART / values)
+    _run(str(BIN / "kubernetes-validate"), "--strict", "--quiet", "-", stdin=rendered)
+
+
+def test_the_overlays_are_the_charts_rendered_by_make_deploy_config() -> None:
+    """One source of truth: the kustomize overlays' omni.yaml and nats.yaml are Omni's chart and
+    the official NATS chart rendered with the values beside them, never edited by hand."""
+    stale = {path for path, text in _renderer().generated().items() if path.read_text() != text}
+    assert not stale, f"run `make deploy-config`: {sorted(map(str, stale))}"
+
+
+def test_the_chart_values_set_images_replicas_resources_databases_and_credentials() -> None:
+    import helm_python as helm
+
+    chosen = {
+        "image": {"repository": "registry.example.com/omni", "tag": "1.2.3"},
+        "services": {
+            "orders": {
+                "replicas": 7,
+                "resources": {
+                    "requests": {"cpu": "2", "memory": "1Gi"},
+                    "limits": {"cpu": "4", "memory": "2Gi"},
+                },
+            }
+        },
+        "auth": {"tokensSecret": "our-tokens"},
+        "nats": {"usersSecret": "our-nats-users"},
+        "databases": {"cloudnativepg": {"enabled": True, "instances": 5, "storage": "1Ti"}},
+    }
+    with helm.Chart.load(str(OMNI_CHART)) as chart:
+        rendered = chart.render(chosen, name="omni", namespace="shop")
+    docs = [d for text in rendered.values() for d in yaml.safe_load_all(text) if d]
+    orders = _named(docs, "Deployment")["omni-orders"]
+    pod = orders["spec"]["template"]["spec"]
+    assert orders["spec"]["replicas"] == 7
+    assert pod["containers"][0]["image"] == "registry.example.com/omni:1.2.3"
+    assert pod["containers"][0]["resources"] == chosen["services"]["orders"]["resources"]
+    assert {v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v} == {"our-tokens"}
+    password = _env(pod["containers"][0])["OMNI_NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]
+    assert password == {"name": "our-nats-users", "key": "OMNI_NATS_ORDERS_PASSWORD"}
+    clusters = _named(docs, "Cluster")
+    assert {c["spec"]["instances"] for c in clusters.values()} == {5}
+    assert set(clusters) == {f"omni-{o}-db" for o in (*SERVICES, "console")}
+    # What the schema refuses, lint says, naming the value.
+    refused = helm.lint(str(OMNI_CHART), values={"services": {"stock": {"replicas": "two"}}})
+    assert any("/services/stock/replicas" in error for error in refused["errors"])
