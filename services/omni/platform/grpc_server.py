@@ -249,33 +249,47 @@ LIVENESS = "omni.liveness"
 
 
 class HealthReporter:
-    """Serves grpc.health.v1, SERVING only while every check (database, NATS) passes; and
-    LIVENESS, SERVING from the first check until graceful shutdown."""
+    """Serves grpc.health.v1, SERVING while every check (database, NATS) passes; and
+    LIVENESS, SERVING from the first check until graceful shutdown.
 
-    def __init__(self, service_names: Sequence[str], checks: dict[str, Check]) -> None:
+    A replica that has served leaves rotation only when a check failed `fail_after` times in
+    a row: one slow answer on a busy CPU is no outage, and taking replicas out for it moves
+    their load onto the others. It is back at the first check that passes again; and until
+    it first served, any failure keeps it out.
+    """
+
+    def __init__(
+        self, service_names: Sequence[str], checks: dict[str, Check], fail_after: int = 3
+    ) -> None:
         self.servicer = health_aio.HealthServicer()
         self._names = ["", *service_names]
         self._checks = checks
-        self.failing: list[str] = []
+        self._fail_after = fail_after
+        self._misses = dict.fromkeys(checks, 0)  # failures in a row, per check
+        self._served = False
+        self.failing: list[str] = []  # the checks that keep the replica out of rotation
 
     async def refresh(self) -> bool:
-        """Runs every check once and publishes the result; True when all pass."""
-        failing = []
+        """Runs every check once and publishes the result; True while SERVING."""
         for name, check in self._checks.items():
             try:
                 ok = await asyncio.wait_for(check(), 2.0)
             except Exception as exc:
                 reraise_if_cancelled(exc)
                 ok = False
-            if not ok:
-                failing.append(name)
+            self._misses[name] = 0 if ok else self._misses[name] + 1
+            if not ok and self._served and self._misses[name] < self._fail_after:
+                log.info("health: %s failed (%d in a row)", name, self._misses[name])
+        enough = self._fail_after if self._served else 1
+        failing = [name for name, misses in self._misses.items() if misses >= enough]
         if failing != self.failing:
             log.warning("health: %s", f"failing {failing}" if failing else "all checks pass")
         self.failing = failing
+        self._served = self._served or not failing
         status = (
             health_pb2.HealthCheckResponse.NOT_SERVING
             if failing
-            else (health_pb2.HealthCheckResponse.SERVING)
+            else health_pb2.HealthCheckResponse.SERVING
         )
         for name in self._names:
             await self.servicer.set(name, status)

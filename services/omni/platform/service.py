@@ -85,7 +85,9 @@ class Service:
             self.engine, outbox, self.nats.publish, poll_interval=settings.outbox_poll_seconds
         )
         self.health = HealthReporter(
-            self.service_names, {"database": self._database_ok, "nats": self._nats_ok}
+            self.service_names,
+            {"database": self._database_ok, "nats": self._nats_ok},
+            fail_after=settings.health_fail_after,
         )
         self.tasks = TaskGroup()
         self.tokens = Tokens.parse(settings.auth_tokens)

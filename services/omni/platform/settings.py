@@ -182,6 +182,10 @@ class ServiceSettings(NatsSettings):
         "", validation_alias=AliasChoices("OMNI_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
     )
     shutdown_grace_seconds: float = 5.0
+    # Health (grpc.health.v1, checked every 2 s): a replica that served is NOT_SERVING only
+    # once a check (database, NATS) failed this many times in a row; it serves again at the
+    # first check that passes.
+    health_fail_after: int = Field(3, ge=1)
     # So that one client cannot exhaust a replica: the largest request accepted, streams per
     # connection, and calls in flight in all (beyond: RESOURCE_EXHAUSTED; watchers count).
     grpc_max_message_bytes: int = Field(1024 * 1024, ge=1024)
