@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import grpc
 import pytest
+from sqlalchemy import select, update
 
+from omni.platform.clock import utcnow
+from omni.platform.db import write_transaction
 from omni.platform.natsserver import EmbeddedNats
+from omni.stock.adapters import tables
+from omni.stock.adapters.purging import purge_reservations
 from omni.stock.v1 import messaging_pb2 as msg_pb
 from omni.stock.v1 import stock_pb2 as pb
 from tests.helpers.checks import eventually, unique
@@ -210,3 +216,55 @@ async def test_a_partial_release_needs_a_key_and_gives_back_at_most_what_is_held
     assert released.reservation.lines[0].released == 2
     level = await level_of(stock.stub, sku, "L1")
     assert (level.reserved, level.available) == (0, 10)
+
+
+async def test_finished_reservations_are_purged_after_their_retention_and_nothing_else(
+    stock: Stock,
+) -> None:
+    """Released, committed and expired reservations go (lines too) once past retention; an
+    active one, a recent one, and one a transfer on its way still needs stay; levels and the
+    ledger are untouched."""
+    sku = unique("SKU")
+    await receive(stock.stub, sku, "L1", 20)
+    ids = {}
+    for name in ("released", "committed", "active", "recent"):
+        reply = await stock.stub.Reserve(reserve_request(unique(name), (sku, "L1", 1)))
+        ids[name] = reply.reservation.id
+    for name in ("released", "recent"):
+        await stock.stub.Release(pb.ReleaseRequest(reservation_id=ids[name]))
+    await stock.stub.Commit(pb.CommitRequest(reservation_id=ids["committed"]))
+    moving = await stock.stub.CreateTransfer(
+        pb.CreateTransferRequest(
+            idempotency_key=unique("t"),
+            origin_id="L1",
+            destination_id="L2",
+            lines=[pb.NewTransferLine(sku=sku, quantity=2)],
+            ready=True,
+        )
+    )
+    shipped = await stock.stub.ShipTransfer(pb.ShipTransferRequest(id=moving.transfer.id))
+    ids["hold of a transfer on its way"] = shipped.transfer.reservation_id
+    before = await level_of(stock.stub, sku, "L1")
+    ledger = await ledger_fold(stock.stub, sku, "L1")
+    long_ago = utcnow() - timedelta(days=40)
+    old = [ids[n] for n in ("released", "committed", "active", "hold of a transfer on its way")]
+    async with write_transaction(stock.app.engine) as conn:
+        await conn.execute(
+            update(tables.reservations)
+            .where(tables.reservations.c.id.in_(old))
+            .values(updated_at=long_ago)
+        )
+    assert await purge_reservations(stock.app.engine, utcnow() - timedelta(days=30)) == 2
+    async with stock.app.engine.connect() as conn:
+        left = set((await conn.execute(select(tables.reservations.c.id))).scalars())
+        lines = set(
+            (await conn.execute(select(tables.reservation_lines.c.reservation_id))).scalars()
+        )
+    gone = {ids["released"], ids["committed"]}
+    assert not gone & left and not gone & lines
+    assert {ids["active"], ids["recent"], ids["hold of a transfer on its way"]} <= left
+    assert await level_of(stock.stub, sku, "L1") == before
+    assert await ledger_fold(stock.stub, sku, "L1") == ledger
+    with pytest.raises(grpc.aio.AioRpcError) as purged:
+        await stock.stub.GetReservation(pb.GetReservationRequest(id=ids["released"]))
+    assert purged.value.code() == grpc.StatusCode.NOT_FOUND

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 import grpc
@@ -11,9 +12,11 @@ import grpc
 from omni.platform import metrics
 from omni.platform.clock import utcnow
 from omni.platform.grpc_server import DetailFor
+from omni.platform.retention import alone
 from omni.platform.service import Service
 from omni.platform.tasks import repeat, reraise_if_cancelled
 from omni.stock.adapters import tables
+from omni.stock.adapters.purging import purge_reservations
 from omni.stock.entrypoints.availability import AvailabilityHub
 from omni.stock.entrypoints.grpc_api import ACCESS, SERVICE_NAME, StockServicer, error_detail
 from omni.stock.entrypoints.nats_api import STREAMS, StockNatsApi
@@ -64,6 +67,7 @@ class StockApp(Service):
         self.tasks.spawn("expiry", repeat("expiring reservations", self._expire_due, interval))
         every = self.settings.backorder_interval_seconds
         self.tasks.spawn("backorders", repeat("settling backorders", self._settle, every))
+        self.tasks.spawn("purging", repeat("purging reservations", self._purge, 600.0))
 
     async def on_nats(self) -> None:
         api = StockNatsApi(self.services, self.nats)
@@ -90,6 +94,13 @@ class StockApp(Service):
             except Exception as exc:
                 reraise_if_cancelled(exc)
                 log.warning("settling backorders of %s at %s failed (will retry): %s", *key, exc)
+
+    async def _purge(self) -> None:
+        """Finished reservations past their retention, by one replica at a time."""
+        before = utcnow() - timedelta(hours=self.settings.reservation_retention_hours)
+        async with alone(self.engine, "omni purge reservations") as mine:
+            if mine and (count := await purge_reservations(self.engine, before)):
+                log.info("purged %d finished reservations", count)
 
     async def _expire_due(self) -> None:
         while await handlers.expire_due(self.uow, utcnow()) > 0:

@@ -18,6 +18,10 @@ class StockSettings(ServiceSettings):
     metrics_port: int = 9091
     # How often due reservations are expired (promised "within about a second").
     expiry_interval_seconds: float = 0.5
+    # Expired, released and committed reservations are purged this long after their last
+    # change (the ledger keeps what they did); far beyond the streams' 7 days, so no event or
+    # command still in flight names one that is gone.
+    reservation_retention_hours: float = Field(30 * 24, ge=24 * 8)
     # How often levels with backorders are settled: units that reached the shelf given to the
     # orders waiting for them, promises the supply no longer covers cut, due dates moved.
     backorder_interval_seconds: float = 1.0

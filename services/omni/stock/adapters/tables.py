@@ -146,6 +146,7 @@ reservations = Table(
     Column("channel", String(16), nullable=False, server_default=""),
     Index("ix_reservations_status_expires_at", "status", "expires_at"),
     Index("ix_reservations_reference", "reference"),
+    Index("ix_reservations_status_updated_at", "status", "updated_at"),  # purging the finished
 )
 
 reservation_lines = Table(
