@@ -307,3 +307,48 @@ async def test_pruning_removes_only_bookkeeping_older_than_its_retention(
     async with platform_engine.connect() as conn:
         kept = set((await conn.execute(select(PROCESSED.c.event_id))).scalars())
     assert (removed, kept) == (2, {"e2", "e3"})
+
+
+async def test_streams_are_bounded_in_bytes_dropping_old_events_never_commands(
+    nats_server: EmbeddedNats,
+) -> None:
+    """Past its size an event stream drops its oldest events (as past its age); the command
+    queue refuses new commands instead, which then wait in their senders' outboxes; a stream
+    of latest values is never cut by size."""
+    nc = await nats.connect(nats_server.operator_url)
+    js = nc.jetstream()
+    events = StreamSpec("SIZED_EVENTS", ["sized.events.>"])
+    commands = StreamSpec("SIZED_COMMANDS", ["sized.commands.>"], work_queue=True)
+    latest = StreamSpec("SIZED_LATEST", ["sized.latest.>"], max_msgs_per_subject=1)
+    try:
+        await ensure_streams(js, [events, commands, latest], replicas=1, max_bytes=16 * 1024)
+        body = b"x" * 1024
+        for n in range(40):
+            await js.publish(f"sized.events.e{n}", body)
+            await js.publish(f"sized.latest.k{n}", body)
+        kept = await js.stream_info("SIZED_EVENTS")
+        assert kept.state.bytes <= 16 * 1024 and kept.state.last_seq == 40
+        assert kept.state.first_seq > 1  # the oldest went
+        assert (await js.stream_info("SIZED_LATEST")).state.messages == 40
+        refused = 0
+        for n in range(40):
+            try:
+                await js.publish(f"sized.commands.c{n}", body)
+            except nats.js.errors.APIError:
+                refused += 1
+        queue = await js.stream_info("SIZED_COMMANDS")
+        assert refused and queue.state.first_seq == 1  # nothing taken back: the new refused
+        assert queue.state.messages + refused == 40
+    finally:
+        await nc.close()
+
+
+async def test_a_service_declares_its_streams_with_the_configured_size(
+    database_url: str, nats_server: EmbeddedNats
+) -> None:
+    async with running_stock(database_url, nats_server, stream_max_gib=0.5) as stock:
+        await stock.app.nats.ready.wait()
+        js = stock.bus.jetstream()
+        for name in ("STOCK_EVENTS", "STOCK_COMMANDS", "DEAD_LETTERS"):
+            assert (await js.stream_info(name)).config.max_bytes == 2**29, name
+        assert (await js.stream_info("STOCK_AVAILABILITY")).config.max_bytes == -1

@@ -14,7 +14,7 @@ import nats
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
 from omni.platform.logs import NATS_HEADER
@@ -95,9 +95,18 @@ async def connect(
     return client
 
 
-async def ensure_streams(js: JetStreamContext, specs: Sequence[StreamSpec], replicas: int) -> None:
-    """Creates or updates each stream; safe to run from every replica at every start."""
+async def ensure_streams(
+    js: JetStreamContext, specs: Sequence[StreamSpec], replicas: int, max_bytes: int = -1
+) -> None:
+    """Creates or updates each stream; safe to run from every replica at every start.
+
+    `max_bytes` bounds each stream besides its age (-1: age alone). An event stream past it
+    drops its oldest events, as past its age; a work queue refuses new commands instead (the
+    senders' outboxes keep them until there is room): a command is never dropped. A stream
+    of latest values (one message per subject) is bounded by what it describes, never by
+    bytes: dropping one would lose a current value."""
     for spec in specs:
+        last_values = spec.max_msgs_per_subject == 1
         config = StreamConfig(
             name=spec.name,
             subjects=spec.subjects,
@@ -107,6 +116,8 @@ async def ensure_streams(js: JetStreamContext, specs: Sequence[StreamSpec], repl
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
             max_age=spec.max_age_seconds,
             max_msgs_per_subject=spec.max_msgs_per_subject,
+            max_bytes=-1 if last_values else max_bytes,
+            discard=DiscardPolicy.NEW if spec.work_queue else DiscardPolicy.OLD,
         )
         try:
             await js.add_stream(config)
@@ -208,6 +219,7 @@ class NatsLink:
         tls: ssl.SSLContext | None = None,
         dead_letter_after: int = 10,
         login: NatsLogin | None = None,
+        max_bytes: int = -1,
     ) -> None:
         self.url = url
         self._tls = tls
@@ -219,6 +231,7 @@ class NatsLink:
         self.dead_letter_after = dead_letter_after
         self._streams = streams
         self._replicas = replicas
+        self._max_bytes = max_bytes
         self.nc: NatsClient | None = None
         # One for the connection's life: its reply inbox is subscribed once, on first use.
         self._publisher: JetStreamPublisher | None = None
@@ -239,7 +252,7 @@ class NatsLink:
         while self.nc is None:
             try:
                 nc = await connect(self.url, self._name, self._on_reconnect, self._tls, self._login)
-                await ensure_streams(nc.jetstream(), self._streams, self._replicas)
+                await ensure_streams(nc.jetstream(), self._streams, self._replicas, self._max_bytes)
                 self.nc = nc
                 self._publisher = JetStreamPublisher(nc)
             except Exception as exc:

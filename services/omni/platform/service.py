@@ -80,6 +80,7 @@ class Service:
             tls=settings.nats_tls(),
             dead_letter_after=settings.dead_letter_after,
             login=settings.nats_login(),
+            max_bytes=settings.stream_max_bytes(),
         )
         self.relay = OutboxRelay(
             self.engine, outbox, self.nats.publish, poll_interval=settings.outbox_poll_seconds
@@ -311,15 +312,15 @@ def main(prog: str, settings_type: type[S], build: ServiceType[S]) -> None:
     service = build(settings)
     logs.configure(service.name, settings.log_level, settings.log_format)
     if args.command == "dead-letters":
-        # Declared as the services declare it (replicas too), so the command changes nothing.
-        replicas = settings.stream_replicas
+        # Declared as the services declare it (replicas, size), so the command changes nothing.
         link = NatsLink(
             settings.nats_url,
             service.name,
             [DEAD_LETTERS],
-            replicas,
+            settings.stream_replicas,
             tls=settings.nats_tls(),
             login=settings.nats_login(),
+            max_bytes=settings.stream_max_bytes(),
         )
         raise SystemExit(uvloop.run(deadletters.command(link, args)))
     uvloop.run(serve(service))

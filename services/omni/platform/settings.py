@@ -119,6 +119,10 @@ class ServiceSettings(NatsSettings):
     batch_linger_seconds: float = Field(0.005, ge=0, le=0.1)
     migrate_on_start: bool = True
     # Shared by every service, so it carries no service prefix.
+    # Each stream's size at most, besides its age (7 days): the oldest events go first; the
+    # command queue refuses new commands instead (senders keep them in their outboxes). 0:
+    # age alone. Every service declares the streams, so set it alike for all (shared).
+    stream_max_gib: float = Field(1.0, ge=0, validation_alias=AliasChoices("OMNI_STREAM_MAX_GIB"))
     stream_replicas: int = Field(
         1, validation_alias=AliasChoices("OMNI_STREAM_REPLICAS"), ge=1, le=5
     )
@@ -169,6 +173,10 @@ class ServiceSettings(NatsSettings):
         if self.auth_jwks_url and not self.auth_jwks_url.startswith(("https://", "http://")):
             raise ValueError("OMNI_AUTH_JWKS_URL must be an http(s) URL")
         return self
+
+    def stream_max_bytes(self) -> int:
+        """Each stream's byte limit as JetStream takes it (-1: none)."""
+        return int(self.stream_max_gib * 2**30) if self.stream_max_gib else -1
 
     def server_credentials(self) -> grpc.ServerCredentials | None:
         """The gRPC server's TLS credentials, or None for plaintext (the embedded run); a
