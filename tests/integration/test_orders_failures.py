@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
+import grpc
 import pytest
+from google.rpc.error_details_pb2 import RetryInfo
+from grpc_status import rpc_status
 
 from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import orders_pb2 as opb
@@ -179,3 +184,55 @@ async def test_a_replica_that_lost_nats_still_shows_decisions_from_the_store(
             watching.cancel()
             reply = await cut.stub.PlaceOrder(order_request(unique("k"), {sku: 2}), timeout=15)
             assert reply.order.status == opb.ORDER_STATUS_CONFIRMED
+
+
+async def test_past_its_backlog_limit_an_order_is_refused_at_once_with_when_to_retry(
+    database_url: str, orders_url: str, nats_server: EmbeddedNats
+) -> None:
+    """Stock is away and orders pile up: past the limit a new order is UNAVAILABLE at once,
+    with a retry delay (google.rpc.RetryInfo), and is not stored; once stock decides the
+    waiting ones, orders are taken again."""
+    sku = unique("B")
+    await stocked(database_url, nats_server, sku, 10)
+    limits = {**QUICK, "max_pending_orders": 2}
+    async with running_orders(orders_url, nats_server, **limits) as orders:
+        waiting = [
+            (await orders.stub.PlaceOrder(order_request(unique("k"), {sku: 1}))).order
+            for _ in range(2)
+        ]
+        assert {o.status for o in waiting} == {opb.ORDER_STATUS_PENDING}
+
+        async def refused() -> grpc.aio.AioRpcError | None:
+            try:
+                await orders.stub.PlaceOrder(order_request(unique("k"), {sku: 1}))
+            except grpc.aio.AioRpcError as exc:
+                return exc
+            raise AssertionError("a third order was taken past the limit")
+
+        started = time.monotonic()
+        failure = await refused()
+        assert failure is not None and time.monotonic() - started < 1.0  # at once, no 5 s wait
+        assert failure.code() == grpc.StatusCode.UNAVAILABLE
+        assert "too many orders wait for stock" in (failure.details() or "")
+        [retry] = [
+            RetryInfo.FromString(d.value)
+            for d in rpc_status.from_call(failure).details
+            if d.Is(RetryInfo.DESCRIPTOR)
+        ]
+        assert 1.0 <= retry.retry_delay.ToTimedelta().total_seconds() <= 30.0
+        listed = await orders.stub.ListOrders(opb.ListOrdersRequest())
+        assert {o.id for o in listed.orders} == {o.id for o in waiting}  # the refused: not kept
+
+        async with running_stock(database_url, nats_server):
+            for order in waiting:
+                await confirmed(orders, order.id, within=15)
+
+            async def taken_again() -> bool:
+                try:
+                    await orders.stub.PlaceOrder(order_request(unique("k"), {sku: 1}))
+                except grpc.aio.AioRpcError as exc:
+                    assert exc.code() == grpc.StatusCode.UNAVAILABLE
+                    return False
+                return True
+
+            await eventually(taken_again, within=5)

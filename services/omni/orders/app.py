@@ -14,6 +14,7 @@ from omni.orders.entrypoints.grpc_api import ACCESS, SERVICE_NAME, OrdersService
 from omni.orders.entrypoints.nats_api import STREAMS, OrdersNatsApi
 from omni.orders.entrypoints.watch import OrderHub
 from omni.orders.service_layer import queries
+from omni.orders.service_layer.backlog import Backlog
 from omni.orders.service_layer.services import OrdersServices
 from omni.orders.service_layer.unit_of_work import UnitOfWork
 from omni.orders.settings import OrdersSettings
@@ -41,9 +42,12 @@ class OrdersApp(Service):
         self.uow = UnitOfWork(self.engine, on_commit=self._committed)
         self.hub = OrderHub(self.nats, self._stored_orders)
         self.services = OrdersServices(self.uow, linger=settings.batch_linger_seconds)
+        self.backlog = Backlog(self.uow, settings.max_pending_orders)
 
     def register(self, server: grpc.aio.Server) -> None:
-        servicer = OrdersServicer(self.services, self.hub, self.settings.decision_wait_seconds)
+        servicer = OrdersServicer(
+            self.services, self.hub, self.settings.decision_wait_seconds, self.backlog
+        )
         orders_pb2_grpc.add_OrdersServiceServicer_to_server(servicer, server)
 
     async def on_nats(self) -> None:
@@ -55,6 +59,7 @@ class OrdersApp(Service):
     async def on_start(self) -> None:
         self.services.start()
         self.tasks.spawn("watched orders", self.hub.run())
+        self.tasks.spawn("backlog", self.backlog.run())
 
     async def on_stop(self) -> None:
         await self.services.stop()

@@ -19,3 +19,7 @@ class OrdersSettings(ServiceSettings):
     # How long PlaceOrder waits for stock's decision when the call sets no deadline (with a
     # deadline it waits until just before it). Past it, the answer is PENDING.
     decision_wait_seconds: float = Field(5.0, ge=0, le=60)
+    # Orders waiting for stock's decision, at most (all replicas together): past it PlaceOrder
+    # refuses at once, UNAVAILABLE with a retry delay, instead of taking orders nobody can
+    # promise a time for. About what stock decides in a few seconds.
+    max_pending_orders: int = Field(1000, ge=1)

@@ -32,7 +32,12 @@ class Conflict(OmniError):
 
 
 class Unavailable(OmniError):
-    """A dependency (database, NATS) is down; retry later."""
+    """A dependency (database, NATS) is down, or the service is overloaded; retry later, after
+    `retry_after` seconds when it says (sent as google.rpc.RetryInfo)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PermissionDenied(OmniError):

@@ -8,12 +8,13 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.message import Message
-from google.rpc import status_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]  # public
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
@@ -61,11 +62,20 @@ def status_for(exc: BaseException, detail_for: DetailFor) -> grpc.Status:
         log.error("unexpected error", exc_info=exc)
         code, message, detail = grpc.StatusCode.INTERNAL, "internal error (logged)", None
     status = status_pb2.Status(code=code.value[0], message=_capped(message))
+    retry = getattr(exc, "retry_after", None)
+    if retry is not None:  # when to try again: clients and proxies that read it wait so long
+        delay = duration_pb2.Duration()
+        delay.FromTimedelta(timedelta(seconds=retry))
+        _pack(status, error_details_pb2.RetryInfo(retry_delay=delay))
     if detail is not None:
-        packed = any_pb2.Any()
-        packed.Pack(detail)
-        status.details.append(packed)
+        _pack(status, detail)
     return rpc_status.to_status(status)
+
+
+def _pack(status: status_pb2.Status, detail: Message) -> None:
+    packed = any_pb2.Any()
+    packed.Pack(detail)
+    status.details.append(packed)
 
 
 # The message travels in the grpc-message header and again in grpc-status-details-bin; a

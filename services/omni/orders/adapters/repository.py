@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -42,6 +42,11 @@ class OrderRepository:
         if changed:
             stmt = update(orders).where(orders.c.id == bindparam("order_id"))
             await self._conn.execute(stmt, [{"order_id": o.id, **_columns(o)} for o in changed])
+
+    async def pending(self) -> int:
+        """How many orders wait for stock's decision (through the status index)."""
+        query = select(func.count()).where(orders.c.status == OrderStatus.PENDING.value)
+        return int((await self._conn.execute(query)).scalar_one())
 
     async def get(self, order_id: str, *, lock: bool = False) -> Order | None:
         return (await self.get_many({order_id}, lock=lock)).get(order_id)

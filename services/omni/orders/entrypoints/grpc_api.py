@@ -11,6 +11,7 @@ from omni.orders import convert
 from omni.orders.entrypoints import requests
 from omni.orders.entrypoints.watch import OrderHub, OrderWatch
 from omni.orders.service_layer import handlers, queries
+from omni.orders.service_layer.backlog import Backlog
 from omni.orders.service_layer.services import OrdersServices
 from omni.orders.v1 import orders_pb2 as pb
 from omni.orders.v1 import orders_pb2_grpc
@@ -47,8 +48,11 @@ def _decided(order: pb.Order) -> bool:
 
 
 class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
-    def __init__(self, services: OrdersServices, hub: OrderHub, decision_wait: float) -> None:
+    def __init__(
+        self, services: OrdersServices, hub: OrderHub, decision_wait: float, backlog: Backlog
+    ) -> None:
         self._services = services
+        self._backlog = backlog
         self._uow = services.uow
         self._hub = hub
         self._decision_wait = decision_wait
@@ -57,6 +61,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         self, request: pb.PlaceOrderRequest, context: Ctx
     ) -> pb.PlaceOrderResponse:
         cmd = requests.place_order(request)
+        self._backlog.admit()  # past the limit: refused now, with when to try again
         budget = self._wait_budget(context)
         proposed = new_id("ord")
         # Watched before it exists: stock's decision cannot slip past unseen.
