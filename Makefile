@@ -71,8 +71,11 @@ screenshots: protos chromium
 deploy-config: protos
 	$(PY) deploy/render.py
 
+# Closed-loop throughput, then the open-loop latency curve (tests/bench/openloop.py);
+# BENCH_ARGS="--compare REF" measures commit REF's code the same way in the same run.
 bench: protos
 	$(PY) -m tests.bench
+	$(PY) -m tests.bench.openloop $(BENCH_ARGS)
 
 # The model-based test of the stock rules (its short form runs in `make test`) for at least
 # OMNI_SOAK_STEPS steps (100000); prints how many ran and how long they took.

@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import random
 from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import orders_pb2 as opb
@@ -24,8 +26,27 @@ PLENTY = 10**6
 async def bench_orders(
     db: str, stock_url: str, orders_url: str, nats: EmbeddedNats, seconds: float
 ) -> Result:
+    async with ordering(stock_url, orders_url, nats) as (call, stubs, stock):
+        await drive("warm-up", call, seconds=min(0.5, seconds))
+        result = await drive(f"PlaceOrder until CONFIRMED, {db}", call, seconds=seconds)
+        await check_promises(stubs[0], stock)
+        return result
+
+
+@asynccontextmanager
+async def ordering(
+    stock_url: str, orders_url: str, nats: EmbeddedNats, code: dict[str, str] | None = None
+) -> AsyncIterator[
+    tuple[
+        Callable[[int], Awaitable[None]],
+        list[orders_pb2_grpc.OrdersServiceStub],
+        stock_pb2_grpc.StockServiceStub,
+    ]
+]:
+    """Stock and orders each in its own process (`code`: the environment that picks another
+    commit's code), stocked; yields a call placing an order until CONFIRMED (else Outcome)."""
     ports = {"STOCK": free_port(), "ORDERS": free_port()}
-    env = {"OMNI_LOG_LEVEL": "WARNING"}
+    env = {"OMNI_LOG_LEVEL": "WARNING", **(code or {})}
     stock_env = {
         **env,
         **nats.env("stock"),
@@ -66,10 +87,7 @@ async def bench_orders(
             if order.status != opb.ORDER_STATUS_CONFIRMED:
                 raise Outcome(opb.OrderStatus.Name(order.status))
 
-        await drive("warm-up", call, seconds=min(0.5, seconds))
-        result = await drive(f"PlaceOrder until CONFIRMED, {db}", call, seconds=seconds)
-        await check_promises(stubs[0], stock)
-        return result
+        yield call, stubs, stock
 
 
 async def check_promises(

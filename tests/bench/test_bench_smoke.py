@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from omni.platform.natsserver import EmbeddedNats
 from tests.bench.__main__ import bench_echo, bench_stock, report, two_replicas
+from tests.bench.openloop import open_loop
 from tests.bench.orders import bench_orders
 from tests.bench.transaction import transaction_cpu_us
 
@@ -23,3 +25,19 @@ async def test_the_benchmark_harness_runs_and_checks_oversell(
     report([echo], results)
     assert echo.calls > 0 and all(r.calls > 0 for r in results)
     assert await transaction_cpu_us(f"sqlite+aiosqlite:///{tmp_path}/tx.db", rounds=3) > 0
+
+
+async def test_the_open_loop_counts_latency_from_when_each_call_was_due() -> None:
+    """Calls go out on a Poisson schedule whatever the answers do; a server that can take
+    one call at a time, 20 ms each, at 100 calls a second falls behind, and the latency of
+    each call counts its wait from when it was due (no coordinated omission)."""
+    one_at_a_time = asyncio.Lock()
+
+    async def call(_i: int) -> None:
+        async with one_at_a_time:
+            await asyncio.sleep(0.02)
+
+    point = await open_loop(call, rate=100.0, seconds=0.5, share=2.0)
+    assert 25 < point.offered < 250 and point.answered + point.outcomes["timed out"] > 10
+    assert point.percentile(50) >= 20 and point.percentile(99) > 3 * point.percentile(1)
+    assert point.cpu_seconds >= 0 and point.errors == point.outcomes["timed out"]

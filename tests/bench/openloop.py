@@ -1,0 +1,263 @@
+"""`make bench`, its second part: latency when calls arrive on their own schedule.
+
+A closed loop (64 callers, each waiting for its answer before the next call) measures the
+maximum, where latency is only queueing. Real shoppers do not wait for each other: here calls
+are sent at Poisson arrival times at 25, 50, 75 and 90% of that maximum, and 120% (past it),
+and each call's latency counts from the time it was due to be sent, not from when it went out,
+so a server that falls behind is charged for the wait (no coordinated omission). Reserve, and
+PlaceOrder until CONFIRMED, on PostgreSQL, each service in its own process.
+
+CPU per call is the machine's: all its busy CPU time (servers, PostgreSQL, NATS and this load
+alike, from /proc/stat) over the calls answered at that rate. Speeds are also given as ratios
+to a gRPC echo measured in the same run, since the machine's speed drifts between days.
+
+`--compare REF` runs the same curve on the code of commit REF too (a git worktree, its protos
+generated), in the same session, with the same load: absolute figures drift by 4x between
+days, so only a comparison made the same hour says whether a change helped. BENCH_SECONDS
+(default 10) sets each point's length.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+import uvloop
+
+from omni.platform.natsserver import EmbeddedNats
+from omni.stock.v1 import stock_pb2 as pb
+from omni.stock.v1 import stock_pb2_grpc
+from tests.bench.__main__ import bench_echo
+from tests.bench.harness import Outcome, drive, open_channels, seed, server
+from tests.bench.orders import ordering
+from tests.conftest import create_postgres_database, postgres_admin
+from tests.helpers.processes import free_port, wait_serving
+
+Call = Callable[[int], Awaitable[None]]
+SHARES = (0.25, 0.5, 0.75, 0.9, 1.2)
+SKUS = [f"SKU-{i:04d}" for i in range(1000)]
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Point:
+    """One rate of the curve."""
+
+    share: float  # of the closed-loop maximum
+    offered: float  # calls per second sent
+    latencies_ms: list[float]
+    cpu_seconds: float  # the machine's busy CPU time meanwhile
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        if not ordered:
+            return 0.0
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+    @property
+    def answered(self) -> int:
+        return len(self.latencies_ms)
+
+    @property
+    def errors(self) -> int:
+        return sum(n for outcome, n in self.outcomes.items() if outcome != "OK")
+
+
+def busy_cpu_seconds() -> float:
+    """The machine's CPU time spent on anything but idling since boot (all cores)."""
+    with open("/proc/stat") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+async def open_loop(call: Call, rate: float, seconds: float, share: float) -> Point:
+    """Calls sent at Poisson arrival times at `rate` a second for `seconds`; each latency
+    from the call's due time. Calls still unanswered 10 s after the last was due count as
+    timed out."""
+    latencies: list[float] = []
+    outcomes: Counter[str] = Counter()
+    numbers = itertools.count()
+
+    async def one(due: float) -> None:
+        try:
+            await call(next(numbers))
+            outcomes["OK"] += 1
+        except grpc.aio.AioRpcError as exc:
+            outcomes[exc.code().name] += 1
+        except Outcome as outcome:
+            outcomes[str(outcome)] += 1
+        latencies.append((time.perf_counter() - due) * 1000)
+
+    tasks: list[asyncio.Task[None]] = []
+    cpu = busy_cpu_seconds()
+    start = due = time.perf_counter()
+    while due < start + seconds:
+        wait = due - time.perf_counter()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        tasks.append(asyncio.create_task(one(due)))
+        due += random.expovariate(rate)
+    _, late = await asyncio.wait(tasks, timeout=10)
+    for task in late:
+        task.cancel()
+    outcomes["timed out"] += len(late)
+    return Point(share, len(tasks) / seconds, latencies, busy_cpu_seconds() - cpu, outcomes)
+
+
+async def curve(name: str, call: Call, seconds: float) -> tuple[float, float, list[Point]]:
+    """The closed-loop maximum (and the machine CPU per call there), then the open-loop
+    points at each share of it."""
+    await drive("warm-up", call, seconds=min(1.0, seconds))
+    cpu = busy_cpu_seconds()
+    closed = await drive(name, call, seconds=seconds)
+    cpu_per_call = (busy_cpu_seconds() - cpu) / max(closed.calls, 1)
+    points = []
+    for share in SHARES:
+        points.append(await open_loop(call, closed.rate * share, seconds, share))
+        await asyncio.sleep(1.0)  # what the last point left queued drains
+    return closed.rate, cpu_per_call, points
+
+
+@asynccontextmanager
+async def reserving(
+    database_url: str, nats: EmbeddedNats, code: dict[str, str]
+) -> AsyncIterator[Call]:
+    """A stock process, stocked; yields a call reserving one unit of a random SKU."""
+    port = free_port()
+    env = {
+        **code,
+        **nats.env("stock"),
+        "OMNI_STOCK_DATABASE_URL": database_url,
+        "OMNI_STOCK_GRPC_PORT": str(port),
+        "OMNI_LOG_LEVEL": "WARNING",
+    }
+    async with server(["omni.stock"], env, port) as target:
+        await wait_serving(target)
+        stubs = [stock_pb2_grpc.StockServiceStub(c) for c in open_channels(target)]
+        await seed(stubs[0], dict.fromkeys(SKUS, 10**7))
+        keys = itertools.count()
+
+        async def call(i: int) -> None:
+            line = pb.ReserveLine(sku=random.choice(SKUS), location_id="L1", quantity=1)
+            request = pb.ReserveRequest(idempotency_key=f"cart-{next(keys)}", lines=[line])
+            await stubs[i % len(stubs)].Reserve(request, timeout=10)
+
+        yield call
+
+
+@dataclass
+class Curve:
+    code: str  # "this tree", or the commit compared with
+    kind: str  # "Reserve", "PlaceOrder until CONFIRMED"
+    maximum: float
+    cpu_at_maximum: float
+    points: list[Point]
+
+
+async def measure_code(
+    label: str, code: dict[str, str], work: str, admin: str, seconds: float, users: bool
+) -> list[Curve]:
+    """Both curves on the code `code` picks (this tree's: {}). `users`: NATS with Omni's
+    users (off when comparing with code from before them, for both)."""
+    curves = []
+    with EmbeddedNats(Path(work) / f"nats-{label}", users=users) as nats:
+        async with reserving(await create_postgres_database(admin), nats, code) as call:
+            curves.append(Curve(label, "Reserve", *await curve("Reserve", call, seconds)))
+        stock_url = await create_postgres_database(admin)
+        orders_url = await create_postgres_database(admin)
+        async with ordering(stock_url, orders_url, nats, code) as (call, _, _):
+            name = "PlaceOrder until CONFIRMED"
+            curves.append(Curve(label, name, *await curve(name, call, seconds)))
+    return curves
+
+
+def checkout(ref: str, into: Path) -> dict[str, str]:
+    """Commit `ref` in a worktree at `into`, its protos generated: the environment that makes
+    a service process run that code."""
+    subprocess.run(
+        ["git", "-C", str(REPO), "worktree", "add", "--detach", str(into), ref], check=True
+    )
+    protos = sorted(str(p.relative_to(into / "protos")) for p in (into / "protos").rglob("*.proto"))
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grpc_tools.protoc",
+            f"-I{into / 'protos'}",
+            f"--python_out={into / 'services'}",
+            f"--grpc_python_out={into / 'services'}",
+            *protos,
+        ],
+        check=True,
+    )
+    for generated in (into / "services" / "omni").glob("*/v1"):
+        (generated / "__init__.py").touch()
+    return {"PYTHONPATH": str(into / "services")}
+
+
+def remove_worktree(tree: Path) -> None:
+    subprocess.run(
+        ["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], check=False
+    )
+
+
+def report(echo: float, curves: list[Curve]) -> None:
+    print(f"\ngRPC echo (64 callers): {echo:.0f} calls/s; 'of echo' below is a rate's ratio to it.")
+    for c in curves:
+        print(
+            f"\n{c.kind}, {c.code}: closed-loop maximum {c.maximum:.0f}/s ({c.maximum / echo:.1%}"
+            f" of echo), machine CPU {c.cpu_at_maximum * 1000:.1f} ms per call there"
+        )
+        print(
+            f"{'load':>6}{'sent/s':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'p99.9 ms':>10}"
+            f"{'errors':>8}{'CPU ms/call':>13}{'vs max':>8}  outcomes"
+        )
+        for p in c.points:
+            per_call = p.cpu_seconds / max(p.answered, 1) * 1000
+            print(
+                f"{p.share:>6.0%}{p.offered:>8.0f}{p.percentile(50):>9.1f}{p.percentile(90):>9.1f}"
+                f"{p.percentile(99):>9.1f}{p.percentile(99.9):>10.1f}{p.errors:>8}"
+                f"{per_call:>13.1f}{per_call / max(c.cpu_at_maximum * 1000, 1e-9):>7.1f}x"
+                f"  {dict(p.outcomes)}"
+            )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.openloop", description=__doc__)
+    parser.add_argument("--compare", metavar="REF", help="also measure commit REF, the same way")
+    args = parser.parse_args()
+    seconds = float(os.environ.get("BENCH_SECONDS", "10"))
+    with (
+        tempfile.TemporaryDirectory(prefix="omni-openloop-") as work,
+        postgres_admin(os.path.join(work, "postgres")) as admin,
+    ):
+        echo = (await bench_echo(seconds)).rate
+        users = not args.compare
+        curves = await measure_code("this tree", {}, work, admin, seconds, users)
+        if args.compare:
+            tree = Path(work) / "compared"
+            try:
+                code = await asyncio.to_thread(checkout, args.compare, tree)
+                curves += await measure_code(args.compare, code, work, admin, seconds, users)
+            finally:
+                await asyncio.to_thread(remove_worktree, tree)
+        report(echo, curves)
+
+
+if __name__ == "__main__":
+    uvloop.run(main())
