@@ -9,6 +9,7 @@ import importlib.util
 import json
 import os
 import re
+import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -620,7 +621,10 @@ def test_each_overlays_nats_configuration_loads_in_the_nats_server_the_tests_run
             r'"/etc/[\w/.-]+/(tls\.crt|tls\.key|ca\.crt)"', lambda m: f'"{files[m[1]]}"', text
         )
         (tmp_path / file).write_text(text)
-    passwords = {nats_access.password_variable(u): "p" for u in nats_access.USERS}
+    # Passwords as the services accept them (random tokens: letters, digits, _ and -).
+    passwords = {
+        nats_access.password_variable(u): secrets.token_urlsafe(24) for u in nats_access.USERS
+    }
     server = nats_server_binary()
     env = {"PATH": os.environ["PATH"], "SERVER_NAME": "nats-0", **passwords}
     _run(server, "-c", str(tmp_path / "nats.conf"), "-t", env=env)
@@ -677,13 +681,18 @@ def test_the_chart_values_set_images_replicas_resources_databases_and_credential
         "services": {
             "orders": {
                 "replicas": 7,
+                "autoscaling": {"enabled": False},
                 "resources": {
                     "requests": {"cpu": "2", "memory": "1Gi"},
                     "limits": {"cpu": "4", "memory": "2Gi"},
                 },
             }
         },
-        "auth": {"tokensSecret": "our-tokens"},
+        "auth": {
+            "tokensSecret": "our-tokens",
+            "signedTokens": {"jwksUrl": "https://id.example.com/jwks", "issuer": "https://id/"},
+        },
+        "networkPolicy": {"extraEgress": [{"to": [{"ipBlock": {"cidr": "10.9.0.0/16"}}]}]},
         "nats": {"usersSecret": "our-nats-users"},
         "databases": {"cloudnativepg": {"enabled": True, "instances": 5, "storage": "1Ti"}},
     }
@@ -692,12 +701,22 @@ def test_the_chart_values_set_images_replicas_resources_databases_and_credential
     docs = [d for text in rendered.values() for d in yaml.safe_load_all(text) if d]
     orders = _named(docs, "Deployment")["omni-orders"]
     pod = orders["spec"]["template"]["spec"]
-    assert orders["spec"]["replicas"] == 7
+    assert orders["spec"]["replicas"] == 7 and "omni-orders" not in _named(
+        docs, "HorizontalPodAutoscaler"
+    )
+    # With its autoscaler (the default), a Deployment names no replica count: an upgrade
+    # must not scale back what the autoscaler added.
+    assert "replicas" not in _named(docs, "Deployment")["omni-stock"]["spec"]
     assert pod["containers"][0]["image"] == "registry.example.com/omni:1.2.3"
     assert pod["containers"][0]["resources"] == chosen["services"]["orders"]["resources"]
     assert {v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v} == {"our-tokens"}
     password = _env(pod["containers"][0])["OMNI_NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]
     assert password == {"name": "our-nats-users", "key": "OMNI_NATS_ORDERS_PASSWORD"}
+    env = _env(pod["containers"][0])
+    assert env["OMNI_AUTH_JWKS_URL"]["value"] == "https://id.example.com/jwks"
+    assert env["OMNI_AUTH_JWT_ISSUER"]["value"] == "https://id/"
+    egress = _named(docs, "NetworkPolicy")["omni-extra-egress"]["spec"]["egress"]
+    assert egress == chosen["networkPolicy"]["extraEgress"]
     clusters = _named(docs, "Cluster")
     assert {c["spec"]["instances"] for c in clusters.values()} == {5}
     assert set(clusters) == {f"omni-{o}-db" for o in (*SERVICES, "console")}

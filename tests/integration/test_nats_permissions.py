@@ -96,6 +96,39 @@ async def test_the_console_cannot_take_commands_off_the_work_queue(server: Embed
             await js.update_stream(name="ORDERS_EVENTS", subjects=["orders.events.>"])
     await refused(server, "Publish", "$JS.API.CONSUMER.DURABLE.CREATE.STOCK_COMMANDS.thief")
     await refused(server, "Publish", "$JS.API.STREAM.DELETE.STOCK_EVENTS")
+    await refused(server, "Publish", "$JS.API.STREAM.UPDATE.ORDERS_EVENTS")
+
+
+async def test_a_consumer_is_its_owners_alone_and_a_stream_its_owners_to_change(
+    server: EmbeddedNats,
+) -> None:
+    """Pickup's consumer of order events: the console (or anyone else) can neither pull from
+    it (draining what pickup should handle) nor acknowledge for it; and pickup, which uses
+    the orders' stream, may create it if missing but never change it."""
+    operator = await nats.connect(server.operator_url)
+    await operator.jetstream().add_consumer(
+        "ORDERS_EVENTS", ConsumerConfig(durable_name="pickup-orders-confirmed")
+    )
+    await operator.close()
+    async with logged_in(server, server.login("console")) as console:
+        pull = await console.jetstream().pull_subscribe_bind(
+            "pickup-orders-confirmed", "ORDERS_EVENTS"
+        )
+        with pytest.raises(nats.errors.TimeoutError):
+            await pull.fetch(1, timeout=1.0)
+    await refused(
+        server, "Publish", "$JS.API.CONSUMER.MSG.NEXT.ORDERS_EVENTS.pickup-orders-confirmed"
+    )
+    async with logged_in(server, server.login("pickup")) as pickup:
+        js = pickup.jetstream(timeout=1.0)
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.update_stream(name="ORDERS_EVENTS", subjects=["orders.events.>"], max_age=1)
+        # Its own consumer it may pull from.
+        mine = await js.pull_subscribe_bind("pickup-orders-confirmed", "ORDERS_EVENTS")
+        with pytest.raises(nats.errors.TimeoutError):  # nothing there: no refusal, no message
+            await mine.fetch(1, timeout=0.5)
+    await refused(server, "Publish", "$JS.API.STREAM.UPDATE.ORDERS_EVENTS")
+    assert not [v for v in server.violations() if "user:pickup" in v and "MSG.NEXT" in v]
 
 
 @pytest.mark.parametrize(

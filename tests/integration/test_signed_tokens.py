@@ -21,9 +21,11 @@ import grpc
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from pydantic import ValidationError
 
 from omni.platform import client
 from omni.platform.natsserver import EmbeddedNats
+from omni.stock.settings import StockSettings
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
 from tests.helpers.checks import eventually
@@ -47,6 +49,10 @@ class Key:
         now = int(time.time())
         body = {"iss": ISSUER, "aud": AUDIENCE, "sub": "anna", "iat": now, "exp": now + 600}
         return jwt.encode({**body, **claims}, self.private, "ES256", headers={"kid": self.kid})
+
+
+def claims_of(role: str) -> dict[str, Any]:
+    return {"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "omni_role": role}
 
 
 def new_key(kid: str) -> Key:
@@ -142,22 +148,34 @@ async def test_a_token_not_signed_for_us_as_we_expect_is_unauthenticated(
         "another audience": key.sign(omni_role="manager", aud="someone-else"),
         "another issuer": key.sign(omni_role="manager", iss="https://evil.example.com/"),
         "no subject": jwt.encode(
-            {"iss": ISSUER, "aud": AUDIENCE, "exp": now + 60, "omni_role": "service"},
+            {"iss": ISSUER, "aud": AUDIENCE, "exp": now + 60, "omni_role": "storefront"},
             key.private,
             "ES256",
             headers={"kid": "k1"},
         ),
-        "another key": stranger.sign(omni_role="service"),
-        "an unknown key id": new_key("k9").sign(omni_role="service"),
+        "another key": stranger.sign(omni_role="storefront"),
+        "an unknown key id": new_key("k9").sign(omni_role="storefront"),
         "unsigned": jwt.encode(
-            {"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "exp": now + 60, "omni_role": "service"},
+            {
+                "iss": ISSUER,
+                "aud": AUDIENCE,
+                "sub": "x",
+                "exp": now + 60,
+                "omni_role": "storefront",
+            },
             None,
             "none",
             headers={"kid": "k1"},
         ),
         # The public key used as an HMAC secret: the algorithm confusion attack.
         "HS256 with the public key": _hs256(
-            {"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "exp": now + 60, "omni_role": "service"},
+            {
+                "iss": ISSUER,
+                "aud": AUDIENCE,
+                "sub": "x",
+                "exp": now + 60,
+                "omni_role": "storefront",
+            },
             public_jwk,
         ),
         "not a token": "not.a.token",
@@ -166,16 +184,29 @@ async def test_a_token_not_signed_for_us_as_we_expect_is_unauthenticated(
         code, details = await code_of(stock, token)
         assert code == grpc.StatusCode.UNAUTHENTICATED, (name, code, details)
         assert len(details) < 200 and token not in details, name
-    # Signed by us, but naming no role Omni has, or a store on a role that has none.
-    for claims in ({"omni_role": "admin"}, {"omni_role": "storefront", "omni_store": "STORE-1"}):
+    # Signed by us, but naming no role Omni has, a store on a role that has none, staff with
+    # no store (never taken as every store), or `service`, which signed tokens may not name
+    # unless OMNI_AUTH_JWT_ROLES lists it.
+    for claims in (
+        {"omni_role": "admin"},
+        {"omni_role": "storefront", "omni_store": "STORE-1"},
+        {"omni_role": "manager"},
+        {"omni_role": "service"},
+    ):
         code, _ = await code_of(stock, key.sign(**claims))
         assert code == grpc.StatusCode.PERMISSION_DENIED, claims
+    # "*": a manager who works at every store, said so explicitly.
+    anywhere = key.sign(sub="mo", omni_role="manager", omni_store="*")
+    async with client.channel(f"127.0.0.1:{stock.app.port}", anywhere) as channel:
+        assert (
+            await receive(stock_pb2_grpc.StockServiceStub(channel), "CUP", "STORE-2", 1)
+        ).on_hand
 
 
 async def test_keys_rotate_in_the_file_without_a_restart(keyed: tuple[Stock, Path, Key]) -> None:
     stock, keys, old = keyed
     new = new_key("k2")
-    old_token, new_token = old.sign(omni_role="service"), new.sign(omni_role="service")
+    old_token, new_token = old.sign(omni_role="storefront"), new.sign(omni_role="storefront")
     assert (await code_of(stock, old_token))[0] == grpc.StatusCode.OK
     keys.write_text(jwks(old, new))  # the provider publishes the next key beside the old one
 
@@ -192,7 +223,14 @@ async def test_keys_rotate_in_the_file_without_a_restart(keyed: tuple[Stock, Pat
     await eventually(old_refused, within=5)
     keys.write_text("{not json")  # a bad edit keeps the keys in use
     await asyncio.sleep(0.5)
-    assert (await code_of(stock, new_token))[0] == grpc.StatusCode.OK
+    fresh = new.sign(sub="someone-else", omni_role="storefront")  # not one verified before
+    assert (await code_of(stock, fresh))[0] == grpc.StatusCode.OK
+    keys.write_text(jwks())  # the only key withdrawn (compromised): none is trusted any more
+
+    async def all_refused() -> bool:
+        return (await code_of(stock, fresh))[0] == grpc.StatusCode.UNAUTHENTICATED
+
+    await eventually(all_refused, within=5)
 
 
 class _Published:
@@ -241,7 +279,7 @@ async def test_keys_from_a_url_are_fetched_again_when_a_token_names_a_new_one(
         "auth_jwks_refresh_seconds": 3600.0,  # only a new key id brings a fetch (within 10 s)
     }
     async with running_stock(database_url, nats_server, **settings) as stock:
-        token = first.sign(omni_role="service")
+        token = first.sign(omni_role="storefront")
 
         async def accepted(signed: str) -> bool:
             return (await code_of(stock, signed))[0] == grpc.StatusCode.OK
@@ -249,7 +287,22 @@ async def test_keys_from_a_url_are_fetched_again_when_a_token_names_a_new_one(
         await eventually(lambda: accepted(token), within=5)
         published.body = jwks(first, second)
         fetched = published.fetches
-        later = second.sign(omni_role="service")
+        later = second.sign(omni_role="storefront")
         assert (await code_of(stock, later))[0] == grpc.StatusCode.UNAUTHENTICATED
         await eventually(lambda: accepted(later), within=15)
         assert published.fetches == fetched + 1
+
+
+def test_keys_come_over_https_and_roles_are_omnis() -> None:
+    """Keys fetched in the clear could be swapped on the way (then anyone could sign):
+    https, or http to this host only; and the roles allowed are roles Omni has."""
+    base = {"database_url": "sqlite+aiosqlite://", "auth_jwt_issuer": ISSUER}
+    for url in ("http://id.example.com/jwks.json", "ftp://id.example.com/jwks.json"):
+        with pytest.raises(ValidationError, match="https"):
+            StockSettings(**base, auth_jwks_url=url)
+    for url in ("https://id.example.com/jwks.json", "http://127.0.0.1:8080/jwks.json"):
+        assert StockSettings(**base, auth_jwks_url=url).auth_jwks_url == url
+    with pytest.raises(ValidationError, match="OMNI_AUTH_JWT_ROLES"):
+        StockSettings(**base, auth_jwks_url=url, auth_jwt_roles="manager,root")
+    with pytest.raises(ValidationError, match="OMNI_AUTH_JWT_ISSUER"):
+        StockSettings(database_url="sqlite+aiosqlite://", auth_jwks_url=url)

@@ -7,7 +7,7 @@ import itertools
 import json
 import logging
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 import nats
@@ -96,9 +96,16 @@ async def connect(
 
 
 async def ensure_streams(
-    js: JetStreamContext, specs: Sequence[StreamSpec], replicas: int, max_bytes: int = -1
+    js: JetStreamContext,
+    specs: Sequence[StreamSpec],
+    replicas: int,
+    max_bytes: int = -1,
+    owned: Collection[str] | None = None,
 ) -> None:
-    """Creates or updates each stream; safe to run from every replica at every start.
+    """Creates each stream missing, and updates those in `owned` (None: all) to this
+    configuration; safe to run from every replica at every start. A stream another service
+    owns is left as its owner set it: a replica of one service, mid-rollout, never undoes
+    what the owner's new release set.
 
     `max_bytes` bounds each stream besides its age (-1: age alone). An event stream past it
     drops its oldest events, as past its age; a work queue refuses new commands instead (the
@@ -121,8 +128,9 @@ async def ensure_streams(
         )
         try:
             await js.add_stream(config)
-        except BadRequestError:
-            await js.update_stream(config)
+        except BadRequestError:  # it exists, configured otherwise
+            if owned is None or spec.name in owned:
+                await js.update_stream(config)
 
 
 class JetStreamPublisher:
@@ -220,6 +228,7 @@ class NatsLink:
         dead_letter_after: int = 10,
         login: NatsLogin | None = None,
         max_bytes: int = -1,
+        owned: Collection[str] | None = None,
     ) -> None:
         self.url = url
         self._tls = tls
@@ -232,6 +241,7 @@ class NatsLink:
         self._streams = streams
         self._replicas = replicas
         self._max_bytes = max_bytes
+        self._owned = owned
         self.nc: NatsClient | None = None
         # One for the connection's life: its reply inbox is subscribed once, on first use.
         self._publisher: JetStreamPublisher | None = None
@@ -252,7 +262,9 @@ class NatsLink:
         while self.nc is None:
             try:
                 nc = await connect(self.url, self._name, self._on_reconnect, self._tls, self._login)
-                await ensure_streams(nc.jetstream(), self._streams, self._replicas, self._max_bytes)
+                await ensure_streams(
+                    nc.jetstream(), self._streams, self._replicas, self._max_bytes, self._owned
+                )
                 self.nc = nc
                 self._publisher = JetStreamPublisher(nc)
             except Exception as exc:

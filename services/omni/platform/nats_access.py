@@ -46,29 +46,39 @@ class Grant:
     """What one user may do."""
 
     publishes: tuple[str, ...] = ()  # subjects it publishes to (its events, its commands)
-    declares: tuple[StreamSpec, ...] = ()  # streams it creates or updates at start
-    reads: tuple[StreamSpec, ...] = ()  # streams it reads through durable consumers
+    owns: tuple[StreamSpec, ...] = ()  # streams whose configuration it sets (create, update)
+    # Others' streams it uses: it may create one missing (so that it can start before the
+    # owner and lose nothing meanwhile), never change one.
+    uses: tuple[StreamSpec, ...] = ()
+    # Its durable consumers: (stream, consumer name). It may create, read and acknowledge
+    # these and no other, so no user can drain or stall another's.
+    consumes: tuple[tuple[StreamSpec, str], ...] = ()
     listens: tuple[str, ...] = ()  # plain NATS subjects it subscribes to
     asks: tuple[str, ...] = ()  # subjects it sends requests to
     answers: bool = False  # it replies to the requests it receives
     inspects: bool = False  # it lists streams and consumers (the operations dashboard)
+    declares: bool = True  # it declares streams (the platform's among them) at start
 
     def permissions(self, user: str) -> dict[str, object]:
         """The nats-server `permissions` block of `user`."""
         publish = [*self.publishes, *self.asks, f"deadletter.{user}.>", f"{JS_API}.INFO"]
-        if self.reads:  # its consumers count failures and set messages aside
-            publish.append("failures.>")
-        for stream in _names(self.declares):
+        owned = _names((*self.owns, *SHARED)) if self.declares else []
+        for stream in owned:
             publish += [f"{JS_API}.STREAM.{verb}.{stream}" for verb in ("CREATE", "UPDATE")]
-        for stream in _names((*self.declares, *self.reads, DEAD_LETTERS, CONSUMER_FAILURES)):
+        used = [name for name in _names(self.uses) if name not in owned]
+        publish += [f"{JS_API}.STREAM.CREATE.{stream}" for stream in used]
+        read = _names(tuple(stream for stream, _ in self.consumes))
+        for stream in _unique([*owned, *used, *read]):
             publish += [f"{JS_API}.STREAM.INFO.{stream}", f"{JS_API}.STREAM.MSG.GET.{stream}"]
-        for stream in _names(self.reads):
+        for spec, consumer in self.consumes:
+            stream = spec.name
             publish += [
-                f"{JS_API}.CONSUMER.CREATE.{stream}.>",
-                f"{JS_API}.CONSUMER.DURABLE.CREATE.{stream}.>",
-                f"{JS_API}.CONSUMER.INFO.{stream}.>",
-                f"{JS_API}.CONSUMER.MSG.NEXT.{stream}.>",
-                f"$JS.ACK.{stream}.>",
+                f"{JS_API}.CONSUMER.CREATE.{stream}.{consumer}.>",
+                f"{JS_API}.CONSUMER.DURABLE.CREATE.{stream}.{consumer}",
+                f"{JS_API}.CONSUMER.INFO.{stream}.{consumer}",
+                f"{JS_API}.CONSUMER.MSG.NEXT.{stream}.{consumer}",
+                f"$JS.ACK.{stream}.{consumer}.>",
+                f"failures.{consumer}.>",  # how often each message failed (dead letters)
             ]
         if self.inspects:
             publish += [f"{JS_API}.STREAM.LIST", f"{JS_API}.CONSUMER.LIST.*"]
@@ -79,6 +89,10 @@ class Grant:
         if self.answers:
             said["allow_responses"] = True
         return said
+
+    def owned(self) -> set[str]:
+        """The streams whose configuration this user sets (omni.platform.messaging)."""
+        return set(_names((*self.owns, *SHARED))) if self.declares else set()
 
 
 def _names(specs: tuple[StreamSpec, ...]) -> list[str]:
@@ -93,10 +107,15 @@ def _heartbeat(service: str) -> str:
     return f"{replicas.SUBJECT}.{service}"
 
 
-# Every service declares the dead-letter streams, and the streams it publishes to and reads
-# from, so that it can start before the service owning them (see omni.platform.streams).
-_SHARED = (DEAD_LETTERS, CONSUMER_FAILURES)
+def _consumers(stream: StreamSpec, *names: str) -> tuple[tuple[StreamSpec, str], ...]:
+    return tuple((stream, name) for name in names)
 
+
+# The platform's own streams (dead letters, failure counts): every service sets them alike.
+SHARED = (DEAD_LETTERS, CONSUMER_FAILURES)
+# The consumer names below are the ones each service's code gives its consumers (its
+# entrypoints/nats_api.py; the console's figures/recording.py): a name missing here is
+# refused by NATS, and every test fails on a refusal.
 GRANTS: Mapping[str, Grant] = {
     "stock": Grant(
         publishes=(
@@ -104,8 +123,12 @@ GRANTS: Mapping[str, Grant] = {
             streams.AVAILABILITY_PREFIX + ">",
             _heartbeat("stock"),
         ),
-        declares=(STOCK_EVENTS, STOCK_AVAILABILITY, STOCK_COMMANDS, *_SHARED),
-        reads=(STOCK_COMMANDS,),
+        owns=(STOCK_EVENTS, STOCK_AVAILABILITY, STOCK_COMMANDS),
+        consumes=_consumers(
+            STOCK_COMMANDS,
+            *(f"stock-{c}" for c in ("allocate", "release", "commit", "write_off", "restock")),
+            "stock-correct",
+        ),
         # Watchers follow levels and channel views; replicas answer allocation requests.
         listens=(
             streams.AVAILABILITY_PREFIX + ">",
@@ -120,15 +143,30 @@ GRANTS: Mapping[str, Grant] = {
             streams.STOCK_COMMAND.format(">"),
             _heartbeat("orders"),
         ),
-        declares=(
-            ORDERS_EVENTS,
-            STOCK_EVENTS,
-            STOCK_COMMANDS,
-            PICKUP_EVENTS,
-            RETURNS_EVENTS,
-            *_SHARED,
+        owns=(ORDERS_EVENTS,),
+        uses=(STOCK_EVENTS, STOCK_COMMANDS, PICKUP_EVENTS, RETURNS_EVENTS),
+        consumes=(
+            *_consumers(
+                STOCK_EVENTS,
+                "orders-stock-reserved",
+                "orders-stock-allocation_rejected",
+                "orders-stock-backorder",
+            ),
+            *_consumers(
+                PICKUP_EVENTS,
+                "orders-pickup-collected",
+                "orders-pickup-expired",
+                "orders-pickup-shortage",
+                "orders-pickup-ship-shipped",
+                "orders-pickup-ship-rejected",
+            ),
+            *_consumers(
+                RETURNS_EVENTS,
+                "orders-returns-refund_issued",
+                "orders-returns-exchange_ordered",
+                "orders-returns-cancelled",
+            ),
         ),
-        reads=(STOCK_EVENTS, PICKUP_EVENTS, RETURNS_EVENTS),
         # Order watchers follow its own events; replicas answer lookups by returns.
         listens=(streams.ORDERS_EVENTS_PREFIX + ">", streams.ORDERS_GET_REQUEST),
         asks=(streams.STOCK_ALLOCATE_REQUEST,),
@@ -136,8 +174,26 @@ GRANTS: Mapping[str, Grant] = {
     ),
     "pickup": Grant(
         publishes=(streams.PICKUP_EVENTS_PREFIX + ">", _heartbeat("pickup")),
-        declares=(PICKUP_EVENTS, ORDERS_EVENTS, *_SHARED),
-        reads=(ORDERS_EVENTS,),
+        owns=(PICKUP_EVENTS,),
+        uses=(ORDERS_EVENTS,),
+        consumes=_consumers(
+            ORDERS_EVENTS,
+            *(
+                f"pickup-orders-{e}"
+                for e in ("confirmed", "shortage", "reallocated", "backorder", "cancelled")
+            ),
+            *(
+                f"pickup-ship-{e}"
+                for e in (
+                    "confirmed",
+                    "reallocated",
+                    "backorder",
+                    "shipped",
+                    "line_rejected",
+                    "cancelled",
+                )
+            ),
+        ),
     ),
     "returns": Grant(
         # Returned units go back on sale: the one stock command returns may send.
@@ -146,16 +202,27 @@ GRANTS: Mapping[str, Grant] = {
             streams.STOCK_COMMAND.format("restock"),
             _heartbeat("returns"),
         ),
-        declares=(RETURNS_EVENTS, ORDERS_EVENTS, STOCK_EVENTS, STOCK_COMMANDS, *_SHARED),
-        reads=(ORDERS_EVENTS, STOCK_EVENTS),
+        owns=(RETURNS_EVENTS,),
+        uses=(ORDERS_EVENTS, STOCK_EVENTS, STOCK_COMMANDS),
+        consumes=(
+            *_consumers(ORDERS_EVENTS, "returns-orders"),
+            *_consumers(STOCK_EVENTS, "returns-locations"),
+        ),
         asks=(streams.ORDERS_GET_REQUEST,),
     ),
     # The console reads: its read model's consumers, the live pages' hints, the replicas'
-    # heartbeats, and consumer lag for the dashboard. It declares no stream.
+    # heartbeats, and consumer lag for the dashboard. It declares no stream and publishes
+    # no event and no command (only its consumers' acknowledgements and failure counts).
     "console": Grant(
-        reads=(ORDERS_EVENTS, PICKUP_EVENTS, RETURNS_EVENTS, STOCK_AVAILABILITY),
+        consumes=(
+            *_consumers(ORDERS_EVENTS, "console-orders"),
+            *_consumers(PICKUP_EVENTS, "console-pickup"),
+            *_consumers(RETURNS_EVENTS, "console-returns"),
+            *_consumers(STOCK_AVAILABILITY, "console-availability"),
+        ),
         listens=(streams.PICKUP_EVENTS_PREFIX + ">", replicas.SUBJECT + ".>"),
         inspects=True,
+        declares=False,
     ),
 }
 

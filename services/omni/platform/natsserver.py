@@ -36,13 +36,19 @@ class EmbeddedNats:
     """
 
     def __init__(
-        self, store_dir: str | Path, port: int = -1, extra_args: Sequence[str] = ()
+        self,
+        store_dir: str | Path,
+        port: int = -1,
+        extra_args: Sequence[str] = (),
+        users: bool = True,
     ) -> None:
         self.store_dir = Path(store_dir)  # the caller's to remove: it outlives restarts
         self.port = port
         self.extra_args = tuple(extra_args)  # e.g. --tls --tlscert ... --tlskey ...
         self._proc: subprocess.Popen[bytes] | None = None
         self._passwords = {user: secrets.token_urlsafe(18) for user in nats_access.USERS}
+        # False: no users at all (the bench comparing with code from before them).
+        self.users = users
 
     def login(self, user: str) -> NatsLogin:
         """`user`'s name and password (a service's, the console's, or "operator")."""
@@ -50,6 +56,8 @@ class EmbeddedNats:
 
     def env(self, user: str) -> dict[str, str]:
         """The environment a process connects with, as `user`."""
+        if not self.users:
+            return {"NATS_URL": self.url}
         given = self.settings(user)
         return {
             "NATS_URL": given["nats_url"],
@@ -77,8 +85,9 @@ class EmbeddedNats:
         shutil.rmtree(ports_dir, ignore_errors=True)  # an earlier run's file names its old port
         ports_dir.mkdir(parents=True)
         config = self.store_dir / "nats.conf"
-        config.touch(mode=0o600)  # it holds the passwords
-        config.write_text(nats_access.server_config(self._passwords))
+        config.touch()
+        config.chmod(0o600)  # it holds the passwords (an older file may have been readable)
+        config.write_text(nats_access.server_config(self._passwords) if self.users else "")
         args = [
             *(nats_server_binary(), "-c", str(config)),
             *("-a", "127.0.0.1", "-p", str(self.port), "-js"),

@@ -24,6 +24,7 @@ from omni.platform import (
     logs,
     metrics,
     migrations,
+    nats_access,
     replicas,
     tracing,
 )
@@ -81,6 +82,7 @@ class Service:
             dead_letter_after=settings.dead_letter_after,
             login=settings.nats_login(),
             max_bytes=settings.stream_max_bytes(),
+            owned=_owned(self.name),
         )
         self.relay = OutboxRelay(
             self.engine, outbox, self.nats.publish, poll_interval=settings.outbox_poll_seconds
@@ -102,7 +104,9 @@ class Service:
             self.tokens = self._tokens_file.read()
         self.signed: SignedTokens | None = None
         if settings.auth_jwks_file or settings.auth_jwks_url:
-            self.signed = SignedTokens(settings.auth_jwt_issuer, settings.auth_jwt_audience)
+            self.signed = SignedTokens(
+                settings.auth_jwt_issuer, settings.auth_jwt_audience, settings.jwt_roles()
+            )
         self._keys_file = (
             WatchedFile(settings.auth_jwks_file, KeySet.parse) if settings.auth_jwks_file else None
         )
@@ -321,9 +325,17 @@ def main(prog: str, settings_type: type[S], build: ServiceType[S]) -> None:
             tls=settings.nats_tls(),
             login=settings.nats_login(),
             max_bytes=settings.stream_max_bytes(),
+            owned=_owned(service.name),
         )
         raise SystemExit(uvloop.run(deadletters.command(link, args)))
     uvloop.run(serve(service))
+
+
+def _owned(service: str) -> set[str] | None:
+    """The streams whose configuration `service` sets (None, a service not in the table:
+    any it declares)."""
+    grant = nats_access.GRANTS.get(service)
+    return grant.owned() if grant is not None else None
 
 
 async def _reread(watched: WatchedFile[T]) -> T | None:

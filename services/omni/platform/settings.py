@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 import ssl
 from typing import Annotated, Literal, Self, TypeVar
+from urllib.parse import urlsplit
 
 import grpc
 from pydantic import (
@@ -19,7 +21,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from omni.platform.auth import Tokens
+from omni.platform.auth import Role, Tokens
 from omni.platform.messaging import NatsLogin
 from omni.platform.tls import CertificateFiles
 
@@ -73,6 +75,9 @@ FernetKey = Annotated[str, AfterValidator(fernet_key)]
 TokenList = Annotated[str, AfterValidator(token_list)]
 
 
+NATS_PASSWORD = re.compile(r"[A-Za-z0-9_-]{16,128}")
+
+
 class NatsSettings(BaseSettings):
     """How a process reaches NATS: shared by every service and the console, so no prefix.
     NATS is reached over TLS when NATS_URL is tls://...; OMNI_NATS_CA_FILE names the CA to
@@ -90,8 +95,15 @@ class NatsSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _whole_login(self) -> Self:
-        if bool(self.nats_user) != bool(self.nats_password.get_secret_value()):
+        password = self.nats_password.get_secret_value()
+        if bool(self.nats_user) != bool(password):
             raise ValueError("OMNI_NATS_USER and OMNI_NATS_PASSWORD go together")
+        # nats-server reads each password from its environment as configuration text: only
+        # these characters survive that unchanged (deploy/dev-secrets.sh makes such ones).
+        if password and not NATS_PASSWORD.fullmatch(password):
+            raise ValueError(
+                "OMNI_NATS_PASSWORD must be 16 to 128 of A-Z a-z 0-9 _ - (a random token)"
+            )
         return self
 
     def nats_tls(self) -> ssl.SSLContext | None:
@@ -157,6 +169,12 @@ class ServiceSettings(NatsSettings):
     auth_jwt_audience: str = Field(
         "omni", min_length=1, validation_alias=AliasChoices("OMNI_AUTH_JWT_AUDIENCE")
     )
+    # The roles a signed token may name (comma-separated): `service` (everything) only when
+    # listed here.
+    auth_jwt_roles: str = Field(
+        "storefront,scanner,associate,manager",
+        validation_alias=AliasChoices("OMNI_AUTH_JWT_ROLES"),
+    )
 
     @model_validator(mode="after")
     def _whole_key_pair(self) -> ServiceSettings:
@@ -170,9 +188,20 @@ class ServiceSettings(NatsSettings):
             raise ValueError("give OMNI_AUTH_JWKS_FILE or OMNI_AUTH_JWKS_URL, not both")
         if (self.auth_jwks_file or self.auth_jwks_url) and not self.auth_jwt_issuer:
             raise ValueError("signed tokens need OMNI_AUTH_JWT_ISSUER (the issuer they name)")
-        if self.auth_jwks_url and not self.auth_jwks_url.startswith(("https://", "http://")):
-            raise ValueError("OMNI_AUTH_JWKS_URL must be an http(s) URL")
+        url = urlsplit(self.auth_jwks_url)
+        local = url.hostname in ("localhost", "127.0.0.1", "::1")
+        if self.auth_jwks_url and not (url.scheme == "https" or (url.scheme == "http" and local)):
+            # Keys fetched in the clear could be swapped on the way: anyone could then sign.
+            raise ValueError("OMNI_AUTH_JWKS_URL must be https:// (http only to this host)")
+        self.jwt_roles()  # names roles Omni has
         return self
+
+    def jwt_roles(self) -> frozenset[Role]:
+        try:
+            return frozenset(Role(r.strip()) for r in self.auth_jwt_roles.split(",") if r.strip())
+        except ValueError:
+            names = ", ".join(r.value for r in Role)
+            raise ValueError(f"OMNI_AUTH_JWT_ROLES lists roles among {names}") from None
 
     def stream_max_bytes(self) -> int:
         """Each stream's byte limit as JetStream takes it (-1: none)."""

@@ -23,8 +23,9 @@ from typing import Any
 
 import jwt
 
-from omni.platform.auth import Caller, Role, bound_store
+from omni.platform.auth import BINDABLE, Caller, Role, bound_store
 from omni.platform.errors import PermissionDenied, Unauthenticated, Unavailable
+from omni.platform.tasks import reraise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +47,18 @@ class KeySet:
     """The public keys of a JWKS, by key id."""
 
     def __init__(self, jwks: Mapping[str, Any]) -> None:
-        try:
-            keys = jwt.PyJWKSet.from_dict(dict(jwks)).keys
-        except (jwt.PyJWKSetError, jwt.PyJWKError, TypeError, AttributeError) as exc:
-            raise ValueError(f"not a usable JWKS: {exc}") from None
+        """An empty set (`{"keys": []}`) is a set: every signed token is refused, as when a
+        provider withdraws a compromised key that was its only one."""
+        if not isinstance(jwks, Mapping) or not isinstance(jwks.get("keys"), list):
+            raise ValueError('not a JWKS: a JSON object with a "keys" list')
+        keys: list[jwt.PyJWK] = []
+        if jwks["keys"]:
+            try:
+                keys = jwt.PyJWKSet.from_dict(dict(jwks)).keys
+            except (jwt.PyJWKSetError, jwt.PyJWKError, TypeError, AttributeError) as exc:
+                raise ValueError(f"not a usable JWKS: {exc}") from None
         self._by_id = {key.key_id or "": key for key in keys if _usable(key)}
-        if not self._by_id:
+        if jwks["keys"] and not self._by_id:
             raise ValueError("the JWKS has no public key for an asymmetric algorithm")
 
     @classmethod
@@ -76,11 +83,13 @@ class SignedTokens:
         self,
         issuer: str,
         audience: str,
+        roles: frozenset[Role] = frozenset(Role) - {Role.SERVICE},
         role_claim: str = "omni_role",
         store_claim: str = "omni_store",
     ) -> None:
         self._issuer = issuer
         self._audience = audience
+        self._roles = roles
         self._role_claim = role_claim
         self._store_claim = store_claim
         self._keys: KeySet | None = None
@@ -126,18 +135,24 @@ class SignedTokens:
         return caller
 
     def _caller(self, claims: Mapping[str, Any]) -> Caller:
-        try:
-            role = Role(str(claims.get(self._role_claim, "")))
-        except ValueError:
-            names = ", ".join(r.value for r in Role)
-            raise PermissionDenied(
-                f"the token's {self._role_claim} claim must be one of {names}"
-            ) from None
+        """The caller its claims name. Only the roles configured for signed tokens (not
+        `service` unless allowed); and a scanner, associate or manager names the store it
+        works at, or "*" for any: a missing store is refused, never taken as every store."""
+        named = claims.get(self._role_claim)
+        role = next((r for r in self._roles if r.value == named), None)
+        if role is None:
+            names = ", ".join(sorted(r.value for r in self._roles))
+            raise PermissionDenied(f"the token's {self._role_claim} claim must be one of {names}")
         subject = claims["sub"]
+        store = claims.get(self._store_claim)
         try:
             if not isinstance(subject, str) or not subject:
                 raise ValueError("the sub claim must be a string")
-            store = bound_store(role, claims.get(self._store_claim, ""))
+            if role in BINDABLE:
+                if not isinstance(store, str) or not store:
+                    raise ValueError(f'{self._store_claim} must name a store, or "*" for any')
+                store = "" if store == "*" else store
+            store = bound_store(role, store or "")
         except ValueError as exc:
             raise PermissionDenied(f"the token's claims are refused: {exc}") from None
         return Caller(role, subject[:128], store)
@@ -165,7 +180,8 @@ async def follow_jwks(url: str, signed: SignedTokens, every: float, soonest: flo
         try:
             signed.use(await fetch_jwks(url))
             log.info("signing keys read from %s", url)
-        except (OSError, ValueError) as exc:
+        except Exception as exc:  # any failure (a bad answer, a bug) keeps the loop alive
+            reraise_if_cancelled(exc)
             signed.unknown_key.set()  # try again soon
             log.warning("cannot read the signing keys from %s (the ones in use stay): %s", url, exc)
         await asyncio.sleep(soonest)

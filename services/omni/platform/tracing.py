@@ -116,8 +116,10 @@ def statement(system: str, sql: str) -> Iterator[None]:
 
 
 def _statement_span(system: str, sql: str) -> trace.Span | None:
+    """A statement's span, inside the work it serves; none for a statement outside any
+    (a health check, an outbox poll): those would each be a trace of their own."""
     tracer = _TRACER.get()
-    if tracer is None:
+    if tracer is None or not trace.get_current_span().get_span_context().is_valid:
         return None
     operation = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else "SQL"
     return tracer.start_span(

@@ -11,6 +11,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end }}
 
+{{/* A pod template's: no chart version (a version bump must not restart every pod). */}}
+{{- define "omni.podLabels" -}}
+app.kubernetes.io/part-of: omni
+{{- end }}
+
 {{/* Every database owner: the four services and the console. */}}
 {{- define "omni.owners" -}}
 {{ list "stock" "orders" "pickup" "returns" "console" | toJson }}

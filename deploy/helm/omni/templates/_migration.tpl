@@ -23,7 +23,7 @@ spec:
   template:
     metadata:
       labels:
-        {{- include "omni.labels" $ | nindent 8 }}
+        {{- include "omni.podLabels" $ | nindent 8 }}
         app.kubernetes.io/name: {{ $name }}
         app.kubernetes.io/component: migration
     spec:
