@@ -34,7 +34,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import grpc
+import nats as nats_py
 import uvloop
 
 from omni.platform.natsserver import EmbeddedNats
@@ -43,6 +45,7 @@ from omni.stock.v1 import stock_pb2_grpc
 from tests.bench.__main__ import bench_echo
 from tests.bench.harness import Outcome, drive, open_channels, seed, server
 from tests.bench.orders import ordering
+from tests.chaos.cluster import dsn
 from tests.conftest import create_postgres_database, postgres_admin
 from tests.helpers.processes import free_port, wait_serving
 
@@ -182,8 +185,49 @@ async def measure_code(
         orders_url = await create_postgres_database(admin)
         async with ordering(stock_url, orders_url, nats, code) as (call, _, _):
             name = "PlaceOrder until CONFIRMED"
+            before = await footprint(stock_url, orders_url, nats)
             curves.append(Curve(label, name, *await curve(name, call, seconds)))
+            await asyncio.sleep(2.0)  # the last events published, the outboxes drained
+            after = await footprint(stock_url, orders_url, nats)
+            per_order(label, before, after)
     return curves
+
+
+async def footprint(stock_url: str, orders_url: str, nats: EmbeddedNats) -> dict[str, int]:
+    """Bytes in each database and stream now, and how many orders there are."""
+    found: dict[str, int] = {}
+    for name, url in (("stock database", stock_url), ("orders database", orders_url)):
+        conn = await asyncpg.connect(dsn(url))
+        try:
+            found[name] = int(await conn.fetchval("SELECT pg_database_size(current_database())"))
+            if name == "orders database":
+                found["orders"] = int(await conn.fetchval("SELECT count(*) FROM orders"))
+        finally:
+            await conn.close()
+    nc = await nats_py.connect(nats.operator_url)
+    try:
+        for info in await nc.jetstream().streams_info():
+            found[f"{info.config.name} stream"] = int(info.state.bytes)
+    finally:
+        await nc.close()
+    return found
+
+
+def per_order(label: str, before: dict[str, int], after: dict[str, int]) -> None:
+    """What one order adds to each database and stream, and a day of them at 10 a second."""
+    orders = after["orders"] - before["orders"]
+    if orders <= 0:
+        return
+    print(f"\nBytes per order ({label}; {orders} orders placed, PostgreSQL, before pruning):")
+    total = 0
+    for name in sorted(set(after) - {"orders"}):
+        grown = (after[name] - before.get(name, 0)) / orders
+        if grown > 0:
+            total += int(grown)
+            print(
+                f"  {name:<28}{grown:>10,.0f} B   a day at 10/s: {grown * 864_000 / 2**30:,.1f} GiB"
+            )
+    print(f"  {'in all':<28}{total:>10,} B   a day at 10/s: {total * 864_000 / 2**30:,.1f} GiB")
 
 
 def checkout(ref: str, into: Path) -> dict[str, str]:

@@ -9,7 +9,7 @@ from typing import Any
 from rich.table import Table
 
 from omni.cli.connect import orders_channel
-from omni.cli.sheets import CliError, choices, out, when
+from omni.cli.sheets import choices, out, page_size, when
 from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import orders_pb2 as opb
 from omni.orders.v1 import orders_pb2_grpc
@@ -66,13 +66,11 @@ def orders_table(orders: list[opb.Order]) -> Table:
 
 
 async def _list(args: argparse.Namespace) -> None:
-    if not 1 <= args.limit <= 500:
-        raise CliError("--limit: a whole number from 1 to 500")
     request = opb.ListOrdersRequest(
         customer_id=args.customer,
         status=f"ORDER_STATUS_{(args.status or 'unspecified').upper()}",
         channel=f"CHANNEL_{(args.channel or 'unspecified').upper()}",
-        page_size=args.limit,
+        page_size=page_size(args.limit),
     )
     async with orders_channel(args) as conn:
         reply = await orders_pb2_grpc.OrdersServiceStub(conn).ListOrders(request)

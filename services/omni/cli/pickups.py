@@ -10,7 +10,7 @@ from typing import Any
 from rich.table import Table
 
 from omni.cli.connect import pickup_channel
-from omni.cli.sheets import CliError, choices, out, when
+from omni.cli.sheets import choices, out, page_size, when
 from omni.pickup.v1 import pickup_pb2 as ppb
 from omni.pickup.v1 import pickup_pb2_grpc
 
@@ -67,12 +67,10 @@ def show(task: ppb.PickupTask) -> None:
 
 
 async def _list(args: argparse.Namespace) -> None:
-    if not 1 <= args.limit <= 500:
-        raise CliError("--limit: a whole number from 1 to 500")
     request = ppb.ListPickupsRequest(
         store_id=args.store,
         status=f"PICKUP_STATUS_{(args.status or 'unspecified').upper()}",
-        page_size=args.limit,
+        page_size=page_size(args.limit),
     )
     async with pickup_channel(args) as conn:
         reply = await pickup_pb2_grpc.PickupServiceStub(conn).ListPickups(request)

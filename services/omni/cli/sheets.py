@@ -87,3 +87,10 @@ def choices(enum: Any, prefix: str) -> list[str]:
     """A proto enum's values as a flag takes them: lower case, without `prefix`, without the
     first (UNSPECIFIED)."""
     return [value.name.removeprefix(prefix).lower() for value in enum.DESCRIPTOR.values][1:]
+
+
+def page_size(limit: int) -> int:
+    """--limit as a list call takes it: 1 to 500."""
+    if not 1 <= limit <= 500:
+        raise CliError("--limit: a whole number from 1 to 500")
+    return limit
