@@ -21,7 +21,8 @@ apply omni-console-session-key --from-literal=key="$(key32)"
 # NATS reads them all, each service its own (deploy/kustomize/nats/accounts.conf).
 nats_users=()
 for user in stock orders pickup returns console operator; do
-  nats_users+=("--from-literal=OMNI_NATS_${user^^}_PASSWORD=$(rand)")
+  # A letter first: nats-server reads a password from its environment as configuration text.
+  nats_users+=("--from-literal=OMNI_NATS_${user^^}_PASSWORD=n$(rand)")
 done
 apply omni-nats-users "${nats_users[@]}"
 declare -A tokens

@@ -9,7 +9,6 @@ import importlib.util
 import json
 import os
 import re
-import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -26,6 +25,7 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from omni.platform import metrics, nats_access
 from omni.platform.natsserver import nats_server_binary
+from omni.platform.settings import NATS_PASSWORD
 from tests.helpers.pki import write_pki
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -428,6 +428,8 @@ def test_dev_secrets_makes_every_secret_the_dev_overlay_reads_and_a_fernet_sessi
     assert _secrets_read(docs) <= set(made), _secrets_read(docs) - set(made)
     literals = [w for w in made[NATS_USERS] if w.startswith("--from-literal=")]
     nats_passwords = {w.removeprefix("--from-literal=").split("=")[0] for w in literals}
+    for literal in literals:  # each as the services accept it (and nats-server reads it)
+        assert NATS_PASSWORD.fullmatch(literal.split("=", 2)[2]), literal
     assert nats_passwords == {nats_access.password_variable(u) for u in nats_access.USERS}
     [literal] = [w for w in made["omni-console-session-key"] if w.startswith("--from-literal=")]
     Fernet(literal.removeprefix("--from-literal=key="))  # raises unless a valid Fernet key
@@ -621,13 +623,17 @@ def test_each_overlays_nats_configuration_loads_in_the_nats_server_the_tests_run
             r'"/etc/[\w/.-]+/(tls\.crt|tls\.key|ca\.crt)"', lambda m: f'"{files[m[1]]}"', text
         )
         (tmp_path / file).write_text(text)
-    # Passwords as the services accept them (random tokens: letters, digits, _ and -).
-    passwords = {
-        nats_access.password_variable(u): secrets.token_urlsafe(24) for u in nats_access.USERS
-    }
     server = nats_server_binary()
-    env = {"PATH": os.environ["PATH"], "SERVER_NAME": "nats-0", **passwords}
-    _run(server, "-c", str(tmp_path / "nats.conf"), "-t", env=env)
+    # Passwords as dev-secrets.sh makes them and the services accept them, many times over:
+    # one nats-server misreads fails here (a digit first did, read as a number).
+    for _ in range(10):
+        made = {u: nats_access.new_password() for u in nats_access.USERS}
+        made["operator"] = "n0-9_" + made["operator"]  # digits and marks right after the letter
+        for password in made.values():
+            assert NATS_PASSWORD.fullmatch(password), password
+        passwords = {nats_access.password_variable(u): p for u, p in made.items()}
+        env = {"PATH": os.environ["PATH"], "SERVER_NAME": "nats-0", **passwords}
+        _run(server, "-c", str(tmp_path / "nats.conf"), "-t", env=env)
     version = _run(server, "--version").strip().removeprefix("nats-server: v")
     pod = _named(docs, "StatefulSet")["nats"]["spec"]["template"]["spec"]
     [nats] = [c for c in pod["containers"] if c["name"] == "nats"]

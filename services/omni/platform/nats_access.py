@@ -14,6 +14,7 @@ this table, so the permissions the tests run under are the ones that ship.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -227,6 +228,12 @@ GRANTS: Mapping[str, Grant] = {
 }
 
 USERS = (*GRANTS, OPERATOR)
+
+
+def new_password() -> str:
+    """A random password nats-server can read from its environment (a letter first, then
+    letters, digits, _ and -): omni.platform.settings.NATS_PASSWORD."""
+    return "n" + secrets.token_urlsafe(24)
 
 
 def password_variable(user: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 import shutil
 import subprocess
 import sys
@@ -46,7 +45,7 @@ class EmbeddedNats:
         self.port = port
         self.extra_args = tuple(extra_args)  # e.g. --tls --tlscert ... --tlskey ...
         self._proc: subprocess.Popen[bytes] | None = None
-        self._passwords = {user: secrets.token_urlsafe(18) for user in nats_access.USERS}
+        self._passwords = {user: nats_access.new_password() for user in nats_access.USERS}
         # False: no users at all (the bench comparing with code from before them).
         self.users = users
 

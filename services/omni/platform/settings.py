@@ -75,7 +75,9 @@ FernetKey = Annotated[str, AfterValidator(fernet_key)]
 TokenList = Annotated[str, AfterValidator(token_list)]
 
 
-NATS_PASSWORD = re.compile(r"[A-Za-z0-9_-]{16,128}")
+# nats-server reads each password from its environment as configuration text: a letter
+# first (a digit first reads as a number or a size), then letters, digits, _ and -.
+NATS_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]{15,127}")
 
 
 class NatsSettings(BaseSettings):
@@ -98,11 +100,10 @@ class NatsSettings(BaseSettings):
         password = self.nats_password.get_secret_value()
         if bool(self.nats_user) != bool(password):
             raise ValueError("OMNI_NATS_USER and OMNI_NATS_PASSWORD go together")
-        # nats-server reads each password from its environment as configuration text: only
-        # these characters survive that unchanged (deploy/dev-secrets.sh makes such ones).
         if password and not NATS_PASSWORD.fullmatch(password):
             raise ValueError(
-                "OMNI_NATS_PASSWORD must be 16 to 128 of A-Z a-z 0-9 _ - (a random token)"
+                "OMNI_NATS_PASSWORD must be 16 to 128 of A-Z a-z 0-9 _ -, a letter first"
+                " (as nats-server can read it; deploy/dev-secrets.sh makes such ones)"
             )
         return self
 
