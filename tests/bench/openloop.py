@@ -12,7 +12,8 @@ alike, from /proc/stat) over the calls answered at that rate. Speeds are also gi
 to a gRPC echo measured in the same run, since the machine's speed drifts between days.
 
 `--compare REF` runs the same curve on the code of commit REF too (a git worktree, its protos
-generated), in the same session, with the same load: absolute figures drift by 4x between
+generated), in the same session, with the same load (the same rates, from this tree's
+maximums, and the same arrival times): absolute figures drift by 4x between
 days, so only a comparison made the same hour says whether a change helped. BENCH_SECONDS
 (default 10) sets each point's length.
 """
@@ -61,6 +62,8 @@ class Point:
 
     share: float  # of the closed-loop maximum
     offered: float  # calls per second sent
+    # Of the calls that succeeded, and of those that timed out (at the cutoff, a floor: they
+    # took longer); a fast refusal is not a fast answer, so refusals are not in it.
     latencies_ms: list[float]
     cpu_seconds: float  # the machine's busy CPU time meanwhile
     outcomes: Counter[str] = field(default_factory=Counter)
@@ -73,7 +76,8 @@ class Point:
 
     @property
     def answered(self) -> int:
-        return len(self.latencies_ms)
+        """Calls that succeeded: what CPU per call is per."""
+        return self.outcomes["OK"]
 
     @property
     def errors(self) -> int:
@@ -88,23 +92,29 @@ def busy_cpu_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-async def open_loop(call: Call, rate: float, seconds: float, share: float) -> Point:
-    """Calls sent at Poisson arrival times at `rate` a second for `seconds`; each latency
-    from the call's due time. Calls still unanswered 10 s after the last was due count as
-    timed out."""
+CUTOFF_SECONDS = 10.0
+
+
+async def open_loop(call: Call, rate: float, seconds: float, share: float, seed: int = 7) -> Point:
+    """Calls sent at Poisson arrival times at `rate` a second for `seconds` (the same times
+    for the same seed: two codes compared get the same schedule); each latency from the
+    call's due time. Calls unanswered 10 s after the last was due count as timed out."""
     latencies: list[float] = []
     outcomes: Counter[str] = Counter()
     numbers = itertools.count()
+    arrivals = random.Random(seed)
+    dues: list[float] = []
 
     async def one(due: float) -> None:
         try:
             await call(next(numbers))
-            outcomes["OK"] += 1
         except grpc.aio.AioRpcError as exc:
             outcomes[exc.code().name] += 1
         except Outcome as outcome:
             outcomes[str(outcome)] += 1
-        latencies.append((time.perf_counter() - due) * 1000)
+        else:
+            outcomes["OK"] += 1
+            latencies.append((time.perf_counter() - due) * 1000)
 
     tasks: list[asyncio.Task[None]] = []
     cpu = busy_cpu_seconds()
@@ -114,24 +124,32 @@ async def open_loop(call: Call, rate: float, seconds: float, share: float) -> Po
         if wait > 0:
             await asyncio.sleep(wait)
         tasks.append(asyncio.create_task(one(due)))
-        due += random.expovariate(rate)
-    _, late = await asyncio.wait(tasks, timeout=10)
-    for task in late:
-        task.cancel()
+        dues.append(due)
+        due += arrivals.expovariate(rate)
+    _, late = await asyncio.wait(tasks, timeout=CUTOFF_SECONDS)
+    cutoff = time.perf_counter()
+    for task, when in zip(tasks, dues, strict=True):
+        if task in late:
+            task.cancel()
+            latencies.append((cutoff - when) * 1000)  # at least this long
     outcomes["timed out"] += len(late)
     return Point(share, len(tasks) / seconds, latencies, busy_cpu_seconds() - cpu, outcomes)
 
 
-async def curve(name: str, call: Call, seconds: float) -> tuple[float, float, list[Point]]:
+async def curve(
+    name: str, call: Call, seconds: float, maximum: float | None = None
+) -> tuple[float, float, list[Point]]:
     """The closed-loop maximum (and the machine CPU per call there), then the open-loop
-    points at each share of it."""
+    points at each share of `maximum` (given: another code's, so that both are offered the
+    same rates; else this one's)."""
     await drive("warm-up", call, seconds=min(1.0, seconds))
     cpu = busy_cpu_seconds()
     closed = await drive(name, call, seconds=seconds)
     cpu_per_call = (busy_cpu_seconds() - cpu) / max(closed.calls, 1)
+    base = maximum or closed.rate
     points = []
-    for share in SHARES:
-        points.append(await open_loop(call, closed.rate * share, seconds, share))
+    for n, share in enumerate(SHARES):
+        points.append(await open_loop(call, base * share, seconds, share, seed=n))
         await asyncio.sleep(1.0)  # what the last point left queued drains
     return closed.rate, cpu_per_call, points
 
@@ -173,20 +191,29 @@ class Curve:
 
 
 async def measure_code(
-    label: str, code: dict[str, str], work: str, admin: str, seconds: float, users: bool
+    label: str,
+    code: dict[str, str],
+    work: str,
+    admin: str,
+    seconds: float,
+    users: bool,
+    rates_of: list[Curve] | None = None,
 ) -> list[Curve]:
     """Both curves on the code `code` picks (this tree's: {}). `users`: NATS with Omni's
-    users (off when comparing with code from before them, for both)."""
+    users (off when comparing with code from before them, for both). `rates_of`: curves
+    measured before, whose maximums set the rates here too (the same load for both)."""
+    maxima = {c.kind: c.maximum for c in rates_of or []}
     curves = []
     with EmbeddedNats(Path(work) / f"nats-{label}", users=users) as nats:
         async with reserving(await create_postgres_database(admin), nats, code) as call:
-            curves.append(Curve(label, "Reserve", *await curve("Reserve", call, seconds)))
+            found = await curve("Reserve", call, seconds, maxima.get("Reserve"))
+            curves.append(Curve(label, "Reserve", *found))
         stock_url = await create_postgres_database(admin)
         orders_url = await create_postgres_database(admin)
         async with ordering(stock_url, orders_url, nats, code) as (call, _, _):
             name = "PlaceOrder until CONFIRMED"
             before = await footprint(stock_url, orders_url, nats)
-            curves.append(Curve(label, name, *await curve(name, call, seconds)))
+            curves.append(Curve(label, name, *await curve(name, call, seconds, maxima.get(name))))
             await asyncio.sleep(2.0)  # the last events published, the outboxes drained
             after = await footprint(stock_url, orders_url, nats)
             per_order(label, before, after)
@@ -297,7 +324,9 @@ async def main() -> None:
             tree = Path(work) / "compared"
             try:
                 code = await asyncio.to_thread(checkout, args.compare, tree)
-                curves += await measure_code(args.compare, code, work, admin, seconds, users)
+                curves += await measure_code(
+                    args.compare, code, work, admin, seconds, users, rates_of=curves
+                )
             finally:
                 await asyncio.to_thread(remove_worktree, tree)
         report(echo, curves)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import time
 from pathlib import Path
 
 from omni.platform.natsserver import EmbeddedNats
@@ -28,16 +28,16 @@ async def test_the_benchmark_harness_runs_and_checks_oversell(
 
 
 async def test_the_open_loop_counts_latency_from_when_each_call_was_due() -> None:
-    """Calls go out on a Poisson schedule whatever the answers do; a server that can take
-    one call at a time, 20 ms each, at 100 calls a second falls behind, and the latency of
-    each call counts its wait from when it was due (no coordinated omission)."""
-    one_at_a_time = asyncio.Lock()
+    """Calls go out on a Poisson schedule whatever the answers do, and a call's latency
+    counts from when it was due, not from when it could be sent: here each call blocks the
+    whole process for 20 ms (the sender too) at 100 calls a second, so calls go out late,
+    and their latencies say so (no coordinated omission)."""
 
     async def call(_i: int) -> None:
-        async with one_at_a_time:
-            await asyncio.sleep(0.02)
+        time.sleep(0.02)  # noqa: ASYNC251 (on purpose: the sender waits behind it)
 
     point = await open_loop(call, rate=100.0, seconds=0.5, share=2.0)
-    assert 25 < point.offered < 250 and point.answered + point.outcomes["timed out"] > 10
-    assert point.percentile(50) >= 20 and point.percentile(99) > 3 * point.percentile(1)
-    assert point.cpu_seconds >= 0 and point.errors == point.outcomes["timed out"]
+    assert 25 < point.offered < 250 and point.answered == point.outcomes["OK"] > 10
+    # Had latency been counted from the send, every call would take its 20 ms and no more.
+    assert point.percentile(50) > 40, point.percentile(50)
+    assert point.percentile(99) > 3 * point.percentile(1)

@@ -197,3 +197,24 @@ def test_production_passwords_are_read_from_the_environment_not_written() -> Non
     for user in nats_access.USERS:
         assert f"password: ${nats_access.password_variable(user)}\n" in config
     assert 'password: "' not in config
+
+
+async def test_the_console_sets_its_failing_messages_aside_as_any_consumer_does(
+    server: EmbeddedNats,
+) -> None:
+    """Reading only, the console still counts its consumers' failures and sets a message
+    aside as a dead letter (omni.platform.deadletters), on its own subjects."""
+    operator = await nats.connect(server.operator_url)
+    await ensure_streams(operator.jetstream(), list(nats_access.SHARED), replicas=1)
+    await operator.close()
+    async with logged_in(server, server.login("console")) as console:
+        js = console.jetstream()
+        await js.publish("failures.console-orders.ORDERS_EVENTS.7", b"1")
+        last = await js.get_last_msg("CONSUMER_FAILURES", "failures.console-orders.ORDERS_EVENTS.7")
+        assert last.data == b"1"
+        await js.publish("deadletter.console.console-orders", b"set aside")
+        with pytest.raises(nats.errors.TimeoutError):  # not another consumer's count
+            await js.publish("failures.pickup-orders-confirmed.ORDERS_EVENTS.7", b"9", timeout=1)
+    assert [v for v in server.violations() if "user:console" in v] == [
+        v for v in server.violations() if "failures.pickup-orders-confirmed" in v
+    ]

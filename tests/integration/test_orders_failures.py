@@ -196,9 +196,9 @@ async def test_past_its_backlog_limit_an_order_is_refused_at_once_with_when_to_r
     await stocked(database_url, nats_server, sku, 10)
     limits = {**QUICK, "max_pending_orders": 2}
     async with running_orders(orders_url, nats_server, **limits) as orders:
+        keys = [unique("k"), unique("k")]
         waiting = [
-            (await orders.stub.PlaceOrder(order_request(unique("k"), {sku: 1}))).order
-            for _ in range(2)
+            (await orders.stub.PlaceOrder(order_request(key, {sku: 1}))).order for key in keys
         ]
         assert {o.status for o in waiting} == {opb.ORDER_STATUS_PENDING}
 
@@ -222,6 +222,9 @@ async def test_past_its_backlog_limit_an_order_is_refused_at_once_with_when_to_r
         assert 1.0 <= retry.retry_delay.ToTimedelta().total_seconds() <= 30.0
         listed = await orders.stub.ListOrders(opb.ListOrdersRequest())
         assert {o.id for o in listed.orders} == {o.id for o in waiting}  # the refused: not kept
+        # A client retrying an order already placed is answered, never refused.
+        again = await orders.stub.PlaceOrder(order_request(keys[0], {sku: 1}))
+        assert again.order.id == waiting[0].id
 
         async with running_stock(database_url, nats_server):
             for order in waiting:

@@ -222,7 +222,7 @@ async def test_finished_reservations_are_purged_after_their_retention_and_nothin
     stock: Stock,
 ) -> None:
     """Released, committed and expired reservations go (lines too) once past retention; an
-    active one, a recent one, and one a transfer on its way still needs stay; levels and the
+    active one, a recent one, and one a transfer names stay; levels and the
     ledger are untouched."""
     sku = unique("SKU")
     await receive(stock.stub, sku, "L1", 20)
@@ -243,11 +243,11 @@ async def test_finished_reservations_are_purged_after_their_retention_and_nothin
         )
     )
     shipped = await stock.stub.ShipTransfer(pb.ShipTransferRequest(id=moving.transfer.id))
-    ids["hold of a transfer on its way"] = shipped.transfer.reservation_id
+    ids["hold of a transfer"] = shipped.transfer.reservation_id
     before = await level_of(stock.stub, sku, "L1")
     ledger = await ledger_fold(stock.stub, sku, "L1")
     long_ago = utcnow() - timedelta(days=40)
-    old = [ids[n] for n in ("released", "committed", "active", "hold of a transfer on its way")]
+    old = [ids[n] for n in ("released", "committed", "active", "hold of a transfer")]
     async with write_transaction(stock.app.engine) as conn:
         await conn.execute(
             update(tables.reservations)
@@ -262,7 +262,7 @@ async def test_finished_reservations_are_purged_after_their_retention_and_nothin
         )
     gone = {ids["released"], ids["committed"]}
     assert not gone & left and not gone & lines
-    assert {ids["active"], ids["recent"], ids["hold of a transfer on its way"]} <= left
+    assert {ids["active"], ids["recent"], ids["hold of a transfer"]} <= left
     assert await level_of(stock.stub, sku, "L1") == before
     assert await ledger_fold(stock.stub, sku, "L1") == ledger
     with pytest.raises(grpc.aio.AioRpcError) as purged:

@@ -62,7 +62,7 @@ def status_for(exc: BaseException, detail_for: DetailFor) -> grpc.Status:
         log.error("unexpected error", exc_info=exc)
         code, message, detail = grpc.StatusCode.INTERNAL, "internal error (logged)", None
     status = status_pb2.Status(code=code.value[0], message=_capped(message))
-    retry = getattr(exc, "retry_after", None)
+    retry = exc.retry_after if isinstance(exc, errors.Unavailable) else None
     if retry is not None:  # when to try again: clients and proxies that read it wait so long
         delay = duration_pb2.Duration()
         delay.FromTimedelta(timedelta(seconds=retry))

@@ -52,6 +52,8 @@ class StreamSpec:
     max_age_seconds: float = 7 * 24 * 3600.0
     # 1: keep only the latest message per subject (a last-value stream)
     max_msgs_per_subject: int = -1
+    # Never cut by size (its age alone bounds it): what must not be dropped (dead letters).
+    keep_all: bool = False
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -107,13 +109,13 @@ async def ensure_streams(
     owns is left as its owner set it: a replica of one service, mid-rollout, never undoes
     what the owner's new release set.
 
-    `max_bytes` bounds each stream besides its age (-1: age alone). An event stream past it
-    drops its oldest events, as past its age; a work queue refuses new commands instead (the
-    senders' outboxes keep them until there is room): a command is never dropped. A stream
-    of latest values (one message per subject) is bounded by what it describes, never by
-    bytes: dropping one would lose a current value."""
+    `max_bytes` bounds each event stream besides its age (-1: age alone): past it the oldest
+    events go, as past their age. Not bounded by bytes: a work queue (a command is never
+    dropped, and a refused one would hold up its sender's whole outbox; the orders' backlog
+    limit bounds the allocation queue instead), a stream kept whole (`keep_all`: dead
+    letters), and a stream of latest values (one per subject: what it describes bounds it)."""
     for spec in specs:
-        last_values = spec.max_msgs_per_subject == 1
+        unbounded = spec.work_queue or spec.keep_all or spec.max_msgs_per_subject == 1
         config = StreamConfig(
             name=spec.name,
             subjects=spec.subjects,
@@ -123,8 +125,8 @@ async def ensure_streams(
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
             max_age=spec.max_age_seconds,
             max_msgs_per_subject=spec.max_msgs_per_subject,
-            max_bytes=-1 if last_values else max_bytes,
-            discard=DiscardPolicy.NEW if spec.work_queue else DiscardPolicy.OLD,
+            max_bytes=-1 if unbounded else max_bytes,
+            discard=DiscardPolicy.OLD,
         )
         try:
             await js.add_stream(config)

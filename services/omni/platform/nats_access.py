@@ -69,6 +69,8 @@ class Grant:
         used = [name for name in _names(self.uses) if name not in owned]
         publish += [f"{JS_API}.STREAM.CREATE.{stream}" for stream in used]
         read = _names(tuple(stream for stream, _ in self.consumes))
+        if self.consumes:  # its consumers count failures and set messages aside
+            read = _unique([*read, *_names(SHARED)])
         for stream in _unique([*owned, *used, *read]):
             publish += [f"{JS_API}.STREAM.INFO.{stream}", f"{JS_API}.STREAM.MSG.GET.{stream}"]
         for spec, consumer in self.consumes:

@@ -50,5 +50,11 @@ async def alone(engine: AsyncEngine, work: str) -> AsyncIterator[bool]:
             yield taken
         finally:
             if taken:
-                await conn.execute(text("SELECT pg_advisory_unlock(hashtext(:name))"), name)
-                await conn.commit()
+                try:
+                    await conn.execute(text("SELECT pg_advisory_unlock(hashtext(:name))"), name)
+                    await conn.commit()
+                except BaseException:
+                    # Never back to the pool still holding the lock (no replica would do the
+                    # work again): a connection closed lets the lock go.
+                    await conn.invalidate()
+                    raise

@@ -45,7 +45,7 @@ RETURNS_EVENTS = StreamSpec("RETURNS_EVENTS", ["returns.events.>"])
 # Messages whose handling kept failing, set aside by every service's consumers
 # (omni.platform.deadletters). Kept as long as the events themselves (7 days), which is less
 # than consumers remember what they handled (8 days): a replay never repeats an effect.
-DEAD_LETTERS = StreamSpec("DEAD_LETTERS", ["deadletter.>"])
+DEAD_LETTERS = StreamSpec("DEAD_LETTERS", ["deadletter.>"], keep_all=True)
 # How many times each message has failed on a bug so far, across replicas (the latest count
 # per message; a day is far longer than a message takes to fail ten times).
 CONSUMER_FAILURES = StreamSpec(

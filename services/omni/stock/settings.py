@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from omni.platform.settings import ServiceSettings
@@ -22,6 +22,18 @@ class StockSettings(ServiceSettings):
     # change (the ledger keeps what they did); far beyond the streams' 7 days, so no event or
     # command still in flight names one that is gone.
     reservation_retention_hours: float = Field(30 * 24, ge=24 * 8)
+
+    @model_validator(mode="after")
+    def _reservations_outlive_their_keys(self) -> StockSettings:
+        # A request replayed from its idempotency key answers with its reservation: the
+        # reservation must still be there as long as the key is.
+        if self.reservation_retention_hours <= self.bookkeeping_retention_hours:
+            raise ValueError(
+                "OMNI_STOCK_RESERVATION_RETENTION_HOURS must be longer than "
+                "OMNI_STOCK_BOOKKEEPING_RETENTION_HOURS"
+            )
+        return self
+
     # How often levels with backorders are settled: units that reached the shelf given to the
     # orders waiting for them, promises the supply no longer covers cut, due dates moved.
     backorder_interval_seconds: float = 1.0

@@ -11,7 +11,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from omni.orders.adapters.tables import orders
+from omni.orders.adapters.tables import idempotency_keys, orders
 from omni.orders.domain.model import (
     Allocation,
     Delivery,
@@ -27,6 +27,7 @@ from omni.orders.domain.model import (
 )
 from omni.orders.domain.order import Order
 from omni.platform.channels import RejectionReason
+from omni.platform.idempotency import scoped
 from omni.platform.pages import PageToken
 
 
@@ -43,10 +44,19 @@ class OrderRepository:
             stmt = update(orders).where(orders.c.id == bindparam("order_id"))
             await self._conn.execute(stmt, [{"order_id": o.id, **_columns(o)} for o in changed])
 
-    async def pending(self) -> int:
-        """How many orders wait for stock's decision (through the status index)."""
-        query = select(func.count()).where(orders.c.status == OrderStatus.PENDING.value)
+    async def pending(self, since: datetime) -> int:
+        """How many orders placed since `since` wait for stock's decision (through the
+        status index). Older ones are not a backlog but orders whose decision went astray:
+        they must not keep new ones out for ever."""
+        query = select(func.count()).where(
+            orders.c.status == OrderStatus.PENDING.value, orders.c.created_at >= since
+        )
         return int((await self._conn.execute(query)).scalar_one())
+
+    async def placed_with_key(self, key: str) -> bool:
+        """Whether an order was placed with this idempotency key (a client's retry)."""
+        query = select(idempotency_keys.c.key).where(idempotency_keys.c.key == scoped("place", key))
+        return (await self._conn.execute(query)).first() is not None
 
     async def get(self, order_id: str, *, lock: bool = False) -> Order | None:
         return (await self.get_many({order_id}, lock=lock)).get(order_id)

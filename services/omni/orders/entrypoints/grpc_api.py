@@ -61,7 +61,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         self, request: pb.PlaceOrderRequest, context: Ctx
     ) -> pb.PlaceOrderResponse:
         cmd = requests.place_order(request)
-        self._backlog.admit()  # past the limit: refused now, with when to try again
+        await self._backlog.admit(cmd.idempotency_key)  # past the limit: refused, with when
         budget = self._wait_budget(context)
         proposed = new_id("ord")
         # Watched before it exists: stock's decision cannot slip past unseen.

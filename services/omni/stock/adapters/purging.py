@@ -12,25 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from omni.platform.db import write_transaction
 from omni.stock.adapters.tables import capacity_charges, reservation_lines, reservations, transfers
 from omni.stock.domain.model import ReservationStatus
-from omni.stock.domain.transfers import TransferStatus
 
 DONE = [
     s.value
     for s in (ReservationStatus.COMMITTED, ReservationStatus.RELEASED, ReservationStatus.EXPIRED)
 ]
-# A transfer still moving needs its hold, and the reservation waiting for its units.
-MOVING = [
-    s.value
-    for s in TransferStatus
-    if s not in (TransferStatus.RECEIVED, TransferStatus.CANCELLED, TransferStatus.CLOSED)
-]
 
 
-async def purge_reservations(engine: AsyncEngine, before: datetime, chunk: int = 500) -> int:
-    """Deletes finished reservations last changed before `before`, a chunk per short
-    transaction; how many went."""
+async def purge_reservations(
+    engine: AsyncEngine, before: datetime, chunk: int = 500, most: int = 20_000
+) -> int:
+    """Deletes finished reservations last changed before `before` that no transfer names
+    (a transfer keeps its hold and the reservation it serves, whatever its step), a chunk
+    per short transaction and at most `most` a run (a first run on an old database does
+    not flood the write-ahead log); how many went."""
     needed = exists().where(
-        transfers.c.status.in_(MOVING),
         or_(
             transfers.c.reservation_id == reservations.c.id,
             transfers.c.for_reservation_id == reservations.c.id,
@@ -60,5 +56,5 @@ async def purge_reservations(engine: AsyncEngine, before: datetime, chunk: int =
                 )
                 await conn.execute(delete(reservations).where(reservations.c.id.in_(ids)))
         removed += len(ids)
-        if len(ids) < chunk:
+        if len(ids) < chunk or removed >= most:
             return removed
