@@ -170,7 +170,7 @@ async def reserving(
     async with server(["omni.stock"], env, port) as target:
         await wait_serving(target)
         stubs = [stock_pb2_grpc.StockServiceStub(c) for c in open_channels(target)]
-        await seed(stubs[0], dict.fromkeys(SKUS, 10**7))
+        await seed(stubs[0], dict.fromkeys(SKUS, 10**6))
         keys = itertools.count()
 
         async def call(i: int) -> None:
