@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+import nats as nats_py
 import pytest
 from nats.aio.msg import Msg
 from nats.js.errors import NotFoundError
@@ -117,6 +119,43 @@ async def test_a_failing_message_is_retried_later_and_later(nats_server: Embedde
         failures = REGISTRY.get_sample_value("omni_consumer_failures_total", labels)
         assert failures == failures_before + 2
         await eventually(lambda: _all_acked(link, "test-retries"), within=5)
+
+
+async def test_a_quiet_consumer_asks_once_for_many_messages(nats_server: EmbeddedNats) -> None:
+    """Pull requests stand: messages trickling in one by one come through the request already
+    waiting, not a request (and a timeout) each, and a backlog comes in the same flow."""
+    handled: list[str] = []
+    watcher = await nats_py.connect(nats_server.operator_url)
+    asked: list[bytes] = []
+
+    async def note(msg: Msg) -> None:
+        asked.append(msg.data)
+
+    await watcher.subscribe(f"$JS.API.CONSUMER.MSG.NEXT.{EVENTS.name}.test-quiet", cb=note)
+    await watcher.flush()
+
+    async def handle(msg: Msg) -> None:
+        handled.append(msg.header[MSG_ID_HEADER] if msg.header else "")
+
+    try:
+        async with (
+            connected(nats_server.operator_url) as link,
+            consuming(link, handle, "test-quiet", batch=8),
+        ):
+            for n in range(12):  # one at a time, each handled before the next is sent
+                await publish(link, f"quiet-{n}")
+                await eventually(lambda n=n: _at_least(lambda: len(handled), n + 1), within=5)
+            for n in range(40):  # then a crowd, five times the room
+                await publish(link, f"crowd-{n}")
+            await eventually(lambda: _at_least(lambda: len(handled), 52), within=10)
+            await eventually(lambda: _all_acked(link, "test-quiet"), within=5)
+    finally:
+        await watcher.close()
+    assert len(handled) == 52
+    # The first request for 8, then one each time half the room is free: the 12 single
+    # messages cost 3 requests (a fetch per message made 53 requests for these 52).
+    assert 2 <= len(asked) <= 3 + 40 // 4 + 2, asked
+    assert all(json.loads(body)["batch"] <= 8 for body in asked)
 
 
 @pytest.mark.parametrize(

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig
+from nats.js.api import DEFAULT_PREFIX, AckPolicy, ConsumerConfig
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -108,6 +108,48 @@ ACK_WAIT_SECONDS = 3.0
 STUCK_AFTER_SECONDS = 60.0
 
 
+# A pull request stands this long at most; while it waits, JetStream says so this often.
+PULL_EXPIRES_SECONDS = 30.0
+PULL_HEARTBEAT_SECONDS = 1.0
+STATUS_HEADER = "Status"
+DESCRIPTION_HEADER = "Description"
+PENDING_HEADER = "Nats-Pending-Messages"  # what an ended pull request leaves unfilled
+HEARTBEAT = "100"
+
+
+def _ns(seconds: float) -> int:
+    return int(seconds * 1_000_000_000)
+
+
+class _Flow:
+    """A consumer's pull requests: messages being handled, and those asked for and not
+    yet come (`credit`); together at most `batch`, give or take requests lost unseen."""
+
+    def __init__(self, batch: int) -> None:
+        self.batch = batch
+        self.running: set[asyncio.Task[None]] = set()
+        self.credit = 0
+        self.heard = 0.0  # when JetStream last sent anything (a message, a heartbeat)
+        self.gone = False  # the durable consumer was deleted
+        self.refused = False  # a request was refused: wait a moment before the next
+        self.changed = asyncio.Event()
+
+    def wanted(self) -> int:
+        """How many to ask for now: none until half the room is free (or nothing is asked
+        for at all), so that a busy consumer asks in large requests."""
+        room = self.batch - len(self.running) - self.credit
+        return room if room > 0 and (room * 2 >= self.batch or self.credit == 0) else 0
+
+    def done(self, task: asyncio.Task[None]) -> None:
+        self.running.discard(task)
+        if self.wanted():
+            self.changed.set()
+
+    def wake(self) -> None:
+        if self.gone or self.wanted():
+            self.changed.set()
+
+
 class DurableConsumer:
     """Pulls from a durable consumer and acks each message only after its handler committed.
 
@@ -142,20 +184,21 @@ class DurableConsumer:
         self._ack_wait = ack_wait
         self._stuck_after = stuck_after
         self._started: dict[int, tuple[Msg, float]] = {}  # by id: being handled, since when
+        self._lag = metrics.CONSUMER_PENDING.labels(stream, durable)
 
     async def run(self) -> None:
         """Consumes until cancelled, riding out NATS restarts."""
         while True:
             try:
-                sub = await self._subscribe()
+                await self._declare()
                 async with _background(self._heartbeats()):
-                    await self._pull(sub)
+                    await self._pull()
             except Exception as exc:
                 reraise_if_cancelled(exc)
                 log.warning("consumer %s paused: %s", self._durable, exc)
                 await asyncio.sleep(1.0)
 
-    async def _subscribe(self) -> JetStreamContext.PullSubscription:
+    async def _declare(self) -> None:
         # Created, or updated to this configuration (an older ack wait, say): the server
         # applies a changed configuration of an existing durable consumer.
         config = ConsumerConfig(
@@ -165,58 +208,75 @@ class DurableConsumer:
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self._ack_wait,
         )
-        js = self._link.js
-        await js.add_consumer(self._stream, config)
-        return await js.pull_subscribe_bind(self._durable, self._stream)
+        await self._link.js.add_consumer(self._stream, config)
 
-    async def _pull(self, sub: JetStreamContext.PullSubscription) -> None:
+    async def _pull(self) -> None:
         """Handles each message as it comes, up to `batch` at once.
 
-        A message is dispatched as soon as it arrives (a fetch of many would wait to fill
-        its batch); a backlog is then taken in one more fetch, so concurrent handlers can
-        share work (e.g. one stock transaction for many allocations).
+        Pull requests stand: asked for as many messages as there is room for, JetStream sends
+        each as it arrives (a quiet service costs no request per message, and a busy one
+        gets its backlog in the same flow, so concurrent handlers share work, e.g. one stock
+        transaction for many allocations). More is asked for once half the room is free; a
+        request ends when filled or after PULL_EXPIRES_SECONDS. While a request waits,
+        JetStream says so every PULL_HEARTBEAT_SECONDS: silence means the requests are gone
+        (NATS restarted, say), and the consumer asks again.
         """
-        running: set[asyncio.Task[None]] = set()
+        nc = self._link.nc
+        if nc is None:
+            raise ConnectionError("not connected to NATS yet")
+        flow = _Flow(self._batch)
+        inbox = nc.new_inbox()
+
+        async def arrived(msg: Msg) -> None:
+            flow.heard = time.monotonic()
+            status = msg.headers.get(STATUS_HEADER) if msg.headers else None
+            if status is None:
+                flow.credit = max(flow.credit - 1, 0)
+                self._dispatch(msg, flow)
+            elif status != HEARTBEAT:  # a request ended: expired (408), or refused (409)
+                unfilled = (msg.headers or {}).get(PENDING_HEADER)
+                flow.credit = max(flow.credit - int(unfilled), 0) if unfilled else 0
+                if status.startswith("409"):  # e.g. too many requests waiting: not at once
+                    flow.refused = True
+                    flow.gone = "Deleted" in (msg.headers or {}).get(DESCRIPTION_HEADER, "")
+            flow.wake()
+
+        sub = await nc.subscribe(inbox, cb=arrived)
+        request = f"{DEFAULT_PREFIX}.CONSUMER.MSG.NEXT.{self._stream}.{self._durable}"
         try:
-            while True:
-                while len(running) >= self._batch:
-                    await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                try:
-                    msgs = await sub.fetch(1, timeout=1.0)
-                except TimeoutError as exc:
-                    reraise_if_cancelled(exc)
-                    continue
-                self._dispatch(msgs, running)
-                room = self._batch - len(running)
-                if room > 0:
-                    self._dispatch(await self._backlog(sub, room), running)
+            while not flow.gone:
+                if flow.refused:
+                    flow.refused = False
+                    await asyncio.sleep(0.1)
+                if want := flow.wanted():
+                    asked = {"batch": want, "expires": _ns(PULL_EXPIRES_SECONDS)}
+                    asked["idle_heartbeat"] = _ns(PULL_HEARTBEAT_SECONDS)
+                    await nc.publish(request, json.dumps(asked).encode(), reply=inbox)
+                    flow.credit += want
+                    flow.heard = time.monotonic()
+                flow.changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(flow.changed.wait(), PULL_HEARTBEAT_SECONDS)
+                if flow.credit and time.monotonic() - flow.heard > 3 * PULL_HEARTBEAT_SECONDS:
+                    flow.credit = 0  # no word from JetStream: its requests are gone; ask again
+            raise ConnectionError(f"consumer {self._durable} was deleted")
         finally:
-            # Unsubscribed first: JetStream then knows nobody waits on this subscription's
-            # pull requests any more, and gives what is handed back below to a live one. (Also,
-            # else drain() on shutdown waits for a fetch that will never complete.)
+            # Unsubscribed first: JetStream then knows nobody waits on these pull requests
+            # any more, and gives what is handed back below to a live one. (Also, else
+            # drain() on shutdown waits for messages that will never be handled.)
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
-            for task in running:  # each gives its message back (a nak) as it stops
+            for task in flow.running:  # each gives its message back (a nak) as it stops
                 task.cancel()
-            if running:  # before the connection goes
-                await asyncio.wait(running, timeout=1.0)
+            if flow.running:  # before the connection goes
+                await asyncio.wait(flow.running, timeout=1.0)
 
-    @staticmethod
-    async def _backlog(sub: JetStreamContext.PullSubscription, room: int) -> list[Msg]:
-        try:
-            return await sub.fetch(room, timeout=0.002)
-        except TimeoutError as exc:
-            reraise_if_cancelled(exc)
-            return []
-
-    def _dispatch(self, msgs: list[Msg], running: set[asyncio.Task[None]]) -> None:
-        if msgs:  # each message tells how many wait behind it: 0 once caught up
-            lag = msgs[-1].metadata.num_pending
-            metrics.CONSUMER_PENDING.labels(self._stream, self._durable).set(lag)
-        for msg in msgs:
-            task = asyncio.create_task(self._handle(msg))
-            running.add(task)
-            task.add_done_callback(running.discard)
+    def _dispatch(self, msg: Msg, flow: _Flow) -> None:
+        lag = msg.metadata.num_pending  # each message tells how many wait behind it
+        self._lag.set(lag)
+        task = asyncio.create_task(self._handle(msg))
+        flow.running.add(task)
+        task.add_done_callback(flow.done)
 
     async def _handle(self, msg: Msg) -> None:
         try:
