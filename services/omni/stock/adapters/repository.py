@@ -123,6 +123,17 @@ _UPDATE_LEVEL = (
     .values({c: bindparam(c) for c in (*_LEVEL_COLUMNS, "updated_at")})
 )
 _INSERT_MOVEMENTS = insert(movements)
+_WAITING_AFTER = presale_policies.c.waiting + bindparam("delta")
+_COUNT_WAITING = (
+    update(presale_policies)
+    .where(
+        and_(
+            presale_policies.c.channel == bindparam("k_channel"),
+            presale_policies.c.sku == bindparam("k_sku"),
+        )
+    )
+    .values(waiting=case((_WAITING_AFTER < 0, 0), else_=_WAITING_AFTER))
+)
 _INSERT_RESERVATIONS = insert(reservations)
 _INSERT_LINES = insert(reservation_lines)
 
@@ -566,22 +577,13 @@ class StockRepository:
 
     async def count_waiting(self, deltas: dict[tuple[str, str], int]) -> None:
         """Adds to the units waiting per (channel, sku) (policies that exist)."""
-        table = presale_policies
-        after = table.c.waiting + bindparam("delta")
-        stmt = (
-            update(table)
-            .where(
-                and_(table.c.channel == bindparam("k_channel"), table.c.sku == bindparam("k_sku"))
-            )
-            .values(waiting=case((after < 0, 0), else_=after))
-        )
         rows = [
             {"k_channel": channel, "k_sku": sku, "delta": delta}
             for (channel, sku), delta in sorted(deltas.items())
             if delta
         ]
-        if rows:
-            await self.conn.execute(stmt, rows)
+        if rows:  # every reservation's transaction comes here, almost always with none
+            await self.conn.execute(_COUNT_WAITING, rows)
 
     async def active_reservations(self) -> int:
         """How many reservations hold stock now (for the metric)."""
