@@ -77,10 +77,13 @@ bench: protos
 	$(PY) -m tests.bench
 	$(PY) -m tests.bench.openloop $(BENCH_ARGS)
 
-# The model-based test of the stock rules (its short form runs in `make test`) for at least
-# OMNI_SOAK_STEPS steps (100000); prints how many ran and how long they took.
+# First the model-based test of the stock rules (its short form runs in `make test`) for at
+# least OMNI_SOAK_STEPS steps (100000); then the whole system (two replicas each of stock and
+# orders, PostgreSQL, NATS) for SOAK_MINUTES (10) at half its maximum, printing every 30 s
+# the memory, files, database, stream and queue sizes, and their growth per minute.
 soak: protos
-	$(PY) -m tests.soak
+	$(PY) -m tests.soak.model
+	$(PY) -m tests.soak.system
 
 # The fault suite's longer form (its short form runs in `make test`): kill -9 of replicas and
 # PostgreSQL and a NATS restart under load, figures per phase. CHAOS_ARGS, e.g. --rounds 1.

@@ -71,23 +71,27 @@ async def ordering(
         keys = itertools.count()
 
         async def call(i: int) -> None:
-            skus = random.sample(SKUS, random.randint(1, 3))
-            request = opb.PlaceOrderRequest(
-                idempotency_key=f"checkout-{next(keys)}",
-                channel=cpb.CHANNEL_WEB,
-                customer_id=f"c-{i % 1000}",
-                currency="EUR",
-                lines=[
-                    opb.PlaceOrderLine(sku=s, quantity=random.randint(1, 3), unit_price=999)
-                    for s in skus
-                ],
-                ship=cpb.ShipTo(region="eu"),
-            )
+            request = order_request(f"checkout-{next(keys)}", i)
             order = (await stubs[i % len(stubs)].PlaceOrder(request, timeout=10)).order
             if order.status != opb.ORDER_STATUS_CONFIRMED:
                 raise Outcome(opb.OrderStatus.Name(order.status))
 
         yield call, stubs, stock
+
+
+def order_request(key: str, i: int) -> opb.PlaceOrderRequest:
+    """A web order of 1 to 3 of SKUS (stocked at L1 by `seed`), shipped."""
+    skus = random.sample(SKUS, random.randint(1, 3))
+    return opb.PlaceOrderRequest(
+        idempotency_key=key,
+        channel=cpb.CHANNEL_WEB,
+        customer_id=f"c-{i % 1000}",
+        currency="EUR",
+        lines=[
+            opb.PlaceOrderLine(sku=s, quantity=random.randint(1, 3), unit_price=999) for s in skus
+        ],
+        ship=cpb.ShipTo(region="eu"),
+    )
 
 
 async def check_promises(

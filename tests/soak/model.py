@@ -1,5 +1,6 @@
-"""`make soak`: the model-based test of the stock rules (tests/stock_model) for at least
-OMNI_SOAK_STEPS steps (100,000), in rounds of fresh examples; prints the steps that ran."""
+"""`make soak`, its first part: the model-based test of the stock rules (tests/stock_model)
+for at least OMNI_SOAK_STEPS steps (100,000), in rounds of fresh examples; prints the steps
+that ran."""
 
 from __future__ import annotations
 
