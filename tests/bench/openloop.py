@@ -8,8 +8,12 @@ so a server that falls behind is charged for the wait (no coordinated omission).
 PlaceOrder until CONFIRMED, on PostgreSQL, each service in its own process.
 
 CPU per call is the machine's: all its busy CPU time (servers, PostgreSQL, NATS and this load
-alike, from /proc/stat) over the calls answered at that rate. Speeds are also given as ratios
-to a gRPC echo measured in the same run, since the machine's speed drifts between days.
+alike, from /proc/stat) over the calls answered at that rate; "system" leaves out this load
+generator's own, and the CPU of each process (stock, orders, postgres, nats, the load) is
+given at 25% load and at the maximum. The gRPC echo gets the same curve: what a bare gRPC
+call costs when it comes alone rather than in a crowd is the floor under every service's
+ratio. Speeds are also given as ratios to the echo's maximum in the same run, since the
+machine's speed drifts between days.
 
 `--compare REF` runs the same curve on the code of commit REF too (a git worktree, its protos
 generated), in the same session, with the same load (the same rates, from this tree's
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import os
 import random
@@ -38,12 +43,12 @@ from pathlib import Path
 import asyncpg
 import grpc
 import nats as nats_py
+import psutil
 import uvloop
 
 from omni.platform.natsserver import EmbeddedNats
 from omni.stock.v1 import stock_pb2 as pb
 from omni.stock.v1 import stock_pb2_grpc
-from tests.bench.__main__ import bench_echo
 from tests.bench.harness import Outcome, drive, open_channels, seed, server
 from tests.bench.orders import ordering
 from tests.chaos.cluster import dsn
@@ -65,7 +70,7 @@ class Point:
     # Of the calls that succeeded, and of those that timed out (at the cutoff, a floor: they
     # took longer); a fast refusal is not a fast answer, so refusals are not in it.
     latencies_ms: list[float]
-    cpu_seconds: float  # the machine's busy CPU time meanwhile
+    cpu: Cpu  # spent meanwhile
     outcomes: Counter[str] = field(default_factory=Counter)
 
     def percentile(self, p: float) -> float:
@@ -84,12 +89,56 @@ class Point:
         return sum(n for outcome, n in self.outcomes.items() if outcome != "OK")
 
 
-def busy_cpu_seconds() -> float:
-    """The machine's CPU time spent on anything but idling since boot (all cores)."""
+@dataclass
+class Cpu:
+    """CPU seconds: the machine's, and each process group's (see `group`)."""
+
+    machine: float
+    by: Counter[str]
+
+    def __sub__(self, before: Cpu) -> Cpu:
+        by = Counter({g: self.by[g] - before.by[g] for g in self.by})
+        return Cpu(self.machine - before.machine, by)
+
+    def per_call_ms(self, calls: int, group: str | None = None) -> float:
+        spent = self.machine if group is None else self.by[group]
+        return spent / max(calls, 1) * 1000
+
+    def system_per_call_ms(self, calls: int) -> float:
+        """The machine's, less this load generator's."""
+        return (self.machine - self.by["load"]) / max(calls, 1) * 1000
+
+
+GROUPS = ("stock", "orders", "echo", "postgres", "nats", "load", "other")
+
+
+def group(proc: psutil.Process) -> str:
+    if proc.pid == os.getpid():
+        return "load"
+    line = " ".join(proc.info["cmdline"] or [proc.info["name"] or ""])
+    for module, name in (("omni.stock", "stock"), ("omni.orders", "orders")):
+        if module in line:
+            return name
+    if "tests.bench.echo" in line:
+        return "echo"
+    if "nats-server" in line:
+        return "nats"
+    return "postgres" if "postgres" in line else "other"
+
+
+def cpu_now() -> Cpu:
+    """The machine's busy CPU time since boot (all cores, from /proc/stat), and each live
+    process group's."""
     with open("/proc/stat") as stat:
         fields = [int(v) for v in stat.readline().split()[1:]]
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle, iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    machine = (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    by: Counter[str] = Counter(dict.fromkeys(GROUPS, 0.0))
+    for proc in psutil.process_iter(["cmdline", "name", "cpu_times"]):
+        times = proc.info["cpu_times"]
+        if times is not None:
+            by[group(proc)] += times.user + times.system
+    return Cpu(machine, by)
 
 
 CUTOFF_SECONDS = 10.0
@@ -117,41 +166,67 @@ async def open_loop(call: Call, rate: float, seconds: float, share: float, seed:
             latencies.append((time.perf_counter() - due) * 1000)
 
     tasks: list[asyncio.Task[None]] = []
-    cpu = busy_cpu_seconds()
-    start = due = time.perf_counter()
-    while due < start + seconds:
-        wait = due - time.perf_counter()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        tasks.append(asyncio.create_task(one(due)))
-        dues.append(due)
-        due += arrivals.expovariate(rate)
-    _, late = await asyncio.wait(tasks, timeout=CUTOFF_SECONDS)
+    # This sender's own full garbage collections paused it for 100 ms (a bare echo's p99 at
+    # 25% load read 60 ms): charged to whatever was measured. Off while the point runs.
+    gc.collect()
+    gc.disable()
+    cpu = cpu_now()
+    try:
+        start = due = time.perf_counter()
+        while due < start + seconds:
+            wait = due - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            tasks.append(asyncio.create_task(one(due)))
+            dues.append(due)
+            due += arrivals.expovariate(rate)
+        _, late = await asyncio.wait(tasks, timeout=CUTOFF_SECONDS)
+    finally:
+        gc.enable()
     cutoff = time.perf_counter()
     for task, when in zip(tasks, dues, strict=True):
         if task in late:
             task.cancel()
             latencies.append((cutoff - when) * 1000)  # at least this long
     outcomes["timed out"] += len(late)
-    return Point(share, len(tasks) / seconds, latencies, busy_cpu_seconds() - cpu, outcomes)
+    return Point(share, len(tasks) / seconds, latencies, cpu_now() - cpu, outcomes)
 
 
 async def curve(
-    name: str, call: Call, seconds: float, maximum: float | None = None
-) -> tuple[float, float, list[Point]]:
-    """The closed-loop maximum (and the machine CPU per call there), then the open-loop
-    points at each share of `maximum` (given: another code's, so that both are offered the
-    same rates; else this one's)."""
+    code: str, kind: str, call: Call, seconds: float, maximum: float | None = None
+) -> Curve:
+    """The closed-loop maximum (and the CPU per call there), then the open-loop points at
+    each share of `maximum` (given: another code's, so that both are offered the same rates;
+    else this one's)."""
     await drive("warm-up", call, seconds=min(1.0, seconds))
-    cpu = busy_cpu_seconds()
-    closed = await drive(name, call, seconds=seconds)
-    cpu_per_call = (busy_cpu_seconds() - cpu) / max(closed.calls, 1)
+    cpu = cpu_now()
+    closed = await drive(kind, call, seconds=seconds)
+    at_maximum = Point(1.0, closed.rate, closed.latencies_ms, cpu_now() - cpu, closed.outcomes)
     base = maximum or closed.rate
     points = []
     for n, share in enumerate(SHARES):
         points.append(await open_loop(call, base * share, seconds, share, seed=n))
         await asyncio.sleep(1.0)  # what the last point left queued drains
-    return closed.rate, cpu_per_call, points
+    return Curve(code, kind, closed.rate, at_maximum, points)
+
+
+async def echo_curve(seconds: float) -> Curve:
+    """The same curve for a bare gRPC echo (its own process): the ceiling, and the floor of
+    what a call costs alone."""
+    port = free_port()
+    async with server(["tests.bench.echo", str(port)], {}, port) as target:
+        echoes = [c.unary_unary("/bench.Echo/Echo") for c in open_channels(target)]
+
+        async def call(i: int) -> None:
+            await echoes[i % len(echoes)](ECHOED)
+
+        return await curve("a bare server", "gRPC echo", call, seconds)
+
+
+ECHOED = pb.ReserveRequest(  # what Reserve carries
+    idempotency_key="bench-0000000001",
+    lines=[pb.ReserveLine(sku="SKU-0001", location_id="L1", quantity=1)],
+).SerializeToString()
 
 
 @asynccontextmanager
@@ -186,7 +261,7 @@ class Curve:
     code: str  # "this tree", or the commit compared with
     kind: str  # "Reserve", "PlaceOrder until CONFIRMED"
     maximum: float
-    cpu_at_maximum: float
+    at_maximum: Point  # the closed loop
     points: list[Point]
 
 
@@ -206,14 +281,13 @@ async def measure_code(
     curves = []
     with EmbeddedNats(Path(work) / f"nats-{label}", users=users) as nats:
         async with reserving(await create_postgres_database(admin), nats, code) as call:
-            found = await curve("Reserve", call, seconds, maxima.get("Reserve"))
-            curves.append(Curve(label, "Reserve", *found))
+            curves.append(await curve(label, "Reserve", call, seconds, maxima.get("Reserve")))
         stock_url = await create_postgres_database(admin)
         orders_url = await create_postgres_database(admin)
         async with ordering(stock_url, orders_url, nats, code) as (call, _, _):
             name = "PlaceOrder until CONFIRMED"
             before = await footprint(stock_url, orders_url, nats)
-            curves.append(Curve(label, name, *await curve(name, call, seconds, maxima.get(name))))
+            curves.append(await curve(label, name, call, seconds, maxima.get(name)))
             await asyncio.sleep(2.0)  # the last events published, the outboxes drained
             after = await footprint(stock_url, orders_url, nats)
             per_order(label, before, after)
@@ -290,22 +364,34 @@ def remove_worktree(tree: Path) -> None:
 def report(echo: float, curves: list[Curve]) -> None:
     print(f"\ngRPC echo (64 callers): {echo:.0f} calls/s; 'of echo' below is a rate's ratio to it.")
     for c in curves:
+        top = c.at_maximum
         print(
             f"\n{c.kind}, {c.code}: closed-loop maximum {c.maximum:.0f}/s ({c.maximum / echo:.1%}"
-            f" of echo), machine CPU {c.cpu_at_maximum * 1000:.1f} ms per call there"
+            f" of echo), CPU per call there {top.cpu.per_call_ms(top.answered):.2f} ms"
+            f" (system {top.cpu.system_per_call_ms(top.answered):.2f} ms)"
         )
         print(
             f"{'load':>6}{'sent/s':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'p99.9 ms':>10}"
-            f"{'errors':>8}{'CPU ms/call':>13}{'vs max':>8}  outcomes"
+            f"{'errors':>8}{'CPU ms':>8}{'vs max':>8}{'system':>8}{'vs max':>8}  outcomes"
         )
+        top_machine = max(top.cpu.per_call_ms(top.answered), 1e-9)
+        top_system = max(top.cpu.system_per_call_ms(top.answered), 1e-9)
         for p in c.points:
-            per_call = p.cpu_seconds / max(p.answered, 1) * 1000
+            machine, system = p.cpu.per_call_ms(p.answered), p.cpu.system_per_call_ms(p.answered)
             print(
                 f"{p.share:>6.0%}{p.offered:>8.0f}{p.percentile(50):>9.1f}{p.percentile(90):>9.1f}"
                 f"{p.percentile(99):>9.1f}{p.percentile(99.9):>10.1f}{p.errors:>8}"
-                f"{per_call:>13.1f}{per_call / max(c.cpu_at_maximum * 1000, 1e-9):>7.1f}x"
-                f"  {dict(p.outcomes)}"
+                f"{machine:>8.2f}{machine / top_machine:>7.1f}x"
+                f"{system:>8.2f}{system / top_system:>7.1f}x  {dict(p.outcomes)}"
             )
+        quarter = next(p for p in c.points if p.share == 0.25)
+        spent = [
+            f"{g} {quarter.cpu.per_call_ms(quarter.answered, g):.2f}"
+            f"/{top.cpu.per_call_ms(top.answered, g):.2f}"
+            for g in GROUPS
+            if top.cpu.by[g] > 0.05 * top.cpu.machine
+        ]
+        print(f"  CPU ms per call by process, at 25% / at the maximum: {', '.join(spent)}")
 
 
 async def main() -> None:
@@ -317,9 +403,9 @@ async def main() -> None:
         tempfile.TemporaryDirectory(prefix="omni-openloop-") as work,
         postgres_admin(os.path.join(work, "postgres")) as admin,
     ):
-        echo = (await bench_echo(seconds)).rate
+        echo = await echo_curve(seconds)
         users = not args.compare
-        curves = await measure_code("this tree", {}, work, admin, seconds, users)
+        curves = [echo, *await measure_code("this tree", {}, work, admin, seconds, users)]
         if args.compare:
             tree = Path(work) / "compared"
             try:
@@ -329,7 +415,7 @@ async def main() -> None:
                 )
             finally:
                 await asyncio.to_thread(remove_worktree, tree)
-        report(echo, curves)
+        report(echo.maximum, curves)
 
 
 if __name__ == "__main__":

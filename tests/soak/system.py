@@ -18,6 +18,7 @@ UNKNOWN answer); growth is reported, not judged: how much is too much is the rea
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import random
 import time
@@ -142,8 +143,11 @@ class Watcher:
             for info in await js.streams_info():
                 values[f"{info.config.name} MB"] = info.state.bytes / 2**20
             queue = await js.consumer_info(*ALLOCATIONS)
-            values["allocations queued"] = queue.num_pending
-            values["allocations in flight"] = queue.num_ack_pending
+            values["allocations queued"] = queue.num_pending or 0
+            values["allocations in flight"] = queue.num_ack_pending or 0
+            # Handed out again after their ack wait: a replica too slow to say it still works
+            # on them (each is done once, but costs a second handling).
+            values["allocations redelivered"] = queue.num_redelivered or 0
         finally:
             await nc.close()
         return values
@@ -172,6 +176,7 @@ SHOWN = [  # the columns of the running table: (series, heading, format)
     ("stock outbox rows", "outbox", ".0f"),
     ("allocations queued", "queued", ".0f"),
     ("allocations in flight", "flight", ".0f"),
+    ("allocations redelivered", "redelivered", ".0f"),
 ]
 
 
@@ -227,6 +232,10 @@ async def soak(minutes: float, sample_seconds: float, rate: float | None, share:
             print(f"closed-loop maximum {maximum.rate:,.0f} orders/s; soaking at {rate:,.0f}/s")
         orders.window = Window()
         watcher = Watcher(cluster)
+        # What is set up lives to the end: this sender's garbage collections need not walk
+        # it (their pauses would read as the system's latency).
+        gc.collect()
+        gc.freeze()
         samples: list[Sample] = []
         load = asyncio.create_task(orders.run(rate, minutes * 60))
         started = last = time.monotonic()
