@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,7 +154,9 @@ class Cluster:
             replica.mark()
 
 
-def _replicas(service: str, database_url: str, nats: EmbeddedNats, folder: Path) -> list[Replica]:
+def _replicas(
+    service: str, database_url: str, nats: EmbeddedNats, folder: Path, code: Mapping[str, str]
+) -> list[Replica]:
     prefix = f"OMNI_{service.upper()}_"
     replicas = []
     for n in (1, 2):
@@ -167,6 +169,7 @@ def _replicas(service: str, database_url: str, nats: EmbeddedNats, folder: Path)
             f"{prefix}SHUTDOWN_GRACE_SECONDS": "1",
             **nats.env(service),
             "OMNI_LOG_FORMAT": "text",
+            **code,
         }
         replicas.append(
             Replica(f"{service}-{n}", f"omni.{service}", env, port, folder / f"{service}-{n}.log")
@@ -181,13 +184,17 @@ def dsn(sqlalchemy_url: str) -> str:
 
 
 @asynccontextmanager
-async def running_cluster() -> AsyncIterator[Cluster]:
+async def running_cluster(
+    code: Mapping[str, str] | None = None, users: bool = True
+) -> AsyncIterator[Cluster]:
     """Everything started and serving; on the way out (also on failure) every process is
-    stopped and the temporary folder removed."""
+    stopped and the temporary folder removed. `code`: the environment that makes the
+    replicas run another commit's code (tests.bench.openloop.checkout), whose NATS may
+    predate users (`users`)."""
     folder = Path(tempfile.mkdtemp(prefix="omni-chaos-"))
     os.chmod(folder, 0o755)  # PostgreSQL runs as another user when we are root
     postgres = KillablePostgres(folder / "postgres")
-    nats = EmbeddedNats(folder / "nats")
+    nats = EmbeddedNats(folder / "nats", users=users)
     cluster = Cluster(folder, postgres, nats, [], [])
     try:
         await asyncio.to_thread(postgres.init)
@@ -196,8 +203,8 @@ async def running_cluster() -> AsyncIterator[Cluster]:
         nats.start()
         cluster.stock_db = await create_postgres_database(postgres.admin_url())
         cluster.orders_db = await create_postgres_database(postgres.admin_url())
-        cluster.stock = _replicas("stock", cluster.stock_db, nats, folder)
-        cluster.orders = _replicas("orders", cluster.orders_db, nats, folder)
+        cluster.stock = _replicas("stock", cluster.stock_db, nats, folder, code or {})
+        cluster.orders = _replicas("orders", cluster.orders_db, nats, folder, code or {})
         for first in (cluster.stock[0], cluster.orders[0]):
             await asyncio.to_thread(migrate_database, first.module, first.env)
         for replica in cluster.replicas:

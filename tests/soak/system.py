@@ -11,6 +11,9 @@ due time) and refusals. At the end: each series' growth per minute after the fir
 (a least-squares slope), and, once the load stops, how long the outboxes, the queue and the
 PENDING orders took to drain.
 
+SOAK_CODE=REF soaks commit REF's code instead (a git worktree; NATS without users for code
+from before them), to see whether something seen here is new.
+
 Exits 1 if work was lost or stuck (something not drained within 60 s, or an INTERNAL or
 UNKNOWN answer); growth is reported, not judged: how much is too much is the reader's call.
 """
@@ -21,9 +24,12 @@ import asyncio
 import gc
 import os
 import random
+import tempfile
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import asyncpg
 import grpc
@@ -34,6 +40,7 @@ import uvloop
 from omni.orders.v1 import orders_pb2 as opb
 from omni.orders.v1 import orders_pb2_grpc
 from tests.bench.harness import drive, seed
+from tests.bench.openloop import checkout, remove_worktree
 from tests.bench.orders import PLENTY, SKUS, order_request
 from tests.chaos.cluster import Cluster, dsn, running_cluster
 
@@ -221,8 +228,14 @@ async def drained(watcher: Watcher) -> tuple[bool, float, dict[str, float]]:
         await asyncio.sleep(0.5)
 
 
-async def soak(minutes: float, sample_seconds: float, rate: float | None, share: float) -> int:
-    async with running_cluster() as cluster:
+async def soak(
+    minutes: float,
+    sample_seconds: float,
+    rate: float | None,
+    share: float,
+    code: Mapping[str, str] | None = None,
+) -> int:
+    async with running_cluster(code, users=code is None) as cluster:
         stock = cluster.stock_stubs()[0]
         await seed(stock, dict.fromkeys(SKUS, PLENTY))
         orders = Orders(cluster.orders_stubs())
@@ -267,16 +280,26 @@ async def soak(minutes: float, sample_seconds: float, rate: float | None, share:
 
 
 def main() -> None:
-    given = os.environ.get("SOAK_RATE")
-    code = uvloop.run(
-        soak(
-            float(os.environ.get("SOAK_MINUTES", "10")),
-            float(os.environ.get("SOAK_SAMPLE_SECONDS", "30")),
-            float(given) if given else None,
-            float(os.environ.get("SOAK_SHARE", "0.5")),
-        )
-    )
-    raise SystemExit(code)
+    given, ref = os.environ.get("SOAK_RATE"), os.environ.get("SOAK_CODE")
+    with tempfile.TemporaryDirectory(prefix="omni-soak-") as work:
+        tree = Path(work) / "code"
+        try:
+            code = checkout(ref, tree) if ref else None
+            if ref:
+                print(f"soaking the code of {ref}")
+            status = uvloop.run(
+                soak(
+                    float(os.environ.get("SOAK_MINUTES", "10")),
+                    float(os.environ.get("SOAK_SAMPLE_SECONDS", "30")),
+                    float(given) if given else None,
+                    float(os.environ.get("SOAK_SHARE", "0.5")),
+                    code,
+                )
+            )
+        finally:
+            if ref:
+                remove_worktree(tree)
+    raise SystemExit(status)
 
 
 if __name__ == "__main__":
