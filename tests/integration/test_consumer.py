@@ -121,7 +121,7 @@ async def test_a_failing_message_is_retried_later_and_later(nats_server: Embedde
         await eventually(lambda: _all_acked(link, "test-retries"), within=5)
 
 
-async def test_a_quiet_consumer_asks_once_for_many_messages(nats_server: EmbeddedNats) -> None:
+async def test_a_quiet_consumer_asks_for_many_messages_at_once(nats_server: EmbeddedNats) -> None:
     """Pull requests stand: messages trickling in one by one come through the request already
     waiting, not a request (and a timeout) each, and a backlog comes in the same flow."""
     handled: list[str] = []
@@ -153,9 +153,26 @@ async def test_a_quiet_consumer_asks_once_for_many_messages(nats_server: Embedde
         await watcher.close()
     assert len(handled) == 52
     # The first request for 8, then one each time half the room is free: the 12 single
-    # messages cost 3 requests (a fetch per message made 53 requests for these 52).
+    # messages cost 4 requests (a fetch per message made 53 requests for these 52).
     assert 2 <= len(asked) <= 3 + 40 // 4 + 2, asked
     assert all(json.loads(body)["batch"] <= 8 for body in asked)
+
+
+async def test_a_consumer_deleted_under_it_is_declared_again(nats_server: EmbeddedNats) -> None:
+    """JetStream ends the standing requests of a consumer that is gone (deleted, or lost
+    with NATS's store) and refuses new ones: the consumer declares itself again and goes
+    on, instead of asking in vain."""
+    handled: list[str] = []
+
+    async def handle(msg: Msg) -> None:
+        handled.append(msg.header[MSG_ID_HEADER] if msg.header else "")
+
+    async with connected(nats_server.operator_url) as link, consuming(link, handle, "test-gone"):
+        await publish(link, "before")
+        await eventually(lambda: _at_least(lambda: len(handled), 1), within=5)
+        await link.js.delete_consumer(EVENTS.name, "test-gone")
+        await publish(link, "after")
+        await eventually(lambda: _contains(handled, "after"), within=10)
 
 
 @pytest.mark.parametrize(
@@ -433,3 +450,7 @@ async def _dead_letters(link: NatsLink) -> list[deadletters.DeadLetter]:
 
 async def _at_least(value: Callable[[], int], minimum: int) -> bool:
     return value() >= minimum
+
+
+async def _contains(items: list[str], item: str) -> bool:
+    return item in items

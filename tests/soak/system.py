@@ -70,7 +70,8 @@ class Sample:
 
 
 class Orders:
-    """PlaceOrder at Poisson arrival times, each answer put in the window of its due time."""
+    """PlaceOrder at Poisson arrival times, each answer counted in the window it came in
+    (its latency from its due time): a slow answer shows when it comes, not earlier."""
 
     def __init__(self, stubs: list[orders_pb2_grpc.OrdersServiceStub]) -> None:
         self._stubs = stubs
@@ -94,7 +95,7 @@ class Orders:
             wait = due - time.perf_counter()
             if wait > 0:
                 await asyncio.sleep(wait)
-            task = asyncio.create_task(self._one(i, due, self.window))
+            task = asyncio.create_task(self._one(i, due))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             i += 1
@@ -102,7 +103,7 @@ class Orders:
         if tasks:
             await asyncio.wait(tasks, timeout=15)
 
-    async def _one(self, i: int, due: float, window: Window) -> None:
+    async def _one(self, i: int, due: float) -> None:
         try:
             await self.place(i)
             outcome = "OK"
@@ -110,10 +111,10 @@ class Orders:
             outcome = exc.code().name
         except _Outcome as other:
             outcome = str(other)
-        window.outcomes[outcome] += 1
+        self.window.outcomes[outcome] += 1
         self.outcomes[outcome] += 1
         if outcome == "OK":
-            window.latencies.append((time.perf_counter() - due) * 1000)
+            self.window.latencies.append((time.perf_counter() - due) * 1000)
 
 
 class _Outcome(Exception):
@@ -249,34 +250,48 @@ async def soak(
         # it (their pauses would read as the system's latency).
         gc.collect()
         gc.freeze()
-        samples: list[Sample] = []
-        load = asyncio.create_task(orders.run(rate, minutes * 60))
-        started = last = time.monotonic()
-        while True:
-            finished = load.done()
-            window, orders.window = orders.window, Window()
-            now = time.monotonic()
-            samples.append(Sample(now - started, await watcher.read(), window, now - last))
-            print_sample(samples[-1], first=len(samples) == 1)
-            last = now
-            if finished:
-                break
-            await asyncio.wait([load], timeout=sample_seconds)
-        await load
-        print_growth(samples)
-        ok, took, left = await drained(watcher)
-        print(
-            f"\nOutcomes: {dict(orders.outcomes)}\n"
-            + (
-                f"Drained {took:.1f} s after the load stopped: outboxes, queue, PENDING orders."
-                if ok
-                else f"NOT DRAINED after {took:.0f} s: {left}"
-            )
+        try:
+            return await _load_and_watch(orders, watcher, minutes, sample_seconds, rate)
+        finally:
+            gc.unfreeze()
+
+
+async def _load_and_watch(
+    orders: Orders,
+    watcher: Watcher,
+    minutes: float,
+    sample_seconds: float,
+    rate: float,
+) -> int:
+    """The load for `minutes`, sampled; then the growth and the drain."""
+    samples: list[Sample] = []
+    load = asyncio.create_task(orders.run(rate, minutes * 60))
+    started = last = time.monotonic()
+    while True:
+        finished = load.done()
+        window, orders.window = orders.window, Window()
+        now = time.monotonic()
+        samples.append(Sample(now - started, await watcher.read(), window, now - last))
+        print_sample(samples[-1], first=len(samples) == 1)
+        last = now
+        if finished:
+            break
+        await asyncio.wait([load], timeout=sample_seconds)
+    await load
+    print_growth(samples)
+    ok, took, left = await drained(watcher)
+    print(
+        f"\nOutcomes: {dict(orders.outcomes)}\n"
+        + (
+            f"Drained {took:.1f} s after the load stopped: outboxes, queue, PENDING orders."
+            if ok
+            else f"NOT DRAINED after {took:.0f} s: {left}"
         )
-        bugs = {c: n for c, n in orders.outcomes.items() if c in ("INTERNAL", "UNKNOWN")}
-        if bugs:
-            print(f"Answers that are bugs: {bugs}")
-        return 0 if ok and not bugs else 1
+    )
+    bugs = {c: n for c, n in orders.outcomes.items() if c in ("INTERNAL", "UNKNOWN")}
+    if bugs:
+        print(f"Answers that are bugs: {bugs}")
+    return 0 if ok and not bugs else 1
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from omni.platform.db import HasConnection, is_connection_error
 from omni.platform.driver import insert_ignoring_conflicts
 from omni.platform.errors import Conflict, Unavailable
 from omni.platform.logs import NATS_HEADER, request_scope
-from omni.platform.messaging import NatsLink
+from omni.platform.messaging import STATUS_HEADER, NatsLink
 from omni.platform.tasks import reraise_if_cancelled
 
 log = logging.getLogger(__name__)
@@ -111,28 +111,80 @@ STUCK_AFTER_SECONDS = 60.0
 # A pull request stands this long at most; while it waits, JetStream says so this often.
 PULL_EXPIRES_SECONDS = 30.0
 PULL_HEARTBEAT_SECONDS = 1.0
-STATUS_HEADER = "Status"
+# What JetStream answers on a pull request's reply subject besides messages: a status code.
+STILL_WAITING = "100"  # an idle heartbeat
+EXPIRED = "408"  # the request ended unfilled; PENDING_HEADER says by how many
+ENDED = "409"  # ended otherwise (a leader changed, too many requests waiting, ...)
 DESCRIPTION_HEADER = "Description"
-PENDING_HEADER = "Nats-Pending-Messages"  # what an ended pull request leaves unfilled
-HEARTBEAT = "100"
+PENDING_HEADER = "Nats-Pending-Messages"
 
 
 def _ns(seconds: float) -> int:
     return int(seconds * 1_000_000_000)
 
 
-class _Flow:
+class Pulls:
     """A consumer's pull requests: messages being handled, and those asked for and not
-    yet come (`credit`); together at most `batch`, give or take requests lost unseen."""
+    yet come (`credit`); together at most `batch`, give or take requests lost unseen.
 
-    def __init__(self, batch: int) -> None:
+    Each request has its own reply subject, so that the end of one (its unfilled part)
+    is taken off the credit once, and the end of one forgotten (after a reset) not at all.
+    """
+
+    def __init__(self, batch: int, inbox: str) -> None:
         self.batch = batch
+        self.inbox = inbox
         self.running: set[asyncio.Task[None]] = set()
         self.credit = 0
-        self.heard = 0.0  # when JetStream last sent anything (a message, a heartbeat)
-        self.gone = False  # the durable consumer was deleted
-        self.refused = False  # a request was refused: wait a moment before the next
+        self.standing: dict[str, int] = {}  # reply subject -> messages asked for
+        self.asked = 0  # requests made, for their reply subjects
+        self.last_heard = 0.0  # when JetStream last sent anything (a message, a heartbeat)
+        self.paused = False  # a request was refused: wait a moment before the next
+        self.failure = ""  # JetStream's answer that the consumer cannot go on with
         self.changed = asyncio.Event()
+
+    def ask(self, want: int) -> str:
+        """The reply subject of a new request for `want` messages."""
+        self.asked += 1
+        reply = f"{self.inbox}.{self.asked}"
+        self.standing[reply] = want
+        self.credit += want
+        self.last_heard = time.monotonic()
+        return reply
+
+    def ended(self, reply: str, unfilled: int | None) -> None:
+        """A request ended, `unfilled` short (None: not said, so all it still had)."""
+        want = self.standing.pop(reply, None)
+        if want is not None:  # else one forgotten since, or an unknown subject
+            left = min(want, self.credit) if unfilled is None else unfilled
+            self.credit = max(self.credit - left, 0)
+
+    def heard(self, msg: Msg) -> bool:
+        """Takes in what came on a reply subject: True for a message to handle, else a
+        status (a heartbeat, a request's end, or a refusal the consumer cannot go on with)."""
+        self.last_heard = time.monotonic()
+        headers = msg.headers or {}
+        status = headers.get(STATUS_HEADER)
+        said = f"{status} {headers.get(DESCRIPTION_HEADER, '')}".strip()
+        if status is None:
+            self.credit = max(self.credit - 1, 0)
+            return True
+        if status == EXPIRED:
+            unfilled = headers.get(PENDING_HEADER)
+            self.ended(msg.subject, int(unfilled) if unfilled else None)
+        elif status == ENDED:  # e.g. too many requests waiting: not again at once
+            self.ended(msg.subject, None)
+            self.paused = True
+            if "deleted" in said.lower():
+                self.failure = said
+        elif status != STILL_WAITING:  # no such consumer (404, 503...): declare it again
+            self.failure = said
+        return False
+
+    def forget(self) -> None:
+        """No word from JetStream for too long: its requests are gone (NATS restarted)."""
+        self.standing.clear()
+        self.credit = 0
 
     def wanted(self) -> int:
         """How many to ask for now: none until half the room is free (or nothing is asked
@@ -146,7 +198,7 @@ class _Flow:
             self.changed.set()
 
     def wake(self) -> None:
-        if self.gone or self.wanted():
+        if self.failure or self.wanted():
             self.changed.set()
 
 
@@ -224,42 +276,34 @@ class DurableConsumer:
         nc = self._link.nc
         if nc is None:
             raise ConnectionError("not connected to NATS yet")
-        flow = _Flow(self._batch)
-        inbox = nc.new_inbox()
+        flow = Pulls(self._batch, nc.new_inbox())
 
         async def arrived(msg: Msg) -> None:
-            flow.heard = time.monotonic()
-            status = msg.headers.get(STATUS_HEADER) if msg.headers else None
-            if status is None:
-                flow.credit = max(flow.credit - 1, 0)
+            if flow.heard(msg):
                 self._dispatch(msg, flow)
-            elif status != HEARTBEAT:  # a request ended: expired (408), or refused (409)
-                unfilled = (msg.headers or {}).get(PENDING_HEADER)
-                flow.credit = max(flow.credit - int(unfilled), 0) if unfilled else 0
-                if status.startswith("409"):  # e.g. too many requests waiting: not at once
-                    flow.refused = True
-                    flow.gone = "Deleted" in (msg.headers or {}).get(DESCRIPTION_HEADER, "")
             flow.wake()
 
-        sub = await nc.subscribe(inbox, cb=arrived)
+        sub = await nc.subscribe(f"{flow.inbox}.*", cb=arrived)
         request = f"{DEFAULT_PREFIX}.CONSUMER.MSG.NEXT.{self._stream}.{self._durable}"
         try:
-            while not flow.gone:
-                if flow.refused:
-                    flow.refused = False
+            while not flow.failure:
+                if flow.paused:
+                    flow.paused = False
                     await asyncio.sleep(0.1)
-                if want := flow.wanted():
-                    asked = {"batch": want, "expires": _ns(PULL_EXPIRES_SECONDS)}
-                    asked["idle_heartbeat"] = _ns(PULL_HEARTBEAT_SECONDS)
-                    await nc.publish(request, json.dumps(asked).encode(), reply=inbox)
-                    flow.credit += want
-                    flow.heard = time.monotonic()
+                # Not while NATS is away: the client would keep each request to send on
+                # reconnecting, and the requests of a long outage would then bring many
+                # times `batch` at once.
+                if nc.is_connected and (want := flow.wanted()):
+                    body = {"batch": want, "expires": _ns(PULL_EXPIRES_SECONDS)}
+                    body["idle_heartbeat"] = _ns(PULL_HEARTBEAT_SECONDS)
+                    await nc.publish(request, json.dumps(body).encode(), reply=flow.ask(want))
                 flow.changed.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(flow.changed.wait(), PULL_HEARTBEAT_SECONDS)
-                if flow.credit and time.monotonic() - flow.heard > 3 * PULL_HEARTBEAT_SECONDS:
-                    flow.credit = 0  # no word from JetStream: its requests are gone; ask again
-            raise ConnectionError(f"consumer {self._durable} was deleted")
+                silent = time.monotonic() - flow.last_heard
+                if flow.credit and silent > 3 * PULL_HEARTBEAT_SECONDS:
+                    flow.forget()  # no heartbeat: the requests are gone; ask again
+            raise ConnectionError(f"consumer {self._durable}: {flow.failure.strip()}")
         finally:
             # Unsubscribed first: JetStream then knows nobody waits on these pull requests
             # any more, and gives what is handed back below to a live one. (Also, else
@@ -271,7 +315,7 @@ class DurableConsumer:
             if flow.running:  # before the connection goes
                 await asyncio.wait(flow.running, timeout=1.0)
 
-    def _dispatch(self, msg: Msg, flow: _Flow) -> None:
+    def _dispatch(self, msg: Msg, flow: Pulls) -> None:
         lag = msg.metadata.num_pending  # each message tells how many wait behind it
         self._lag.set(lag)
         task = asyncio.create_task(self._handle(msg))

@@ -68,7 +68,9 @@ class StockApp(Service):
         self.tasks.spawn("expiry", repeat("expiring reservations", self._expire_due, interval))
         every = self.settings.backorder_interval_seconds
         self.tasks.spawn("backorders", repeat("settling backorders", self._settle, every))
-        self.tasks.spawn("purging", repeat("purging and the ledger's months", self._purge, 600.0))
+        self.tasks.spawn("purging", repeat("purging reservations", self._purge, 600.0))
+        months = repeat("making the ledger's months", self._make_ledger_months, 600.0)
+        self.tasks.spawn("ledger", months)
 
     async def on_nats(self) -> None:
         api = StockNatsApi(self.services, self.nats)
@@ -97,17 +99,19 @@ class StockApp(Service):
                 log.warning("settling backorders of %s at %s failed (will retry): %s", *key, exc)
 
     async def _purge(self) -> None:
-        """Finished reservations past their retention purged, and the ledger's coming
-        months made (omni.stock.adapters.ledger), by one replica at a time."""
+        """Finished reservations past their retention, by one replica at a time."""
         before = utcnow() - timedelta(hours=self.settings.reservation_retention_hours)
         async with alone(self.engine, "omni purge reservations") as mine:
-            if not mine:
-                return
-            if count := await purge_reservations(self.engine, before):
+            if mine and (count := await purge_reservations(self.engine, before)):
                 log.info("purged %d finished reservations", count)
-            async with write_transaction(self.engine) as conn:
-                if made := await conn.run_sync(ledger.ensure_partitions, utcnow()):
-                    log.info("made the ledger's partitions %s", ", ".join(made))
+
+    async def _make_ledger_months(self) -> None:
+        """The ledger's coming months (omni.stock.adapters.ledger), by one replica at a time."""
+        async with alone(self.engine, "omni ledger months") as mine:
+            if mine:
+                async with write_transaction(self.engine) as conn:
+                    if made := await conn.run_sync(ledger.ensure_partitions, utcnow()):
+                        log.info("made the ledger's partitions %s", ", ".join(made))
 
     async def _expire_due(self) -> None:
         while await handlers.expire_due(self.uow, utcnow()) > 0:

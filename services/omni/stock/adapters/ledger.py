@@ -1,8 +1,8 @@
 """The ledger (`movements`) on PostgreSQL: one partition per calendar month (UTC) of
-`occurred_at`, so that it stays complete and fast as it grows. Queries and inserts touch the
-recent partitions, vacuum works a month at a time, and an old month can be detached and
-archived whole (`ALTER TABLE movements DETACH PARTITION movements_2026_01`) without a
-long DELETE.
+`occurred_at`, so that it stays complete and fast as it grows: inserts go to this month's
+partition, vacuum works a month at a time, a level's history is read through each month's
+own index, and an old month can be detached and archived whole
+(`ALTER TABLE movements DETACH PARTITION movements_2026_01`) without a long DELETE.
 
 Each month's partition exists before its first movement: the migration makes them from the
 oldest movement's month onward, and stock makes the coming months' (`MONTHS_AHEAD`) every
@@ -106,6 +106,7 @@ def ensure_partitions(conn: Connection, now: datetime) -> list[str]:
                 for statement in partition_statements(month):
                     conn.execute(text(statement))
             made.append(name)
-        except Exception as exc:  # e.g. that month's rows already in the default partition
-            log.error("cannot make the ledger's partition %s: %s", name, exc)
+        except Exception as exc:  # a lock not had in time; that month's rows in the default
+            log.error("cannot make the ledger's partition %s yet: %s", name, exc)
+            break  # the later months next time, in order
     return made

@@ -113,7 +113,9 @@ movements = Table(
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("incoming_delta", BigInteger, nullable=False, server_default="0"),
     Column("backordered_delta", BigInteger, nullable=False, server_default="0"),
-    # One movement per version of a level: a lost update cannot hide in the ledger.
+    # One movement per version of a level: a lost update cannot hide in the ledger. (On
+    # PostgreSQL the ledger is partitioned by month, migration 0015: its primary key is
+    # (id, occurred_at) and this is a unique index on each partition; see adapters/ledger.py.)
     UniqueConstraint("sku", "location_id", "version", name="uq_movements_level_version"),
 )
 

@@ -1,7 +1,8 @@
 """the ledger (movements) partitioned by month on PostgreSQL
 
-Its rows are copied into the partitioned table in this migration: on a large ledger it takes
-a while, and stock is down meanwhile (plan the upgrade for a quiet hour). SQLite: nothing.
+Its rows are copied into the partitioned table in this migration, which holds the ledger
+locked meanwhile: on a large ledger that takes a while, and every stock write waits for it
+(replicas still running the old code too). Plan the upgrade for a quiet hour. SQLite: nothing.
 
 Revision ID: 0015
 Revises: 0014
@@ -50,6 +51,7 @@ def upgrade() -> None:
         f"INSERT INTO movements SELECT * FROM {OLD}",
         "ALTER SEQUENCE movements_id_seq OWNED BY movements.id",
         f"DROP TABLE {OLD}",
+        "ANALYZE movements",  # autovacuum never analyzes a partitioned table's parent
     ]
     for statement in statements:
         op.execute(statement)
