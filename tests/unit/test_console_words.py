@@ -131,3 +131,12 @@ def test_supply_no_longer_expected_or_moved_says_so() -> None:
     moved = spb.Movement(kind=spb.MOVEMENT_KIND_INBOUND, reference="po_1")
     assert words.movement(less) == "No longer expected"
     assert words.movement(moved) == "Due date moved"
+
+
+def test_the_command_line_shows_money_in_the_currencys_own_units_too() -> None:
+    """`omni order list|show` (omni.cli.orders) and the screens say an amount alike."""
+    from omni.cli import orders as cli_orders
+
+    assert cli_orders.money(500, "JPY") == words.money(500, "JPY") == "500 JPY"
+    assert cli_orders.money(12345, "KWD") == "12.345 KWD"
+    assert cli_orders.money(4999, "EUR") == "49.99 EUR"

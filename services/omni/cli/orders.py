@@ -13,6 +13,7 @@ from omni.cli.sheets import choices, out, page_size, when
 from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import orders_pb2 as opb
 from omni.orders.v1 import orders_pb2_grpc
+from omni.platform.currency import money
 
 # What --status and --channel take: the enums' names in lower case ("confirmed", "web").
 STATUSES = choices(opb.OrderStatus, "ORDER_STATUS_")
@@ -44,10 +45,6 @@ def add_parser(commands: Any) -> None:
 
 def status_name(status: int) -> str:
     return opb.OrderStatus.Name(status).removeprefix("ORDER_STATUS_").lower()
-
-
-def money(minor: int, currency: str) -> str:
-    return f"{minor / 100:,.2f} {currency}"
 
 
 def orders_table(orders: list[opb.Order]) -> Table:

@@ -13,21 +13,9 @@ from markupsafe import Markup
 from omni.common.v1 import common_pb2 as cpb
 from omni.orders.v1 import orders_pb2
 from omni.pickup.v1 import pickup_pb2
+from omni.platform.currency import digits
+from omni.platform.currency import money as money  # words.money, as the screens say it
 from omni.stock.v1 import stock_pb2
-
-# ISO 4217 minor units that are not 2 (the rest of the world's currencies use cents).
-_MINOR_DIGITS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "BHD": 3, "KWD": 3, "JOD": 3}
-
-
-def digits(currency: str) -> int:
-    return _MINOR_DIGITS.get(currency.upper(), 2)
-
-
-def money(minor: int, currency: str) -> str:
-    """4999, "USD" → "49.99 USD"."""
-    places = digits(currency)
-    return f"{minor / 10**places:,.{places}f} {currency}"
-
 
 # 49.99, 1,299.00, 1299: a comma only between groups of three digits (so "19,99", which
 # elsewhere means 19.99, is refused rather than read as 1999).
