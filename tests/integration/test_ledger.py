@@ -56,7 +56,7 @@ async def test_the_ledger_is_split_by_month_and_keeps_every_movement(
 
         found = await partitions(url)
         now = datetime.now(UTC)
-        last = ahead(ledger.month_of(now))
+        last = ledger.furthest_ahead(ledger.month_of(now))
         months = ledger.months(ledger.month_of(datetime(2026, 8, 1, tzinfo=UTC)), last)
         assert set(found) == {ledger.partition_name(m) for m in months} | {"movements_default"}
         assert found["movements_2026_08"] == 2 and found["movements_2026_10"] == 1
@@ -80,16 +80,10 @@ async def test_the_ledger_is_split_by_month_and_keeps_every_movement(
         async with write_transaction(engine) as conn:
             made = await conn.run_sync(ledger.ensure_partitions, later)
             again = await conn.run_sync(ledger.ensure_partitions, later)
-        coming = ledger.months(ledger.next_month(last), ahead(last))
+        coming = ledger.months(ledger.next_month(last), ledger.furthest_ahead(last))
         assert made == [ledger.partition_name(m) for m in coming] and again == []
     finally:
         await engine.dispose()
-
-
-def ahead(month: date) -> date:
-    for _ in range(ledger.MONTHS_AHEAD):
-        month = ledger.next_month(month)
-    return month
 
 
 async def test_sqlite_keeps_one_plain_ledger(tmp_path: Path) -> None:

@@ -38,6 +38,13 @@ def next_month(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
+def furthest_ahead(month: date) -> date:
+    """The last month whose partition is made while `month` is the current one."""
+    for _ in range(MONTHS_AHEAD):
+        month = next_month(month)
+    return month
+
+
 def partition_name(month: date) -> str:
     return f"movements_{month.year:04d}_{month.month:02d}"
 
@@ -90,9 +97,7 @@ def ensure_partitions(conn: Connection, now: datetime) -> list[str]:
     if not have:
         return []  # not partitioned (yet): the migration makes the table
     this = month_of(now)
-    last = this
-    for _ in range(MONTHS_AHEAD):
-        last = next_month(last)
+    last = furthest_ahead(this)
     # Making a partition locks the whole ledger for a moment: never queue behind a long
     # reader (every write would queue behind this); the next run, ten minutes on, tries again.
     conn.execute(text("SET LOCAL lock_timeout = '2s'"))

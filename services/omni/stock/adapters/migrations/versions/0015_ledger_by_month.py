@@ -30,9 +30,7 @@ def upgrade() -> None:
     now = datetime.now(UTC)
     oldest = conn.execute(sa.text("SELECT min(occurred_at) FROM movements")).scalar()
     first = ledger.month_of(oldest or now)
-    last = ledger.month_of(now)
-    for _ in range(ledger.MONTHS_AHEAD):
-        last = ledger.next_month(last)
+    last = ledger.furthest_ahead(ledger.month_of(now))
     statements = [
         f"ALTER TABLE movements RENAME TO {OLD}",
         f"ALTER INDEX movements_pkey RENAME TO {OLD}_pkey",
